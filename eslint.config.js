@@ -1,0 +1,23 @@
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'data/**', 'web/**', '.test-data/**', 'bench/results/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // DESIGN.md §7.4: only adapter files import storage and transport SDKs.
+    files: ['**/*.ts'],
+    ignores: ['**/store/sqlite.ts', '**/store/dynamodb.ts', 'packages/kit/src/sqlite.ts', '**/live/socket-io.ts', '**/test/**', 'tests/**', 'bench/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['better-sqlite3', '@aws-sdk/*', 'socket.io'], message: 'Only adapter files (store/sqlite.ts, store/dynamodb.ts, live/socket-io.ts) may import storage or transport SDKs.' },
+        ],
+      }],
+    },
+  },
+);

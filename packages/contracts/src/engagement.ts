@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { Id, IsoDateTime } from './common.js';
+
+export const Role = z.enum(['attendee', 'organizer', 'admin']);
+export type Role = z.infer<typeof Role>;
+
+const Email = z.email().max(254).transform((e) => e.toLowerCase());
+
+export const SignUpBody = z.strictObject({
+  email: Email,
+  password: z.string().min(10, 'must be at least 10 characters').max(200),
+  name: z.string().trim().min(1).max(100),
+  role: z.enum(['attendee', 'organizer']).default('attendee'),
+});
+export type SignUpBody = z.infer<typeof SignUpBody>;
+
+export const User = z.object({
+  id: Id,
+  email: z.string(),
+  name: z.string(),
+  role: Role,
+  createdAt: IsoDateTime,
+});
+export type User = z.infer<typeof User>;
+
+export const LoginBody = z.strictObject({
+  email: Email,
+  password: z.string().min(1).max(200),
+});
+
+export const Session = z.object({
+  token: z.string(),
+  expiresAt: IsoDateTime,
+  user: User,
+});
+export type Session = z.infer<typeof Session>;
+
+/** What a verified access token says about its bearer; carried in the JWT so no service needs a lookup. */
+export const TokenClaims = z.object({ sub: Id, role: Role, email: z.string(), name: z.string() });
+
+export const NotificationType = z.enum([
+  'order_confirmed',
+  'ticket_cancelled',
+  'registration_confirmed',
+  'registration_withdrawn',
+  'event_updated',
+  'event_cancelled',
+  'announcement',
+]);
+
+export const Notification = z.object({
+  id: Id,
+  type: NotificationType,
+  title: z.string(),
+  body: z.string(),
+  eventId: Id.nullable(),
+  createdAt: IsoDateTime,
+  readAt: IsoDateTime.nullable(),
+});
+export type Notification = z.infer<typeof Notification>;
+
+export const NotificationPage = z.object({
+  items: z.array(Notification),
+  nextCursor: z.string().nullable(),
+  unreadCount: z.number().int(),
+});
+
+export const ReadAllResult = z.object({ updated: z.number().int() });
+
+export const AnnouncementBody = z.strictObject({
+  eventId: Id,
+  message: z.string().trim().min(1).max(2000),
+});
+
+export const Announcement = z.object({
+  id: Id,
+  eventId: Id,
+  message: z.string(),
+  recipients: z.number().int(),
+  createdAt: IsoDateTime,
+});
+
+/** Socket.IO event name the engagement service emits to a user's sockets for each new notification. */
+export const LIVE_NOTIFICATION_EVENT = 'notification';

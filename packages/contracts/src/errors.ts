@@ -1,0 +1,40 @@
+/**
+ * The closed list of error codes every service may answer with. Each code has one HTTP status and a
+ * sentence for docs/errors.md; a test fails when a code is missing there.
+ */
+export const ERROR_CODES = {
+  VALIDATION_FAILED: { status: 400, description: 'The request body, query or path did not match the schema.' },
+  MALFORMED_JSON: { status: 400, description: 'The body is not valid JSON.' },
+  IDEMPOTENCY_KEY_REQUIRED: { status: 400, description: 'POST /orders needs an Idempotency-Key header (1–200 visible characters).' },
+  UNAUTHENTICATED: { status: 401, description: 'No valid access token was sent, or it has expired.' },
+  INVALID_CREDENTIALS: { status: 401, description: 'The email or password is wrong (the answer never says which).' },
+  BAD_SIGNATURE: { status: 401, description: 'An internal request was not signed with the service secret, or the signature is stale.' },
+  FORBIDDEN: { status: 403, description: 'Signed in, but not allowed to do this (wrong role or not the owner).' },
+  NOT_FOUND: { status: 404, description: 'No such route.' },
+  EVENT_NOT_FOUND: { status: 404, description: 'No event with this id.' },
+  TICKET_TYPE_NOT_FOUND: { status: 404, description: 'The event has no ticket type with this id.' },
+  ORDER_NOT_FOUND: { status: 404, description: 'No order with this id belongs to the caller.' },
+  TICKET_NOT_FOUND: { status: 404, description: 'No ticket with this id belongs to the caller.' },
+  REGISTRATION_NOT_FOUND: { status: 404, description: 'The caller is not registered for this event.' },
+  NOTIFICATION_NOT_FOUND: { status: 404, description: 'No notification with this id belongs to the caller.' },
+  DEAD_LETTER_NOT_FOUND: { status: 404, description: 'No dead-lettered message with this id.' },
+  EMAIL_TAKEN: { status: 409, description: 'An account with this email already exists.' },
+  SOLD_OUT: { status: 409, description: 'Not enough tickets of this type are left for the requested quantity.' },
+  EVENT_NOT_ON_SALE: { status: 409, description: 'Ticketing has not received this event yet; try again in a moment.' },
+  EVENT_CANCELLED: { status: 409, description: 'The event has been cancelled.' },
+  EVENT_ENDED: { status: 409, description: 'The event is already over.' },
+  EVENT_FULL: { status: 409, description: 'The event has reached its registration limit.' },
+  CAPACITY_BELOW_SOLD: { status: 409, description: 'A ticket type cannot have less capacity than it has already sold.' },
+  TICKET_ALREADY_CANCELLED: { status: 409, description: 'The ticket was already cancelled.' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, description: 'The Idempotency-Key was already used for a different request.' },
+  PAYLOAD_TOO_LARGE: { status: 413, description: 'The body is larger than the service accepts.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The body must be sent as application/json.' },
+  RATE_LIMITED: { status: 429, description: 'Too many requests; wait for the time given in Retry-After.' },
+  INTERNAL: { status: 500, description: 'Something went wrong on our side; the requestId helps us find it.' },
+  UPSTREAM_UNAVAILABLE: { status: 502, description: 'The gateway could not reach the service behind this path.' },
+  NOT_READY: { status: 503, description: 'The service is running but its store is not usable.' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const errorStatus = (code: ErrorCode): number => ERROR_CODES[code].status;

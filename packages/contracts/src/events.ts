@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { Id, IsoDateTime, isValidTimeZone } from './common.js';
+
+const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as USD');
+const TimeZone = z.string().max(64).refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin');
+
+export const TicketTypeInput = z.strictObject({
+  name: z.string().trim().min(1).max(80),
+  priceCents: z.number().int().min(0).max(10_000_000),
+  currency: Currency.default('USD'),
+  capacity: z.number().int().min(1).max(1_000_000),
+});
+
+const EventFields = {
+  title: z.string().trim().min(1).max(200),
+  description: z.string().max(5000),
+  venue: z.string().trim().min(1).max(200),
+  timezone: TimeZone,
+  startsAt: IsoDateTime,
+  endsAt: IsoDateTime,
+  registrationLimit: z.number().int().min(1).max(1_000_000).nullable(),
+};
+
+const endsAfterStart = (e: { startsAt?: string; endsAt?: string }) =>
+  !e.startsAt || !e.endsAt || Date.parse(e.endsAt) > Date.parse(e.startsAt);
+
+export const CreateEventBody = z
+  .strictObject({
+    ...EventFields,
+    description: EventFields.description.default(''),
+    registrationLimit: EventFields.registrationLimit.optional(),
+    ticketTypes: z.array(TicketTypeInput).min(1, 'add at least one ticket type').max(20),
+  })
+  .refine(endsAfterStart, { message: 'must be after startsAt', path: ['endsAt'] });
+export type CreateEventBody = z.infer<typeof CreateEventBody>;
+
+/** A ticket type in a PATCH: with an id it changes that type, without one it adds a new type. */
+export const TicketTypePatch = TicketTypeInput.extend({ id: Id.optional() });
+
+export const UpdateEventBody = z
+  .strictObject({
+    title: EventFields.title,
+    description: EventFields.description,
+    venue: EventFields.venue,
+    timezone: EventFields.timezone,
+    startsAt: EventFields.startsAt,
+    endsAt: EventFields.endsAt,
+    registrationLimit: EventFields.registrationLimit,
+    ticketTypes: z.array(TicketTypePatch).min(1).max(20),
+  })
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, 'send at least one field to change')
+  .refine(endsAfterStart, { message: 'must be after startsAt', path: ['endsAt'] });
+export type UpdateEventBody = z.infer<typeof UpdateEventBody>;
+
+export const TicketType = z.object({
+  id: Id,
+  name: z.string(),
+  priceCents: z.number().int(),
+  currency: z.string(),
+  capacity: z.number().int(),
+});
+export type TicketType = z.infer<typeof TicketType>;
+
+export const EventStatus = z.enum(['published', 'cancelled']);
+
+export const Event = z.object({
+  id: Id,
+  organizerId: Id,
+  title: z.string(),
+  description: z.string(),
+  venue: z.string(),
+  timezone: z.string(),
+  startsAt: IsoDateTime,
+  endsAt: IsoDateTime,
+  status: EventStatus,
+  registrationLimit: z.number().int().nullable(),
+  registrationCount: z.number().int(),
+  ticketTypes: z.array(TicketType),
+  createdAt: IsoDateTime,
+  updatedAt: IsoDateTime,
+});
+export type Event = z.infer<typeof Event>;
+
+export const EventListQuery = z.strictObject({
+  q: z.string().trim().max(200).optional(),
+  from: IsoDateTime.optional(),
+  to: IsoDateTime.optional(),
+  /** `mine=true`: the caller's own events as organizer, in every status, past ones included. */
+  mine: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export const EventPage = z.object({ items: z.array(Event), nextCursor: z.string().nullable() });
+
+export const RegisterBody = z.strictObject({ eventId: Id });
+
+export const Registration = z.object({
+  id: Id,
+  eventId: Id,
+  userId: Id,
+  userName: z.string(),
+  userEmail: z.string(),
+  eventTitle: z.string(),
+  eventStartsAt: IsoDateTime,
+  createdAt: IsoDateTime,
+});
+export type Registration = z.infer<typeof Registration>;
+
+export const RegistrationList = z.object({ items: z.array(Registration) });

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { Id, IsoDateTime } from './common.js';
+import { EventStatus, TicketType } from './events.js';
+
+/** The part of an event other services keep a copy of. */
+export const EventSnapshot = z.object({
+  id: Id,
+  organizerId: Id,
+  title: z.string(),
+  venue: z.string(),
+  timezone: z.string(),
+  startsAt: IsoDateTime,
+  endsAt: IsoDateTime,
+  status: EventStatus,
+  ticketTypes: z.array(TicketType),
+  /** Grows with every change; a subscriber keeps the highest version it has seen, whatever the arrival order. */
+  version: z.number().int().min(1),
+});
+export type EventSnapshot = z.infer<typeof EventSnapshot>;
+
+/** Every domain message, by type. Adding one here means adding its subscribers to SUBSCRIPTIONS. */
+export const MessageData = {
+  EventPublished: z.object({ event: EventSnapshot }),
+  /** `changes` names the fields that changed, for the notification text. */
+  EventUpdated: z.object({ event: EventSnapshot, changes: z.array(z.string()) }),
+  EventCancelled: z.object({ event: EventSnapshot }),
+  UserRegistered: z.object({
+    registrationId: Id,
+    eventId: Id,
+    eventTitle: z.string(),
+    userId: Id,
+  }),
+  RegistrationWithdrawn: z.object({
+    registrationId: Id,
+    eventId: Id,
+    eventTitle: z.string(),
+    userId: Id,
+  }),
+  OrderPlaced: z.object({
+    orderId: Id,
+    userId: Id,
+    eventId: Id,
+    eventTitle: z.string(),
+    ticketTypeId: Id,
+    ticketTypeName: z.string(),
+    quantity: z.number().int(),
+    totalCents: z.number().int(),
+    currency: z.string(),
+  }),
+  /** `reason: 'event_cancelled'` is sent for every ticket of a cancelled event; EventCancelled already told the holder. */
+  TicketCancelled: z.object({
+    ticketId: Id,
+    orderId: Id,
+    userId: Id,
+    eventId: Id,
+    eventTitle: z.string(),
+    ticketTypeId: Id,
+    refundCents: z.number().int(),
+    currency: z.string(),
+    reason: z.enum(['attendee', 'event_cancelled']),
+  }),
+} as const;
+
+export type MessageType = keyof typeof MessageData;
+export const MESSAGE_TYPES = Object.keys(MessageData) as MessageType[];
+
+export const SERVICE_NAMES = ['events', 'ticketing', 'engagement'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Who receives what: the static subscription table of DESIGN.md §3. */
+export const SUBSCRIPTIONS: Record<MessageType, readonly ServiceName[]> = {
+  EventPublished: ['ticketing', 'engagement'],
+  EventUpdated: ['ticketing', 'engagement'],
+  EventCancelled: ['ticketing', 'engagement'],
+  UserRegistered: ['engagement'],
+  RegistrationWithdrawn: ['engagement'],
+  OrderPlaced: ['engagement', 'events'],
+  TicketCancelled: ['engagement', 'events'],
+};
+
+export type Message<T extends MessageType = MessageType> = {
+  [K in T]: {
+    id: string;
+    type: K;
+    source: ServiceName;
+    occurredAt: string;
+    data: z.infer<(typeof MessageData)[K]>;
+  };
+}[T];
+
+export const MessageEnvelope = z.object({
+  id: z.uuid(),
+  type: z.enum(MESSAGE_TYPES as [MessageType, ...MessageType[]]),
+  source: z.enum(SERVICE_NAMES),
+  occurredAt: IsoDateTime,
+  data: z.unknown(),
+});
+
+/** Validates an incoming envelope and its data against the schema of its type. */
+export function parseMessage(input: unknown): Message {
+  const envelope = MessageEnvelope.parse(input);
+  const data = MessageData[envelope.type].parse(envelope.data);
+  return { ...envelope, data } as Message;
+}
+
+export function newMessage<T extends MessageType>(
+  source: ServiceName,
+  type: T,
+  data: z.infer<(typeof MessageData)[T]>,
+  now = new Date(),
+): Message<T> {
+  return { id: crypto.randomUUID(), type, source, occurredAt: now.toISOString(), data } as Message<T>;
+}

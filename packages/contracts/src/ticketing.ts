@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { Id, IsoDateTime } from './common.js';
+
+export const MAX_TICKETS_PER_ORDER = 10;
+
+export const PlaceOrderBody = z.strictObject({
+  eventId: Id,
+  ticketTypeId: Id,
+  quantity: z.number().int().min(1).max(MAX_TICKETS_PER_ORDER),
+});
+export type PlaceOrderBody = z.infer<typeof PlaceOrderBody>;
+
+/** Printable, unguessable; what the QR code on a ticket encodes and what check-in scans. */
+export const TicketCode = z.string().min(8).max(64);
+
+export const TicketStatus = z.enum(['valid', 'cancelled']);
+
+export const Ticket = z.object({
+  id: Id,
+  code: TicketCode,
+  status: TicketStatus,
+  orderId: Id,
+  eventId: Id,
+  eventTitle: z.string(),
+  eventStartsAt: IsoDateTime,
+  ticketTypeId: Id,
+  ticketTypeName: z.string(),
+  priceCents: z.number().int(),
+  currency: z.string(),
+  createdAt: IsoDateTime,
+  cancelledAt: IsoDateTime.nullable(),
+});
+export type Ticket = z.infer<typeof Ticket>;
+
+export const OrderStatus = z.enum(['confirmed', 'partially_refunded', 'refunded']);
+
+export const Order = z.object({
+  id: Id,
+  userId: Id,
+  eventId: Id,
+  eventTitle: z.string(),
+  ticketTypeId: Id,
+  quantity: z.number().int(),
+  totalCents: z.number().int(),
+  refundedCents: z.number().int(),
+  currency: z.string(),
+  status: OrderStatus,
+  createdAt: IsoDateTime,
+  tickets: z.array(z.object({ id: Id, code: TicketCode, status: TicketStatus })),
+});
+export type Order = z.infer<typeof Order>;
+
+export const OrderList = z.object({ items: z.array(Order) });
+export const TicketList = z.object({ items: z.array(Ticket) });
+
+export const Availability = z.object({
+  eventId: Id,
+  ticketTypes: z.array(
+    z.object({
+      ticketTypeId: Id,
+      name: z.string(),
+      priceCents: z.number().int(),
+      currency: z.string(),
+      capacity: z.number().int(),
+      sold: z.number().int(),
+      remaining: z.number().int(),
+    }),
+  ),
+});
+export type Availability = z.infer<typeof Availability>;
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/);

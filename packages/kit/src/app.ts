@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { ERROR_CODES, type ErrorCode } from '@dems/contracts';
+import { AppError } from './errors.js';
+
+/** A service's Fastify instance, typed so that route schemas written in zod type the handlers. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface ServiceAppOptions {
+  name: string;
+  description: string;
+  logger?: FastifyServerOptions['logger'];
+  bodyLimit?: number;
+  /** Whether the store answers; /readyz reports 503 when it does not. */
+  isReady: () => boolean | Promise<boolean>;
+}
+
+/** Log redaction: credentials never reach a log line. */
+export const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-dems-signature"]'];
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The Fastify instance every service starts from: zod validation, one error shape, request ids,
+ * health and readiness, and OpenAPI at /openapi.json with an interactive page at /docs.
+ */
+export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.bodyLimit ?? 100_000,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: undefined,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const { status, body, headers } = toErrorResponse(err, req.id);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    return reply.code(status).headers(headers).send(body);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ code: 'NOT_FOUND', message: `No route for ${req.method} ${req.url.split('?')[0]}.`, requestId: req.id }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: `DEMS ${opts.name}`, description: opts.description, version: '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', service: opts.name }));
+  app.get('/readyz', { schema: { hide: true } }, async (req, reply) => {
+    let ready = false;
+    try {
+      ready = await opts.isReady();
+    } catch (err) {
+      req.log.warn({ err }, 'readiness check failed');
+    }
+    if (!ready) return reply.code(503).send({ code: 'NOT_READY', message: `${opts.name} cannot use its store.`, requestId: req.id });
+    return { status: 'ready', service: opts.name };
+  });
+
+  return app;
+}
+
+function errorBody(code: ErrorCode, message: string, requestId: string, details?: { path: string; message: string }[]) {
+  return details ? { code, message, requestId, details } : { code, message, requestId };
+}
+
+/** The one mapper from anything thrown to `{ code, message, requestId }`; a 5xx never shows internals. */
+export function toErrorResponse(err: FastifyError, requestId: string) {
+  if (err instanceof AppError) {
+    return { status: err.status, headers: err.headers, body: errorBody(err.code, err.message, requestId) };
+  }
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const where = err.validationContext ?? 'request';
+    const details = err.validation.map((v) => ({
+      path: [where, ...v.instancePath.split('/').filter(Boolean)].join('.'),
+      message: v.message ?? 'is invalid',
+    }));
+    const first = details[0];
+    const message = first ? `${first.path}: ${first.message}` : `The ${where} is invalid.`;
+    return { status: 400, headers: {}, body: errorBody('VALIDATION_FAILED', message, requestId, details) };
+  }
+  const status = err.statusCode ?? 500;
+  const byFastifyCode: Record<string, [ErrorCode, string]> = {
+    FST_ERR_CTP_BODY_TOO_LARGE: ['PAYLOAD_TOO_LARGE', 'The request body is too large.'],
+    FST_ERR_CTP_INVALID_MEDIA_TYPE: ['UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.'],
+    FST_ERR_CTP_EMPTY_JSON_BODY: ['MALFORMED_JSON', 'The body is empty but the content type says JSON.'],
+    FST_ERR_CTP_INVALID_JSON_BODY: ['MALFORMED_JSON', 'The body is not valid JSON.'],
+  };
+  const known = err.code ? byFastifyCode[err.code] : undefined;
+  if (known) return { status: ERROR_CODES[known[0]].status, headers: {}, body: errorBody(known[0], known[1], requestId) };
+  if (status === 400 && err instanceof SyntaxError) {
+    return { status: 400, headers: {}, body: errorBody('MALFORMED_JSON', 'The body is not valid JSON.', requestId) };
+  }
+  if (status >= 400 && status < 500) {
+    const code: ErrorCode = status === 404 ? 'NOT_FOUND' : status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status === 429 ? 'RATE_LIMITED' : 'VALIDATION_FAILED';
+    return { status, headers: {}, body: errorBody(code, err.message, requestId) };
+  }
+  return {
+    status: 500,
+    headers: {},
+    body: errorBody('INTERNAL', 'Something went wrong on our side. Please try again; if it keeps happening, quote the requestId.', requestId),
+  };
+}

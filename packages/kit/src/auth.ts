@@ -1,0 +1,125 @@
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { TokenClaims, type Role } from '@dems/contracts';
+import { AppError } from './errors.js';
+
+export const TOKEN_ISSUER = 'dems-engagement';
+export const TOKEN_AUDIENCE = 'dems';
+
+export interface AuthUser {
+  id: string;
+  role: Role;
+  email: string;
+  name: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: AuthUser | null;
+  }
+}
+
+export type TokenVerifier = (token: string) => Promise<AuthUser>;
+
+/** Verifies an access token against a key set; any failure is UNAUTHENTICATED with a sentence a person understands. */
+export function verifierFor(getKey: JWTVerifyGetKey): TokenVerifier {
+  return async (token) => {
+    try {
+      const { payload } = await jwtVerify(token, getKey, { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, algorithms: ['EdDSA'] });
+      const claims = TokenClaims.parse(payload);
+      return { id: claims.sub, role: claims.role, email: claims.email, name: claims.name };
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new AppError('UNAUTHENTICATED', 'Your session has expired. Please sign in again.');
+      throw new AppError('UNAUTHENTICATED', 'The access token is not valid. Please sign in again.');
+    }
+  };
+}
+
+/**
+ * The engagement service's public keys, kept in memory and in a cache file so that a service restarted
+ * while engagement is down still verifies tokens (a purchase never waits for engagement).
+ * Refreshed in the background, and at most every 30 s when a token names a key we do not have.
+ */
+export class CachedJwks {
+  private keys: JSONWebKeySet = { keys: [] };
+  private local = createLocalJWKSet(this.keys);
+  private lastFetch = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly opts: { url: string; cacheFile: string; refreshMs?: number; log?: { warn: (o: object, m: string) => void } },
+  ) {
+    try {
+      this.use(JSON.parse(readFileSync(opts.cacheFile, 'utf8')) as JSONWebKeySet);
+    } catch {
+      /* no cache yet */
+    }
+  }
+
+  start(): void {
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.opts.refreshMs ?? 10 * 60_000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private use(jwks: JSONWebKeySet) {
+    if (!Array.isArray(jwks.keys)) return;
+    this.keys = jwks;
+    this.local = createLocalJWKSet(jwks);
+  }
+
+  async refresh(): Promise<boolean> {
+    this.lastFetch = Date.now();
+    try {
+      const res = await fetch(this.opts.url, { signal: AbortSignal.timeout(2000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const jwks = (await res.json()) as JSONWebKeySet;
+      this.use(jwks);
+      const tmp = `${this.opts.cacheFile}.tmp`;
+      writeFileSync(tmp, JSON.stringify(jwks));
+      renameSync(tmp, this.opts.cacheFile);
+      return true;
+    } catch (err) {
+      this.opts.log?.warn({ err: String(err), url: this.opts.url }, 'could not refresh signing keys; using cached ones');
+      return false;
+    }
+  }
+
+  readonly getKey: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await this.local(header, token);
+    } catch (err) {
+      const unknownKey = err instanceof joseErrors.JWKSNoMatchingKey;
+      if (unknownKey && Date.now() - this.lastFetch > 30_000 && (await this.refresh())) return this.local(header, token);
+      throw err;
+    }
+  };
+}
+
+/** Sets `request.user` from a Bearer token when one is sent; routes decide whether they need it. */
+export function registerAuth(app: FastifyInstance, verify: TokenVerifier): void {
+  app.decorateRequest('user', null);
+  app.addHook('onRequest', async (req) => {
+    const header = req.headers.authorization;
+    if (!header) return;
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) throw new AppError('UNAUTHENTICATED', 'Send the access token as "Authorization: Bearer <token>".');
+    req.user = await verify(match[1]);
+  });
+}
+
+export function requireUser(req: FastifyRequest): AuthUser {
+  if (!req.user) throw new AppError('UNAUTHENTICATED', 'Please sign in to do this.');
+  return req.user;
+}
+
+export function requireRole(req: FastifyRequest, ...roles: Role[]): AuthUser {
+  const user = requireUser(req);
+  if (!roles.includes(user.role)) throw new AppError('FORBIDDEN', `Only ${roles.join(' or ')} accounts can do this.`);
+  return user;
+}

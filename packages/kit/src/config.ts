@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Settings every service shares; each service extends this with its own. */
+export const BaseConfig = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SERVICE_SECRET: z.string().min(16, 'must be at least 16 characters'),
+  STORE: z.enum(['sqlite']).default('sqlite'),
+  /** FULL: a committed order survives power loss. NORMAL: survives a process crash only. */
+  SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
+  EVENTS_URL: z.url().default('http://127.0.0.1:3001'),
+  TICKETING_URL: z.url().default('http://127.0.0.1:3002'),
+  ENGAGEMENT_URL: z.url().default('http://127.0.0.1:3003'),
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10_000).default(60),
+});
+
+export const Port = z.coerce.number().int().min(0).max(65535);
+
+/**
+ * Parses the environment once. Every bad variable is named in one error, so a misconfigured
+ * deployment is fixed in one go rather than one restart per variable.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined> = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((i) => {
+      const name = i.path.join('.') || '(environment)';
+      const value = env[name];
+      const shown = value === undefined ? 'not set' : name.includes('SECRET') ? 'set' : `"${value}"`;
+      return `${name} (${shown}): ${i.message}`;
+    }),
+  );
+}

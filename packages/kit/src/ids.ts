@@ -1,0 +1,24 @@
+import { randomBytes } from 'node:crypto';
+
+/** Sortable-enough, URL-safe ids: a time prefix keeps inserts local in indexes, the random part makes them unguessable. */
+export function newId(prefix = ''): string {
+  return `${prefix}${Date.now().toString(36)}${randomBytes(10).toString('base64url')}`;
+}
+
+export const nowIso = (): string => new Date().toISOString();
+
+/** Opaque pagination cursors: clients pass them back verbatim and never build them. */
+export function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+export function decodeCursor<T>(cursor: string | undefined, isValid: (v: unknown) => v is T): T | undefined {
+  if (!cursor) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (isValid(value)) return value;
+  } catch {
+    /* fall through */
+  }
+  return undefined;
+}

@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { Id, parseMessage, SIGNATURE_HEADER, TIMESTAMP_HEADER, type Message } from '@dems/contracts';
+import { AppError } from '../errors.js';
+import { verifySignature } from '../signing.js';
+import type { OutboxStore } from './outbox.js';
+
+/** Applies a message and records its id in one transaction; a second delivery of the same id does nothing. */
+export type ApplyMessage = (message: Message) => Promise<'applied' | 'duplicate'>;
+
+/**
+ * The /internal routes every service has: the message inbox and the operator's dead-letter list.
+ * All of them need a request signed with the service secret; the gateway never forwards /internal.
+ */
+export async function registerInternalRoutes(
+  app: FastifyInstance,
+  opts: { secret: string; apply: ApplyMessage; outbox?: OutboxStore; onReplay?: () => void },
+): Promise<void> {
+  await app.register(async (internal) => {
+    // Keep the raw body: the signature covers the exact bytes sent.
+    internal.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+      const raw = body as string;
+      const ok = verifySignature(opts.secret, header(req.headers[TIMESTAMP_HEADER]), header(req.headers[SIGNATURE_HEADER]), raw);
+      if (!ok) return done(new AppError('BAD_SIGNATURE', 'Internal requests must be signed with the service secret.'));
+      try {
+        done(null, raw.length ? JSON.parse(raw) : {});
+      } catch {
+        done(new AppError('MALFORMED_JSON', 'The body is not valid JSON.'));
+      }
+    });
+    internal.addHook('preHandler', async (req) => {
+      // Body-less requests (GET) are signed over the empty string.
+      if (req.body === undefined) {
+        const ok = verifySignature(opts.secret, header(req.headers[TIMESTAMP_HEADER]), header(req.headers[SIGNATURE_HEADER]), '');
+        if (!ok) throw new AppError('BAD_SIGNATURE', 'Internal requests must be signed with the service secret.');
+      }
+    });
+
+    internal.post('/internal/messages', { schema: { hide: true } }, async (req, reply) => {
+      const parsed = z.object({ messages: z.array(z.unknown()).min(1).max(500) }).safeParse(req.body);
+      if (!parsed.success) throw new AppError('VALIDATION_FAILED', 'Expected { messages: [...] }.');
+      // Applied in order; on the first failure we answer how many went through so the sender resumes there.
+      let applied = 0;
+      const results: { id: string; result: string }[] = [];
+      for (const raw of parsed.data.messages) {
+        let message: Message;
+        try {
+          message = parseMessage(raw);
+        } catch (err) {
+          req.log.warn({ err }, 'rejected malformed message');
+          return reply.code(400).send({ code: 'VALIDATION_FAILED', message: 'A message did not match its schema.', requestId: req.id, applied });
+        }
+        try {
+          results.push({ id: message.id, result: await opts.apply(message) });
+          applied++;
+        } catch (err) {
+          req.log.error({ err, messageId: message.id, type: message.type }, 'message handler failed');
+          return reply.code(500).send({ code: 'INTERNAL', message: 'A message could not be applied.', requestId: req.id, applied });
+        }
+      }
+      return { applied, results };
+    });
+
+    if (opts.outbox) {
+      const outbox = opts.outbox;
+      internal.get('/internal/dead-letters', { schema: { hide: true } }, async () => ({ items: await outbox.listDeadLetters(500) }));
+      internal.post('/internal/dead-letters/:id/replay', { schema: { hide: true } }, async (req) => {
+        const id = Id.parse((req.params as { id: string }).id);
+        if (!(await outbox.replayDeadLetter(id))) throw new AppError('DEAD_LETTER_NOT_FOUND', 'No dead-lettered message with this id.');
+        opts.onReplay?.();
+        return { ok: true };
+      });
+    }
+  });
+}
+
+const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);

@@ -1,0 +1,137 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { SUBSCRIPTIONS, type Message, type ServiceName } from '@dems/contracts';
+import type { DeadLetter, OutboxEntry, OutboxStore } from './messaging/outbox.js';
+
+export type SqliteDb = Database.Database;
+
+/**
+ * Opens a service's SQLite file: WAL so readers never block the writer, a busy timeout so several
+ * processes can share one file (they queue for the write lock instead of failing), and the chosen
+ * durability: FULL fsyncs every commit so a confirmed order survives power loss.
+ */
+export function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): SqliteDb {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, { timeout: 15_000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+/** Applies the migrations the file has not seen yet, tracked in PRAGMA user_version, each in a transaction. */
+export function migrate(db: SqliteDb, migrations: readonly string[]): void {
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    migrations.slice(current).forEach((sql) => db.exec(sql));
+    db.pragma(`user_version = ${migrations.length}`);
+  }).immediate();
+}
+
+/** Tables every publishing and subscribing service has; include this in the service's first migration. */
+export const MESSAGING_SCHEMA = `
+  CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL,
+    subscriber TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    lease_until INTEGER NOT NULL DEFAULT 0,
+    dead INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (message_id, subscriber)
+  );
+  CREATE INDEX outbox_due ON outbox (subscriber, dead, next_attempt_at, seq);
+  CREATE TABLE inbox (
+    message_id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    received_at TEXT NOT NULL
+  );
+`;
+
+/**
+ * Outbox and inbox on the service's own SQLite file. `enqueue` and `recordReceived` must run inside
+ * the caller's transaction: that is what makes a state change and its message commit together.
+ */
+export class SqliteMessaging implements OutboxStore {
+  private readonly insertOutbox;
+  private readonly insertInbox;
+
+  constructor(private readonly db: SqliteDb) {
+    this.insertOutbox = db.prepare(
+      'INSERT INTO outbox (message_id, subscriber, payload, next_attempt_at, created_at) VALUES (?, ?, ?, 0, ?)',
+    );
+    this.insertInbox = db.prepare('INSERT OR IGNORE INTO inbox (message_id, type, received_at) VALUES (?, ?, ?)');
+  }
+
+  /** Writes one outbox row per subscriber of each message. Call inside the transaction of the change. */
+  enqueue(...messages: Message[]): void {
+    for (const m of messages) {
+      const payload = JSON.stringify(m);
+      for (const subscriber of SUBSCRIPTIONS[m.type]) this.insertOutbox.run(m.id, subscriber, payload, m.occurredAt);
+    }
+  }
+
+  /** Records a received message id; false means it was seen before and its effect must not be applied again. */
+  recordReceived(message: Message): boolean {
+    return this.insertInbox.run(message.id, message.type, new Date().toISOString()).changes === 1;
+  }
+
+  async claimDue(subscriber: ServiceName, limit: number, now: number, leaseMs: number): Promise<OutboxEntry[]> {
+    return this.db
+      .transaction(() => {
+        const rows = this.db
+          .prepare(
+            `SELECT seq, payload, attempts FROM outbox
+             WHERE subscriber = ? AND dead = 0 AND next_attempt_at <= ? AND lease_until <= ?
+             ORDER BY seq LIMIT ?`,
+          )
+          .all(subscriber, now, now, limit) as { seq: number; payload: string; attempts: number }[];
+        const lease = this.db.prepare('UPDATE outbox SET lease_until = ? WHERE seq = ?');
+        for (const r of rows) lease.run(now + leaseMs, r.seq);
+        return rows.map((r) => ({ id: String(r.seq), subscriber, message: JSON.parse(r.payload) as Message, attempts: r.attempts }));
+      })
+      .immediate();
+  }
+
+  async markDelivered(ids: string[]): Promise<void> {
+    const del = this.db.prepare('DELETE FROM outbox WHERE seq = ?');
+    this.db.transaction(() => ids.forEach((id) => del.run(Number(id)))).immediate();
+  }
+
+  async markFailed(ids: string[], attempts: number, nextAttemptAt: number | null, error: string): Promise<void> {
+    const upd = this.db.prepare(
+      'UPDATE outbox SET attempts = ?, next_attempt_at = ?, lease_until = 0, dead = ?, last_error = ? WHERE seq = ?',
+    );
+    this.db
+      .transaction(() => ids.forEach((id) => upd.run(attempts, nextAttemptAt ?? 0, nextAttemptAt === null ? 1 : 0, error.slice(0, 500), Number(id))))
+      .immediate();
+  }
+
+  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    const rows = this.db
+      .prepare('SELECT seq, subscriber, payload, attempts, last_error, created_at FROM outbox WHERE dead = 1 ORDER BY seq LIMIT ?')
+      .all(limit) as { seq: number; subscriber: ServiceName; payload: string; attempts: number; last_error: string | null; created_at: string }[];
+    return rows.map((r) => ({
+      id: String(r.seq),
+      subscriber: r.subscriber,
+      message: JSON.parse(r.payload) as Message,
+      attempts: r.attempts,
+      lastError: r.last_error ?? '',
+      createdAt: r.created_at,
+    }));
+  }
+
+  async replayDeadLetter(id: string): Promise<boolean> {
+    const seq = Number(id);
+    if (!Number.isSafeInteger(seq)) return false;
+    return this.db.prepare('UPDATE outbox SET dead = 0, attempts = 0, next_attempt_at = 0, lease_until = 0 WHERE seq = ? AND dead = 1').run(seq).changes === 1;
+  }
+
+  async pendingCount(): Promise<number> {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE dead = 0').get() as { n: number }).n;
+  }
+}

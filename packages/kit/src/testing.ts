@@ -1,0 +1,52 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { FastifyInstance } from 'fastify';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, type Message, type Role } from '@dems/contracts';
+import { TOKEN_AUDIENCE, TOKEN_ISSUER, verifierFor, type AuthUser, type TokenVerifier } from './auth.js';
+import { signBody } from './signing.js';
+
+/** Helpers for tests only. Every store in tests is a real SQLite file in a fresh directory. */
+
+export const TEST_SECRET = 'test-service-secret-0123456789';
+
+export function tempDir(prefix = 'dems-test-'): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A real Ed25519 key pair standing in for engagement's, so services can be tested alone with genuine tokens. */
+export async function testTokens(): Promise<{
+  verify: TokenVerifier;
+  tokenFor: (user: Partial<AuthUser> & { id: string; role?: Role }, expiresIn?: string) => Promise<string>;
+  bearer: (user: Partial<AuthUser> & { id: string; role?: Role }) => Promise<{ authorization: string }>;
+}> {
+  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'test', alg: 'EdDSA', use: 'sig' };
+  const tokenFor = (user: Partial<AuthUser> & { id: string; role?: Role }, expiresIn = '15m') =>
+    new SignJWT({ role: user.role ?? 'attendee', email: user.email ?? `${user.id}@example.com`, name: user.name ?? user.id })
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'test' })
+      .setSubject(user.id)
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(expiresIn)
+      .sign(privateKey);
+  return {
+    verify: verifierFor(createLocalJWKSet({ keys: [jwk] })),
+    tokenFor,
+    bearer: async (user) => ({ authorization: `Bearer ${await tokenFor(user)}` }),
+  };
+}
+
+export function signedHeaders(body: string, secret = TEST_SECRET): Record<string, string> {
+  const timestamp = String(Date.now());
+  return { 'content-type': 'application/json', [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signBody(secret, timestamp, body) };
+}
+
+/** Delivers messages to a service's inbox exactly as the relay does. */
+export async function deliver(app: FastifyInstance, messages: Message[], secret = TEST_SECRET) {
+  const payload = JSON.stringify({ messages });
+  return app.inject({ method: 'POST', url: '/internal/messages', headers: signedHeaders(payload, secret), payload });
+}
