@@ -3,6 +3,8 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   type FastifyServerOptions,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -36,6 +38,8 @@ export interface ServiceAppOptions {
   bodyLimit?: number;
   /** Whether the store answers; /readyz reports 503 when it does not. */
   isReady: () => boolean | Promise<boolean>;
+  /** Replaces the JSON 404 for unknown routes (the gateway falls back to the web app). */
+  notFound?: (req: FastifyRequest, reply: FastifyReply) => unknown;
 }
 
 /** Log redaction: credentials never reach a log line. */
@@ -69,8 +73,10 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
     if (status >= 500) req.log.error({ err }, 'request failed');
     return reply.code(status).headers(headers).send(body);
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ code: 'NOT_FOUND', message: `No route for ${req.method} ${req.url.split('?')[0]}.`, requestId: req.id }),
+  app.setNotFoundHandler(
+    opts.notFound ??
+      ((req, reply) =>
+        reply.code(404).send({ code: 'NOT_FOUND', message: `No route for ${req.method} ${req.url.split('?')[0]}.`, requestId: req.id })),
   );
 
   await app.register(swagger, {

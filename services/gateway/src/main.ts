@@ -1,0 +1,9 @@
+import { runService } from '@dems/kit';
+import { buildApp } from './app.js';
+import { readConfig } from './config.js';
+
+await runService('gateway', async () => {
+  const config = readConfig();
+  const app = await buildApp({ config, logger: { level: config.LOG_LEVEL } });
+  return { app, port: config.GATEWAY_PORT, host: config.HOST };
+});
