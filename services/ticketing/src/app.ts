@@ -1,0 +1,42 @@
+import type { FastifyServerOptions } from 'fastify';
+import { createServiceApp, registerAuth, registerInternalRoutes, type App, type TokenVerifier } from '@dems/kit';
+import { messageHandler } from './messages/handlers.js';
+import { availabilityRoutes } from './routes/availability.js';
+import { orderRoutes } from './routes/orders.js';
+import { ticketRoutes } from './routes/tickets.js';
+import type { TicketingStore } from './store/ticketing-store.js';
+
+export interface TicketingDeps {
+  store: TicketingStore;
+  verify: TokenVerifier;
+  /** SERVICE_SECRET: signs and checks /internal requests. */
+  secret: string;
+  logger?: FastifyServerOptions['logger'];
+  bodyLimit?: number;
+  /** A dead letter was put back in the queue: deliver it now. */
+  onReplay?: () => void;
+  /** Stops what main.ts started (relay, key refresh) before the store closes. */
+  onClose?: () => Promise<void> | void;
+}
+
+/** The ticketing service as production runs it; tests build exactly this with a real SQLite store. */
+export async function buildApp(deps: TicketingDeps): Promise<App> {
+  const { store } = deps;
+  const app = await createServiceApp({
+    name: 'ticketing',
+    description: 'Inventory, orders and tickets. Purchases never oversell and are safe to retry with an Idempotency-Key.',
+    logger: deps.logger,
+    bodyLimit: deps.bodyLimit,
+    isReady: () => store.ping(),
+  });
+  registerAuth(app, deps.verify);
+  orderRoutes(app, store);
+  ticketRoutes(app, store);
+  availabilityRoutes(app, store);
+  await registerInternalRoutes(app, { secret: deps.secret, apply: messageHandler(store), outbox: store.outbox, onReplay: deps.onReplay });
+  app.addHook('onClose', async () => {
+    await deps.onClose?.();
+    await store.close();
+  });
+  return app;
+}

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { ErrorCode, PlaceOrderBody } from '@dems/contracts';
+
+/** What ticketing knows about an event when deciding whether it can be bought. */
+export interface SaleEvent {
+  status: 'published' | 'cancelled';
+  endsAt: string;
+}
+
+export interface SaleTicketType {
+  capacity: number;
+  sold: number;
+}
+
+export interface Refusal {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Capacity can drop below sold when a change races a purchase; never report a negative number left. */
+export const remainingOf = (t: SaleTicketType): number => Math.max(0, t.capacity - t.sold);
+
+export function soldOutMessage(remaining: number): string {
+  if (remaining <= 0) return 'Sorry — this ticket type is sold out.';
+  return `Sorry — only ${remaining} ${remaining === 1 ? 'ticket' : 'tickets'} left.`;
+}
+
+/**
+ * Why a purchase cannot go ahead, in the order a buyer finds most useful, or null when it can.
+ * The caller runs this inside the transaction that then takes the seats, so the answer cannot go stale.
+ */
+export function refusePurchase(
+  event: SaleEvent | undefined,
+  ticketType: SaleTicketType | undefined,
+  quantity: number,
+  now: Date,
+): Refusal | null {
+  if (!event) return { code: 'EVENT_NOT_ON_SALE', message: 'This event is not on sale yet. Please try again in a moment.' };
+  if (event.status === 'cancelled') return { code: 'EVENT_CANCELLED', message: 'This event has been cancelled, so tickets are no longer sold.' };
+  if (Date.parse(event.endsAt) <= now.getTime()) return { code: 'EVENT_ENDED', message: 'This event is already over.' };
+  if (!ticketType) return { code: 'TICKET_TYPE_NOT_FOUND', message: 'This event has no such ticket type.' };
+  const remaining = remainingOf(ticketType);
+  if (quantity > remaining) return { code: 'SOLD_OUT', message: soldOutMessage(remaining) };
+  return null;
+}
+
+/** Whether a ticket can still be handed back for a refund. */
+export function refuseCancellation(ticketStatus: 'valid' | 'cancelled', event: SaleEvent | undefined, now: Date): Refusal | null {
+  if (ticketStatus === 'cancelled') return { code: 'TICKET_ALREADY_CANCELLED', message: 'This ticket was already cancelled.' };
+  if (event && Date.parse(event.endsAt) <= now.getTime()) {
+    return { code: 'EVENT_ENDED', message: 'This event is already over, so its tickets can no longer be cancelled.' };
+  }
+  return null;
+}
+
+export function orderStatusFor(totalCents: number, refundedCents: number): 'confirmed' | 'partially_refunded' | 'refunded' {
+  if (refundedCents <= 0) return 'confirmed';
+  return refundedCents >= totalCents ? 'refunded' : 'partially_refunded';
+}
+
+/**
+ * Fingerprint of a purchase request, stored with its Idempotency-Key: the same key with another body is
+ * a client bug we must report rather than silently answer with an unrelated order.
+ */
+export function purchaseFingerprint(body: PlaceOrderBody): string {
+  return createHash('sha256').update(JSON.stringify([body.eventId, body.ticketTypeId, body.quantity])).digest('hex');
+}

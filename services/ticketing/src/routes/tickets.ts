@@ -1,0 +1,30 @@
+import { IdParams, Ticket, TicketList } from '@dems/contracts';
+import { requireUser, type App } from '@dems/kit';
+import type { TicketingStore } from '../store/ticketing-store.js';
+
+export function ticketRoutes(app: App, store: TicketingStore): void {
+  app.get(
+    '/tickets',
+    {
+      onRequest: async (req) => void requireUser(req),
+      schema: { tags: ['tickets'], summary: 'My tickets, newest first', security: [{ bearer: [] }], response: { 200: TicketList } },
+    },
+    async (req) => ({ items: await store.listTickets(requireUser(req).id) }),
+  );
+
+  app.post(
+    '/tickets/:id/cancel',
+    {
+      onRequest: async (req) => void requireUser(req),
+      schema: {
+        tags: ['tickets'],
+        summary: 'Cancel one of my tickets',
+        description: 'Refunds its price and puts the seat back on sale.',
+        security: [{ bearer: [] }],
+        params: IdParams,
+        response: { 200: Ticket },
+      },
+    },
+    async (req) => store.cancelTicket(requireUser(req).id, req.params.id),
+  );
+}

@@ -1,0 +1,439 @@
+import { newMessage, type Availability, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
+import { AppError, newId } from '@dems/kit';
+import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
+import { orderStatusFor, refuseCancellation, refusePurchase, remainingOf, type SaleEvent } from '../domain/purchase.js';
+import { newTicketCode } from '../domain/ticket-code.js';
+import type { PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
+
+const MIGRATIONS = [
+  `${MESSAGING_SCHEMA}
+  CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    organizer_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    venue TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    starts_at TEXT NOT NULL,
+    ends_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE inventory (
+    ticket_type_id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL REFERENCES events (id),
+    name TEXT NOT NULL,
+    price_cents INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    capacity INTEGER NOT NULL,
+    sold INTEGER NOT NULL DEFAULT 0 CHECK (sold >= 0),
+    position INTEGER NOT NULL,
+    -- 0 when the latest snapshot no longer lists the type: not for sale, but its tickets stay valid.
+    active INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE INDEX inventory_event ON inventory (event_id, position);
+  CREATE TABLE orders (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    ticket_type_id TEXT NOT NULL,
+    quantity INTEGER NOT NULL,
+    total_cents INTEGER NOT NULL,
+    refunded_cents INTEGER NOT NULL DEFAULT 0,
+    currency TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX orders_user ON orders (user_id, created_at);
+  CREATE TABLE tickets (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    order_id TEXT NOT NULL REFERENCES orders (id),
+    user_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    ticket_type_id TEXT NOT NULL,
+    ticket_type_name TEXT NOT NULL,
+    price_cents INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    cancelled_at TEXT
+  );
+  CREATE INDEX tickets_user ON tickets (user_id, created_at);
+  CREATE INDEX tickets_order ON tickets (order_id);
+  CREATE INDEX tickets_event ON tickets (event_id, status);
+  CREATE TABLE idempotency (
+    user_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, key)
+  );`,
+];
+
+interface EventRow {
+  id: string;
+  title: string;
+  starts_at: string;
+  ends_at: string;
+  status: 'published' | 'cancelled';
+  version: number;
+}
+
+interface InventoryRow {
+  ticket_type_id: string;
+  event_id: string;
+  name: string;
+  price_cents: number;
+  currency: string;
+  capacity: number;
+  sold: number;
+  active: number;
+}
+
+interface OrderRow {
+  id: string;
+  user_id: string;
+  event_id: string;
+  event_title: string;
+  ticket_type_id: string;
+  quantity: number;
+  total_cents: number;
+  refunded_cents: number;
+  currency: string;
+  status: Order['status'];
+  created_at: string;
+}
+
+interface TicketRow {
+  id: string;
+  code: string;
+  status: Ticket['status'];
+  order_id: string;
+  user_id: string;
+  event_id: string;
+  event_title: string;
+  event_starts_at: string;
+  ticket_type_id: string;
+  ticket_type_name: string;
+  price_cents: number;
+  currency: string;
+  created_at: string;
+  cancelled_at: string | null;
+}
+
+const ORDER_SELECT = `
+  SELECT o.*, e.title AS event_title FROM orders o JOIN events e ON e.id = o.event_id`;
+const TICKET_SELECT = `
+  SELECT t.*, e.title AS event_title, e.starts_at AS event_starts_at FROM tickets t JOIN events e ON e.id = t.event_id`;
+
+export interface SqliteTicketingStoreOptions {
+  file: string;
+  synchronous?: 'FULL' | 'NORMAL';
+  /** Called after a transaction that enqueued messages has committed (main.ts: relay.kick()). */
+  onMessagesCommitted?: () => void;
+}
+
+/**
+ * The embedded adapter. Every write is one BEGIN IMMEDIATE transaction: it takes the file's write lock
+ * before reading, so the check-then-take of seats is serialized even across processes sharing the file.
+ */
+export class SqliteTicketingStore implements TicketingStore {
+  private readonly db: SqliteDb;
+  readonly outbox: SqliteMessaging;
+  private readonly onMessagesCommitted?: () => void;
+
+  constructor(opts: SqliteTicketingStoreOptions) {
+    this.db = openSqlite(opts.file, opts.synchronous ?? 'FULL');
+    migrate(this.db, MIGRATIONS);
+    this.outbox = new SqliteMessaging(this.db);
+    this.onMessagesCommitted = opts.onMessagesCommitted;
+  }
+
+  /** Runs fn in one immediate transaction; `enqueue` adds outbox messages to it and triggers the relay after commit. */
+  private write<T>(fn: (enqueue: (...messages: Message[]) => void) => T): T {
+    let enqueued = false;
+    const result = this.db
+      .transaction(() =>
+        fn((...messages) => {
+          this.outbox.enqueue(...messages);
+          if (messages.length) enqueued = true;
+        }),
+      )
+      .immediate();
+    if (enqueued) this.onMessagesCommitted?.();
+    return result;
+  }
+
+  private event(id: string): EventRow | undefined {
+    return this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as EventRow | undefined;
+  }
+
+  private saleEvent(id: string): SaleEvent | undefined {
+    const row = this.event(id);
+    return row && { status: row.status, endsAt: row.ends_at };
+  }
+
+  private ordersWithTickets(rows: OrderRow[]): Order[] {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const tickets = this.db
+      .prepare(`SELECT id, code, status, order_id FROM tickets WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY rowid`)
+      .all(JSON.stringify(ids)) as { id: string; code: string; status: Ticket['status']; order_id: string }[];
+    const byOrder = new Map<string, Order['tickets']>();
+    for (const t of tickets) {
+      const list = byOrder.get(t.order_id) ?? [];
+      list.push({ id: t.id, code: t.code, status: t.status });
+      byOrder.set(t.order_id, list);
+    }
+    return rows.map((r) => ({
+      id: r.id,
+      userId: r.user_id,
+      eventId: r.event_id,
+      eventTitle: r.event_title,
+      ticketTypeId: r.ticket_type_id,
+      quantity: r.quantity,
+      totalCents: r.total_cents,
+      refundedCents: r.refunded_cents,
+      currency: r.currency,
+      status: r.status,
+      createdAt: r.created_at,
+      tickets: byOrder.get(r.id) ?? [],
+    }));
+  }
+
+  private orderById(id: string): Order | undefined {
+    const row = this.db.prepare(`${ORDER_SELECT} WHERE o.id = ?`).get(id) as OrderRow | undefined;
+    return row ? this.ordersWithTickets([row])[0] : undefined;
+  }
+
+  private static toTicket(r: TicketRow): Ticket {
+    return {
+      id: r.id,
+      code: r.code,
+      status: r.status,
+      orderId: r.order_id,
+      eventId: r.event_id,
+      eventTitle: r.event_title,
+      eventStartsAt: r.event_starts_at,
+      ticketTypeId: r.ticket_type_id,
+      ticketTypeName: r.ticket_type_name,
+      priceCents: r.price_cents,
+      currency: r.currency,
+      createdAt: r.created_at,
+      cancelledAt: r.cancelled_at,
+    };
+  }
+
+  async placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
+    const now = input.now ?? new Date();
+    return this.write((enqueue) => {
+      const seen = this.db
+        .prepare('SELECT request_hash, order_id FROM idempotency WHERE user_id = ? AND key = ?')
+        .get(input.userId, input.idempotencyKey) as { request_hash: string; order_id: string } | undefined;
+      if (seen) {
+        if (seen.request_hash !== input.requestHash) {
+          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different purchase. Use a new key for a new purchase.');
+        }
+        const order = this.orderById(seen.order_id);
+        if (order) return { order, replayed: true };
+      }
+
+      const event = this.saleEvent(input.eventId);
+      const inventory = this.db
+        .prepare('SELECT * FROM inventory WHERE ticket_type_id = ? AND event_id = ? AND active = 1')
+        .get(input.ticketTypeId, input.eventId) as InventoryRow | undefined;
+      const refusal = refusePurchase(event, inventory, input.quantity, now);
+      if (refusal) throw new AppError(refusal.code, refusal.message);
+      // refusePurchase has returned null only when both exist.
+      const ev = this.event(input.eventId)!;
+      const tt = inventory!;
+
+      // The guard repeats the check in the statement that takes the seats: no path can sell past capacity.
+      const taken = this.db
+        .prepare('UPDATE inventory SET sold = sold + ? WHERE ticket_type_id = ? AND sold + ? <= capacity')
+        .run(input.quantity, tt.ticket_type_id, input.quantity);
+      if (taken.changes !== 1) throw new AppError('SOLD_OUT', 'Sorry — this ticket type is sold out.');
+
+      const createdAt = now.toISOString();
+      const orderId = newId('ord_');
+      const totalCents = tt.price_cents * input.quantity;
+      this.db
+        .prepare(
+          `INSERT INTO orders (id, user_id, event_id, ticket_type_id, quantity, total_cents, refunded_cents, currency, status, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'confirmed', ?)`,
+        )
+        .run(orderId, input.userId, ev.id, tt.ticket_type_id, input.quantity, totalCents, tt.currency, createdAt);
+      const insertTicket = this.db.prepare(
+        `INSERT INTO tickets (id, code, order_id, user_id, event_id, ticket_type_id, ticket_type_name, price_cents, currency, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?)`,
+      );
+      for (let i = 0; i < input.quantity; i++) {
+        insertTicket.run(newId('tkt_'), newTicketCode(), orderId, input.userId, ev.id, tt.ticket_type_id, tt.name, tt.price_cents, tt.currency, createdAt);
+      }
+      this.db
+        .prepare(
+          `INSERT INTO idempotency (user_id, key, request_hash, order_id, created_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, order_id = excluded.order_id`,
+        )
+        .run(input.userId, input.idempotencyKey, input.requestHash, orderId, createdAt);
+      enqueue(
+        newMessage(
+          'ticketing',
+          'OrderPlaced',
+          {
+            orderId,
+            userId: input.userId,
+            eventId: ev.id,
+            eventTitle: ev.title,
+            ticketTypeId: tt.ticket_type_id,
+            ticketTypeName: tt.name,
+            quantity: input.quantity,
+            totalCents,
+            currency: tt.currency,
+          },
+          now,
+        ),
+      );
+      return { order: this.orderById(orderId)!, replayed: false };
+    });
+  }
+
+  async listOrders(userId: string): Promise<Order[]> {
+    const rows = this.db.prepare(`${ORDER_SELECT} WHERE o.user_id = ? ORDER BY o.created_at DESC, o.rowid DESC`).all(userId) as OrderRow[];
+    return this.ordersWithTickets(rows);
+  }
+
+  async getOrder(userId: string, orderId: string): Promise<Order | null> {
+    const order = this.orderById(orderId);
+    return order && order.userId === userId ? order : null;
+  }
+
+  async listTickets(userId: string): Promise<Ticket[]> {
+    const rows = this.db.prepare(`${TICKET_SELECT} WHERE t.user_id = ? ORDER BY t.created_at DESC, t.rowid DESC`).all(userId) as TicketRow[];
+    return rows.map(SqliteTicketingStore.toTicket);
+  }
+
+  async cancelTicket(userId: string, ticketId: string, now = new Date()): Promise<Ticket> {
+    return this.write((enqueue) => {
+      const ticket = this.db.prepare(`${TICKET_SELECT} WHERE t.id = ? AND t.user_id = ?`).get(ticketId, userId) as TicketRow | undefined;
+      if (!ticket) throw new AppError('TICKET_NOT_FOUND', 'You have no ticket with this id.');
+      const refusal = refuseCancellation(ticket.status, this.saleEvent(ticket.event_id), now);
+      if (refusal) throw new AppError(refusal.code, refusal.message);
+      enqueue(this.cancelOne(ticket, now, 'attendee'));
+      const updated = this.db.prepare(`${TICKET_SELECT} WHERE t.id = ?`).get(ticketId) as TicketRow;
+      return SqliteTicketingStore.toTicket(updated);
+    });
+  }
+
+  /** Cancels one valid ticket inside the caller's transaction: seat back to sale, refund on its order. */
+  private cancelOne(ticket: TicketRow, now: Date, reason: 'attendee' | 'event_cancelled'): Message<'TicketCancelled'> {
+    const at = now.toISOString();
+    this.db.prepare(`UPDATE tickets SET status = 'cancelled', cancelled_at = ? WHERE id = ?`).run(at, ticket.id);
+    this.db.prepare('UPDATE inventory SET sold = sold - 1 WHERE ticket_type_id = ? AND sold > 0').run(ticket.ticket_type_id);
+    const order = this.db.prepare('SELECT total_cents, refunded_cents FROM orders WHERE id = ?').get(ticket.order_id) as {
+      total_cents: number;
+      refunded_cents: number;
+    };
+    const refunded = Math.min(order.total_cents, order.refunded_cents + ticket.price_cents);
+    this.db
+      .prepare('UPDATE orders SET refunded_cents = ?, status = ? WHERE id = ?')
+      .run(refunded, orderStatusFor(order.total_cents, refunded), ticket.order_id);
+    return newMessage(
+      'ticketing',
+      'TicketCancelled',
+      {
+        ticketId: ticket.id,
+        orderId: ticket.order_id,
+        userId: ticket.user_id,
+        eventId: ticket.event_id,
+        eventTitle: ticket.event_title,
+        ticketTypeId: ticket.ticket_type_id,
+        refundCents: ticket.price_cents,
+        currency: ticket.currency,
+        reason,
+      },
+      now,
+    );
+  }
+
+  async getAvailability(eventId: string): Promise<Availability | null> {
+    if (!this.event(eventId)) return null;
+    const rows = this.db
+      .prepare('SELECT * FROM inventory WHERE event_id = ? AND active = 1 ORDER BY position')
+      .all(eventId) as InventoryRow[];
+    return {
+      eventId,
+      ticketTypes: rows.map((r) => ({
+        ticketTypeId: r.ticket_type_id,
+        name: r.name,
+        priceCents: r.price_cents,
+        currency: r.currency,
+        capacity: r.capacity,
+        sold: r.sold,
+        remaining: remainingOf(r),
+      })),
+    };
+  }
+
+  async applyEventSnapshot(message: Message, snapshot: EventSnapshot): Promise<'applied' | 'duplicate'> {
+    return this.write((enqueue) => {
+      if (!this.outbox.recordReceived(message)) return 'duplicate';
+      const stored = this.event(snapshot.id);
+      // Messages may arrive out of order: an older snapshot than the one we hold changes nothing.
+      if (stored && stored.version >= snapshot.version) return 'applied';
+      const now = new Date();
+      this.db
+        .prepare(
+          `INSERT INTO events (id, organizer_id, title, venue, timezone, starts_at, ends_at, status, version, updated_at)
+           VALUES (@id, @organizerId, @title, @venue, @timezone, @startsAt, @endsAt, @status, @version, @updatedAt)
+           ON CONFLICT (id) DO UPDATE SET organizer_id = excluded.organizer_id, title = excluded.title, venue = excluded.venue,
+             timezone = excluded.timezone, starts_at = excluded.starts_at, ends_at = excluded.ends_at, status = excluded.status,
+             version = excluded.version, updated_at = excluded.updated_at`,
+        )
+        .run({
+          id: snapshot.id,
+          organizerId: snapshot.organizerId,
+          title: snapshot.title,
+          venue: snapshot.venue,
+          timezone: snapshot.timezone,
+          startsAt: snapshot.startsAt,
+          endsAt: snapshot.endsAt,
+          status: snapshot.status,
+          version: snapshot.version,
+          updatedAt: now.toISOString(),
+        });
+      // `sold` is ticketing's own truth and is never taken from a message.
+      const upsertType = this.db.prepare(
+        `INSERT INTO inventory (ticket_type_id, event_id, name, price_cents, currency, capacity, sold, position, active)
+         VALUES (?, ?, ?, ?, ?, ?, 0, ?, 1)
+         ON CONFLICT (ticket_type_id) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
+           currency = excluded.currency, capacity = excluded.capacity, position = excluded.position, active = 1
+         WHERE inventory.event_id = excluded.event_id`,
+      );
+      snapshot.ticketTypes.forEach((t, i) => upsertType.run(t.id, snapshot.id, t.name, t.priceCents, t.currency, t.capacity, i));
+      this.db
+        .prepare('UPDATE inventory SET active = 0 WHERE event_id = ? AND ticket_type_id NOT IN (SELECT value FROM json_each(?))')
+        .run(snapshot.id, JSON.stringify(snapshot.ticketTypes.map((t) => t.id)));
+
+      if (snapshot.status === 'cancelled') {
+        const valid = this.db.prepare(`${TICKET_SELECT} WHERE t.event_id = ? AND t.status = 'valid' ORDER BY t.rowid`).all(snapshot.id) as TicketRow[];
+        enqueue(...valid.map((t) => this.cancelOne(t, now, 'event_cancelled')));
+      }
+      return 'applied';
+    });
+  }
+
+  async acknowledgeMessage(message: Message): Promise<'applied' | 'duplicate'> {
+    return this.write(() => (this.outbox.recordReceived(message) ? 'applied' : 'duplicate'));
+  }
+
+  async ping(): Promise<boolean> {
+    return this.db.prepare('SELECT 1 AS ok').get() !== undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

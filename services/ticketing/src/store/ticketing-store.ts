@@ -1,0 +1,48 @@
+import type { Availability, EventSnapshot, Message, Order, PlaceOrderBody, Ticket } from '@dems/contracts';
+import type { OutboxStore } from '@dems/kit';
+
+export interface PlaceOrderInput extends PlaceOrderBody {
+  userId: string;
+  idempotencyKey: string;
+  /** purchaseFingerprint(body): tells a genuine retry from a reused key. */
+  requestHash: string;
+  now?: Date;
+}
+
+export interface PlaceOrderResult {
+  order: Order;
+  /** True when the key was seen before and this is the first order again; nothing new was created. */
+  replayed: boolean;
+}
+
+/**
+ * Everything ticketing keeps: its copy of each event, inventory per ticket type, orders, tickets and
+ * idempotency records, plus the outbox/inbox that make every change and its message commit together.
+ * Refusals are thrown as AppError with the code the API answers with.
+ */
+export interface TicketingStore {
+  /** Check-and-take seats, order, tickets, OrderPlaced and idempotency record in one atomic step; never oversells. */
+  placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult>;
+  /** The user's orders with their tickets, newest first. */
+  listOrders(userId: string): Promise<Order[]>;
+  /** One of the user's orders; null when it does not exist or belongs to someone else. */
+  getOrder(userId: string, orderId: string): Promise<Order | null>;
+  /** The user's tickets, newest first. */
+  listTickets(userId: string): Promise<Ticket[]>;
+  /** Cancels and refunds one of the user's tickets, returning its seat to sale and enqueuing TicketCancelled, atomically. */
+  cancelTicket(userId: string, ticketId: string, now?: Date): Promise<Ticket>;
+  /** Capacity, sold and remaining per ticket type; null when ticketing has no copy of the event. */
+  getAvailability(eventId: string): Promise<Availability | null>;
+  /**
+   * Applies an event snapshot from a message exactly once: newer versions replace the copy and inventory
+   * definitions (never `sold`); a cancelled snapshot cancels and refunds every valid ticket in the same step.
+   */
+  applyEventSnapshot(message: Message, event: EventSnapshot): Promise<'applied' | 'duplicate'>;
+  /** Records a message ticketing has no use for, so a redelivery is recognised; no other effect. */
+  acknowledgeMessage(message: Message): Promise<'applied' | 'duplicate'>;
+  /** Whether the store answers (readiness). */
+  ping(): Promise<boolean>;
+  /** The outbox the relay delivers from and the dead-letter routes read. */
+  readonly outbox: OutboxStore;
+  close(): Promise<void>;
+}
