@@ -1,0 +1,38 @@
+import type { FastifyServerOptions } from 'fastify';
+import { createServiceApp, registerAuth, registerInternalRoutes, type App, type TokenVerifier } from '@dems/kit';
+import { messageHandlers } from './messages/handlers.js';
+import { eventRoutes } from './routes/events.js';
+import { registrationRoutes } from './routes/registrations.js';
+import type { EventsStore } from './store/events-store.js';
+
+export interface EventsAppDeps {
+  store: EventsStore;
+  verify: TokenVerifier;
+  secret: string;
+  logger?: FastifyServerOptions['logger'];
+  bodyLimit?: number;
+  /** Called when an operator replays a dead letter (main.ts: relay.kick()). */
+  onReplay?: () => void;
+  /** Stopped before the store closes, e.g. the relay and the key refresh. */
+  onClose?: () => Promise<void> | void;
+}
+
+/** The Event Registration service: events, ticket types and RSVPs. Tests build exactly this. */
+export async function buildApp(deps: EventsAppDeps): Promise<App> {
+  const app = await createServiceApp({
+    name: 'events',
+    description: 'Event Registration: publish, search and change events; register (RSVP) for them.',
+    logger: deps.logger,
+    bodyLimit: deps.bodyLimit,
+    isReady: () => deps.store.isReady(),
+  });
+  registerAuth(app, deps.verify);
+  await registerInternalRoutes(app, { secret: deps.secret, apply: messageHandlers(deps.store), outbox: deps.store.outbox, onReplay: deps.onReplay });
+  await eventRoutes(app, { store: deps.store });
+  await registrationRoutes(app, { store: deps.store });
+  app.addHook('onClose', async () => {
+    await deps.onClose?.();
+    await deps.store.close();
+  });
+  return app;
+}

@@ -1,0 +1,136 @@
+import { AppError, newId, type AuthUser } from '@dems/kit';
+import type { CreateEventBody, Event, EventSnapshot, TicketType, UpdateEventBody } from '@dems/contracts';
+
+/** The most ticket types one event may have, after any number of PATCHes. */
+export const MAX_TICKET_TYPES = 20;
+
+/**
+ * Times are stored in UTC with a fixed width, so that string order is time order in every store
+ * and `from`/`to` filters compare correctly whatever offset the client sent.
+ */
+export const toUtc = (iso: string): string => new Date(iso).toISOString();
+
+/** A new published event from a create request; refuses an event that is already over. */
+export function buildNewEvent(body: CreateEventBody, organizerId: string, now: Date): Event {
+  const startsAt = toUtc(body.startsAt);
+  const endsAt = toUtc(body.endsAt);
+  if (Date.parse(endsAt) < now.getTime()) {
+    throw new AppError('VALIDATION_FAILED', 'body.endsAt: this event would already be over; choose an end time in the future.');
+  }
+  const at = now.toISOString();
+  return {
+    id: newId('evt_'),
+    organizerId,
+    title: body.title,
+    description: body.description,
+    venue: body.venue,
+    timezone: body.timezone,
+    startsAt,
+    endsAt,
+    status: 'published',
+    registrationLimit: body.registrationLimit ?? null,
+    registrationCount: 0,
+    ticketTypes: body.ticketTypes.map((t) => ({ id: newId('tt_'), name: t.name, priceCents: t.priceCents, currency: t.currency, capacity: t.capacity })),
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+/** Only the event's organizer, or an admin, may change or cancel it. */
+export function assertCanManage(event: Event, user: AuthUser): void {
+  if (user.role === 'admin') return;
+  if (user.role === 'organizer' && event.organizerId === user.id) return;
+  throw new AppError('FORBIDDEN', 'Only the organizer of this event can do this.');
+}
+
+export function toSnapshot(event: Event, version: number): EventSnapshot {
+  return {
+    id: event.id,
+    organizerId: event.organizerId,
+    title: event.title,
+    venue: event.venue,
+    timezone: event.timezone,
+    startsAt: event.startsAt,
+    endsAt: event.endsAt,
+    status: event.status,
+    ticketTypes: event.ticketTypes,
+    version,
+  };
+}
+
+export interface PlannedUpdate {
+  event: Event;
+  /** Names of the fields that changed, in a stable order; empty for a no-op PATCH. */
+  changes: string[];
+}
+
+const SIMPLE_FIELDS = ['title', 'description', 'venue', 'timezone', 'startsAt', 'endsAt', 'registrationLimit'] as const;
+
+/**
+ * Merges a PATCH into the current event and checks every rule that needs the merged result:
+ * end after start, capacity not below what ticketing has sold, limit not below current registrations.
+ * `sold` maps ticket type id → tickets sold (the projection of ticketing's messages).
+ */
+export function planEventUpdate(current: Event, patch: UpdateEventBody, sold: ReadonlyMap<string, number>, now: Date): PlannedUpdate {
+  if (current.status === 'cancelled') throw new AppError('EVENT_CANCELLED', 'This event has been cancelled and can no longer be changed.');
+  const next: Event = { ...current, ticketTypes: current.ticketTypes.map((t) => ({ ...t })) };
+  const changes: string[] = [];
+
+  for (const field of SIMPLE_FIELDS) {
+    const given = patch[field];
+    if (given === undefined) continue;
+    const value = (field === 'startsAt' || field === 'endsAt') && typeof given === 'string' ? toUtc(given) : given;
+    if (value !== current[field]) {
+      (next as Record<string, unknown>)[field] = value;
+      changes.push(field);
+    }
+  }
+
+  if (Date.parse(next.endsAt) <= Date.parse(next.startsAt)) {
+    throw new AppError('VALIDATION_FAILED', 'body.endsAt: the event must end after it starts.');
+  }
+  if (changes.includes('endsAt') && Date.parse(next.endsAt) < now.getTime()) {
+    throw new AppError('VALIDATION_FAILED', 'body.endsAt: the end time is already past; choose one in the future.');
+  }
+  if (next.registrationLimit !== null && next.registrationLimit < current.registrationCount) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `body.registrationLimit: ${current.registrationCount} people are already registered; the limit can't be lower than that.`,
+    );
+  }
+
+  let typesChanged = false;
+  for (const entry of patch.ticketTypes ?? []) {
+    const fields: Omit<TicketType, 'id'> = { name: entry.name, priceCents: entry.priceCents, currency: entry.currency, capacity: entry.capacity };
+    if (entry.id === undefined) {
+      next.ticketTypes.push({ id: newId('tt_'), ...fields });
+      typesChanged = true;
+      continue;
+    }
+    const existing = next.ticketTypes.find((t) => t.id === entry.id);
+    if (!existing) throw new AppError('TICKET_TYPE_NOT_FOUND', `This event has no ticket type with id ${entry.id}.`);
+    const alreadySold = sold.get(existing.id) ?? 0;
+    if (fields.capacity < alreadySold) {
+      throw new AppError('CAPACITY_BELOW_SOLD', `${existing.name} already sold ${alreadySold} tickets; capacity can't be lower.`);
+    }
+    if (existing.name !== fields.name || existing.priceCents !== fields.priceCents || existing.currency !== fields.currency || existing.capacity !== fields.capacity) {
+      Object.assign(existing, fields);
+      typesChanged = true;
+    }
+  }
+  if (next.ticketTypes.length > MAX_TICKET_TYPES) {
+    throw new AppError('VALIDATION_FAILED', `body.ticketTypes: an event can have at most ${MAX_TICKET_TYPES} ticket types.`);
+  }
+  if (typesChanged) changes.push('ticketTypes');
+  if (changes.length) next.updatedAt = now.toISOString();
+  return { event: next, changes };
+}
+
+/** Whether a registration can be taken now; the caller has already returned an existing registration. */
+export function assertCanRegister(event: Event, now: Date): void {
+  if (event.status === 'cancelled') throw new AppError('EVENT_CANCELLED', 'This event has been cancelled, so registration is closed.');
+  if (Date.parse(event.endsAt) < now.getTime()) throw new AppError('EVENT_ENDED', 'This event is already over.');
+  if (event.registrationLimit !== null && event.registrationCount >= event.registrationLimit) {
+    throw new AppError('EVENT_FULL', 'This event has reached its registration limit.');
+  }
+}

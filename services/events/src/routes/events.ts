@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { CreateEventBody, ErrorBody, Event, EventListQuery, EventPage, Id, IdParams, IsoDateTime, UpdateEventBody } from '@dems/contracts';
+import { AppError, decodeCursor, encodeCursor, requireRole, requireUser, type App } from '@dems/kit';
+import { assertCanManage, buildNewEvent, toUtc } from '../domain/event-rules.js';
+import type { EventCursor, EventFilter, EventsStore } from '../store/events-store.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+const security = [{ bearer: [] }];
+
+const isCursor = (v: unknown): v is EventCursor =>
+  typeof v === 'object' && v !== null &&
+  IsoDateTime.safeParse((v as EventCursor).startsAt).success && Id.safeParse((v as EventCursor).id).success;
+
+export async function eventRoutes(app: App, { store }: { store: EventsStore }): Promise<void> {
+  const findEvent = async (id: string) => {
+    const event = await store.getEvent(id);
+    if (!event) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
+    return event;
+  };
+
+  app.post(
+    '/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Publish an event (organizer or admin)',
+        security,
+        body: CreateEventBody,
+        response: { 201: Event, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const user = requireRole(req, 'organizer', 'admin');
+      const event = await store.createEvent(buildNewEvent(req.body, user.id, new Date()));
+      return reply.code(201).send(event);
+    },
+  );
+
+  app.get(
+    '/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Search published events that have not ended, soonest first; mine=true lists your own events',
+        querystring: EventListQuery,
+        response: { 200: EventPage, ...errors },
+      },
+    },
+    async (req) => {
+      const { q, from, to, mine, cursor, limit } = req.query;
+      const after = decodeCursor(cursor, isCursor);
+      if (cursor && !after) throw new AppError('VALIDATION_FAILED', 'query.cursor: this cursor is not valid; use the nextCursor of a previous page.');
+      const text = q ? q : undefined;
+      let filter: EventFilter;
+      if (mine) {
+        const user = requireRole(req, 'organizer', 'admin');
+        filter = { kind: 'organizer', organizerId: user.id, from: from && toUtc(from), to: to && toUtc(to), q: text };
+      } else {
+        filter = { kind: 'upcoming', from: toUtc(from ?? new Date().toISOString()), to: to && toUtc(to), q: text };
+      }
+      const page = await store.listEvents(filter, { after, limit });
+      return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null };
+    },
+  );
+
+  app.get(
+    '/events/:id',
+    { schema: { tags: ['events'], summary: 'One event, in any status', params: IdParams, response: { 200: Event, ...errors } } },
+    async (req) => findEvent(req.params.id),
+  );
+
+  app.patch(
+    '/events/:id',
+    {
+      schema: {
+        tags: ['events'],
+        summary: "Change an event's details or ticket types (its organizer or an admin)",
+        description: 'Ticket types with an id are changed, ones without an id are added, unlisted ones stay. Capacity cannot drop below tickets sold.',
+        security,
+        params: IdParams,
+        body: UpdateEventBody,
+        response: { 200: Event, ...errors },
+      },
+    },
+    async (req) => {
+      const user = requireUser(req);
+      assertCanManage(await findEvent(req.params.id), user);
+      return (await store.updateEvent(req.params.id, req.body, new Date())).event;
+    },
+  );
+
+  app.post(
+    '/events/:id/cancel',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Cancel an event (its organizer or an admin); tickets are refunded and everyone is told',
+        security,
+        params: IdParams,
+        response: { 200: Event, ...errors },
+      },
+    },
+    async (req) => {
+      const user = requireUser(req);
+      assertCanManage(await findEvent(req.params.id), user);
+      return (await store.cancelEvent(req.params.id, new Date())).event;
+    },
+  );
+}
+
+/** Used by the registrations routes too. */
+export const EventIdParams = z.strictObject({ eventId: Id });

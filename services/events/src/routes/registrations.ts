@@ -1,0 +1,74 @@
+import { ErrorBody, IdParams, Ok, RegisterBody, Registration, RegistrationList } from '@dems/contracts';
+import { AppError, requireUser, type App } from '@dems/kit';
+import { assertCanManage } from '../domain/event-rules.js';
+import type { EventsStore } from '../store/events-store.js';
+import { EventIdParams } from './events.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+const security = [{ bearer: [] }];
+
+export async function registrationRoutes(app: App, { store }: { store: EventsStore }): Promise<void> {
+  app.post(
+    '/register',
+    {
+      schema: {
+        tags: ['registrations'],
+        summary: 'Register (RSVP) for an event; registering again returns the same registration with 200',
+        security,
+        body: RegisterBody,
+        response: { 200: Registration, 201: Registration, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const user = requireUser(req);
+      const { registration, created } = await store.register(req.body.eventId, { id: user.id, name: user.name, email: user.email }, new Date());
+      return reply.code(created ? 201 : 200).send(registration);
+    },
+  );
+
+  app.delete(
+    '/register/:eventId',
+    {
+      schema: {
+        tags: ['registrations'],
+        summary: 'Withdraw your registration',
+        security,
+        params: EventIdParams,
+        response: { 200: Ok, ...errors },
+      },
+    },
+    async (req) => {
+      const user = requireUser(req);
+      if (!(await store.withdraw(req.params.eventId, user.id, new Date()))) {
+        throw new AppError('REGISTRATION_NOT_FOUND', 'You are not registered for this event.');
+      }
+      return { ok: true as const };
+    },
+  );
+
+  app.get(
+    '/registrations',
+    { schema: { tags: ['registrations'], summary: 'Your registrations, soonest event first', security, response: { 200: RegistrationList, ...errors } } },
+    async (req) => ({ items: await store.registrationsOfUser(requireUser(req).id) }),
+  );
+
+  app.get(
+    '/events/:id/registrations',
+    {
+      schema: {
+        tags: ['registrations'],
+        summary: "Who registered for an event (its organizer or an admin)",
+        security,
+        params: IdParams,
+        response: { 200: RegistrationList, ...errors },
+      },
+    },
+    async (req) => {
+      const user = requireUser(req);
+      const event = await store.getEvent(req.params.id);
+      if (!event) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
+      assertCanManage(event, user);
+      return { items: await store.registrationsOfEvent(event.id) };
+    },
+  );
+}

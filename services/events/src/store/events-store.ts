@@ -1,0 +1,56 @@
+import type { Event, Message, Registration, UpdateEventBody } from '@dems/contracts';
+import type { OutboxStore } from '@dems/kit';
+
+/** Where a listing page continues: the last item's start time and id (events are ordered by both). */
+export interface EventCursor {
+  startsAt: string;
+  id: string;
+}
+
+export type EventFilter =
+  /** Published events that have not ended by `from` and (optionally) start by `to`. */
+  | { kind: 'upcoming'; from: string; to?: string; q?: string }
+  /** One organizer's events in every status, past ones included. */
+  | { kind: 'organizer'; organizerId: string; from?: string; to?: string; q?: string };
+
+export interface Registrant {
+  id: string;
+  name: string;
+  email: string;
+}
+
+/**
+ * The Event Registration service's storage. Every method that changes state writes the change and its
+ * outbox messages atomically; rule violations are thrown as AppError with the code the API answers.
+ */
+export interface EventsStore {
+  /** The outbox the relay drains and operators inspect (dead letters). */
+  readonly outbox: OutboxStore;
+  /** Stores a fully built event with its ticket types and enqueues EventPublished (version 1). */
+  createEvent(event: Event): Promise<Event>;
+  /** One event in any status, or null. */
+  getEvent(id: string): Promise<Event | null>;
+  /** A page ordered by startsAt then id, starting after `after`; `next` is set when more may follow. */
+  listEvents(filter: EventFilter, page: { after?: EventCursor; limit: number }): Promise<{ items: Event[]; next: EventCursor | null }>;
+  /** Applies a PATCH atomically with its rule checks; bumps version and enqueues EventUpdated only when something changed. */
+  updateEvent(id: string, patch: UpdateEventBody, now: Date): Promise<{ event: Event; changes: string[] }>;
+  /** Cancels once (version+1, EventCancelled); cancelling a cancelled event changes nothing. */
+  cancelEvent(id: string, now: Date): Promise<{ event: Event; changed: boolean }>;
+  /** Registers the user, or returns their existing registration; the limit check and insert are one serialized step. */
+  register(eventId: string, user: Registrant, now: Date): Promise<{ registration: Registration; created: boolean }>;
+  /** Removes the user's registration and enqueues RegistrationWithdrawn; false when there was none. */
+  withdraw(eventId: string, userId: string, now: Date): Promise<boolean>;
+  /** The user's own registrations, soonest event first. */
+  registrationsOfUser(userId: string): Promise<Registration[]>;
+  /** Everyone registered for an event, earliest registration first. */
+  registrationsOfEvent(eventId: string): Promise<Registration[]>;
+  /** Adds `delta` to the tickets-sold projection of a ticket type, once per message id. */
+  adjustTicketsSold(message: Message, change: { eventId: string; ticketTypeId: string; delta: number }): Promise<'applied' | 'duplicate'>;
+  /** Records a message that has no effect here, so the inbox still shows it was seen. */
+  acknowledge(message: Message): Promise<'applied' | 'duplicate'>;
+  /** Tickets sold per ticket type of an event, as far as ticketing's messages have told us. */
+  ticketsSold(eventId: string): Promise<Map<string, number>>;
+  /** Whether the store answers a trivial query (for /readyz). */
+  isReady(): Promise<boolean>;
+  close(): Promise<void>;
+}

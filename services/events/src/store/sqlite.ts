@@ -1,0 +1,381 @@
+import { newMessage, type Event, type Message, type Registration, type TicketType, type UpdateEventBody } from '@dems/contracts';
+import { AppError, newId } from '@dems/kit';
+import { migrate, MESSAGING_SCHEMA, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
+import { assertCanRegister, planEventUpdate, toSnapshot } from '../domain/event-rules.js';
+import type { EventCursor, EventFilter, EventsStore, Registrant } from './events-store.js';
+
+const MIGRATIONS = [
+  `${MESSAGING_SCHEMA}
+  CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    organizer_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    venue TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    starts_at TEXT NOT NULL,
+    ends_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    registration_limit INTEGER,
+    registration_count INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL,
+    search_text TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX events_listing ON events (status, starts_at, id);
+  CREATE INDEX events_by_organizer ON events (organizer_id, starts_at, id);
+  CREATE TABLE ticket_types (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL REFERENCES events (id),
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    price_cents INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    capacity INTEGER NOT NULL
+  );
+  CREATE INDEX ticket_types_by_event ON ticket_types (event_id, position);
+  CREATE TABLE registrations (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL REFERENCES events (id),
+    user_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    user_email TEXT NOT NULL,
+    event_title TEXT NOT NULL,
+    event_starts_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (event_id, user_id)
+  );
+  CREATE INDEX registrations_by_user ON registrations (user_id, event_starts_at);
+  CREATE TABLE tickets_sold (
+    ticket_type_id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    sold INTEGER NOT NULL
+  );
+  CREATE INDEX tickets_sold_by_event ON tickets_sold (event_id);
+  `,
+];
+
+interface EventRow {
+  id: string;
+  organizer_id: string;
+  title: string;
+  description: string;
+  venue: string;
+  timezone: string;
+  starts_at: string;
+  ends_at: string;
+  status: 'published' | 'cancelled';
+  registration_limit: number | null;
+  registration_count: number;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+interface TicketTypeRow {
+  id: string;
+  event_id: string;
+  name: string;
+  price_cents: number;
+  currency: string;
+  capacity: number;
+}
+
+interface RegistrationRow {
+  id: string;
+  event_id: string;
+  user_id: string;
+  user_name: string;
+  user_email: string;
+  event_title: string;
+  event_starts_at: string;
+  created_at: string;
+}
+
+/** Lower-cased with JavaScript's Unicode rules, so "Über" matches "über" (SQLite's lower() is ASCII only). */
+const searchText = (e: Pick<Event, 'title' | 'description' | 'venue'>) => `${e.title}\n${e.description}\n${e.venue}`.toLowerCase();
+
+const toTicketType = (r: TicketTypeRow): TicketType => ({ id: r.id, name: r.name, priceCents: r.price_cents, currency: r.currency, capacity: r.capacity });
+
+const toRegistration = (r: RegistrationRow): Registration => ({
+  id: r.id,
+  eventId: r.event_id,
+  userId: r.user_id,
+  userName: r.user_name,
+  userEmail: r.user_email,
+  eventTitle: r.event_title,
+  eventStartsAt: r.event_starts_at,
+  createdAt: r.created_at,
+});
+
+export interface SqliteEventsStoreOptions {
+  file: string;
+  synchronous?: 'FULL' | 'NORMAL';
+  /** Called after a commit that enqueued messages (main.ts: relay.kick()). */
+  onMessagesCommitted?: () => void;
+}
+
+/** The events store on one SQLite file. Each change and its outbox rows commit in one immediate transaction. */
+export class SqliteEventsStore implements EventsStore {
+  readonly outbox: SqliteMessaging;
+  private readonly db: SqliteDb;
+  private readonly onMessagesCommitted: () => void;
+
+  constructor(opts: SqliteEventsStoreOptions) {
+    this.db = openSqlite(opts.file, opts.synchronous ?? 'FULL');
+    migrate(this.db, MIGRATIONS);
+    this.outbox = new SqliteMessaging(this.db);
+    this.onMessagesCommitted = opts.onMessagesCommitted ?? (() => {});
+  }
+
+  /** Runs `fn` in an immediate transaction; `enqueue` collects messages written in it and kicks the relay after commit. */
+  private write<T>(fn: (enqueue: (...m: Message[]) => void) => T): T {
+    let enqueued = false;
+    const result = this.db
+      .transaction(() =>
+        fn((...messages) => {
+          this.outbox.enqueue(...messages);
+          enqueued = true;
+        }),
+      )
+      .immediate();
+    if (enqueued) this.onMessagesCommitted();
+    return result;
+  }
+
+  private eventRow(id: string): EventRow | undefined {
+    return this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as EventRow | undefined;
+  }
+
+  private hydrate(rows: EventRow[]): Event[] {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const types = this.db
+      .prepare(`SELECT * FROM ticket_types WHERE event_id IN (${ids.map(() => '?').join(',')}) ORDER BY event_id, position`)
+      .all(...ids) as TicketTypeRow[];
+    const byEvent = new Map<string, TicketType[]>();
+    for (const t of types) {
+      const list = byEvent.get(t.event_id) ?? [];
+      list.push(toTicketType(t));
+      byEvent.set(t.event_id, list);
+    }
+    return rows.map((r) => ({
+      id: r.id,
+      organizerId: r.organizer_id,
+      title: r.title,
+      description: r.description,
+      venue: r.venue,
+      timezone: r.timezone,
+      startsAt: r.starts_at,
+      endsAt: r.ends_at,
+      status: r.status,
+      registrationLimit: r.registration_limit,
+      registrationCount: r.registration_count,
+      ticketTypes: byEvent.get(r.id) ?? [],
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  private loadEvent(id: string): { event: Event; version: number } | null {
+    const row = this.eventRow(id);
+    const event = row && this.hydrate([row])[0];
+    return row && event ? { event, version: row.version } : null;
+  }
+
+  private soldMap(eventId: string): Map<string, number> {
+    const rows = this.db.prepare('SELECT ticket_type_id, sold FROM tickets_sold WHERE event_id = ?').all(eventId) as { ticket_type_id: string; sold: number }[];
+    return new Map(rows.map((r) => [r.ticket_type_id, r.sold]));
+  }
+
+  async createEvent(event: Event): Promise<Event> {
+    return this.write((enqueue) => {
+      this.db
+        .prepare(
+          `INSERT INTO events (id, organizer_id, title, description, venue, timezone, starts_at, ends_at, status,
+             registration_limit, registration_count, version, search_text, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+        )
+        .run(event.id, event.organizerId, event.title, event.description, event.venue, event.timezone, event.startsAt, event.endsAt,
+          event.status, event.registrationLimit, event.registrationCount, searchText(event), event.createdAt, event.updatedAt);
+      this.insertTicketTypes(event.id, event.ticketTypes, 0);
+      enqueue(newMessage('events', 'EventPublished', { event: toSnapshot(event, 1) }));
+      return event;
+    });
+  }
+
+  private insertTicketTypes(eventId: string, types: TicketType[], firstPosition: number) {
+    const insert = this.db.prepare(
+      'INSERT INTO ticket_types (id, event_id, position, name, price_cents, currency, capacity) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    types.forEach((t, i) => insert.run(t.id, eventId, firstPosition + i, t.name, t.priceCents, t.currency, t.capacity));
+  }
+
+  async getEvent(id: string): Promise<Event | null> {
+    return this.loadEvent(id)?.event ?? null;
+  }
+
+  async listEvents(filter: EventFilter, page: { after?: EventCursor; limit: number }) {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.kind === 'upcoming') {
+      where.push("status = 'published'", 'ends_at >= ?');
+      args.push(filter.from);
+    } else {
+      where.push('organizer_id = ?');
+      args.push(filter.organizerId);
+      if (filter.from) {
+        where.push('ends_at >= ?');
+        args.push(filter.from);
+      }
+    }
+    if (filter.to) {
+      where.push('starts_at <= ?');
+      args.push(filter.to);
+    }
+    if (filter.q) {
+      // instr() matches the text literally: % and _ in a search are just characters, no LIKE escaping needed.
+      where.push('instr(search_text, ?) > 0');
+      args.push(filter.q.toLowerCase());
+    }
+    if (page.after) {
+      where.push('(starts_at > ? OR (starts_at = ? AND id > ?))');
+      args.push(page.after.startsAt, page.after.startsAt, page.after.id);
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY starts_at, id LIMIT ?`)
+      .all(...args, page.limit + 1) as EventRow[];
+    const more = rows.length > page.limit;
+    const items = this.hydrate(rows.slice(0, page.limit));
+    const last = items[items.length - 1];
+    return { items, next: more && last ? { startsAt: last.startsAt, id: last.id } : null };
+  }
+
+  async updateEvent(id: string, patch: UpdateEventBody, now: Date): Promise<{ event: Event; changes: string[] }> {
+    return this.write((enqueue) => {
+      const current = this.loadEvent(id);
+      if (!current) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
+      const { event, changes } = planEventUpdate(current.event, patch, this.soldMap(id), now);
+      if (changes.length === 0) return { event: current.event, changes };
+      const version = current.version + 1;
+      this.db
+        .prepare(
+          `UPDATE events SET title = ?, description = ?, venue = ?, timezone = ?, starts_at = ?, ends_at = ?,
+             registration_limit = ?, version = ?, search_text = ?, updated_at = ? WHERE id = ?`,
+        )
+        .run(event.title, event.description, event.venue, event.timezone, event.startsAt, event.endsAt,
+          event.registrationLimit, version, searchText(event), event.updatedAt, id);
+      if (changes.includes('ticketTypes')) {
+        const known = new Set(current.event.ticketTypes.map((t) => t.id));
+        const update = this.db.prepare('UPDATE ticket_types SET name = ?, price_cents = ?, currency = ?, capacity = ? WHERE id = ?');
+        for (const t of event.ticketTypes) if (known.has(t.id)) update.run(t.name, t.priceCents, t.currency, t.capacity, t.id);
+        this.insertTicketTypes(id, event.ticketTypes.filter((t) => !known.has(t.id)), known.size);
+      }
+      if (changes.includes('title') || changes.includes('startsAt')) {
+        // Registrations carry the event's title and start for the attendee's list; keep them current.
+        this.db.prepare('UPDATE registrations SET event_title = ?, event_starts_at = ? WHERE event_id = ?').run(event.title, event.startsAt, id);
+      }
+      enqueue(newMessage('events', 'EventUpdated', { event: toSnapshot(event, version), changes }, now));
+      return { event, changes };
+    });
+  }
+
+  async cancelEvent(id: string, now: Date): Promise<{ event: Event; changed: boolean }> {
+    return this.write((enqueue) => {
+      const current = this.loadEvent(id);
+      if (!current) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
+      if (current.event.status === 'cancelled') return { event: current.event, changed: false };
+      const version = current.version + 1;
+      const event: Event = { ...current.event, status: 'cancelled', updatedAt: now.toISOString() };
+      this.db.prepare("UPDATE events SET status = 'cancelled', version = ?, updated_at = ? WHERE id = ?").run(version, event.updatedAt, id);
+      enqueue(newMessage('events', 'EventCancelled', { event: toSnapshot(event, version) }, now));
+      return { event, changed: true };
+    });
+  }
+
+  async register(eventId: string, user: Registrant, now: Date): Promise<{ registration: Registration; created: boolean }> {
+    // The read of registration_count and the insert share one immediate transaction: the write lock is
+    // taken first, so concurrent registrations (even from other processes) queue and never exceed the limit.
+    return this.write((enqueue) => {
+      const current = this.loadEvent(eventId);
+      if (!current) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
+      const existing = this.db.prepare('SELECT * FROM registrations WHERE event_id = ? AND user_id = ?').get(eventId, user.id) as
+        | RegistrationRow
+        | undefined;
+      if (existing && current.event.status !== 'cancelled') return { registration: toRegistration(existing), created: false };
+      assertCanRegister(current.event, now);
+      const registration: Registration = {
+        id: newId('reg_'),
+        eventId,
+        userId: user.id,
+        userName: user.name,
+        userEmail: user.email,
+        eventTitle: current.event.title,
+        eventStartsAt: current.event.startsAt,
+        createdAt: now.toISOString(),
+      };
+      this.db
+        .prepare(
+          `INSERT INTO registrations (id, event_id, user_id, user_name, user_email, event_title, event_starts_at, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(registration.id, eventId, user.id, user.name, user.email, registration.eventTitle, registration.eventStartsAt, registration.createdAt);
+      this.db.prepare('UPDATE events SET registration_count = registration_count + 1 WHERE id = ?').run(eventId);
+      enqueue(
+        newMessage('events', 'UserRegistered', { registrationId: registration.id, eventId, eventTitle: registration.eventTitle, userId: user.id }, now),
+      );
+      return { registration, created: true };
+    });
+  }
+
+  async withdraw(eventId: string, userId: string, now: Date): Promise<boolean> {
+    return this.write((enqueue) => {
+      const row = this.db.prepare('SELECT * FROM registrations WHERE event_id = ? AND user_id = ?').get(eventId, userId) as RegistrationRow | undefined;
+      if (!row) return false;
+      this.db.prepare('DELETE FROM registrations WHERE id = ?').run(row.id);
+      this.db.prepare('UPDATE events SET registration_count = registration_count - 1 WHERE id = ?').run(eventId);
+      enqueue(newMessage('events', 'RegistrationWithdrawn', { registrationId: row.id, eventId, eventTitle: row.event_title, userId }, now));
+      return true;
+    });
+  }
+
+  async registrationsOfUser(userId: string): Promise<Registration[]> {
+    const rows = this.db.prepare('SELECT * FROM registrations WHERE user_id = ? ORDER BY event_starts_at, id').all(userId) as RegistrationRow[];
+    return rows.map(toRegistration);
+  }
+
+  async registrationsOfEvent(eventId: string): Promise<Registration[]> {
+    const rows = this.db.prepare('SELECT * FROM registrations WHERE event_id = ? ORDER BY created_at, id').all(eventId) as RegistrationRow[];
+    return rows.map(toRegistration);
+  }
+
+  async adjustTicketsSold(message: Message, change: { eventId: string; ticketTypeId: string; delta: number }): Promise<'applied' | 'duplicate'> {
+    return this.write(() => {
+      if (!this.outbox.recordReceived(message)) return 'duplicate';
+      this.db
+        .prepare(
+          `INSERT INTO tickets_sold (ticket_type_id, event_id, sold) VALUES (?, ?, ?)
+           ON CONFLICT (ticket_type_id) DO UPDATE SET sold = sold + excluded.sold`,
+        )
+        .run(change.ticketTypeId, change.eventId, change.delta);
+      return 'applied';
+    });
+  }
+
+  async acknowledge(message: Message): Promise<'applied' | 'duplicate'> {
+    return this.write(() => (this.outbox.recordReceived(message) ? 'applied' : 'duplicate'));
+  }
+
+  async ticketsSold(eventId: string): Promise<Map<string, number>> {
+    return this.soldMap(eventId);
+  }
+
+  async isReady(): Promise<boolean> {
+    return this.db.open && this.db.prepare('SELECT 1 AS ok').get() !== undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
