@@ -39,12 +39,13 @@ export function verifierFor(getKey: JWTVerifyGetKey): TokenVerifier {
 /**
  * The engagement service's public keys, kept in memory and in a cache file so that a service restarted
  * while engagement is down still verifies tokens (a purchase never waits for engagement).
- * Refreshed in the background, and at most every 30 s when a token names a key we do not have.
+ * Refreshed in the background, and when a token names a key we do not have.
  */
 export class CachedJwks {
   private keys: JSONWebKeySet = { keys: [] };
   private local = createLocalJWKSet(this.keys);
-  private lastFetch = 0;
+  private lastAttempt = 0;
+  private lastFailed = true;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -74,7 +75,8 @@ export class CachedJwks {
   }
 
   async refresh(): Promise<boolean> {
-    this.lastFetch = Date.now();
+    this.lastAttempt = Date.now();
+    this.lastFailed = true;
     try {
       const res = await fetch(this.opts.url, { signal: AbortSignal.timeout(2000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -83,6 +85,7 @@ export class CachedJwks {
       const tmp = `${this.opts.cacheFile}.tmp`;
       writeFileSync(tmp, JSON.stringify(jwks));
       renameSync(tmp, this.opts.cacheFile);
+      this.lastFailed = false;
       return true;
     } catch (err) {
       this.opts.log?.warn({ err: String(err), url: this.opts.url }, 'could not refresh signing keys; using cached ones');
@@ -95,7 +98,9 @@ export class CachedJwks {
       return await this.local(header, token);
     } catch (err) {
       const unknownKey = err instanceof joseErrors.JWKSNoMatchingKey;
-      if (unknownKey && Date.now() - this.lastFetch > 30_000 && (await this.refresh())) return this.local(header, token);
+      // After a failed fetch (engagement still starting) retry soon; after a good one, at most every 30 s.
+      const waitMs = this.lastFailed ? 1000 : 30_000;
+      if (unknownKey && Date.now() - this.lastAttempt > waitMs && (await this.refresh())) return this.local(header, token);
       throw err;
     }
   };

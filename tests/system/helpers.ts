@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io, type Socket } from 'socket.io-client';
+import { startSystem } from '../../scripts/lib/system.mjs';
+
+export type System = Awaited<ReturnType<typeof startSystem>>;
+
+/** Starts the four real processes on a fresh data directory, on ports away from a developer's `npm start`. */
+export async function startTestSystem(basePort: number, extraTicketingPorts: number[] = []) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dems-system-'));
+  const system = await startSystem({
+    dataDir,
+    ports: { gateway: basePort, events: basePort + 1, ticketing: basePort + 2, engagement: basePort + 3 },
+    env: { LOG_LEVEL: 'warn', SERVICE_SECRET: 'system-test-secret-0123456789' },
+    extraTicketingPorts,
+  });
+  return {
+    system,
+    api: client(`${system.urls.gateway}/api`),
+    async stop() {
+      await system.stopAll();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+}
+
+/** A tiny JSON client; every call returns status and body, never throws on 4xx/5xx. */
+export function client(base: string) {
+  const call = async (method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}): Promise<Reply> => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+  return {
+    get: (path: string, token?: string) => call('GET', path, undefined, token),
+    post: (path: string, body: unknown, token?: string, headers?: Record<string, string>) => call('POST', path, body, token, headers),
+    del: (path: string, token?: string) => call('DELETE', path, undefined, token),
+    patch: (path: string, body: unknown, token?: string) => call('PATCH', path, body, token),
+    /** Signs up and signs in; returns the token and user. */
+    async account(role: 'attendee' | 'organizer', name = `${role}-${Math.random().toString(36).slice(2, 8)}`) {
+      const email = `${name}@example.com`;
+      const password = 'correct horse battery';
+      const signUp = await call('POST', '/users', { email, password, name, role });
+      if (signUp.status !== 201) throw new Error(`sign-up failed: ${JSON.stringify(signUp)}`);
+      const session = await call('POST', '/sessions', { email, password });
+      return { token: session.body.token as string, user: session.body.user as { id: string; name: string } };
+    },
+  };
+}
+
+export type Api = ReturnType<typeof client>;
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function inDays(days: number, hours = 2) {
+  const start = new Date(Date.now() + days * 86_400_000);
+  return { startsAt: start.toISOString(), endsAt: new Date(start.getTime() + hours * 3_600_000).toISOString() };
+}
+
+export async function createEvent(api: Api, token: string, capacity = 100, extra: Record<string, unknown> = {}) {
+  const res = await api.post(
+    '/events',
+    {
+      title: 'Jazz Night',
+      description: 'Live jazz',
+      venue: 'Blue Room',
+      timezone: 'Europe/Lisbon',
+      ...inDays(7),
+      ticketTypes: [{ name: 'General', priceCents: 2500, currency: 'EUR', capacity }],
+      ...extra,
+    },
+    token,
+  );
+  if (res.status !== 201) throw new Error(`create event failed: ${JSON.stringify(res)}`);
+  return res.body as { id: string; title: string; ticketTypes: { id: string }[] };
+}
+
+/** Waits until ticketing has received the event (it arrives by message, not by call). */
+export async function waitOnSale(api: Api, eventId: string) {
+  return eventually(async () => {
+    const r = await api.get(`/availability/${eventId}`);
+    return r.status === 200 ? r.body : undefined;
+  }, 10_000, `event ${eventId} to reach ticketing`);
+}
+
+/** A live Socket.IO connection through the gateway, collecting every notification pushed to it. */
+export async function liveNotifications(gatewayUrl: string, token: string) {
+  const received: { title: string; body: string; type: string; at: number }[] = [];
+  const socket: Socket = io(gatewayUrl, { auth: { token }, transports: ['websocket'], reconnection: false });
+  socket.on('notification', (n) => received.push({ ...n, at: Date.now() }));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return { socket, received, close: () => socket.close() };
+}
