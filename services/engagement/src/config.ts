@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { DEFAULT_PORTS } from '@dems/contracts';
+import { BaseConfig, Port } from '@dems/kit';
+
+export const EngagementConfig = BaseConfig.extend({
+  ENGAGEMENT_PORT: Port.default(DEFAULT_PORTS.engagement),
+  /** Lifetime of an access token; a refresh-token flow comes later, so it is a working day for now. */
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(28_800),
+  /** A private Ed25519 JWK (JSON) to sign with; when unset the key is created once and kept in DATA_DIR. */
+  JWT_SIGNING_KEY: z.string().min(1).optional(),
+  ADMIN_EMAIL: z.email().optional(),
+  ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').max(200).optional(),
+  /** Browser origins allowed to open the live socket besides the same origin (the gateway's, comma separated). */
+  LIVE_ALLOWED_ORIGINS: z
+    .string()
+    .default('http://localhost:3000,http://127.0.0.1:3000')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
+}).superRefine((c, ctx) => {
+  if (Boolean(c.ADMIN_EMAIL) !== Boolean(c.ADMIN_PASSWORD)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [c.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL'],
+      message: 'ADMIN_EMAIL and ADMIN_PASSWORD must be set together',
+    });
+  }
+});
+export type EngagementConfig = z.infer<typeof EngagementConfig>;

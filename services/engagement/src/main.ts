@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import { LOG_REDACT, loadConfig, OutboxRelay, runService } from '@dems/kit';
+import { buildApp } from './app.js';
+import { EngagementConfig } from './config.js';
+import { Accounts } from './identity/accounts.js';
+import { SigningKeys } from './identity/signing-keys.js';
+import { LiveNotifications } from './live/live-notifications.js';
+import { attachSocketIo } from './live/socket-io.js';
+import { SqliteEngagementStore } from './store/sqlite.js';
+
+await runService('engagement', async () => {
+  const config = loadConfig(EngagementConfig);
+  let relay: OutboxRelay | undefined;
+  const store = new SqliteEngagementStore({
+    file: join(config.DATA_DIR, 'engagement.db'),
+    synchronous: config.SQLITE_SYNCHRONOUS,
+    onMessagesCommitted: () => relay?.kick(),
+  });
+  const keys = await SigningKeys.load({ file: join(config.DATA_DIR, 'engagement-signing-keys.json'), envJwk: config.JWT_SIGNING_KEY });
+  const live = new LiveNotifications();
+  const app = await buildApp({
+    store,
+    keys,
+    live,
+    secret: config.SERVICE_SECRET,
+    tokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    onReplay: () => relay?.kick(),
+  });
+  attachSocketIo(app, { verify: keys.verifier(), live, allowedOrigins: config.LIVE_ALLOWED_ORIGINS });
+
+  // Engagement publishes nothing today; the relay is here so dead letters and future messages just work.
+  relay = new OutboxRelay({
+    store: store.outbox,
+    subscriberUrls: { events: config.EVENTS_URL, ticketing: config.TICKETING_URL, engagement: config.ENGAGEMENT_URL },
+    secret: config.SERVICE_SECRET,
+    log: app.log,
+    maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+  });
+  relay.start();
+  app.addHook('preClose', async () => relay?.stop());
+
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+    const outcome = await new Accounts(store, keys, config.ACCESS_TOKEN_TTL_SECONDS).ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
+    app.log.info({ email: config.ADMIN_EMAIL, outcome }, 'bootstrap admin account');
+  }
+  return { app, port: config.ENGAGEMENT_PORT, host: config.HOST };
+});

@@ -1,0 +1,62 @@
+import { ErrorBody, IdParams, Notification, NotificationPage, PageQuery, ReadAllResult } from '@dems/contracts';
+import { AppError, decodeCursor, encodeCursor, requireUser, type App } from '@dems/kit';
+import type { EngagementStore, NotificationCursor } from '../store/engagement-store.js';
+
+const isCursor = (v: unknown): v is NotificationCursor =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as NotificationCursor).createdAt === 'string' &&
+  typeof (v as NotificationCursor).id === 'string';
+
+export function notificationRoutes(app: App, deps: { store: EngagementStore }): void {
+  app.get(
+    '/notifications',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: "The caller's notifications, newest first",
+        security: [{ bearer: [] }],
+        querystring: PageQuery,
+        response: { 200: NotificationPage, 400: ErrorBody, 401: ErrorBody },
+      },
+    },
+    async (req) => {
+      const user = requireUser(req);
+      const after = decodeCursor(req.query.cursor, isCursor);
+      if (req.query.cursor && !after) throw new AppError('VALIDATION_FAILED', 'The cursor is not valid; pass back a nextCursor you were given.');
+      const page = await deps.store.listNotifications(user.id, { after, limit: req.query.limit });
+      return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null, unreadCount: page.unreadCount };
+    },
+  );
+
+  app.post(
+    '/notifications/read-all',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: "Mark all the caller's notifications read",
+        security: [{ bearer: [] }],
+        response: { 200: ReadAllResult, 401: ErrorBody },
+      },
+    },
+    async (req) => ({ updated: await deps.store.markAllNotificationsRead(requireUser(req).id) }),
+  );
+
+  app.post(
+    '/notifications/:id/read',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: 'Mark one notification read',
+        security: [{ bearer: [] }],
+        params: IdParams,
+        response: { 200: Notification, 401: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => {
+      const found = await deps.store.markNotificationRead(requireUser(req).id, req.params.id);
+      if (!found) throw new AppError('NOTIFICATION_NOT_FOUND', 'No notification with this id belongs to you.');
+      return found;
+    },
+  );
+}

@@ -1,0 +1,99 @@
+import type { z } from 'zod';
+import type { Announcement, EventStatus, Message, Notification, Role, User } from '@dems/contracts';
+import type { OutboxStore } from '@dems/kit';
+import type { NotificationText } from '../domain/notification-texts.js';
+
+/** Engagement's copy of an event: just what ownership checks and notification texts need. */
+export interface EventCopy {
+  id: string;
+  title: string;
+  organizerId: string;
+  status: z.infer<typeof EventStatus>;
+  version: number;
+}
+
+export interface NewUser {
+  email: string;
+  name: string;
+  role: Role;
+  passwordHash: string;
+}
+
+/** A notification just committed, with whom it is for, so the caller can push it live after the commit. */
+export interface CreatedNotification {
+  userId: string;
+  notification: Notification;
+}
+
+/** Position in a user's notification list (newest first): the last item of the previous page. */
+export interface NotificationCursor {
+  createdAt: string;
+  id: string;
+}
+
+export interface NotificationPage {
+  items: Notification[];
+  next: NotificationCursor | null;
+  unreadCount: number;
+}
+
+export interface AppliedMessage {
+  result: 'applied' | 'duplicate';
+  created: CreatedNotification[];
+}
+
+/** How a message changes one person's place in an event's audience, and what they are told. */
+export interface AudienceChange {
+  eventId: string;
+  userId: string;
+  /** Set the RSVP flag (UserRegistered / RegistrationWithdrawn). */
+  registered?: boolean;
+  /** Tickets gained (OrderPlaced) or lost (TicketCancelled); the count never goes below zero. */
+  ticketsDelta?: number;
+  /** The lost tickets went with the event's cancellation, so the holder still hears of it whatever the arrival order. */
+  lostToEventCancellation?: boolean;
+  text: NotificationText | null;
+}
+
+/** An event snapshot from EventPublished / EventUpdated / EventCancelled. */
+export interface EventChange {
+  event: EventCopy;
+  kind: 'published' | 'updated' | 'cancelled';
+  /** Sent to the audience when the change is news: an update newer than our copy, or a first cancellation. */
+  text: NotificationText | null;
+}
+
+/**
+ * Everything engagement keeps: accounts, notifications, event copies and audiences, and the messaging
+ * inbox. Every method that writes notifications does so in one transaction and returns what it created.
+ */
+export interface EngagementStore {
+  /** The outbox the relay and the dead-letter routes use (engagement publishes nothing yet). */
+  readonly outbox: OutboxStore;
+  /** True when the store answers a trivial query; backs /readyz. */
+  ping(): Promise<boolean>;
+  /** Creates an account; null when the (lower-cased) email is already taken — decided by a unique index, not a race-prone read. */
+  createUser(user: NewUser): Promise<User | null>;
+  /** The account and its password hash, for sign-in only. */
+  findCredentials(email: string): Promise<{ user: User; passwordHash: string } | null>;
+  getUser(id: string): Promise<User | null>;
+  /** One page of a user's notifications, newest first (created time, then id), with their unread count. */
+  listNotifications(userId: string, page: { after?: NotificationCursor; limit: number }): Promise<NotificationPage>;
+  /** Marks one of the user's notifications read (keeping the first read time); null when it is not theirs. */
+  markNotificationRead(userId: string, notificationId: string): Promise<Notification | null>;
+  /** Marks all the user's unread notifications read; returns how many changed. */
+  markAllNotificationsRead(userId: string): Promise<number>;
+  getEvent(eventId: string): Promise<EventCopy | null>;
+  /** Records an announcement and one notification per audience member, atomically; null when the event is unknown. */
+  createAnnouncement(input: {
+    eventId: string;
+    senderId: string;
+    message: string;
+    text: NotificationText;
+  }): Promise<{ announcement: z.infer<typeof Announcement>; created: CreatedNotification[] } | null>;
+  /** Applies an event message with its inbox record in one transaction; keeps the highest version; a duplicate changes nothing. */
+  applyEventChange(message: Message, change: EventChange): Promise<AppliedMessage>;
+  /** Applies an audience message with its inbox record in one transaction; a duplicate changes nothing. */
+  applyAudienceChange(message: Message, change: AudienceChange): Promise<AppliedMessage>;
+  close(): Promise<void>;
+}

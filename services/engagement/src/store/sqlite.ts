@@ -1,0 +1,306 @@
+import type { Message, Notification, User } from '@dems/contracts';
+import { newId, nowIso } from '@dems/kit';
+import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
+import type { NotificationText } from '../domain/notification-texts.js';
+import type {
+  AppliedMessage,
+  AudienceChange,
+  CreatedNotification,
+  EngagementStore,
+  EventChange,
+  EventCopy,
+  NewUser,
+  NotificationCursor,
+  NotificationPage,
+} from './engagement-store.js';
+
+const MIGRATIONS = [
+  `${MESSAGING_SCHEMA}
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE notifications (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    event_id TEXT,
+    created_at TEXT NOT NULL,
+    read_at TEXT
+  );
+  CREATE INDEX notifications_by_user ON notifications (user_id, created_at DESC, id DESC);
+  CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+  CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    organizer_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    version INTEGER NOT NULL
+  );
+  CREATE TABLE audience (
+    event_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    registered INTEGER NOT NULL DEFAULT 0,
+    tickets INTEGER NOT NULL DEFAULT 0,
+    tickets_lost_to_cancellation INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (event_id, user_id)
+  );
+  CREATE TABLE announcements (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    message TEXT NOT NULL,
+    recipients INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  );`,
+];
+
+interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  role: User['role'];
+  password_hash: string;
+  created_at: string;
+}
+
+interface NotificationRow {
+  id: string;
+  user_id: string;
+  type: Notification['type'];
+  title: string;
+  body: string;
+  event_id: string | null;
+  created_at: string;
+  read_at: string | null;
+}
+
+interface EventRow {
+  id: string;
+  title: string;
+  organizer_id: string;
+  status: EventCopy['status'];
+  version: number;
+}
+
+const toUser = (r: UserRow): User => ({ id: r.id, email: r.email, name: r.name, role: r.role, createdAt: r.created_at });
+
+const toNotification = (r: NotificationRow): Notification => ({
+  id: r.id,
+  type: r.type,
+  title: r.title,
+  body: r.body,
+  eventId: r.event_id,
+  createdAt: r.created_at,
+  readAt: r.read_at,
+});
+
+const toEvent = (r: EventRow): EventCopy => ({ id: r.id, title: r.title, organizerId: r.organizer_id, status: r.status, version: r.version });
+
+/** Who hears about an event: people registered or holding tickets (plus, for its cancellation, those whose tickets it took). */
+const AUDIENCE = 'SELECT user_id FROM audience WHERE event_id = ? AND (registered = 1 OR tickets > 0)';
+const CANCELLATION_AUDIENCE =
+  'SELECT user_id FROM audience WHERE event_id = ? AND (registered = 1 OR tickets > 0 OR tickets_lost_to_cancellation > 0)';
+
+export class SqliteEngagementStore implements EngagementStore {
+  readonly outbox: SqliteMessaging;
+  private readonly db: SqliteDb;
+  private readonly onMessagesCommitted?: () => void;
+
+  constructor(opts: { file: string; synchronous?: 'FULL' | 'NORMAL'; onMessagesCommitted?: () => void }) {
+    this.db = openSqlite(opts.file, opts.synchronous ?? 'FULL');
+    migrate(this.db, MIGRATIONS);
+    this.outbox = new SqliteMessaging(this.db);
+    this.onMessagesCommitted = opts.onMessagesCommitted;
+  }
+
+  async ping(): Promise<boolean> {
+    return this.db.prepare('SELECT 1 AS ok').get() !== undefined;
+  }
+
+  async createUser(user: NewUser): Promise<User | null> {
+    const row: UserRow = {
+      id: newId('usr_'),
+      email: user.email.toLowerCase(),
+      name: user.name,
+      role: user.role,
+      password_hash: user.passwordHash,
+      created_at: nowIso(),
+    };
+    const inserted = this.db
+      .prepare(
+        `INSERT INTO users (id, email, name, role, password_hash, created_at)
+         VALUES (@id, @email, @name, @role, @password_hash, @created_at) ON CONFLICT (email) DO NOTHING`,
+      )
+      .run(row);
+    return inserted.changes === 1 ? toUser(row) : null;
+  }
+
+  async findCredentials(email: string): Promise<{ user: User; passwordHash: string } | null> {
+    const row = this.db.prepare('SELECT * FROM users WHERE email = ?').get(email.toLowerCase()) as UserRow | undefined;
+    return row ? { user: toUser(row), passwordHash: row.password_hash } : null;
+  }
+
+  async getUser(id: string): Promise<User | null> {
+    const row = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  async listNotifications(userId: string, page: { after?: NotificationCursor; limit: number }): Promise<NotificationPage> {
+    const rows = (
+      page.after
+        ? this.db
+            .prepare(
+              `SELECT * FROM notifications WHERE user_id = ? AND (created_at < ? OR (created_at = ? AND id < ?))
+               ORDER BY created_at DESC, id DESC LIMIT ?`,
+            )
+            .all(userId, page.after.createdAt, page.after.createdAt, page.after.id, page.limit + 1)
+        : this.db
+            .prepare('SELECT * FROM notifications WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?')
+            .all(userId, page.limit + 1)
+    ) as NotificationRow[];
+    const items = rows.slice(0, page.limit).map(toNotification);
+    const last = items[items.length - 1];
+    const unread = this.db.prepare('SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND read_at IS NULL').get(userId) as { n: number };
+    return {
+      items,
+      next: rows.length > page.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+      unreadCount: unread.n,
+    };
+  }
+
+  async markNotificationRead(userId: string, notificationId: string): Promise<Notification | null> {
+    return this.db
+      .transaction(() => {
+        this.db
+          .prepare('UPDATE notifications SET read_at = ? WHERE id = ? AND user_id = ? AND read_at IS NULL')
+          .run(nowIso(), notificationId, userId);
+        const row = this.db.prepare('SELECT * FROM notifications WHERE id = ? AND user_id = ?').get(notificationId, userId) as
+          | NotificationRow
+          | undefined;
+        return row ? toNotification(row) : null;
+      })
+      .immediate();
+  }
+
+  async markAllNotificationsRead(userId: string): Promise<number> {
+    return this.db.prepare('UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL').run(nowIso(), userId).changes;
+  }
+
+  async getEvent(eventId: string): Promise<EventCopy | null> {
+    const row = this.db.prepare('SELECT * FROM events WHERE id = ?').get(eventId) as EventRow | undefined;
+    return row ? toEvent(row) : null;
+  }
+
+  async createAnnouncement(input: { eventId: string; senderId: string; message: string; text: NotificationText }) {
+    return this.db
+      .transaction(() => {
+        if (!this.db.prepare('SELECT 1 FROM events WHERE id = ?').get(input.eventId)) return null;
+        const createdAt = nowIso();
+        const recipients = this.audience(AUDIENCE, input.eventId);
+        const created = this.notify(recipients, input.text, createdAt);
+        const announcement = { id: newId('ann_'), eventId: input.eventId, message: input.message, recipients: created.length, createdAt };
+        this.db
+          .prepare('INSERT INTO announcements (id, event_id, sender_id, message, recipients, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(announcement.id, announcement.eventId, input.senderId, announcement.message, announcement.recipients, createdAt);
+        return { announcement, created };
+      })
+      .immediate();
+  }
+
+  async applyEventChange(message: Message, change: EventChange): Promise<AppliedMessage> {
+    return this.applyOnce(message, () => {
+      const { event } = change;
+      const before = this.db.prepare('SELECT * FROM events WHERE id = ?').get(event.id) as EventRow | undefined;
+      const newer = !before || event.version > before.version;
+      if (newer) {
+        this.db
+          .prepare(
+            `INSERT INTO events (id, title, organizer_id, status, version) VALUES (@id, @title, @organizerId, @status, @version)
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title, organizer_id = excluded.organizer_id,
+               status = excluded.status, version = excluded.version`,
+          )
+          .run(event);
+      }
+      if (!change.text) return [];
+      if (change.kind === 'updated' && newer && before?.status !== 'cancelled') {
+        return this.notify(this.audience(AUDIENCE, event.id), change.text, nowIso());
+      }
+      // A cancellation is news once, even if a later version of the event arrived before it.
+      if (change.kind === 'cancelled' && before?.status !== 'cancelled') {
+        return this.notify(this.audience(CANCELLATION_AUDIENCE, event.id), change.text, nowIso());
+      }
+      return [];
+    });
+  }
+
+  async applyAudienceChange(message: Message, change: AudienceChange): Promise<AppliedMessage> {
+    return this.applyOnce(message, () => {
+      this.db.prepare('INSERT INTO audience (event_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING').run(change.eventId, change.userId);
+      if (change.registered !== undefined) {
+        this.db
+          .prepare('UPDATE audience SET registered = ? WHERE event_id = ? AND user_id = ?')
+          .run(change.registered ? 1 : 0, change.eventId, change.userId);
+      }
+      if (change.ticketsDelta) {
+        this.db
+          .prepare(
+            `UPDATE audience SET tickets = MAX(0, tickets + @delta),
+               tickets_lost_to_cancellation = tickets_lost_to_cancellation + @lost
+             WHERE event_id = @eventId AND user_id = @userId`,
+          )
+          .run({
+            delta: change.ticketsDelta,
+            lost: change.lostToEventCancellation && change.ticketsDelta < 0 ? -change.ticketsDelta : 0,
+            eventId: change.eventId,
+            userId: change.userId,
+          });
+      }
+      return change.text ? this.notify([change.userId], change.text, nowIso()) : [];
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** The inbox record and the effect commit together; a message seen before changes nothing. */
+  private applyOnce(message: Message, effect: () => CreatedNotification[]): AppliedMessage {
+    return this.db
+      .transaction((): AppliedMessage => {
+        if (!this.outbox.recordReceived(message)) return { result: 'duplicate', created: [] };
+        return { result: 'applied', created: effect() };
+      })
+      .immediate();
+  }
+
+  private audience(sql: string, eventId: string): string[] {
+    return (this.db.prepare(sql).all(eventId) as { user_id: string }[]).map((r) => r.user_id);
+  }
+
+  /** Inserts one notification per user; call inside a transaction. */
+  private notify(userIds: string[], text: NotificationText, createdAt: string): CreatedNotification[] {
+    const insert = this.db.prepare(
+      'INSERT INTO notifications (id, user_id, type, title, body, event_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    return userIds.map((userId) => {
+      const notification: Notification = {
+        id: newId('ntf_'),
+        type: text.type,
+        title: text.title,
+        body: text.body,
+        eventId: text.eventId,
+        createdAt,
+        readAt: null,
+      };
+      insert.run(notification.id, userId, notification.type, notification.title, notification.body, notification.eventId, createdAt);
+      return { userId, notification };
+    });
+  }
+}
