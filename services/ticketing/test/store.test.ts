@@ -1,0 +1,257 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Message, MessageType } from '@dems/contracts';
+import { tempDir } from '@dems/kit/testing';
+import { purchaseFingerprint } from '../src/domain/purchase.js';
+import { SqliteTicketingStore } from '../src/store/sqlite.js';
+import type { PlaceOrderInput, TicketingStore } from '../src/store/ticketing-store.js';
+import { cancelled, eventSnapshot, pastEvent, published, ticketType, updated } from './fixtures.js';
+
+interface Adapter {
+  name: string;
+  /** Opens a store on `location`; two calls with the same location share the same data. */
+  create: (location: string, onMessagesCommitted?: () => void) => TicketingStore;
+}
+
+const allAdapters: Adapter[] = [
+  { name: 'sqlite', create: (dir, onMessagesCommitted) => new SqliteTicketingStore({ file: join(dir, 'ticketing.db'), synchronous: 'NORMAL', onMessagesCommitted }) },
+];
+const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim()).filter(Boolean);
+const adapters = wanted ? allAdapters.filter((a) => wanted.includes(a.name)) : allAdapters;
+
+function order(over: Partial<PlaceOrderInput> = {}): PlaceOrderInput {
+  const body = { eventId: over.eventId ?? 'evt_jazz', ticketTypeId: over.ticketTypeId ?? 'tt_ga', quantity: over.quantity ?? 2 };
+  return { ...body, userId: 'usr_ann', idempotencyKey: crypto.randomUUID(), requestHash: purchaseFingerprint(body), ...over };
+}
+
+async function outboxMessages(store: TicketingStore, subscriber: 'engagement' | 'events' = 'engagement'): Promise<Message[]> {
+  // A lease of 1 ms leaves the entries claimable again for the next look.
+  return (await store.outbox.claimDue(subscriber, 1000, Date.now(), 1)).map((e) => e.message);
+}
+
+const ofType = <T extends MessageType>(messages: Message[], type: T) => messages.filter((m): m is Message<T> => m.type === type);
+
+describe.each(adapters)('TicketingStore contract ($name)', ({ create }) => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: TicketingStore;
+  let commits: number;
+  const extra: TicketingStore[] = [];
+
+  beforeEach(async () => {
+    dir = tempDir('ticketing-store-');
+    commits = 0;
+    store = create(dir.path, () => commits++);
+    await store.applyEventSnapshot(published(eventSnapshot()), eventSnapshot());
+  });
+  afterEach(async () => {
+    await store.close();
+    for (const s of extra.splice(0)) await s.close();
+    dir.cleanup();
+  });
+
+  describe('placeOrder', () => {
+    it('takes the seats, creates the order and its tickets, and enqueues OrderPlaced for its subscribers', async () => {
+      const before = commits;
+      const { order: placed, replayed } = await store.placeOrder(order({ quantity: 3 }));
+      expect(replayed).toBe(false);
+      expect(placed).toMatchObject({ userId: 'usr_ann', eventId: 'evt_jazz', eventTitle: 'Jazz Night', ticketTypeId: 'tt_ga', quantity: 3, totalCents: 7500, refundedCents: 0, currency: 'USD', status: 'confirmed' });
+      expect(placed.tickets).toHaveLength(3);
+      for (const t of placed.tickets) expect(t.code).toMatch(/^DEMS-[A-Z2-9]{4}(-[A-Z2-9]{4}){3}$/);
+      expect(new Set(placed.tickets.map((t) => t.code)).size).toBe(3);
+
+      const availability = await store.getAvailability('evt_jazz');
+      expect(availability?.ticketTypes[0]).toMatchObject({ ticketTypeId: 'tt_ga', capacity: 100, sold: 3, remaining: 97 });
+
+      const toEngagement = ofType(await outboxMessages(store, 'engagement'), 'OrderPlaced');
+      expect(toEngagement).toHaveLength(1);
+      expect(toEngagement[0]?.data).toMatchObject({ orderId: placed.id, userId: 'usr_ann', quantity: 3, totalCents: 7500, ticketTypeName: 'General admission', eventTitle: 'Jazz Night' });
+      expect(ofType(await outboxMessages(store, 'events'), 'OrderPlaced')).toHaveLength(1);
+      expect(commits).toBe(before + 1);
+    });
+
+    it('refuses with the code that says why, and changes nothing', async () => {
+      await store.applyEventSnapshot(published(pastEvent()), pastEvent());
+      const gone = eventSnapshot({ id: 'evt_gone', ticketTypes: [ticketType({ id: 'tt_gone' })] });
+      await store.applyEventSnapshot(published(gone), gone);
+      await store.applyEventSnapshot(cancelled({ ...gone, version: 2 }), { ...gone, status: 'cancelled', version: 2 });
+
+      await expect(store.placeOrder(order({ eventId: 'evt_unknown' }))).rejects.toMatchObject({ code: 'EVENT_NOT_ON_SALE' });
+      await expect(store.placeOrder(order({ eventId: 'evt_gone', ticketTypeId: 'tt_gone' }))).rejects.toMatchObject({ code: 'EVENT_CANCELLED' });
+      await expect(store.placeOrder(order({ eventId: 'evt_past' }))).rejects.toMatchObject({ code: 'EVENT_ENDED' });
+      await expect(store.placeOrder(order({ ticketTypeId: 'tt_nope' }))).rejects.toMatchObject({ code: 'TICKET_TYPE_NOT_FOUND' });
+      // A ticket type of another event is not a ticket type of this one.
+      await expect(store.placeOrder(order({ ticketTypeId: 'tt_gone' }))).rejects.toMatchObject({ code: 'TICKET_TYPE_NOT_FOUND' });
+      await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 4 }))).rejects.toMatchObject({ code: 'SOLD_OUT', message: 'Sorry — only 3 tickets left.' });
+
+      expect(await store.listOrders('usr_ann')).toEqual([]);
+      expect(ofType(await outboxMessages(store), 'OrderPlaced')).toEqual([]);
+      expect((await store.getAvailability('evt_jazz'))?.ticketTypes.map((t) => t.sold)).toEqual([0, 0]);
+    });
+
+    it('says kindly how many are left, and when none are', async () => {
+      await store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 2 }));
+      await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 2 }))).rejects.toMatchObject({ code: 'SOLD_OUT', message: 'Sorry — only 1 ticket left.' });
+      await store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1 }));
+      await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1 }))).rejects.toMatchObject({ code: 'SOLD_OUT', message: 'Sorry — this ticket type is sold out.' });
+    });
+
+    it('returns the first order for a retried key and creates nothing', async () => {
+      const input = order({ idempotencyKey: 'key-1' });
+      const first = await store.placeOrder(input);
+      const again = await store.placeOrder({ ...input });
+      expect(again.replayed).toBe(true);
+      expect(again.order).toEqual(first.order);
+      expect(await store.listOrders('usr_ann')).toHaveLength(1);
+      expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]?.sold).toBe(2);
+      expect(ofType(await outboxMessages(store), 'OrderPlaced')).toHaveLength(1);
+    });
+
+    it('rejects a key reused for a different purchase, and keys are per user', async () => {
+      await store.placeOrder(order({ idempotencyKey: 'key-1', quantity: 1 }));
+      await expect(store.placeOrder(order({ idempotencyKey: 'key-1', quantity: 2 }))).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+      const bob = await store.placeOrder(order({ idempotencyKey: 'key-1', quantity: 1, userId: 'usr_bob' }));
+      expect(bob.replayed).toBe(false);
+      expect(bob.order.userId).toBe('usr_bob');
+      expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]?.sold).toBe(2);
+    });
+
+    it('keeps a committed order across a reopen of the store', async () => {
+      const { order: placed } = await store.placeOrder(order());
+      await store.close();
+      store = create(dir.path);
+      expect(await store.getOrder('usr_ann', placed.id)).toEqual(placed);
+    });
+
+    it('never oversells: two stores on the same data, 300 concurrent orders of 1–3 against capacity 100', async () => {
+      const hot = eventSnapshot({ id: 'evt_hot', ticketTypes: [ticketType({ id: 'tt_hot', capacity: 100 })] });
+      await store.applyEventSnapshot(published(hot), hot);
+      const other = create(dir.path);
+      extra.push(other);
+      const results = await Promise.allSettled(
+        Array.from({ length: 300 }, (_, i) =>
+          (i % 2 ? other : store).placeOrder(order({ eventId: 'evt_hot', ticketTypeId: 'tt_hot', quantity: (i % 3) + 1, userId: `usr_${i % 37}` })),
+        ),
+      );
+      const sold = results.filter((r) => r.status === 'fulfilled').map((r) => r.value.order.quantity);
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(sold.reduce((a, b) => a + b, 0)).toBe(100);
+      expect(refused.length).toBe(300 - sold.length);
+      for (const r of refused) expect(r.reason).toMatchObject({ code: 'SOLD_OUT' });
+      for (const s of [store, other]) {
+        expect((await s.getAvailability('evt_hot'))?.ticketTypes[0]).toMatchObject({ capacity: 100, sold: 100, remaining: 0 });
+      }
+      let tickets = 0;
+      for (let u = 0; u < 37; u++) tickets += (await store.listTickets(`usr_${u}`)).filter((t) => t.eventId === 'evt_hot').length;
+      expect(tickets).toBe(100);
+    });
+  });
+
+  describe('reading orders and tickets', () => {
+    it("lists only the caller's own, newest first", async () => {
+      const a1 = await store.placeOrder(order({ quantity: 1, now: new Date(Date.now() - 2000) }));
+      const a2 = await store.placeOrder(order({ quantity: 2, now: new Date(Date.now() - 1000) }));
+      const b1 = await store.placeOrder(order({ quantity: 1, userId: 'usr_bob' }));
+      expect((await store.listOrders('usr_ann')).map((o) => o.id)).toEqual([a2.order.id, a1.order.id]);
+      expect(await store.getOrder('usr_ann', b1.order.id)).toBeNull();
+      expect(await store.getOrder('usr_bob', b1.order.id)).toEqual(b1.order);
+      const tickets = await store.listTickets('usr_ann');
+      expect(tickets).toHaveLength(3);
+      expect(tickets[0]).toMatchObject({ orderId: a2.order.id, eventTitle: 'Jazz Night', ticketTypeName: 'General admission', priceCents: 2500, status: 'valid', cancelledAt: null });
+      expect(tickets[2]?.orderId).toBe(a1.order.id);
+      expect((await store.listTickets('usr_bob')).map((t) => t.id)).toEqual(b1.order.tickets.map((t) => t.id));
+    });
+  });
+
+  describe('cancelTicket', () => {
+    it('cancels, refunds, returns the seat to sale and enqueues TicketCancelled', async () => {
+      const { order: placed } = await store.placeOrder(order({ quantity: 2 }));
+      const [t1, t2] = placed.tickets;
+      const ticket = await store.cancelTicket('usr_ann', t1!.id);
+      expect(ticket).toMatchObject({ id: t1!.id, status: 'cancelled' });
+      expect(ticket.cancelledAt).not.toBeNull();
+      expect(await store.getOrder('usr_ann', placed.id)).toMatchObject({ refundedCents: 2500, status: 'partially_refunded' });
+      expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]).toMatchObject({ sold: 1, remaining: 99 });
+
+      await store.cancelTicket('usr_ann', t2!.id);
+      expect(await store.getOrder('usr_ann', placed.id)).toMatchObject({ refundedCents: 5000, status: 'refunded' });
+      const messages = ofType(await outboxMessages(store), 'TicketCancelled');
+      expect(messages.map((m) => m.data)).toEqual([
+        expect.objectContaining({ ticketId: t1!.id, orderId: placed.id, userId: 'usr_ann', refundCents: 2500, currency: 'USD', reason: 'attendee' }),
+        expect.objectContaining({ ticketId: t2!.id, reason: 'attendee' }),
+      ]);
+    });
+
+    it("refuses another user's ticket, a cancelled one, and one of an event that is over", async () => {
+      const { order: placed } = await store.placeOrder(order({ quantity: 2 }));
+      const [t1, t2] = placed.tickets;
+      await expect(store.cancelTicket('usr_bob', t1!.id)).rejects.toMatchObject({ code: 'TICKET_NOT_FOUND' });
+      await store.cancelTicket('usr_ann', t1!.id);
+      await expect(store.cancelTicket('usr_ann', t1!.id)).rejects.toMatchObject({ code: 'TICKET_ALREADY_CANCELLED' });
+      const afterTheEvent = new Date(Date.now() + 48 * 3_600_000);
+      await expect(store.cancelTicket('usr_ann', t2!.id, afterTheEvent)).rejects.toMatchObject({ code: 'EVENT_ENDED' });
+      expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]?.sold).toBe(1);
+    });
+  });
+
+  describe('applyEventSnapshot', () => {
+    it('applies a message once, however often it is delivered', async () => {
+      const v2 = eventSnapshot({ title: 'Jazz Night II', version: 2 });
+      const message = updated(v2);
+      expect(await store.applyEventSnapshot(message, v2)).toBe('applied');
+      expect(await store.applyEventSnapshot(message, v2)).toBe('duplicate');
+      expect((await store.placeOrder(order())).order.eventTitle).toBe('Jazz Night II');
+    });
+
+    it('keeps the highest version whatever the arrival order, and never touches sold', async () => {
+      await store.placeOrder(order({ quantity: 5 }));
+      const v3 = eventSnapshot({ title: 'Late title', version: 3, ticketTypes: [ticketType({ capacity: 50, priceCents: 3000 })] });
+      const v2 = eventSnapshot({ title: 'Stale title', version: 2, ticketTypes: [ticketType({ capacity: 10 })] });
+      expect(await store.applyEventSnapshot(updated(v3), v3)).toBe('applied');
+      expect(await store.applyEventSnapshot(updated(v2), v2)).toBe('applied');
+      const availability = await store.getAvailability('evt_jazz');
+      // tt_vip is no longer in the newest snapshot, so it is no longer on sale.
+      expect(availability?.ticketTypes).toEqual([{ ticketTypeId: 'tt_ga', name: 'General admission', priceCents: 3000, currency: 'USD', capacity: 50, sold: 5, remaining: 45 }]);
+      await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1 }))).rejects.toMatchObject({ code: 'TICKET_TYPE_NOT_FOUND' });
+      expect((await store.listOrders('usr_ann'))[0]?.eventTitle).toBe('Late title');
+    });
+
+    it('never oversells when capacity drops below what is sold', async () => {
+      await store.placeOrder(order({ quantity: 5 }));
+      const v2 = eventSnapshot({ version: 2, ticketTypes: [ticketType({ capacity: 3 })] });
+      await store.applyEventSnapshot(updated(v2), v2);
+      expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]).toMatchObject({ capacity: 3, sold: 5, remaining: 0 });
+      await expect(store.placeOrder(order({ quantity: 1 }))).rejects.toMatchObject({ code: 'SOLD_OUT' });
+    });
+
+    it('on cancellation cancels and refunds every valid ticket, frees the seats and enqueues one TicketCancelled each', async () => {
+      const ann = await store.placeOrder(order({ quantity: 2 }));
+      const bob = await store.placeOrder(order({ quantity: 1, userId: 'usr_bob', ticketTypeId: 'tt_vip' }));
+      await store.cancelTicket('usr_ann', ann.order.tickets[0]!.id);
+      const before = commits;
+      const snapshot = { ...eventSnapshot({ version: 2 }), status: 'cancelled' as const };
+      expect(await store.applyEventSnapshot(cancelled(snapshot), snapshot)).toBe('applied');
+      expect(commits).toBe(before + 1);
+
+      expect((await store.listTickets('usr_ann')).map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
+      expect((await store.listTickets('usr_bob')).map((t) => t.status)).toEqual(['cancelled']);
+      expect(await store.getOrder('usr_ann', ann.order.id)).toMatchObject({ status: 'refunded', refundedCents: 5000 });
+      expect(await store.getOrder('usr_bob', bob.order.id)).toMatchObject({ status: 'refunded', refundedCents: 9900 });
+      expect((await store.getAvailability('evt_jazz'))?.ticketTypes.map((t) => t.sold)).toEqual([0, 0]);
+
+      const byEvent = ofType(await outboxMessages(store), 'TicketCancelled').filter((m) => m.data.reason === 'event_cancelled');
+      expect(byEvent.map((m) => m.data.ticketId).sort()).toEqual([ann.order.tickets[1]!.id, bob.order.tickets[0]!.id].sort());
+      await expect(store.placeOrder(order())).rejects.toMatchObject({ code: 'EVENT_CANCELLED' });
+    });
+
+    it('records messages it has no use for, once', async () => {
+      const message = published(eventSnapshot());
+      const other = { ...message, id: crypto.randomUUID() };
+      expect(await store.acknowledgeMessage(other)).toBe('applied');
+      expect(await store.acknowledgeMessage(other)).toBe('duplicate');
+    });
+  });
+
+  it('answers ping', async () => {
+    expect(await store.ping()).toBe(true);
+  });
+});
