@@ -1,0 +1,28 @@
+import type { CreateEventBody, Message, MessageType, ServiceName } from '@dems/contracts';
+import type { OutboxStore } from '@dems/kit';
+
+export const DAY = 24 * 60 * 60 * 1000;
+export const inDays = (days: number, hours = 0) => new Date(Date.now() + days * DAY + hours * 3_600_000).toISOString();
+
+export function eventBody(overrides: Partial<Record<keyof CreateEventBody, unknown>> = {}): Record<string, unknown> {
+  return {
+    title: 'Jazz Night',
+    description: 'An evening of live jazz.',
+    venue: 'Blue Note Hall',
+    timezone: 'Europe/Berlin',
+    startsAt: inDays(7),
+    endsAt: inDays(7, 3),
+    ticketTypes: [{ name: 'General', priceCents: 2500, currency: 'EUR', capacity: 100 }],
+    ...overrides,
+  };
+}
+
+/** Everything currently waiting in the outbox for one subscriber, without consuming it (a zero-length lease). */
+export async function pendingMessages(outbox: OutboxStore, subscriber: ServiceName = 'engagement'): Promise<Message[]> {
+  const entries = await outbox.claimDue(subscriber, 1000, Date.now(), 0);
+  return entries.map((e) => e.message);
+}
+
+export async function pendingTypes(outbox: OutboxStore, subscriber: ServiceName = 'engagement'): Promise<MessageType[]> {
+  return (await pendingMessages(outbox, subscriber)).map((m) => m.type);
+}
