@@ -47,7 +47,7 @@ function buy(auth: { authorization: string } | undefined, payload: unknown, key:
 
 async function outbox<T extends MessageType>(type: T): Promise<Message<T>[]> {
   const entries = await store.outbox.claimDue('engagement', 1000, Date.now(), 1);
-  return entries.map((e) => e.message).filter((m): m is Message<T> => m.type === type);
+  return entries.map((e) => e.message).filter((m) => m.type === type) as Message<T>[];
 }
 
 const orderCount = async (auth: { authorization: string }) =>

@@ -29,7 +29,7 @@ async function outboxMessages(store: TicketingStore, subscriber: 'engagement' | 
   return (await store.outbox.claimDue(subscriber, 1000, Date.now(), 1)).map((e) => e.message);
 }
 
-const ofType = <T extends MessageType>(messages: Message[], type: T) => messages.filter((m): m is Message<T> => m.type === type);
+const ofType = <T extends MessageType>(messages: Message[], type: T) => messages.filter((m) => m.type === type) as Message<T>[];
 
 describe.each(adapters)('TicketingStore contract ($name)', ({ create }) => {
   let dir: ReturnType<typeof tempDir>;
