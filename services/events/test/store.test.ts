@@ -1,0 +1,233 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CreateEventBody, newMessage, type Event } from '@dems/contracts';
+import { AppError } from '@dems/kit';
+import { tempDir } from '@dems/kit/testing';
+import { buildNewEvent } from '../src/domain/event-rules.js';
+import type { EventsStore } from '../src/store/events-store.js';
+import { SqliteEventsStore } from '../src/store/sqlite.js';
+import { DAY, eventBody, inDays, pendingMessages } from './helpers.js';
+
+/** A store under test, a way to open it again on the same data, and cleanup. DynamoDB joins this list later. */
+interface Harness {
+  store: EventsStore;
+  reopen: () => Promise<EventsStore>;
+  cleanup: () => Promise<void>;
+}
+
+const allAdapters: { name: string; create: () => Promise<Harness> }[] = [
+  {
+    name: 'sqlite',
+    create: async () => {
+      const dir = tempDir('dems-events-store-');
+      const file = join(dir.path, 'events.db');
+      const opened: SqliteEventsStore[] = [new SqliteEventsStore({ file, synchronous: 'NORMAL' })];
+      return {
+        store: opened[0]!,
+        reopen: async () => {
+          await opened.at(-1)!.close();
+          const next = new SqliteEventsStore({ file, synchronous: 'NORMAL' });
+          opened.push(next);
+          return next;
+        },
+        cleanup: async () => {
+          for (const s of opened) await s.close();
+          dir.cleanup();
+        },
+      };
+    },
+  },
+];
+
+const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim()).filter(Boolean);
+const adapters = wanted ? allAdapters.filter((a) => wanted.includes(a.name)) : allAdapters;
+
+const ORGANIZER = 'usr_org';
+const newEvent = (overrides: Parameters<typeof eventBody>[0] = {}, organizerId = ORGANIZER) =>
+  buildNewEvent(CreateEventBody.parse(eventBody(overrides)), organizerId, new Date());
+const person = (id: string) => ({ id, name: `Person ${id}`, email: `${id}@example.com` });
+
+async function expectAppError(promise: Promise<unknown>, code: string) {
+  const err = await promise.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(AppError);
+  expect((err as AppError).code).toBe(code);
+}
+
+describe.each(adapters)('EventsStore contract: $name', ({ create }) => {
+  let h: Harness;
+  let store: EventsStore;
+
+  beforeEach(async () => {
+    h = await create();
+    store = h.store;
+  });
+  afterEach(async () => {
+    await h.cleanup();
+  });
+
+  it('creates an event with its ticket types and an EventPublished message, and keeps it across a reopen', async () => {
+    const event = await store.createEvent(newEvent());
+    expect(await store.getEvent(event.id)).toEqual(event);
+    const [published] = await pendingMessages(store.outbox, 'ticketing');
+    expect(published).toMatchObject({ type: 'EventPublished', data: { event: { id: event.id, version: 1, ticketTypes: event.ticketTypes } } });
+
+    store = await h.reopen();
+    expect(await store.getEvent(event.id)).toEqual(event);
+    expect(await store.outbox.pendingCount()).toBe(2);
+  });
+
+  it('returns null for an unknown event', async () => {
+    expect(await store.getEvent('evt_missing')).toBeNull();
+  });
+
+  it('lists upcoming events by start, filtered by window and text, in pages', async () => {
+    const a = await store.createEvent(newEvent({ title: 'Alpha', startsAt: inDays(1), endsAt: inDays(1, 2) }));
+    const b = await store.createEvent(newEvent({ title: 'Beta', venue: 'Alpha Hall', startsAt: inDays(2), endsAt: inDays(2, 2) }));
+    const c = await store.createEvent(newEvent({ title: 'Gamma', startsAt: inDays(3), endsAt: inDays(3, 2) }));
+    await store.cancelEvent(c.id, new Date());
+    const d = await store.createEvent(newEvent({ title: 'Delta', startsAt: inDays(4), endsAt: inDays(4, 2) }, 'usr_other'));
+
+    const now = new Date().toISOString();
+    const all = await store.listEvents({ kind: 'upcoming', from: now }, { limit: 10 });
+    expect(all.items.map((e) => e.id)).toEqual([a.id, b.id, d.id]);
+    expect(all.next).toBeNull();
+
+    const page1 = await store.listEvents({ kind: 'upcoming', from: now }, { limit: 2 });
+    expect(page1.items.map((e) => e.id)).toEqual([a.id, b.id]);
+    expect(page1.next).toEqual({ startsAt: b.startsAt, id: b.id });
+    const page2 = await store.listEvents({ kind: 'upcoming', from: now }, { after: page1.next!, limit: 2 });
+    expect(page2.items.map((e) => e.id)).toEqual([d.id]);
+
+    expect((await store.listEvents({ kind: 'upcoming', from: now, q: 'ALPHA' }, { limit: 10 })).items.map((e) => e.id)).toEqual([a.id, b.id]);
+    expect((await store.listEvents({ kind: 'upcoming', from: inDays(1, 12), to: inDays(3) }, { limit: 10 })).items.map((e) => e.id)).toEqual([b.id]);
+
+    const mine = await store.listEvents({ kind: 'organizer', organizerId: ORGANIZER }, { limit: 10 });
+    expect(mine.items.map((e) => e.id)).toEqual([a.id, b.id, c.id]);
+  });
+
+  it('updates an event, bumping the version only when something changed', async () => {
+    const event = await store.createEvent(newEvent());
+    const noop = await store.updateEvent(event.id, { title: event.title }, new Date());
+    expect(noop.changes).toEqual([]);
+    expect(await store.outbox.pendingCount()).toBe(2);
+
+    const first = await store.updateEvent(event.id, { venue: 'New Hall', description: 'Now with dancing' }, new Date());
+    expect(first.changes).toEqual(['description', 'venue']);
+    const second = await store.updateEvent(event.id, { ticketTypes: [{ name: 'VIP', priceCents: 5000, currency: 'EUR', capacity: 5 }] }, new Date());
+    expect(second.changes).toEqual(['ticketTypes']);
+    expect(second.event.ticketTypes.map((t) => t.name)).toEqual(['General', 'VIP']);
+    expect(await store.getEvent(event.id)).toEqual(second.event);
+
+    const updates = (await pendingMessages(store.outbox, 'engagement')).filter((m) => m.type === 'EventUpdated');
+    expect(updates.map((m) => m.type === 'EventUpdated' && m.data.event.version)).toEqual([2, 3]);
+  });
+
+  it('rejects updates that break a rule and leaves the event as it was', async () => {
+    const event = await store.createEvent(newEvent());
+    await expectAppError(store.updateEvent('evt_missing', { venue: 'X' }, new Date()), 'EVENT_NOT_FOUND');
+    await expectAppError(store.updateEvent(event.id, { startsAt: inDays(30) }, new Date()), 'VALIDATION_FAILED');
+    await expectAppError(
+      store.updateEvent(event.id, { venue: 'X', ticketTypes: [{ id: 'tt_missing', name: 'X', priceCents: 1, currency: 'USD', capacity: 1 }] }, new Date()),
+      'TICKET_TYPE_NOT_FOUND',
+    );
+    expect(await store.getEvent(event.id)).toEqual(event);
+    expect(await store.outbox.pendingCount()).toBe(2);
+  });
+
+  it('cancels once, and refuses changes afterwards', async () => {
+    const event = await store.createEvent(newEvent());
+    const first = await store.cancelEvent(event.id, new Date());
+    expect(first).toMatchObject({ changed: true, event: { status: 'cancelled' } });
+    const second = await store.cancelEvent(event.id, new Date());
+    expect(second.changed).toBe(false);
+    await expectAppError(store.updateEvent(event.id, { venue: 'X' }, new Date()), 'EVENT_CANCELLED');
+    await expectAppError(store.cancelEvent('evt_missing', new Date()), 'EVENT_NOT_FOUND');
+    const types = (await pendingMessages(store.outbox, 'ticketing')).map((m) => m.type);
+    expect(types).toEqual(['EventPublished', 'EventCancelled']);
+  });
+
+  it('registers each person once, up to the limit, and withdraws', async () => {
+    const event = await store.createEvent(newEvent({ registrationLimit: 2 }));
+    const ada = await store.register(event.id, person('usr_ada'), new Date());
+    expect(ada.created).toBe(true);
+    expect(ada.registration).toMatchObject({ userName: 'Person usr_ada', userEmail: 'usr_ada@example.com', eventTitle: event.title });
+    const again = await store.register(event.id, person('usr_ada'), new Date());
+    expect(again).toEqual({ registration: ada.registration, created: false });
+    await store.register(event.id, person('usr_bob'), new Date());
+    await expectAppError(store.register(event.id, person('usr_cy'), new Date()), 'EVENT_FULL');
+    expect((await store.getEvent(event.id))!.registrationCount).toBe(2);
+
+    expect(await store.registrationsOfUser('usr_ada')).toEqual([ada.registration]);
+    expect((await store.registrationsOfEvent(event.id)).map((r) => r.userId)).toEqual(['usr_ada', 'usr_bob']);
+
+    expect(await store.withdraw(event.id, 'usr_ada', new Date())).toBe(true);
+    expect(await store.withdraw(event.id, 'usr_ada', new Date())).toBe(false);
+    expect((await store.register(event.id, person('usr_cy'), new Date())).created).toBe(true);
+
+    const types = (await pendingMessages(store.outbox, 'engagement')).map((m) => m.type);
+    expect(types).toEqual(['EventPublished', 'UserRegistered', 'UserRegistered', 'RegistrationWithdrawn', 'UserRegistered']);
+  });
+
+  it('refuses registration for unknown, cancelled and ended events', async () => {
+    await expectAppError(store.register('evt_missing', person('usr_ada'), new Date()), 'EVENT_NOT_FOUND');
+    const event = await store.createEvent(newEvent());
+    await expectAppError(store.register(event.id, person('usr_ada'), new Date(Date.now() + 30 * DAY)), 'EVENT_ENDED');
+    await store.cancelEvent(event.id, new Date());
+    await expectAppError(store.register(event.id, person('usr_ada'), new Date()), 'EVENT_CANCELLED');
+  });
+
+  it('keeps the tickets-sold projection, applying each message once', async () => {
+    const event: Event = await store.createEvent(newEvent());
+    const tt = event.ticketTypes[0]!.id;
+    const order = newMessage('ticketing', 'OrderPlaced', {
+      orderId: 'ord_1', userId: 'usr_ada', eventId: event.id, eventTitle: event.title, ticketTypeId: tt,
+      ticketTypeName: 'General', quantity: 4, totalCents: 100, currency: 'EUR',
+    });
+    expect(await store.adjustTicketsSold(order, { eventId: event.id, ticketTypeId: tt, delta: 4 })).toBe('applied');
+    expect(await store.adjustTicketsSold(order, { eventId: event.id, ticketTypeId: tt, delta: 4 })).toBe('duplicate');
+    const cancel = newMessage('ticketing', 'TicketCancelled', {
+      ticketId: 'tkt_1', orderId: 'ord_1', userId: 'usr_ada', eventId: event.id, eventTitle: event.title, ticketTypeId: tt,
+      refundCents: 25, currency: 'EUR', reason: 'attendee',
+    });
+    expect(await store.adjustTicketsSold(cancel, { eventId: event.id, ticketTypeId: tt, delta: -1 })).toBe('applied');
+    expect(await store.ticketsSold(event.id)).toEqual(new Map([[tt, 3]]));
+
+    await expectAppError(
+      store.updateEvent(event.id, { ticketTypes: [{ ...event.ticketTypes[0]!, capacity: 2 }] }, new Date()),
+      'CAPACITY_BELOW_SOLD',
+    );
+    expect(await store.acknowledge(cancel)).toBe('duplicate');
+  });
+
+  it('acknowledges a message it has no use for, once', async () => {
+    const message = newMessage('ticketing', 'OrderPlaced', {
+      orderId: 'ord_1', userId: 'u', eventId: 'evt_x', eventTitle: 'X', ticketTypeId: 'tt_x', ticketTypeName: 'X', quantity: 1, totalCents: 0, currency: 'USD',
+    });
+    expect(await store.acknowledge(message)).toBe('applied');
+    expect(await store.acknowledge(message)).toBe('duplicate');
+  });
+
+  it('reports readiness', async () => {
+    expect(await store.isReady()).toBe(true);
+  });
+});
+
+describe('SqliteEventsStore', () => {
+  it('tells the relay after commits that wrote messages, and only then', async () => {
+    const dir = tempDir('dems-events-kick-');
+    let kicks = 0;
+    const store = new SqliteEventsStore({ file: join(dir.path, 'events.db'), synchronous: 'NORMAL', onMessagesCommitted: () => kicks++ });
+    try {
+      const event = await store.createEvent(newEvent());
+      expect(kicks).toBe(1);
+      await store.updateEvent(event.id, { title: event.title }, new Date());
+      await expectAppError(store.register(event.id, person('usr_a'), new Date(Date.now() + 30 * DAY)), 'EVENT_ENDED');
+      expect(kicks).toBe(1);
+      await store.register(event.id, person('usr_a'), new Date());
+      expect(kicks).toBe(2);
+    } finally {
+      await store.close();
+      dir.cleanup();
+    }
+  });
+});
