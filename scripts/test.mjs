@@ -3,7 +3,7 @@
 // Ends with one line `tests: N passed, N failed[, N skipped]` counting every test run; type-check and lint
 // failures are counted as failed tests too, so the line never hides a red step.
 //   npm test -- <vitest filters>    run only matching test files (install/build/checks still run)
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt, ensureInstalled, run } from './lib/setup.mjs';
 import { ROOT } from './lib/system.mjs';
@@ -33,6 +33,7 @@ try {
 const bin = (name) => join(ROOT, 'node_modules', '.bin', name);
 for (const [label, cmd, args] of [
   ['type-check', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']],
+  ...(existsSync(join(ROOT, 'web', 'tsconfig.json')) ? [['type-check web', bin('tsc'), ['-p', 'web/tsconfig.json', '--noEmit']]] : []),
   ['lint', bin('eslint'), ['.', '--max-warnings=0']],
 ]) {
   if (!run(cmd, args, `${label}…`)) {
