@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CreateEventBody, newMessage, type Event } from '@dems/contracts';
 import { AppError } from '@dems/kit';
@@ -227,6 +232,48 @@ describe('SqliteEventsStore', () => {
       expect(kicks).toBe(2);
     } finally {
       await store.close();
+      dir.cleanup();
+    }
+  });
+});
+
+describe('SqliteEventsStore shared by several processes', () => {
+  it('never registers more people than the limit', async () => {
+    // Bundle the worker (our packages inlined, npm packages left to node_modules) where Node resolves them.
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
+    const outDir = join(root, 'node_modules', '.cache', 'dems-events-test');
+    mkdirSync(outDir, { recursive: true });
+    const worker = join(outDir, `register-worker-${process.pid}.mjs`);
+    await build({
+      entryPoints: [fileURLToPath(new URL('./register-worker.ts', import.meta.url))],
+      outfile: worker,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'warning',
+      plugins: [{ name: 'external', setup: (b) => b.onResolve({ filter: /^[^./]/ }, (a) => (a.path.startsWith('@dems/') ? undefined : { path: a.path, external: true })) }],
+    });
+
+    const dir = tempDir('dems-events-procs-');
+    const file = join(dir.path, 'events.db');
+    const setup = new SqliteEventsStore({ file, synchronous: 'NORMAL' });
+    try {
+      const event = await setup.createEvent(newEvent({ registrationLimit: 20 }));
+      const startAt = Date.now() + 1500;
+      const run = promisify(execFile);
+      const outputs = await Promise.all(
+        ['p1', 'p2', 'p3', 'p4'].map((p) => run(process.execPath, [worker, file, event.id, p, '15', String(startAt)], { timeout: 30_000 })),
+      );
+      const results = outputs.flatMap((o) => JSON.parse(o.stdout) as string[]);
+      expect(results).toHaveLength(60);
+      expect(results.filter((r) => r === 'created')).toHaveLength(20);
+      expect(results.filter((r) => r !== 'created').every((r) => r === 'EVENT_FULL')).toBe(true);
+      expect((await setup.getEvent(event.id))!.registrationCount).toBe(20);
+      expect(await setup.registrationsOfEvent(event.id)).toHaveLength(20);
+      expect((await pendingMessages(setup.outbox)).filter((m) => m.type === 'UserRegistered')).toHaveLength(20);
+    } finally {
+      await setup.close();
       dir.cleanup();
     }
   });
