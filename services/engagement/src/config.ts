@@ -10,10 +10,12 @@ export const EngagementConfig = BaseConfig.extend({
   JWT_SIGNING_KEY: z.string().min(1).optional(),
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').max(200).optional(),
-  /** Browser origins allowed to open the live socket besides the same origin (the gateway's, comma separated). */
+  /** The gateway's port: browsers load the web app from it, so its local origins may open the live socket. */
+  GATEWAY_PORT: Port.default(DEFAULT_PORTS.gateway),
+  /** Further browser origins allowed to open the live socket (comma separated), e.g. the CloudFront domain. */
   LIVE_ALLOWED_ORIGINS: z
     .string()
-    .default('http://localhost:3000,http://127.0.0.1:3000')
+    .default('')
     .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
 }).superRefine((c, ctx) => {
   if (Boolean(c.ADMIN_EMAIL) !== Boolean(c.ADMIN_PASSWORD)) {
@@ -25,3 +27,8 @@ export const EngagementConfig = BaseConfig.extend({
   }
 });
 export type EngagementConfig = z.infer<typeof EngagementConfig>;
+
+/** Origins whose pages may open the live socket: the gateway's (it serves the web app and proxies the socket) plus configured ones. */
+export function liveOrigins(config: Pick<EngagementConfig, 'GATEWAY_PORT' | 'LIVE_ALLOWED_ORIGINS'>): string[] {
+  return [`http://localhost:${config.GATEWAY_PORT}`, `http://127.0.0.1:${config.GATEWAY_PORT}`, ...config.LIVE_ALLOWED_ORIGINS];
+}

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { LOG_REDACT, loadConfig, OutboxRelay, runService } from '@dems/kit';
 import { buildApp } from './app.js';
-import { EngagementConfig } from './config.js';
+import { EngagementConfig, liveOrigins } from './config.js';
 import { Accounts } from './identity/accounts.js';
 import { SigningKeys } from './identity/signing-keys.js';
 import { LiveNotifications } from './live/live-notifications.js';
@@ -10,11 +10,12 @@ import { SqliteEngagementStore } from './store/sqlite.js';
 
 await runService('engagement', async () => {
   const config = loadConfig(EngagementConfig);
-  let relay: OutboxRelay | undefined;
+  // The store and the relay need each other: the store kicks the relay after commits that enqueued messages.
+  const relayRef: { current?: OutboxRelay } = {};
   const store = new SqliteEngagementStore({
     file: join(config.DATA_DIR, 'engagement.db'),
     synchronous: config.SQLITE_SYNCHRONOUS,
-    onMessagesCommitted: () => relay?.kick(),
+    onMessagesCommitted: () => relayRef.current?.kick(),
   });
   const keys = await SigningKeys.load({ file: join(config.DATA_DIR, 'engagement-signing-keys.json'), envJwk: config.JWT_SIGNING_KEY });
   const live = new LiveNotifications();
@@ -26,20 +27,21 @@ await runService('engagement', async () => {
     tokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
     bodyLimit: config.BODY_LIMIT_BYTES,
-    onReplay: () => relay?.kick(),
+    onReplay: () => relayRef.current?.kick(),
   });
-  attachSocketIo(app, { verify: keys.verifier(), live, allowedOrigins: config.LIVE_ALLOWED_ORIGINS });
+  attachSocketIo(app, { verify: keys.verifier(), live, allowedOrigins: liveOrigins(config) });
 
   // Engagement publishes nothing today; the relay is here so dead letters and future messages just work.
-  relay = new OutboxRelay({
+  const relay = new OutboxRelay({
     store: store.outbox,
     subscriberUrls: { events: config.EVENTS_URL, ticketing: config.TICKETING_URL, engagement: config.ENGAGEMENT_URL },
     secret: config.SERVICE_SECRET,
     log: app.log,
     maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
   });
+  relayRef.current = relay;
   relay.start();
-  app.addHook('preClose', async () => relay?.stop());
+  app.addHook('preClose', async () => relay.stop());
 
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
     const outcome = await new Accounts(store, keys, config.ACCESS_TOKEN_TTL_SECONDS).ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD);

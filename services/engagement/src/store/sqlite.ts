@@ -111,6 +111,7 @@ const CANCELLATION_AUDIENCE =
 export class SqliteEngagementStore implements EngagementStore {
   readonly outbox: SqliteMessaging;
   private readonly db: SqliteDb;
+  /** Engagement enqueues no messages yet; whoever adds the first must call this after that commit (relay.kick). */
   private readonly onMessagesCommitted?: () => void;
 
   constructor(opts: { file: string; synchronous?: 'FULL' | 'NORMAL'; onMessagesCommitted?: () => void }) {

@@ -1,0 +1,90 @@
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '@dems/kit/testing';
+import { EngagementConfig, liveOrigins } from '../src/config.js';
+import { loadConfig } from '@dems/kit';
+import { dummyPasswordHash, hashPassword, verifyPassword } from '../src/identity/passwords.js';
+import { SigningKeys } from '../src/identity/signing-keys.js';
+
+describe('passwords', () => {
+  it('hashes with scrypt, its parameters and a random salt, and verifies', async () => {
+    const hash = await hashPassword('correct horse battery');
+    expect(hash).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+    expect(Buffer.from(hash.split('$')[5]!, 'base64')).toHaveLength(64);
+    expect(Buffer.from(hash.split('$')[4]!, 'base64')).toHaveLength(16);
+    expect(await hashPassword('correct horse battery')).not.toBe(hash);
+    expect(await verifyPassword('correct horse battery', hash)).toBe(true);
+    expect(await verifyPassword('correct horse batterY', hash)).toBe(false);
+  });
+
+  it('never matches a malformed hash, and the dummy hash matches nothing a user types', async () => {
+    expect(await verifyPassword('x', 'plain')).toBe(false);
+    expect(await verifyPassword('x', 'scrypt$a$b$c$$')).toBe(false);
+    expect(await verifyPassword('', await dummyPasswordHash())).toBe(false);
+  });
+});
+
+describe('signing keys', () => {
+  let dir: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    dir = tempDir('dems-keys-');
+  });
+  afterEach(() => dir.cleanup());
+
+  it('creates a key file readable only by its owner, and reuses it', async () => {
+    const file = join(dir.path, 'engagement-signing-keys.json');
+    const keys = await SigningKeys.load({ file });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const again = await SigningKeys.load({ file });
+    expect(again.jwks()).toEqual(keys.jwks());
+    const [pub] = keys.jwks().keys;
+    expect(pub).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
+    expect(pub).not.toHaveProperty('d');
+  });
+
+  it('signs with a key given in env, and refuses one that is not a private Ed25519 JWK', async () => {
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const jwk = { ...(await exportJWK(privateKey)), kid: 'from-env' };
+    const file = join(dir.path, 'unused.json');
+    const keys = await SigningKeys.load({ file, envJwk: JSON.stringify(jwk) });
+    expect(keys.jwks().keys.map((k) => k.kid)).toEqual(['from-env']);
+    const { token } = await keys.sign({ id: 'usr_1', role: 'admin', email: 'a@example.com', name: 'A' }, 60);
+    await expect(keys.verifier()(token)).resolves.toEqual({ id: 'usr_1', role: 'admin', email: 'a@example.com', name: 'A' });
+    const { d: _d, ...publicOnly } = jwk;
+    await expect(SigningKeys.load({ file, envJwk: JSON.stringify(publicOnly) })).rejects.toThrow(/private Ed25519/);
+    await expect(SigningKeys.load({ file, envJwk: '{not json' })).rejects.toThrow(/not valid JSON/);
+  });
+
+  it('refuses a damaged key file instead of silently signing everyone out', async () => {
+    const file = join(dir.path, 'engagement-signing-keys.json');
+    writeFileSync(file, '{"keys":[]}');
+    await expect(SigningKeys.load({ file })).rejects.toThrow(/Ed25519/);
+  });
+
+  it('rejects an expired token', async () => {
+    const keys = await SigningKeys.load({ file: join(dir.path, 'k.json') });
+    const { token } = await keys.sign({ id: 'usr_1', role: 'attendee', email: 'a@example.com', name: 'A' }, 60, new Date(Date.now() - 3600_000));
+    await expect(keys.verifier()(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+});
+
+describe('config', () => {
+  const base = { SERVICE_SECRET: 'x'.repeat(16) };
+  it('has the documented defaults', () => {
+    const c = loadConfig(EngagementConfig, base);
+    expect(c.ENGAGEMENT_PORT).toBe(3003);
+    expect(c.ACCESS_TOKEN_TTL_SECONDS).toBe(28_800);
+  });
+  it('wants ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
+    expect(() => loadConfig(EngagementConfig, { ...base, ADMIN_EMAIL: 'admin@example.com' })).toThrow(/ADMIN_PASSWORD/);
+    expect(loadConfig(EngagementConfig, { ...base, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'long enough pw' }).ADMIN_EMAIL).toBe(
+      'admin@example.com',
+    );
+  });
+  it("lets the gateway's pages and configured origins open the live socket", () => {
+    const c = loadConfig(EngagementConfig, { ...base, GATEWAY_PORT: '4100', LIVE_ALLOWED_ORIGINS: 'https://app.example.com, https://x.example' });
+    expect(liveOrigins(c)).toEqual(['http://localhost:4100', 'http://127.0.0.1:4100', 'https://app.example.com', 'https://x.example']);
+  });
+});

@@ -1,0 +1,193 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '@dems/kit/testing';
+import { announcementText, orderConfirmedText, eventCancelledText, eventUpdatedText } from '../src/domain/notification-texts.js';
+import type { EngagementStore } from '../src/store/engagement-store.js';
+import { SqliteEngagementStore } from '../src/store/sqlite.js';
+import { msg, snapshot } from './helpers.js';
+
+interface Adapter {
+  name: string;
+  create: () => Promise<{ store: EngagementStore; reopen: () => Promise<EngagementStore>; cleanup: () => void }>;
+}
+
+const all: Adapter[] = [
+  {
+    name: 'sqlite',
+    create: async () => {
+      const dir = tempDir('dems-engagement-store-');
+      const file = join(dir.path, 'engagement.db');
+      return {
+        store: new SqliteEngagementStore({ file, synchronous: 'NORMAL' }),
+        reopen: async () => new SqliteEngagementStore({ file, synchronous: 'NORMAL' }),
+        cleanup: dir.cleanup,
+      };
+    },
+  },
+];
+const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim());
+const adapters = wanted ? all.filter((a) => wanted.includes(a.name)) : all;
+
+const user = (email: string) => ({ email, name: 'Ada', role: 'attendee' as const, passwordHash: 'scrypt$1$1$1$AA==$AA==' });
+const order = (userId: string, quantity = 1) => {
+  const m = msg.order(userId, quantity);
+  return { m, change: { eventId: m.data.eventId, userId, ticketsDelta: quantity, text: orderConfirmedText(m.data) } };
+};
+
+describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
+  let store: EngagementStore;
+  let reopen: () => Promise<EngagementStore>;
+  let cleanup: () => void;
+  beforeEach(async () => {
+    ({ store, reopen, cleanup } = await adapter.create());
+  });
+  afterEach(async () => {
+    await store.close();
+    cleanup();
+  });
+
+  it('answers ping', async () => {
+    expect(await store.ping()).toBe(true);
+  });
+
+  describe('users', () => {
+    it('creates a user, finds it by id and by email in any case, with its hash', async () => {
+      const created = await store.createUser(user('Ada@Example.com'));
+      expect(created).toMatchObject({ email: 'ada@example.com', name: 'Ada', role: 'attendee' });
+      expect(await store.getUser(created!.id)).toEqual(created);
+      const creds = await store.findCredentials('ADA@example.com');
+      expect(creds).toEqual({ user: created, passwordHash: 'scrypt$1$1$1$AA==$AA==' });
+      expect(await store.findCredentials('nobody@example.com')).toBeNull();
+      expect(await store.getUser('usr_missing')).toBeNull();
+    });
+
+    it('returns null for a taken email, case-insensitively, even under concurrent sign-ups', async () => {
+      const results = await Promise.all([store.createUser(user('same@example.com')), store.createUser(user('SAME@example.com'))]);
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+      expect(await store.createUser(user('Same@Example.com'))).toBeNull();
+    });
+
+    it('keeps users across a reopen', async () => {
+      const created = await store.createUser(user('keep@example.com'));
+      await store.close();
+      store = await reopen();
+      expect(await store.getUser(created!.id)).toEqual(created);
+    });
+  });
+
+  describe('notifications', () => {
+    it('applies an audience change once and returns the notifications it created', async () => {
+      const { m, change } = order('usr_a', 2);
+      const first = await store.applyAudienceChange(m, change);
+      expect(first.result).toBe('applied');
+      expect(first.created).toHaveLength(1);
+      expect(first.created[0]).toMatchObject({ userId: 'usr_a', notification: { type: 'order_confirmed', readAt: null } });
+      const again = await store.applyAudienceChange(m, change);
+      expect(again).toEqual({ result: 'duplicate', created: [] });
+      const page = await store.listNotifications('usr_a', { limit: 10 });
+      expect(page.items).toEqual([first.created[0]!.notification]);
+      expect(page.unreadCount).toBe(1);
+    });
+
+    it('lists newest first in pages that join up, with the unread count', async () => {
+      for (let i = 0; i < 7; i++) {
+        const { m, change } = order('usr_a');
+        await store.applyAudienceChange(m, change);
+      }
+      const seen: string[] = [];
+      let after: Awaited<ReturnType<EngagementStore['listNotifications']>>['next'] | undefined;
+      let pages = 0;
+      do {
+        const page = await store.listNotifications('usr_a', { after: after ?? undefined, limit: 3 });
+        expect(page.unreadCount).toBe(7);
+        seen.push(...page.items.map((n) => `${n.createdAt}|${n.id}`));
+        after = page.next;
+        pages++;
+      } while (after);
+      expect(pages).toBe(3);
+      expect(seen).toHaveLength(7);
+      expect(new Set(seen).size).toBe(7);
+      expect([...seen].sort().reverse()).toEqual(seen);
+    });
+
+    it("marks read only the owner's notification, keeps the first read time, and marks all read", async () => {
+      const a = await store.applyAudienceChange(order('usr_a').m, order('usr_a').change);
+      await store.applyAudienceChange(order('usr_a').m, order('usr_a').change);
+      const id = a.created[0]!.notification.id;
+      expect(await store.markNotificationRead('usr_b', id)).toBeNull();
+      const read = await store.markNotificationRead('usr_a', id);
+      expect(read?.readAt).toEqual(expect.any(String));
+      expect((await store.markNotificationRead('usr_a', id))?.readAt).toBe(read?.readAt);
+      expect(await store.markNotificationRead('usr_a', 'ntf_missing')).toBeNull();
+      expect(await store.markAllNotificationsRead('usr_b')).toBe(0);
+      expect(await store.markAllNotificationsRead('usr_a')).toBe(1);
+      expect((await store.listNotifications('usr_a', { limit: 10 })).unreadCount).toBe(0);
+    });
+  });
+
+  describe('events and audiences', () => {
+    it('keeps the highest version of an event copy, whatever the arrival order', async () => {
+      expect(await store.getEvent('evt_jazz')).toBeNull();
+      await store.applyEventChange(msg.published(snapshot({ version: 2, title: 'New' })), { event: { ...snapshot({ version: 2, title: 'New' }) }, kind: 'published', text: null });
+      await store.applyEventChange(msg.published(snapshot({ version: 1, title: 'Old' })), { event: snapshot({ version: 1, title: 'Old' }), kind: 'published', text: null });
+      expect(await store.getEvent('evt_jazz')).toMatchObject({ title: 'New', version: 2, organizerId: 'usr_org', status: 'published' });
+    });
+
+    it('notifies the audience of a newer update only, and of a cancellation once', async () => {
+      const published = snapshot();
+      await store.applyEventChange(msg.published(published), { event: published, kind: 'published', text: null });
+      await store.applyAudienceChange(msg.registered('usr_reg'), { eventId: 'evt_jazz', userId: 'usr_reg', registered: true, text: null });
+      await store.applyAudienceChange(msg.order('usr_tix', 1), { eventId: 'evt_jazz', userId: 'usr_tix', ticketsDelta: 1, text: null });
+      await store.applyAudienceChange(msg.registered('usr_out'), { eventId: 'evt_jazz', userId: 'usr_out', registered: true, text: null });
+      await store.applyAudienceChange(msg.withdrawn('usr_out'), { eventId: 'evt_jazz', userId: 'usr_out', registered: false, text: null });
+
+      const v2 = snapshot({ version: 2 });
+      const updated = await store.applyEventChange(msg.updated(v2, ['venue']), { event: v2, kind: 'updated', text: eventUpdatedText(v2, ['venue']) });
+      expect(updated.created.map((c) => c.userId).sort()).toEqual(['usr_reg', 'usr_tix']);
+      const stale = await store.applyEventChange(msg.updated(v2, ['venue']), { event: v2, kind: 'updated', text: eventUpdatedText(v2, ['venue']) });
+      expect(stale).toEqual({ result: 'applied', created: [] });
+
+      const v3 = snapshot({ version: 3, status: 'cancelled' });
+      const cancel = { event: v3, kind: 'cancelled' as const, text: eventCancelledText(v3) };
+      expect((await store.applyEventChange(msg.cancelled(v3), cancel)).created).toHaveLength(2);
+      expect((await store.applyEventChange(msg.cancelled(v3), cancel)).created).toHaveLength(0);
+      expect((await store.getEvent('evt_jazz'))?.status).toBe('cancelled');
+    });
+
+    it('counts tickets lost to a cancellation toward its audience, and never below zero', async () => {
+      await store.applyAudienceChange(msg.order('usr_a', 1), { eventId: 'evt_jazz', userId: 'usr_a', ticketsDelta: 1, text: null });
+      for (let i = 0; i < 3; i++) {
+        await store.applyAudienceChange(msg.ticketCancelled('usr_a', 'event_cancelled'), {
+          eventId: 'evt_jazz',
+          userId: 'usr_a',
+          ticketsDelta: -1,
+          lostToEventCancellation: true,
+          text: null,
+        });
+      }
+      const v2 = snapshot({ version: 2, status: 'cancelled' });
+      const res = await store.applyEventChange(msg.cancelled(v2), { event: v2, kind: 'cancelled', text: eventCancelledText(v2) });
+      expect(res.created.map((c) => c.userId)).toEqual(['usr_a']);
+      // Tickets did not go negative: a new order puts usr_a back in the (update) audience with one ticket.
+      await store.applyAudienceChange(msg.order('usr_a', 1), { eventId: 'evt_jazz', userId: 'usr_a', ticketsDelta: 1, text: null });
+      await store.applyAudienceChange(msg.ticketCancelled('usr_a', 'attendee'), { eventId: 'evt_jazz', userId: 'usr_a', ticketsDelta: -1, text: null });
+      const ann = await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'x', text: announcementText(v2, 'x') });
+      expect(ann?.created).toEqual([]);
+    });
+
+    it('creates an announcement with one notification per audience member; null for an unknown event', async () => {
+      expect(
+        await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Hi', text: announcementText({ id: 'evt_jazz', title: 'Jazz Night' }, 'Hi') }),
+      ).toBeNull();
+      const event = snapshot();
+      await store.applyEventChange(msg.published(event), { event, kind: 'published', text: null });
+      await store.applyAudienceChange(msg.registered('usr_a'), { eventId: 'evt_jazz', userId: 'usr_a', registered: true, text: null });
+      await store.applyAudienceChange(msg.order('usr_a', 2), { eventId: 'evt_jazz', userId: 'usr_a', ticketsDelta: 2, text: null });
+      await store.applyAudienceChange(msg.order('usr_b', 1), { eventId: 'evt_jazz', userId: 'usr_b', ticketsDelta: 1, text: null });
+      const res = await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Hi', text: announcementText(event, 'Hi') });
+      expect(res?.announcement).toMatchObject({ eventId: 'evt_jazz', message: 'Hi', recipients: 2 });
+      expect(res?.created.map((c) => c.userId).sort()).toEqual(['usr_a', 'usr_b']);
+      expect((await store.listNotifications('usr_a', { limit: 10 })).items[0]).toMatchObject({ type: 'announcement', body: 'Hi' });
+    });
+  });
+});
