@@ -33,11 +33,11 @@ describe('incoming messages', () => {
     expect(a).toMatchObject({
       type: 'order_confirmed',
       title: 'Order confirmed',
-      body: 'Your 2 tickets for Jazz Night are confirmed. Total paid: $50.00.',
+      body: 'Your 2 tickets for Jazz Night are confirmed.',
       eventId: 'evt_jazz',
       readAt: null,
     });
-    expect((await notificationsOf('usr_b'))[0]?.body).toBe('Your ticket for Jazz Night is confirmed. Total paid: $25.00.');
+    expect((await notificationsOf('usr_b'))[0]?.body).toBe('Your ticket for Jazz Night is confirmed.');
     expect(pushed.map((p) => p.userId)).toEqual(['usr_a', 'usr_b']);
   });
 

@@ -80,19 +80,12 @@ export function registrationWithdrawnText(eventId: string, eventTitle: string): 
   };
 }
 
-export function orderConfirmedText(order: {
-  eventId: string;
-  eventTitle: string;
-  quantity: number;
-  totalCents: number;
-  currency: string;
-}): NotificationText {
-  const tickets =
+export function orderConfirmedText(order: { eventId: string; eventTitle: string; quantity: number }): NotificationText {
+  const body =
     order.quantity === 1
       ? `Your ticket for ${order.eventTitle} is confirmed.`
       : `Your ${order.quantity} tickets for ${order.eventTitle} are confirmed.`;
-  const total = order.totalCents > 0 ? ` Total paid: ${formatMoney(order.totalCents, order.currency)}.` : '';
-  return { type: 'order_confirmed', title: 'Order confirmed', body: `${tickets}${total}`, eventId: order.eventId };
+  return { type: 'order_confirmed', title: 'Order confirmed', body, eventId: order.eventId };
 }
 
 export function ticketCancelledText(ticket: {

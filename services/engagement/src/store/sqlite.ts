@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Message, Notification, User } from '@dems/contracts';
 import { newId, nowIso } from '@dems/kit';
 import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
@@ -87,6 +88,19 @@ interface EventRow {
   organizer_id: string;
   status: EventCopy['status'];
   version: number;
+}
+
+let lastIdMs = 0;
+let idCounter = 0;
+
+/**
+ * Notification ids sort in creation order even within one millisecond (time, then a per-process counter),
+ * so "created time, then id" lists a batch in the order it was written; the random tail keeps them unguessable.
+ */
+function notificationId(ms: number): string {
+  idCounter = ms === lastIdMs ? idCounter + 1 : 0;
+  lastIdMs = ms;
+  return `ntf_${ms.toString(36).padStart(9, '0')}${idCounter.toString(36).padStart(4, '0')}${randomBytes(8).toString('base64url')}`;
 }
 
 const toUser = (r: UserRow): User => ({ id: r.id, email: r.email, name: r.name, role: r.role, createdAt: r.created_at });
@@ -292,7 +306,7 @@ export class SqliteEngagementStore implements EngagementStore {
     );
     return userIds.map((userId) => {
       const notification: Notification = {
-        id: newId('ntf_'),
+        id: notificationId(Date.parse(createdAt)),
         type: text.type,
         title: text.title,
         body: text.body,
