@@ -13,7 +13,10 @@ export class Accounts {
     private readonly store: EngagementStore,
     private readonly keys: SigningKeys,
     private readonly tokenTtlSeconds: number,
-  ) {}
+  ) {
+    // Computed up front so even the first unknown-email login costs exactly one scrypt run.
+    void dummyPasswordHash();
+  }
 
   async signUp(body: SignUpBody): Promise<User> {
     return this.create(body.email, body.password, body.name, body.role);
