@@ -29,7 +29,9 @@ export async function startSystem({ dataDir, ports = {}, env = {}, logs = 'files
   dataDir = resolve(dataDir);
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   const port = { ...DEFAULT_PORTS, ...ports };
-  const url = Object.fromEntries(Object.entries(port).map(([name, p]) => [name, `http://127.0.0.1:${p}`]));
+  const url = /** @type {Record<keyof typeof DEFAULT_PORTS, string>} */ (
+    Object.fromEntries(Object.entries(port).map(([name, p]) => [name, `http://127.0.0.1:${p}`]))
+  );
   const common = {
     DATA_DIR: dataDir,
     SERVICE_SECRET: serviceSecret(dataDir),

@@ -88,7 +88,7 @@ describe('system: a full journey through the gateway, four real processes', () =
     const { api } = t;
     const bad = await fetch(`${t.system.urls.gateway}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":' });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).code).toBe('MALFORMED_JSON');
+    expect(((await bad.json()) as { code: string }).code).toBe('MALFORMED_JSON');
     const extra = await api.post('/users', { email: 'x@example.com', password: 'long enough pw', name: 'X', isAdmin: true });
     expect(extra.status).toBe(400);
     expect(extra.body.code).toBe('VALIDATION_FAILED');

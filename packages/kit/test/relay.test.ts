@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
 import { join } from 'node:path';
 import { newMessage, type Message } from '@dems/contracts';
 import { backoffMs, OutboxRelay, registerInternalRoutes } from '@dems/kit';
