@@ -1,0 +1,62 @@
+import { createBrowserRouter, useParams } from 'react-router';
+import { LoginPage, SignUpPage } from '../features/auth';
+import { EventsPage, EventView } from '../features/events';
+import { NotificationsPage } from '../features/notifications';
+import { CreateEventPage, EditEventPage, EventDashboardPage, MyEventsPage } from '../features/organizer';
+import { MyRegistrationsPage, RsvpCard } from '../features/registrations';
+import { BuyTickets, MyTicketsPage } from '../features/tickets';
+import { AppLayout } from './layout/app-layout';
+import { NotFoundPage } from './layout/not-found-page';
+import { RequireAuth } from './require-auth';
+
+/** The event page is where features meet: events owns the page, tickets and registrations fill its slots. */
+function EventRoute() {
+  const { id = '' } = useParams();
+  return (
+    <EventView
+      key={id}
+      id={id}
+      slots={{
+        tickets: (event, availability) => <BuyTickets event={event} availability={availability} />,
+        rsvp: (event) => <RsvpCard event={event} />,
+      }}
+    />
+  );
+}
+
+function ParamPage({ render }: { render: (id: string) => React.ReactNode }) {
+  const { id = '' } = useParams();
+  return <>{render(id)}</>;
+}
+
+export const routes = [
+  {
+    element: <AppLayout />,
+    children: [
+      { path: '/', element: <EventsPage /> },
+      { path: '/events/:id', element: <EventRoute /> },
+      { path: '/login', element: <LoginPage /> },
+      { path: '/signup', element: <SignUpPage /> },
+      {
+        element: <RequireAuth />,
+        children: [
+          { path: '/tickets', element: <MyTicketsPage /> },
+          { path: '/registrations', element: <MyRegistrationsPage /> },
+          { path: '/notifications', element: <NotificationsPage /> },
+        ],
+      },
+      {
+        element: <RequireAuth role="organizer" />,
+        children: [
+          { path: '/organizer', element: <MyEventsPage /> },
+          { path: '/organizer/events/new', element: <CreateEventPage /> },
+          { path: '/organizer/events/:id', element: <ParamPage render={(id) => <EventDashboardPage key={id} id={id} />} /> },
+          { path: '/organizer/events/:id/edit', element: <ParamPage render={(id) => <EditEventPage key={id} id={id} />} /> },
+        ],
+      },
+      { path: '*', element: <NotFoundPage /> },
+    ],
+  },
+];
+
+export const router = createBrowserRouter(routes);

@@ -1,0 +1,83 @@
+import { useEffect, useId, useRef, type ReactNode } from 'react';
+
+interface ConfirmDialogProps {
+  open: boolean;
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  cancelLabel?: string;
+  danger?: boolean;
+  pending?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}
+
+/**
+ * A Bootstrap-styled modal driven by React state (no Bootstrap JS): focus moves into it, Escape and the
+ * backdrop cancel, Tab stays inside, and focus returns to what opened it.
+ */
+export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel = 'Keep it', danger = false, pending = false, onConfirm, onCancel }: ConfirmDialogProps) {
+  const titleId = useId();
+  const dialogRef = useRef<HTMLDivElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    if (!open) return;
+    const opener = document.activeElement as HTMLElement | null;
+    cancelRef.current?.focus();
+    document.body.classList.add('modal-open');
+    return () => {
+      document.body.classList.remove('modal-open');
+      opener?.focus();
+    };
+  }, [open]);
+
+  if (!open) return null;
+
+  const onKeyDown = (e: React.KeyboardEvent) => {
+    if (e.key === 'Escape') {
+      e.stopPropagation();
+      onCancel();
+      return;
+    }
+    if (e.key !== 'Tab' || !dialogRef.current) return;
+    const focusable = dialogRef.current.querySelectorAll<HTMLElement>('button:not([disabled])');
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (e.shiftKey && document.activeElement === first) {
+      e.preventDefault();
+      last?.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first?.focus();
+    }
+  };
+
+  return (
+    <>
+      <div className="modal d-block" role="dialog" aria-modal="true" aria-labelledby={titleId} onKeyDown={onKeyDown} onClick={(e) => e.target === e.currentTarget && onCancel()}>
+        <div className="modal-dialog modal-dialog-centered" ref={dialogRef}>
+          <div className="modal-content shadow">
+            <div className="modal-header">
+              <h2 className="modal-title fs-5" id={titleId}>
+                {title}
+              </h2>
+              <button type="button" className="btn-close" aria-label="Close" onClick={onCancel} />
+            </div>
+            <div className="modal-body">{children}</div>
+            <div className="modal-footer">
+              <button type="button" className="btn btn-outline-secondary" onClick={onCancel} ref={cancelRef}>
+                {cancelLabel}
+              </button>
+              <button type="button" className={`btn ${danger ? 'btn-danger' : 'btn-primary'}`} onClick={onConfirm} disabled={pending}>
+                {pending && <span className="spinner-border spinner-border-sm me-2" aria-hidden="true" />}
+                {confirmLabel}
+              </button>
+            </div>
+          </div>
+        </div>
+      </div>
+      <div className="modal-backdrop show" />
+    </>
+  );
+}

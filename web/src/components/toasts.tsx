@@ -1,0 +1,60 @@
+import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
+import { Link } from 'react-router';
+
+export interface ToastInput {
+  title: string;
+  body?: string;
+  tone?: 'info' | 'success' | 'danger';
+  href?: string;
+}
+interface ToastItem extends ToastInput {
+  id: number;
+}
+
+const ToastContext = createContext<(t: ToastInput) => void>(() => {});
+
+/** Toasts in a polite live region, so screen readers announce them without stealing focus. */
+export function ToastProvider({ children, durationMs = 8000 }: { children: ReactNode; durationMs?: number }) {
+  const [toasts, setToasts] = useState<ToastItem[]>([]);
+  const nextId = useRef(1);
+  const dismiss = useCallback((id: number) => setToasts((all) => all.filter((t) => t.id !== id)), []);
+  const show = useCallback(
+    (t: ToastInput) => {
+      const id = nextId.current++;
+      setToasts((all) => [...all.slice(-3), { ...t, id }]);
+      setTimeout(() => dismiss(id), durationMs);
+    },
+    [dismiss, durationMs],
+  );
+  const value = useMemo(() => show, [show]);
+  return (
+    <ToastContext.Provider value={value}>
+      {children}
+      <div className="toast-container position-fixed bottom-0 end-0 p-3" role="status" aria-live="polite">
+        {toasts.map((t) => (
+          <div key={t.id} className={`toast show border-0 shadow app-toast app-toast-${t.tone ?? 'info'}`} data-testid="toast">
+            <div className="toast-header">
+              <span className="app-toast-dot me-2" aria-hidden="true" />
+              <strong className="me-auto">{t.title}</strong>
+              <button type="button" className="btn-close" aria-label="Dismiss notification" onClick={() => dismiss(t.id)} />
+            </div>
+            {(t.body || t.href) && (
+              <div className="toast-body">
+                {t.body}
+                {t.href && (
+                  <div className="mt-1">
+                    <Link to={t.href} onClick={() => dismiss(t.id)}>
+                      View
+                    </Link>
+                  </div>
+                )}
+              </div>
+            )}
+          </div>
+        ))}
+      </div>
+    </ToastContext.Provider>
+  );
+}
+
+export const useToast = () => useContext(ToastContext);

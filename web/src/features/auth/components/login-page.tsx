@@ -1,0 +1,65 @@
+import { useState } from 'react';
+import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
+import { LoginBody } from '@dems/contracts';
+import { ErrorAlert } from '../../../components/error-alert';
+import { Field } from '../../../components/form-field';
+import { useDocumentTitle } from '../../../components/page-header';
+import { useSession } from '../../../lib/session';
+import { issuesByPath } from '../../../lib/zod-errors';
+import { useLogin } from '../api/auth-api';
+import { safeNext } from './safe-next';
+
+export function LoginPage() {
+  useDocumentTitle('Log in');
+  const [params] = useSearchParams();
+  const next = safeNext(params.get('next'));
+  const navigate = useNavigate();
+  const { user } = useSession();
+  const login = useLogin();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+
+  if (user && !login.isSuccess) return <Navigate to={next} replace />;
+
+  const submit = (e: React.FormEvent) => {
+    e.preventDefault();
+    const parsed = LoginBody.safeParse({ email, password });
+    if (!parsed.success) {
+      setErrors(issuesByPath(parsed.error, (_i, path) => (path === 'email' ? 'Enter your email address.' : 'Enter your password.')));
+      return;
+    }
+    setErrors({});
+    login.mutate(parsed.data, { onSuccess: () => navigate(next, { replace: true }) });
+  };
+
+  return (
+    <div className="auth-card mx-auto">
+      <div className="bg-white rounded-4 shadow-sm p-4 p-md-5">
+        <h1 className="h3 fw-bold mb-1">Welcome back</h1>
+        <p className="text-secondary mb-4">Log in to buy tickets and see your notifications.</p>
+        {params.get('next') && (
+          <div className="alert alert-info py-2" role="status">
+            Please log in to continue.
+          </div>
+        )}
+        <form onSubmit={submit} noValidate>
+          <Field label="Email" error={errors.email}>
+            <input type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} />
+          </Field>
+          <Field label="Password" error={errors.password}>
+            <input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+          </Field>
+          {login.isError && <ErrorAlert error={login.error} />}
+          <button type="submit" className="btn btn-primary w-100 py-2" disabled={login.isPending}>
+            {login.isPending && <span className="spinner-border spinner-border-sm me-2" aria-hidden="true" />}
+            Log in
+          </button>
+        </form>
+        <p className="text-center mt-4 mb-0">
+          New here? <Link to={`/signup${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>Create an account</Link>
+        </p>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,2 @@
+export { LoginPage } from './components/login-page';
+export { SignUpPage } from './components/sign-up-page';

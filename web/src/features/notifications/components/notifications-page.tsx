@@ -1,0 +1,78 @@
+import { Link } from 'react-router';
+import { ErrorAlert } from '../../../components/error-alert';
+import { EmptyState, PageHeader } from '../../../components/page-header';
+import { LineSkeletons } from '../../../components/skeleton';
+import { Spinner } from '../../../components/spinner';
+import { formatDateTime, formatRelative } from '../../../lib/format';
+import { useMarkAllRead, useMarkRead, useNotificationList } from '../api/notifications-api';
+
+export function NotificationsPage() {
+  const list = useNotificationList();
+  const markRead = useMarkRead();
+  const markAll = useMarkAllRead();
+  const items = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const unread = list.data?.pages[0]?.unreadCount ?? 0;
+
+  return (
+    <>
+      <PageHeader
+        title="Notifications"
+        subtitle={unread > 0 ? `${unread} unread` : 'You’re all caught up.'}
+        actions={
+          <button type="button" className="btn btn-outline-primary" onClick={() => markAll.mutate()} disabled={unread === 0 || markAll.isPending}>
+            {markAll.isPending && <span className="spinner-border spinner-border-sm me-2" aria-hidden="true" />}
+            Mark all as read
+          </button>
+        }
+      />
+      {markAll.isError && <ErrorAlert error={markAll.error} />}
+      {markRead.isError && <ErrorAlert error={markRead.error} />}
+      {list.isPending ? (
+        <div className="bg-white rounded-4 shadow-sm p-4">
+          <LineSkeletons lines={6} label="Loading notifications…" />
+        </div>
+      ) : list.isError && items.length === 0 ? (
+        <ErrorAlert error={list.error} onRetry={() => void list.refetch()} />
+      ) : items.length === 0 ? (
+        <EmptyState title="No notifications yet">Purchases, event changes and announcements will show up here the moment they happen.</EmptyState>
+      ) : (
+        <>
+          <ul className="list-group shadow-sm rounded-4 notification-list">
+            {items.map((n) => (
+              <li key={n.id} className={`list-group-item py-3 d-flex gap-3 ${n.readAt ? '' : 'notification-unread'}`} data-testid="notification">
+                <span className={`notification-dot mt-2 ${n.readAt ? 'invisible' : ''}`} aria-hidden="true" />
+                <div className="flex-grow-1 min-w-0">
+                  <div className="d-flex flex-wrap justify-content-between gap-2">
+                    <h2 className="h6 fw-semibold mb-1">
+                      {n.readAt ? '' : <span className="visually-hidden">Unread: </span>}
+                      {n.title}
+                    </h2>
+                    <time className="small text-secondary" dateTime={n.createdAt} title={formatDateTime(n.createdAt)}>
+                      {formatRelative(n.createdAt)}
+                    </time>
+                  </div>
+                  <p className="mb-1">{n.body}</p>
+                  <div className="d-flex gap-3 small">
+                    {n.eventId && <Link to={`/events/${n.eventId}`}>View event</Link>}
+                    {!n.readAt && (
+                      <button type="button" className="btn btn-link btn-sm p-0 align-baseline" onClick={() => markRead.mutate(n.id)} disabled={markRead.isPending}>
+                        Mark as read<span className="visually-hidden">: {n.title}</span>
+                      </button>
+                    )}
+                  </div>
+                </div>
+              </li>
+            ))}
+          </ul>
+          {list.hasNextPage && (
+            <div className="text-center mt-4">
+              <button type="button" className="btn btn-outline-primary" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+                {list.isFetchingNextPage ? <Spinner small label="Loading more…" /> : 'Load older notifications'}
+              </button>
+            </div>
+          )}
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,93 @@
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { Announcement as AnnouncementSchema, Availability, CreateEventBody, Event, Registration, UpdateEventBody } from '@dems/contracts';
+import type { z } from 'zod';
+import { ApiError, apiRequest } from '../../../lib/api-client';
+import { queryKeys } from '../../../lib/query-keys';
+import { useSession } from '../../../lib/session';
+
+export function useMyEvents() {
+  const { token } = useSession();
+  return useInfiniteQuery({
+    queryKey: queryKeys.myEvents(),
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) => {
+      const params = new URLSearchParams({ mine: 'true', limit: '20' });
+      if (pageParam) params.set('cursor', pageParam);
+      return apiRequest<{ items: Event[]; nextCursor: string | null }>(`/events?${params}`, { token, signal });
+    },
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    enabled: Boolean(token),
+  });
+}
+
+export function useManagedEvent(id: string) {
+  return useQuery({
+    queryKey: queryKeys.event(id),
+    queryFn: ({ signal }) => apiRequest<Event>(`/events/${encodeURIComponent(id)}`, { signal }),
+    retry: (count, err) => !(err instanceof ApiError && err.status === 404) && count < 2,
+  });
+}
+
+/** Sold and remaining per type; polled while the dashboard is open, like a box office screen. */
+export function useSales(eventId: string) {
+  return useQuery({
+    queryKey: queryKeys.availability(eventId),
+    queryFn: ({ signal }) => apiRequest<Availability>(`/availability/${encodeURIComponent(eventId)}`, { signal }),
+    refetchInterval: 5000,
+    retry: (count, err) => (err instanceof ApiError && err.code === 'EVENT_NOT_FOUND' ? count < 10 : count < 2),
+    retryDelay: 1000,
+  });
+}
+
+export function useAttendees(eventId: string) {
+  const { token } = useSession();
+  return useQuery({
+    queryKey: queryKeys.eventRegistrations(eventId),
+    queryFn: ({ signal }) => apiRequest<{ items: Registration[] }>(`/events/${encodeURIComponent(eventId)}/registrations`, { token, signal }).then((r) => r.items),
+    enabled: Boolean(token),
+    refetchInterval: 15_000,
+  });
+}
+
+function useEventsRefresh() {
+  const queryClient = useQueryClient();
+  return (event: Event) => {
+    queryClient.setQueryData(queryKeys.event(event.id), event);
+    void queryClient.invalidateQueries({ queryKey: ['events'] });
+    void queryClient.invalidateQueries({ queryKey: ['availability'] });
+  };
+}
+
+export function useCreateEvent() {
+  const { token } = useSession();
+  const refresh = useEventsRefresh();
+  return useMutation({
+    mutationFn: (body: CreateEventBody) => apiRequest<Event>('/events', { method: 'POST', body, token }),
+    onSuccess: refresh,
+  });
+}
+
+export function useUpdateEvent(id: string) {
+  const { token } = useSession();
+  const refresh = useEventsRefresh();
+  return useMutation({
+    mutationFn: (body: UpdateEventBody) => apiRequest<Event>(`/events/${encodeURIComponent(id)}`, { method: 'PATCH', body, token }),
+    onSuccess: refresh,
+  });
+}
+
+export function useCancelEvent(id: string) {
+  const { token } = useSession();
+  const refresh = useEventsRefresh();
+  return useMutation({
+    mutationFn: () => apiRequest<Event>(`/events/${encodeURIComponent(id)}/cancel`, { method: 'POST', token }),
+    onSuccess: refresh,
+  });
+}
+
+export function useAnnounce() {
+  const { token } = useSession();
+  return useMutation({
+    mutationFn: (body: { eventId: string; message: string }) => apiRequest<z.infer<typeof AnnouncementSchema>>('/announcements', { method: 'POST', body, token }),
+  });
+}

@@ -1,0 +1,58 @@
+import { useNavigate } from 'react-router';
+import type { Event } from '@dems/contracts';
+import { ErrorAlert } from '../../../components/error-alert';
+import { PageHeader } from '../../../components/page-header';
+import { LineSkeletons } from '../../../components/skeleton';
+import { useToast } from '../../../components/toasts';
+import { useManagedEvent, useUpdateEvent } from '../api/organizer-api';
+import { EventForm } from './event-form';
+import { draftFromEvent, validateUpdate } from './event-form-model';
+
+export function EditEventPage({ id }: { id: string }) {
+  const event = useManagedEvent(id);
+  if (event.isPending) {
+    return (
+      <div className="bg-white rounded-4 shadow-sm p-4">
+        <LineSkeletons lines={6} label="Loading the event…" />
+      </div>
+    );
+  }
+  if (event.isError) return <ErrorAlert error={event.error} onRetry={() => void event.refetch()} />;
+  if (event.data.status === 'cancelled') {
+    return (
+      <>
+        <PageHeader title={`Edit ${event.data.title}`} />
+        <div className="alert alert-warning">This event was cancelled, so it can no longer be changed.</div>
+      </>
+    );
+  }
+  return <EditForm event={event.data} />;
+}
+
+function EditForm({ event }: { event: Event }) {
+  const update = useUpdateEvent(event.id);
+  const navigate = useNavigate();
+  const toast = useToast();
+  return (
+    <div className="narrow-page mx-auto">
+      <PageHeader title={`Edit ${event.title}`} subtitle="Attendees are notified of changes to the time or place." />
+      <EventForm
+        initial={draftFromEvent(event)}
+        validate={(d) => validateUpdate(d, event)}
+        pending={update.isPending}
+        serverError={update.error}
+        submitLabel="Save changes"
+        lockedTicketTypeIds={new Set(event.ticketTypes.map((t) => t.id))}
+        onCancel={() => navigate(`/organizer/events/${event.id}`)}
+        onSubmit={(body) =>
+          update.mutate(body, {
+            onSuccess: () => {
+              toast({ title: 'Changes saved', tone: 'success' });
+              navigate(`/organizer/events/${event.id}`);
+            },
+          })
+        }
+      />
+    </div>
+  );
+}

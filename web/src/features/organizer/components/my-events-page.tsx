@@ -1,0 +1,69 @@
+import { Link } from 'react-router';
+import { ErrorAlert } from '../../../components/error-alert';
+import { EmptyState, PageHeader } from '../../../components/page-header';
+import { LineSkeletons } from '../../../components/skeleton';
+import { Spinner } from '../../../components/spinner';
+import { formatDateTime } from '../../../lib/format';
+import { useMyEvents } from '../api/organizer-api';
+
+export function MyEventsPage() {
+  const list = useMyEvents();
+  const events = list.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <>
+      <PageHeader
+        title="My events"
+        subtitle="Everything you organize, past and upcoming."
+        actions={
+          <Link to="/organizer/events/new" className="btn btn-primary">
+            Create event
+          </Link>
+        }
+      />
+      {list.isPending ? (
+        <div className="bg-white rounded-4 shadow-sm p-4">
+          <LineSkeletons lines={5} label="Loading your events…" />
+        </div>
+      ) : list.isError && events.length === 0 ? (
+        <ErrorAlert error={list.error} onRetry={() => void list.refetch()} />
+      ) : events.length === 0 ? (
+        <EmptyState title="You have not created an event yet">
+          <Link to="/organizer/events/new">Create your first event</Link> — it takes a minute.
+        </EmptyState>
+      ) : (
+        <ul className="list-group shadow-sm rounded-4">
+          {events.map((e) => (
+            <li key={e.id} className="list-group-item py-3 d-flex flex-wrap align-items-center gap-3" data-testid="my-event">
+              <div className="flex-grow-1 min-w-0">
+                <Link to={`/organizer/events/${e.id}`} className="fw-semibold fs-5">
+                  {e.title}
+                </Link>
+                <div className="small text-secondary">
+                  {formatDateTime(e.startsAt, e.timezone)} · {e.venue}
+                </div>
+              </div>
+              {e.status === 'cancelled' ? <span className="badge text-bg-danger">Cancelled</span> : <span className="badge text-bg-success">Published</span>}
+              <div className="d-flex gap-2">
+                <Link to={`/organizer/events/${e.id}`} className="btn btn-sm btn-primary">
+                  Dashboard<span className="visually-hidden"> for {e.title}</span>
+                </Link>
+                {e.status !== 'cancelled' && (
+                  <Link to={`/organizer/events/${e.id}/edit`} className="btn btn-sm btn-outline-secondary">
+                    Edit<span className="visually-hidden"> {e.title}</span>
+                  </Link>
+                )}
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+      {list.hasNextPage && (
+        <div className="text-center mt-4">
+          <button type="button" className="btn btn-outline-primary" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+            {list.isFetchingNextPage ? <Spinner small label="Loading more…" /> : 'Load more'}
+          </button>
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,40 @@
+import { Link } from 'react-router';
+import { ErrorAlert } from '../../../components/error-alert';
+import { EmptyState, PageHeader } from '../../../components/page-header';
+import { LineSkeletons } from '../../../components/skeleton';
+import { formatDateTime } from '../../../lib/format';
+import { useRegistrations } from '../api/registrations-api';
+
+export function MyRegistrationsPage() {
+  const registrations = useRegistrations();
+  return (
+    <>
+      <PageHeader title="My registrations" subtitle="Events you have RSVP’d to." />
+      {registrations.isPending ? (
+        <div className="bg-white rounded-4 shadow-sm p-4">
+          <LineSkeletons lines={4} label="Loading your registrations…" />
+        </div>
+      ) : registrations.isError ? (
+        <ErrorAlert error={registrations.error} onRetry={() => void registrations.refetch()} />
+      ) : registrations.data.length === 0 ? (
+        <EmptyState title="No registrations yet">
+          <Link to="/">Browse events</Link> and press Register on one you like.
+        </EmptyState>
+      ) : (
+        <ul className="list-group shadow-sm rounded-4">
+          {registrations.data.map((r) => (
+            <li key={r.id} className="list-group-item d-flex flex-wrap justify-content-between align-items-center gap-2 py-3">
+              <div>
+                <Link to={`/events/${r.eventId}`} className="fw-semibold">
+                  {r.eventTitle}
+                </Link>
+                <div className="small text-secondary">{formatDateTime(r.eventStartsAt)}</div>
+              </div>
+              <span className="badge text-bg-success">Registered</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}

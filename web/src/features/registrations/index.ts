@@ -1,0 +1,2 @@
+export { RsvpCard } from './components/rsvp-card';
+export { MyRegistrationsPage } from './components/my-registrations-page';

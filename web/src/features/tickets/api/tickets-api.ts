@@ -1,0 +1,54 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { IDEMPOTENCY_HEADER, type Event, type Order, type PlaceOrderBody, type Ticket } from '@dems/contracts';
+import { apiRequest } from '../../../lib/api-client';
+import { queryKeys } from '../../../lib/query-keys';
+import { useSession } from '../../../lib/session';
+
+export function useTickets() {
+  const { token } = useSession();
+  return useQuery({
+    queryKey: queryKeys.tickets(),
+    queryFn: ({ signal }) => apiRequest<{ items: Ticket[] }>('/tickets', { token, signal }).then((r) => r.items),
+    enabled: Boolean(token),
+  });
+}
+
+/** The event behind a group of tickets, for its time zone and venue (tickets carry only the start time). */
+export function useTicketEvent(eventId: string) {
+  return useQuery({
+    queryKey: queryKeys.event(eventId),
+    queryFn: ({ signal }) => apiRequest<Event>(`/events/${encodeURIComponent(eventId)}`, { signal }),
+    staleTime: 60_000,
+  });
+}
+
+export function useCancelTicket() {
+  const { token } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (ticketId: string) => apiRequest<Ticket>(`/tickets/${encodeURIComponent(ticketId)}/cancel`, { method: 'POST', token }),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: queryKeys.tickets() });
+      void queryClient.invalidateQueries({ queryKey: ['availability'] });
+    },
+  });
+}
+
+export interface PlaceOrderInput extends PlaceOrderBody {
+  /** One key per checkout attempt: a retry or a double click with the same key buys once. */
+  idempotencyKey: string;
+}
+
+export function usePlaceOrder() {
+  const { token } = useSession();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ idempotencyKey, ...body }: PlaceOrderInput) =>
+      apiRequest<Order>('/orders', { method: 'POST', body, token, headers: { [IDEMPOTENCY_HEADER]: idempotencyKey } }),
+    onSettled: (_order, _err, input) => {
+      void queryClient.invalidateQueries({ queryKey: queryKeys.availability(input.eventId) });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.tickets() });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.orders() });
+    },
+  });
+}

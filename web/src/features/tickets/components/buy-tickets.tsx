@@ -1,0 +1,151 @@
+import { useId, useRef, useState } from 'react';
+import { Link, useLocation } from 'react-router';
+import { MAX_TICKETS_PER_ORDER, type Availability, type Event, type Order, type TicketType } from '@dems/contracts';
+import { ErrorAlert } from '../../../components/error-alert';
+import { LineSkeletons } from '../../../components/skeleton';
+import { ApiError } from '../../../lib/api-client';
+import { formatMoney } from '../../../lib/format';
+import { useSession } from '../../../lib/session';
+import { usePlaceOrder } from '../api/tickets-api';
+
+type Seats = Availability['ticketTypes'][number];
+
+interface BuyTicketsProps {
+  event: Event;
+  availability: { data: Availability | undefined; isPending: boolean; error: unknown };
+  /** Makes the key of a new checkout attempt; tests pass a predictable one. */
+  newKey?: () => string;
+}
+
+/** The ticket list of an event page: each type with its price, live seats left, a quantity and Buy. */
+export function BuyTickets({ event, availability, newKey = () => crypto.randomUUID() }: BuyTicketsProps) {
+  const { user } = useSession();
+  const location = useLocation();
+  if (event.status === 'cancelled') return <p className="text-secondary mb-0">Ticket sales have ended because the event was cancelled.</p>;
+  if (Date.parse(event.endsAt) < Date.now()) return <p className="text-secondary mb-0">This event is over.</p>;
+
+  const notOnSaleYet = availability.error instanceof ApiError && availability.error.code === 'EVENT_NOT_FOUND';
+  return (
+    <div>
+      {availability.isPending && !availability.error && <LineSkeletons lines={2} label="Checking how many tickets are left…" />}
+      {notOnSaleYet && (
+        <p className="text-secondary small" role="status">
+          Tickets go on sale in a moment…
+        </p>
+      )}
+      {availability.error !== null && availability.error !== undefined && !notOnSaleYet && <ErrorAlert error={availability.error} />}
+      <ul className="list-unstyled mb-0 ticket-types">
+        {event.ticketTypes.map((type) => (
+          <TicketTypeRow
+            key={type.id}
+            event={event}
+            type={type}
+            seats={availability.data?.ticketTypes.find((t) => t.ticketTypeId === type.id)}
+            signedIn={Boolean(user)}
+            loginHref={`/login?next=${encodeURIComponent(location.pathname)}`}
+            newKey={newKey}
+          />
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function TicketTypeRow({ event, type, seats, signedIn, loginHref, newKey }: { event: Event; type: TicketType; seats: Seats | undefined; signedIn: boolean; loginHref: string; newKey: () => string }) {
+  const [quantity, setQuantity] = useState(1);
+  const [bought, setBought] = useState<Order | null>(null);
+  const order = usePlaceOrder();
+  // One key per checkout attempt: kept across retries and double clicks, replaced after a success or when
+  // the quantity changes (a different purchase must not replay the first one).
+  const attemptKey = useRef<string | null>(null);
+  const inFlight = useRef(false);
+  const qtyId = useId();
+
+  const remaining = seats?.remaining;
+  const soldOut = remaining !== undefined && remaining <= 0;
+  const maxQty = Math.max(1, Math.min(MAX_TICKETS_PER_ORDER, remaining ?? MAX_TICKETS_PER_ORDER));
+
+  const buy = () => {
+    if (inFlight.current) return;
+    inFlight.current = true;
+    attemptKey.current ??= newKey();
+    setBought(null);
+    order.mutate(
+      { eventId: event.id, ticketTypeId: type.id, quantity, idempotencyKey: attemptKey.current },
+      {
+        onSuccess: (placed) => {
+          attemptKey.current = null;
+          setBought(placed);
+          setQuantity(1);
+        },
+        onSettled: () => {
+          inFlight.current = false;
+        },
+      },
+    );
+  };
+
+  return (
+    <li className="ticket-type py-3" data-testid={`ticket-type-${type.name}`}>
+      <div className="d-flex justify-content-between align-items-start gap-2">
+        <div>
+          <h3 className="h6 fw-semibold mb-1">{type.name}</h3>
+          <div className="fw-bold">{formatMoney(type.priceCents, type.currency)}</div>
+        </div>
+        <div aria-live="polite">
+          {remaining === undefined ? null : soldOut ? (
+            <span className="badge text-bg-dark">Sold out</span>
+          ) : (
+            <span className={`badge ${remaining <= 10 ? 'badge-hot' : 'badge-soft'}`} data-testid="remaining">
+              {remaining} left
+            </span>
+          )}
+        </div>
+      </div>
+      {soldOut ? (
+        <p className="text-secondary small mt-2 mb-0">Sorry — {type.name} tickets are sold out.</p>
+      ) : !signedIn ? (
+        <Link className="btn btn-outline-primary btn-sm mt-2" to={loginHref}>
+          Log in to buy
+        </Link>
+      ) : (
+        <div className="d-flex align-items-end gap-2 mt-2">
+          <div>
+            <label className="form-label small mb-1" htmlFor={qtyId}>
+              Quantity
+              <span className="visually-hidden"> of {type.name} tickets</span>
+            </label>
+            <select
+              id={qtyId}
+              className="form-select form-select-sm"
+              value={quantity}
+              disabled={order.isPending}
+              onChange={(e) => {
+                setQuantity(Number(e.target.value));
+                attemptKey.current = null;
+                order.reset();
+              }}
+            >
+              {Array.from({ length: maxQty }, (_, i) => i + 1).map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </div>
+          <button type="button" className="btn btn-primary btn-sm px-3" onClick={buy} disabled={order.isPending || remaining === undefined}>
+            {order.isPending && <span className="spinner-border spinner-border-sm me-1" aria-hidden="true" />}
+            {order.isPending ? 'Buying…' : `Buy · ${formatMoney(type.priceCents * quantity, type.currency)}`}
+            <span className="visually-hidden"> {type.name} tickets</span>
+          </button>
+        </div>
+      )}
+      {order.isError && <ErrorAlert className="mt-2 mb-0 py-2 small" error={order.error} context={{ remaining }} />}
+      {bought && (
+        <div className="alert alert-success mt-2 mb-0 py-2 small" role="status">
+          You’re going! {bought.quantity} {bought.quantity === 1 ? 'ticket' : 'tickets'} confirmed. <Link to="/tickets">See my tickets</Link>
+        </div>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,66 @@
+import { ApiError } from './api-client';
+
+/** What the page knew when the request failed, so the sentence can be specific ("only 2 left"). */
+export interface ErrorContext {
+  remaining?: number;
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** Plain sentences for codes whose server message is for programs or needs the page's context. */
+const SENTENCES: Record<string, (ctx: ErrorContext) => string> = {
+  SOLD_OUT: ({ remaining }) =>
+    remaining === undefined || remaining <= 0
+      ? 'Sorry — these tickets are sold out.'
+      : `Sorry — only ${plural(remaining, 'ticket', 'tickets')} left.`,
+  NETWORK: () => 'We could not reach DEMS. Check your connection and try again.',
+  UNAUTHENTICATED: () => 'Your session has ended. Please log in again.',
+  INVALID_CREDENTIALS: () => 'That email and password do not match an account.',
+  FORBIDDEN: () => 'You are not allowed to do that.',
+  EVENT_NOT_ON_SALE: () => 'Tickets for this event go on sale in a moment. Please try again shortly.',
+  EVENT_CANCELLED: () => 'This event has been cancelled.',
+  EVENT_ENDED: () => 'This event is already over.',
+  EVENT_FULL: () => 'Sorry — this event is full.',
+  RATE_LIMITED: () => 'You are going a little fast. Please wait a moment and try again.',
+  UPSTREAM_UNAVAILABLE: () => 'Part of DEMS is not answering right now. Please try again in a moment.',
+  NOT_READY: () => 'DEMS is starting up. Please try again in a moment.',
+  INTERNAL: () => 'Something went wrong on our side. Please try again.',
+  IDEMPOTENCY_KEY_REUSED: () => 'That purchase changed while it was being sent. Please press Buy again.',
+  EVENT_NOT_FOUND: () => 'We could not find that event.',
+  TICKET_ALREADY_CANCELLED: () => 'This ticket was already cancelled.',
+};
+
+/** A server message is shown as is when it reads as a sentence; "body.x: …" and bare phrases are not. */
+function isSentence(message: string): boolean {
+  return /^[A-Z][^]*[.!?]$/.test(message.trim()) && !/^[a-z]+\.[\w.]+:/.test(message);
+}
+
+/** Turns anything thrown by a request into one plain sentence for people. */
+export function errorMessage(error: unknown, ctx: ErrorContext = {}): string {
+  if (error instanceof ApiError) {
+    const sentence = SENTENCES[error.code];
+    // The page knows how many are left; the server's SOLD_OUT sentence cannot say it.
+    if (error.code === 'SOLD_OUT' && ctx.remaining !== undefined && ctx.remaining > 0) return SENTENCES.SOLD_OUT!(ctx);
+    if (isSentence(error.message)) return error.message;
+    if (sentence) return sentence(ctx);
+    const field = fieldErrors(error);
+    const first = Object.entries(field)[0];
+    if (first) return `Please check ${humanField(first[0])}: ${first[1]}`;
+    return 'Something went wrong. Please try again.';
+  }
+  if (error instanceof Error && error.message) return error.message;
+  return 'Something went wrong. Please try again.';
+}
+
+/** Field-level messages of a VALIDATION_FAILED answer, keyed by path without the "body." prefix. */
+export function fieldErrors(error: unknown): Record<string, string> {
+  if (!(error instanceof ApiError) || error.code !== 'VALIDATION_FAILED') return {};
+  const out: Record<string, string> = {};
+  for (const d of error.details) out[d.path.replace(/^(body|query|params)\./, '')] ??= capitalize(d.message);
+  const inMessage = /^(?:body|query|params)\.([\w.]+): (.+)$/.exec(error.message);
+  if (inMessage?.[1] && inMessage[2]) out[inMessage[1]] ??= capitalize(inMessage[2]);
+  return out;
+}
+
+const capitalize = (s: string) => (s ? s[0]!.toUpperCase() + s.slice(1) : s);
+const humanField = (path: string) => path.replace(/\.(\d+)\./g, ' $1 ').replace(/([A-Z])/g, ' $1').toLowerCase();
