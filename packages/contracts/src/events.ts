@@ -34,8 +34,11 @@ export const CreateEventBody = z
   .refine(endsAfterStart, { message: 'must be after startsAt', path: ['endsAt'] });
 export type CreateEventBody = z.infer<typeof CreateEventBody>;
 
-/** A ticket type in a PATCH: with an id it changes that type, without one it adds a new type. */
-export const TicketTypePatch = TicketTypeInput.extend({ id: Id.optional() });
+/**
+ * A ticket type in a PATCH: with an id it changes that type, without one it adds a new type.
+ * `currency` has no default here: left out, an existing type keeps its currency (a new one gets USD).
+ */
+export const TicketTypePatch = TicketTypeInput.extend({ id: Id.optional(), currency: Currency.optional() });
 
 export const UpdateEventBody = z
   .strictObject({

@@ -357,6 +357,19 @@ describe('PATCH /events/:id', () => {
     expect((await app.inject({ method: 'GET', url: `/events/${event.id}` })).json().ticketTypes).toEqual(types);
   });
 
+  it('keeps a ticket type\'s currency when a PATCH leaves it out', async () => {
+    const event = await createEvent();
+    const general = event.ticketTypes[0]!;
+    const res = await app.inject({
+      method: 'PATCH',
+      url: `/events/${event.id}`,
+      headers: as.org,
+      payload: { ticketTypes: [{ id: general.id, name: general.name, priceCents: 3000, capacity: general.capacity }] },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json<Event>().ticketTypes[0]).toMatchObject({ priceCents: 3000, currency: general.currency });
+  });
+
   it('answers 404 TICKET_TYPE_NOT_FOUND for an unknown ticket type id and changes nothing', async () => {
     const event = await createEvent();
     const res = await app.inject({

@@ -101,13 +101,14 @@ export function planEventUpdate(current: Event, patch: UpdateEventBody, sold: Re
 
   let typesChanged = false;
   for (const entry of patch.ticketTypes ?? []) {
-    const fields: Omit<TicketType, 'id'> = { name: entry.name, priceCents: entry.priceCents, currency: entry.currency, capacity: entry.capacity };
+    const existing = entry.id === undefined ? undefined : next.ticketTypes.find((t) => t.id === entry.id);
+    const currency = entry.currency ?? existing?.currency ?? 'USD';
+    const fields: Omit<TicketType, 'id'> = { name: entry.name, priceCents: entry.priceCents, currency, capacity: entry.capacity };
     if (entry.id === undefined) {
       next.ticketTypes.push({ id: newId('tt_'), ...fields });
       typesChanged = true;
       continue;
     }
-    const existing = next.ticketTypes.find((t) => t.id === entry.id);
     if (!existing) throw new AppError('TICKET_TYPE_NOT_FOUND', `This event has no ticket type with id ${entry.id}.`);
     const alreadySold = sold.get(existing.id) ?? 0;
     if (fields.capacity < alreadySold) {
