@@ -13,6 +13,18 @@ if (unknown.length) {
   process.exit(2);
 }
 
+const ports = {};
+for (const service of ['gateway', 'events', 'ticketing', 'engagement']) {
+  const name = `${service.toUpperCase()}_PORT`;
+  const value = process.env[name];
+  if (value === undefined) continue;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
+    console.error(`✖ ${name} ("${value}") must be a port number between 1 and 65535.`);
+    process.exit(78);
+  }
+  ports[service] = Number(value);
+}
+
 const dataDir = resolve(ROOT, process.env.DATA_DIR ?? 'data');
 mkdirSync(dataDir, { recursive: true });
 const fresh = !readdirSync(dataDir).some((f) => f.endsWith('.db'));
@@ -24,12 +36,6 @@ try {
   console.error(`✖ ${err.message}`);
   process.exit(1);
 }
-
-const ports = Object.fromEntries(
-  ['gateway', 'events', 'ticketing', 'engagement']
-    .filter((s) => process.env[`${s.toUpperCase()}_PORT`])
-    .map((s) => [s, Number(process.env[`${s.toUpperCase()}_PORT`])]),
-);
 
 console.log(`▸ Starting services (data in ${dataDir}, logs in ${join(dataDir, 'logs')})…`);
 let system;

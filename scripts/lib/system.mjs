@@ -1,6 +1,7 @@
 // Starts and stops the DEMS processes. Used by `npm start`, the system tests and the benchmarks, so that
 // all three run the system exactly the same way. Zero dependencies: it runs before `npm install` has.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -86,6 +87,16 @@ export async function startSystem({ dataDir, ports = {}, env = {}, logs = 'files
     },
   };
 
+  const busy = [];
+  for (const [name, p] of [...Object.entries(port), ...extraTicketingPorts.map((p) => ['ticketing', p])]) {
+    if (!(await portIsFree(p))) busy.push(`${p} (${name})`);
+  }
+  if (busy.length) {
+    throw new Error(
+      `Port ${busy.join(', ')} is already in use. Is DEMS already running? Stop it, or choose other ports with GATEWAY_PORT, EVENTS_PORT, TICKETING_PORT and ENGAGEMENT_PORT.`,
+    );
+  }
+
   try {
     for (const name of SERVICES) await startOne(name);
     for (const [i, p] of extraTicketingPorts.entries()) await startOne('ticketing', `ticketing-${i + 2}`, { TICKETING_PORT: String(p) });
@@ -94,6 +105,14 @@ export async function startSystem({ dataDir, ports = {}, env = {}, logs = 'files
     throw err;
   }
   return system;
+}
+
+function portIsFree(port) {
+  return new Promise((resolve) => {
+    const probe = createServer()
+      .once('error', () => resolve(false))
+      .listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
 }
 
 async function waitHealthy(proc, timeoutMs = 30_000) {
