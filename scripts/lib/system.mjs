@@ -93,7 +93,7 @@ export async function startSystem({ dataDir, ports = {}, env = {}, logs = 'files
   }
   if (busy.length) {
     throw new Error(
-      `Port ${busy.join(', ')} is already in use. Is DEMS already running? Stop it, or choose other ports with GATEWAY_PORT, EVENTS_PORT, TICKETING_PORT and ENGAGEMENT_PORT.`,
+      `${busy.length > 1 ? 'Ports' : 'Port'} ${busy.join(', ')} ${busy.length > 1 ? 'are' : 'is'} already in use. Is DEMS already running? Stop it, or choose other ports with GATEWAY_PORT, EVENTS_PORT, TICKETING_PORT and ENGAGEMENT_PORT.`,
     );
   }
 
