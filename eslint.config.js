@@ -16,7 +16,7 @@ export default tseslint.config(
   {
     // DESIGN.md §7.4: only adapter files import storage and transport SDKs.
     files: ['**/*.ts'],
-    ignores: ['**/store/sqlite.ts', '**/store/dynamodb.ts', 'packages/kit/src/sqlite.ts', '**/live/socket-io.ts', '**/test/**', 'tests/**', 'bench/**'],
+    ignores: ['**/store/sqlite.ts', '**/store/dynamodb.ts', 'packages/kit/src/sqlite.ts', 'packages/kit/src/dynamodb.ts', '**/live/socket-io.ts', '**/test/**', 'tests/**', 'bench/**'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

@@ -13,6 +13,8 @@ export default defineConfig({
           pool: 'forks',
           // System and browser tests start real processes on fixed ports; run files one at a time so they never collide.
           fileParallelism: false,
+          // DynamoDB Local, started once for the whole run (the DynamoDB store suites and system tests use it).
+          globalSetup: ['tests/setup/dynamodb-local.ts'],
         },
       },
       {

@@ -13,7 +13,11 @@ export const BaseConfig = z.object({
   DATA_DIR: z.string().default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SERVICE_SECRET: z.string().min(16, 'must be at least 16 characters'),
-  STORE: z.enum(['sqlite']).default('sqlite'),
+  STORE: z.enum(['sqlite', 'dynamodb']).default('sqlite'),
+  /** DynamoDB (STORE=dynamodb): region, an endpoint for DynamoDB Local, and a prefix for every table name. */
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  TABLE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]*$/, 'may contain only letters, digits, _ . and -').max(100).default(''),
   /** FULL: a committed order survives power loss. NORMAL: survives a process crash only. */
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { FastifyInstance } from 'fastify';
+import { inject } from 'vitest';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, type Message, type Role } from '@dems/contracts';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER, verifierFor, type AuthUser, type TokenVerifier } from './auth.js';
 import { signBody } from './signing.js';
@@ -49,4 +51,19 @@ export function signedHeaders(body: string, secret = TEST_SECRET): Record<string
 export async function deliver(app: FastifyInstance, messages: Message[], secret = TEST_SECRET) {
   const payload = JSON.stringify({ messages });
   return app.inject({ method: 'POST', url: '/internal/messages', headers: signedHeaders(payload, secret), payload });
+}
+
+/**
+ * Where the DynamoDB contract suites run: the DynamoDB Local that tests/setup/dynamodb-local.ts started for
+ * this test run, or why there is none (the suites are then skipped and say so).
+ */
+export function dynamoTestTarget(): { endpoint: string; skip?: undefined } | { endpoint?: undefined; skip: string } {
+  const endpoint = inject('dynamodbEndpoint') || process.env.DEMS_TEST_DYNAMODB_ENDPOINT;
+  if (endpoint) return { endpoint };
+  return { skip: inject('dynamodbSkipReason') || process.env.DEMS_TEST_DYNAMODB_SKIP || 'DynamoDB Local was not started' };
+}
+
+/** A table prefix no other suite or test uses, so each gets empty tables on the one shared DynamoDB Local. */
+export function uniqueTablePrefix(label: string): string {
+  return `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}_${label}_`;
 }

