@@ -6,12 +6,21 @@ export type Role = z.infer<typeof Role>;
 
 const Email = z.email().max(254).transform((e) => e.toLowerCase());
 
-export const SignUpBody = z.strictObject({
-  email: Email,
-  password: z.string().min(10, 'must be at least 10 characters').max(200),
-  name: z.string().trim().min(1).max(100),
-  role: z.enum(['attendee', 'organizer']).default('attendee'),
-});
+/** True when a password is just the email address (or its part before the @), whatever the case. */
+export function passwordIsEmail(password: string, email: string): boolean {
+  const p = password.trim().toLowerCase();
+  const e = email.trim().toLowerCase();
+  return p === e || p === e.split('@')[0];
+}
+
+export const SignUpBody = z
+  .strictObject({
+    email: Email,
+    password: z.string().min(10, 'must be at least 10 characters').max(200),
+    name: z.string().trim().min(1).max(100),
+    role: z.enum(['attendee', 'organizer']).default('attendee'),
+  })
+  .refine((b) => !passwordIsEmail(b.password, b.email), { message: 'must not be your email address', path: ['password'] });
 export type SignUpBody = z.infer<typeof SignUpBody>;
 
 export const User = z.object({
@@ -29,11 +38,22 @@ export const LoginBody = z.strictObject({
 });
 
 export const Session = z.object({
+  /** Short-lived access token (EdDSA JWT, at most 15 minutes): send as `Authorization: Bearer <token>`. */
   token: z.string(),
   expiresAt: IsoDateTime,
+  /** Opaque, single-use: exchange it at POST /sessions/refresh for a new session (and a new refresh token). */
+  refreshToken: z.string(),
+  refreshExpiresAt: IsoDateTime,
   user: User,
 });
 export type Session = z.infer<typeof Session>;
+
+/** A refresh token as issued; it is all the client keeps besides the access token. */
+export const RefreshToken = z.string().min(20).max(200).regex(/^[A-Za-z0-9_-]+$/, 'must be a refresh token you were given');
+
+export const RefreshBody = z.strictObject({ refreshToken: RefreshToken });
+export const LogoutBody = z.strictObject({ refreshToken: RefreshToken });
+export const LogoutEverywhereResult = z.object({ ok: z.literal(true), revoked: z.number().int() });
 
 /** What a verified access token says about its bearer; carried in the JWT so no service needs a lookup. */
 export const TokenClaims = z.object({ sub: Id, role: Role, email: z.string(), name: z.string() });

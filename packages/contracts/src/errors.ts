@@ -5,9 +5,11 @@
 export const ERROR_CODES = {
   VALIDATION_FAILED: { status: 400, description: 'The request body, query or path did not match the schema.' },
   MALFORMED_JSON: { status: 400, description: 'The body is not valid JSON.' },
+  JSON_TOO_DEEP: { status: 400, description: 'The JSON body nests objects or arrays deeper than the service accepts (32 levels).' },
   IDEMPOTENCY_KEY_REQUIRED: { status: 400, description: 'POST /orders needs an Idempotency-Key header (1–200 visible characters).' },
   UNAUTHENTICATED: { status: 401, description: 'No valid access token was sent, or it has expired.' },
   INVALID_CREDENTIALS: { status: 401, description: 'The email or password is wrong (the answer never says which).' },
+  INVALID_REFRESH_TOKEN: { status: 401, description: 'The refresh token is unknown, expired, revoked or was already used; sign in again.' },
   BAD_SIGNATURE: { status: 401, description: 'An internal request was not signed with the service secret, or the signature is stale.' },
   FORBIDDEN: { status: 403, description: 'Signed in, but not allowed to do this (wrong role or not the owner).' },
   NOT_FOUND: { status: 404, description: 'No such route.' },

@@ -5,3 +5,4 @@ export * from './events.js';
 export * from './ticketing.js';
 export * from './messages.js';
 export * from './routes.js';
+export * from './authorization.js';

@@ -10,6 +10,7 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
@@ -40,10 +41,62 @@ export interface ServiceAppOptions {
   isReady: () => boolean | Promise<boolean>;
   /** Replaces the JSON 404 for unknown routes (the gateway falls back to the web app). */
   notFound?: (req: FastifyRequest, reply: FastifyReply) => unknown;
+  /**
+   * Which peers may set X-Forwarded-For (Fastify `trustProxy`): the gateway. Default `loopback`, where
+   * the gateway runs with `npm start`; the client address drives per-address throttles.
+   */
+  trustProxy?: string | string[] | boolean;
+  /** Content-Security-Policy directives; the default suits a JSON API (nothing may load, nothing may frame it). */
+  contentSecurityPolicy?: NonNullable<Exclude<FastifyHelmetOptions['contentSecurityPolicy'], boolean>>['directives'];
 }
 
-/** Log redaction: credentials never reach a log line. */
-export const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-dems-signature"]'];
+/**
+ * Log redaction: credentials never reach a log line — tokens, cookies, the service signature, and any
+ * password, token or secret field of a logged body or object (one or two levels deep).
+ */
+const SECRET_FIELDS = ['password', 'token', 'refreshToken', 'secret', 'authorization', 'cookie', 'privateJwk', 'd'];
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-dems-signature"]',
+  'req.headers["set-cookie"]',
+  'res.headers["set-cookie"]',
+  ...SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]),
+];
+
+/** JSON deeper than this is refused with 400 JSON_TOO_DEEP before any handler (or schema) sees it. */
+export const MAX_JSON_DEPTH = 32;
+
+/** Whether a JSON text nests arrays/objects deeper than `max`; a linear scan that never recurses. */
+export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > max) return true;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return false;
+}
+
+const ROUTES = new WeakMap<object, { method: string; url: string }[]>();
+
+/** Every route a service app registered (HEAD twins left out): the authorization test checks them all. */
+export function registeredRoutes(app: object): { method: string; url: string }[] {
+  return ROUTES.get(app) ?? [];
+}
+
+const API_CSP = {
+  defaultSrc: ["'none'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'none'"],
+};
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -59,8 +112,32 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    trustProxy: opts.trustProxy ?? 'loopback',
     ajv: undefined,
   }).withTypeProvider<ZodTypeProvider>();
+
+  const routes: { method: string; url: string }[] = [];
+  ROUTES.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+  });
+
+  // JSON is parsed by Fastify's own parser (it refuses __proto__ and constructor.prototype keys), after a
+  // depth check: deeply nested JSON is a 400 before it can cost a handler or a validator anything.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (jsonTooDeep(body as string)) {
+      done(new AppError('JSON_TOO_DEEP', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels.`), undefined);
+      return;
+    }
+    parseJson(req, body as string, done);
+  });
+
+  // Security headers on every answer; no X-Powered-By (Fastify sends none and helmet removes any).
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: opts.contentSecurityPolicy ?? API_CSP },
+  });
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -86,7 +163,12 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The docs page needs its own scripts and styles: swagger-ui sets a CSP for just its routes.
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: (csp: string) => csp.replace('upgrade-insecure-requests;', '').trim(),
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', service: opts.name }));

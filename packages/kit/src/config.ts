@@ -25,6 +25,14 @@ export const BaseConfig = z.object({
   TICKETING_URL: z.url().default('http://127.0.0.1:3002'),
   ENGAGEMENT_URL: z.url().default('http://127.0.0.1:3003'),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10_000).default(60),
+  /**
+   * Who may tell a service the client's address (X-Forwarded-For): the gateway. `loopback` fits `npm start`;
+   * in containers list the gateway's addresses or subnet (comma separated, CIDR allowed).
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean)),
 });
 
 export const Port = z.coerce.number().int().min(0).max(65535);
@@ -40,7 +48,7 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, s
     result.error.issues.map((i) => {
       const name = i.path.join('.') || '(environment)';
       const value = env[name];
-      const shown = value === undefined ? 'not set' : name.includes('SECRET') ? 'set' : `"${value}"`;
+      const shown = value === undefined ? 'not set' : /SECRET|PASSWORD|KEY|TOKEN/.test(name) ? 'set' : `"${value}"`;
       return `${name} (${shown}): ${i.message}`;
     }),
   );

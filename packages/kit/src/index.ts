@@ -8,3 +8,4 @@ export * from './signing.js';
 export * from './messaging/outbox.js';
 export * from './messaging/relay.js';
 export * from './messaging/inbox.js';
+export * from './throttle.js';

@@ -1,6 +1,7 @@
 import type { FastifyServerOptions } from 'fastify';
-import { createServiceApp, registerAuth, registerInternalRoutes, type App } from '@dems/kit';
-import { Accounts } from './identity/accounts.js';
+import { AppError, createServiceApp, registerAuth, registerInternalRoutes, type App } from '@dems/kit';
+import { z } from 'zod';
+import { Accounts, type AccountLimits } from './identity/accounts.js';
 import type { SigningKeys } from './identity/signing-keys.js';
 import { LiveNotifications } from './live/live-notifications.js';
 import { messageHandler } from './messages/handlers.js';
@@ -14,7 +15,14 @@ export interface EngagementDeps {
   keys: SigningKeys;
   /** SERVICE_SECRET: signs /internal requests between services. */
   secret: string;
+  /** Access-token lifetime (config caps it at 15 minutes). */
   tokenTtlSeconds?: number;
+  /** Refresh-token lifetime. */
+  refreshTtlSeconds?: number;
+  /** Sign-in and sign-up throttles (defaults in identity/accounts.ts). */
+  accountLimits?: Partial<AccountLimits>;
+  /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
+  trustProxy?: string | string[] | boolean;
   /** Where committed notifications go for live push; Socket.IO subscribes to it in main.ts. */
   live?: LiveNotifications;
   logger?: FastifyServerOptions['logger'];
@@ -31,9 +39,14 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
     isReady: () => deps.store.ping(),
+    trustProxy: deps.trustProxy,
   });
   const live = deps.live ?? new LiveNotifications(app.log);
-  const accounts = new Accounts(deps.store, deps.keys, deps.tokenTtlSeconds ?? 28_800);
+  const accounts = new Accounts(deps.store, deps.keys, {
+    accessTtlSeconds: deps.tokenTtlSeconds ?? 900,
+    refreshTtlSeconds: deps.refreshTtlSeconds ?? 30 * 24 * 3600,
+    limits: deps.accountLimits,
+  });
 
   registerAuth(app, deps.keys.verifier());
   identityRoutes(app, { accounts, store: deps.store, keys: deps.keys });
@@ -44,6 +57,15 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
     apply: messageHandler(deps.store, live),
     outbox: deps.store.outbox,
     onReplay: deps.onReplay,
+    // The operator's key rotation (npm run rotate-signing-key): signed like every /internal request.
+    extra: (internal) =>
+      internal.post('/internal/signing-keys/rotate', { schema: { hide: true } }, async (req) => {
+        const body = z.strictObject({ activateAfterSeconds: z.number().int().min(0).max(86_400).optional() }).safeParse(req.body ?? {});
+        if (!body.success) throw new AppError('VALIDATION_FAILED', 'Expected { activateAfterSeconds?: integer seconds }.');
+        const rotated = await deps.keys.rotate({ activateAfterSeconds: body.data.activateAfterSeconds });
+        req.log.info(rotated, 'signing key rotated');
+        return rotated;
+      }),
   });
 
   app.addHook('onClose', async () => {

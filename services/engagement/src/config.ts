@@ -1,11 +1,21 @@
 import { z } from 'zod';
-import { DEFAULT_PORTS } from '@dems/contracts';
+import { DEFAULT_PORTS, passwordIsEmail } from '@dems/contracts';
 import { BaseConfig, Port } from '@dems/kit';
 
 export const EngagementConfig = BaseConfig.extend({
   ENGAGEMENT_PORT: Port.default(DEFAULT_PORTS.engagement),
-  /** Lifetime of an access token; a refresh-token flow comes later, so it is a working day for now. */
-  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(28_800),
+  /** Lifetime of an access token: short, since services verify it locally and cannot revoke it early. */
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(900, 'must be at most 900 (15 minutes)').default(900),
+  /** Lifetime of a refresh token (each use replaces it with a new one). */
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(90 * 24 * 3600).default(30 * 24 * 3600),
+  /** Failed sign-ins allowed per account, and per client address, within LOGIN_THROTTLE_WINDOW_SECONDS. */
+  LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(10_000).default(10),
+  LOGIN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(50),
+  LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** Sign-ups allowed per client address per hour. */
+  SIGNUPS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
+  /** Live (Socket.IO) connections one user may hold at once (one per open tab). */
+  LIVE_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(20),
   /** A private Ed25519 JWK (JSON) to sign with; when unset the key is created once and kept in DATA_DIR. */
   JWT_SIGNING_KEY: z.string().min(1).optional(),
   ADMIN_EMAIL: z.email().optional(),
@@ -24,6 +34,9 @@ export const EngagementConfig = BaseConfig.extend({
       path: [c.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL'],
       message: 'ADMIN_EMAIL and ADMIN_PASSWORD must be set together',
     });
+  }
+  if (c.ADMIN_EMAIL && c.ADMIN_PASSWORD && passwordIsEmail(c.ADMIN_PASSWORD, c.ADMIN_EMAIL)) {
+    ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: 'must not be the email address' });
   }
 });
 export type EngagementConfig = z.infer<typeof EngagementConfig>;

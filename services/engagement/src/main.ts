@@ -17,7 +17,11 @@ await runService('engagement', async () => {
     synchronous: config.SQLITE_SYNCHRONOUS,
     onMessagesCommitted: () => relayRef.current?.kick(),
   });
-  const keys = await SigningKeys.load({ file: join(config.DATA_DIR, 'engagement-signing-keys.json'), envJwk: config.JWT_SIGNING_KEY });
+  const keys = await SigningKeys.load({
+    file: join(config.DATA_DIR, 'engagement-signing-keys.json'),
+    envJwk: config.JWT_SIGNING_KEY,
+    tokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
   const live = new LiveNotifications();
   const app = await buildApp({
     store,
@@ -25,11 +29,24 @@ await runService('engagement', async () => {
     live,
     secret: config.SERVICE_SECRET,
     tokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    accountLimits: {
+      loginFailuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,
+      loginFailuresPerAddress: config.LOGIN_FAILURES_PER_ADDRESS,
+      loginWindowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
+      signUpsPerAddress: config.SIGNUPS_PER_ADDRESS_PER_HOUR,
+    },
+    trustProxy: config.TRUST_PROXY,
     logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
     bodyLimit: config.BODY_LIMIT_BYTES,
     onReplay: () => relayRef.current?.kick(),
   });
-  attachSocketIo(app, { verify: keys.verifier(), live, allowedOrigins: liveOrigins(config) });
+  attachSocketIo(app, {
+    verify: keys.verifier(),
+    live,
+    allowedOrigins: liveOrigins(config),
+    maxConnectionsPerUser: config.LIVE_MAX_CONNECTIONS_PER_USER,
+  });
 
   // Engagement publishes nothing today; the relay is here so dead letters and future messages just work.
   const relay = new OutboxRelay({
@@ -44,8 +61,13 @@ await runService('engagement', async () => {
   app.addHook('preClose', async () => relay.stop());
 
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
-    const outcome = await new Accounts(store, keys, config.ACCESS_TOKEN_TTL_SECONDS).ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
-    app.log.info({ email: config.ADMIN_EMAIL, outcome }, 'bootstrap admin account');
+    const accounts = new Accounts(store, keys, { accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS });
+    const outcome = await accounts.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
+    if (outcome === 'taken-by-non-admin') {
+      app.log.error({ email: config.ADMIN_EMAIL }, 'ADMIN_EMAIL belongs to an account that is not an admin; it was not promoted. Choose another ADMIN_EMAIL.');
+    } else {
+      app.log.info({ email: config.ADMIN_EMAIL, outcome }, 'bootstrap admin account');
+    }
   }
   return { app, port: config.ENGAGEMENT_PORT, host: config.HOST };
 });

@@ -75,7 +75,7 @@ describe('config', () => {
   it('has the documented defaults', () => {
     const c = loadConfig(EngagementConfig, base);
     expect(c.ENGAGEMENT_PORT).toBe(3003);
-    expect(c.ACCESS_TOKEN_TTL_SECONDS).toBe(28_800);
+    expect(c.ACCESS_TOKEN_TTL_SECONDS).toBe(900);
   });
   it('wants ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
     expect(() => loadConfig(EngagementConfig, { ...base, ADMIN_EMAIL: 'admin@example.com' })).toThrow(/ADMIN_PASSWORD/);

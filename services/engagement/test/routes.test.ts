@@ -273,7 +273,7 @@ describe('announcements', () => {
   it('allows an admin and answers 404 for an event engagement has not heard of', async () => {
     const organizer = await signUp(t.app, 'organizer');
     await deliver(t.app, [msg.published(snapshot({ organizerId: organizer.id }))]);
-    const accounts = new (await import('../src/identity/accounts.js')).Accounts(t.store, t.keys, 3600);
+    const accounts = new (await import('../src/identity/accounts.js')).Accounts(t.store, t.keys, { accessTtlSeconds: 3600, refreshTtlSeconds: 86_400 });
     await accounts.ensureAdmin('root@example.com', PASSWORD);
     const session = await t.app.inject({ method: 'POST', url: '/sessions', payload: { email: 'root@example.com', password: PASSWORD } });
     const admin = { authorization: `Bearer ${session.json().token}` };
@@ -298,7 +298,7 @@ describe('announcements', () => {
 
   it('creates the bootstrap admin only once', async () => {
     const { Accounts } = await import('../src/identity/accounts.js');
-    const accounts = new Accounts(t.store, t.keys, 3600);
+    const accounts = new Accounts(t.store, t.keys, { accessTtlSeconds: 3600, refreshTtlSeconds: 86_400 });
     expect(await accounts.ensureAdmin('Root@example.com', PASSWORD)).toBe('created');
     expect(await accounts.ensureAdmin('root@example.com', 'another password')).toBe('exists');
     const login = await t.app.inject({ method: 'POST', url: '/sessions', payload: { email: 'root@example.com', password: PASSWORD } });

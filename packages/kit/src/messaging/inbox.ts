@@ -14,14 +14,25 @@ export type ApplyMessage = (message: Message) => Promise<'applied' | 'duplicate'
  */
 export async function registerInternalRoutes(
   app: FastifyInstance,
-  opts: { secret: string; apply: ApplyMessage; outbox?: OutboxStore; onReplay?: () => void },
+  opts: {
+    secret: string;
+    apply: ApplyMessage;
+    outbox?: OutboxStore;
+    onReplay?: () => void;
+    /** More signed routes of this service (engagement: signing-key rotation). */
+    extra?: (internal: FastifyInstance) => void;
+  },
 ): Promise<void> {
   await app.register(async (internal) => {
-    // Keep the raw body: the signature covers the exact bytes sent.
+    // Only JSON is accepted here, parsed from the raw text: the signature covers the exact bytes sent.
+    // (Any other parser would hand the handler a body nobody verified.)
+    const verified = new WeakSet<object>();
+    internal.removeAllContentTypeParsers();
     internal.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
       const raw = body as string;
       const ok = verifySignature(opts.secret, header(req.headers[TIMESTAMP_HEADER]), header(req.headers[SIGNATURE_HEADER]), raw);
       if (!ok) return done(new AppError('BAD_SIGNATURE', 'Internal requests must be signed with the service secret.'));
+      verified.add(req);
       try {
         done(null, raw.length ? JSON.parse(raw) : {});
       } catch {
@@ -29,11 +40,12 @@ export async function registerInternalRoutes(
       }
     });
     internal.addHook('preHandler', async (req) => {
-      // Body-less requests (GET) are signed over the empty string.
-      if (req.body === undefined) {
-        const ok = verifySignature(opts.secret, header(req.headers[TIMESTAMP_HEADER]), header(req.headers[SIGNATURE_HEADER]), '');
-        if (!ok) throw new AppError('BAD_SIGNATURE', 'Internal requests must be signed with the service secret.');
-      }
+      if (verified.has(req)) return;
+      // Body-less requests (GET, or POST without a body) are signed over the empty string.
+      const ok =
+        req.body === undefined &&
+        verifySignature(opts.secret, header(req.headers[TIMESTAMP_HEADER]), header(req.headers[SIGNATURE_HEADER]), '');
+      if (!ok) throw new AppError('BAD_SIGNATURE', 'Internal requests must be signed with the service secret.');
     });
 
     internal.post('/internal/messages', { schema: { hide: true } }, async (req, reply) => {
@@ -71,6 +83,7 @@ export async function registerInternalRoutes(
         return { ok: true };
       });
     }
+    opts.extra?.(internal);
   });
 }
 

@@ -1,49 +1,144 @@
-import type { LoginBody, Role, Session, SignUpBody, User } from '@dems/contracts';
-import { AppError } from '@dems/kit';
+import { createHash, randomBytes } from 'node:crypto';
+import { passwordIsEmail, type LoginBody, type Role, type Session, type SignUpBody, type User } from '@dems/contracts';
+import { AppError, newId, Throttle } from '@dems/kit';
 import type { z } from 'zod';
 import type { EngagementStore } from '../store/engagement-store.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
 import type { SigningKeys } from './signing-keys.js';
 
 const INVALID_CREDENTIALS = 'The email or password is incorrect.';
+const INVALID_REFRESH = 'This session has ended. Please sign in again.';
 
-/** Sign-up, sign-in and the bootstrap admin: the identity rules, over the store port and the signing keys. */
+/** Abuse limits on the identity routes; every one answers 429 RATE_LIMITED with Retry-After. */
+export interface AccountLimits {
+  /** Failed sign-ins per account (known or not, so the limit reveals nothing) per window. */
+  loginFailuresPerAccount: number;
+  /** Failed sign-ins per client address per window. */
+  loginFailuresPerAddress: number;
+  loginWindowSeconds: number;
+  /** Sign-ups per client address per hour: bounds how fast anyone can probe which emails exist. */
+  signUpsPerAddress: number;
+}
+
+export const DEFAULT_ACCOUNT_LIMITS: AccountLimits = {
+  loginFailuresPerAccount: 10,
+  loginFailuresPerAddress: 50,
+  loginWindowSeconds: 900,
+  signUpsPerAddress: 20,
+};
+
+export interface AccountOptions {
+  /** Access-token lifetime; at most 15 minutes in production (config). */
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+  limits?: Partial<AccountLimits>;
+}
+
+/** Only the SHA-256 of a refresh token is stored: a copy of the database signs nobody in. */
+export const hashRefreshToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/** Sign-up, sign-in, sessions (refresh, sign-out) and the bootstrap admin: the identity rules over the store and keys. */
 export class Accounts {
+  private readonly accountFailures: Throttle;
+  private readonly addressFailures: Throttle;
+  private readonly signUps: Throttle;
+
   constructor(
     private readonly store: EngagementStore,
     private readonly keys: SigningKeys,
-    private readonly tokenTtlSeconds: number,
+    private readonly opts: AccountOptions,
   ) {
+    const limits = { ...DEFAULT_ACCOUNT_LIMITS, ...opts.limits };
+    this.accountFailures = new Throttle(limits.loginFailuresPerAccount, limits.loginWindowSeconds * 1000);
+    this.addressFailures = new Throttle(limits.loginFailuresPerAddress, limits.loginWindowSeconds * 1000);
+    this.signUps = new Throttle(limits.signUpsPerAddress, 3600_000);
     // Computed up front so even the first unknown-email login costs exactly one scrypt run.
     void dummyPasswordHash();
   }
 
-  async signUp(body: SignUpBody): Promise<User> {
+  async signUp(body: SignUpBody, address = 'unknown'): Promise<User> {
+    this.signUps.take(address, 'Too many sign-ups from your network.');
     return this.create(body.email, body.password, body.name, body.role);
   }
 
-  async login(body: z.infer<typeof LoginBody>): Promise<Session> {
-    const found = await this.store.findCredentials(body.email);
+  async login(body: z.infer<typeof LoginBody>, address = 'unknown'): Promise<Session> {
+    const account = body.email.toLowerCase();
+    // Refused before any password work, the same way for known and unknown emails.
+    this.accountFailures.check(account, 'Too many failed sign-ins for this account.');
+    this.addressFailures.check(address, 'Too many failed sign-ins from your network.');
+    // Counted as failures up front, so a burst of parallel guesses cannot all slip past the check.
+    this.accountFailures.hit(account);
+    this.addressFailures.hit(address);
+    const found = await this.store.findCredentials(account);
     // Always run scrypt, so an unknown email takes as long as a wrong password.
     const ok = await verifyPassword(body.password, found?.passwordHash ?? (await dummyPasswordHash()));
     if (!found || !ok) throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
-    const { token, expiresAt } = await this.keys.sign(found.user, this.tokenTtlSeconds);
-    return { token, expiresAt, user: found.user };
+    this.accountFailures.reset(account);
+    this.addressFailures.undo(address);
+    return this.issue(found.user, null);
   }
 
-  /** Creates the operator's admin account from config when it does not exist yet; admins never come from sign-up. */
-  async ensureAdmin(email: string, password: string, name = 'Administrator'): Promise<'created' | 'exists'> {
-    if (await this.store.findCredentials(email)) return 'exists';
+  /** Exchanges a refresh token for a new session; the old token is spent, and replaying a spent one ends its family. */
+  async refresh(refreshToken: string, now = new Date()): Promise<Session> {
+    const next = this.newRefreshToken(now);
+    const rotation = await this.store.rotateRefreshToken(hashRefreshToken(refreshToken), next.record, now.toISOString());
+    if (rotation.outcome !== 'rotated') throw new AppError('INVALID_REFRESH_TOKEN', INVALID_REFRESH);
+    const user = await this.store.getUser(rotation.userId);
+    if (!user) throw new AppError('INVALID_REFRESH_TOKEN', INVALID_REFRESH);
+    return this.issue(user, next, now);
+  }
+
+  /** Ends the session the refresh token belongs to. Says nothing about whether it existed. */
+  async logout(refreshToken: string, now = new Date()): Promise<void> {
+    await this.store.revokeRefreshFamily(hashRefreshToken(refreshToken), now.toISOString());
+  }
+
+  /** Ends every session of the user; access tokens already issued lapse within their (≤ 15 min) lifetime. */
+  async logoutEverywhere(userId: string, now = new Date()): Promise<number> {
+    return this.store.revokeUserRefreshTokens(userId, now.toISOString());
+  }
+
+  /**
+   * Creates the operator's admin account from config when it does not exist yet; admins never come from
+   * sign-up. An existing account with that email that is not an admin is left alone (never promoted: whoever
+   * signed it up knows its password) and reported, so the operator can choose another ADMIN_EMAIL.
+   */
+  async ensureAdmin(email: string, password: string, name = 'Administrator'): Promise<'created' | 'exists' | 'taken-by-non-admin'> {
+    const existing = await this.store.findCredentials(email.toLowerCase());
+    if (existing) return existing.user.role === 'admin' ? 'exists' : 'taken-by-non-admin';
     try {
       await this.create(email, password, name, 'admin');
       return 'created';
     } catch (err) {
-      if (err instanceof AppError && err.code === 'EMAIL_TAKEN') return 'exists';
+      if (err instanceof AppError && err.code === 'EMAIL_TAKEN') return this.ensureAdmin(email, password, name);
       throw err;
     }
   }
 
+  private async issue(user: User, refresh: ReturnType<Accounts['newRefreshToken']> | null, now = new Date()): Promise<Session> {
+    const { token, expiresAt } = await this.keys.sign(user, this.opts.accessTtlSeconds, now);
+    if (!refresh) {
+      refresh = this.newRefreshToken(now);
+      await this.store.saveRefreshToken({ ...refresh.record, userId: user.id, familyId: newId('rtf_') });
+    }
+    return { token, expiresAt, refreshToken: refresh.token, refreshExpiresAt: refresh.record.expiresAt, user };
+  }
+
+  private newRefreshToken(now: Date) {
+    const token = randomBytes(32).toString('base64url');
+    return {
+      token,
+      record: {
+        hash: hashRefreshToken(token),
+        createdAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + this.opts.refreshTtlSeconds * 1000).toISOString(),
+      },
+    };
+  }
+
   private async create(email: string, password: string, name: string, role: Role): Promise<User> {
+    if (passwordIsEmail(password, email)) throw new AppError('VALIDATION_FAILED', 'body.password: must not be your email address');
+    // The hash is computed before the insert either way, so a taken email answers no faster than a new one.
     const user = await this.store.createUser({ email: email.toLowerCase(), name, role, passwordHash: await hashPassword(password) });
     if (!user) throw new AppError('EMAIL_TAKEN', 'An account with this email already exists. Sign in instead, or use another email.');
     return user;

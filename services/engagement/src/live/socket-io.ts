@@ -33,8 +33,11 @@ function originAllowed(req: IncomingMessage, allowedOrigins: readonly string[]):
  */
 export function attachSocketIo(
   app: FastifyInstance,
-  opts: { verify: TokenVerifier; live: LiveNotifications; allowedOrigins?: readonly string[] },
+  opts: { verify: TokenVerifier; live: LiveNotifications; allowedOrigins?: readonly string[]; maxConnectionsPerUser?: number },
 ): Server {
+  const maxPerUser = opts.maxConnectionsPerUser ?? 20;
+  /** Open sockets per user: one per tab is normal, hundreds is someone exhausting the server. */
+  const perUser = new Map<string, number>();
   const io = new Server(app.server, {
     path: LIVE_PATH,
     serveClient: false,
@@ -46,7 +49,18 @@ export function attachSocketIo(
     if (typeof token !== 'string' || token.length === 0) return next(new Error('unauthorized'));
     opts.verify(token).then(
       (user) => {
+        const open = perUser.get(user.id) ?? 0;
+        if (open >= maxPerUser) {
+          // The client sees connect_error with this message and data.code, like any other refusal.
+          return next(Object.assign(new Error('too many connections'), { data: { code: 'RATE_LIMITED', max: maxPerUser } }));
+        }
+        perUser.set(user.id, open + 1);
         socket.data.userId = user.id;
+        socket.once('disconnect', () => {
+          const left = (perUser.get(user.id) ?? 1) - 1;
+          if (left > 0) perUser.set(user.id, left);
+          else perUser.delete(user.id);
+        });
         next();
       },
       () => next(new Error('unauthorized')),

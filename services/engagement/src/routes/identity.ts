@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorBody, LoginBody, Session, SignUpBody, User } from '@dems/contracts';
+import { ErrorBody, LoginBody, LogoutBody, LogoutEverywhereResult, Ok, RefreshBody, Session, SignUpBody, User } from '@dems/contracts';
 import { AppError, requireUser, type App } from '@dems/kit';
 import type { Accounts } from '../identity/accounts.js';
 import type { SigningKeys } from '../identity/signing-keys.js';
@@ -15,10 +15,10 @@ export function identityRoutes(app: App, deps: { accounts: Accounts; store: Enga
         tags: ['accounts'],
         summary: 'Create an account (attendee or organizer)',
         body: SignUpBody,
-        response: { 201: User, 409: ErrorBody },
+        response: { 201: User, 400: ErrorBody, 409: ErrorBody, 429: ErrorBody },
       },
     },
-    async (req, reply) => reply.code(201).send(await deps.accounts.signUp(req.body)),
+    async (req, reply) => reply.code(201).send(await deps.accounts.signUp(req.body, req.ip)),
   );
 
   app.post(
@@ -26,12 +26,57 @@ export function identityRoutes(app: App, deps: { accounts: Accounts; store: Enga
     {
       schema: {
         tags: ['accounts'],
-        summary: 'Sign in: exchange email and password for an access token',
+        summary: 'Sign in: exchange email and password for an access token and a refresh token',
+        description: 'Repeated failures for one account or from one address are refused for a while with 429 and Retry-After.',
         body: LoginBody,
+        response: { 200: Session, 401: ErrorBody, 429: ErrorBody },
+      },
+    },
+    async (req) => deps.accounts.login(req.body, req.ip),
+  );
+
+  app.post(
+    '/sessions/refresh',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Exchange a refresh token for a new access token and a new refresh token',
+        description: 'Each refresh token works once. Presenting one that was already used ends that whole session (every token descended from its sign-in).',
+        body: RefreshBody,
         response: { 200: Session, 401: ErrorBody },
       },
     },
-    async (req) => deps.accounts.login(req.body),
+    async (req) => deps.accounts.refresh(req.body.refreshToken),
+  );
+
+  app.post(
+    '/sessions/logout',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Sign out: the refresh token (and every token of its session) stops working',
+        body: LogoutBody,
+        response: { 200: Ok },
+      },
+    },
+    async (req) => {
+      await deps.accounts.logout(req.body.refreshToken);
+      return { ok: true as const };
+    },
+  );
+
+  app.post(
+    '/sessions/logout-everywhere',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: "Sign out everywhere: every refresh token of the caller stops working",
+        description: 'Access tokens already issued stay valid until they expire (at most 15 minutes).',
+        security: [{ bearer: [] }],
+        response: { 200: LogoutEverywhereResult, 401: ErrorBody },
+      },
+    },
+    async (req) => ({ ok: true as const, revoked: await deps.accounts.logoutEverywhere(requireUser(req).id) }),
   );
 
   app.get(

@@ -19,6 +19,24 @@ export interface NewUser {
   passwordHash: string;
 }
 
+/** A refresh token as stored: only its SHA-256, never the token itself. */
+export interface RefreshTokenRecord {
+  hash: string;
+  userId: string;
+  /** Every token descended from one sign-in shares a family; reuse of a spent token revokes the family. */
+  familyId: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export type RefreshRotation =
+  /** The old token is spent and the new one stored in its family. */
+  | { outcome: 'rotated'; userId: string }
+  /** The token had already been spent: someone replayed it, so its whole family is now revoked. */
+  | { outcome: 'reused'; userId: string }
+  /** Unknown, expired or revoked. */
+  | { outcome: 'invalid' };
+
 /** A notification just committed, with whom it is for, so the caller can push it live after the commit. */
 export interface CreatedNotification {
   userId: string;
@@ -77,6 +95,17 @@ export interface EngagementStore {
   /** The account and its password hash, for sign-in only. */
   findCredentials(email: string): Promise<{ user: User; passwordHash: string } | null>;
   getUser(id: string): Promise<User | null>;
+  /** Stores the first refresh token of a new family (a sign-in). */
+  saveRefreshToken(token: RefreshTokenRecord): Promise<void>;
+  /**
+   * Spends the token with hash `hash` and stores `next` in its family, atomically. A token spent before
+   * revokes its whole family (`reused`); an unknown, expired or revoked one is `invalid`.
+   */
+  rotateRefreshToken(hash: string, next: Omit<RefreshTokenRecord, 'userId' | 'familyId'>, now: string): Promise<RefreshRotation>;
+  /** Revokes the family of the token with hash `hash` (sign-out); false when there is no such token. */
+  revokeRefreshFamily(hash: string, now: string): Promise<boolean>;
+  /** Revokes every live refresh token of the user (sign out everywhere); returns how many. */
+  revokeUserRefreshTokens(userId: string, now: string): Promise<number>;
   /** One page of a user's notifications, newest first (created time, then id), with their unread count. */
   listNotifications(userId: string, page: { after?: NotificationCursor; limit: number }): Promise<NotificationPage>;
   /** Marks one of the user's notifications read (keeping the first read time); null when it is not theirs. */

@@ -13,6 +13,8 @@ import type {
   NewUser,
   NotificationCursor,
   NotificationPage,
+  RefreshRotation,
+  RefreshTokenRecord,
 } from './engagement-store.js';
 
 const MIGRATIONS = [
@@ -60,7 +62,27 @@ const MIGRATIONS = [
     recipients INTEGER NOT NULL,
     created_at TEXT NOT NULL
   );`,
+  `CREATE TABLE refresh_tokens (
+    hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    family_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT,
+    revoked_at TEXT
+  );
+  CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family_id);
+  CREATE INDEX refresh_tokens_by_user ON refresh_tokens (user_id, expires_at);`,
 ];
+
+interface RefreshRow {
+  hash: string;
+  user_id: string;
+  family_id: string;
+  expires_at: string;
+  used_at: string | null;
+  revoked_at: string | null;
+}
 
 interface UserRow {
   id: string;
@@ -165,6 +187,55 @@ export class SqliteEngagementStore implements EngagementStore {
   async getUser(id: string): Promise<User | null> {
     const row = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
     return row ? toUser(row) : null;
+  }
+
+  async saveRefreshToken(token: RefreshTokenRecord): Promise<void> {
+    this.db
+      .transaction(() => {
+        // Expired tokens of this user are of no further use; dropping them here keeps the table small.
+        this.db.prepare('DELETE FROM refresh_tokens WHERE user_id = ? AND expires_at < ?').run(token.userId, token.createdAt);
+        this.insertRefresh(token);
+      })
+      .immediate();
+  }
+
+  async rotateRefreshToken(hash: string, next: Omit<RefreshTokenRecord, 'userId' | 'familyId'>, now: string): Promise<RefreshRotation> {
+    return this.db
+      .transaction((): RefreshRotation => {
+        const row = this.db.prepare('SELECT * FROM refresh_tokens WHERE hash = ?').get(hash) as RefreshRow | undefined;
+        if (!row || row.revoked_at !== null || row.expires_at <= now) return { outcome: 'invalid' };
+        if (row.used_at !== null) {
+          this.db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL').run(now, row.family_id);
+          return { outcome: 'reused', userId: row.user_id };
+        }
+        this.db.prepare('UPDATE refresh_tokens SET used_at = ? WHERE hash = ?').run(now, hash);
+        this.insertRefresh({ ...next, userId: row.user_id, familyId: row.family_id });
+        return { outcome: 'rotated', userId: row.user_id };
+      })
+      .immediate();
+  }
+
+  async revokeRefreshFamily(hash: string, now: string): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const row = this.db.prepare('SELECT family_id FROM refresh_tokens WHERE hash = ?').get(hash) as { family_id: string } | undefined;
+        if (!row) return false;
+        this.db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL').run(now, row.family_id);
+        return true;
+      })
+      .immediate();
+  }
+
+  async revokeUserRefreshTokens(userId: string, now: string): Promise<number> {
+    return this.db
+      .prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND used_at IS NULL AND expires_at > ?')
+      .run(now, userId, now).changes;
+  }
+
+  private insertRefresh(t: RefreshTokenRecord): void {
+    this.db
+      .prepare('INSERT INTO refresh_tokens (hash, user_id, family_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+      .run(t.hash, t.userId, t.familyId, t.createdAt, t.expiresAt);
   }
 
   async listNotifications(userId: string, page: { after?: NotificationCursor; limit: number }): Promise<NotificationPage> {
