@@ -586,3 +586,14 @@ export class DynamoDbMessaging implements OutboxStore {
 export async function putItem(doc: Doc, table: string, item: Item): Promise<void> {
   await withRetry(() => doc.send(new PutCommand({ TableName: table, Item: item })));
 }
+
+/**
+ * ExpressionAttributeNames for expressions written with `#Name` for every attribute: many plain words
+ * (Status, Name, Timezone, Capacity, …) are reserved in DynamoDB expressions, so we alias them all.
+ * Undefined when there are none (DynamoDB refuses an empty or unused map).
+ */
+export function attrNames(...expressions: (string | undefined)[]): Record<string, string> | undefined {
+  const names: Record<string, string> = {};
+  for (const e of expressions) for (const m of e?.matchAll(/#([A-Za-z][A-Za-z0-9_]*)/g) ?? []) names[`#${m[1]}`] = m[1]!;
+  return Object.keys(names).length ? names : undefined;
+}

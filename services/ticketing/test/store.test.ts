@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Message, MessageType } from '@dems/contracts';
-import { tempDir } from '@dems/kit/testing';
+import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
 import { purchaseFingerprint } from '../src/domain/purchase.js';
+import { DynamoTicketingStore } from '../src/store/dynamodb.js';
 import { SqliteTicketingStore } from '../src/store/sqlite.js';
 import type { PlaceOrderInput, TicketingStore } from '../src/store/ticketing-store.js';
 import { cancelled, eventSnapshot, pastEvent, published, ticketType, updated } from './fixtures.js';
@@ -11,13 +12,44 @@ interface Adapter {
   name: string;
   /** Opens a store on `location`; two calls with the same location share the same data. */
   create: (location: string, onMessagesCommitted?: () => void) => TicketingStore;
+  /** Prepares `location` before the first create (DynamoDB: its tables). */
+  prepare?: (location: string) => Promise<void>;
 }
 
 const allAdapters: Adapter[] = [
   { name: 'sqlite', create: (dir, onMessagesCommitted) => new SqliteTicketingStore({ file: join(dir, 'ticketing.db'), synchronous: 'NORMAL', onMessagesCommitted }) },
 ];
+
+const dynamo = dynamoTestTarget();
+if (dynamo.endpoint) {
+  // One table prefix per test directory: fresh tables for every test on the one DynamoDB Local of the run.
+  const prefixes = new Map<string, string>();
+  const settings = (dir: string) => {
+    if (!prefixes.has(dir)) prefixes.set(dir, uniqueTablePrefix('ticketing'));
+    return { region: 'us-east-1', endpoint: dynamo.endpoint, tablePrefix: prefixes.get(dir)! };
+  };
+  allAdapters.push(
+    {
+      name: 'dynamodb',
+      create: (dir, onMessagesCommitted) => new DynamoTicketingStore({ settings: settings(dir), onMessagesCommitted }),
+      prepare: (dir) => new DynamoTicketingStore({ settings: settings(dir) }).createTables(),
+    },
+    {
+      // The same suite with each ticket type's inventory split over 4 shards: sharding must not change behaviour.
+      name: 'dynamodb-sharded',
+      create: (dir, onMessagesCommitted) => new DynamoTicketingStore({ settings: settings(dir), shards: 4, onMessagesCommitted }),
+      prepare: (dir) => new DynamoTicketingStore({ settings: settings(dir) }).createTables(),
+    },
+  );
+}
 const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim()).filter(Boolean);
-const adapters = wanted ? allAdapters.filter((a) => wanted.includes(a.name)) : allAdapters;
+const adapters = wanted ? allAdapters.filter((a) => wanted.includes(a.name) || (a.name === 'dynamodb-sharded' && wanted.includes('dynamodb'))) : allAdapters;
+
+if (dynamo.skip && (!wanted || wanted.includes('dynamodb'))) {
+  describe.skip(`TicketingStore contract (dynamodb) — skipped: ${dynamo.skip}`, () => {
+    it('runs when DynamoDB Local is available', () => {});
+  });
+}
 
 function order(over: Partial<PlaceOrderInput> = {}): PlaceOrderInput {
   const body = { eventId: over.eventId ?? 'evt_jazz', ticketTypeId: over.ticketTypeId ?? 'tt_ga', quantity: over.quantity ?? 2 };
@@ -31,7 +63,7 @@ async function outboxMessages(store: TicketingStore, subscriber: 'engagement' | 
 
 const ofType = <T extends MessageType>(messages: Message[], type: T) => messages.filter((m) => m.type === type) as Message<T>[];
 
-describe.each(adapters)('TicketingStore contract ($name)', ({ create }) => {
+describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare }) => {
   let dir: ReturnType<typeof tempDir>;
   let store: TicketingStore;
   let commits: number;
@@ -40,6 +72,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create }) => {
   beforeEach(async () => {
     dir = tempDir('ticketing-store-');
     commits = 0;
+    await prepare?.(dir.path);
     store = create(dir.path, () => commits++);
     await store.applyEventSnapshot(published(eventSnapshot()), eventSnapshot());
   });

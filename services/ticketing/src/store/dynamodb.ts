@@ -1,0 +1,696 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { newMessage, type Availability, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
+import { AppError, newId } from '@dems/kit';
+import {
+  attrNames,
+  batchGet,
+  ConditionFailed,
+  createDynamo,
+  DynamoDbMessaging,
+  ensureTables,
+  fullJitter,
+  getItem,
+  messagingTables,
+  orderedKey,
+  queryAll,
+  transactWrite,
+  type Dynamo,
+  type DynamoSettings,
+  type Item,
+  type TableSpec,
+  type TransactItem,
+} from '@dems/kit/dynamodb';
+import { orderStatusFor, refuseCancellation, refusePurchase, type SaleEvent } from '../domain/purchase.js';
+import { newTicketCode } from '../domain/ticket-code.js';
+import type { PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
+
+/** Table shapes (docs/dynamodb.md). `Tickets` keeps the seed's name and key. */
+export function ticketingTables(prefix: string) {
+  return {
+    events: { name: `${prefix}TicketingEvents`, pk: { name: 'EventID', type: 'S' } },
+    inventory: { name: `${prefix}Inventory`, pk: { name: 'ShardID', type: 'S' } },
+    orders: {
+      name: `${prefix}Orders`,
+      pk: { name: 'OrderID', type: 'S' },
+      indexes: [{ name: 'ByUser', pk: { name: 'UserID', type: 'S' }, sk: { name: 'SortKey', type: 'S' } }],
+    },
+    tickets: {
+      name: `${prefix}Tickets`,
+      pk: { name: 'TicketID', type: 'S' },
+      indexes: [
+        { name: 'ByUser', pk: { name: 'UserID', type: 'S' }, sk: { name: 'SortKey', type: 'S' } },
+        // Only valid tickets carry ValidEventID: an event's cancellation finds exactly the tickets it must cancel.
+        { name: 'ValidByEvent', pk: { name: 'ValidEventID', type: 'S' }, sk: { name: 'TicketID', type: 'S' } },
+      ],
+    },
+    idempotency: { name: `${prefix}IdempotencyKeys`, pk: { name: 'UserID', type: 'S' }, sk: { name: 'IdempotencyKey', type: 'S' } },
+  } satisfies Record<string, TableSpec>;
+}
+
+/** A ticket type as ticketing's event copy holds it: the definition plus how its inventory is sharded. */
+interface TypeDef {
+  id: string;
+  name: string;
+  priceCents: number;
+  currency: string;
+  capacity: number;
+  position: number;
+  /** False once the newest snapshot no longer lists it: not for sale, its tickets stay valid. */
+  active: boolean;
+  shards: number;
+}
+
+interface EventCopy {
+  id: string;
+  title: string;
+  startsAt: string;
+  endsAt: string;
+  status: 'published' | 'cancelled';
+  version: number;
+  types: TypeDef[];
+}
+
+interface Shard {
+  id: string;
+  capacity: number;
+  sold: number;
+  onSale: boolean;
+  def: number;
+  exists: boolean;
+}
+
+const shardId = (ticketTypeId: string, n: number) => `${ticketTypeId}#${n}`;
+
+function toEventCopy(i: Item): EventCopy {
+  return {
+    id: String(i.EventID),
+    title: String(i.Title),
+    startsAt: String(i.StartsAt),
+    endsAt: String(i.EndsAt),
+    status: i.Status as EventCopy['status'],
+    version: Number(i.Version),
+    types: (i.TicketTypes ?? []) as TypeDef[],
+  };
+}
+
+function toShard(id: string, i: Item | undefined): Shard {
+  return i
+    ? { id, capacity: Number(i.Capacity), sold: Number(i.Sold), onSale: i.OnSale === true, def: Number(i.Def ?? 0), exists: true }
+    : { id, capacity: 0, sold: 0, onSale: false, def: 0, exists: false };
+}
+
+/**
+ * Capacity per shard for a declared capacity: each shard keeps what it has sold and the unsold seats are
+ * spread evenly, so Σ capacity = max(declared, Σ sold) and no shard is ever below its own sales.
+ */
+export function distributeCapacity(declared: number, sold: number[]): number[] {
+  const unsold = Math.max(0, declared - sold.reduce((a, b) => a + b, 0));
+  const n = sold.length;
+  return sold.map((s, i) => s + Math.floor(unsold / n) + (i < unsold % n ? 1 : 0));
+}
+
+/**
+ * How to take `quantity` seats from shards: one random shard that has them all if there is one (spreading
+ * writes across shards), else several, fullest first. Null when the shards together have too few.
+ */
+export function planTake(shards: { id: string; remaining: number }[], quantity: number, random = Math.random): { id: string; take: number }[] | null {
+  const open = shards.filter((s) => s.remaining > 0);
+  const whole = open.filter((s) => s.remaining >= quantity);
+  if (whole.length) return [{ id: whole[Math.floor(random() * whole.length)]!.id, take: quantity }];
+  const plan: { id: string; take: number }[] = [];
+  let left = quantity;
+  for (const s of [...open].sort((a, b) => b.remaining - a.remaining)) {
+    const take = Math.min(left, s.remaining);
+    plan.push({ id: s.id, take });
+    left -= take;
+    if (left === 0) return plan;
+  }
+  return null;
+}
+
+export interface DynamoTicketingStoreOptions {
+  settings: DynamoSettings;
+  /** Inventory shards for a ticket type (INVENTORY_SHARDS), or per event; applied when its inventory is created or grows. */
+  shards?: number | ((eventId: string) => number);
+  /** Called after a transaction that enqueued messages has committed (main.ts: relay.kick()). */
+  onMessagesCommitted?: () => void;
+}
+
+/** How long a purchase keeps re-planning after losing races for seats before it gives up (a 5xx). */
+const PURCHASE_DEADLINE_MS = 20_000;
+
+/**
+ * Ticketing on DynamoDB. A purchase is ONE TransactWriteItems: the seat-taking update on each inventory shard
+ * it draws from (conditioned on the sold count and capacity it read), the order, its tickets, the outbox items
+ * and the idempotency record (conditioned on not existing). Losing a race re-reads and re-plans; only a
+ * consistent read showing too few seats on every shard answers SOLD_OUT.
+ */
+export class DynamoTicketingStore implements TicketingStore {
+  readonly outbox: DynamoDbMessaging;
+  private readonly dynamo: Dynamo;
+  private readonly t: ReturnType<typeof ticketingTables>;
+  private readonly shardsFor: (eventId: string) => number;
+  private readonly onMessagesCommitted?: () => void;
+
+  constructor(opts: DynamoTicketingStoreOptions) {
+    this.dynamo = createDynamo(opts.settings);
+    this.t = ticketingTables(opts.settings.tablePrefix);
+    this.outbox = new DynamoDbMessaging(this.dynamo.doc, opts.settings.tablePrefix, 'ticketing');
+    const shards = opts.shards ?? 1;
+    this.shardsFor = (eventId) => Math.max(1, Math.min(50, Math.floor(typeof shards === 'number' ? shards : shards(eventId))));
+    this.onMessagesCommitted = opts.onMessagesCommitted;
+  }
+
+  static tables(prefix: string): TableSpec[] {
+    const m = messagingTables(prefix, 'ticketing');
+    return [...Object.values(ticketingTables(prefix)), m.outbox, m.inbox];
+  }
+
+  async createTables(log?: (line: string) => void): Promise<void> {
+    await ensureTables(this.dynamo.client, DynamoTicketingStore.tables(this.dynamo.prefix), log);
+  }
+
+  private get doc() {
+    return this.dynamo.doc;
+  }
+
+  private async eventCopy(id: string): Promise<EventCopy | undefined> {
+    const item = await getItem(this.doc, this.t.events.name, { EventID: id });
+    return item && toEventCopy(item);
+  }
+
+  private async readShards(type: TypeDef): Promise<Shard[]> {
+    const ids = Array.from({ length: type.shards }, (_, n) => shardId(type.id, n));
+    const items = await batchGet(this.doc, this.t.inventory.name, ids.map((ShardID) => ({ ShardID })));
+    const byId = new Map(items.map((i) => [String(i.ShardID), i]));
+    return ids.map((id) => toShard(id, byId.get(id)));
+  }
+
+  private async titles(eventIds: string[]): Promise<Map<string, EventCopy>> {
+    const items = await batchGet(this.doc, this.t.events.name, eventIds.map((EventID) => ({ EventID })), false);
+    return new Map(items.map((i) => [String(i.EventID), toEventCopy(i)]));
+  }
+
+  private toOrder(i: Item, eventTitle: string): Order {
+    const cancelled = (i.CancelledTickets as Set<string> | undefined) ?? new Set<string>();
+    return {
+      id: String(i.OrderID),
+      userId: String(i.UserID),
+      eventId: String(i.EventID),
+      eventTitle,
+      ticketTypeId: String(i.TicketTypeID),
+      quantity: Number(i.Quantity),
+      totalCents: Number(i.TotalCents),
+      refundedCents: Number(i.RefundedCents),
+      currency: String(i.Currency),
+      status: i.Status as Order['status'],
+      createdAt: String(i.CreatedAt),
+      tickets: ((i.TicketList ?? []) as { id: string; code: string }[]).map((t) => ({ id: t.id, code: t.code, status: cancelled.has(t.id) ? 'cancelled' : 'valid' })),
+    };
+  }
+
+  private static toTicket(i: Item, event: EventCopy | undefined): Ticket {
+    return {
+      id: String(i.TicketID),
+      code: String(i.Code),
+      status: i.Status as Ticket['status'],
+      orderId: String(i.OrderID),
+      eventId: String(i.EventID),
+      eventTitle: event?.title ?? '',
+      eventStartsAt: event?.startsAt ?? String(i.CreatedAt),
+      ticketTypeId: String(i.TicketTypeID),
+      ticketTypeName: String(i.TicketTypeName),
+      priceCents: Number(i.PriceCents),
+      currency: String(i.Currency),
+      createdAt: String(i.CreatedAt),
+      cancelledAt: typeof i.CancelledAt === 'string' ? i.CancelledAt : null,
+    };
+  }
+
+  private async orderById(id: string): Promise<Order | null> {
+    const item = await getItem(this.doc, this.t.orders.name, { OrderID: id });
+    if (!item) return null;
+    const event = await this.eventCopy(String(item.EventID));
+    return this.toOrder(item, event?.title ?? '');
+  }
+
+  async placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
+    const now = input.now ?? new Date();
+    const deadline = Date.now() + PURCHASE_DEADLINE_MS;
+    for (let attempt = 0; ; attempt++) {
+      const seen = await getItem(this.doc, this.t.idempotency.name, { UserID: input.userId, IdempotencyKey: input.idempotencyKey });
+      if (seen) {
+        if (seen.RequestHash !== input.requestHash) {
+          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different purchase. Use a new key for a new purchase.');
+        }
+        const order = await this.orderById(String(seen.OrderID));
+        if (order) return { order, replayed: true };
+      }
+
+      const event = await this.eventCopy(input.eventId);
+      const sale: SaleEvent | undefined = event && { status: event.status, endsAt: event.endsAt };
+      const type = event?.types.find((t) => t.id === input.ticketTypeId && t.active);
+      // Event-level refusals first (checked against an unlimited type), then seats once the shards are read.
+      const early = refusePurchase(sale, type && { capacity: Number.MAX_SAFE_INTEGER, sold: 0 }, input.quantity, now);
+      if (early) throw new AppError(early.code, early.message);
+      const tt = type!;
+      const ev = event!;
+      const shards = await this.readShards(tt);
+      const usable = shards.filter((s) => s.exists && s.onSale).map((s) => ({ ...s, remaining: Math.max(0, s.capacity - s.sold) }));
+      const sold = shards.reduce((n, s) => n + s.sold, 0);
+      const remaining = usable.reduce((n, s) => n + s.remaining, 0);
+      const plan = planTake(usable, input.quantity);
+      if (!plan) {
+        const refusal = refusePurchase(sale, { capacity: sold + remaining, sold }, input.quantity, now);
+        throw new AppError(refusal?.code ?? 'SOLD_OUT', refusal?.message ?? 'Sorry — this ticket type is sold out.');
+      }
+
+      const createdAt = now.toISOString();
+      const orderId = newId('ord_');
+      const sortKey = `${createdAt}#${orderedKey()}`;
+      const totalCents = tt.priceCents * input.quantity;
+      const tickets = Array.from({ length: input.quantity }, () => ({ id: newId('tkt_'), code: newTicketCode() }));
+      const shardOfTicket: string[] = plan.flatMap((p) => Array.from({ length: p.take }, () => p.id));
+      const items: TransactItem[] = plan.map((p) => {
+        const shard = usable.find((s) => s.id === p.id)!;
+        return {
+          Update: {
+            TableName: this.t.inventory.name,
+            Key: { ShardID: p.id },
+            UpdateExpression: 'ADD #Sold :take',
+            // "sold + take <= capacity" without arithmetic: capacity as read, and sold no higher than leaves room.
+            ConditionExpression: '#OnSale = :true AND #Def = :def AND #Capacity = :cap AND #Sold <= :room',
+            ExpressionAttributeNames: attrNames('#Sold #OnSale #Def #Capacity'),
+            ExpressionAttributeValues: { ':take': p.take, ':true': true, ':def': shard.def, ':cap': shard.capacity, ':room': shard.capacity - p.take },
+          },
+        };
+      });
+      items.push({
+        Put: {
+          TableName: this.t.orders.name,
+          ConditionExpression: 'attribute_not_exists(OrderID)',
+          Item: {
+            OrderID: orderId,
+            UserID: input.userId,
+            SortKey: sortKey,
+            EventID: ev.id,
+            TicketTypeID: tt.id,
+            Quantity: input.quantity,
+            TotalCents: totalCents,
+            RefundedCents: 0,
+            Currency: tt.currency,
+            Status: 'confirmed',
+            CreatedAt: createdAt,
+            TicketList: tickets,
+          },
+        },
+      });
+      tickets.forEach((t, i) =>
+        items.push({
+          Put: {
+            TableName: this.t.tickets.name,
+            Item: {
+              TicketID: t.id,
+              Code: t.code,
+              OrderID: orderId,
+              UserID: input.userId,
+              SortKey: `${sortKey}#${String(i).padStart(3, '0')}`,
+              EventID: ev.id,
+              ValidEventID: ev.id,
+              TicketTypeID: tt.id,
+              TicketTypeName: tt.name,
+              ShardID: shardOfTicket[i],
+              PriceCents: tt.priceCents,
+              Currency: tt.currency,
+              Status: 'valid',
+              CreatedAt: createdAt,
+            },
+          },
+        }),
+      );
+      const idempotencyIndex = items.length;
+      items.push({
+        Put: {
+          TableName: this.t.idempotency.name,
+          Item: { UserID: input.userId, IdempotencyKey: input.idempotencyKey, RequestHash: input.requestHash, OrderID: orderId, CreatedAt: createdAt },
+          ConditionExpression: 'attribute_not_exists(IdempotencyKey)',
+        },
+      });
+      const message = newMessage(
+        'ticketing',
+        'OrderPlaced',
+        {
+          orderId,
+          userId: input.userId,
+          eventId: ev.id,
+          eventTitle: ev.title,
+          ticketTypeId: tt.id,
+          ticketTypeName: tt.name,
+          quantity: input.quantity,
+          totalCents,
+          currency: tt.currency,
+        },
+        now,
+      );
+      items.push(...this.outbox.outboxPuts(message));
+      try {
+        await transactWrite(this.doc, items);
+      } catch (err) {
+        if (!(err instanceof ConditionFailed)) throw err;
+        // Another purchase with the same key won: the next round reads and returns its order.
+        if (err.failedAt(idempotencyIndex)) continue;
+        // Someone took the seats we planned on (or the definition changed): read again and re-plan.
+        if (Date.now() > deadline) throw new Error(`purchase gave up after ${attempt + 1} lost races for seats`);
+        await new Promise((r) => setTimeout(r, fullJitter(Math.min(attempt, 6), 5, 200)));
+        continue;
+      }
+      this.onMessagesCommitted?.();
+      return {
+        order: {
+          id: orderId,
+          userId: input.userId,
+          eventId: ev.id,
+          eventTitle: ev.title,
+          ticketTypeId: tt.id,
+          quantity: input.quantity,
+          totalCents,
+          refundedCents: 0,
+          currency: tt.currency,
+          status: 'confirmed',
+          createdAt,
+          tickets: tickets.map((t) => ({ ...t, status: 'valid' as const })),
+        },
+        replayed: false,
+      };
+    }
+  }
+
+  async listOrders(userId: string): Promise<Order[]> {
+    const rows = await queryAll(this.doc, {
+      TableName: this.t.orders.name,
+      IndexName: 'ByUser',
+      KeyConditionExpression: 'UserID = :u',
+      ExpressionAttributeValues: { ':u': userId },
+      ScanIndexForward: false,
+    });
+    const events = await this.titles(rows.map((r) => String(r.EventID)));
+    return rows.map((r) => this.toOrder(r, events.get(String(r.EventID))?.title ?? ''));
+  }
+
+  async getOrder(userId: string, orderId: string): Promise<Order | null> {
+    const order = await this.orderById(orderId);
+    return order && order.userId === userId ? order : null;
+  }
+
+  async listTickets(userId: string): Promise<Ticket[]> {
+    const rows = await queryAll(this.doc, {
+      TableName: this.t.tickets.name,
+      IndexName: 'ByUser',
+      KeyConditionExpression: 'UserID = :u',
+      ExpressionAttributeValues: { ':u': userId },
+      ScanIndexForward: false,
+    });
+    const events = await this.titles(rows.map((r) => String(r.EventID)));
+    return rows.map((r) => DynamoTicketingStore.toTicket(r, events.get(String(r.EventID))));
+  }
+
+  /**
+   * The transaction items that cancel some valid tickets of ONE order: each ticket (still valid), the seats
+   * back on their shards (one update per shard: a transaction may touch an item once), the refund on the
+   * order (conditioned on the refund total we read), and one TicketCancelled each.
+   */
+  private cancellation(order: Item, tickets: Item[], now: Date, reason: 'attendee' | 'event_cancelled', eventTitle: string): { items: TransactItem[]; messages: Message[] } {
+    const at = now.toISOString();
+    const items: TransactItem[] = tickets.map((t) => ({
+      Update: {
+        TableName: this.t.tickets.name,
+        Key: { TicketID: t.TicketID },
+        UpdateExpression: 'SET #Status = :cancelled, #CancelledAt = :at REMOVE #ValidEventID',
+        ConditionExpression: '#Status = :valid',
+        ExpressionAttributeNames: attrNames('#Status #CancelledAt #ValidEventID'),
+        ExpressionAttributeValues: { ':cancelled': 'cancelled', ':valid': 'valid', ':at': at },
+      },
+    }));
+    const perShard = new Map<string, number>();
+    for (const t of tickets) perShard.set(String(t.ShardID), (perShard.get(String(t.ShardID)) ?? 0) + 1);
+    for (const [id, n] of perShard) {
+      items.push({
+        Update: {
+          TableName: this.t.inventory.name,
+          Key: { ShardID: id },
+          UpdateExpression: 'ADD #Sold :minus',
+          ConditionExpression: 'attribute_exists(ShardID)',
+          ExpressionAttributeNames: attrNames('#Sold'),
+          ExpressionAttributeValues: { ':minus': -n },
+        },
+      });
+    }
+    const total = Number(order.TotalCents);
+    const before = Number(order.RefundedCents);
+    const refunded = Math.min(total, before + tickets.reduce((n, t) => n + Number(t.PriceCents), 0));
+    items.push({
+      Update: {
+        TableName: this.t.orders.name,
+        Key: { OrderID: order.OrderID },
+        UpdateExpression: 'SET #RefundedCents = :refunded, #Status = :status ADD #CancelledTickets :ids',
+        ConditionExpression: '#RefundedCents = :before',
+        ExpressionAttributeNames: attrNames('#RefundedCents #Status #CancelledTickets'),
+        ExpressionAttributeValues: { ':refunded': refunded, ':status': orderStatusFor(total, refunded), ':ids': new Set(tickets.map((t) => String(t.TicketID))), ':before': before },
+      },
+    });
+    const messages = tickets.map((t) =>
+      newMessage(
+        'ticketing',
+        'TicketCancelled',
+        {
+          ticketId: String(t.TicketID),
+          orderId: String(t.OrderID),
+          userId: String(t.UserID),
+          eventId: String(t.EventID),
+          eventTitle,
+          ticketTypeId: String(t.TicketTypeID),
+          refundCents: Number(t.PriceCents),
+          currency: String(t.Currency),
+          reason,
+        },
+        now,
+      ),
+    );
+    items.push(...this.outbox.outboxPuts(...messages));
+    return { items, messages };
+  }
+
+  async cancelTicket(userId: string, ticketId: string, now = new Date()): Promise<Ticket> {
+    for (let attempt = 0; ; attempt++) {
+      const ticket = await getItem(this.doc, this.t.tickets.name, { TicketID: ticketId });
+      if (!ticket || ticket.UserID !== userId) throw new AppError('TICKET_NOT_FOUND', 'You have no ticket with this id.');
+      const event = await this.eventCopy(String(ticket.EventID));
+      const refusal = refuseCancellation(ticket.Status as Ticket['status'], event && { status: event.status, endsAt: event.endsAt }, now);
+      if (refusal) throw new AppError(refusal.code, refusal.message);
+      const order = await getItem(this.doc, this.t.orders.name, { OrderID: ticket.OrderID });
+      if (!order) throw new Error(`order ${String(ticket.OrderID)} of ticket ${ticketId} is missing`);
+      const { items } = this.cancellation(order, [ticket], now, 'attendee', event?.title ?? '');
+      try {
+        await transactWrite(this.doc, items);
+      } catch (err) {
+        // Cancelled meanwhile (the next read says so) or another ticket of the order refunded first: re-read.
+        if (err instanceof ConditionFailed && attempt < 20) continue;
+        throw err;
+      }
+      this.onMessagesCommitted?.();
+      return DynamoTicketingStore.toTicket({ ...ticket, Status: 'cancelled', CancelledAt: now.toISOString() }, event);
+    }
+  }
+
+  async getAvailability(eventId: string): Promise<Availability | null> {
+    const event = await this.eventCopy(eventId);
+    if (!event) return null;
+    const types = event.types.filter((t) => t.active).sort((a, b) => a.position - b.position);
+    const shards = await batchGet(
+      this.doc,
+      this.t.inventory.name,
+      types.flatMap((t) => Array.from({ length: t.shards }, (_, n) => ({ ShardID: shardId(t.id, n) }))),
+    );
+    const soldByType = new Map<string, number>();
+    for (const s of shards) soldByType.set(String(s.TicketTypeID), (soldByType.get(String(s.TicketTypeID)) ?? 0) + Number(s.Sold));
+    return {
+      eventId,
+      ticketTypes: types.map((t) => {
+        const sold = soldByType.get(t.id) ?? 0;
+        return { ticketTypeId: t.id, name: t.name, priceCents: t.priceCents, currency: t.currency, capacity: t.capacity, sold, remaining: Math.max(0, t.capacity - sold) };
+      }),
+    };
+  }
+
+  /**
+   * Brings one ticket type's shards to a definition: creates missing shards (a new type, or more shards than
+   * before), spreads the declared capacity over them and sets name, price and whether it is on sale. Each
+   * shard's write is conditioned on the sold count we read, so a purchase in between makes us re-read.
+   */
+  private async syncShards(eventId: string, type: TypeDef, onSale: boolean, version: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const shards = await this.readShards(type);
+      if (shards.some((s) => s.def > version)) return; // a newer snapshot already defined this type
+      const capacities = distributeCapacity(type.capacity, shards.map((s) => s.sold));
+      const items: TransactItem[] = shards.map((s, n) =>
+        s.exists
+          ? {
+              Update: {
+                TableName: this.t.inventory.name,
+                Key: { ShardID: s.id },
+                UpdateExpression: 'SET #Capacity = :cap, #OnSale = :onSale, #Def = :v, #Name = :name, #PriceCents = :price, #Currency = :currency',
+                ConditionExpression: '#Sold = :sold AND #Def <= :v',
+                ExpressionAttributeNames: attrNames('#Capacity #OnSale #Def #Name #PriceCents #Currency #Sold'),
+                ExpressionAttributeValues: {
+                  ':cap': capacities[n],
+                  ':onSale': onSale,
+                  ':v': version,
+                  ':name': type.name,
+                  ':price': type.priceCents,
+                  ':currency': type.currency,
+                  ':sold': s.sold,
+                },
+              },
+            }
+          : {
+              Put: {
+                TableName: this.t.inventory.name,
+                ConditionExpression: 'attribute_not_exists(ShardID)',
+                Item: {
+                  ShardID: s.id,
+                  EventID: eventId,
+                  TicketTypeID: type.id,
+                  Shard: n,
+                  Capacity: capacities[n],
+                  Sold: 0,
+                  OnSale: onSale,
+                  Def: version,
+                  Name: type.name,
+                  PriceCents: type.priceCents,
+                  Currency: type.currency,
+                },
+              },
+            },
+      );
+      try {
+        for (let i = 0; i < items.length; i += 100) await transactWrite(this.doc, items.slice(i, i + 100));
+        return;
+      } catch (err) {
+        if (!(err instanceof ConditionFailed) || attempt >= 50) throw err;
+        await new Promise((r) => setTimeout(r, fullJitter(Math.min(attempt, 6), 5, 200)));
+      }
+    }
+  }
+
+  async applyEventSnapshot(message: Message, snapshot: EventSnapshot): Promise<'applied' | 'duplicate'> {
+    if (await this.outbox.seen(message)) return 'duplicate';
+    const stored = await this.eventCopy(snapshot.id);
+    const newer = !stored || stored.version < snapshot.version;
+    let enqueued = false;
+    if (newer) {
+      const previous = new Map((stored?.types ?? []).map((t) => [t.id, t]));
+      const wanted = this.shardsFor(snapshot.id);
+      const listed = new Set(snapshot.ticketTypes.map((t) => t.id));
+      const types: TypeDef[] = [
+        ...snapshot.ticketTypes.map((t, position) => ({
+          id: t.id,
+          name: t.name,
+          priceCents: t.priceCents,
+          currency: t.currency,
+          capacity: t.capacity,
+          position,
+          active: true,
+          // Shards are never removed (they hold sales); a higher setting adds more.
+          shards: Math.max(previous.get(t.id)?.shards ?? 0, wanted),
+        })),
+        ...[...previous.values()].filter((t) => !listed.has(t.id)).map((t) => ({ ...t, active: false, position: 1000 + t.position })),
+      ];
+      const onSale = snapshot.status === 'published';
+      // Shards first, then the copy: a purchase reads the copy, and finds shards that match it or are newer.
+      for (const type of types) await this.syncShards(snapshot.id, type, onSale && type.active, snapshot.version);
+      try {
+        await transactWrite(this.doc, [
+          {
+            Put: {
+              TableName: this.t.events.name,
+              ConditionExpression: 'attribute_not_exists(EventID) OR #Version < :v',
+              ExpressionAttributeNames: attrNames('#Version'),
+              ExpressionAttributeValues: { ':v': snapshot.version },
+              Item: {
+                EventID: snapshot.id,
+                OrganizerID: snapshot.organizerId,
+                Title: snapshot.title,
+                Venue: snapshot.venue,
+                Timezone: snapshot.timezone,
+                StartsAt: snapshot.startsAt,
+                EndsAt: snapshot.endsAt,
+                Status: snapshot.status,
+                Version: snapshot.version,
+                TicketTypes: types,
+                UpdatedAt: new Date().toISOString(),
+              },
+            },
+          },
+        ]);
+      } catch (err) {
+        // A newer snapshot was applied concurrently; ours is stale and changes nothing more.
+        if (!(err instanceof ConditionFailed)) throw err;
+      }
+    }
+    // A cancellation cancels every valid ticket; re-running it (a redelivery after a crash) finds only the rest.
+    if (snapshot.status === 'cancelled' && (newer || stored?.version === snapshot.version)) {
+      enqueued = await this.cancelAllTickets(snapshot.id, snapshot.title);
+    }
+    const result = await this.outbox.acknowledge(message);
+    if (enqueued) this.onMessagesCommitted?.();
+    return result;
+  }
+
+  /** Cancels the valid tickets of a cancelled event, one transaction per order; true when any were cancelled. */
+  private async cancelAllTickets(eventId: string, eventTitle: string): Promise<boolean> {
+    const now = new Date();
+    let any = false;
+    for (let round = 0; round < 50; round++) {
+      const valid = await queryAll(this.doc, {
+        TableName: this.t.tickets.name,
+        IndexName: 'ValidByEvent',
+        KeyConditionExpression: 'ValidEventID = :e',
+        ExpressionAttributeValues: { ':e': eventId },
+      });
+      if (valid.length === 0) return any;
+      const byOrder = new Map<string, string[]>();
+      for (const t of valid) byOrder.set(String(t.OrderID), [...(byOrder.get(String(t.OrderID)) ?? []), String(t.TicketID)]);
+      for (const [orderId, ticketIds] of byOrder) {
+        const order = await getItem(this.doc, this.t.orders.name, { OrderID: orderId });
+        // The index may lag: read each ticket itself and keep the ones still valid.
+        const tickets = (await batchGet(this.doc, this.t.tickets.name, ticketIds.map((TicketID) => ({ TicketID })))).filter((t) => t.Status === 'valid');
+        if (!order || tickets.length === 0) continue;
+        const { items } = this.cancellation(order, tickets, now, 'event_cancelled', eventTitle);
+        try {
+          await transactWrite(this.doc, items);
+          any = true;
+        } catch (err) {
+          if (!(err instanceof ConditionFailed)) throw err; // an attendee cancelled one meanwhile: next round
+        }
+      }
+    }
+    throw new Error(`could not cancel every ticket of event ${eventId}`);
+  }
+
+  async acknowledgeMessage(message: Message): Promise<'applied' | 'duplicate'> {
+    return this.outbox.acknowledge(message);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.doc.send(new GetCommand({ TableName: this.t.events.name, Key: { EventID: '_ping' } }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.dynamo.client.destroy();
+  }
+}
