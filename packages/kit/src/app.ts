@@ -46,6 +46,8 @@ export interface ServiceAppOptions {
    * the gateway runs with `npm start`; the client address drives per-address throttles.
    */
   trustProxy?: string | string[] | boolean;
+  /** Replace Fastify's JSON parser with the depth-checking one (default). The gateway passes bodies through unparsed. */
+  checkJsonDepth?: boolean;
   /** Content-Security-Policy directives; the default suits a JSON API (nothing may load, nothing may frame it). */
   contentSecurityPolicy?: NonNullable<Exclude<FastifyHelmetOptions['contentSecurityPolicy'], boolean>>['directives'];
 }
@@ -124,15 +126,17 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
 
   // JSON is parsed by Fastify's own parser (it refuses __proto__ and constructor.prototype keys), after a
   // depth check: deeply nested JSON is a 400 before it can cost a handler or a validator anything.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (jsonTooDeep(body as string)) {
-      done(new AppError('JSON_TOO_DEEP', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels.`), undefined);
-      return;
-    }
-    parseJson(req, body as string, done);
-  });
+  if (opts.checkJsonDepth !== false) {
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+      if (jsonTooDeep(body as string)) {
+        done(new AppError('JSON_TOO_DEEP', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels.`), undefined);
+        return;
+      }
+      parseJson(req, body as string, done);
+    });
+  }
 
   // Security headers on every answer; no X-Powered-By (Fastify sends none and helmet removes any).
   await app.register(helmet, {

@@ -13,6 +13,8 @@ export interface EventsAppDeps {
   bodyLimit?: number;
   /** Called when an operator replays a dead letter (main.ts: relay.kick()). */
   onReplay?: () => void;
+  /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
+  trustProxy?: string | string[] | boolean;
   /** Stopped before the store closes, e.g. the relay and the key refresh. */
   onClose?: () => Promise<void> | void;
 }
@@ -25,6 +27,7 @@ export async function buildApp(deps: EventsAppDeps): Promise<App> {
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
     isReady: () => deps.store.isReady(),
+    trustProxy: deps.trustProxy,
   });
   registerAuth(app, deps.verify);
   await registerInternalRoutes(app, { secret: deps.secret, apply: messageHandlers(deps.store), outbox: deps.store.outbox, onReplay: deps.onReplay });

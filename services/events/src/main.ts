@@ -20,6 +20,7 @@ await runService('events', async () => {
     secret: config.SERVICE_SECRET,
     logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
     bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
     onReplay: kick,
     onClose: async () => {
       jwks.stop();

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import cors from '@fastify/cors';
 import proxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
 import { GATEWAY_ROUTES, LIVE_PATH, type ServiceName } from '@dems/contracts';
 import { createServiceApp, type App } from '@dems/kit';
 import type { FastifyServerOptions } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { GatewayConfig } from './config.js';
 import { proxyUpgrades } from './live-proxy.js';
 
@@ -30,6 +32,10 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
     name: 'gateway',
     description: 'Routes /api/* to the DEMS services and serves the web app.',
     logger,
+    trustProxy: config.TRUST_PROXY.length ? config.TRUST_PROXY : false,
+    contentSecurityPolicy: WEB_APP_CSP,
+    // Bodies pass through to the services unparsed; each service applies its own limits.
+    checkJsonDepth: false,
     isReady: async () => {
       const checks = await Promise.all(
         Object.values(upstreams).map((url) =>
@@ -58,6 +64,31 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
     },
   });
 
+  // /internal is never forwarded, however the path is spelled (dot segments, encoded slashes or dots).
+  app.addHook('onRequest', async (req, reply) => {
+    const raw = req.url.split('?')[0] ?? '/';
+    let path: string;
+    try {
+      path = decodeURIComponent(raw);
+    } catch {
+      path = raw;
+    }
+    if (/(^|[/\\])\.\.?([/\\]|$)/.test(path) || /[/\\]internal([/\\]|$)/i.test(path)) {
+      return reply.code(404).send({ code: 'NOT_FOUND', message: `No route for ${req.method} ${raw}.`, requestId: req.id });
+    }
+  });
+
+  // Browsers on other origins may call the API only when their origin is configured; no cookies are involved.
+  if (config.CORS_ORIGINS.length) {
+    await app.register(cors, {
+      origin: config.CORS_ORIGINS,
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed'],
+      maxAge: 600,
+    });
+  }
+
   for (const route of GATEWAY_ROUTES) {
     await app.register(proxy, {
       upstream: upstreams[route.service],
@@ -65,7 +96,8 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
       rewritePrefix: route.prefix,
       replyOptions: {
         ...unavailable(route.service),
-        rewriteRequestHeaders: (req, headers) => ({ ...headers, 'x-request-id': req.id }),
+        // The services throttle per client address: they get the one the gateway saw, never one a client wrote.
+        rewriteRequestHeaders: (req, headers) => ({ ...headers, 'x-request-id': req.id, 'x-forwarded-for': req.ip }),
       },
     } as Parameters<typeof proxy>[1]);
   }
@@ -93,6 +125,33 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
     });
   }
   return app;
+}
+
+/**
+ * The web app's Content-Security-Policy: its own scripts and styles only (no inline script, no eval),
+ * images from itself or data: URLs (ticket QR codes), and API calls and the live socket to itself.
+ * `'self'` covers same-origin WebSockets in current browsers; ws:/wss: of the page's own host are added
+ * for older ones. Bootstrap needs no inline styles (React sets style properties through the CSSOM).
+ */
+const WEB_APP_CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'", (req: IncomingMessage) => sameHostSockets(req)],
+  objectSrc: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  scriptSrcAttr: ["'none'"],
+};
+
+const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+function sameHostSockets(req: IncomingMessage): string {
+  const host = req.headers.host;
+  return host && HOST.test(host) ? `ws://${host} wss://${host}` : '';
 }
 
 const NO_WEB_APP_PAGE =

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { loadConfig, Port } from '@dems/kit';
 
+const isOrigin = (s: string): boolean => {
+  try {
+    return new URL(s).origin === s;
+  } catch {
+    return false;
+  }
+};
+
 export const GatewayConfig = z.object({
   HOST: z.string().default('127.0.0.1'),
   GATEWAY_PORT: Port.default(3000),
@@ -10,6 +18,23 @@ export const GatewayConfig = z.object({
   ENGAGEMENT_URL: z.url().default('http://127.0.0.1:3003'),
   /** The built web app; served when the directory exists. */
   WEB_DIST: z.string().default('./web/dist'),
+  /**
+   * Other origins whose pages may call the API from a browser (comma separated, e.g. https://app.example.com).
+   * Empty by default: the web app is served by the gateway itself and needs no CORS.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine(isOrigin, 'must be an origin such as https://app.example.com'))),
+  /**
+   * A proxy or load balancer in front of the gateway whose X-Forwarded-For is believed (comma separated
+   * addresses or CIDRs). Empty by default: the gateway is the edge and the peer address is the client.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean)),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 

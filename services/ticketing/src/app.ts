@@ -15,6 +15,10 @@ export interface TicketingDeps {
   bodyLimit?: number;
   /** A dead letter was put back in the queue: deliver it now. */
   onReplay?: () => void;
+  /** Purchases one user may make per minute (429 RATE_LIMITED with Retry-After beyond); default 30. */
+  ordersPerUserPerMinute?: number;
+  /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
+  trustProxy?: string | string[] | boolean;
   /** Stops what main.ts started (relay, key refresh) before the store closes. */
   onClose?: () => Promise<void> | void;
 }
@@ -28,9 +32,10 @@ export async function buildApp(deps: TicketingDeps): Promise<App> {
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
     isReady: () => store.ping(),
+    trustProxy: deps.trustProxy,
   });
   registerAuth(app, deps.verify);
-  orderRoutes(app, store);
+  orderRoutes(app, store, { ordersPerUserPerMinute: deps.ordersPerUserPerMinute ?? 30 });
   ticketRoutes(app, store);
   availabilityRoutes(app, store);
   await registerInternalRoutes(app, { secret: deps.secret, apply: messageHandler(store), outbox: store.outbox, onReplay: deps.onReplay });

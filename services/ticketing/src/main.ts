@@ -25,6 +25,8 @@ await runService('ticketing', async () => {
     secret: config.SERVICE_SECRET,
     logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
     bodyLimit: config.BODY_LIMIT_BYTES,
+    ordersPerUserPerMinute: config.ORDERS_PER_USER_PER_MINUTE,
+    trustProxy: config.TRUST_PROXY,
     onReplay: kick,
     onClose: async () => {
       jwks.stop();

@@ -1,5 +1,5 @@
 import { IDEMPOTENCY_HEADER, IdempotencyKey, IdParams, Order, OrderList, PlaceOrderBody } from '@dems/contracts';
-import { AppError, requireUser, type App } from '@dems/kit';
+import { AppError, requireUser, Throttle, type App } from '@dems/kit';
 import { z } from 'zod';
 import { purchaseFingerprint } from '../domain/purchase.js';
 import type { TicketingStore } from '../store/ticketing-store.js';
@@ -8,13 +8,16 @@ const signedIn = async (req: Parameters<typeof requireUser>[0]) => {
   requireUser(req);
 };
 
-export function orderRoutes(app: App, store: TicketingStore): void {
+export function orderRoutes(app: App, store: TicketingStore, limits: { ordersPerUserPerMinute: number }): void {
+  // Per user, in this process: a script buying (or retrying) in a loop is slowed down, people are not.
+  const purchases = new Throttle(limits.ordersPerUserPerMinute, 60_000);
   app.post(
     '/orders',
     {
       // Auth and the key are checked before the body, so a caller learns first what it must fix first.
       onRequest: async (req) => {
-        requireUser(req);
+        const user = requireUser(req);
+        purchases.take(user.id, 'You are buying too fast.');
         if (!IdempotencyKey.safeParse(req.headers[IDEMPOTENCY_HEADER]).success) {
           throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'Send an Idempotency-Key header (1–200 visible characters, e.g. a UUID) so a retry never buys twice.');
         }
