@@ -177,6 +177,40 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       for (let u = 0; u < 37; u++) tickets += (await store.listTickets(`usr_${u}`)).filter((t) => t.eventId === 'evt_hot').length;
       expect(tickets).toBe(100);
     });
+
+    // Purchases issued together may be committed together (SQLite group commit); each still stands alone.
+    it('the same key twice among simultaneous purchases makes one order; the other answer replays it', async () => {
+      const first = order({ idempotencyKey: 'same-key', quantity: 2 });
+      const [a, b, c] = await Promise.all([store.placeOrder(first), store.placeOrder(order({ quantity: 1 })), store.placeOrder({ ...first })]);
+      expect(a!.order).toEqual(c!.order);
+      expect([a!.replayed, c!.replayed].sort()).toEqual([false, true]);
+      expect((await store.listOrders('usr_ann')).map((o) => o.id).sort()).toEqual([a!.order.id, b!.order.id].sort());
+      expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]?.sold).toBe(3);
+    });
+
+    it('a refusal among simultaneous purchases undoes only itself', async () => {
+      // VIP has 3 seats: of 2 + 2 + 1 exactly one 2 and the 1 fit. Key "k" twice with different purchases: one stands.
+      const results = await Promise.allSettled([
+        store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 2 })),
+        store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 2 })),
+        store.placeOrder(order({ idempotencyKey: 'k', quantity: 1 })),
+        store.placeOrder(order({ idempotencyKey: 'k', quantity: 4 })),
+        store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1 })),
+      ]);
+      const codes = results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code));
+      expect([codes[0], codes[1]].sort()).toEqual(['SOLD_OUT', 'ok']);
+      expect([codes[2], codes[3]].sort()).toEqual(['IDEMPOTENCY_KEY_REUSED', 'ok']);
+      expect(codes[4]).toBe('ok');
+      const kept = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.order] : []));
+      const sold = Object.fromEntries((await store.getAvailability('evt_jazz'))!.ticketTypes.map((t) => [t.ticketTypeId, t.sold]));
+      expect(sold).toEqual({ tt_ga: kept.filter((o) => o.ticketTypeId === 'tt_ga').reduce((n, o) => n + o.quantity, 0), tt_vip: 3 });
+      expect((await store.listOrders('usr_ann')).map((o) => o.id).sort()).toEqual(kept.map((o) => o.id).sort());
+      expect(ofType(await outboxMessages(store), 'OrderPlaced')).toHaveLength(3);
+      // Every answer came after its commit: a second store on the same data sees every order at once.
+      const other = create(dir.path);
+      extra.push(other);
+      expect(await other.listOrders('usr_ann')).toHaveLength(3);
+    });
   });
 
   describe('reading orders and tickets', () => {

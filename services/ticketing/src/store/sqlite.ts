@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { newMessage, type Availability, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
 import { AppError, newId } from '@dems/kit';
 import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
@@ -128,6 +129,19 @@ const ORDER_SELECT = `
 const TICKET_SELECT = `
   SELECT t.*, e.title AS event_title, e.starts_at AS event_starts_at FROM tickets t JOIN events e ON e.id = t.event_id`;
 
+type Statement = Database.Statement;
+type Enqueue = (...messages: Message[]) => void;
+type Outcome = { ok: true; value: PlaceOrderResult } | { ok: false; error: unknown };
+interface QueuedOrder {
+  input: PlaceOrderInput;
+  now: Date;
+  resolve: (result: PlaceOrderResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most purchases one group commit takes; more wait for the next turn of the event loop. */
+const MAX_BATCH = 256;
+
 export interface SqliteTicketingStoreOptions {
   file: string;
   synchronous?: 'FULL' | 'NORMAL';
@@ -143,12 +157,40 @@ export class SqliteTicketingStore implements TicketingStore {
   private readonly db: SqliteDb;
   readonly outbox: SqliteMessaging;
   private readonly onMessagesCommitted?: () => void;
+  /** Prepared once, reused: compiling SQL on every purchase cost more than running it. */
+  private readonly statements = new Map<string, Statement>();
+  /** Purchases waiting for the next group commit (see placeOrder). */
+  private queued: QueuedOrder[] = [];
+  /** Runs a whole batch in one immediate transaction; each purchase inside it is its own SAVEPOINT. */
+  private readonly commitBatch: (batch: QueuedOrder[], enqueue: Enqueue) => Outcome[];
+  /** One purchase; called inside commitBatch, better-sqlite3 wraps a nested transaction in a SAVEPOINT. */
+  private readonly placeOne: (input: PlaceOrderInput, now: Date, enqueue: Enqueue) => PlaceOrderResult;
 
   constructor(opts: SqliteTicketingStoreOptions) {
     this.db = openSqlite(opts.file, opts.synchronous ?? 'FULL');
     migrate(this.db, MIGRATIONS);
     this.outbox = new SqliteMessaging(this.db);
     this.onMessagesCommitted = opts.onMessagesCommitted;
+    this.placeOne = this.db.transaction((input: PlaceOrderInput, now: Date, enqueue: Enqueue) => this.placeOrderNow(input, now, enqueue));
+    this.commitBatch = this.db.transaction((batch: QueuedOrder[], enqueue: Enqueue) =>
+      batch.map((q): Outcome => {
+        try {
+          return { ok: true, value: this.placeOne(q.input, q.now, enqueue) };
+        } catch (error) {
+          // The SAVEPOINT is rolled back: this purchase left no trace, the others in the batch stand.
+          return { ok: false, error };
+        }
+      }),
+    ).immediate;
+  }
+
+  private sql(source: string): Statement {
+    let statement = this.statements.get(source);
+    if (!statement) {
+      statement = this.db.prepare(source);
+      this.statements.set(source, statement);
+    }
+    return statement;
   }
 
   /** Runs fn in one immediate transaction; `enqueue` adds outbox messages to it and triggers the relay after commit. */
@@ -167,7 +209,7 @@ export class SqliteTicketingStore implements TicketingStore {
   }
 
   private event(id: string): EventRow | undefined {
-    return this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as EventRow | undefined;
+    return this.sql('SELECT * FROM events WHERE id = ?').get(id) as EventRow | undefined;
   }
 
   private saleEvent(id: string): SaleEvent | undefined {
@@ -178,8 +220,7 @@ export class SqliteTicketingStore implements TicketingStore {
   private ordersWithTickets(rows: OrderRow[]): Order[] {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    const tickets = this.db
-      .prepare(`SELECT id, code, status, order_id FROM tickets WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY rowid`)
+    const tickets = this.sql(`SELECT id, code, status, order_id FROM tickets WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY rowid`)
       .all(JSON.stringify(ids)) as { id: string; code: string; status: Ticket['status']; order_id: string }[];
     const byOrder = new Map<string, Order['tickets']>();
     for (const t of tickets) {
@@ -204,7 +245,7 @@ export class SqliteTicketingStore implements TicketingStore {
   }
 
   private orderById(id: string): Order | undefined {
-    const row = this.db.prepare(`${ORDER_SELECT} WHERE o.id = ?`).get(id) as OrderRow | undefined;
+    const row = this.sql(`${ORDER_SELECT} WHERE o.id = ?`).get(id) as OrderRow | undefined;
     return row ? this.ordersWithTickets([row])[0] : undefined;
   }
 
@@ -226,82 +267,129 @@ export class SqliteTicketingStore implements TicketingStore {
     };
   }
 
-  async placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
-    const now = input.now ?? new Date();
-    return this.write((enqueue) => {
-      const seen = this.db
-        .prepare('SELECT request_hash, order_id FROM idempotency WHERE user_id = ? AND key = ?')
-        .get(input.userId, input.idempotencyKey) as { request_hash: string; order_id: string } | undefined;
-      if (seen) {
-        if (seen.request_hash !== input.requestHash) {
-          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different purchase. Use a new key for a new purchase.');
-        }
-        const order = this.orderById(seen.order_id);
-        if (order) return { order, replayed: true };
-      }
-
-      const event = this.saleEvent(input.eventId);
-      const inventory = this.db
-        .prepare('SELECT * FROM inventory WHERE ticket_type_id = ? AND event_id = ? AND active = 1')
-        .get(input.ticketTypeId, input.eventId) as InventoryRow | undefined;
-      const refusal = refusePurchase(event, inventory, input.quantity, now);
-      if (refusal) throw new AppError(refusal.code, refusal.message);
-      // refusePurchase has returned null only when both exist.
-      const ev = this.event(input.eventId)!;
-      const tt = inventory!;
-
-      // The guard repeats the check in the statement that takes the seats: no path can sell past capacity.
-      const taken = this.db
-        .prepare('UPDATE inventory SET sold = sold + ? WHERE ticket_type_id = ? AND sold + ? <= capacity')
-        .run(input.quantity, tt.ticket_type_id, input.quantity);
-      if (taken.changes !== 1) throw new AppError('SOLD_OUT', 'Sorry — this ticket type is sold out.');
-
-      const createdAt = now.toISOString();
-      const orderId = newId('ord_');
-      const totalCents = tt.price_cents * input.quantity;
-      this.db
-        .prepare(
-          `INSERT INTO orders (id, user_id, event_id, ticket_type_id, quantity, total_cents, refunded_cents, currency, status, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'confirmed', ?)`,
-        )
-        .run(orderId, input.userId, ev.id, tt.ticket_type_id, input.quantity, totalCents, tt.currency, createdAt);
-      const insertTicket = this.db.prepare(
-        `INSERT INTO tickets (id, code, order_id, user_id, event_id, ticket_type_id, ticket_type_name, price_cents, currency, status, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?)`,
-      );
-      for (let i = 0; i < input.quantity; i++) {
-        insertTicket.run(newId('tkt_'), newTicketCode(), orderId, input.userId, ev.id, tt.ticket_type_id, tt.name, tt.price_cents, tt.currency, createdAt);
-      }
-      this.db
-        .prepare(
-          `INSERT INTO idempotency (user_id, key, request_hash, order_id, created_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, order_id = excluded.order_id`,
-        )
-        .run(input.userId, input.idempotencyKey, input.requestHash, orderId, createdAt);
-      enqueue(
-        newMessage(
-          'ticketing',
-          'OrderPlaced',
-          {
-            orderId,
-            userId: input.userId,
-            eventId: ev.id,
-            eventTitle: ev.title,
-            ticketTypeId: tt.ticket_type_id,
-            ticketTypeName: tt.name,
-            quantity: input.quantity,
-            totalCents,
-            currency: tt.currency,
-          },
-          now,
-        ),
-      );
-      return { order: this.orderById(orderId)!, replayed: false };
+  /**
+   * Group commit. Purchases that arrive while the event loop is busy are queued and, at the next turn
+   * (setImmediate), committed together: one BEGIN IMMEDIATE, each purchase in its own SAVEPOINT (a refusal
+   * or failure rolls back only that purchase), one COMMIT — one fsync under synchronous=FULL for the whole
+   * batch instead of one per purchase. Every caller is answered only after the commit that holds its order.
+   */
+  placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ input, now: input.now ?? new Date(), resolve, reject });
+      if (this.queued.length === 1) setImmediate(() => this.commitQueued());
     });
   }
 
+  private commitQueued(): void {
+    const batch = this.queued.splice(0, MAX_BATCH);
+    // A batch is bounded so that one commit never holds the event loop for long; the rest go next turn.
+    if (this.queued.length > 0) setImmediate(() => this.commitQueued());
+    if (batch.length === 0) return;
+    let enqueued = false;
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.commitBatch(batch, (...messages) => {
+        this.outbox.enqueue(...messages);
+        if (messages.length) enqueued = true;
+      });
+    } catch (error) {
+      // BEGIN or COMMIT failed (e.g. the disk): nothing in the batch was written.
+      for (const q of batch) q.reject(error);
+      return;
+    }
+    if (enqueued) this.onMessagesCommitted?.();
+    batch.forEach((q, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) q.resolve(outcome.value);
+      else q.reject(outcome.error);
+    });
+  }
+
+  /** The purchase itself, inside the caller's (batch) transaction. */
+  private placeOrderNow(input: PlaceOrderInput, now: Date, enqueue: Enqueue): PlaceOrderResult {
+    const seen = this.sql('SELECT request_hash, order_id FROM idempotency WHERE user_id = ? AND key = ?')
+      .get(input.userId, input.idempotencyKey) as { request_hash: string; order_id: string } | undefined;
+    if (seen) {
+      if (seen.request_hash !== input.requestHash) {
+        throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different purchase. Use a new key for a new purchase.');
+      }
+      const order = this.orderById(seen.order_id);
+      if (order) return { order, replayed: true };
+    }
+
+    const ev = this.event(input.eventId);
+    const inventory = this.sql('SELECT * FROM inventory WHERE ticket_type_id = ? AND event_id = ? AND active = 1')
+      .get(input.ticketTypeId, input.eventId) as InventoryRow | undefined;
+    const refusal = refusePurchase(ev && { status: ev.status, endsAt: ev.ends_at }, inventory, input.quantity, now);
+    if (refusal || !ev || !inventory) throw new AppError(refusal?.code ?? 'EVENT_NOT_ON_SALE', refusal?.message ?? 'This event is not on sale yet.');
+    const tt = inventory;
+
+    // The guard repeats the check in the statement that takes the seats: no path can sell past capacity.
+    const taken = this.sql('UPDATE inventory SET sold = sold + ? WHERE ticket_type_id = ? AND sold + ? <= capacity')
+      .run(input.quantity, tt.ticket_type_id, input.quantity);
+    if (taken.changes !== 1) throw new AppError('SOLD_OUT', 'Sorry — this ticket type is sold out.');
+
+    const createdAt = now.toISOString();
+    const orderId = newId('ord_');
+    const totalCents = tt.price_cents * input.quantity;
+    this.sql(
+      `INSERT INTO orders (id, user_id, event_id, ticket_type_id, quantity, total_cents, refunded_cents, currency, status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'confirmed', ?)`,
+    ).run(orderId, input.userId, ev.id, tt.ticket_type_id, input.quantity, totalCents, tt.currency, createdAt);
+    const insertTicket = this.sql(
+      `INSERT INTO tickets (id, code, order_id, user_id, event_id, ticket_type_id, ticket_type_name, price_cents, currency, status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?)`,
+    );
+    const tickets: Order['tickets'] = [];
+    for (let i = 0; i < input.quantity; i++) {
+      const ticket = { id: newId('tkt_'), code: newTicketCode(), status: 'valid' as const };
+      insertTicket.run(ticket.id, ticket.code, orderId, input.userId, ev.id, tt.ticket_type_id, tt.name, tt.price_cents, tt.currency, createdAt);
+      tickets.push(ticket);
+    }
+    this.sql(
+      `INSERT INTO idempotency (user_id, key, request_hash, order_id, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, order_id = excluded.order_id`,
+    ).run(input.userId, input.idempotencyKey, input.requestHash, orderId, createdAt);
+    enqueue(
+      newMessage(
+        'ticketing',
+        'OrderPlaced',
+        {
+          orderId,
+          userId: input.userId,
+          eventId: ev.id,
+          eventTitle: ev.title,
+          ticketTypeId: tt.ticket_type_id,
+          ticketTypeName: tt.name,
+          quantity: input.quantity,
+          totalCents,
+          currency: tt.currency,
+        },
+        now,
+      ),
+    );
+    // Built from what was just written rather than read back: the same answer, two queries fewer.
+    return {
+      order: {
+        id: orderId,
+        userId: input.userId,
+        eventId: ev.id,
+        eventTitle: ev.title,
+        ticketTypeId: tt.ticket_type_id,
+        quantity: input.quantity,
+        totalCents,
+        refundedCents: 0,
+        currency: tt.currency,
+        status: 'confirmed',
+        createdAt,
+        tickets,
+      },
+      replayed: false,
+    };
+  }
+
   async listOrders(userId: string): Promise<Order[]> {
-    const rows = this.db.prepare(`${ORDER_SELECT} WHERE o.user_id = ? ORDER BY o.created_at DESC, o.rowid DESC`).all(userId) as OrderRow[];
+    const rows = this.sql(`${ORDER_SELECT} WHERE o.user_id = ? ORDER BY o.created_at DESC, o.rowid DESC`).all(userId) as OrderRow[];
     return this.ordersWithTickets(rows);
   }
 
@@ -311,18 +399,18 @@ export class SqliteTicketingStore implements TicketingStore {
   }
 
   async listTickets(userId: string): Promise<Ticket[]> {
-    const rows = this.db.prepare(`${TICKET_SELECT} WHERE t.user_id = ? ORDER BY t.created_at DESC, t.rowid DESC`).all(userId) as TicketRow[];
+    const rows = this.sql(`${TICKET_SELECT} WHERE t.user_id = ? ORDER BY t.created_at DESC, t.rowid DESC`).all(userId) as TicketRow[];
     return rows.map(SqliteTicketingStore.toTicket);
   }
 
   async cancelTicket(userId: string, ticketId: string, now = new Date()): Promise<Ticket> {
     return this.write((enqueue) => {
-      const ticket = this.db.prepare(`${TICKET_SELECT} WHERE t.id = ? AND t.user_id = ?`).get(ticketId, userId) as TicketRow | undefined;
+      const ticket = this.sql(`${TICKET_SELECT} WHERE t.id = ? AND t.user_id = ?`).get(ticketId, userId) as TicketRow | undefined;
       if (!ticket) throw new AppError('TICKET_NOT_FOUND', 'You have no ticket with this id.');
       const refusal = refuseCancellation(ticket.status, this.saleEvent(ticket.event_id), now);
       if (refusal) throw new AppError(refusal.code, refusal.message);
       enqueue(this.cancelOne(ticket, now, 'attendee'));
-      const updated = this.db.prepare(`${TICKET_SELECT} WHERE t.id = ?`).get(ticketId) as TicketRow;
+      const updated = this.sql(`${TICKET_SELECT} WHERE t.id = ?`).get(ticketId) as TicketRow;
       return SqliteTicketingStore.toTicket(updated);
     });
   }
@@ -330,15 +418,14 @@ export class SqliteTicketingStore implements TicketingStore {
   /** Cancels one valid ticket inside the caller's transaction: seat back to sale, refund on its order. */
   private cancelOne(ticket: TicketRow, now: Date, reason: 'attendee' | 'event_cancelled'): Message<'TicketCancelled'> {
     const at = now.toISOString();
-    this.db.prepare(`UPDATE tickets SET status = 'cancelled', cancelled_at = ? WHERE id = ?`).run(at, ticket.id);
-    this.db.prepare('UPDATE inventory SET sold = sold - 1 WHERE ticket_type_id = ? AND sold > 0').run(ticket.ticket_type_id);
-    const order = this.db.prepare('SELECT total_cents, refunded_cents FROM orders WHERE id = ?').get(ticket.order_id) as {
+    this.sql(`UPDATE tickets SET status = 'cancelled', cancelled_at = ? WHERE id = ?`).run(at, ticket.id);
+    this.sql('UPDATE inventory SET sold = sold - 1 WHERE ticket_type_id = ? AND sold > 0').run(ticket.ticket_type_id);
+    const order = this.sql('SELECT total_cents, refunded_cents FROM orders WHERE id = ?').get(ticket.order_id) as {
       total_cents: number;
       refunded_cents: number;
     };
     const refunded = Math.min(order.total_cents, order.refunded_cents + ticket.price_cents);
-    this.db
-      .prepare('UPDATE orders SET refunded_cents = ?, status = ? WHERE id = ?')
+    this.sql('UPDATE orders SET refunded_cents = ?, status = ? WHERE id = ?')
       .run(refunded, orderStatusFor(order.total_cents, refunded), ticket.order_id);
     return newMessage(
       'ticketing',
@@ -360,8 +447,7 @@ export class SqliteTicketingStore implements TicketingStore {
 
   async getAvailability(eventId: string): Promise<Availability | null> {
     if (!this.event(eventId)) return null;
-    const rows = this.db
-      .prepare('SELECT * FROM inventory WHERE event_id = ? AND active = 1 ORDER BY position')
+    const rows = this.sql('SELECT * FROM inventory WHERE event_id = ? AND active = 1 ORDER BY position')
       .all(eventId) as InventoryRow[];
     return {
       eventId,
@@ -384,8 +470,7 @@ export class SqliteTicketingStore implements TicketingStore {
       // Messages may arrive out of order: an older snapshot than the one we hold changes nothing.
       if (stored && stored.version >= snapshot.version) return 'applied';
       const now = new Date();
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO events (id, organizer_id, title, venue, timezone, starts_at, ends_at, status, version, updated_at)
            VALUES (@id, @organizerId, @title, @venue, @timezone, @startsAt, @endsAt, @status, @version, @updatedAt)
            ON CONFLICT (id) DO UPDATE SET organizer_id = excluded.organizer_id, title = excluded.title, venue = excluded.venue,
@@ -405,7 +490,7 @@ export class SqliteTicketingStore implements TicketingStore {
           updatedAt: now.toISOString(),
         });
       // `sold` is ticketing's own truth and is never taken from a message.
-      const upsertType = this.db.prepare(
+      const upsertType = this.sql(
         `INSERT INTO inventory (ticket_type_id, event_id, name, price_cents, currency, capacity, sold, position, active)
          VALUES (?, ?, ?, ?, ?, ?, 0, ?, 1)
          ON CONFLICT (ticket_type_id) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
@@ -413,12 +498,11 @@ export class SqliteTicketingStore implements TicketingStore {
          WHERE inventory.event_id = excluded.event_id`,
       );
       snapshot.ticketTypes.forEach((t, i) => upsertType.run(t.id, snapshot.id, t.name, t.priceCents, t.currency, t.capacity, i));
-      this.db
-        .prepare('UPDATE inventory SET active = 0 WHERE event_id = ? AND ticket_type_id NOT IN (SELECT value FROM json_each(?))')
+      this.sql('UPDATE inventory SET active = 0 WHERE event_id = ? AND ticket_type_id NOT IN (SELECT value FROM json_each(?))')
         .run(snapshot.id, JSON.stringify(snapshot.ticketTypes.map((t) => t.id)));
 
       if (snapshot.status === 'cancelled') {
-        const valid = this.db.prepare(`${TICKET_SELECT} WHERE t.event_id = ? AND t.status = 'valid' ORDER BY t.rowid`).all(snapshot.id) as TicketRow[];
+        const valid = this.sql(`${TICKET_SELECT} WHERE t.event_id = ? AND t.status = 'valid' ORDER BY t.rowid`).all(snapshot.id) as TicketRow[];
         enqueue(...valid.map((t) => this.cancelOne(t, now, 'event_cancelled')));
       }
       return 'applied';
@@ -430,7 +514,7 @@ export class SqliteTicketingStore implements TicketingStore {
   }
 
   async ping(): Promise<boolean> {
-    return this.db.prepare('SELECT 1 AS ok').get() !== undefined;
+    return this.sql('SELECT 1 AS ok').get() !== undefined;
   }
 
   async close(): Promise<void> {
