@@ -12,8 +12,12 @@ interface ToastItem extends ToastInput {
 }
 
 const ToastContext = createContext<(t: ToastInput) => void>(() => {});
+const ToastListContext = createContext<{ toasts: ToastItem[]; dismiss: (id: number) => void }>({ toasts: [], dismiss: () => {} });
 
-/** Toasts in a polite live region, so screen readers announce them without stealing focus. */
+/**
+ * Holds the toasts. It sits above the router (so anything may raise one); <ToastViewport/> draws them
+ * inside the router, where their links work.
+ */
 export function ToastProvider({ children, durationMs = 8000 }: { children: ReactNode; durationMs?: number }) {
   const [toasts, setToasts] = useState<ToastItem[]>([]);
   const nextId = useRef(1);
@@ -26,10 +30,18 @@ export function ToastProvider({ children, durationMs = 8000 }: { children: React
     },
     [dismiss, durationMs],
   );
-  const value = useMemo(() => show, [show]);
+  const list = useMemo(() => ({ toasts, dismiss }), [toasts, dismiss]);
   return (
-    <ToastContext.Provider value={value}>
-      {children}
+    <ToastContext.Provider value={show}>
+      <ToastListContext.Provider value={list}>{children}</ToastListContext.Provider>
+    </ToastContext.Provider>
+  );
+}
+
+/** Toasts in a polite live region, so screen readers announce them without stealing focus. */
+export function ToastViewport() {
+  const { toasts, dismiss } = useContext(ToastListContext);
+  return (
       <div className="toast-container position-fixed bottom-0 end-0 p-3" role="status" aria-live="polite">
         {toasts.map((t) => (
           <div key={t.id} className={`toast show border-0 shadow app-toast app-toast-${t.tone ?? 'info'}`} data-testid="toast">
@@ -53,7 +65,6 @@ export function ToastProvider({ children, durationMs = 8000 }: { children: React
           </div>
         ))}
       </div>
-    </ToastContext.Provider>
   );
 }
 

@@ -1,4 +1,5 @@
-import { ErrorBody } from '@dems/contracts';
+import { ErrorBody, type Session } from '@dems/contracts';
+import { sessionStore } from './session-store';
 
 /** Every failed request becomes one of these: the server's closed error code, its sentence and the id to quote. */
 export class ApiError extends Error {
@@ -17,18 +18,18 @@ export class ApiError extends Error {
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   body?: unknown;
-  token?: string | null;
+  /** Send the signed-in user's access token (renewed first when it is about to expire). */
+  auth?: boolean;
   headers?: Record<string, string>;
   signal?: AbortSignal;
 }
 
 export const API_BASE = '/api';
 
-/** JSON over fetch with the Bearer token; throws ApiError for any non-2xx answer or a network failure. */
-export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
+async function send<T>(path: string, options: RequestOptions, token: string | null): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (token) headers.authorization = `Bearer ${token}`;
   let res: Response;
   try {
     res = await fetch(`${API_BASE}${path}`, {
@@ -56,4 +57,67 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
     throw new ApiError('INTERNAL', `The server answered ${res.status}.`, res.headers.get('x-request-id'), res.status);
   }
   return json as T;
+}
+
+/** Renew this long before the access token expires, so a request never leaves with a dying token. */
+const RENEW_MARGIN_MS = 30_000;
+let renewing: Promise<string | null> | null = null;
+
+/**
+ * Trades the refresh token for a new session. Refresh tokens are single-use and reusing one ends the whole
+ * session, so renewals are serialised: one at a time in this tab, and across tabs with a Web Lock; a tab that
+ * waited re-reads storage and uses what the other tab got instead of spending the old token again.
+ */
+export function renewSession(): Promise<string | null> {
+  const spent = sessionStore.get()?.refreshToken;
+  const run = async (): Promise<string | null> => {
+    const latest = sessionStore.reload();
+    if (!latest) return null;
+    if (latest.refreshToken !== spent) return latest.token;
+    try {
+      const next = await send<Session>('/sessions/refresh', { method: 'POST', body: { refreshToken: latest.refreshToken } }, null);
+      sessionStore.set(next);
+      return next.token;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        sessionStore.set(null);
+        return null;
+      }
+      throw err;
+    }
+  };
+  if (!renewing) {
+    const locked: Promise<string | null> =
+      typeof navigator !== 'undefined' && navigator.locks ? navigator.locks.request('dems-session-renewal', run).then((token) => token) : run();
+    renewing = locked.finally(() => {
+      renewing = null;
+    });
+  }
+  return renewing;
+}
+
+/** The current access token, renewed first if it is about to expire; null when signed out. */
+export async function accessToken(now = Date.now()): Promise<string | null> {
+  const session = sessionStore.get();
+  if (!session) return null;
+  if (Date.parse(session.expiresAt) - now > RENEW_MARGIN_MS) return session.token;
+  return renewSession();
+}
+
+const signedOut = () => new ApiError('UNAUTHENTICATED', 'Please log in to continue.', null, 401);
+
+/** JSON over fetch; throws ApiError for any non-2xx answer or a network failure. */
+export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  if (!options.auth) return send<T>(path, options, null);
+  const token = await accessToken();
+  if (!token) throw signedOut();
+  try {
+    return await send<T>(path, options, token);
+  } catch (err) {
+    // The token may have been revoked or expired in flight (a sleeping laptop): renew once and retry.
+    if (!(err instanceof ApiError && err.code === 'UNAUTHENTICATED')) throw err;
+    const renewed = await renewSession();
+    if (!renewed) throw signedOut();
+    return send<T>(path, options, renewed);
+  }
 }

@@ -15,6 +15,7 @@ const SENTENCES: Record<string, (ctx: ErrorContext) => string> = {
       : `Sorry — only ${plural(remaining, 'ticket', 'tickets')} left.`,
   NETWORK: () => 'We could not reach DEMS. Check your connection and try again.',
   UNAUTHENTICATED: () => 'Your session has ended. Please log in again.',
+  INVALID_REFRESH_TOKEN: () => 'Your session has ended. Please log in again.',
   INVALID_CREDENTIALS: () => 'That email and password do not match an account.',
   FORBIDDEN: () => 'You are not allowed to do that.',
   EVENT_NOT_ON_SALE: () => 'Tickets for this event go on sale in a moment. Please try again shortly.',
@@ -63,4 +64,8 @@ export function fieldErrors(error: unknown): Record<string, string> {
 }
 
 const capitalize = (s: string) => (s ? s[0]!.toUpperCase() + s.slice(1) : s);
-const humanField = (path: string) => path.replace(/\.(\d+)\./g, ' $1 ').replace(/([A-Z])/g, ' $1').toLowerCase();
+const humanField = (path: string) =>
+  path
+    .split('.')
+    .map((seg) => (/^\d+$/.test(seg) ? String(Number(seg) + 1) : seg.replace(/([A-Z])/g, ' $1').toLowerCase()))
+    .join(' ');

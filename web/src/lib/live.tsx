@@ -2,6 +2,7 @@ import { createContext, useContext, useEffect, useMemo, useRef, useState, type R
 import { useQueryClient } from '@tanstack/react-query';
 import { io, type Socket } from 'socket.io-client';
 import { LIVE_NOTIFICATION_EVENT, LIVE_PATH, Notification } from '@dems/contracts';
+import { accessToken } from './api-client';
 import { LIVE_STALE_KEYS } from './query-keys';
 import { useSession } from './session';
 
@@ -16,12 +17,18 @@ interface LiveContextValue {
 
 const LiveContext = createContext<LiveContextValue>({ status: 'off', subscribe: () => () => {} });
 
-export type SocketFactory = (token: string) => Socket;
+export type SocketFactory = () => Socket;
 
-const defaultFactory: SocketFactory = (token) =>
+const defaultFactory: SocketFactory = () =>
   io({
     path: LIVE_PATH,
-    auth: { token },
+    // Asked at every (re)connection, so a reconnect after a while uses a renewed access token.
+    auth: (cb) => {
+      accessToken().then(
+        (token) => cb({ token: token ?? '' }),
+        () => cb({ token: '' }),
+      );
+    },
     transports: ['websocket', 'polling'],
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,
@@ -32,31 +39,28 @@ const defaultFactory: SocketFactory = (token) =>
  * and marks stale every query it may have changed, so "N left", tickets and the bell refresh by themselves.
  */
 export function LiveProvider({ children, connect = defaultFactory }: { children: ReactNode; connect?: SocketFactory }) {
-  const { token, signOut } = useSession();
+  const { user } = useSession();
+  const userId = user?.id ?? null;
   const queryClient = useQueryClient();
   const [status, setStatus] = useState<LiveStatus>('off');
   const listeners = useRef(new Set<Listener>());
 
   useEffect(() => {
-    if (!token) {
+    if (!userId) {
       setStatus('off');
       return;
     }
     setStatus('connecting');
-    const socket = connect(token);
+    const socket = connect();
     socket.on('connect', () => setStatus('connected'));
     socket.on('disconnect', (reason) => {
       setStatus('down');
       // The server only closes on purpose when it refuses us; ask it again rather than stay silent.
       if (reason === 'io server disconnect') socket.connect();
     });
-    socket.on('connect_error', (err) => {
-      if (err.message === 'unauthorized') {
-        signOut();
-        return;
-      }
-      setStatus('down');
-    });
+    // A refused handshake (e.g. a token that expired while offline) is retried by Socket.IO like any other
+    // failure, and the auth callback renews the token first; meanwhile the banner says we are reconnecting.
+    socket.on('connect_error', () => setStatus('down'));
     socket.on(LIVE_NOTIFICATION_EVENT, (raw: unknown) => {
       const parsed = Notification.safeParse(raw);
       if (!parsed.success) return;
@@ -67,7 +71,7 @@ export function LiveProvider({ children, connect = defaultFactory }: { children:
       socket.removeAllListeners();
       socket.close();
     };
-  }, [token, connect, queryClient, signOut]);
+  }, [userId, connect, queryClient]);
 
   const value = useMemo<LiveContextValue>(
     () => ({

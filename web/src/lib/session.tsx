@@ -1,29 +1,11 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { Session } from '@dems/contracts';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { apiRequest } from './api-client';
+import { sessionStore, type SessionData } from './session-store';
 
-export type SessionData = Session;
-
-const STORAGE_KEY = 'dems.session';
-
-/** Reads the saved session; a damaged or expired one counts as signed out. */
-export function loadSession(storage: Storage = localStorage, now = Date.now()): SessionData | null {
-  try {
-    const raw = storage.getItem(STORAGE_KEY);
-    if (!raw) return null;
-    const parsed = Session.safeParse(JSON.parse(raw));
-    if (!parsed.success || Date.parse(parsed.data.expiresAt) <= now) {
-      storage.removeItem(STORAGE_KEY);
-      return null;
-    }
-    return parsed.data;
-  } catch {
-    return null;
-  }
-}
+export { loadSession, type SessionData } from './session-store';
 
 interface SessionContextValue {
   session: SessionData | null;
-  token: string | null;
   user: SessionData['user'] | null;
   signIn: (session: SessionData) => void;
   signOut: () => void;
@@ -31,40 +13,31 @@ interface SessionContextValue {
 
 const SessionContext = createContext<SessionContextValue | null>(null);
 
-/** Keeps the signed-in session in localStorage so a reload (or another tab) stays signed in. */
+/** Exposes the session store to React; `initial` replaces what is saved (tests start from a known session). */
 export function SessionProvider({ children, initial }: { children: ReactNode; initial?: SessionData | null }) {
-  const [session, setSession] = useState<SessionData | null>(() => (initial === undefined ? loadSession() : initial));
+  useState(() => {
+    if (initial !== undefined) sessionStore.set(initial);
+    return null;
+  });
+  const session = useSyncExternalStore(sessionStore.subscribe, sessionStore.get, sessionStore.get);
 
-  const signIn = useCallback((next: SessionData) => {
-    localStorage.setItem(STORAGE_KEY, JSON.stringify(next));
-    setSession(next);
-  }, []);
+  const signIn = useCallback((next: SessionData) => sessionStore.set(next), []);
   const signOut = useCallback(() => {
-    localStorage.removeItem(STORAGE_KEY);
-    setSession(null);
+    const refreshToken = sessionStore.get()?.refreshToken;
+    sessionStore.set(null);
+    // Revoke the refresh token on the server too; signing out here must not wait for (or fail with) that call.
+    if (refreshToken) void apiRequest('/sessions/logout', { method: 'POST', body: { refreshToken } }).catch(() => {});
   }, []);
 
-  // Signing in or out in another tab applies here too.
-  useEffect(() => {
-    const onStorage = (e: StorageEvent) => {
-      if (e.key === STORAGE_KEY) setSession(loadSession());
-    };
-    window.addEventListener('storage', onStorage);
-    return () => window.removeEventListener('storage', onStorage);
-  }, []);
-
-  // The token stops working at expiresAt; sign out then rather than fail the next request.
+  // Without a usable refresh token the session is over: sign out then rather than fail the next request.
   useEffect(() => {
     if (!session) return;
-    const ms = Date.parse(session.expiresAt) - Date.now();
-    const timer = setTimeout(signOut, Math.min(Math.max(ms, 0), 2_147_000_000));
+    const ms = Date.parse(session.refreshExpiresAt) - Date.now();
+    const timer = setTimeout(() => sessionStore.set(null), Math.min(Math.max(ms, 0), 2_147_000_000));
     return () => clearTimeout(timer);
-  }, [session, signOut]);
+  }, [session]);
 
-  const value = useMemo(
-    () => ({ session, token: session?.token ?? null, user: session?.user ?? null, signIn, signOut }),
-    [session, signIn, signOut],
-  );
+  const value = useMemo(() => ({ session, user: session?.user ?? null, signIn, signOut }), [session, signIn, signOut]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

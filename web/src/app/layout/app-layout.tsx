@@ -1,13 +1,17 @@
 import { useEffect } from 'react';
 import { Outlet, useLocation } from 'react-router';
+import { ToastViewport } from '../../components/toasts';
 import { LiveToasts } from '../../features/notifications';
 import { ConnectionBanner } from './connection-banner';
 import { Navbar } from './navbar';
 
 export function AppLayout() {
   const { pathname } = useLocation();
-  // A new page starts at its top, as a full page load would.
-  useEffect(() => window.scrollTo?.(0, 0), [pathname]);
+  // A new page starts at its top, as a full page load would. (Block body: newer Chromium returns a
+  // Promise from scrollTo, and an effect must return nothing or a cleanup function.)
+  useEffect(() => {
+    window.scrollTo?.(0, 0);
+  }, [pathname]);
   return (
     <div className="d-flex flex-column min-vh-100">
       <a href="#main" className="visually-hidden-focusable skip-link">
@@ -25,6 +29,7 @@ export function AppLayout() {
         </div>
       </footer>
       <LiveToasts />
+      <ToastViewport />
     </div>
   );
 }

@@ -12,45 +12,43 @@ export interface NotificationPage {
 
 /** Just the unread count for the bell (a one-item page carries it). */
 export function useUnreadCount() {
-  const { token } = useSession();
+  const { user } = useSession();
   return useQuery({
     queryKey: [...queryKeys.notifications(), 'unread'],
-    queryFn: ({ signal }) => apiRequest<NotificationPage>('/notifications?limit=1', { token, signal }).then((p) => p.unreadCount),
-    enabled: Boolean(token),
+    queryFn: ({ signal }) => apiRequest<NotificationPage>('/notifications?limit=1', { auth: true, signal }).then((p) => p.unreadCount),
+    enabled: Boolean(user),
     // A safety net for a missed push; the live connection normally refreshes it at once.
     refetchInterval: 60_000,
   });
 }
 
 export function useNotificationList() {
-  const { token } = useSession();
+  const { user } = useSession();
   return useInfiniteQuery({
     queryKey: [...queryKeys.notifications(), 'list'],
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam, signal }) => {
       const params = new URLSearchParams({ limit: '20' });
       if (pageParam) params.set('cursor', pageParam);
-      return apiRequest<NotificationPage>(`/notifications?${params}`, { token, signal });
+      return apiRequest<NotificationPage>(`/notifications?${params}`, { auth: true, signal });
     },
     getNextPageParam: (last) => last.nextCursor ?? undefined,
-    enabled: Boolean(token),
+    enabled: Boolean(user),
   });
 }
 
 export function useMarkRead() {
-  const { token } = useSession();
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => apiRequest<Notification>(`/notifications/${encodeURIComponent(id)}/read`, { method: 'POST', token }),
+    mutationFn: (id: string) => apiRequest<Notification>(`/notifications/${encodeURIComponent(id)}/read`, { method: 'POST', auth: true }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: queryKeys.notifications() }),
   });
 }
 
 export function useMarkAllRead() {
-  const { token } = useSession();
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: () => apiRequest<{ updated: number }>('/notifications/read-all', { method: 'POST', token }),
+    mutationFn: () => apiRequest<{ updated: number }>('/notifications/read-all', { method: 'POST', auth: true }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: queryKeys.notifications() }),
   });
 }

@@ -6,17 +6,17 @@ import { queryKeys } from '../../../lib/query-keys';
 import { useSession } from '../../../lib/session';
 
 export function useMyEvents() {
-  const { token } = useSession();
+  const { user } = useSession();
   return useInfiniteQuery({
     queryKey: queryKeys.myEvents(),
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam, signal }) => {
       const params = new URLSearchParams({ mine: 'true', limit: '20' });
       if (pageParam) params.set('cursor', pageParam);
-      return apiRequest<{ items: Event[]; nextCursor: string | null }>(`/events?${params}`, { token, signal });
+      return apiRequest<{ items: Event[]; nextCursor: string | null }>(`/events?${params}`, { auth: true, signal });
     },
     getNextPageParam: (last) => last.nextCursor ?? undefined,
-    enabled: Boolean(token),
+    enabled: Boolean(user),
   });
 }
 
@@ -40,11 +40,11 @@ export function useSales(eventId: string) {
 }
 
 export function useAttendees(eventId: string) {
-  const { token } = useSession();
+  const { user } = useSession();
   return useQuery({
     queryKey: queryKeys.eventRegistrations(eventId),
-    queryFn: ({ signal }) => apiRequest<{ items: Registration[] }>(`/events/${encodeURIComponent(eventId)}/registrations`, { token, signal }).then((r) => r.items),
-    enabled: Boolean(token),
+    queryFn: ({ signal }) => apiRequest<{ items: Registration[] }>(`/events/${encodeURIComponent(eventId)}/registrations`, { auth: true, signal }).then((r) => r.items),
+    enabled: Boolean(user),
     refetchInterval: 15_000,
   });
 }
@@ -59,35 +59,31 @@ function useEventsRefresh() {
 }
 
 export function useCreateEvent() {
-  const { token } = useSession();
   const refresh = useEventsRefresh();
   return useMutation({
-    mutationFn: (body: CreateEventBody) => apiRequest<Event>('/events', { method: 'POST', body, token }),
+    mutationFn: (body: CreateEventBody) => apiRequest<Event>('/events', { method: 'POST', body, auth: true }),
     onSuccess: refresh,
   });
 }
 
 export function useUpdateEvent(id: string) {
-  const { token } = useSession();
   const refresh = useEventsRefresh();
   return useMutation({
-    mutationFn: (body: UpdateEventBody) => apiRequest<Event>(`/events/${encodeURIComponent(id)}`, { method: 'PATCH', body, token }),
+    mutationFn: (body: UpdateEventBody) => apiRequest<Event>(`/events/${encodeURIComponent(id)}`, { method: 'PATCH', body, auth: true }),
     onSuccess: refresh,
   });
 }
 
 export function useCancelEvent(id: string) {
-  const { token } = useSession();
   const refresh = useEventsRefresh();
   return useMutation({
-    mutationFn: () => apiRequest<Event>(`/events/${encodeURIComponent(id)}/cancel`, { method: 'POST', token }),
+    mutationFn: () => apiRequest<Event>(`/events/${encodeURIComponent(id)}/cancel`, { method: 'POST', auth: true }),
     onSuccess: refresh,
   });
 }
 
 export function useAnnounce() {
-  const { token } = useSession();
   return useMutation({
-    mutationFn: (body: { eventId: string; message: string }) => apiRequest<z.infer<typeof AnnouncementSchema>>('/announcements', { method: 'POST', body, token }),
+    mutationFn: (body: { eventId: string; message: string }) => apiRequest<z.infer<typeof AnnouncementSchema>>('/announcements', { method: 'POST', body, auth: true }),
   });
 }

@@ -113,17 +113,29 @@ function ticketTypesBody(d: EventDraft) {
   }));
 }
 
+/**
+ * zod runs an object's refinements only once its fields parse, so "ends before it starts" would show up
+ * only after every other fix; checking the order up front shows all problems at once.
+ */
+function withOrderError(errors: Record<string, string>, body: { startsAt: string; endsAt: string }): Record<string, string> {
+  if (!errors.endsAt && body.startsAt && body.endsAt && Date.parse(body.endsAt) <= Date.parse(body.startsAt)) {
+    return { ...errors, endsAt: 'The event must end after it starts.' };
+  }
+  return errors;
+}
+
 /** Validates the form with the very schema the events service uses for POST /events. */
 export function validateCreate(d: EventDraft): ValidationResult<CreateEventBody> {
-  const parsed = CreateEventBody.safeParse({ ...commonBody(d), ticketTypes: ticketTypesBody(d).map(({ name, priceCents, currency, capacity }) => ({ name, priceCents, currency, capacity })) });
-  return parsed.success ? { ok: true, body: parsed.data } : { ok: false, errors: issuesByPath(parsed.error, friendly) };
+  const common = commonBody(d);
+  const parsed = CreateEventBody.safeParse({ ...common, ticketTypes: ticketTypesBody(d).map(({ name, priceCents, currency, capacity }) => ({ name, priceCents, currency, capacity })) });
+  return parsed.success ? { ok: true, body: parsed.data } : { ok: false, errors: withOrderError(issuesByPath(parsed.error, friendly), common) };
 }
 
 /** Validates with the PATCH schema and sends only what changed. */
 export function validateUpdate(d: EventDraft, original: Event): ValidationResult<UpdateEventBody> {
   const full = { ...commonBody(d), ticketTypes: ticketTypesBody(d) };
   const check = UpdateEventBody.safeParse(full);
-  if (!check.success) return { ok: false, errors: issuesByPath(check.error, friendly) };
+  if (!check.success) return { ok: false, errors: withOrderError(issuesByPath(check.error, friendly), full) };
   const body: Record<string, unknown> = {};
   const same = (a: string, b: string) => Date.parse(a) === Date.parse(b);
   if (full.title.trim() !== original.title) body.title = full.title;

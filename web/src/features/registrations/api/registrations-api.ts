@@ -5,11 +5,11 @@ import { queryKeys } from '../../../lib/query-keys';
 import { useSession } from '../../../lib/session';
 
 export function useRegistrations() {
-  const { token } = useSession();
+  const { user } = useSession();
   return useQuery({
     queryKey: queryKeys.registrations(),
-    queryFn: ({ signal }) => apiRequest<{ items: Registration[] }>('/registrations', { token, signal }).then((r) => r.items),
-    enabled: Boolean(token),
+    queryFn: ({ signal }) => apiRequest<{ items: Registration[] }>('/registrations', { auth: true, signal }).then((r) => r.items),
+    enabled: Boolean(user),
   });
 }
 
@@ -23,19 +23,17 @@ function useRefresh(eventId: string) {
 }
 
 export function useRegister(eventId: string) {
-  const { token } = useSession();
   const refresh = useRefresh(eventId);
   return useMutation({
-    mutationFn: () => apiRequest<Registration>('/register', { method: 'POST', body: { eventId }, token }),
+    mutationFn: () => apiRequest<Registration>('/register', { method: 'POST', body: { eventId }, auth: true }),
     onSuccess: refresh,
   });
 }
 
 export function useWithdraw(eventId: string) {
-  const { token } = useSession();
   const refresh = useRefresh(eventId);
   return useMutation({
-    mutationFn: () => apiRequest<{ ok: true }>(`/register/${encodeURIComponent(eventId)}`, { method: 'DELETE', token }),
+    mutationFn: () => apiRequest<{ ok: true }>(`/register/${encodeURIComponent(eventId)}`, { method: 'DELETE', auth: true }),
     onSuccess: refresh,
   });
 }

@@ -5,11 +5,11 @@ import { queryKeys } from '../../../lib/query-keys';
 import { useSession } from '../../../lib/session';
 
 export function useTickets() {
-  const { token } = useSession();
+  const { user } = useSession();
   return useQuery({
     queryKey: queryKeys.tickets(),
-    queryFn: ({ signal }) => apiRequest<{ items: Ticket[] }>('/tickets', { token, signal }).then((r) => r.items),
-    enabled: Boolean(token),
+    queryFn: ({ signal }) => apiRequest<{ items: Ticket[] }>('/tickets', { auth: true, signal }).then((r) => r.items),
+    enabled: Boolean(user),
   });
 }
 
@@ -23,10 +23,9 @@ export function useTicketEvent(eventId: string) {
 }
 
 export function useCancelTicket() {
-  const { token } = useSession();
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (ticketId: string) => apiRequest<Ticket>(`/tickets/${encodeURIComponent(ticketId)}/cancel`, { method: 'POST', token }),
+    mutationFn: (ticketId: string) => apiRequest<Ticket>(`/tickets/${encodeURIComponent(ticketId)}/cancel`, { method: 'POST', auth: true }),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: queryKeys.tickets() });
       void queryClient.invalidateQueries({ queryKey: ['availability'] });
@@ -40,11 +39,10 @@ export interface PlaceOrderInput extends PlaceOrderBody {
 }
 
 export function usePlaceOrder() {
-  const { token } = useSession();
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: ({ idempotencyKey, ...body }: PlaceOrderInput) =>
-      apiRequest<Order>('/orders', { method: 'POST', body, token, headers: { [IDEMPOTENCY_HEADER]: idempotencyKey } }),
+      apiRequest<Order>('/orders', { method: 'POST', body, auth: true, headers: { [IDEMPOTENCY_HEADER]: idempotencyKey } }),
     onSettled: (_order, _err, input) => {
       void queryClient.invalidateQueries({ queryKey: queryKeys.availability(input.eventId) });
       void queryClient.invalidateQueries({ queryKey: queryKeys.tickets() });

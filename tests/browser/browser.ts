@@ -1,0 +1,99 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { ROOT } from '../../scripts/lib/system.mjs';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+
+/** Under CI a missing browser is a broken machine, not a reason to skip: say so loudly. */
+export function requireChromiumUnderCi(): void {
+  if (!hasChromium && process.env.CI === 'true') {
+    throw new Error(`${CHROMIUM} is missing; .ci/run installs it with apt-get (apt-get install -y chromium).`);
+  }
+  if (!hasChromium) console.warn(`Skipping browser tests: ${CHROMIUM} is not installed (apt-get install -y chromium).`);
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+/** A context whose page errors fail the test: an uncaught exception in the app is a bug, however the page looks. */
+export async function openContext(browser: Browser, baseURL: string): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  return { context, page, errors };
+}
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** Runs axe-core on the page as it is now; returns serious and critical violations only. */
+export async function seriousA11yViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+export async function expectAccessible(page: Page, what: string): Promise<void> {
+  const found = await seriousA11yViolations(page);
+  expect(found, `axe-core on ${what}`).toEqual([]);
+}
+
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+
+/** Saves the page at desktop (1280×800) and phone (375×812) width, then restores the desktop size. */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), animations: 'disabled' });
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true, animations: 'disabled' });
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+/** Signs up through the form, as a person would; lands signed in. */
+export async function signUp(page: Page, { name, email, role }: { name: string; email: string; role: 'attendee' | 'organizer' }): Promise<void> {
+  await page.goto('/signup');
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByLabel(role === 'organizer' ? 'Organize events' : 'Go to events').check();
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.getByTestId('signed-in-as').filter({ hasText: name }).waitFor();
+}
+
+/** The signed-in user's token, as the app keeps it, to check what the API says behind the UI. */
+export async function tokenOf(page: Page): Promise<string> {
+  const raw = await page.evaluate(() => localStorage.getItem('dems.session'));
+  if (!raw) throw new Error('not signed in');
+  return (JSON.parse(raw) as { token: string }).token;
+}
+
+/** "2025-06-14T19:30" for a datetime-local input, `days` from now at `hour`:00. */
+export function localInput(days: number, hour: number): string {
+  const d = new Date(Date.now() + days * 86_400_000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(hour)}:00`;
+}

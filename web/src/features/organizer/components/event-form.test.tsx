@@ -1,0 +1,99 @@
+import { render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import type { CreateEventBody } from '@dems/contracts';
+import { describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../../../lib/api-client';
+import { EventForm } from './event-form';
+import { emptyDraft, validateCreate } from './event-form-model';
+
+function renderForm(serverError: unknown = null) {
+  const onSubmit = vi.fn<(body: CreateEventBody) => void>();
+  render(<EventForm initial={emptyDraft('Europe/Lisbon')} validate={validateCreate} onSubmit={onSubmit} pending={false} serverError={serverError} submitLabel="Publish event" />);
+  return { onSubmit, user: userEvent.setup({ delay: null }) };
+}
+
+/** The message a screen reader reads with the control: its aria-describedby text. */
+const describedText = (el: HTMLElement) =>
+  (el.getAttribute('aria-describedby') ?? '')
+    .split(' ')
+    .map((id) => document.getElementById(id)?.textContent ?? '')
+    .join(' ');
+
+describe('EventForm', () => {
+  it('shows the validation message beside each wrong field and sends nothing', async () => {
+    const { onSubmit, user } = renderForm();
+    await user.clear(screen.getByLabelText('Name (type 1)'));
+    await user.click(screen.getByRole('button', { name: 'Publish event' }));
+
+    expect(onSubmit).not.toHaveBeenCalled();
+    const title = screen.getByLabelText('Title');
+    expect(title).toHaveAttribute('aria-invalid', 'true');
+    expect(describedText(title)).toBe('Give your event a title.');
+    expect(describedText(screen.getByLabelText('Venue'))).toBe('Say where it takes place.');
+    expect(describedText(screen.getByLabelText('Starts'))).toBe('Choose when the event starts.');
+    expect(describedText(screen.getByLabelText('Name (type 1)'))).toBe('Name this ticket type.');
+    expect(describedText(screen.getByLabelText('Price (type 1)'))).toBe('Enter a price such as 0, 15 or 12.50.');
+    expect(describedText(screen.getByLabelText('Capacity (type 1)'))).toBe('Enter how many tickets, at least 1.');
+    expect(screen.getByText('Please fix the highlighted fields.')).toBeInTheDocument();
+  });
+
+  it('says when the end is before the start (the contracts refinement)', async () => {
+    const { user } = renderForm();
+    await user.type(screen.getByLabelText('Starts'), '2099-07-14T20:00');
+    await user.type(screen.getByLabelText('Ends'), '2099-07-14T19:00');
+    await user.click(screen.getByRole('button', { name: 'Publish event' }));
+    expect(describedText(screen.getByLabelText('Ends'))).toBe('The event must end after it starts.');
+  });
+
+  it('adds and removes ticket types inline, then submits the body POST /events expects', { timeout: 20_000 }, async () => {
+    const { onSubmit, user } = renderForm();
+    await user.type(screen.getByLabelText('Title'), 'Jazz Night');
+    await user.type(screen.getByLabelText('Venue'), 'Blue Room');
+    await user.type(screen.getByLabelText('Starts'), '2099-07-14T20:30');
+    await user.type(screen.getByLabelText('Ends'), '2099-07-14T23:00');
+    await user.clear(screen.getByLabelText('Name (type 1)'));
+    await user.type(screen.getByLabelText('Name (type 1)'), 'General');
+    await user.type(screen.getByLabelText('Price (type 1)'), '12.50');
+    await user.clear(screen.getByLabelText('Currency (type 1)'));
+    await user.type(screen.getByLabelText('Currency (type 1)'), 'eur');
+    await user.type(screen.getByLabelText('Capacity (type 1)'), '100');
+
+    await user.click(screen.getByRole('button', { name: '+ Add ticket type' }));
+    await user.click(screen.getByRole('button', { name: '+ Add ticket type' }));
+    expect(screen.getAllByTestId('ticket-type-row')).toHaveLength(3);
+    await user.type(screen.getByLabelText('Name (type 2)'), 'VIP');
+    await user.type(screen.getByLabelText('Price (type 2)'), '80');
+    await user.type(screen.getByLabelText('Capacity (type 2)'), '1');
+    await user.click(within(screen.getAllByTestId('ticket-type-row')[2]!).getByRole('button', { name: /Remove ticket type 3/ }));
+    expect(screen.getAllByTestId('ticket-type-row')).toHaveLength(2);
+
+    await user.click(screen.getByRole('button', { name: 'Publish event' }));
+    expect(onSubmit).toHaveBeenCalledTimes(1);
+    expect(onSubmit.mock.calls[0]![0]).toEqual({
+      title: 'Jazz Night',
+      description: '',
+      venue: 'Blue Room',
+      timezone: 'Europe/Lisbon',
+      // 20:30 in Lisbon in July is 19:30 UTC.
+      startsAt: '2099-07-14T19:30:00.000Z',
+      endsAt: '2099-07-14T22:00:00.000Z',
+      registrationLimit: null,
+      ticketTypes: [
+        { name: 'General', priceCents: 1250, currency: 'EUR', capacity: 100 },
+        { name: 'VIP', priceCents: 8000, currency: 'USD', capacity: 1 },
+      ],
+    });
+  });
+
+  it("puts the server's field error beside the field", () => {
+    renderForm(new ApiError('VALIDATION_FAILED', 'body.endsAt: the end time is already past; choose one in the future.', 'r', 400));
+    expect(describedText(screen.getByLabelText('Ends'))).toBe('The end time is already past; choose one in the future.');
+  });
+
+  it('offers every IANA time zone', () => {
+    renderForm();
+    const select = screen.getByLabelText('Time zone');
+    expect(within(select).getByRole('option', { name: 'America/New York' })).toBeInTheDocument();
+    expect(select).toHaveValue('Europe/Lisbon');
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError } from './api-client';
+import { errorMessage, fieldErrors } from './error-messages';
+
+describe('errorMessage: server error codes become plain sentences', () => {
+  it('SOLD_OUT says how many are left when the page knows', () => {
+    const err = new ApiError('SOLD_OUT', 'Sorry — this ticket type is sold out.', 'req-1', 409);
+    expect(errorMessage(err, { remaining: 2 })).toBe('Sorry — only 2 tickets left.');
+    expect(errorMessage(err, { remaining: 1 })).toBe('Sorry — only 1 ticket left.');
+  });
+
+  it('SOLD_OUT with nothing left uses the server sentence', () => {
+    const err = new ApiError('SOLD_OUT', 'Sorry — this ticket type is sold out.', 'req-1', 409);
+    expect(errorMessage(err, { remaining: 0 })).toBe('Sorry — this ticket type is sold out.');
+  });
+
+  it("keeps the server's message when it is already a sentence", () => {
+    const err = new ApiError('EMAIL_TAKEN', 'An account with this email already exists. Sign in instead, or use another email.', 'r', 409);
+    expect(errorMessage(err)).toBe('An account with this email already exists. Sign in instead, or use another email.');
+  });
+
+  it('replaces messages meant for programs with a sentence for the code', () => {
+    expect(errorMessage(new ApiError('UPSTREAM_UNAVAILABLE', 'upstream down', 'r', 502))).toBe('Part of DEMS is not answering right now. Please try again in a moment.');
+    expect(errorMessage(new ApiError('NETWORK', '', null, 0))).toBe('We could not reach DEMS. Check your connection and try again.');
+  });
+
+  it('turns a validation path into a readable hint', () => {
+    const err = new ApiError('VALIDATION_FAILED', 'body.ticketTypes.0.capacity: Too small', 'r', 400, [{ path: 'body.ticketTypes.0.capacity', message: 'Too small' }]);
+    expect(errorMessage(err)).toBe('Please check ticket types 1 capacity: Too small');
+  });
+});
+
+describe('fieldErrors: validation answers map onto form fields', () => {
+  it('reads details and the "body.field: message" form', () => {
+    const fromDetails = new ApiError('VALIDATION_FAILED', 'body.title: too short', 'r', 400, [{ path: 'body.title', message: 'too short' }]);
+    expect(fieldErrors(fromDetails)).toEqual({ title: 'Too short' });
+    const fromMessage = new ApiError('VALIDATION_FAILED', 'body.endsAt: the event must end after it starts.', 'r', 400);
+    expect(fieldErrors(fromMessage)).toEqual({ endsAt: 'The event must end after it starts.' });
+  });
+
+  it('is empty for other errors', () => {
+    expect(fieldErrors(new ApiError('SOLD_OUT', 'x', 'r', 409))).toEqual({});
+    expect(fieldErrors(new Error('x'))).toEqual({});
+  });
+});
