@@ -24,9 +24,13 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** Ports 4590–4599 are this repository's test range for DynamoDB Local (system tests use 4500–4589). */
-async function freePort(): Promise<number> {
-  for (let p = 4590; p <= 4599; p++) if (await portIsFree(p)) return p;
+/**
+ * Ports 4590–4599 are this repository's test range for DynamoDB Local (system tests use 4500–4589), tried in
+ * random order so two test runs starting together rarely reach for the same one.
+ */
+async function freePort(exclude: Set<number>): Promise<number> {
+  const ports = Array.from({ length: 10 }, (_, i) => 4590 + i).filter((p) => !exclude.has(p)).sort(() => Math.random() - 0.5);
+  for (const p of ports) if (await portIsFree(p)) return p;
   throw new Error('No free port in 4590–4599 for DynamoDB Local.');
 }
 
@@ -67,25 +71,40 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return skip(reason);
   }
 
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn({ port, sharedDb: true, stdio: 'pipe' });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  await waitListening(endpoint, child, () => output);
+  const tried = new Set<number>();
+  let child: ChildProcess | undefined;
+  let endpoint = '';
+  while (!child) {
+    const port = await freePort(tried);
+    tried.add(port);
+    endpoint = `http://127.0.0.1:${port}`;
+    const candidate = spawn({ port, sharedDb: true, stdio: 'pipe' });
+    let output = '';
+    candidate.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    candidate.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      await waitListening(endpoint, candidate, () => output);
+      // Whoever answered might be another run's DynamoDB Local that won the port: ours must still be alive.
+      await new Promise((r) => setTimeout(r, 1000));
+      if (candidate.exitCode === null) child = candidate;
+    } catch (err) {
+      candidate.kill('SIGKILL');
+      if (tried.size >= 3) throw err;
+    }
+  }
   process.env.DEMS_TEST_DYNAMODB_ENDPOINT = endpoint;
   project.provide('dynamodbEndpoint', endpoint);
   project.provide('dynamodbSkipReason', '');
+  const started = child;
   return async () => {
-    if (child.exitCode !== null) return;
+    if (started.exitCode !== null) return;
     await new Promise<void>((resolve) => {
-      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
+      const force = setTimeout(() => started.kill('SIGKILL'), 5000);
+      started.once('exit', () => {
         clearTimeout(force);
         resolve();
       });
-      child.kill('SIGTERM');
+      started.kill('SIGTERM');
     });
   };
 }

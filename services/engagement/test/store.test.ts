@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '@dems/kit/testing';
+import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
 import { announcementText, orderConfirmedText, eventCancelledText, eventUpdatedText } from '../src/domain/notification-texts.js';
 import type { EngagementStore } from '../src/store/engagement-store.js';
+import { DynamoEngagementStore } from '../src/store/dynamodb.js';
 import { SqliteEngagementStore } from '../src/store/sqlite.js';
 import { msg, snapshot } from './helpers.js';
 
@@ -25,8 +26,28 @@ const all: Adapter[] = [
     },
   },
 ];
+const dynamo = dynamoTestTarget();
+if (dynamo.endpoint) {
+  const endpoint = dynamo.endpoint;
+  all.push({
+    name: 'dynamodb',
+    create: async () => {
+      // Fresh tables per test (a unique prefix) on the one DynamoDB Local of this test run.
+      const settings = { region: 'us-east-1', endpoint, tablePrefix: uniqueTablePrefix('engagement') };
+      const store = new DynamoEngagementStore({ settings });
+      await store.createTables();
+      return { store, reopen: async () => new DynamoEngagementStore({ settings }), cleanup: () => {} };
+    },
+  });
+}
 const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim());
 const adapters = wanted ? all.filter((a) => wanted.includes(a.name)) : all;
+
+if (dynamo.skip && (!wanted || wanted.includes('dynamodb'))) {
+  describe.skip(`EngagementStore contract: dynamodb — skipped: ${dynamo.skip}`, () => {
+    it('runs when DynamoDB Local is available', () => {});
+  });
+}
 
 const user = (email: string) => ({ email, name: 'Ada', role: 'attendee' as const, passwordHash: 'scrypt$1$1$1$AA==$AA==' });
 const order = (userId: string, quantity = 1) => {
@@ -72,6 +93,33 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
       await store.close();
       store = await reopen();
       expect(await store.getUser(created!.id)).toEqual(created);
+    });
+  });
+
+  describe('refresh tokens', () => {
+    const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+    const token = (hash: string, familyId = 'fam_1', userId = 'usr_a') => ({ hash, userId, familyId, createdAt: at(0), expiresAt: at(3_600_000) });
+
+    it('rotates once; a replayed spent token revokes its whole family', async () => {
+      await store.saveRefreshToken(token('h1'));
+      expect(await store.rotateRefreshToken('h1', { hash: 'h2', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({ outcome: 'rotated', userId: 'usr_a' });
+      expect(await store.rotateRefreshToken('h1', { hash: 'h3', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({ outcome: 'reused', userId: 'usr_a' });
+      // The family is revoked: the token issued by the legitimate rotation no longer works either.
+      expect(await store.rotateRefreshToken('h2', { hash: 'h4', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({ outcome: 'invalid' });
+      expect(await store.rotateRefreshToken('unknown', { hash: 'h5', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({ outcome: 'invalid' });
+    });
+
+    it('refuses an expired token, revokes a family on sign-out and every live token of a user', async () => {
+      await store.saveRefreshToken({ ...token('old'), expiresAt: at(-1000) });
+      expect((await store.rotateRefreshToken('old', { hash: 'x', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).outcome).toBe('invalid');
+      await store.saveRefreshToken(token('s1', 'fam_s'));
+      expect(await store.revokeRefreshFamily('s1', at(0))).toBe(true);
+      expect(await store.revokeRefreshFamily('missing', at(0))).toBe(false);
+      expect((await store.rotateRefreshToken('s1', { hash: 'y', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).outcome).toBe('invalid');
+      await store.saveRefreshToken(token('u1', 'fam_u1', 'usr_u'));
+      await store.saveRefreshToken(token('u2', 'fam_u2', 'usr_u'));
+      expect(await store.revokeUserRefreshTokens('usr_u', at(0))).toBe(2);
+      expect((await store.rotateRefreshToken('u2', { hash: 'z', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).outcome).toBe('invalid');
     });
   });
 

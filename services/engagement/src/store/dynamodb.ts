@@ -1,0 +1,562 @@
+import { randomBytes } from 'node:crypto';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Message, Notification, User } from '@dems/contracts';
+import { newId, nowIso } from '@dems/kit';
+import {
+  attrNames,
+  ConditionFailed,
+  createDynamo,
+  DynamoDbMessaging,
+  ensureTables,
+  getItem,
+  messagingTables,
+  queryAll,
+  transactWrite,
+  withRetry,
+  type Dynamo,
+  type DynamoSettings,
+  type Item,
+  type TableSpec,
+  type TransactItem,
+} from '@dems/kit/dynamodb';
+import type { NotificationText } from '../domain/notification-texts.js';
+import type {
+  AppliedMessage,
+  AudienceChange,
+  CreatedNotification,
+  EngagementStore,
+  EventChange,
+  EventCopy,
+  NewUser,
+  NotificationCursor,
+  NotificationPage,
+  RefreshRotation,
+  RefreshTokenRecord,
+} from './engagement-store.js';
+
+/** Table shapes (docs/dynamodb.md). `Notifications` keeps the seed's name and keys (UserID + Timestamp, a number). */
+export function engagementTables(prefix: string) {
+  return {
+    users: { name: `${prefix}Users`, pk: { name: 'UserID', type: 'S' } },
+    /** One item per (lower-cased) email: the unique constraint a Put condition can enforce. */
+    userEmails: { name: `${prefix}UserEmails`, pk: { name: 'Email', type: 'S' } },
+    notifications: {
+      name: `${prefix}Notifications`,
+      pk: { name: 'UserID', type: 'S' },
+      sk: { name: 'Timestamp', type: 'N' },
+      // Only unread notifications carry UnreadUserID: the unread count and "mark all read" touch just those.
+      indexes: [{ name: 'Unread', pk: { name: 'UnreadUserID', type: 'S' }, sk: { name: 'Timestamp', type: 'N' }, projection: 'KEYS_ONLY' }],
+    },
+    events: { name: `${prefix}EngagementEvents`, pk: { name: 'EventID', type: 'S' } },
+    audiences: { name: `${prefix}Audiences`, pk: { name: 'EventID', type: 'S' }, sk: { name: 'UserID', type: 'S' } },
+    announcements: { name: `${prefix}Announcements`, pk: { name: 'AnnouncementID', type: 'S' } },
+    /**
+     * Refresh tokens by SHA-256 (`Hash`), and one `family#<id>` item per sign-in family that a revocation marks:
+     * checking that item in the rotation's transaction makes reuse detection immediate, with no index lag.
+     */
+    refreshTokens: {
+      name: `${prefix}RefreshTokens`,
+      pk: { name: 'Hash', type: 'S' },
+      indexes: [{ name: 'ByUser', pk: { name: 'UserID', type: 'S' }, sk: { name: 'ExpiresAt', type: 'S' } }],
+    },
+  } satisfies Record<string, TableSpec>;
+}
+
+let lastMs = 0;
+let seq = 0;
+
+/**
+ * The Notifications sort key: milliseconds × 1000 + a sequence number, so two notifications of one user in the
+ * same millisecond get different keys (a number, as the seed's table has it, and still a time in ms when
+ * divided by 1000). The sequence counts up within a millisecond in this process and starts at a random point
+ * for each new one, so two processes rarely pick the same key; when they do, the Put's condition fails and
+ * the write is re-planned with new keys. The id encodes the key, so an id alone finds its item.
+ */
+export function notificationKey(ms: number): { timestamp: number; id: string } {
+  if (ms === lastMs) seq = (seq + 1) % 1000;
+  else seq = Math.floor(Math.random() * 500);
+  lastMs = ms;
+  const timestamp = ms * 1000 + seq;
+  return { timestamp, id: `ntf_${timestamp.toString(36).padStart(11, '0')}${randomBytes(8).toString('base64url')}` };
+}
+
+/** The Timestamp key an id was made from, or null for a string that is not one of our ids. */
+export function timestampOf(id: string): number | null {
+  const m = /^ntf_([0-9a-z]{11})[A-Za-z0-9_-]{11}$/.exec(id);
+  if (!m) return null;
+  const n = parseInt(m[1]!, 36);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+const toUser = (i: Item): User => ({ id: String(i.UserID), email: String(i.Email), name: String(i.Name), role: i.Role as User['role'], createdAt: String(i.CreatedAt) });
+
+const toNotification = (i: Item): Notification => ({
+  id: String(i.NotificationID),
+  type: i.Type as Notification['type'],
+  title: String(i.Title),
+  body: String(i.Body),
+  eventId: typeof i.EventID === 'string' ? i.EventID : null,
+  createdAt: String(i.CreatedAt),
+  readAt: typeof i.ReadAt === 'string' ? i.ReadAt : null,
+});
+
+const toEvent = (i: Item): EventCopy => ({
+  id: String(i.EventID),
+  title: String(i.Title),
+  organizerId: String(i.OrganizerID),
+  status: i.Status as EventCopy['status'],
+  version: Number(i.Version),
+});
+
+/** The writes of one effect: state items (conditioned on what was read) and the notifications it creates. */
+interface Effect {
+  state: TransactItem[];
+  notifications: TransactItem[];
+  created: CreatedNotification[];
+}
+
+const MAX_REPLANS = 25;
+
+export class DynamoEngagementStore implements EngagementStore {
+  readonly outbox: DynamoDbMessaging;
+  private readonly dynamo: Dynamo;
+  private readonly t: ReturnType<typeof engagementTables>;
+  /** Engagement enqueues no messages yet; whoever adds the first must call this after that commit (relay.kick). */
+  readonly onMessagesCommitted?: () => void;
+
+  constructor(opts: { settings: DynamoSettings; onMessagesCommitted?: () => void }) {
+    this.dynamo = createDynamo(opts.settings);
+    this.t = engagementTables(opts.settings.tablePrefix);
+    this.outbox = new DynamoDbMessaging(this.dynamo.doc, opts.settings.tablePrefix, 'engagement');
+    this.onMessagesCommitted = opts.onMessagesCommitted;
+  }
+
+  static tables(prefix: string): TableSpec[] {
+    const m = messagingTables(prefix, 'engagement');
+    return [...Object.values(engagementTables(prefix)), m.outbox, m.inbox];
+  }
+
+  async createTables(log?: (line: string) => void): Promise<void> {
+    await ensureTables(this.dynamo.client, DynamoEngagementStore.tables(this.dynamo.prefix), log);
+  }
+
+  private get doc() {
+    return this.dynamo.doc;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.doc.send(new GetCommand({ TableName: this.t.users.name, Key: { UserID: '_ping' } }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async createUser(user: NewUser): Promise<User | null> {
+    const created: User = { id: newId('usr_'), email: user.email.toLowerCase(), name: user.name, role: user.role, createdAt: nowIso() };
+    try {
+      await transactWrite(this.doc, [
+        { Put: { TableName: this.t.userEmails.name, Item: { Email: created.email, UserID: created.id }, ConditionExpression: 'attribute_not_exists(Email)' } },
+        {
+          Put: {
+            TableName: this.t.users.name,
+            Item: { UserID: created.id, Email: created.email, Name: created.name, Role: created.role, PasswordHash: user.passwordHash, CreatedAt: created.createdAt },
+            ConditionExpression: 'attribute_not_exists(UserID)',
+          },
+        },
+      ]);
+      return created;
+    } catch (err) {
+      if (err instanceof ConditionFailed) return null;
+      throw err;
+    }
+  }
+
+  async findCredentials(email: string): Promise<{ user: User; passwordHash: string } | null> {
+    const claim = await getItem(this.doc, this.t.userEmails.name, { Email: email.toLowerCase() });
+    if (!claim) return null;
+    const item = await getItem(this.doc, this.t.users.name, { UserID: claim.UserID });
+    return item ? { user: toUser(item), passwordHash: String(item.PasswordHash) } : null;
+  }
+
+  async getUser(id: string): Promise<User | null> {
+    const item = await getItem(this.doc, this.t.users.name, { UserID: id });
+    return item ? toUser(item) : null;
+  }
+
+  async saveRefreshToken(token: RefreshTokenRecord): Promise<void> {
+    await transactWrite(this.doc, [
+      {
+        Put: {
+          TableName: this.t.refreshTokens.name,
+          Item: { Hash: token.hash, UserID: token.userId, FamilyID: token.familyId, CreatedAt: token.createdAt, ExpiresAt: token.expiresAt },
+          ConditionExpression: 'attribute_not_exists(#Hash)',
+          ExpressionAttributeNames: attrNames('#Hash'),
+        },
+      },
+    ]);
+  }
+
+  private familyKey(familyId: string) {
+    return { Hash: `family#${familyId}` };
+  }
+
+  private async revokeFamily(familyId: string, now: string): Promise<void> {
+    await withRetry(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.t.refreshTokens.name,
+          Key: this.familyKey(familyId),
+          UpdateExpression: 'SET #RevokedAt = if_not_exists(#RevokedAt, :now)',
+          ExpressionAttributeNames: attrNames('#RevokedAt'),
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      ),
+    );
+  }
+
+  async rotateRefreshToken(hash: string, next: Omit<RefreshTokenRecord, 'userId' | 'familyId'>, now: string): Promise<RefreshRotation> {
+    for (let attempt = 0; ; attempt++) {
+      const row = await getItem(this.doc, this.t.refreshTokens.name, { Hash: hash });
+      if (!row || typeof row.FamilyID !== 'string' || typeof row.RevokedAt === 'string' || String(row.ExpiresAt) <= now) return { outcome: 'invalid' };
+      const family = await getItem(this.doc, this.t.refreshTokens.name, this.familyKey(row.FamilyID));
+      if (typeof family?.RevokedAt === 'string') return { outcome: 'invalid' };
+      const userId = String(row.UserID);
+      if (typeof row.UsedAt === 'string') {
+        await this.revokeFamily(row.FamilyID, now);
+        return { outcome: 'reused', userId };
+      }
+      try {
+        await transactWrite(this.doc, [
+          {
+            Update: {
+              TableName: this.t.refreshTokens.name,
+              Key: { Hash: hash },
+              UpdateExpression: 'SET #UsedAt = :now',
+              ConditionExpression: 'attribute_not_exists(#UsedAt) AND attribute_not_exists(#RevokedAt)',
+              ExpressionAttributeNames: attrNames('#UsedAt #RevokedAt'),
+              ExpressionAttributeValues: { ':now': now },
+            },
+          },
+          {
+            ConditionCheck: {
+              TableName: this.t.refreshTokens.name,
+              Key: this.familyKey(row.FamilyID),
+              ConditionExpression: 'attribute_not_exists(#RevokedAt)',
+              ExpressionAttributeNames: attrNames('#RevokedAt'),
+            },
+          },
+          {
+            Put: {
+              TableName: this.t.refreshTokens.name,
+              Item: { Hash: next.hash, UserID: userId, FamilyID: row.FamilyID, CreatedAt: next.createdAt, ExpiresAt: next.expiresAt },
+              ConditionExpression: 'attribute_not_exists(#Hash)',
+              ExpressionAttributeNames: attrNames('#Hash'),
+            },
+          },
+        ]);
+        return { outcome: 'rotated', userId };
+      } catch (err) {
+        // Spent or revoked by a concurrent request: the next read tells which.
+        if (!(err instanceof ConditionFailed) || attempt >= MAX_REPLANS) throw err;
+      }
+    }
+  }
+
+  async revokeRefreshFamily(hash: string, now: string): Promise<boolean> {
+    const row = await getItem(this.doc, this.t.refreshTokens.name, { Hash: hash });
+    if (!row || typeof row.FamilyID !== 'string') return false;
+    await this.revokeFamily(row.FamilyID, now);
+    return true;
+  }
+
+  async revokeUserRefreshTokens(userId: string, now: string): Promise<number> {
+    const live = await queryAll(this.doc, {
+      TableName: this.t.refreshTokens.name,
+      IndexName: 'ByUser',
+      KeyConditionExpression: 'UserID = :u AND ExpiresAt > :now',
+      FilterExpression: 'attribute_not_exists(RevokedAt) AND attribute_not_exists(UsedAt)',
+      ExpressionAttributeValues: { ':u': userId, ':now': now },
+    });
+    let revoked = 0;
+    for (const t of live) {
+      try {
+        await withRetry(() =>
+          this.doc.send(
+            new UpdateCommand({
+              TableName: this.t.refreshTokens.name,
+              Key: { Hash: t.Hash },
+              UpdateExpression: 'SET #RevokedAt = :now',
+              ConditionExpression: 'attribute_not_exists(#RevokedAt) AND attribute_not_exists(#UsedAt)',
+              ExpressionAttributeNames: attrNames('#RevokedAt #UsedAt'),
+              ExpressionAttributeValues: { ':now': now },
+            }),
+          ),
+        );
+        revoked++;
+      } catch (err) {
+        if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+      }
+    }
+    return revoked;
+  }
+
+  async listNotifications(userId: string, page: { after?: NotificationCursor; limit: number }): Promise<NotificationPage> {
+    const after = page.after ? timestampOf(page.after.id) : null;
+    const res = await withRetry(() =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.t.notifications.name,
+          KeyConditionExpression: 'UserID = :u',
+          ExpressionAttributeValues: { ':u': userId },
+          ScanIndexForward: false,
+          ConsistentRead: true,
+          Limit: page.limit + 1,
+          // The cursor's id carries the Timestamp key: together with the user it is DynamoDB's ExclusiveStartKey.
+          ...(after !== null ? { ExclusiveStartKey: { UserID: userId, Timestamp: after } } : {}),
+        }),
+      ),
+    );
+    const rows = (res.Items ?? []) as Item[];
+    const items = rows.slice(0, page.limit).map(toNotification);
+    const last = items[items.length - 1];
+    return {
+      items,
+      next: rows.length > page.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+      unreadCount: await this.unreadCount(userId),
+    };
+  }
+
+  private async unreadCount(userId: string): Promise<number> {
+    let total = 0;
+    let start: Item | undefined;
+    do {
+      const res = await withRetry(() =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.t.notifications.name,
+            IndexName: 'Unread',
+            KeyConditionExpression: 'UnreadUserID = :u',
+            ExpressionAttributeValues: { ':u': userId },
+            Select: 'COUNT',
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      total += res.Count ?? 0;
+      start = res.LastEvaluatedKey as Item | undefined;
+    } while (start);
+    return total;
+  }
+
+  /** Marks one notification read if it is unread; true when this call changed it. */
+  private async markRead(userId: string, timestamp: number, at: string): Promise<boolean> {
+    try {
+      await withRetry(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.t.notifications.name,
+            Key: { UserID: userId, Timestamp: timestamp },
+            UpdateExpression: 'SET #ReadAt = :at REMOVE #UnreadUserID',
+            ConditionExpression: 'attribute_exists(#UserID) AND attribute_not_exists(#ReadAt)',
+            ExpressionAttributeNames: attrNames('#ReadAt #UnreadUserID #UserID'),
+            ExpressionAttributeValues: { ':at': at },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if ((err as Error).name === 'ConditionalCheckFailedException') return false;
+      throw err;
+    }
+  }
+
+  async markNotificationRead(userId: string, notificationId: string): Promise<Notification | null> {
+    const timestamp = timestampOf(notificationId);
+    if (timestamp === null) return null;
+    const key = { UserID: userId, Timestamp: timestamp };
+    const item = await getItem(this.doc, this.t.notifications.name, key);
+    if (!item || item.NotificationID !== notificationId) return null;
+    if (typeof item.ReadAt === 'string') return toNotification(item);
+    await this.markRead(userId, timestamp, nowIso());
+    const after = await getItem(this.doc, this.t.notifications.name, key);
+    return after ? toNotification(after) : null;
+  }
+
+  async markAllNotificationsRead(userId: string): Promise<number> {
+    const unread = await queryAll(this.doc, {
+      TableName: this.t.notifications.name,
+      IndexName: 'Unread',
+      KeyConditionExpression: 'UnreadUserID = :u',
+      ExpressionAttributeValues: { ':u': userId },
+    });
+    const at = nowIso();
+    let changed = 0;
+    for (let i = 0; i < unread.length; i += 25) {
+      const results = await Promise.all(unread.slice(i, i + 25).map((k) => this.markRead(userId, Number(k.Timestamp), at)));
+      changed += results.filter(Boolean).length;
+    }
+    return changed;
+  }
+
+  async getEvent(eventId: string): Promise<EventCopy | null> {
+    const item = await getItem(this.doc, this.t.events.name, { EventID: eventId });
+    return item ? toEvent(item) : null;
+  }
+
+  /** People registered or holding tickets (plus, for a cancellation, those whose tickets it took). */
+  private async audience(eventId: string, forCancellation: boolean): Promise<string[]> {
+    const rows = await queryAll(this.doc, {
+      TableName: this.t.audiences.name,
+      KeyConditionExpression: 'EventID = :e',
+      ExpressionAttributeValues: { ':e': eventId },
+      ConsistentRead: true,
+    });
+    return rows
+      .filter((r) => r.Registered === true || Number(r.Tickets) > 0 || (forCancellation && Number(r.TicketsLost) > 0))
+      .map((r) => String(r.UserID));
+  }
+
+  /** One notification Put per user, each conditioned on its key being new (see notificationKey). */
+  private notify(userIds: string[], text: NotificationText, createdAt: string): { items: TransactItem[]; created: CreatedNotification[] } {
+    const ms = Date.parse(createdAt);
+    const items: TransactItem[] = [];
+    const created = userIds.map((userId) => {
+      const { timestamp, id } = notificationKey(ms);
+      const notification: Notification = { id, type: text.type, title: text.title, body: text.body, eventId: text.eventId, createdAt, readAt: null };
+      items.push({
+        Put: {
+          TableName: this.t.notifications.name,
+          ConditionExpression: 'attribute_not_exists(#Timestamp)',
+          ExpressionAttributeNames: attrNames('#Timestamp'),
+          Item: {
+            UserID: userId,
+            Timestamp: timestamp,
+            NotificationID: id,
+            Type: text.type,
+            Title: text.title,
+            Body: text.body,
+            EventID: text.eventId ?? undefined,
+            CreatedAt: createdAt,
+            UnreadUserID: userId,
+          },
+        },
+      });
+      return { userId, notification };
+    });
+    return { items, created };
+  }
+
+  /**
+   * Commits an effect. When it fits one transaction (≤ 100 items with the inbox record) it is exactly one;
+   * a larger fan-out writes the notifications in transactions of 100 first and the state (and inbox record)
+   * last, so a crash in between leads to a redelivery that may notify some people twice, never to a loss.
+   */
+  private async commitEffect(effect: Effect, first: TransactItem[] = []): Promise<void> {
+    const all = [...first, ...effect.state, ...effect.notifications];
+    if (all.length <= 100) return transactWrite(this.doc, all);
+    for (let i = 0; i < effect.notifications.length; i += 100) await transactWrite(this.doc, effect.notifications.slice(i, i + 100));
+    await transactWrite(this.doc, [...first, ...effect.state]);
+  }
+
+  async createAnnouncement(input: { eventId: string; senderId: string; message: string; text: NotificationText }) {
+    for (let attempt = 0; ; attempt++) {
+      if (!(await this.getEvent(input.eventId))) return null;
+      const createdAt = nowIso();
+      const { items, created } = this.notify(await this.audience(input.eventId, false), input.text, createdAt);
+      const announcement = { id: newId('ann_'), eventId: input.eventId, message: input.message, recipients: created.length, createdAt };
+      const state: TransactItem[] = [
+        {
+          Put: {
+            TableName: this.t.announcements.name,
+            Item: { AnnouncementID: announcement.id, EventID: input.eventId, SenderID: input.senderId, Message: input.message, Recipients: created.length, CreatedAt: createdAt },
+          },
+        },
+      ];
+      try {
+        await this.commitEffect({ state, notifications: items, created });
+        return { announcement, created };
+      } catch (err) {
+        // A notification key taken by another process in the same millisecond: pick new keys.
+        if (!(err instanceof ConditionFailed) || attempt >= MAX_REPLANS) throw err;
+      }
+    }
+  }
+
+  /** Plans an effect from fresh reads, commits it with the inbox record; a lost race re-plans. */
+  private async applyOnce(message: Message, plan: () => Promise<Effect>): Promise<AppliedMessage> {
+    for (let attempt = 0; ; attempt++) {
+      if (await this.outbox.seen(message)) return { result: 'duplicate', created: [] };
+      const effect = await plan();
+      try {
+        await this.commitEffect(effect, [this.outbox.inboxPut(message)]);
+        return { result: 'applied', created: effect.created };
+      } catch (err) {
+        if (!(err instanceof ConditionFailed)) throw err;
+        if (err.failedAt(0)) return { result: 'duplicate', created: [] };
+        if (attempt >= MAX_REPLANS) throw err;
+      }
+    }
+  }
+
+  async applyEventChange(message: Message, change: EventChange): Promise<AppliedMessage> {
+    return this.applyOnce(message, async () => {
+      const { event } = change;
+      const before = await this.getEvent(event.id);
+      const newer = !before || event.version > before.version;
+      const state: TransactItem[] = newer
+        ? [
+            {
+              Put: {
+                TableName: this.t.events.name,
+                Item: { EventID: event.id, Title: event.title, OrganizerID: event.organizerId, Status: event.status, Version: event.version },
+                // What we read must still hold: no other version landed meanwhile.
+                ConditionExpression: before ? '#Version = :seen' : 'attribute_not_exists(EventID)',
+                ...(before ? { ExpressionAttributeNames: attrNames('#Version'), ExpressionAttributeValues: { ':seen': before.version } } : {}),
+              },
+            },
+          ]
+        : [];
+      let recipients: string[] = [];
+      if (change.text && change.kind === 'updated' && newer && before?.status !== 'cancelled') recipients = await this.audience(event.id, false);
+      // A cancellation is news once, even if a later version of the event arrived before it.
+      if (change.text && change.kind === 'cancelled' && before?.status !== 'cancelled') recipients = await this.audience(event.id, true);
+      const { items, created } = change.text ? this.notify(recipients, change.text, nowIso()) : { items: [], created: [] };
+      return { state, notifications: items, created };
+    });
+  }
+
+  async applyAudienceChange(message: Message, change: AudienceChange): Promise<AppliedMessage> {
+    return this.applyOnce(message, async () => {
+      const key = { EventID: change.eventId, UserID: change.userId };
+      const current = await getItem(this.doc, this.t.audiences.name, key);
+      const tickets = Number(current?.Tickets ?? 0);
+      const lost = change.lostToEventCancellation && change.ticketsDelta && change.ticketsDelta < 0 ? -change.ticketsDelta : 0;
+      const rev = Number(current?.Rev ?? 0);
+      const state: TransactItem[] = [
+        {
+          Put: {
+            TableName: this.t.audiences.name,
+            Item: {
+              ...key,
+              Registered: change.registered ?? current?.Registered === true,
+              Tickets: Math.max(0, tickets + (change.ticketsDelta ?? 0)),
+              TicketsLost: Number(current?.TicketsLost ?? 0) + lost,
+              Rev: rev + 1,
+            },
+            // Read-modify-write: the revision we read must still be the current one.
+            ConditionExpression: current ? '#Rev = :rev' : 'attribute_not_exists(UserID)',
+            ...(current ? { ExpressionAttributeNames: attrNames('#Rev'), ExpressionAttributeValues: { ':rev': rev } } : {}),
+          },
+        },
+      ];
+      const { items, created } = change.text ? this.notify([change.userId], change.text, nowIso()) : { items: [], created: [] };
+      return { state, notifications: items, created };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.dynamo.client.destroy();
+  }
+}
