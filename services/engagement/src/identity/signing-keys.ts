@@ -149,6 +149,8 @@ export class SigningKeys {
 
   /** Keys whose tokens may still be valid, or that will sign: a key retires once its successor has signed for a token lifetime. */
   private liveKeys(now: number): ActiveKey[] {
+    // Keys from JWT_SIGNING_KEY are all published: the operator removes an old one once its tokens expired.
+    if (!this.file) return this.keys;
     const current = this.signingKey(now);
     const currentIndex = current ? this.keys.indexOf(current) : 0;
     return this.keys.filter((k, i) => {
