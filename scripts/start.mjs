@@ -1,15 +1,31 @@
 #!/usr/bin/env node
 // `npm start`: install what is missing, build, start the four processes on embedded storage, print the URLs.
 //   npm start -- --no-demo      skip the demo data on a fresh data directory
+//   npm start -- --store dynamodb   run on DynamoDB: DYNAMODB_ENDPOINT if set, else a DynamoDB Local started here
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureBuilt, ensureInstalled } from './lib/setup.mjs';
 import { ROOT, startSystem } from './lib/system.mjs';
 
+const USAGE = 'Usage: npm start [-- --no-demo] [--store sqlite|dynamodb]';
 const args = process.argv.slice(2);
-const unknown = args.filter((a) => !['--no-demo'].includes(a));
+let store = process.env.STORE ?? 'sqlite';
+const unknown = [];
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === '--no-demo') continue;
+  if (a === '--store' || a.startsWith('--store=')) {
+    store = a === '--store' ? (args[++i] ?? '') : a.slice('--store='.length);
+    continue;
+  }
+  unknown.push(a);
+}
 if (unknown.length) {
-  console.error(`Unknown option ${unknown.join(' ')}. Usage: npm start [-- --no-demo]`);
+  console.error(`Unknown option ${unknown.join(' ')}. ${USAGE}`);
+  process.exit(2);
+}
+if (!['sqlite', 'dynamodb'].includes(store)) {
+  console.error(`✖ --store must be sqlite or dynamodb (got "${store}"). ${USAGE}`);
   process.exit(2);
 }
 
@@ -27,7 +43,11 @@ for (const service of ['gateway', 'events', 'ticketing', 'engagement']) {
 
 const dataDir = resolve(ROOT, process.env.DATA_DIR ?? 'data');
 mkdirSync(dataDir, { recursive: true });
-const fresh = !readdirSync(dataDir).some((f) => f.endsWith('.db'));
+// Fresh means no data yet in the chosen storage (demo data goes only into an empty system).
+const fresh =
+  store === 'dynamodb'
+    ? !process.env.DYNAMODB_ENDPOINT && !existsSync(join(dataDir, 'dynamodb'))
+    : !readdirSync(dataDir).some((f) => f.endsWith('.db'));
 
 try {
   ensureInstalled();
@@ -37,11 +57,33 @@ try {
   process.exit(1);
 }
 
-console.log(`▸ Starting services (data in ${dataDir}, logs in ${join(dataDir, 'logs')})…`);
+/** @type {{ endpoint: string, stop: () => Promise<void>, child: import('node:child_process').ChildProcess } | undefined} */
+let dynamoLocal;
+const storeEnv = {};
+if (store === 'dynamodb') {
+  let endpoint = process.env.DYNAMODB_ENDPOINT;
+  if (!endpoint) {
+    const port = Number(process.env.DYNAMODB_LOCAL_PORT ?? 8000);
+    console.log(`▸ Starting DynamoDB Local on port ${port} (data in ${join(dataDir, 'dynamodb')})…`);
+    try {
+      const { startDynamoDbLocal } = await import('./lib/dynamodb-local.mjs');
+      dynamoLocal = await startDynamoDbLocal({ dataDir, port });
+      endpoint = dynamoLocal.endpoint;
+    } catch (err) {
+      console.error(`✖ ${err.message}`);
+      process.exit(1);
+    }
+  }
+  // Development convenience: each service creates its missing tables at start (npm run db:create-tables does the same).
+  Object.assign(storeEnv, { STORE: 'dynamodb', DYNAMODB_ENDPOINT: endpoint, DYNAMODB_CREATE_TABLES: 'true' });
+}
+
+console.log(`▸ Starting services (${store === 'dynamodb' ? `DynamoDB at ${storeEnv.DYNAMODB_ENDPOINT}` : 'SQLite'}; data in ${dataDir}, logs in ${join(dataDir, 'logs')})…`);
 let system;
 try {
-  system = await startSystem({ dataDir, ports });
+  system = await startSystem({ dataDir, ports, env: storeEnv });
 } catch (err) {
+  await dynamoLocal?.stop();
   console.error(`✖ ${err.message}`);
   process.exit(1);
 }
@@ -52,6 +94,8 @@ async function stop(code = 0) {
   stopping = true;
   console.log('\n▸ Stopping…');
   await system.stopAll();
+  // DynamoDB Local last: the services finish their requests against it first.
+  await dynamoLocal?.stop();
   console.log('✔ Stopped.');
   process.exit(code);
 }
@@ -64,6 +108,11 @@ for (const [instance, proc] of system.running) {
     void stop(1);
   });
 }
+dynamoLocal?.child.on('exit', (code) => {
+  if (stopping) return;
+  console.error(`✖ DynamoDB Local stopped unexpectedly (exit code ${code}). Stopping everything.`);
+  void stop(1);
+});
 
 let demo = '';
 if (fresh && !args.includes('--no-demo')) {
@@ -85,7 +134,7 @@ console.log(`
   Event Registration ${u.events}/docs
   Ticketing          ${u.ticketing}/docs
   User Engagement    ${u.engagement}/docs
-${demo}
+${store === 'dynamodb' ? `  Storage            DynamoDB at ${storeEnv.DYNAMODB_ENDPOINT}${dynamoLocal ? ` (DynamoDB Local, data in ${join(dataDir, 'dynamodb')})` : ''}\n` : ''}${demo}
   Press Ctrl-C to stop.
 `);
 

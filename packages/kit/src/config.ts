@@ -18,6 +18,8 @@ export const BaseConfig = z.object({
   AWS_REGION: z.string().min(1).default('us-east-1'),
   DYNAMODB_ENDPOINT: z.url().optional(),
   TABLE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]*$/, 'may contain only letters, digits, _ . and -').max(100).default(''),
+  /** Development only: create missing DynamoDB tables at start (production tables come from infrastructure code). */
+  DYNAMODB_CREATE_TABLES: z.stringbool().default(false),
   /** FULL: a committed order survives power loss. NORMAL: survives a process crash only. */
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
@@ -36,6 +38,26 @@ export const BaseConfig = z.object({
 });
 
 export const Port = z.coerce.number().int().min(0).max(65535);
+
+/** The DynamoDB adapters' settings from a service's configuration. */
+export function dynamoSettings(config: { AWS_REGION: string; DYNAMODB_ENDPOINT?: string; TABLE_PREFIX: string }) {
+  return { region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT, tablePrefix: config.TABLE_PREFIX };
+}
+
+/**
+ * `node services/<name>/dist/main.js --create-tables` (npm run db:create-tables): create the service's missing
+ * DynamoDB tables and exit, instead of serving.
+ */
+export async function createTablesAndExit(name: string, create: (log: (line: string) => void) => Promise<void>): Promise<never> {
+  try {
+    await create((line) => console.log(`[${name}] ${line}`));
+    console.log(`[${name}] DynamoDB tables are ready.`);
+    process.exit(0);
+  } catch (err) {
+    console.error(`[${name}] ${err instanceof ConfigError ? err.message : `could not create the tables: ${(err as Error).message}`}`);
+    process.exit(1);
+  }
+}
 
 /**
  * Parses the environment once. Every bad variable is named in one error, so a misconfigured

@@ -46,10 +46,7 @@ export interface DynamoSettings {
   tablePrefix: string;
 }
 
-/** The DynamoDB part of a service's configuration (kit BaseConfig). */
-export function dynamoSettings(config: { AWS_REGION: string; DYNAMODB_ENDPOINT?: string; TABLE_PREFIX: string }): DynamoSettings {
-  return { region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT, tablePrefix: config.TABLE_PREFIX };
-}
+export { dynamoSettings } from './config.js';
 
 export interface Dynamo {
   client: DynamoDBClient;

@@ -1,22 +1,36 @@
 import { join } from 'node:path';
-import { LOG_REDACT, loadConfig, OutboxRelay, runService } from '@dems/kit';
+import { createTablesAndExit, dynamoSettings, LOG_REDACT, loadConfig, OutboxRelay, runService } from '@dems/kit';
 import { buildApp } from './app.js';
 import { EngagementConfig, liveOrigins } from './config.js';
 import { Accounts } from './identity/accounts.js';
 import { SigningKeys } from './identity/signing-keys.js';
 import { LiveNotifications } from './live/live-notifications.js';
 import { attachSocketIo } from './live/socket-io.js';
+import type { EngagementStore } from './store/engagement-store.js';
 import { SqliteEngagementStore } from './store/sqlite.js';
+
+// The DynamoDB adapter (and the AWS SDK) is loaded only when configured.
+const dynamo = () => import('./store/dynamodb.js');
+
+if (process.argv.includes('--create-tables')) {
+  await createTablesAndExit('engagement', async (log) =>
+    new (await dynamo()).DynamoEngagementStore({ settings: dynamoSettings(loadConfig(EngagementConfig)) }).createTables(log),
+  );
+}
 
 await runService('engagement', async () => {
   const config = loadConfig(EngagementConfig);
   // The store and the relay need each other: the store kicks the relay after commits that enqueued messages.
   const relayRef: { current?: OutboxRelay } = {};
-  const store = new SqliteEngagementStore({
-    file: join(config.DATA_DIR, 'engagement.db'),
-    synchronous: config.SQLITE_SYNCHRONOUS,
-    onMessagesCommitted: () => relayRef.current?.kick(),
-  });
+  const onMessagesCommitted = () => relayRef.current?.kick();
+  let store: EngagementStore;
+  if (config.STORE === 'dynamodb') {
+    const dynamoStore = new (await dynamo()).DynamoEngagementStore({ settings: dynamoSettings(config), onMessagesCommitted });
+    if (config.DYNAMODB_CREATE_TABLES) await dynamoStore.createTables();
+    store = dynamoStore;
+  } else {
+    store = new SqliteEngagementStore({ file: join(config.DATA_DIR, 'engagement.db'), synchronous: config.SQLITE_SYNCHRONOUS, onMessagesCommitted });
+  }
   const keys = await SigningKeys.load({
     file: join(config.DATA_DIR, 'engagement-signing-keys.json'),
     envJwk: config.JWT_SIGNING_KEY,

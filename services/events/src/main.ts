@@ -1,19 +1,30 @@
 import { join } from 'node:path';
-import { CachedJwks, LOG_REDACT, OutboxRelay, runService, verifierFor } from '@dems/kit';
+import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, OutboxRelay, runService, verifierFor } from '@dems/kit';
 import { buildApp } from './app.js';
 import { loadEventsConfig } from './config.js';
+import type { EventsStore } from './store/events-store.js';
 import { SqliteEventsStore } from './store/sqlite.js';
+
+// The DynamoDB adapter (and the AWS SDK) is loaded only when configured.
+const dynamo = () => import('./store/dynamodb.js');
+
+if (process.argv.includes('--create-tables')) {
+  await createTablesAndExit('events', async (log) => new (await dynamo()).DynamoEventsStore({ settings: dynamoSettings(loadEventsConfig()) }).createTables(log));
+}
 
 await runService('events', async () => {
   const config = loadEventsConfig();
   // The relay and the key set log through the app's logger, so they are created once the app exists;
   // the closures below only run after that (nothing is served before listen).
   const kick = () => relay.kick();
-  const store = new SqliteEventsStore({
-    file: join(config.DATA_DIR, 'events.db'),
-    synchronous: config.SQLITE_SYNCHRONOUS,
-    onMessagesCommitted: kick,
-  });
+  let store: EventsStore;
+  if (config.STORE === 'dynamodb') {
+    const dynamoStore = new (await dynamo()).DynamoEventsStore({ settings: dynamoSettings(config), onMessagesCommitted: kick });
+    if (config.DYNAMODB_CREATE_TABLES) await dynamoStore.createTables();
+    store = dynamoStore;
+  } else {
+    store = new SqliteEventsStore({ file: join(config.DATA_DIR, 'events.db'), synchronous: config.SQLITE_SYNCHRONOUS, onMessagesCommitted: kick });
+  }
   const app = await buildApp({
     store,
     verify: (token) => verifyToken(token),

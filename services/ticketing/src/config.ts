@@ -5,6 +5,17 @@ export const TicketingConfig = BaseConfig.extend({
   TICKETING_PORT: Port.default(3002),
   /** Purchases (POST /orders, retries included) one user may make per minute in one process; beyond, 429 with Retry-After. */
   ORDERS_PER_USER_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  /** DynamoDB: inventory items per ticket type, so a hot event's sales spread over several items (docs/dynamodb.md). */
+  INVENTORY_SHARDS: z.coerce.number().int().min(1).max(50).default(1),
+  /** DynamoDB: per-event shard counts overriding INVENTORY_SHARDS, e.g. "evt_abc=8,evt_def=4". */
+  INVENTORY_SHARDS_BY_EVENT: z
+    .string()
+    .regex(/^\s*([A-Za-z0-9_-]+=\d+\s*(,\s*|$))*$/, 'must look like evt_abc=8,evt_def=4')
+    .default('')
+    .transform((s) => new Map(s.split(',').filter((p) => p.includes('=')).map((p) => {
+      const [id, n] = p.split('=');
+      return [id!.trim(), Math.max(1, Math.min(50, Number(n)))] as const;
+    }))),
 });
 export type TicketingConfig = z.infer<typeof TicketingConfig>;
 
