@@ -255,7 +255,7 @@ describe('fuzzing every JSON endpoint', () => {
     ];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...gets), idLike, query, async ([service, url, auth], id, q) => {
-        const search = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)])).toString();
+        const search = new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)])).toString();
         await send(service, { method: 'GET', url: `${url(id)}${search ? `?${search}` : ''}`, headers: auth() });
       }),
       { numRuns: RUNS * 2 },
