@@ -64,14 +64,18 @@ export async function expectAccessible(page: Page, what: string): Promise<void> 
 
 const SHOTS = join(ROOT, 'docs', 'screenshots');
 
-/** Saves the page at desktop (1280×800) and phone (375×812) width, then restores the desktop size. */
+/**
+ * Saves what a person sees at the top of the page at desktop (1280×800) and phone (375×812) size, then restores
+ * the desktop size. Screens, not full pages: fixed toasts and the sticky navbar sit where they really do.
+ */
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), animations: 'disabled' });
-  await page.setViewportSize({ width: 375, height: 812 });
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true, animations: 'disabled' });
+  for (const [suffix, size] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 375, height: 812 }]] as const) {
+    await page.setViewportSize(size);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.waitForTimeout(150);
+    await page.screenshot({ path: join(SHOTS, `${name}-${suffix}.png`), animations: 'disabled' });
+  }
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 

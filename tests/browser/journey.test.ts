@@ -9,7 +9,8 @@ requireChromiumUnderCi();
  * The issue's journey in a real browser against the real system (four processes, built web app served by the
  * gateway): an organizer and an attendee, each in their own browser context, signing up through the UI.
  */
-describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromium', () => {
+// Each step drives two real pages against four processes; on a busy machine that takes more than the default 20 s.
+describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromium', { timeout: 60_000 }, () => {
   let t: Awaited<ReturnType<typeof startTestSystem>>;
   let browser: Browser;
   let organizer: { context: BrowserContext; page: Page; errors: string[] };

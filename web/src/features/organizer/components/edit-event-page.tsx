@@ -1,3 +1,4 @@
+import { useCallback, useMemo } from 'react';
 import { useNavigate } from 'react-router';
 import type { Event } from '@dems/contracts';
 import { ErrorAlert } from '../../../components/error-alert';
@@ -6,7 +7,7 @@ import { LineSkeletons } from '../../../components/skeleton';
 import { useToast } from '../../../components/toasts';
 import { useManagedEvent, useUpdateEvent } from '../api/organizer-api';
 import { EventForm } from './event-form';
-import { draftFromEvent, validateUpdate } from './event-form-model';
+import { draftFromEvent, validateUpdate, type EventDraft } from './event-form-model';
 
 export function EditEventPage({ id }: { id: string }) {
   const event = useManagedEvent(id);
@@ -33,12 +34,14 @@ function EditForm({ event }: { event: Event }) {
   const update = useUpdateEvent(event.id);
   const navigate = useNavigate();
   const toast = useToast();
+  const initial = useMemo(() => draftFromEvent(event), [event]);
+  const validate = useCallback((d: EventDraft) => validateUpdate(d, event), [event]);
   return (
     <div className="narrow-page mx-auto">
       <PageHeader title={`Edit ${event.title}`} subtitle="Attendees are notified of changes to the time or place." />
       <EventForm
-        initial={draftFromEvent(event)}
-        validate={(d) => validateUpdate(d, event)}
+        initial={initial}
+        validate={validate}
         pending={update.isPending}
         serverError={update.error}
         submitLabel="Save changes"

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { ErrorAlert } from '../../../components/error-alert';
 import { Field } from '../../../components/form-field';
 import { ApiError } from '../../../lib/api-client';
@@ -21,6 +21,13 @@ interface EventFormProps<T> {
 export function EventForm<T>({ initial, validate, onSubmit, pending, serverError, submitLabel, lockedTicketTypeIds, onCancel }: EventFormProps<T>) {
   const [draft, setDraft] = useState(initial);
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const [attempted, setAttempted] = useState(false);
+  // After a first attempt, messages follow the typing: a fixed field loses its message at once.
+  useEffect(() => {
+    if (!attempted) return;
+    const result = validate(draft);
+    setErrors(result.ok ? {} : result.errors);
+  }, [attempted, draft, validate]);
   const zones = useMemo(() => {
     const all = timeZones();
     return all.includes(draft.timezone) ? all : [draft.timezone, ...all];
@@ -34,6 +41,7 @@ export function EventForm<T>({ initial, validate, onSubmit, pending, serverError
 
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
+    setAttempted(true);
     const result = validate(draft);
     if (!result.ok) {
       setErrors(result.errors);
@@ -113,22 +121,22 @@ export function EventForm<T>({ initial, validate, onSubmit, pending, serverError
               <legend className="visually-hidden">Ticket type {n}</legend>
               <div className="row g-2 align-items-start">
                 <div className="col-12 col-md-4">
-                  <Field label={`Name (type ${n})`} error={errorFor(`ticketTypes.${i}.name`)} className="mb-0">
+                  <Field label={<>Name<span className="visually-hidden"> (type {n})</span></>} error={errorFor(`ticketTypes.${i}.name`)} className="mb-0">
                     <input type="text" value={t.name} onChange={(e) => setType(t.key, { name: e.target.value })} maxLength={80} />
                   </Field>
                 </div>
                 <div className="col-6 col-md-3">
-                  <Field label={`Price (type ${n})`} error={errorFor(`ticketTypes.${i}.priceCents`)} className="mb-0">
+                  <Field label={<>Price<span className="visually-hidden"> (type {n})</span></>} error={errorFor(`ticketTypes.${i}.priceCents`)} className="mb-0">
                     <input type="text" inputMode="decimal" placeholder="0.00" value={t.price} onChange={(e) => setType(t.key, { price: e.target.value })} />
                   </Field>
                 </div>
                 <div className="col-6 col-md-2">
-                  <Field label={`Currency (type ${n})`} error={errorFor(`ticketTypes.${i}.currency`)} className="mb-0">
+                  <Field label={<>Currency<span className="visually-hidden"> (type {n})</span></>} error={errorFor(`ticketTypes.${i}.currency`)} className="mb-0">
                     <input type="text" maxLength={3} value={t.currency} onChange={(e) => setType(t.key, { currency: e.target.value.toUpperCase() })} />
                   </Field>
                 </div>
                 <div className="col-8 col-md-2">
-                  <Field label={`Capacity (type ${n})`} error={errorFor(`ticketTypes.${i}.capacity`)} className="mb-0">
+                  <Field label={<>Capacity<span className="visually-hidden"> (type {n})</span></>} error={errorFor(`ticketTypes.${i}.capacity`)} className="mb-0">
                     <input type="number" inputMode="numeric" min={1} value={t.capacity} onChange={(e) => setType(t.key, { capacity: e.target.value })} />
                   </Field>
                 </div>
