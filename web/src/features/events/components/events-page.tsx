@@ -86,7 +86,7 @@ export function EventsPage() {
                 id={searchId}
                 type="search"
                 className="form-control border-0"
-                placeholder="Search by title, venue or description"
+                placeholder="Search events, venues…"
                 value={text}
                 onChange={(e) => setText(e.target.value)}
               />

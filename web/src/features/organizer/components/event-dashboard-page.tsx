@@ -201,7 +201,7 @@ function Dashboard({ event }: { event: Event }) {
 
 function Stat({ label, value, sub, testId }: { label: string; value: string; sub?: string; testId: string }) {
   return (
-    <div className="col-12 col-sm-4">
+    <div className="col-6 col-md-4">
       <div className="stat-card bg-white rounded-4 shadow-sm p-3 h-100" data-testid={testId}>
         <div className="small text-secondary fw-medium">{label}</div>
         <div className="fs-3 fw-bold">{value}</div>
