@@ -20,7 +20,7 @@ import {
   type TableSpec,
   type TransactItem,
 } from '@dems/kit/dynamodb';
-import { orderStatusFor, refuseCancellation, refusePurchase, type SaleEvent } from '../domain/purchase.js';
+import { orderStatusFor, refuseCancellation, refusePurchase, soldOutMessage, type Refusal, type SaleEvent } from '../domain/purchase.js';
 import { newTicketCode } from '../domain/ticket-code.js';
 import type { PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
 
@@ -136,6 +136,29 @@ export interface DynamoTicketingStoreOptions {
   onMessagesCommitted?: () => void;
 }
 
+/** A counting semaphore per key: at most `permits` holders run at once, the rest wait in order. */
+class Gates {
+  private readonly gates = new Map<string, { active: number; waiting: (() => void)[] }>();
+
+  async run<T>(key: string, permits: number, fn: () => Promise<T>): Promise<T> {
+    let gate = this.gates.get(key);
+    if (!gate) this.gates.set(key, (gate = { active: 0, waiting: [] }));
+    if (gate.active >= permits) await new Promise<void>((resolve) => gate!.waiting.push(resolve));
+    gate.active++;
+    try {
+      return await fn();
+    } finally {
+      gate.active--;
+      const next = gate.waiting.shift();
+      if (next) next();
+      else if (gate.active === 0) this.gates.delete(key);
+    }
+  }
+}
+
+/** How long the purchase path may use an event copy it read before (definition changes are caught by conditions). */
+const EVENT_CACHE_MS = 1000;
+
 /** How long a purchase keeps re-planning after losing races for seats before it gives up (a 5xx). */
 const PURCHASE_DEADLINE_MS = 20_000;
 
@@ -151,6 +174,8 @@ export class DynamoTicketingStore implements TicketingStore {
   private readonly t: ReturnType<typeof ticketingTables>;
   private readonly shardsFor: (eventId: string) => number;
   private readonly onMessagesCommitted?: () => void;
+  private readonly gates = new Gates();
+  private readonly eventCache = new Map<string, { at: number; copy: EventCopy | undefined }>();
 
   constructor(opts: DynamoTicketingStoreOptions) {
     this.dynamo = createDynamo(opts.settings);
@@ -234,155 +259,182 @@ export class DynamoTicketingStore implements TicketingStore {
     return this.toOrder(item, event?.title ?? '');
   }
 
+  /** The event copy, read at most once a second per process on the purchase path (see placeOrder). */
+  private async cachedEventCopy(id: string): Promise<EventCopy | undefined> {
+    const hit = this.eventCache.get(id);
+    if (hit && Date.now() - hit.at < EVENT_CACHE_MS) return hit.copy;
+    const copy = await this.eventCopy(id);
+    if (this.eventCache.size > 10_000) this.eventCache.clear();
+    this.eventCache.set(id, { at: Date.now(), copy });
+    return copy;
+  }
+
+  /** The earlier outcome of this Idempotency-Key: its order, a reuse error, or undefined when the key is new. */
+  private async replay(input: PlaceOrderInput): Promise<PlaceOrderResult | undefined> {
+    const seen = await getItem(this.doc, this.t.idempotency.name, { UserID: input.userId, IdempotencyKey: input.idempotencyKey });
+    if (!seen) return undefined;
+    if (seen.RequestHash !== input.requestHash) {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different purchase. Use a new key for a new purchase.');
+    }
+    const order = await this.orderById(String(seen.OrderID));
+    return order ? { order, replayed: true } : undefined;
+  }
+
+  /**
+   * The hot path reads two things, the (cached) event copy and the shards, then commits. Correctness never
+   * rests on the cache: every shard condition checks the definition version and on-sale flag, and before
+   * any refusal everything is read again fresh, the Idempotency-Key included (a retry of a purchase that
+   * succeeded must get its order back, even once the event has sold out). A repeated key on the happy path
+   * is caught by the idempotency record's condition in the transaction itself.
+   */
   async placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
     const now = input.now ?? new Date();
     const deadline = Date.now() + PURCHASE_DEADLINE_MS;
+    let fresh = false;
     for (let attempt = 0; ; attempt++) {
-      const seen = await getItem(this.doc, this.t.idempotency.name, { UserID: input.userId, IdempotencyKey: input.idempotencyKey });
-      if (seen) {
-        if (seen.RequestHash !== input.requestHash) {
-          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different purchase. Use a new key for a new purchase.');
-        }
-        const order = await this.orderById(String(seen.OrderID));
-        if (order) return { order, replayed: true };
-      }
-
-      const event = await this.eventCopy(input.eventId);
+      const event = fresh ? await this.eventCopy(input.eventId) : await this.cachedEventCopy(input.eventId);
       const sale: SaleEvent | undefined = event && { status: event.status, endsAt: event.endsAt };
       const type = event?.types.find((t) => t.id === input.ticketTypeId && t.active);
       // Event-level refusals first (checked against an unlimited type), then seats once the shards are read.
       const early = refusePurchase(sale, type && { capacity: Number.MAX_SAFE_INTEGER, sold: 0 }, input.quantity, now);
-      if (early) throw new AppError(early.code, early.message);
-      const tt = type!;
-      const ev = event!;
-      const shards = await this.readShards(tt);
-      const usable = shards.filter((s) => s.exists && s.onSale).map((s) => ({ ...s, remaining: Math.max(0, s.capacity - s.sold) }));
-      const sold = shards.reduce((n, s) => n + s.sold, 0);
-      const remaining = usable.reduce((n, s) => n + s.remaining, 0);
-      const plan = planTake(usable, input.quantity);
-      if (!plan) {
-        const refusal = refusePurchase(sale, { capacity: sold + remaining, sold }, input.quantity, now);
-        throw new AppError(refusal?.code ?? 'SOLD_OUT', refusal?.message ?? 'Sorry — this ticket type is sold out.');
-      }
-
-      const createdAt = now.toISOString();
-      const orderId = newId('ord_');
-      const sortKey = `${createdAt}#${orderedKey()}`;
-      const totalCents = tt.priceCents * input.quantity;
-      const tickets = Array.from({ length: input.quantity }, () => ({ id: newId('tkt_'), code: newTicketCode() }));
-      const shardOfTicket: string[] = plan.flatMap((p) => Array.from({ length: p.take }, () => p.id));
-      const items: TransactItem[] = plan.map((p) => {
-        const shard = usable.find((s) => s.id === p.id)!;
-        return {
-          Update: {
-            TableName: this.t.inventory.name,
-            Key: { ShardID: p.id },
-            UpdateExpression: 'ADD #Sold :take',
-            // "sold + take <= capacity" without arithmetic: capacity as read, and sold no higher than leaves room.
-            ConditionExpression: '#OnSale = :true AND #Def = :def AND #Capacity = :cap AND #Sold <= :room',
-            ExpressionAttributeNames: attrNames('#Sold #OnSale #Def #Capacity'),
-            ExpressionAttributeValues: { ':take': p.take, ':true': true, ':def': shard.def, ':cap': shard.capacity, ':room': shard.capacity - p.take },
-          },
-        };
-      });
-      items.push({
-        Put: {
-          TableName: this.t.orders.name,
-          ConditionExpression: 'attribute_not_exists(OrderID)',
-          Item: {
-            OrderID: orderId,
-            UserID: input.userId,
-            SortKey: sortKey,
-            EventID: ev.id,
-            TicketTypeID: tt.id,
-            Quantity: input.quantity,
-            TotalCents: totalCents,
-            RefundedCents: 0,
-            Currency: tt.currency,
-            Status: 'confirmed',
-            CreatedAt: createdAt,
-            TicketList: tickets,
-          },
-        },
-      });
-      tickets.forEach((t, i) =>
-        items.push({
-          Put: {
-            TableName: this.t.tickets.name,
-            Item: {
-              TicketID: t.id,
-              Code: t.code,
-              OrderID: orderId,
-              UserID: input.userId,
-              SortKey: `${sortKey}#${String(i).padStart(3, '0')}`,
-              EventID: ev.id,
-              ValidEventID: ev.id,
-              TicketTypeID: tt.id,
-              TicketTypeName: tt.name,
-              ShardID: shardOfTicket[i],
-              PriceCents: tt.priceCents,
-              Currency: tt.currency,
-              Status: 'valid',
-              CreatedAt: createdAt,
-            },
-          },
-        }),
-      );
-      const idempotencyIndex = items.length;
-      items.push({
-        Put: {
-          TableName: this.t.idempotency.name,
-          Item: { UserID: input.userId, IdempotencyKey: input.idempotencyKey, RequestHash: input.requestHash, OrderID: orderId, CreatedAt: createdAt },
-          ConditionExpression: 'attribute_not_exists(IdempotencyKey)',
-        },
-      });
-      const message = newMessage(
-        'ticketing',
-        'OrderPlaced',
-        {
-          orderId,
-          userId: input.userId,
-          eventId: ev.id,
-          eventTitle: ev.title,
-          ticketTypeId: tt.id,
-          ticketTypeName: tt.name,
-          quantity: input.quantity,
-          totalCents,
-          currency: tt.currency,
-        },
-        now,
-      );
-      items.push(...this.outbox.outboxPuts(message));
-      try {
-        await transactWrite(this.doc, items);
-      } catch (err) {
-        if (!(err instanceof ConditionFailed)) throw err;
-        // Another purchase with the same key won: the next round reads and returns its order.
-        if (err.failedAt(idempotencyIndex)) continue;
-        // Someone took the seats we planned on (or the definition changed): read again and re-plan.
+      const outcome: Order | Refusal | 'idempotency' | 'lost' = early
+        ? early
+        : await this.gates.run(type!.id, type!.shards, () => this.tryTake(input, event!, type!, sale!, now));
+      if (outcome === 'lost') {
         if (Date.now() > deadline) throw new Error(`purchase gave up after ${attempt + 1} lost races for seats`);
         await new Promise((r) => setTimeout(r, fullJitter(Math.min(attempt, 6), 5, 200)));
         continue;
       }
+      if (outcome === 'idempotency' || 'code' in outcome) {
+        const earlier = await this.replay(input);
+        if (earlier) return earlier;
+        if (outcome === 'idempotency') continue;
+        if (!fresh) {
+          // Refusals are final only when they come from fresh reads.
+          fresh = true;
+          continue;
+        }
+        throw new AppError(outcome.code, outcome.message);
+      }
       this.onMessagesCommitted?.();
-      return {
-        order: {
-          id: orderId,
-          userId: input.userId,
-          eventId: ev.id,
-          eventTitle: ev.title,
-          ticketTypeId: tt.id,
-          quantity: input.quantity,
-          totalCents,
-          refundedCents: 0,
-          currency: tt.currency,
-          status: 'confirmed',
-          createdAt,
-          tickets: tickets.map((t) => ({ ...t, status: 'valid' as const })),
-        },
-        replayed: false,
-      };
+      return { order: outcome, replayed: false };
     }
+  }
+
+  /**
+   * One try at taking seats: reads the shards, plans, commits the purchase transaction. Runs inside the
+   * ticket type's gate: one purchase at a time per shard in this process (a type with N shards admits N),
+   * so contenders queue here instead of colliding in DynamoDB, where each collision costs round trips.
+   */
+  private async tryTake(input: PlaceOrderInput, ev: EventCopy, tt: TypeDef, sale: SaleEvent, now: Date): Promise<Order | Refusal | 'idempotency' | 'lost'> {
+    const shards = await this.readShards(tt);
+    const usable = shards.filter((s) => s.exists && s.onSale).map((s) => ({ ...s, remaining: Math.max(0, s.capacity - s.sold) }));
+    const sold = shards.reduce((n, s) => n + s.sold, 0);
+    const remaining = usable.reduce((n, s) => n + s.remaining, 0);
+    const plan = planTake(usable, input.quantity);
+    if (!plan) return refusePurchase(sale, { capacity: sold + remaining, sold }, input.quantity, now) ?? { code: 'SOLD_OUT', message: soldOutMessage(remaining) };
+
+    const createdAt = now.toISOString();
+    const orderId = newId('ord_');
+    const sortKey = `${createdAt}#${orderedKey()}`;
+    const totalCents = tt.priceCents * input.quantity;
+    const tickets = Array.from({ length: input.quantity }, () => ({ id: newId('tkt_'), code: newTicketCode() }));
+    const shardOfTicket: string[] = plan.flatMap((p) => Array.from({ length: p.take }, () => p.id));
+    const items: TransactItem[] = plan.map((p) => {
+      const shard = usable.find((s) => s.id === p.id)!;
+      return {
+        Update: {
+          TableName: this.t.inventory.name,
+          Key: { ShardID: p.id },
+          UpdateExpression: 'ADD #Sold :take',
+          // "sold + take <= capacity" without arithmetic: capacity as read, and sold no higher than leaves room.
+          ConditionExpression: '#OnSale = :true AND #Def = :def AND #Capacity = :cap AND #Sold <= :room',
+          ExpressionAttributeNames: attrNames('#Sold #OnSale #Def #Capacity'),
+          ExpressionAttributeValues: { ':take': p.take, ':true': true, ':def': shard.def, ':cap': shard.capacity, ':room': shard.capacity - p.take },
+        },
+      };
+    });
+    items.push({
+      Put: {
+        TableName: this.t.orders.name,
+        ConditionExpression: 'attribute_not_exists(OrderID)',
+        Item: {
+          OrderID: orderId,
+          UserID: input.userId,
+          SortKey: sortKey,
+          EventID: ev.id,
+          TicketTypeID: tt.id,
+          Quantity: input.quantity,
+          TotalCents: totalCents,
+          RefundedCents: 0,
+          Currency: tt.currency,
+          Status: 'confirmed',
+          CreatedAt: createdAt,
+          TicketList: tickets,
+        },
+      },
+    });
+    tickets.forEach((t, i) =>
+      items.push({
+        Put: {
+          TableName: this.t.tickets.name,
+          Item: {
+            TicketID: t.id,
+            Code: t.code,
+            OrderID: orderId,
+            UserID: input.userId,
+            SortKey: `${sortKey}#${String(i).padStart(3, '0')}`,
+            EventID: ev.id,
+            ValidEventID: ev.id,
+            TicketTypeID: tt.id,
+            TicketTypeName: tt.name,
+            ShardID: shardOfTicket[i],
+            PriceCents: tt.priceCents,
+            Currency: tt.currency,
+            Status: 'valid',
+            CreatedAt: createdAt,
+          },
+        },
+      }),
+    );
+    const idempotencyIndex = items.length;
+    items.push({
+      Put: {
+        TableName: this.t.idempotency.name,
+        Item: { UserID: input.userId, IdempotencyKey: input.idempotencyKey, RequestHash: input.requestHash, OrderID: orderId, CreatedAt: createdAt },
+        ConditionExpression: 'attribute_not_exists(IdempotencyKey)',
+      },
+    });
+    const message = newMessage(
+      'ticketing',
+      'OrderPlaced',
+      { orderId, userId: input.userId, eventId: ev.id, eventTitle: ev.title, ticketTypeId: tt.id, ticketTypeName: tt.name, quantity: input.quantity, totalCents, currency: tt.currency },
+      now,
+    );
+    items.push(...this.outbox.outboxPuts(message));
+    try {
+      await transactWrite(this.doc, items);
+    } catch (err) {
+      if (!(err instanceof ConditionFailed)) throw err;
+      // Another purchase with the same key won: the caller returns its order.
+      if (err.failedAt(idempotencyIndex)) return 'idempotency';
+      // Someone took the seats we planned on (or the definition changed): read again and re-plan.
+      return 'lost';
+    }
+    return {
+      id: orderId,
+      userId: input.userId,
+      eventId: ev.id,
+      eventTitle: ev.title,
+      ticketTypeId: tt.id,
+      quantity: input.quantity,
+      totalCents,
+      refundedCents: 0,
+      currency: tt.currency,
+      status: 'confirmed',
+      createdAt,
+      tickets: tickets.map((t) => ({ ...t, status: 'valid' as const })),
+    };
   }
 
   async listOrders(userId: string): Promise<Order[]> {
@@ -584,6 +636,7 @@ export class DynamoTicketingStore implements TicketingStore {
 
   async applyEventSnapshot(message: Message, snapshot: EventSnapshot): Promise<'applied' | 'duplicate'> {
     if (await this.outbox.seen(message)) return 'duplicate';
+    this.eventCache.delete(snapshot.id);
     const stored = await this.eventCopy(snapshot.id);
     const newer = !stored || stored.version < snapshot.version;
     let enqueued = false;
