@@ -12,7 +12,8 @@ export async function startTestSystem(basePort: number, extraTicketingPorts: num
   const system = await startSystem({
     dataDir,
     ports: { gateway: basePort, events: basePort + 1, ticketing: basePort + 2, engagement: basePort + 3 },
-    env: { LOG_LEVEL: 'warn', SERVICE_SECRET: 'system-test-secret-0123456789' },
+    // Every test client is 127.0.0.1: lift the per-address sign-up throttle (its own tests are in engagement).
+    env: { LOG_LEVEL: 'warn', SERVICE_SECRET: 'system-test-secret-0123456789', SIGNUPS_PER_ADDRESS_PER_HOUR: '100000' },
     extraTicketingPorts,
   });
   return {
