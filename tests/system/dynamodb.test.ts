@@ -1,0 +1,207 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
+import { startSystem } from '../../scripts/lib/system.mjs';
+import { client, createEvent, eventually, liveNotifications, waitOnSale } from './helpers.js';
+
+const dynamo = dynamoTestTarget();
+
+/** The real processes with STORE=dynamodb on the test run's DynamoDB Local, with their own table prefix. */
+async function startDynamoSystem(basePort: number, extraTicketingPorts: number[], env: Record<string, string> = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dems-system-dynamodb-'));
+  const tablePrefix = uniqueTablePrefix('system');
+  const system = await startSystem({
+    dataDir,
+    ports: { gateway: basePort, events: basePort + 1, ticketing: basePort + 2, engagement: basePort + 3 },
+    env: {
+      LOG_LEVEL: 'warn',
+      SERVICE_SECRET: 'system-test-secret-0123456789',
+      STORE: 'dynamodb',
+      DYNAMODB_ENDPOINT: dynamo.endpoint!,
+      TABLE_PREFIX: tablePrefix,
+      DYNAMODB_CREATE_TABLES: 'true',
+      // Many buyers from one test address: the abuse limits are not what these tests are about.
+      SIGNUPS_PER_ADDRESS_PER_HOUR: '100000',
+      ORDERS_PER_USER_PER_MINUTE: '100000',
+      ...env,
+    },
+    extraTicketingPorts,
+  });
+  return {
+    system,
+    tablePrefix,
+    api: client(`${system.urls.gateway}/api`),
+    async stop() {
+      await system.stopAll();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+if (dynamo.skip) {
+  describe.skip(`system on DynamoDB — skipped: ${dynamo.skip}`, () => {
+    it('runs when DynamoDB Local is available', () => {});
+  });
+}
+
+describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local (STORE=dynamodb), two ticketing processes', () => {
+  let t: Awaited<ReturnType<typeof startDynamoSystem>>;
+  beforeAll(async () => {
+    t = await startDynamoSystem(4500, [4510]);
+  }, 120_000);
+  afterAll(async () => t?.stop());
+
+  it('journey: create, register, buy, be notified live; cancelling the event cancels the tickets', { timeout: 60_000 }, async () => {
+    const { api } = t;
+    const organizer = await api.account('organizer');
+    const attendee = await api.account('attendee');
+    const event = await createEvent(api, organizer.token, 50);
+    expect((await api.get(`/events/${event.id}`)).body.title).toBe('Jazz Night');
+    expect((await api.get('/events?q=jazz')).body.items.map((e: { id: string }) => e.id)).toContain(event.id);
+
+    const live = await liveNotifications(t.system.urls.gateway, attendee.token);
+    try {
+      expect((await api.post('/register', { eventId: event.id }, attendee.token)).status).toBe(201);
+      expect((await api.get('/registrations', attendee.token)).body.items).toHaveLength(1);
+      await waitOnSale(api, event.id);
+      const order = await api.post('/orders', { eventId: event.id, ticketTypeId: event.ticketTypes[0]!.id, quantity: 2 }, attendee.token, {
+        'idempotency-key': 'dynamo-journey-1',
+      });
+      expect(order.status).toBe(201);
+      expect(order.body).toMatchObject({ quantity: 2, totalCents: 5000, currency: 'EUR', status: 'confirmed' });
+      const confirmed = await eventually(async () => live.received.find((n) => n.type === 'order_confirmed'), 5000, 'live order notification');
+      expect(confirmed.body).toBe('Your 2 tickets for Jazz Night are confirmed.');
+      const mine = await api.get('/notifications', attendee.token);
+      expect(mine.body.items.map((n: { type: string }) => n.type).sort()).toEqual(['order_confirmed', 'registration_confirmed']);
+      expect(mine.body.unreadCount).toBe(2);
+      expect((await api.get('/tickets', attendee.token)).body.items).toHaveLength(2);
+      expect((await api.get(`/availability/${event.id}`)).body.ticketTypes[0]).toMatchObject({ capacity: 50, sold: 2, remaining: 48 });
+      expect((await api.get(`/orders/${order.body.id}`, organizer.token)).status).toBe(404);
+
+      expect((await api.post(`/events/${event.id}/cancel`, {}, organizer.token)).status).toBe(200);
+      const tickets = await eventually(async () => {
+        const r = await api.get('/tickets', attendee.token);
+        return r.body.items.every((x: { status: string }) => x.status === 'cancelled') ? r.body.items : undefined;
+      }, 10_000, 'tickets cancelled with the event');
+      expect(tickets).toHaveLength(2);
+      await eventually(async () => {
+        const r = await api.get('/notifications', attendee.token);
+        return r.body.items.some((n: { type: string }) => n.type === 'event_cancelled') ? true : undefined;
+      }, 10_000, 'the cancellation notification');
+    } finally {
+      live.close();
+    }
+  });
+
+  it('300 simultaneous purchases on capacity 100 across two ticketing processes sell exactly 100; no 5xx', async () => {
+    const { api } = t;
+    const organizer = await api.account('organizer');
+    const event = await createEvent(api, organizer.token, 100);
+    await waitOnSale(api, event.id);
+    const buyers = await Promise.all(Array.from({ length: 30 }, (_, i) => api.account('attendee', `dyn-buyer-${i}-${Date.now()}`)));
+    const ticketings = [client(t.system.urls.ticketing), client('http://127.0.0.1:4510')];
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => {
+        const quantity = 1 + (i % 3);
+        return ticketings[i % 2]!.post('/orders', { eventId: event.id, ticketTypeId: event.ticketTypes[0]!.id, quantity }, buyers[i % 30]!.token, {
+          'idempotency-key': `dyn-flash-${i}`,
+        }).then((r) => ({ ...r, quantity }));
+      }),
+    );
+    expect(results.filter((r) => r.status >= 500)).toEqual([]);
+    expect(results.every((r) => r.status === 201 || (r.status === 409 && r.body.code === 'SOLD_OUT'))).toBe(true);
+    expect(results.filter((r) => r.status === 201).reduce((n, r) => n + r.quantity, 0)).toBe(100);
+    expect((await api.get(`/availability/${event.id}`)).body.ticketTypes[0]).toMatchObject({ capacity: 100, sold: 100, remaining: 0 });
+    const tickets = await Promise.all(buyers.map((b) => api.get('/tickets', b.token)));
+    expect(tickets.reduce((n, r) => n + r.body.items.filter((x: { eventId: string }) => x.eventId === event.id).length, 0)).toBe(100);
+  }, 120_000);
+});
+
+describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local: inventory split over 4 shards (INVENTORY_SHARDS=4)', () => {
+  let t: Awaited<ReturnType<typeof startDynamoSystem>>;
+  let doc: DynamoDBDocumentClient;
+  beforeAll(async () => {
+    t = await startDynamoSystem(4520, [4530], { INVENTORY_SHARDS: '4' });
+    doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    );
+  }, 120_000);
+  afterAll(async () => {
+    doc?.destroy();
+    await t?.stop();
+  });
+
+  /** The inventory items of one ticket type, read straight from the table. */
+  async function shardsOf(ticketTypeId: string) {
+    const res = await doc.send(
+      new ScanCommand({ TableName: `${t.tablePrefix}Inventory`, FilterExpression: 'TicketTypeID = :t', ExpressionAttributeValues: { ':t': ticketTypeId }, ConsistentRead: true }),
+    );
+    return (res.Items ?? []).map((i) => ({ capacity: Number(i.Capacity), sold: Number(i.Sold) }));
+  }
+
+  async function buyers(n: number) {
+    return Promise.all(Array.from({ length: n }, (_, i) => t.api.account('attendee', `shard-buyer-${i}-${Date.now()}`)));
+  }
+
+  it('400 simultaneous buyers of capacity 100 over 4 shards: exactly 100 sold, every refusal is SOLD_OUT, no 5xx', async () => {
+    const { api } = t;
+    const organizer = await api.account('organizer');
+    const event = await createEvent(api, organizer.token, 100);
+    await waitOnSale(api, event.id);
+    const ttId = event.ticketTypes[0]!.id;
+    expect(await shardsOf(ttId)).toEqual([25, 25, 25, 25].map((capacity) => ({ capacity, sold: 0 })));
+
+    const people = await buyers(40);
+    const ticketings = [client(t.system.urls.ticketing), client('http://127.0.0.1:4530')];
+    const results = await Promise.all(
+      Array.from({ length: 400 }, (_, i) =>
+        ticketings[i % 2]!.post('/orders', { eventId: event.id, ticketTypeId: ttId, quantity: 1 }, people[i % 40]!.token, { 'idempotency-key': `shard-${i}` }),
+      ),
+    );
+    expect(results.filter((r) => r.status >= 500)).toEqual([]);
+    expect(results.filter((r) => r.status === 201)).toHaveLength(100);
+    expect(results.filter((r) => r.status === 409).every((r) => r.body.code === 'SOLD_OUT')).toBe(true);
+    expect((await api.get(`/availability/${event.id}`)).body.ticketTypes[0]).toMatchObject({ capacity: 100, sold: 100, remaining: 0 });
+    const shards = await shardsOf(ttId);
+    expect(shards).toHaveLength(4);
+    expect(shards.every((s) => s.sold === s.capacity)).toBe(true);
+  }, 120_000);
+
+  it('never says sold out while any shard has seats: 100 buyers for 100 seats all succeed, the 101st is refused', async () => {
+    const { api } = t;
+    const organizer = await api.account('organizer');
+    const event = await createEvent(api, organizer.token, 100);
+    await waitOnSale(api, event.id);
+    const ttId = event.ticketTypes[0]!.id;
+    const people = await buyers(20);
+    const ticketings = [client(t.system.urls.ticketing), client('http://127.0.0.1:4530')];
+    // Random shard choice empties some shards before others; purchases must fall back to the ones with seats.
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        ticketings[i % 2]!.post('/orders', { eventId: event.id, ticketTypeId: ttId, quantity: 1 }, people[i % 20]!.token, { 'idempotency-key': `exact-${i}` }),
+      ),
+    );
+    expect(results.map((r) => r.status).filter((s) => s !== 201)).toEqual([]);
+    const last = await api.post('/orders', { eventId: event.id, ticketTypeId: ttId, quantity: 1 }, people[0]!.token, { 'idempotency-key': 'exact-101' });
+    expect(last.status).toBe(409);
+    expect(last.body.code).toBe('SOLD_OUT');
+
+    // A capacity change spreads the new seats over the shards; a ticket handed back returns to its shard.
+    expect((await api.patch(`/events/${event.id}`, { ticketTypes: [{ id: ttId, name: 'General', priceCents: 2500, currency: 'EUR', capacity: 110 }] }, organizer.token)).status).toBe(200);
+    await eventually(async () => ((await api.get(`/availability/${event.id}`)).body.ticketTypes[0].capacity === 110 ? true : undefined), 10_000, 'the new capacity');
+    const shards = await shardsOf(ttId);
+    expect(shards.reduce((n, s) => n + s.capacity, 0)).toBe(110);
+    expect(shards.every((s) => s.capacity >= s.sold)).toBe(true);
+    const more = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        api.post('/orders', { eventId: event.id, ticketTypeId: ttId, quantity: 1 }, people[i]!.token, { 'idempotency-key': `more-${i}` }),
+      ),
+    );
+    expect(more.map((r) => r.status)).toEqual(Array(10).fill(201));
+    expect((await api.get(`/availability/${event.id}`)).body.ticketTypes[0]).toMatchObject({ capacity: 110, sold: 110, remaining: 0 });
+  }, 120_000);
+});
