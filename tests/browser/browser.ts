@@ -47,11 +47,11 @@ export async function seriousA11yViolations(page: Page): Promise<string[]> {
   // Evaluated through the DevTools protocol rather than added as a <script>: the gateway's CSP (script-src
   // 'self') rightly blocks inline scripts, and the page is checked under its real policy.
   await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
-  });
+  // A string, not a function: the root type-check has no DOM types, and this runs in the page anyway.
+  const violations = await page.evaluate<AxeViolation[]>(`
+    axe.run(document, { resultTypes: ['violations'] }).then((result) =>
+      result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))
+  `);
   return violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
@@ -72,7 +72,7 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   for (const [suffix, size] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 375, height: 812 }]] as const) {
     await page.setViewportSize(size);
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.waitForTimeout(150);
     await page.screenshot({ path: join(SHOTS, `${name}-${suffix}.png`), animations: 'disabled' });
   }
@@ -92,7 +92,7 @@ export async function signUp(page: Page, { name, email, role }: { name: string; 
 
 /** The signed-in user's token, as the app keeps it, to check what the API says behind the UI. */
 export async function tokenOf(page: Page): Promise<string> {
-  const raw = await page.evaluate(() => localStorage.getItem('dems.session'));
+  const raw = await page.evaluate<string | null>("localStorage.getItem('dems.session')");
   if (!raw) throw new Error('not signed in');
   return (JSON.parse(raw) as { token: string }).token;
 }

@@ -123,7 +123,10 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
     const group = page.getByTestId('ticket-group').filter({ hasText: title });
     await expect.poll(() => group.getByTestId('ticket').count()).toBe(2);
     await expect.poll(() => group.getByTestId('ticket-qr').count()).toBe(2);
-    const qrLoaded = await group.getByTestId('ticket-qr').evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0));
+    const qrLoaded = await group.getByTestId('ticket-qr').evaluateAll((imgs) => imgs.every((i) => {
+      const img = i as unknown as { complete: boolean; naturalWidth: number };
+      return img.complete && img.naturalWidth > 0;
+    }));
     expect(qrLoaded).toBe(true);
     expect(await group.getByTestId('ticket-status').allTextContents()).toEqual(['Valid', 'Valid']);
     await expectAccessible(page, 'my tickets');
