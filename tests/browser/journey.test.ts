@@ -210,6 +210,8 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
     await toast.waitFor({ timeout: 5000 });
     await expect.poll(() => group.getByTestId('ticket-status').allTextContents(), { timeout: 8000 }).toEqual(['Cancelled', 'Cancelled', 'Cancelled']);
     await group.getByText('This event was cancelled; its tickets have been refunded.').waitFor();
+    // The toasts have made their point; the picture is of the tickets underneath.
+    for (const close of await attendeePage.getByRole('button', { name: 'Dismiss notification' }).all()) await close.click();
     await screenshots(attendeePage, 'my-tickets-cancelled');
 
     await attendeePage.getByRole('link', { name: /^Notifications/ }).click();
