@@ -68,6 +68,7 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
     await page.getByLabel('Price (type 2)').fill('80');
     await page.getByLabel('Currency (type 2)').fill('EUR');
     await page.getByLabel('Capacity (type 2)').fill('1');
+    await expectAccessible(page, 'the create-event form');
     await screenshots(page, 'create-event');
     await page.getByRole('button', { name: 'Publish event' }).click();
 
@@ -211,11 +212,14 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
     await expect.poll(() => group.getByTestId('ticket-status').allTextContents(), { timeout: 8000 }).toEqual(['Cancelled', 'Cancelled', 'Cancelled']);
     await group.getByText('This event was cancelled; its tickets have been refunded.').waitFor();
     // The toasts have made their point; the picture is of the tickets underneath.
-    for (const close of await attendeePage.getByRole('button', { name: 'Dismiss notification' }).all()) await close.click();
+    const dismiss = attendeePage.getByRole('button', { name: 'Dismiss notification' });
+    // They also leave by themselves after a few seconds, so one may be gone before its click lands.
+    while ((await dismiss.count()) > 0) await dismiss.first().click({ timeout: 2000 }).catch(() => {});
     await screenshots(attendeePage, 'my-tickets-cancelled');
 
     await attendeePage.getByRole('link', { name: /^Notifications/ }).click();
     await attendeePage.getByRole('heading', { name: `Unread: ${title} is cancelled` }).waitFor();
+    await expectAccessible(attendeePage, 'the notifications page');
     await screenshots(attendeePage, 'notifications');
     await attendeePage.getByRole('button', { name: 'Mark all as read' }).click();
     await attendeePage.getByText('You’re all caught up.').waitFor();
@@ -236,6 +240,7 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
     const page = await context.newPage();
     await page.goto('/tickets');
     await page.waitForURL(/\/login\?next=%2Ftickets/);
+    await expectAccessible(page, 'the log-in page');
     await page.getByLabel('Email').fill(`ada-${word}@example.com`);
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Log in' }).click();
