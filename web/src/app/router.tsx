@@ -1,13 +1,20 @@
+import { lazy } from 'react';
 import { createBrowserRouter, useParams } from 'react-router';
 import { LoginPage, SignUpPage } from '../features/auth';
 import { EventsPage, EventView } from '../features/events';
 import { NotificationsPage } from '../features/notifications';
-import { CreateEventPage, EditEventPage, EventDashboardPage, MyEventsPage } from '../features/organizer';
 import { MyRegistrationsPage, RsvpCard } from '../features/registrations';
 import { BuyTickets, MyTicketsPage } from '../features/tickets';
 import { AppLayout } from './layout/app-layout';
 import { NotFoundPage } from './layout/not-found-page';
 import { RequireAuth } from './require-auth';
+
+// Organizer pages load on first use: most visitors are attendees and never need their code.
+const organizer = () => import('../features/organizer');
+const MyEventsPage = lazy(() => organizer().then((m) => ({ default: m.MyEventsPage })));
+const CreateEventPage = lazy(() => organizer().then((m) => ({ default: m.CreateEventPage })));
+const EventDashboardPage = lazy(() => organizer().then((m) => ({ default: m.EventDashboardPage })));
+const EditEventPage = lazy(() => organizer().then((m) => ({ default: m.EditEventPage })));
 
 /** The event page is where features meet: events owns the page, tickets and registrations fill its slots. */
 function EventRoute() {

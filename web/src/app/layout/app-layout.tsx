@@ -1,5 +1,6 @@
-import { useEffect } from 'react';
+import { Suspense, useEffect } from 'react';
 import { Outlet, useLocation } from 'react-router';
+import { Spinner } from '../../components/spinner';
 import { ToastViewport } from '../../components/toasts';
 import { LiveToasts } from '../../features/notifications';
 import { ConnectionBanner } from './connection-banner';
@@ -20,7 +21,9 @@ export function AppLayout() {
       <Navbar />
       <ConnectionBanner />
       <main id="main" className="flex-grow-1 container py-4" tabIndex={-1}>
-        <Outlet />
+        <Suspense fallback={<Spinner label="Loading the page…" />}>
+          <Outlet />
+        </Suspense>
       </main>
       <footer className="app-footer py-4 mt-4">
         <div className="container d-flex flex-wrap justify-content-between gap-2 small">
