@@ -9,8 +9,9 @@ describe('inventory shards (DynamoDB adapter)', () => {
     expect(distributeCapacity(110, [25, 5, 0, 0])).toEqual([45, 25, 20, 20]);
     // Capacity cut below what is sold: each shard closes at its own sales, nothing more is for sale.
     expect(distributeCapacity(20, [15, 10])).toEqual([15, 10]);
-    for (const [declared, sold] of [[7, [1, 0, 3]], [1000, [3, 9, 0, 0, 1]]] as const) {
-      const caps = distributeCapacity(declared, [...sold]);
+    const cases: [number, number[]][] = [[7, [1, 0, 3]], [1000, [3, 9, 0, 0, 1]]];
+    for (const [declared, sold] of cases) {
+      const caps = distributeCapacity(declared, sold);
       expect(caps.reduce((a, b) => a + b, 0)).toBe(Math.max(declared, sold.reduce((a, b) => a + b, 0)));
       caps.forEach((c, i) => expect(c).toBeGreaterThanOrEqual(sold[i]!));
     }

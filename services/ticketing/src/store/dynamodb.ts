@@ -176,6 +176,8 @@ export class DynamoTicketingStore implements TicketingStore {
   private readonly onMessagesCommitted?: () => void;
   private readonly gates = new Gates();
   private readonly eventCache = new Map<string, { at: number; copy: EventCopy | undefined }>();
+  /** Seats left per ticket type as last seen in this process; only ever used to skip work, never to refuse. */
+  private readonly seatHints = new Map<string, { remaining: number; at: number }>();
 
   constructor(opts: DynamoTicketingStoreOptions) {
     this.dynamo = createDynamo(opts.settings);
@@ -297,9 +299,14 @@ export class DynamoTicketingStore implements TicketingStore {
       const type = event?.types.find((t) => t.id === input.ticketTypeId && t.active);
       // Event-level refusals first (checked against an unlimited type), then seats once the shards are read.
       const early = refusePurchase(sale, type && { capacity: Number.MAX_SAFE_INTEGER, sold: 0 }, input.quantity, now);
-      const outcome: Order | Refusal | 'idempotency' | 'lost' = early
-        ? early
-        : await this.gates.run(type!.id, type!.shards, () => this.tryTake(input, event!, type!, sale!, now));
+      let outcome: Order | Refusal | 'idempotency' | 'lost';
+      if (early) outcome = early;
+      else if (fresh) {
+        // Verifying a refusal: a fresh consistent read, outside the gate (reads never collide); if seats
+        // turned up after all, buy them the normal way.
+        const seats = await this.seats(type!, input.quantity, sale!, now);
+        outcome = seats.refusal ?? (await this.gates.run(type!.id, type!.shards, () => this.tryTake(input, event!, type!, sale!, now, false)));
+      } else outcome = await this.gates.run(type!.id, type!.shards, () => this.tryTake(input, event!, type!, sale!, now, true));
       if (outcome === 'lost') {
         if (Date.now() > deadline) throw new Error(`purchase gave up after ${attempt + 1} lost races for seats`);
         await new Promise((r) => setTimeout(r, fullJitter(Math.min(attempt, 6), 5, 200)));
@@ -326,13 +333,29 @@ export class DynamoTicketingStore implements TicketingStore {
    * ticket type's gate: one purchase at a time per shard in this process (a type with N shards admits N),
    * so contenders queue here instead of colliding in DynamoDB, where each collision costs round trips.
    */
-  private async tryTake(input: PlaceOrderInput, ev: EventCopy, tt: TypeDef, sale: SaleEvent, now: Date): Promise<Order | Refusal | 'idempotency' | 'lost'> {
+  /** The shards as a consistent read finds them now, and either a plan to take the seats or the refusal. */
+  private async seats(tt: TypeDef, quantity: number, sale: SaleEvent, now: Date) {
     const shards = await this.readShards(tt);
     const usable = shards.filter((s) => s.exists && s.onSale).map((s) => ({ ...s, remaining: Math.max(0, s.capacity - s.sold) }));
     const sold = shards.reduce((n, s) => n + s.sold, 0);
     const remaining = usable.reduce((n, s) => n + s.remaining, 0);
-    const plan = planTake(usable, input.quantity);
-    if (!plan) return refusePurchase(sale, { capacity: sold + remaining, sold }, input.quantity, now) ?? { code: 'SOLD_OUT', message: soldOutMessage(remaining) };
+    this.seatHints.set(tt.id, { remaining, at: Date.now() });
+    const plan = planTake(usable, quantity);
+    const refusal: Refusal | undefined = plan
+      ? undefined
+      : (refusePurchase(sale, { capacity: sold + remaining, sold }, quantity, now) ?? { code: 'SOLD_OUT', message: soldOutMessage(remaining) });
+    return { usable, plan, refusal };
+  }
+
+  private async tryTake(input: PlaceOrderInput, ev: EventCopy, tt: TypeDef, sale: SaleEvent, now: Date, useHint: boolean): Promise<Order | Refusal | 'idempotency' | 'lost'> {
+    // What the previous holder of the gate saw a moment ago: when that was too few seats, don't spend a read
+    // here; the caller verifies the refusal with a fresh read outside the gate.
+    const hint = this.seatHints.get(tt.id);
+    if (useHint && hint && hint.remaining < input.quantity && Date.now() - hint.at < EVENT_CACHE_MS) {
+      return { code: 'SOLD_OUT', message: soldOutMessage(hint.remaining) };
+    }
+    const { usable, plan, refusal } = await this.seats(tt, input.quantity, sale, now);
+    if (!plan) return refusal!;
 
     const createdAt = now.toISOString();
     const orderId = newId('ord_');
@@ -421,6 +444,8 @@ export class DynamoTicketingStore implements TicketingStore {
       // Someone took the seats we planned on (or the definition changed): read again and re-plan.
       return 'lost';
     }
+    const seen = this.seatHints.get(tt.id);
+    if (seen) seen.remaining -= input.quantity;
     return {
       id: orderId,
       userId: input.userId,
