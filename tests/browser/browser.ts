@@ -62,7 +62,8 @@ export async function expectAccessible(page: Page, what: string): Promise<void> 
   expect(found, `axe-core on ${what}`).toEqual([]);
 }
 
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+// Each run's screens go to test-results; UPDATE_SCREENSHOTS=1 refreshes the ones committed for the README.
+const SHOTS = join(ROOT, process.env.UPDATE_SCREENSHOTS ? 'docs/screenshots' : 'test-results/screenshots');
 
 /**
  * Saves what a person sees at the top of the page at desktop (1280×800) and phone (375×812) size, then restores

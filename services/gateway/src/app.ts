@@ -111,11 +111,12 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
   } as Parameters<typeof proxy>[1]);
   proxyUpgrades(app.server, LIVE_PATH, config.ENGAGEMENT_URL, (err) => app.log.warn({ err: err.message }, 'live connection proxy error'));
 
-  // Serves the built web app: hashed assets cached for a year, index.html never cached.
+  // Serves the built web app: hashed assets cached for a year, index.html never cached. Files are looked up
+  // per request (wildcard), so a rebuild of web/dist is served without restarting the gateway.
   if (hasWeb) {
     await app.register(fastifyStatic, {
       root: web,
-      wildcard: false,
+      wildcard: true,
       index: false,
       cacheControl: false,
       setHeaders: (res, path) => {

@@ -76,4 +76,11 @@ describe('gateway', () => {
     expect(page.headers['cache-control']).toBe('no-cache');
     expect((await gateway.inject('/missing.png')).statusCode).toBe(404);
   });
+
+  it('serves assets of a rebuild made while it runs', async () => {
+    writeFileSync(join(dir.path, 'assets', 'app-def456.js'), 'console.log(2)');
+    const asset = await gateway.inject('/assets/app-def456.js');
+    expect(asset.statusCode).toBe(200);
+    expect(asset.body).toBe('console.log(2)');
+  });
 });
