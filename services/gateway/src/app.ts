@@ -117,7 +117,7 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
     await app.register(fastifyStatic, {
       root: web,
       wildcard: true,
-      index: false,
+      index: 'index.html',
       cacheControl: false,
       setHeaders: (res, path) => {
         const hashed = /[/\\]assets[/\\]/.test(path);

@@ -70,6 +70,10 @@ describe('gateway', () => {
     const asset = await gateway.inject('/assets/app-abc123.js');
     expect(asset.statusCode).toBe(200);
     expect(asset.headers['cache-control']).toContain('immutable');
+    const home = await gateway.inject('/');
+    expect(home.statusCode).toBe(200);
+    expect(home.body).toContain('<div id="root">');
+    expect(home.headers['cache-control']).toBe('no-cache');
     const page = await gateway.inject('/events/123');
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<div id="root">');
