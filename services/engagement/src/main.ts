@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createTablesAndExit, dynamoSettings, LOG_REDACT, loadConfig, OutboxRelay, runService } from '@dems/kit';
+import { createTablesAndExit, dynamoSettings, LOG_REDACT, loadConfig, OutboxRelay, relayFromConfig, runService } from '@dems/kit';
 import { buildApp } from './app.js';
 import { EngagementConfig, liveOrigins } from './config.js';
 import { Accounts } from './identity/accounts.js';
@@ -63,13 +63,7 @@ await runService('engagement', async () => {
   });
 
   // Engagement publishes nothing today; the relay is here so dead letters and future messages just work.
-  const relay = new OutboxRelay({
-    store: store.outbox,
-    subscriberUrls: { events: config.EVENTS_URL, ticketing: config.TICKETING_URL, engagement: config.ENGAGEMENT_URL },
-    secret: config.SERVICE_SECRET,
-    log: app.log,
-    maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
-  });
+  const relay = relayFromConfig(config, store.outbox, app.log);
   relayRef.current = relay;
   relay.start();
   app.addHook('preClose', async () => relay.stop());

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, OutboxRelay, runService, verifierFor } from '@dems/kit';
+import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, relayFromConfig, runService, verifierFor } from '@dems/kit';
 import { buildApp } from './app.js';
 import { loadEventsConfig } from './config.js';
 import type { EventsStore } from './store/events-store.js';
@@ -38,13 +38,7 @@ await runService('events', async () => {
       await relay.stop();
     },
   });
-  const relay = new OutboxRelay({
-    store: store.outbox,
-    subscriberUrls: { events: config.EVENTS_URL, ticketing: config.TICKETING_URL, engagement: config.ENGAGEMENT_URL },
-    secret: config.SERVICE_SECRET,
-    log: app.log,
-    maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
-  });
+  const relay = relayFromConfig(config, store.outbox, app.log);
   const jwks = new CachedJwks({
     url: `${config.ENGAGEMENT_URL}/.well-known/jwks.json`,
     cacheFile: join(config.DATA_DIR, 'jwks-cache-events.json'),

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, OutboxRelay, runService, verifierFor, type App } from '@dems/kit';
+import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, OutboxRelay, relayFromConfig, runService, verifierFor, type App } from '@dems/kit';
 import { buildApp } from './app.js';
 import { loadTicketingConfig } from './config.js';
 import { SqliteTicketingStore } from './store/sqlite.js';
@@ -51,13 +51,7 @@ await runService('ticketing', async () => {
     },
   });
   late.app = app;
-  const relay = new OutboxRelay({
-    store: store.outbox,
-    subscriberUrls: { events: config.EVENTS_URL, ticketing: config.TICKETING_URL, engagement: config.ENGAGEMENT_URL },
-    secret: config.SERVICE_SECRET,
-    log: app.log,
-    maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
-  });
+  const relay = relayFromConfig(config, store.outbox, app.log);
   late.relay = relay;
   relay.start();
   jwks.start();

@@ -120,3 +120,18 @@ export class OutboxRelay {
     return false;
   }
 }
+
+/** The relay as every service wires it: subscriber URLs, secret and retry budget from the shared configuration. */
+export function relayFromConfig(
+  config: { EVENTS_URL: string; TICKETING_URL: string; ENGAGEMENT_URL: string; SERVICE_SECRET: string; OUTBOX_MAX_ATTEMPTS: number },
+  store: OutboxStore,
+  log: RelayLogger,
+): OutboxRelay {
+  return new OutboxRelay({
+    store,
+    subscriberUrls: { events: config.EVENTS_URL, ticketing: config.TICKETING_URL, engagement: config.ENGAGEMENT_URL },
+    secret: config.SERVICE_SECRET,
+    log,
+    maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+  });
+}
