@@ -36,5 +36,6 @@ export async function runService(name: string, start: () => Promise<{ app: Fasti
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  await app.listen({ port, host });
+  // A deep accept queue: a flash crowd arrives in one burst, and Node's default (511) drops the overflow.
+  await app.listen({ port, host, backlog: 4096 });
 }
