@@ -594,3 +594,44 @@ export function attrNames(...expressions: (string | undefined)[]): Record<string
   for (const e of expressions) for (const m of e?.matchAll(/#([A-Za-z][A-Za-z0-9_]*)/g) ?? []) names[`#${m[1]}`] = m[1]!;
   return Object.keys(names).length ? names : undefined;
 }
+
+/**
+ * What every service's DynamoDB store shares: the client, its outbox and inbox, the idempotent table bootstrap,
+ * a readiness probe and shutdown. A service's store extends it with its own tables and the port's methods.
+ */
+export abstract class DynamoStoreBase {
+  readonly outbox: DynamoDbMessaging;
+  protected readonly dynamo: Dynamo;
+
+  constructor(
+    settings: DynamoSettings,
+    service: ServiceName,
+    private readonly ownTables: TableSpec[],
+  ) {
+    this.dynamo = createDynamo(settings);
+    this.outbox = new DynamoDbMessaging(this.dynamo.doc, settings.tablePrefix, service);
+  }
+
+  protected get doc(): Doc {
+    return this.dynamo.doc;
+  }
+
+  /** Creates whichever of the store's tables (its own, outbox, inbox) are missing; safe to run again or concurrently. */
+  async createTables(log?: (line: string) => void): Promise<void> {
+    await ensureTables(this.dynamo.client, [...this.ownTables, this.outbox.tables.outbox, this.outbox.tables.inbox], log);
+  }
+
+  /** True when DynamoDB answers a read of `table`: the store is usable (readiness). */
+  protected async answers(table: TableSpec, key: Item): Promise<boolean> {
+    try {
+      await this.doc.send(new GetCommand({ TableName: table.name, Key: key }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.dynamo.client.destroy();
+  }
+}

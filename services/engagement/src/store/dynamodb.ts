@@ -1,19 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Message, Notification, User } from '@dems/contracts';
 import { newId, nowIso } from '@dems/kit';
 import {
   attrNames,
   ConditionFailed,
-  createDynamo,
-  DynamoDbMessaging,
-  ensureTables,
+  DynamoStoreBase,
   getItem,
-  messagingTables,
   queryAll,
   transactWrite,
   withRetry,
-  type Dynamo,
   type DynamoSettings,
   type Item,
   type TableSpec,
@@ -117,40 +113,19 @@ interface Effect {
 
 const MAX_REPLANS = 25;
 
-export class DynamoEngagementStore implements EngagementStore {
-  readonly outbox: DynamoDbMessaging;
-  private readonly dynamo: Dynamo;
+export class DynamoEngagementStore extends DynamoStoreBase implements EngagementStore {
   private readonly t: ReturnType<typeof engagementTables>;
   /** Engagement enqueues no messages yet; whoever adds the first must call this after that commit (relay.kick). */
   readonly onMessagesCommitted?: () => void;
 
   constructor(opts: { settings: DynamoSettings; onMessagesCommitted?: () => void }) {
-    this.dynamo = createDynamo(opts.settings);
+    super(opts.settings, 'engagement', Object.values(engagementTables(opts.settings.tablePrefix)));
     this.t = engagementTables(opts.settings.tablePrefix);
-    this.outbox = new DynamoDbMessaging(this.dynamo.doc, opts.settings.tablePrefix, 'engagement');
     this.onMessagesCommitted = opts.onMessagesCommitted;
   }
 
-  static tables(prefix: string): TableSpec[] {
-    const m = messagingTables(prefix, 'engagement');
-    return [...Object.values(engagementTables(prefix)), m.outbox, m.inbox];
-  }
-
-  async createTables(log?: (line: string) => void): Promise<void> {
-    await ensureTables(this.dynamo.client, DynamoEngagementStore.tables(this.dynamo.prefix), log);
-  }
-
-  private get doc() {
-    return this.dynamo.doc;
-  }
-
-  async ping(): Promise<boolean> {
-    try {
-      await this.doc.send(new GetCommand({ TableName: this.t.users.name, Key: { UserID: '_ping' } }));
-      return true;
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return this.answers(this.t.users, { UserID: '_ping' });
   }
 
   async createUser(user: NewUser): Promise<User | null> {
@@ -556,7 +531,4 @@ export class DynamoEngagementStore implements EngagementStore {
     });
   }
 
-  async close(): Promise<void> {
-    this.dynamo.client.destroy();
-  }
 }

@@ -1,18 +1,14 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { newMessage, type Event, type Message, type Registration, type TicketType, type UpdateEventBody } from '@dems/contracts';
 import { AppError, newId } from '@dems/kit';
 import {
   batchGet,
   ConditionFailed,
-  createDynamo,
-  DynamoDbMessaging,
-  ensureTables,
+  DynamoStoreBase,
   getItem,
-  messagingTables,
   queryAll,
   transactWrite,
   withRetry,
-  type Dynamo,
   type DynamoSettings,
   type Item,
   type TableSpec,
@@ -93,32 +89,14 @@ export interface DynamoEventsStoreOptions {
  * depends on what it read (version, registration count) carries that as a condition and is re-planned when
  * another writer got there first, which is how the registration limit holds across any number of processes.
  */
-export class DynamoEventsStore implements EventsStore {
-  readonly outbox: DynamoDbMessaging;
-  private readonly dynamo: Dynamo;
+export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
   private readonly t: ReturnType<typeof eventsTables>;
   private readonly onMessagesCommitted: () => void;
 
   constructor(opts: DynamoEventsStoreOptions) {
-    this.dynamo = createDynamo(opts.settings);
+    super(opts.settings, 'events', Object.values(eventsTables(opts.settings.tablePrefix)));
     this.t = eventsTables(opts.settings.tablePrefix);
-    this.outbox = new DynamoDbMessaging(this.dynamo.doc, opts.settings.tablePrefix, 'events');
     this.onMessagesCommitted = opts.onMessagesCommitted ?? (() => {});
-  }
-
-  /** Every table this store uses, for the bootstrap. */
-  static tables(prefix: string): TableSpec[] {
-    const own = eventsTables(prefix);
-    const messaging = messagingTables(prefix, 'events');
-    return [own.events, own.registrations, own.ticketsSold, messaging.outbox, messaging.inbox];
-  }
-
-  async createTables(log?: (line: string) => void): Promise<void> {
-    await ensureTables(this.dynamo.client, DynamoEventsStore.tables(this.dynamo.prefix), log);
-  }
-
-  private get doc() {
-    return this.dynamo.doc;
   }
 
   /** Commits the items; kicks the relay when outbox items were among them. */
@@ -489,18 +467,10 @@ export class DynamoEventsStore implements EventsStore {
     return this.soldMap(eventId);
   }
 
-  async isReady(): Promise<boolean> {
-    try {
-      await this.doc.send(new GetCommand({ TableName: this.t.events.name, Key: { EventID: '_ready' } }));
-      return true;
-    } catch {
-      return false;
-    }
+  isReady(): Promise<boolean> {
+    return this.answers(this.t.events, { EventID: '_ready' });
   }
 
-  async close(): Promise<void> {
-    this.dynamo.client.destroy();
-  }
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

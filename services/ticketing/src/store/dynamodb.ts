@@ -1,20 +1,15 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { newMessage, type Availability, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
 import { AppError, newId } from '@dems/kit';
 import {
   attrNames,
   batchGet,
   ConditionFailed,
-  createDynamo,
-  DynamoDbMessaging,
-  ensureTables,
+  DynamoStoreBase,
   fullJitter,
   getItem,
-  messagingTables,
   orderedKey,
   queryAll,
   transactWrite,
-  type Dynamo,
   type DynamoSettings,
   type Item,
   type TableSpec,
@@ -168,9 +163,7 @@ const PURCHASE_DEADLINE_MS = 20_000;
  * and the idempotency record (conditioned on not existing). Losing a race re-reads and re-plans; only a
  * consistent read showing too few seats on every shard answers SOLD_OUT.
  */
-export class DynamoTicketingStore implements TicketingStore {
-  readonly outbox: DynamoDbMessaging;
-  private readonly dynamo: Dynamo;
+export class DynamoTicketingStore extends DynamoStoreBase implements TicketingStore {
   private readonly t: ReturnType<typeof ticketingTables>;
   private readonly shardsFor: (eventId: string) => number;
   private readonly onMessagesCommitted?: () => void;
@@ -180,25 +173,11 @@ export class DynamoTicketingStore implements TicketingStore {
   private readonly seatHints = new Map<string, { remaining: number; at: number }>();
 
   constructor(opts: DynamoTicketingStoreOptions) {
-    this.dynamo = createDynamo(opts.settings);
+    super(opts.settings, 'ticketing', Object.values(ticketingTables(opts.settings.tablePrefix)));
     this.t = ticketingTables(opts.settings.tablePrefix);
-    this.outbox = new DynamoDbMessaging(this.dynamo.doc, opts.settings.tablePrefix, 'ticketing');
     const shards = opts.shards ?? 1;
     this.shardsFor = (eventId) => Math.max(1, Math.min(50, Math.floor(typeof shards === 'number' ? shards : shards(eventId))));
     this.onMessagesCommitted = opts.onMessagesCommitted;
-  }
-
-  static tables(prefix: string): TableSpec[] {
-    const m = messagingTables(prefix, 'ticketing');
-    return [...Object.values(ticketingTables(prefix)), m.outbox, m.inbox];
-  }
-
-  async createTables(log?: (line: string) => void): Promise<void> {
-    await ensureTables(this.dynamo.client, DynamoTicketingStore.tables(this.dynamo.prefix), log);
-  }
-
-  private get doc() {
-    return this.dynamo.doc;
   }
 
   private async eventCopy(id: string): Promise<EventCopy | undefined> {
@@ -759,16 +738,8 @@ export class DynamoTicketingStore implements TicketingStore {
     return this.outbox.acknowledge(message);
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      await this.doc.send(new GetCommand({ TableName: this.t.events.name, Key: { EventID: '_ping' } }));
-      return true;
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return this.answers(this.t.events, { EventID: '_ping' });
   }
 
-  async close(): Promise<void> {
-    this.dynamo.client.destroy();
-  }
 }
