@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, IsoDateTime, isValidTimeZone } from './common.js';
+import { DateTimeInput, Id, IsoDateTime, isValidTimeZone } from './common.js';
 
 const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as USD');
 const TimeZone = z.string().max(64).refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin');
@@ -16,8 +16,8 @@ const EventFields = {
   description: z.string().max(5000),
   venue: z.string().trim().min(1).max(200),
   timezone: TimeZone,
-  startsAt: IsoDateTime,
-  endsAt: IsoDateTime,
+  startsAt: DateTimeInput,
+  endsAt: DateTimeInput,
   registrationLimit: z.number().int().min(1).max(1_000_000).nullable(),
 };
 
@@ -87,8 +87,8 @@ export type Event = z.infer<typeof Event>;
 
 export const EventListQuery = z.strictObject({
   q: z.string().trim().max(200).optional(),
-  from: IsoDateTime.optional(),
-  to: IsoDateTime.optional(),
+  from: DateTimeInput.optional(),
+  to: DateTimeInput.optional(),
   /** `mine=true`: the caller's own events as organizer, in every status, past ones included. */
   mine: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   cursor: z.string().max(512).optional(),

@@ -20,6 +20,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '@dems/contracts';
 import { AppError } from './errors.js';
 
@@ -144,7 +145,7 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
   });
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(listTolerantSerializer(app.log));
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -188,6 +189,32 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
   });
 
   return app;
+}
+
+/**
+ * Responses are checked against their schema, as fastify-type-provider-zod does, with one difference: a list
+ * (`{ items: [...] }`) with a stored row its schema refuses is answered without that row, which is logged.
+ * One bad row (written by an older version, or by hand) must never turn a list into a 500 for everyone.
+ */
+function listTolerantSerializer(log: FastifyBaseLogger): Parameters<FastifyInstance['setSerializerCompiler']>[0] {
+  return (route) => {
+    const serialize = serializerCompiler(route as Parameters<typeof serializerCompiler>[0]);
+    const schema = route.schema as unknown;
+    const itemSchema = schema instanceof z.ZodObject && schema.shape.items instanceof z.ZodArray ? (schema.shape.items.element as z.ZodType) : null;
+    return (data: unknown) => {
+      try {
+        return serialize(data);
+      } catch (err) {
+        const items = (data as { items?: unknown } | null)?.items;
+        if (!itemSchema || !Array.isArray(items)) throw err;
+        const kept = items.filter((item) => itemSchema.safeParse(item).success);
+        if (kept.length === items.length) throw err;
+        const skipped = items.filter((item) => !kept.includes(item)).map((item) => (item as { id?: unknown })?.id ?? null);
+        log.error({ route: `${route.method} ${route.url}`, skipped }, 'answered a list without stored rows that do not match its schema');
+        return serialize({ ...(data as object), items: kept });
+      }
+    };
+  };
 }
 
 function errorBody(code: ErrorCode, message: string, requestId: string, details?: { path: string; message: string }[]) {

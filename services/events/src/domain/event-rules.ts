@@ -5,15 +5,11 @@ import type { CreateEventBody, Event, EventSnapshot, TicketType, UpdateEventBody
 export const MAX_TICKET_TYPES = 20;
 
 /**
- * Times are stored in UTC with a fixed width, so that string order is time order in every store
- * and `from`/`to` filters compare correctly whatever offset the client sent.
+ * A new published event from a create request; refuses an event that is already over. Times arrive in UTC
+ * (DateTimeInput in the contracts normalises them), so string order is time order in every store.
  */
-export const toUtc = (iso: string): string => new Date(iso).toISOString();
-
-/** A new published event from a create request; refuses an event that is already over. */
 export function buildNewEvent(body: CreateEventBody, organizerId: string, now: Date): Event {
-  const startsAt = toUtc(body.startsAt);
-  const endsAt = toUtc(body.endsAt);
+  const { startsAt, endsAt } = body;
   if (Date.parse(endsAt) < now.getTime()) {
     throw new AppError('VALIDATION_FAILED', 'body.endsAt: this event would already be over; choose an end time in the future.');
   }
@@ -79,9 +75,8 @@ export function planEventUpdate(current: Event, patch: UpdateEventBody, sold: Re
   for (const field of SIMPLE_FIELDS) {
     const given = patch[field];
     if (given === undefined) continue;
-    const value = (field === 'startsAt' || field === 'endsAt') && typeof given === 'string' ? toUtc(given) : given;
-    if (value !== current[field]) {
-      (next as Record<string, unknown>)[field] = value;
+    if (given !== current[field]) {
+      (next as Record<string, unknown>)[field] = given;
       changes.push(field);
     }
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CreateEventBody, ErrorBody, Event, EventListQuery, EventPage, Id, IdParams, IsoDateTime, UpdateEventBody } from '@dems/contracts';
 import { AppError, decodeCursor, encodeCursor, requireRole, requireUser, type App } from '@dems/kit';
-import { assertCanManage, buildNewEvent, toUtc } from '../domain/event-rules.js';
+import { assertCanManage, buildNewEvent } from '../domain/event-rules.js';
 import type { EventCursor, EventFilter, EventsStore } from '../store/events-store.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -54,9 +54,9 @@ export async function eventRoutes(app: App, { store }: { store: EventsStore }): 
       let filter: EventFilter;
       if (mine) {
         const user = requireRole(req, 'organizer', 'admin');
-        filter = { kind: 'organizer', organizerId: user.id, from: from && toUtc(from), to: to && toUtc(to), q: text };
+        filter = { kind: 'organizer', organizerId: user.id, from, to, q: text };
       } else {
-        filter = { kind: 'upcoming', from: toUtc(from ?? new Date().toISOString()), to: to && toUtc(to), q: text };
+        filter = { kind: 'upcoming', from: from ?? new Date().toISOString(), to, q: text };
       }
       const page = await store.listEvents(filter, { after, limit });
       return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null };
