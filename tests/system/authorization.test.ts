@@ -258,6 +258,31 @@ describe('authorization matrix', () => {
   }
 });
 
+describe('who may call comes before what is sent', () => {
+  // Validation errors describe a route's rules: an anonymous caller (or an attendee at an organizer route)
+  // must be refused before the body, query or path is looked at, whatever is sent.
+  const protectedRules = AUTHORIZATION.filter((r) => r.access !== 'anyone' && r.access !== 'service');
+  const garbled = (rule: EndpointRule): InjectOptions => ({
+    method: rule.method,
+    url: `${rule.path.replace(/:[A-Za-z]+/g, 'not an id!')}?${rule.query ? `${rule.query}&` : ''}limit=lots&junk=1`,
+    ...(rule.method === 'GET' ? {} : { headers: { 'content-type': 'application/json' }, payload: '{"half": ' }),
+  });
+
+  it.each(protectedRules.map((r) => [key(r), r] as const))('%s refuses an anonymous caller with 401 before validating', async (_name, rule) => {
+    const res = await call(rule.service, garbled(rule));
+    expect(res.statusCode, res.body).toBe(401);
+    expect(res.json().code).toBe('UNAUTHENTICATED');
+  });
+
+  const organizerRules = protectedRules.filter((r) => r.access === 'organizer-role' || r.access === 'event-organizer');
+  it.each(organizerRules.map((r) => [key(r), r] as const))('%s refuses an attendee with 403 before validating', async (_name, rule) => {
+    const req = garbled(rule);
+    const res = await call(rule.service, { ...req, headers: { ...(req.headers ?? {}), ...who.attendee.auth } });
+    expect(res.statusCode, res.body).toBe(403);
+    expect(res.json().code).toBe('FORBIDDEN');
+  });
+});
+
 describe('admin', () => {
   it('is never created by sign-up, only from configuration', async () => {
     const res = await call('engagement', {

@@ -127,9 +127,11 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
 
   // JSON is parsed by Fastify's own parser (it refuses __proto__ and constructor.prototype keys), after a
   // depth check: deeply nested JSON is a 400 before it can cost a handler or a validator anything.
+  // Services take JSON only: Fastify's default text/plain parser would hand a schema a string, answered
+  // 400 where 415 UNSUPPORTED_MEDIA_TYPE is the truth.
   if (opts.checkJsonDepth !== false) {
     const parseJson = app.getDefaultJsonParser('error', 'error');
-    app.removeContentTypeParser('application/json');
+    app.removeContentTypeParser(['application/json', 'text/plain']);
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
       if (jsonTooDeep(body as string)) {
         done(new AppError('JSON_TOO_DEEP', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels.`), undefined);

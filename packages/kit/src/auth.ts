@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TokenClaims, type Role } from '@dems/contracts';
+import { AUTHORIZATION, TokenClaims, type Access, type Role, type ServiceName } from '@dems/contracts';
 import { AppError } from './errors.js';
 
 export const TOKEN_ISSUER = 'dems-engagement';
@@ -123,16 +123,43 @@ export class CachedJwks {
   };
 }
 
-/** Sets `request.user` from a Bearer token when one is sent; routes decide whether they need it. */
-export function registerAuth(app: FastifyInstance, verify: TokenVerifier): void {
+/**
+ * Sets `request.user` from a Bearer token when one is sent, then applies the service's rows of the
+ * authorization matrix (contracts) before anything else looks at the request: an anonymous caller of a
+ * protected route gets 401, and an attendee calling an organizer route 403, whatever its body or query —
+ * nobody learns a route's validation rules without being allowed to call it. Ownership (the event's
+ * organizer, the order's buyer) needs the data and stays with the route.
+ */
+export function registerAuth(app: FastifyInstance, verify: TokenVerifier, service: ServiceName): void {
+  const accessOf = accessRules(service);
   app.decorateRequest('user', null);
   app.addHook('onRequest', async (req) => {
     const header = req.headers.authorization;
-    if (!header) return;
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1]) throw new AppError('UNAUTHENTICATED', 'Send the access token as "Authorization: Bearer <token>".');
-    req.user = await verify(match[1]);
+    if (header) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match?.[1]) throw new AppError('UNAUTHENTICATED', 'Send the access token as "Authorization: Bearer <token>".');
+      req.user = await verify(match[1]);
+    }
+    const access = accessOf(req.method, req.routeOptions.url, req.query);
+    if (!access || access === 'anyone' || access === 'service') return;
+    const user = requireUser(req);
+    if ((access === 'organizer-role' || access === 'event-organizer') && user.role === 'attendee') {
+      throw new AppError('FORBIDDEN', 'Only organizer or admin accounts can do this.');
+    }
   });
+}
+
+/** The access rule of a route of `service`: a row with a `query` (e.g. `mine=true`) wins when the request has it. */
+function accessRules(service: ServiceName) {
+  const rules = AUTHORIZATION.filter((r) => r.service === service);
+  return (method: string, url: string | undefined, query: unknown): Access | undefined => {
+    if (!url) return undefined;
+    const wanted = method === 'HEAD' ? 'GET' : method;
+    const params = (query ?? {}) as Record<string, unknown>;
+    const candidates = rules.filter((r) => r.method === wanted && r.path === url);
+    const variant = candidates.find((r) => r.query && r.query.split('&').every((kv) => { const [k, v] = kv.split('='); return params[k!] === v; }));
+    return (variant ?? candidates.find((r) => !r.query))?.access;
+  };
 }
 
 export function requireUser(req: FastifyRequest): AuthUser {

@@ -9,7 +9,7 @@ describe('service app factory', () => {
   beforeAll(async () => {
     tokens = await testTokens();
     app = await createServiceApp({ name: 'test', description: 'kit test', isReady: () => true, bodyLimit: 2048 });
-    registerAuth(app, tokens.verify);
+    registerAuth(app, tokens.verify, 'events');
     app.post('/things', { schema: { body: z.strictObject({ name: z.string().min(1), count: z.number().int() }) } }, async (req) => req.body);
     app.get('/boom', async () => {
       throw new Error('database password is hunter2');
@@ -37,6 +37,11 @@ describe('service app factory', () => {
     expect((await post(JSON.stringify({ name: 'a', count: 1, admin: true }))).json().code).toBe('VALIDATION_FAILED');
     expect((await post('{"name": "a",')).json()).toMatchObject({ code: 'MALFORMED_JSON' });
     expect((await post('name=a', 'application/x-www-form-urlencoded')).statusCode).toBe(415);
+    for (const type of ['text/plain', 'text/plain; charset=utf-8']) {
+      const text = await post(JSON.stringify({ name: 'a', count: 1 }), type);
+      expect(text.statusCode, type).toBe(415);
+      expect(text.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    }
     const big = await post(JSON.stringify({ name: 'x'.repeat(5000), count: 1 }));
     expect(big.statusCode).toBe(413);
     expect(big.json().code).toBe('PAYLOAD_TOO_LARGE');

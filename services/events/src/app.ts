@@ -29,7 +29,7 @@ export async function buildApp(deps: EventsAppDeps): Promise<App> {
     isReady: () => deps.store.isReady(),
     trustProxy: deps.trustProxy,
   });
-  registerAuth(app, deps.verify);
+  registerAuth(app, deps.verify, 'events');
   await registerInternalRoutes(app, { secret: deps.secret, apply: messageHandlers(deps.store), outbox: deps.store.outbox, onReplay: deps.onReplay });
   await eventRoutes(app, { store: deps.store });
   await registrationRoutes(app, { store: deps.store });

@@ -34,7 +34,7 @@ export async function buildApp(deps: TicketingDeps): Promise<App> {
     isReady: () => store.ping(),
     trustProxy: deps.trustProxy,
   });
-  registerAuth(app, deps.verify);
+  registerAuth(app, deps.verify, 'ticketing');
   orderRoutes(app, store, { ordersPerUserPerMinute: deps.ordersPerUserPerMinute ?? 30 });
   ticketRoutes(app, store);
   availabilityRoutes(app, store);
