@@ -102,3 +102,16 @@ export const Announcement = z.object({
 
 /** Socket.IO event name the engagement service emits to a user's sockets for each new notification. */
 export const LIVE_NOTIFICATION_EVENT = 'notification';
+
+/**
+ * Socket.IO event a client emits with `{ token }` (a renewed access token of the same user) to keep its socket
+ * open past the old token's expiry; the server closes a socket whose token expires without one.
+ */
+export const LIVE_AUTHENTICATE_EVENT = 'authenticate';
+export const LiveAuthenticateBody = z.strictObject({ token: z.string().min(1).max(4096) });
+/** The acknowledgement of LIVE_AUTHENTICATE_EVENT. */
+export const LiveAuthenticateResult = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), expiresAt: IsoDateTime }),
+  z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
+]);
+export type LiveAuthenticateResult = z.infer<typeof LiveAuthenticateResult>;

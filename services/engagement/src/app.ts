@@ -46,9 +46,10 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
     accessTtlSeconds: deps.tokenTtlSeconds ?? 900,
     refreshTtlSeconds: deps.refreshTtlSeconds ?? 30 * 24 * 3600,
     limits: deps.accountLimits,
+    live,
   });
 
-  registerAuth(app, deps.keys.verifier());
+  registerAuth(app, deps.keys.verifier(), 'engagement');
   identityRoutes(app, { accounts, store: deps.store, keys: deps.keys });
   notificationRoutes(app, { store: deps.store });
   announcementRoutes(app, { store: deps.store, live });

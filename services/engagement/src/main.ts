@@ -3,6 +3,7 @@ import { createTablesAndExit, dynamoSettings, LOG_REDACT, loadConfig, OutboxRela
 import { buildApp } from './app.js';
 import { EngagementConfig, liveOrigins } from './config.js';
 import { Accounts } from './identity/accounts.js';
+import { sessionVerifier } from './identity/session-tokens.js';
 import { SigningKeys } from './identity/signing-keys.js';
 import { LiveNotifications } from './live/live-notifications.js';
 import { attachSocketIo } from './live/socket-io.js';
@@ -56,7 +57,7 @@ await runService('engagement', async () => {
     onReplay: () => relayRef.current?.kick(),
   });
   attachSocketIo(app, {
-    verify: keys.verifier(),
+    authenticate: sessionVerifier(keys.verifier(), store),
     live,
     allowedOrigins: liveOrigins(config),
     maxConnectionsPerUser: config.LIVE_MAX_CONNECTIONS_PER_USER,

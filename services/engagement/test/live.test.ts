@@ -1,9 +1,11 @@
+import { decodeJwt } from 'jose';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LIVE_NOTIFICATION_EVENT, LIVE_PATH, type Notification } from '@dems/contracts';
+import { LIVE_AUTHENTICATE_EVENT, LIVE_NOTIFICATION_EVENT, LIVE_PATH, type LiveAuthenticateResult, type Notification, type Session } from '@dems/contracts';
 import { deliver } from '@dems/kit/testing';
+import { sessionVerifier } from '../src/identity/session-tokens.js';
 import { attachSocketIo } from '../src/live/socket-io.js';
-import { msg, signUp, testApp, type TestApp } from './helpers.js';
+import { msg, signUp, testApp, type SignedUp, type TestApp } from './helpers.js';
 
 let t: TestApp;
 let address: string;
@@ -11,7 +13,7 @@ const sockets: Socket[] = [];
 
 beforeEach(async () => {
   t = await testApp();
-  attachSocketIo(t.app, { verify: t.keys.verifier(), live: t.live });
+  attachSocketIo(t.app, { authenticate: sessionVerifier(t.keys.verifier(), t.store), live: t.live });
   address = await t.app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterEach(async () => {
@@ -106,5 +108,134 @@ describe('live notifications over Socket.IO', () => {
     const disconnected = new Promise<string>((resolve) => socket.once('disconnect', resolve));
     await t.app.close();
     expect(await disconnected).toBeTruthy();
+  });
+});
+
+/** Another sign-in (another session) of a user signed up with helpers.signUp. */
+async function signIn(user: SignedUp): Promise<Session> {
+  const res = await t.app.inject({ method: 'POST', url: '/sessions', payload: { email: user.email, password: 'correct horse battery' } });
+  expect(res.statusCode).toBe(200);
+  return res.json();
+}
+
+const disconnected = (s: Socket, withinMs = 3000) =>
+  new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`still connected after ${withinMs} ms`)), withinMs);
+    s.once('disconnect', (reason) => {
+      clearTimeout(timer);
+      resolve(reason);
+    });
+  });
+
+const refused = (s: Socket) =>
+  new Promise<Error & { data?: { code?: string } }>((resolve, reject) => {
+    s.once('connect', () => reject(new Error('connected')));
+    s.once('connect_error', resolve);
+  });
+
+const renew = (s: Socket, token: string) => s.timeout(2000).emitWithAck(LIVE_AUTHENTICATE_EVENT, { token }) as Promise<LiveAuthenticateResult>;
+
+/** Counts the notifications a socket receives from now on. */
+function counter(s: Socket): { count: number } {
+  const c = { count: 0 };
+  s.on(LIVE_NOTIFICATION_EVENT, () => c.count++);
+  return c;
+}
+
+describe('live socket lifetime', () => {
+  it("sign-out closes that session's sockets only, and its access token cannot open another", async () => {
+    const user = await signUp(t.app);
+    const laptop = await signIn(user);
+    const phone = await signIn(user);
+    const laptopTab = open(laptop.token);
+    const phoneTab = open(phone.token);
+    await Promise.all([connected(laptopTab), connected(phoneTab)]);
+
+    const closed = disconnected(laptopTab);
+    expect((await t.app.inject({ method: 'POST', url: '/sessions/logout', payload: { refreshToken: laptop.refreshToken } })).statusCode).toBe(200);
+    expect(await closed).toBe('io server disconnect');
+
+    // The access token is still unexpired, but its session is over.
+    expect((await refused(open(laptop.token))).data?.code).toBe('UNAUTHENTICATED');
+    const arrival = nextNotification(phoneTab);
+    await deliver(t.app, [msg.order(user.id, 1)]);
+    expect((await arrival).type).toBe('order_confirmed');
+    expect(phoneTab.connected).toBe(true);
+  });
+
+  it("sign-out everywhere closes every socket of the user and no one else's", async () => {
+    const user = await signUp(t.app);
+    const other = await signUp(t.app);
+    const second = await signIn(user);
+    const tabs = [open(user.token), open(second.token), open(second.token, { transports: ['polling'] })];
+    const bystander = open(other.token);
+    await Promise.all([...tabs, bystander].map(connected));
+
+    const closed = Promise.all(tabs.map((s) => disconnected(s)));
+    const res = await t.app.inject({ method: 'POST', url: '/sessions/logout-everywhere', headers: user.auth });
+    expect(res.statusCode).toBe(200);
+    expect(await closed).toEqual(['io server disconnect', 'io server disconnect', 'io server disconnect']);
+
+    for (const token of [user.token, second.token]) expect((await refused(open(token))).data?.code).toBe('UNAUTHENTICATED');
+    const late = counter(tabs[0]!);
+    const arrival = nextNotification(bystander);
+    await deliver(t.app, [msg.order(user.id, 1), msg.order(other.id, 1)]);
+    await arrival;
+    expect(late.count).toBe(0);
+    expect(bystander.connected).toBe(true);
+  });
+
+  it('a replayed refresh token closes the sockets of the family it ended', async () => {
+    const user = await signUp(t.app);
+    const session = await signIn(user);
+    const tab = open(session.token);
+    await connected(tab);
+    const refresh = (refreshToken: string) => t.app.inject({ method: 'POST', url: '/sessions/refresh', payload: { refreshToken } });
+    expect((await refresh(session.refreshToken)).statusCode).toBe(200);
+    const closed = disconnected(tab);
+    expect((await refresh(session.refreshToken)).statusCode).toBe(401);
+    expect(await closed).toBe('io server disconnect');
+  });
+
+  it('closes a socket when its access token expires', async () => {
+    const user = await signUp(t.app);
+    const { sid } = decodeJwt(user.token);
+    const me = (await t.app.inject({ url: '/me', headers: user.auth })).json();
+    const { token } = await t.keys.sign(me, 1, new Date(), String(sid));
+    const tab = open(token);
+    await connected(tab);
+    expect(await disconnected(tab, 3000)).toBe('io server disconnect');
+  });
+
+  it('keeps a socket open past expiry when the client renews its token over the socket', async () => {
+    const user = await signUp(t.app);
+    const { sid } = decodeJwt(user.token);
+    const me = (await t.app.inject({ url: '/me', headers: user.auth })).json();
+    const short = await t.keys.sign(me, 1, new Date(), String(sid));
+    const tab = open(short.token);
+    await connected(tab);
+
+    const renewed = await t.keys.sign(me, 60, new Date(), String(sid));
+    const ack = await renew(tab, renewed.token);
+    expect(ack).toEqual({ ok: true, expiresAt: renewed.expiresAt });
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(tab.connected).toBe(true);
+    const arrival = nextNotification(tab);
+    await deliver(t.app, [msg.order(user.id, 1)]);
+    expect((await arrival).type).toBe('order_confirmed');
+  });
+
+  it("refuses a renewal with a bad token, another user's token or a signed-out session's token", async () => {
+    const user = await signUp(t.app);
+    const other = await signUp(t.app);
+    const ended = await signIn(user);
+    await t.app.inject({ method: 'POST', url: '/sessions/logout', payload: { refreshToken: ended.refreshToken } });
+    const tab = open(user.token);
+    await connected(tab);
+    expect(await renew(tab, 'not-a-token')).toMatchObject({ ok: false, code: 'UNAUTHENTICATED' });
+    expect(await renew(tab, other.token)).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    expect(await renew(tab, ended.token)).toMatchObject({ ok: false, code: 'UNAUTHENTICATED' });
+    // The renewal of a session that is over must not have put the socket in that session's room either.
+    expect(tab.connected).toBe(true);
   });
 });

@@ -10,6 +10,7 @@ import { signedHeaders, TEST_SECRET, tempDir } from '@dems/kit/testing';
 import { buildApp } from '../src/app.js';
 import { Accounts } from '../src/identity/accounts.js';
 import { SigningKeys } from '../src/identity/signing-keys.js';
+import { sessionVerifier } from '../src/identity/session-tokens.js';
 import { attachSocketIo } from '../src/live/socket-io.js';
 import { LiveNotifications } from '../src/live/live-notifications.js';
 import { SqliteEngagementStore } from '../src/store/sqlite.js';
@@ -304,7 +305,7 @@ describe('live connections', () => {
 
   it('caps Socket.IO connections per user', async () => {
     t = await makeApp();
-    attachSocketIo(t.app, { verify: t.keys.verifier(), live: t.live, maxConnectionsPerUser: 3 });
+    attachSocketIo(t.app, { authenticate: sessionVerifier(t.keys.verifier(), t.store), live: t.live, maxConnectionsPerUser: 3 });
     const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
     const { email } = await signUp(t.app);
     const { token } = (await login(t.app, email)).json();

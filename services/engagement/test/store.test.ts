@@ -102,8 +102,8 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
 
     it('rotates once; a replayed spent token revokes its whole family', async () => {
       await store.saveRefreshToken(token('h1'));
-      expect(await store.rotateRefreshToken('h1', { hash: 'h2', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({ outcome: 'rotated', userId: 'usr_a' });
-      expect(await store.rotateRefreshToken('h1', { hash: 'h3', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({ outcome: 'reused', userId: 'usr_a' });
+      expect(await store.rotateRefreshToken('h1', { hash: 'h2', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({ outcome: 'rotated', userId: 'usr_a', familyId: 'fam_1' });
+      expect(await store.rotateRefreshToken('h1', { hash: 'h3', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({ outcome: 'reused', userId: 'usr_a', familyId: 'fam_1' });
       // The family is revoked: the token issued by the legitimate rotation no longer works either.
       expect(await store.rotateRefreshToken('h2', { hash: 'h4', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({ outcome: 'invalid' });
       expect(await store.rotateRefreshToken('unknown', { hash: 'h5', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({ outcome: 'invalid' });
@@ -113,13 +113,32 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
       await store.saveRefreshToken({ ...token('old'), expiresAt: at(-1000) });
       expect((await store.rotateRefreshToken('old', { hash: 'x', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).outcome).toBe('invalid');
       await store.saveRefreshToken(token('s1', 'fam_s'));
-      expect(await store.revokeRefreshFamily('s1', at(0))).toBe(true);
-      expect(await store.revokeRefreshFamily('missing', at(0))).toBe(false);
+      expect(await store.revokeRefreshFamily('s1', at(0))).toEqual({ userId: 'usr_a', familyId: 'fam_s' });
+      expect(await store.revokeRefreshFamily('missing', at(0))).toBeNull();
       expect((await store.rotateRefreshToken('s1', { hash: 'y', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).outcome).toBe('invalid');
       await store.saveRefreshToken(token('u1', 'fam_u1', 'usr_u'));
       await store.saveRefreshToken(token('u2', 'fam_u2', 'usr_u'));
       expect(await store.revokeUserRefreshTokens('usr_u', at(0))).toBe(2);
       expect((await store.rotateRefreshToken('u2', { hash: 'z', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).outcome).toBe('invalid');
+    });
+
+    it('says whether a session (a family) is still signed in, through rotation and every kind of revocation', async () => {
+      await store.saveRefreshToken(token('a1', 'fam_a', 'usr_s'));
+      await store.saveRefreshToken(token('b1', 'fam_b', 'usr_s'));
+      await store.saveRefreshToken(token('c1', 'fam_c', 'usr_s'));
+      await store.saveRefreshToken(token('d1', 'fam_d', 'usr_t'));
+      expect(await store.isSessionActive('usr_s', 'fam_a')).toBe(true);
+      await store.rotateRefreshToken('a1', { hash: 'a2', createdAt: at(0), expiresAt: at(3_600_000) }, at(0));
+      expect(await store.isSessionActive('usr_s', 'fam_a')).toBe(true);
+      await store.revokeRefreshFamily('a2', at(0));
+      expect(await store.isSessionActive('usr_s', 'fam_a')).toBe(false);
+      await store.rotateRefreshToken('b1', { hash: 'b2', createdAt: at(0), expiresAt: at(3_600_000) }, at(0));
+      await store.rotateRefreshToken('b1', { hash: 'b3', createdAt: at(0), expiresAt: at(3_600_000) }, at(0));
+      expect(await store.isSessionActive('usr_s', 'fam_b')).toBe(false);
+      expect(await store.isSessionActive('usr_s', 'fam_c')).toBe(true);
+      await store.revokeUserRefreshTokens('usr_s', at(0));
+      expect(await store.isSessionActive('usr_s', 'fam_c')).toBe(false);
+      expect(await store.isSessionActive('usr_t', 'fam_d')).toBe(true);
     });
   });
 

@@ -1,10 +1,15 @@
 import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { io, type Socket } from 'socket.io-client';
-import { LIVE_NOTIFICATION_EVENT, LIVE_PATH, Notification } from '@dems/contracts';
-import { accessToken } from './api-client';
+import { LIVE_AUTHENTICATE_EVENT, LIVE_NOTIFICATION_EVENT, LIVE_PATH, LiveAuthenticateResult, Notification } from '@dems/contracts';
+import { accessToken, renewSession } from './api-client';
 import { LIVE_STALE_KEYS } from './query-keys';
 import { useSession } from './session';
+import { sessionStore } from './session-store';
+
+/** Renew this long before the access token expires: inside the API client's margin, so accessToken() renews. */
+const RENEW_BEFORE_EXPIRY_MS = 25_000;
+const MAX_RETRY_MS = 30_000;
 
 /** `down` means we were connected (or tried) and lost it; Socket.IO keeps retrying on its own meanwhile. */
 export type LiveStatus = 'off' | 'connecting' | 'connected' | 'down';
@@ -39,8 +44,9 @@ const defaultFactory: SocketFactory = () =>
  * and marks stale every query it may have changed, so "N left", tickets and the bell refresh by themselves.
  */
 export function LiveProvider({ children, connect = defaultFactory }: { children: ReactNode; connect?: SocketFactory }) {
-  const { user } = useSession();
+  const { user, session } = useSession();
   const userId = user?.id ?? null;
+  const expiresAt = session?.expiresAt ?? null;
   const queryClient = useQueryClient();
   const [status, setStatus] = useState<LiveStatus>('off');
   const listeners = useRef(new Set<Listener>());
@@ -52,15 +58,49 @@ export function LiveProvider({ children, connect = defaultFactory }: { children:
     }
     setStatus('connecting');
     const socket = connect();
-    socket.on('connect', () => setStatus('connected'));
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let refusals = 0;
+    /** The access token the server last accepted for this socket. */
+    let held: string | null = null;
+    socket.on('connect', () => {
+      refusals = 0;
+      held = sessionStore.get()?.token ?? null;
+      setStatus('connected');
+    });
     socket.on('disconnect', (reason) => {
       setStatus('down');
-      // The server only closes on purpose when it refuses us; ask it again rather than stay silent.
+      // The server closes on purpose when the token expired or the session ended: ask again (the auth
+      // callback renews the token first); a session that really ended is refused and handled below.
       if (reason === 'io server disconnect') socket.connect();
     });
-    // A refused handshake (e.g. a token that expired while offline) is retried by Socket.IO like any other
-    // failure, and the auth callback renews the token first; meanwhile the banner says we are reconnecting.
-    socket.on('connect_error', () => setStatus('down'));
+    socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+      setStatus('down');
+      // Socket.IO retries network failures itself, but not a handshake the server refused.
+      if (socket.active) return;
+      const delay = Math.min(MAX_RETRY_MS, 1000 * 2 ** refusals++);
+      clearTimeout(retry);
+      retry = setTimeout(() => {
+        // A refused token may belong to a session signed out elsewhere: renewing tells, and signs this tab out if so.
+        const renewed = err.data?.code === 'UNAUTHENTICATED' ? renewSession() : Promise.resolve('keep');
+        renewed.then(
+          (token) => token && socket.connect(),
+          () => socket.connect(),
+        );
+      }, delay);
+    });
+    // A renewed access token is handed to the open socket, which the server would otherwise close at the old one's expiry.
+    const unsubscribeSession = sessionStore.subscribe(() => {
+      const next = sessionStore.get();
+      if (!next || next.user.id !== userId || next.token === held || !socket.connected) return;
+      held = next.token;
+      socket.emit(LIVE_AUTHENTICATE_EVENT, { token: next.token }, (raw: unknown) => {
+        const ack = LiveAuthenticateResult.safeParse(raw);
+        if (ack.success && ack.data.ok) return;
+        // Refused: connect afresh, which renews or finds the session over.
+        socket.disconnect();
+        socket.connect();
+      });
+    });
     socket.on(LIVE_NOTIFICATION_EVENT, (raw: unknown) => {
       const parsed = Notification.safeParse(raw);
       if (!parsed.success) return;
@@ -68,10 +108,20 @@ export function LiveProvider({ children, connect = defaultFactory }: { children:
       for (const listener of listeners.current) listener(parsed.data);
     });
     return () => {
+      clearTimeout(retry);
+      unsubscribeSession();
       socket.removeAllListeners();
       socket.close();
     };
   }, [userId, connect, queryClient]);
+
+  // Renews the access token shortly before it expires even when the tab makes no requests, so the socket stays open.
+  useEffect(() => {
+    if (!userId || !expiresAt) return;
+    const ms = Date.parse(expiresAt) - Date.now() - RENEW_BEFORE_EXPIRY_MS;
+    const timer = setTimeout(() => void accessToken().catch(() => {}), Math.min(Math.max(ms, 0), 2_147_000_000));
+    return () => clearTimeout(timer);
+  }, [userId, expiresAt]);
 
   const value = useMemo<LiveContextValue>(
     () => ({

@@ -34,7 +34,15 @@ export function fakeSocket() {
     },
     close: vi.fn(),
     connect: vi.fn(),
+    disconnect: vi.fn(),
+    /** What the client sent: (event, payload, ack). */
+    emit: vi.fn(),
+    connected: false,
+    /** False after a refused handshake: Socket.IO then leaves reconnecting to the app. */
+    active: false,
     emitFromServer(event: string, ...args: unknown[]) {
+      if (event === 'connect') socket.connected = true;
+      if (event === 'disconnect') socket.connected = false;
       for (const fn of handlers.get(event) ?? []) fn(...args);
     },
   };

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { passwordIsEmail, type LoginBody, type Role, type Session, type SignUpBody, type User } from '@dems/contracts';
 import { AppError, newId, Throttle } from '@dems/kit';
 import type { z } from 'zod';
+import type { LiveNotifications } from '../live/live-notifications.js';
 import type { EngagementStore } from '../store/engagement-store.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
 import type { SigningKeys } from './signing-keys.js';
@@ -32,6 +33,8 @@ export interface AccountOptions {
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
   limits?: Partial<AccountLimits>;
+  /** Where revoked sessions' live sockets are closed; without it (the start-up admin bootstrap) there are none. */
+  live?: Pick<LiveNotifications, 'closeSockets'>;
 }
 
 /** Only the SHA-256 of a refresh token is stored: a copy of the database signs nobody in. */
@@ -82,20 +85,28 @@ export class Accounts {
   async refresh(refreshToken: string, now = new Date()): Promise<Session> {
     const next = this.newRefreshToken(now);
     const rotation = await this.store.rotateRefreshToken(hashRefreshToken(refreshToken), next.record, now.toISOString());
+    // A replayed token ended its family: the thief's and the victim's live sockets of it close too.
+    if (rotation.outcome === 'reused') this.opts.live?.closeSockets({ userId: rotation.userId, sessionId: rotation.familyId });
     if (rotation.outcome !== 'rotated') throw new AppError('INVALID_REFRESH_TOKEN', INVALID_REFRESH);
     const user = await this.store.getUser(rotation.userId);
     if (!user) throw new AppError('INVALID_REFRESH_TOKEN', INVALID_REFRESH);
-    return this.issue(user, next, now);
+    return this.issue(user, { ...next, familyId: rotation.familyId }, now);
   }
 
-  /** Ends the session the refresh token belongs to. Says nothing about whether it existed. */
+  /** Ends the session the refresh token belongs to, live sockets included. Says nothing about whether it existed. */
   async logout(refreshToken: string, now = new Date()): Promise<void> {
-    await this.store.revokeRefreshFamily(hashRefreshToken(refreshToken), now.toISOString());
+    const ended = await this.store.revokeRefreshFamily(hashRefreshToken(refreshToken), now.toISOString());
+    if (ended) this.opts.live?.closeSockets({ userId: ended.userId, sessionId: ended.familyId });
   }
 
-  /** Ends every session of the user; access tokens already issued lapse within their (≤ 15 min) lifetime. */
+  /**
+   * Ends every session of the user and closes their live sockets; access tokens already issued lapse within
+   * their (≤ 15 min) lifetime for plain requests, and can no longer open a socket.
+   */
   async logoutEverywhere(userId: string, now = new Date()): Promise<number> {
-    return this.store.revokeUserRefreshTokens(userId, now.toISOString());
+    const revoked = await this.store.revokeUserRefreshTokens(userId, now.toISOString());
+    this.opts.live?.closeSockets({ userId });
+    return revoked;
   }
 
   /**
@@ -115,12 +126,13 @@ export class Accounts {
     }
   }
 
-  private async issue(user: User, refresh: ReturnType<Accounts['newRefreshToken']> | null, now = new Date()): Promise<Session> {
-    const { token, expiresAt } = await this.keys.sign(user, this.opts.accessTtlSeconds, now);
+  /** A session with a new family (sign-in) or in the family `refresh` was rotated within. */
+  private async issue(user: User, refresh: (ReturnType<Accounts['newRefreshToken']> & { familyId: string }) | null, now = new Date()): Promise<Session> {
     if (!refresh) {
-      refresh = this.newRefreshToken(now);
-      await this.store.saveRefreshToken({ ...refresh.record, userId: user.id, familyId: newId('rtf_') });
+      refresh = { ...this.newRefreshToken(now), familyId: newId('rtf_') };
+      await this.store.saveRefreshToken({ ...refresh.record, userId: user.id, familyId: refresh.familyId });
     }
+    const { token, expiresAt } = await this.keys.sign(user, this.opts.accessTtlSeconds, now, refresh.familyId);
     return { token, expiresAt, refreshToken: refresh.token, refreshExpiresAt: refresh.record.expiresAt, user };
   }
 

@@ -175,12 +175,13 @@ export class SigningKeys {
     };
   }
 
-  async sign(user: AuthUser, ttlSeconds: number, now = new Date()): Promise<{ token: string; expiresAt: string; kid: string }> {
+  /** `sessionId` (the refresh-token family) becomes the `sid` claim: what lets a sign-out close that session's live sockets. */
+  async sign(user: AuthUser, ttlSeconds: number, now = new Date(), sessionId?: string): Promise<{ token: string; expiresAt: string; kid: string }> {
     const key = this.signingKey(now.getTime());
     if (!key) throw new Error('no signing key');
     const iat = Math.floor(now.getTime() / 1000);
     const exp = iat + ttlSeconds;
-    const token = await new SignJWT({ role: user.role, email: user.email, name: user.name })
+    const token = await new SignJWT({ role: user.role, email: user.email, name: user.name, ...(sessionId ? { sid: sessionId } : {}) })
       .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
       .setSubject(user.id)
       .setIssuer(TOKEN_ISSUER)

@@ -2,12 +2,24 @@ import type { CreatedNotification } from '../store/engagement-store.js';
 
 export type NotificationSink = (created: CreatedNotification[]) => void;
 
+/** Whose live sockets to close: one session (sign-out) or every session of the user (sign-out everywhere). */
+export interface SocketTarget {
+  userId: string;
+  /** The refresh-token family (the access token's `sid`); absent means all of the user's sockets. */
+  sessionId?: string;
+}
+
+export type CloseSink = (target: SocketTarget) => void;
+
 /**
- * The hand-off between "a notification was committed" and whatever pushes it to browsers (Socket.IO today).
- * Publishing never throws: the notification is already stored, so a push failure must not fail the request.
+ * The hand-off between the identity and notification rules and whatever holds browsers' sockets (Socket.IO
+ * today): "a notification was committed" one way, "these sessions ended" the other. With several replicas this
+ * is the one place to back with Redis. Neither call throws: the state change is already stored, so a push
+ * failure must not fail the request.
  */
 export class LiveNotifications {
   private readonly sinks = new Set<NotificationSink>();
+  private readonly closers = new Set<CloseSink>();
 
   constructor(private readonly log?: { warn: (o: object, m: string) => void }) {}
 
@@ -16,13 +28,28 @@ export class LiveNotifications {
     return () => this.sinks.delete(sink);
   }
 
+  /** Registers what closes sockets (socket-io.ts). */
+  onClose(closer: CloseSink): () => void {
+    this.closers.add(closer);
+    return () => this.closers.delete(closer);
+  }
+
   publish(created: CreatedNotification[]): void {
     if (created.length === 0) return;
-    for (const sink of this.sinks) {
+    this.each(this.sinks, created, 'live notification push failed');
+  }
+
+  /** Closes the live sockets of a session, or of all the user's sessions, that was just revoked. */
+  closeSockets(target: SocketTarget): void {
+    this.each(this.closers, target, 'closing live sockets failed');
+  }
+
+  private each<T>(targets: Set<(arg: T) => void>, arg: T, failure: string): void {
+    for (const target of targets) {
       try {
-        sink(created);
+        target(arg);
       } catch (err) {
-        this.log?.warn({ err }, 'live notification push failed');
+        this.log?.warn({ err }, failure);
       }
     }
   }

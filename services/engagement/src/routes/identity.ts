@@ -71,7 +71,7 @@ export function identityRoutes(app: App, deps: { accounts: Accounts; store: Enga
       schema: {
         tags: ['accounts'],
         summary: "Sign out everywhere: every refresh token of the caller stops working",
-        description: 'Access tokens already issued stay valid until they expire (at most 15 minutes).',
+        description: 'Live sockets of every session close at once; access tokens already issued stay valid for plain requests until they expire (at most 15 minutes).',
         security: [{ bearer: [] }],
         response: { 200: LogoutEverywhereResult, 401: ErrorBody },
       },

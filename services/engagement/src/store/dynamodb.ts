@@ -200,7 +200,7 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
       const userId = String(row.UserID);
       if (typeof row.UsedAt === 'string') {
         await this.revokeFamily(row.FamilyID, now);
-        return { outcome: 'reused', userId };
+        return { outcome: 'reused', userId, familyId: row.FamilyID };
       }
       try {
         await transactWrite(this.doc, [
@@ -231,7 +231,7 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
             },
           },
         ]);
-        return { outcome: 'rotated', userId };
+        return { outcome: 'rotated', userId, familyId: row.FamilyID };
       } catch (err) {
         // Spent or revoked by a concurrent request: the next read tells which.
         if (!(err instanceof ConditionFailed) || attempt >= MAX_REPLANS) throw err;
@@ -239,11 +239,17 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
     }
   }
 
-  async revokeRefreshFamily(hash: string, now: string): Promise<boolean> {
+  async revokeRefreshFamily(hash: string, now: string): Promise<{ userId: string; familyId: string } | null> {
     const row = await getItem(this.doc, this.t.refreshTokens.name, { Hash: hash });
-    if (!row || typeof row.FamilyID !== 'string') return false;
+    if (!row || typeof row.FamilyID !== 'string') return null;
     await this.revokeFamily(row.FamilyID, now);
-    return true;
+    return { userId: String(row.UserID), familyId: row.FamilyID };
+  }
+
+  async isSessionActive(_userId: string, familyId: string): Promise<boolean> {
+    // Every revocation marks the family item (read strongly consistent); the ByUser index may lag a fresh sign-in.
+    const family = await getItem(this.doc, this.t.refreshTokens.name, this.familyKey(familyId));
+    return typeof family?.RevokedAt !== 'string';
   }
 
   async revokeUserRefreshTokens(userId: string, now: string): Promise<number> {
@@ -255,6 +261,8 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
       ExpressionAttributeValues: { ':u': userId, ':now': now },
     });
     let revoked = 0;
+    // The family items too: they are what isSessionActive and rotation read with strong consistency.
+    for (const familyId of new Set(live.map((t) => String(t.FamilyID)))) await this.revokeFamily(familyId, now);
     for (const t of live) {
       try {
         await withRetry(() =>

@@ -31,9 +31,9 @@ export interface RefreshTokenRecord {
 
 export type RefreshRotation =
   /** The old token is spent and the new one stored in its family. */
-  | { outcome: 'rotated'; userId: string }
+  | { outcome: 'rotated'; userId: string; familyId: string }
   /** The token had already been spent: someone replayed it, so its whole family is now revoked. */
-  | { outcome: 'reused'; userId: string }
+  | { outcome: 'reused'; userId: string; familyId: string }
   /** Unknown, expired or revoked. */
   | { outcome: 'invalid' };
 
@@ -102,10 +102,15 @@ export interface EngagementStore {
    * revokes its whole family (`reused`); an unknown, expired or revoked one is `invalid`.
    */
   rotateRefreshToken(hash: string, next: Omit<RefreshTokenRecord, 'userId' | 'familyId'>, now: string): Promise<RefreshRotation>;
-  /** Revokes the family of the token with hash `hash` (sign-out); false when there is no such token. */
-  revokeRefreshFamily(hash: string, now: string): Promise<boolean>;
+  /** Revokes the family of the token with hash `hash` (sign-out) and says whose it was; null when there is no such token. */
+  revokeRefreshFamily(hash: string, now: string): Promise<{ userId: string; familyId: string } | null>;
   /** Revokes every live refresh token of the user (sign out everywhere); returns how many. */
   revokeUserRefreshTokens(userId: string, now: string): Promise<number>;
+  /**
+   * False once the sign-in family `familyId` of `userId` was signed out, signed out everywhere or revoked for
+   * reuse: access tokens carry their family as `sid`, and a live socket is only opened for a session that lives.
+   */
+  isSessionActive(userId: string, familyId: string): Promise<boolean>;
   /** One page of a user's notifications, newest first (created time, then id), with their unread count. */
   listNotifications(userId: string, page: { after?: NotificationCursor; limit: number }): Promise<NotificationPage>;
   /** Marks one of the user's notifications read (keeping the first read time); null when it is not theirs. */

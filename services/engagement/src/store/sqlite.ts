@@ -206,24 +206,35 @@ export class SqliteEngagementStore implements EngagementStore {
         if (!row || row.revoked_at !== null || row.expires_at <= now) return { outcome: 'invalid' };
         if (row.used_at !== null) {
           this.db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL').run(now, row.family_id);
-          return { outcome: 'reused', userId: row.user_id };
+          return { outcome: 'reused', userId: row.user_id, familyId: row.family_id };
         }
         this.db.prepare('UPDATE refresh_tokens SET used_at = ? WHERE hash = ?').run(now, hash);
         this.insertRefresh({ ...next, userId: row.user_id, familyId: row.family_id });
-        return { outcome: 'rotated', userId: row.user_id };
+        return { outcome: 'rotated', userId: row.user_id, familyId: row.family_id };
       })
       .immediate();
   }
 
-  async revokeRefreshFamily(hash: string, now: string): Promise<boolean> {
+  async revokeRefreshFamily(hash: string, now: string): Promise<{ userId: string; familyId: string } | null> {
     return this.db
       .transaction(() => {
-        const row = this.db.prepare('SELECT family_id FROM refresh_tokens WHERE hash = ?').get(hash) as { family_id: string } | undefined;
-        if (!row) return false;
+        const row = this.db.prepare('SELECT user_id, family_id FROM refresh_tokens WHERE hash = ?').get(hash) as
+          | { user_id: string; family_id: string }
+          | undefined;
+        if (!row) return null;
         this.db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL').run(now, row.family_id);
-        return true;
+        return { userId: row.user_id, familyId: row.family_id };
       })
       .immediate();
+  }
+
+  async isSessionActive(userId: string, familyId: string): Promise<boolean> {
+    // A family lives in its one unspent token: sign-out, reuse and sign-out-everywhere all revoke that one.
+    return (
+      this.db
+        .prepare('SELECT 1 FROM refresh_tokens WHERE family_id = ? AND user_id = ? AND used_at IS NULL AND revoked_at IS NULL LIMIT 1')
+        .get(familyId, userId) !== undefined
+    );
   }
 
   async revokeUserRefreshTokens(userId: string, now: string): Promise<number> {
