@@ -26,7 +26,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { SERVICE_NAMES, SUBSCRIPTIONS, type Message, type ServiceName } from '@dems/contracts';
-import type { DeadLetter, OutboxEntry, OutboxStore } from './messaging/outbox.js';
+import type { DeadLetter, DeliveryFailure, OutboxEntry, OutboxStore } from './messaging/outbox.js';
 
 /**
  * DynamoDB mechanics every service's adapter shares: the client, the table bootstrap, retries of
@@ -479,9 +479,9 @@ export class DynamoDbMessaging implements OutboxStore {
     await Promise.all(ids.map((id) => withRetry(() => this.doc.send(new DeleteCommand({ TableName: this.tables.outbox.name, Key: { OutboxID: id } })))));
   }
 
-  async markFailed(ids: string[], attempts: number, nextAttemptAt: number | null, error: string): Promise<void> {
+  async markFailed(failures: DeliveryFailure[]): Promise<void> {
     await Promise.all(
-      ids.map((id) =>
+      failures.map(({ id, attempts, nextAttemptAt, error }) =>
         withRetry(async () => {
           try {
             await this.doc.send(

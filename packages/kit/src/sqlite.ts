@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SUBSCRIPTIONS, type Message, type ServiceName } from '@dems/contracts';
-import type { DeadLetter, OutboxEntry, OutboxStore } from './messaging/outbox.js';
+import type { DeadLetter, DeliveryFailure, OutboxEntry, OutboxStore } from './messaging/outbox.js';
 
 export type SqliteDb = Database.Database;
 
@@ -102,12 +102,14 @@ export class SqliteMessaging implements OutboxStore {
     this.db.transaction(() => ids.forEach((id) => del.run(Number(id)))).immediate();
   }
 
-  async markFailed(ids: string[], attempts: number, nextAttemptAt: number | null, error: string): Promise<void> {
+  async markFailed(failures: DeliveryFailure[]): Promise<void> {
     const upd = this.db.prepare(
       'UPDATE outbox SET attempts = ?, next_attempt_at = ?, lease_until = 0, dead = ?, last_error = ? WHERE seq = ?',
     );
     this.db
-      .transaction(() => ids.forEach((id) => upd.run(attempts, nextAttemptAt ?? 0, nextAttemptAt === null ? 1 : 0, error.slice(0, 500), Number(id))))
+      .transaction(() =>
+        failures.forEach((f) => upd.run(f.attempts, f.nextAttemptAt ?? 0, f.nextAttemptAt === null ? 1 : 0, f.error.slice(0, 500), Number(f.id))),
+      )
       .immediate();
   }
 

@@ -85,12 +85,12 @@ describe.skipIf(!dynamo.endpoint)('DynamoDB mechanics on DynamoDB Local', () => 
     expect(await messaging.claimDue('engagement', 10, now, 60_000)).toEqual([]);
 
     await messaging.markDelivered([claimed[0]!.id]);
-    await messaging.markFailed([claimed[1]!.id], 1, now + 1000, 'HTTP 503');
+    await messaging.markFailed([{ id: claimed[1]!.id, attempts: 1, nextAttemptAt: now + 1000, error: 'HTTP 503' }]);
     expect(await messaging.claimDue('engagement', 10, now + 500, 0)).toEqual([]);
     const retried = await messaging.claimDue('engagement', 10, now + 1000, 0);
     expect(retried.map((e) => [e.message.id, e.attempts])).toEqual([[second.id, 1]]);
 
-    await messaging.markFailed([retried[0]!.id], 60, null, 'gave up');
+    await messaging.markFailed([{ id: retried[0]!.id, attempts: 60, nextAttemptAt: null, error: 'gave up' }]);
     expect(await messaging.claimDue('engagement', 10, now + 99_999_999, 0)).toEqual([]);
     const dead = await messaging.listDeadLetters(10);
     expect(dead).toMatchObject([{ id: retried[0]!.id, subscriber: 'engagement', attempts: 60, lastError: 'gave up' }]);

@@ -1,12 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import { join } from 'node:path';
 import { newMessage, type Message } from '@dems/contracts';
-import { backoffMs, OutboxRelay, registerInternalRoutes } from '@dems/kit';
+import { backoffMs, createServiceApp, OutboxRelay, registerInternalRoutes, type OutboxStore, type RelayOptions } from '@dems/kit';
+import { createDynamo, DynamoDbMessaging, ensureTables, transactWrite } from '@dems/kit/dynamodb';
 import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging } from '@dems/kit/sqlite';
-import { TEST_SECRET, tempDir } from '@dems/kit/testing';
+import { dynamoTestTarget, signedHeaders, TEST_SECRET, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
+const NOWHERE = 'http://127.0.0.1:9';
 
 function order(n: number): Message {
   return newMessage('ticketing', 'OrderPlaced', {
@@ -22,20 +24,46 @@ function order(n: number): Message {
   });
 }
 
-/** A real subscriber: a Fastify app with the kit inbox, recording applied ids in its own SQLite file. */
-async function subscriber(dir: string, failFirst = 0) {
-  const db = openSqlite(join(dir, 'sub.db'));
+const snapshot = (n: number) => ({
+  id: `evt_${n}`,
+  title: `Show ${n}`,
+  organizerId: `org_${n}`,
+  venue: 'Hall',
+  timezone: 'UTC',
+  startsAt: '2027-01-01T20:00:00.000Z',
+  endsAt: '2027-01-01T22:00:00.000Z',
+  status: 'published' as const,
+  ticketTypes: [],
+  version: 1,
+});
+const published = (n: number): Message => newMessage('events', 'EventPublished', { event: snapshot(n) });
+/** A message its subscribers refuse for good: written by a publisher whose schema drifted from theirs. */
+const poison = (n: number): Message => ({ ...published(n), data: { event: { ...snapshot(n), version: 'one' } } }) as unknown as Message;
+const registered = (n: number): Message =>
+  newMessage('events', 'UserRegistered', { registrationId: `reg_${n}`, eventId: 'evt_1', eventTitle: 'Jazz Night', userId: `usr_${n}` });
+
+/**
+ * A real subscriber: the service app with the kit inbox, recording applied ids in its own SQLite file, and
+ * every delivery it received (ids per request). `failOn` forces a handler failure (test fake).
+ */
+async function subscriber(dir: string, opts: { failOn?: (m: Message) => boolean; delayMs?: number; secret?: string; outbox?: OutboxStore; onReplay?: () => void } = {}) {
+  const db = openSqlite(join(dir, `sub-${Math.random().toString(36).slice(2)}.db`));
   migrate(db, [MESSAGING_SCHEMA + 'CREATE TABLE applied (id TEXT);']);
   const inbox = new SqliteMessaging(db);
-  let failures = failFirst;
-  const app = Fastify();
+  const requests: { at: number; ids: string[] }[] = [];
+  const app = await createServiceApp({ name: 'subscriber', description: 'test subscriber', isReady: () => true });
+  app.addHook('preHandler', async (req) => {
+    if (req.url !== '/internal/messages') return;
+    const sent = (req.body as { messages?: unknown } | undefined)?.messages;
+    requests.push({ at: Date.now(), ids: Array.isArray(sent) ? sent.map((m: { id: string }) => m.id) : [] });
+    if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+  });
   await registerInternalRoutes(app, {
-    secret: TEST_SECRET,
+    secret: opts.secret ?? TEST_SECRET,
+    outbox: opts.outbox,
+    onReplay: opts.onReplay,
     apply: async (m) => {
-      if (failures > 0) {
-        failures--;
-        throw new Error('forced failure (test fake)');
-      }
+      if (opts.failOn?.(m)) throw new Error('forced failure (test fake)');
       return db.transaction(() => {
         if (!inbox.recordReceived(m)) return 'duplicate' as const;
         db.prepare('INSERT INTO applied VALUES (?)').run(m.id);
@@ -44,7 +72,8 @@ async function subscriber(dir: string, failFirst = 0) {
     },
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  return { app, url, applied: () => db.prepare('SELECT id FROM applied').all() as { id: string }[], db };
+  const applied = () => (db.prepare('SELECT id FROM applied').all() as { id: string }[]).map((r) => r.id);
+  return { app, url, applied, requests, db };
 }
 
 function publisher(dir: string) {
@@ -53,102 +82,289 @@ function publisher(dir: string) {
   return { db, outbox: new SqliteMessaging(db) };
 }
 
-const until = async (check: () => boolean, ms = 5000) => {
+const until = async (check: () => boolean | Promise<boolean>, ms = 5000) => {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 20));
   }
 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const dynamo = dynamoTestTarget();
+
+/** The publisher's outbox on each adapter: the relay's per-entry rules must hold on both. */
+const adapters: { name: string; skip?: string; open: (dir: string) => Promise<{ store: OutboxStore; enqueue: (...m: Message[]) => Promise<void>; close: () => void }> }[] = [
+  {
+    name: 'sqlite',
+    open: async (dir) => {
+      const pub = publisher(dir);
+      return { store: pub.outbox, enqueue: async (...m) => pub.db.transaction(() => pub.outbox.enqueue(...m))(), close: () => pub.db.close() };
+    },
+  },
+  {
+    name: 'dynamodb',
+    skip: dynamo.skip,
+    open: async () => {
+      const d = createDynamo({ region: 'us-east-1', endpoint: dynamo.endpoint!, tablePrefix: uniqueTablePrefix('relay') });
+      const store = new DynamoDbMessaging(d.doc, d.prefix, 'events');
+      await ensureTables(d.client, [store.tables.outbox, store.tables.inbox]);
+      const enqueue = async (...m: Message[]) => {
+        for (let i = 0; i < m.length; i += 25) await transactWrite(d.doc, store.outboxPuts(...m.slice(i, i + 25)));
+      };
+      return { store, enqueue, close: () => d.client.destroy() };
+    },
+  },
+];
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function relayFor(store: OutboxStore, urls: Partial<RelayOptions['subscriberUrls']>, opts: Partial<RelayOptions> = {}) {
+  const relay = new OutboxRelay({
+    store,
+    subscriberUrls: { events: NOWHERE, engagement: NOWHERE, ticketing: NOWHERE, ...urls },
+    secret: TEST_SECRET,
+    log: silent,
+    maxAttempts: 60,
+    sweepMs: 60_000,
+    ...opts,
+  });
+  relay.start();
+  cleanups.push(() => relay.stop());
+  return relay;
+}
+
+async function setup(subOpts: Parameters<typeof subscriber>[1] = {}) {
+  const dir = tempDir();
+  cleanups.push(dir.cleanup);
+  const sub = await subscriber(dir.path, subOpts);
+  cleanups.push(() => sub.app.close());
+  return { dir: dir.path, sub };
+}
+
+for (const adapter of adapters) {
+  describe.skipIf(adapter.skip)(`relay over the ${adapter.name} outbox: one bad message never holds back the others`, () => {
+    async function pub(dir: string) {
+      const p = await adapter.open(dir);
+      cleanups.push(p.close);
+      return p;
+    }
+
+    it('a poison message in the middle of a batch of 50: 49 delivered on time, the poison one dead-lettered alone, at once', async () => {
+      const { dir, sub } = await setup();
+      const p = await pub(dir);
+      const messages = Array.from({ length: 50 }, (_, i) => (i === 25 ? poison(i) : published(i)));
+      await p.enqueue(...messages);
+      // No sweep within the test: everything must happen on the first delivery.
+      await relayFor(p.store, { ticketing: sub.url, engagement: sub.url });
+
+      await until(async () => (await p.store.pendingCount()) === 0);
+      expect(sub.applied()).toEqual(messages.filter((_, i) => i !== 25).map((m) => m.id));
+      expect(sub.requests).toHaveLength(2); // one per subscriber: nothing was retried
+      const dead = await p.store.listDeadLetters(10);
+      expect(dead.map((d) => [d.message.id, d.attempts]).sort()).toEqual([
+        [messages[25]!.id, 1],
+        [messages[25]!.id, 1],
+      ]);
+      expect(dead.map((d) => d.subscriber).sort()).toEqual(['engagement', 'ticketing']);
+      expect(dead[0]!.lastError).toMatch(/schema.*version/i);
+    });
+
+    it('three UserRegistered, apply throws on the first: the other two are applied at once, only the first retries and dead-letters', async () => {
+      const messages = [registered(1), registered(2), registered(3)];
+      const { dir, sub } = await setup({ failOn: (m) => m.id === messages[0]!.id });
+      const p = await pub(dir);
+      await p.enqueue(...messages);
+      await relayFor(p.store, { engagement: sub.url }, { maxAttempts: 3, sweepMs: 20 });
+
+      await until(() => sub.applied().length === 2, 2000);
+      expect(sub.applied()).toEqual([messages[1]!.id, messages[2]!.id]);
+      await until(async () => (await p.store.listDeadLetters(10)).length === 1);
+      const dead = await p.store.listDeadLetters(10);
+      expect(dead).toMatchObject([{ message: { id: messages[0]!.id }, attempts: 3 }]);
+      expect(dead[0]!.lastError).toMatch(/handler failed/);
+      expect(await p.store.pendingCount()).toBe(0);
+      // The retries carried the failing message alone; the two applied ones were sent once.
+      expect(sub.requests.map((r) => r.ids)).toEqual([messages.map((m) => m.id), [messages[0]!.id], [messages[0]!.id]]);
+    });
+
+    it('an unreachable subscriber backs off, but its messages are never dead-lettered for it', async () => {
+      const { dir } = await setup();
+      const p = await pub(dir);
+      await p.enqueue(registered(1), registered(2));
+      await relayFor(p.store, { engagement: NOWHERE }, { maxAttempts: 1, sweepMs: 20 });
+      await sleep(700); // about 5 tries with the outage's backoff (100–200, 200–400 ms…), 35 without
+      expect(await p.store.listDeadLetters(10)).toEqual([]);
+      expect(await p.store.pendingCount()).toBe(2);
+      const due = await p.store.claimDue('engagement', 10, Date.now() + 120_000, 0);
+      expect(due.map((e) => e.attempts)).toEqual([0, 0]);
+    });
+  });
+}
 
 describe('outbox relay and inbox', () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-
   it('delivers every message once per subscriber, in order, and empties the outbox', async () => {
-    const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const sub = await subscriber(dir.path);
-    cleanups.push(() => sub.app.close());
-    const pub = publisher(dir.path);
+    const { dir, sub } = await setup();
+    const pub = publisher(dir);
     const messages = Array.from({ length: 250 }, (_, i) => order(i));
     pub.db.transaction(() => pub.outbox.enqueue(...messages))();
     expect(await pub.outbox.pendingCount()).toBe(500); // engagement + events subscribe to OrderPlaced
 
-    const relay = new OutboxRelay({
-      store: pub.outbox,
-      subscriberUrls: { events: sub.url, engagement: sub.url, ticketing: 'http://127.0.0.1:9' },
-      secret: TEST_SECRET,
-      log: silent,
-      maxAttempts: 5,
-    });
-    relay.start();
-    cleanups.push(() => relay.stop());
+    await relayFor(pub.outbox, { events: sub.url, engagement: sub.url }, { sweepMs: 1000 });
     await until(() => sub.applied().length === 250);
-    expect(sub.applied().map((r) => r.id)).toEqual(messages.map((m) => m.id));
+    expect(sub.applied()).toEqual(messages.map((m) => m.id));
     await until(() => (pub.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n === 0);
   });
 
-  it('keeps retrying while the subscriber fails, then delivers exactly once', async () => {
-    const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const sub = await subscriber(dir.path, 2);
-    cleanups.push(() => sub.app.close());
-    const pub = publisher(dir.path);
+  it('drains more than one batch without waiting for the sweep', async () => {
+    const { dir, sub } = await setup();
+    const pub = publisher(dir);
+    const messages = Array.from({ length: 35 }, (_, i) => registered(i));
+    pub.db.transaction(() => pub.outbox.enqueue(...messages))();
+    await relayFor(pub.outbox, { engagement: sub.url }, { batchSize: 10 });
+    await until(() => sub.applied().length === 35, 3000);
+    expect(sub.requests.map((r) => r.ids.length)).toEqual([10, 10, 10, 5]);
+  });
+
+  it('keeps retrying while the handler fails, then delivers exactly once', async () => {
+    let failures = 2;
+    const { dir, sub } = await setup({ failOn: () => failures-- > 0 });
+    const pub = publisher(dir);
     const m = order(1);
     pub.db.transaction(() => pub.outbox.enqueue(m))();
-    const relay = new OutboxRelay({
-      store: pub.outbox,
-      subscriberUrls: { events: sub.url, engagement: sub.url, ticketing: sub.url },
-      secret: TEST_SECRET,
-      log: silent,
-      maxAttempts: 10,
-      sweepMs: 50,
-    });
-    relay.start();
-    cleanups.push(() => relay.stop());
+    await relayFor(pub.outbox, { events: sub.url, engagement: sub.url }, { maxAttempts: 10, sweepMs: 50 });
     await until(() => (pub.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n === 0, 8000);
-    expect(sub.applied()).toEqual([{ id: m.id }]); // two deliveries (events + engagement), one effect
+    expect(sub.applied()).toEqual([m.id]); // two deliveries (events + engagement), one effect
   });
 
-  it('moves a message that keeps failing to the dead-letter list, and replays it on request', async () => {
+  it('applies the backoff when it reschedules a failed message', async () => {
+    let failures = 3;
+    const { dir, sub } = await setup({ failOn: () => failures-- > 0 });
+    const pub = publisher(dir);
+    pub.db.transaction(() => pub.outbox.enqueue(registered(1)))();
+    // The sweep runs every 10 ms: only the stored next attempt time keeps the retries apart.
+    await relayFor(pub.outbox, { engagement: sub.url }, { sweepMs: 10 });
+    await until(() => sub.applied().length === 1, 4000);
+    const gaps = sub.requests.slice(1).map((r, i) => r.at - sub.requests[i]!.at);
+    expect(gaps).toHaveLength(3);
+    // backoffMs(n) lies in [ceiling/2, ceiling] with ceiling 200, 400, 800 ms.
+    gaps.forEach((gap, i) => expect(gap, `gap after try ${i + 1}`).toBeGreaterThanOrEqual(backoffMs(i + 1, () => 0) - 5));
+  });
+
+  it('moves a message whose handler keeps failing to the dead-letter list; the replay route puts it back', async () => {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
     const pub = publisher(dir.path);
-    pub.db.transaction(() => pub.outbox.enqueue(order(1)))();
-    const relay = new OutboxRelay({
-      store: pub.outbox,
-      subscriberUrls: { events: 'http://127.0.0.1:9', engagement: 'http://127.0.0.1:9', ticketing: 'http://127.0.0.1:9' },
-      secret: TEST_SECRET,
-      log: silent,
-      maxAttempts: 1,
-    });
-    relay.start();
-    cleanups.push(() => relay.stop());
-    await until(() => (pub.db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE dead = 1').get() as { n: number }).n === 2);
-    const dead = await pub.outbox.listDeadLetters(10);
-    expect(dead[0]).toMatchObject({ attempts: 1, message: { type: 'OrderPlaced' } });
-    expect(dead[0]!.lastError).toMatch(/ECONNREFUSED|fetch failed|TypeError/);
-    expect(await pub.outbox.replayDeadLetter(dead[0]!.id)).toBe(true);
-    expect(await pub.outbox.replayDeadLetter(dead[0]!.id)).toBe(false);
+    const replays: string[] = [];
+    // The publisher's own /internal routes serve its dead letters; it also plays the failing subscriber.
+    const sub = await subscriber(dir.path, { failOn: () => true, outbox: pub.outbox, onReplay: () => replays.push('kick') });
+    cleanups.push(() => sub.app.close());
+    pub.db.transaction(() => pub.outbox.enqueue(registered(1)))();
+    await relayFor(pub.outbox, { engagement: sub.url }, { maxAttempts: 2, sweepMs: 20 });
+    await until(async () => (await pub.outbox.listDeadLetters(10)).length === 1);
+    expect(sub.requests).toHaveLength(2);
+
+    const signed = (method: 'GET' | 'POST', url: string) => {
+      const { 'content-type': _, ...headers } = signedHeaders('');
+      return sub.app.inject({ method, url, headers });
+    };
+    const listed = await signed('GET', '/internal/dead-letters');
+    expect(listed.statusCode).toBe(200);
+    const [item] = listed.json().items as { id: string; attempts: number; lastError: string; message: Message }[];
+    expect(item).toMatchObject({ attempts: 2, message: { type: 'UserRegistered' } });
+    expect(item!.lastError).toMatch(/handler failed/);
+
+    const replayed = await signed('POST', `/internal/dead-letters/${item!.id}/replay`);
+    expect(replayed.json()).toEqual({ ok: true });
+    expect(replays).toEqual(['kick']);
+    const again = await signed('POST', `/internal/dead-letters/${item!.id}/replay`);
+    expect(again.statusCode).toBe(404);
+    expect(again.json().code).toBe('DEAD_LETTER_NOT_FOUND');
+    expect((await signed('POST', '/internal/dead-letters/not%20an%20id/replay')).json().code).toBe('VALIDATION_FAILED');
+    // Back in the queue with a fresh count: the relay tries it again (and it fails twice more).
+    await until(() => sub.requests.length === 4);
+    await until(async () => (await pub.outbox.listDeadLetters(10)).length === 1);
+    expect(replays).toEqual(['kick']);
   });
 
-  it('refuses unsigned, wrongly signed and stale internal requests', async () => {
+  it('a batch refused as a whole without naming the culprit is retried one by one: only the bad message is dead-lettered', async () => {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
-    const sub = await subscriber(dir.path);
-    cleanups.push(() => sub.app.close());
-    const payload = JSON.stringify({ messages: [order(1)] });
-    const post = (headers: Record<string, string>) =>
-      sub.app.inject({ method: 'POST', url: '/internal/messages', headers: { 'content-type': 'application/json', ...headers }, payload });
-    expect((await post({})).statusCode).toBe(401);
-    expect((await post({ 'x-dems-timestamp': String(Date.now()), 'x-dems-signature': 'ab'.repeat(32) })).statusCode).toBe(401);
-    const { signBody } = await import('@dems/kit');
-    const old = String(Date.now() - 10 * 60_000);
-    expect((await post({ 'x-dems-timestamp': old, 'x-dems-signature': signBody(TEST_SECRET, old, payload) })).statusCode).toBe(401);
-    expect(sub.applied()).toEqual([]);
+    const messages = [registered(1), registered(2), registered(3), registered(4), registered(5)];
+    // A subscriber that answers a bare 400 for any request carrying message 3 (test fake: a foreign inbox).
+    const received: string[][] = [];
+    const app = Fastify();
+    app.post('/internal/messages', async (req, reply) => {
+      const ids = (req.body as { messages: Message[] }).messages.map((m) => m.id);
+      received.push(ids);
+      if (ids.includes(messages[2]!.id)) return reply.code(400).send({ code: 'VALIDATION_FAILED', message: 'no' });
+      return { ok: true };
+    });
+    cleanups.push(() => app.close());
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const pub = publisher(dir.path);
+    pub.db.transaction(() => pub.outbox.enqueue(...messages))();
+    await relayFor(pub.outbox, { engagement: url });
+
+    await until(async () => (await pub.outbox.pendingCount()) === 0);
+    expect(received).toEqual([messages.map((m) => m.id), ...messages.map((m) => [m.id])]);
+    expect((await pub.outbox.listDeadLetters(10)).map((d) => [d.message.id, d.attempts])).toEqual([[messages[2]!.id, 1]]);
+  });
+
+  it('a wrong service secret (401) is a configuration problem: nothing is dead-lettered', async () => {
+    const { dir, sub } = await setup({ secret: 'another-service-secret-0123456789' });
+    const pub = publisher(dir);
+    pub.db.transaction(() => pub.outbox.enqueue(registered(1)))();
+    await relayFor(pub.outbox, { engagement: sub.url }, { maxAttempts: 1, sweepMs: 20 });
+    await sleep(500); // several refused tries
+    expect(await pub.outbox.listDeadLetters(10)).toEqual([]);
+    expect(pub.db.prepare('SELECT attempts, last_error FROM outbox').get()).toEqual({ attempts: 0, last_error: expect.stringMatching(/^HTTP 401/) });
+  });
+
+  it('refuses a lease no longer than the HTTP timeout, and two relays never send an in-flight batch twice', async () => {
+    const { dir, sub } = await setup({ delayMs: 300 });
+    const pub = publisher(dir);
+    expect(() => new OutboxRelay({ store: pub.outbox, subscriberUrls: { events: NOWHERE, engagement: NOWHERE, ticketing: NOWHERE }, secret: TEST_SECRET, log: silent, maxAttempts: 1, timeoutMs: 1000, leaseMs: 1000 })).toThrow(/lease/);
+    const messages = Array.from({ length: 12 }, (_, i) => registered(i));
+    pub.db.transaction(() => pub.outbox.enqueue(...messages))();
+    // Two replicas sweeping the same outbox while each request takes 300 ms.
+    for (let i = 0; i < 2; i++) await relayFor(pub.outbox, { engagement: sub.url }, { batchSize: 3, sweepMs: 20, timeoutMs: 1000 });
+    await until(() => sub.applied().length === 12);
+    await sleep(200);
+    expect(sub.requests.flatMap((r) => r.ids).sort()).toEqual(messages.map((m) => m.id).sort());
+  });
+
+  it('stop() finishes the batch in flight, claims nothing more and delivers nothing after', async () => {
+    const { dir, sub } = await setup({ delayMs: 150 });
+    const pub = publisher(dir);
+    pub.db.transaction(() => pub.outbox.enqueue(...Array.from({ length: 20 }, (_, i) => registered(i))))();
+    const relay = await relayFor(pub.outbox, { engagement: sub.url }, { batchSize: 5, sweepMs: 20 });
+    await until(() => sub.requests.length === 1);
+    await relay.stop();
+    expect(sub.applied()).toHaveLength(5);
+    const leased = () => (pub.db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE lease_until > ?').get(Date.now()) as { n: number }).n;
+    expect(leased()).toBe(0);
+    relay.kick();
+    await sleep(300);
+    expect(sub.requests).toHaveLength(1);
+    expect(await pub.outbox.pendingCount()).toBe(15);
+  });
+
+  it('a kick during a drain delivers what was committed meanwhile without waiting for the sweep', async () => {
+    const { dir, sub } = await setup({ delayMs: 200 });
+    const pub = publisher(dir);
+    const first = registered(1);
+    const second = registered(2);
+    pub.db.transaction(() => pub.outbox.enqueue(first))();
+    const relay = await relayFor(pub.outbox, { engagement: sub.url });
+    await until(() => sub.requests.length === 1);
+    pub.db.transaction(() => pub.outbox.enqueue(second))();
+    relay.kick();
+    await until(() => sub.applied().length === 2, 2000);
+    expect(sub.requests.map((r) => r.ids)).toEqual([[first.id], [second.id]]);
   });
 
   it('backs off exponentially with jitter, capped at a minute', () => {
@@ -156,5 +372,53 @@ describe('outbox relay and inbox', () => {
     expect(backoffMs(1, () => 1)).toBe(200);
     expect(backoffMs(5, () => 1)).toBe(3200);
     expect(backoffMs(50, () => 1)).toBe(60_000);
+  });
+});
+
+describe('inbox: POST /internal/messages', () => {
+  let failing: string | undefined;
+  let t: Awaited<ReturnType<typeof setup>>;
+  beforeEach(async () => (t = await setup({ failOn: (m) => m.id === failing })));
+  const post = (payload: string) => t.sub.app.inject({ method: 'POST', url: '/internal/messages', headers: signedHeaders(payload), payload });
+
+  it('applies each message on its own and answers per message: applied, duplicate, rejected, failed', async () => {
+    const [good, bad, broken, later] = [registered(1), poison(2), registered(3), registered(4)];
+    failing = broken.id;
+    const res = await post(JSON.stringify({ messages: [good, bad, broken, later, good] }));
+    expect(res.statusCode).toBe(500); // non-2xx: a relay that reads only `applied` must not count the batch as delivered
+    expect(res.json()).toMatchObject({
+      code: 'INTERNAL',
+      applied: 1,
+      results: [
+        { id: good.id, result: 'applied' },
+        { id: bad.id, result: 'rejected', error: expect.stringMatching(/event\.version/) },
+        { id: broken.id, result: 'failed', error: expect.stringMatching(/handler failed/) },
+        { id: later.id, result: 'applied' },
+        { id: good.id, result: 'duplicate' },
+      ],
+    });
+    expect(t.sub.applied()).toEqual(expect.arrayContaining([good.id, later.id]));
+    expect(t.sub.applied()).not.toContain(broken.id);
+
+    const refusedOnly = await post(JSON.stringify({ messages: [registered(5), poison(6)] }));
+    expect(refusedOnly.statusCode).toBe(400);
+    expect(refusedOnly.json()).toMatchObject({ code: 'VALIDATION_FAILED', applied: 1, results: [{ result: 'applied' }, { result: 'rejected' }] });
+
+    const fine = [registered(7), registered(8)];
+    const ok = await post(JSON.stringify({ messages: fine }));
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toEqual({ applied: 2, results: fine.map((m) => ({ id: m.id, result: 'applied' })) });
+  });
+
+  it('refuses a malformed envelope and malformed JSON without applying anything', async () => {
+    for (const payload of ['{}', '{"messages":[]}', '{"messages":{}}', JSON.stringify({ messages: Array.from({ length: 501 }, () => ({})) })]) {
+      const res = await post(payload);
+      expect(res.statusCode, payload.slice(0, 40)).toBe(400);
+      expect(res.json().code, payload.slice(0, 40)).toBe('VALIDATION_FAILED');
+    }
+    const malformed = await post('{"messages": [');
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().code).toBe('MALFORMED_JSON');
+    expect(t.sub.applied()).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z, ZodError } from 'zod';
 import { Id, parseMessage, SIGNATURE_HEADER, TIMESTAMP_HEADER, type Message } from '@dems/contracts';
 import { AppError } from '../errors.js';
 import { verifySignature } from '../signing.js';
@@ -51,40 +51,62 @@ export async function registerInternalRoutes(
     internal.post('/internal/messages', { schema: { hide: true } }, async (req, reply) => {
       const parsed = z.object({ messages: z.array(z.unknown()).min(1).max(500) }).safeParse(req.body);
       if (!parsed.success) throw new AppError('VALIDATION_FAILED', 'Expected { messages: [...] }.');
-      // Applied in order; on the first failure we answer how many went through so the sender resumes there.
-      let applied = 0;
-      const results: { id: string; result: string }[] = [];
-      for (const raw of parsed.data.messages) {
-        let message: Message;
-        try {
-          message = parseMessage(raw);
-        } catch (err) {
-          req.log.warn({ err }, 'rejected malformed message');
-          return reply.code(400).send({ code: 'VALIDATION_FAILED', message: 'A message did not match its schema.', requestId: req.id, applied });
-        }
-        try {
-          results.push({ id: message.id, result: await opts.apply(message) });
-          applied++;
-        } catch (err) {
-          req.log.error({ err, messageId: message.id, type: message.type }, 'message handler failed');
-          return reply.code(500).send({ code: 'INTERNAL', message: 'A message could not be applied.', requestId: req.id, applied });
-        }
+      // Each message is applied on its own: one that is refused or whose handler throws never holds back the
+      // messages after it. The answer says, per message, what happened, so the sender can act on each one.
+      const results: InboxResult[] = [];
+      for (const raw of parsed.data.messages) results.push(await applyOne(raw, opts.apply, req));
+      // `applied` keeps its older meaning, the leading run that went through: a relay that reads only that
+      // number marks those delivered and sends the rest again, which the inbox then answers as duplicates.
+      const firstBad = results.findIndex((r) => r.result === 'rejected' || r.result === 'failed');
+      const applied = firstBad === -1 ? results.length : firstBad;
+      if (firstBad === -1) return { applied, results };
+      // Non-2xx so that older relays, which count a 2xx as "all delivered", lose nothing.
+      if (results.some((r) => r.result === 'failed')) {
+        return reply.code(500).send({ code: 'INTERNAL', message: 'A message could not be applied.', requestId: req.id, applied, results });
       }
-      return { applied, results };
+      return reply.code(400).send({ code: 'VALIDATION_FAILED', message: 'A message did not match its schema.', requestId: req.id, applied, results });
     });
 
     if (opts.outbox) {
       const outbox = opts.outbox;
       internal.get('/internal/dead-letters', { schema: { hide: true } }, async () => ({ items: await outbox.listDeadLetters(500) }));
       internal.post('/internal/dead-letters/:id/replay', { schema: { hide: true } }, async (req) => {
-        const id = Id.parse((req.params as { id: string }).id);
-        if (!(await outbox.replayDeadLetter(id))) throw new AppError('DEAD_LETTER_NOT_FOUND', 'No dead-lettered message with this id.');
+        const id = Id.safeParse((req.params as { id: string }).id);
+        if (!id.success) throw new AppError('VALIDATION_FAILED', 'The dead-letter id is not an id.');
+        if (!(await outbox.replayDeadLetter(id.data))) throw new AppError('DEAD_LETTER_NOT_FOUND', 'No dead-lettered message with this id.');
         opts.onReplay?.();
         return { ok: true };
       });
     }
     opts.extra?.(internal);
   });
+}
+
+/**
+ * The inbox's answer for one message: `rejected` is permanent (the message does not match its schema, so
+ * sending it again cannot help); `failed` means its handler threw, which may pass.
+ */
+export type InboxResult =
+  | { id: string; result: 'applied' | 'duplicate' }
+  | { id: string; result: 'rejected' | 'failed'; error: string };
+
+async function applyOne(raw: unknown, apply: ApplyMessage, req: FastifyRequest): Promise<InboxResult> {
+  let message: Message;
+  try {
+    message = parseMessage(raw);
+  } catch (err) {
+    req.log.warn({ err }, 'rejected malformed message');
+    const rawId = (raw as { id?: unknown } | null)?.id;
+    const issues = err instanceof ZodError ? err.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ') : '';
+    return { id: typeof rawId === 'string' ? rawId : '', result: 'rejected', error: `Does not match its schema. ${issues}`.trim().slice(0, 300) };
+  }
+  try {
+    return { id: message.id, result: await apply(message) };
+  } catch (err) {
+    req.log.error({ err, messageId: message.id, type: message.type }, 'message handler failed');
+    // The cause stays in this service's log: the answer points there rather than carrying internals.
+    return { id: message.id, result: 'failed', error: `The handler failed; see the log of request ${req.id}.` };
+  }
 }
 
 const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);

@@ -7,6 +7,16 @@ export interface OutboxEntry {
   attempts: number;
 }
 
+/** What the relay decided about one entry it could not deliver. */
+export interface DeliveryFailure {
+  id: string;
+  /** The entry's own count of failures that were its fault, after this try. */
+  attempts: number;
+  /** When it is due again (0: at once, in its original place); null moves it to the dead-letter list. */
+  nextAttemptAt: number | null;
+  error: string;
+}
+
 export interface DeadLetter extends OutboxEntry {
   lastError: string;
   createdAt: string;
@@ -21,8 +31,11 @@ export interface OutboxStore {
   claimDue(subscriber: ServiceName, limit: number, now: number, leaseMs: number): Promise<OutboxEntry[]>;
   /** Removes delivered entries. */
   markDelivered(ids: string[]): Promise<void>;
-  /** Schedules another try, or with `nextAttemptAt: null` moves the entries to the dead-letter list. */
-  markFailed(ids: string[], attempts: number, nextAttemptAt: number | null, error: string): Promise<void>;
+  /**
+   * Ends the lease of each entry with its own attempt count and next try (or dead letter): one entry's
+   * failure never changes another's schedule.
+   */
+  markFailed(failures: DeliveryFailure[]): Promise<void>;
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
   /** Puts a dead letter back in the queue with a fresh attempt count; false when there is no such entry. */
   replayDeadLetter(id: string): Promise<boolean>;
