@@ -74,6 +74,9 @@ const CASES: Record<string, Case> = {
   'engagement POST /sessions': {
     request: async () => ({ method: 'POST', url: '/sessions', payload: { email: who.otherAttendee.email, password: who.otherAttendee.password } }),
   },
+  'engagement POST /sessions/challenge': {
+    request: async () => ({ method: 'POST', url: '/sessions/challenge', payload: { email: who.otherAttendee.email } }),
+  },
   'engagement POST /sessions/refresh': {
     request: async () => {
       const fresh = (await call('engagement', { method: 'POST', url: '/sessions', payload: { email: who.otherAttendee.email, password: who.otherAttendee.password } })).json();
@@ -189,6 +192,9 @@ for (const service of SERVICE_NAMES) {
   });
 }
 CASES['engagement POST /internal/signing-keys/rotate'] = { request: async () => ({ method: 'POST', url: '/internal/signing-keys/rotate', payload: {} }) };
+CASES['ticketing POST /internal/capacity'] = {
+  request: async () => ({ method: 'POST', url: '/internal/capacity', payload: { eventId, version: 99, ticketTypes: [{ id: 'tt_x', capacity: 1 }] } }),
+};
 
 const key = (r: EndpointRule) => `${r.service} ${endpointName(r)}`;
 /** The owner acts last, so resources refused to everyone else are still there to check. */

@@ -58,6 +58,7 @@ const common = (service: ServiceName): EndpointRule[] => [
 export const AUTHORIZATION: readonly EndpointRule[] = [
   { service: 'engagement', method: 'POST', path: '/users', access: 'anyone', ok: 201 },
   { service: 'engagement', method: 'POST', path: '/sessions', access: 'anyone', ok: 200 },
+  { service: 'engagement', method: 'POST', path: '/sessions/challenge', access: 'anyone', ok: 200 },
   { service: 'engagement', method: 'POST', path: '/sessions/refresh', access: 'anyone', ok: 200 },
   { service: 'engagement', method: 'POST', path: '/sessions/logout', access: 'anyone', ok: 200 },
   { service: 'engagement', method: 'POST', path: '/sessions/logout-everywhere', access: 'signed-in', ok: 200 },
@@ -88,6 +89,7 @@ export const AUTHORIZATION: readonly EndpointRule[] = [
   { service: 'ticketing', method: 'GET', path: '/tickets', access: 'self', ok: 200 },
   { service: 'ticketing', method: 'POST', path: '/tickets/:id/cancel', access: 'owner', ok: 200 },
   { service: 'ticketing', method: 'GET', path: '/availability/:eventId', access: 'anyone', ok: 200 },
+  { service: 'ticketing', method: 'POST', path: '/internal/capacity', access: 'service', ok: 200 },
   ...common('ticketing'),
 ];
 

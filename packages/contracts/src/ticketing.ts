@@ -71,3 +71,15 @@ export type Availability = z.infer<typeof Availability>;
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/);
+
+/**
+ * POST /internal/capacity (events → ticketing, signed with the service secret): the capacities an organizer
+ * asks for, applied by ticketing in one step with its sales, or refused when a type has sold more.
+ */
+export const CapacityChangeBody = z.strictObject({
+  eventId: Id,
+  /** The version the event will have once the events service commits this change. */
+  version: z.number().int().min(1),
+  ticketTypes: z.array(z.strictObject({ id: Id, capacity: z.number().int().min(1).max(1_000_000) })).min(1).max(20),
+});
+export type CapacityChangeBody = z.infer<typeof CapacityChangeBody>;

@@ -2,6 +2,7 @@ import type { FastifyServerOptions } from 'fastify';
 import { createServiceApp, registerAuth, registerInternalRoutes, type App, type TokenVerifier } from '@dems/kit';
 import { messageHandler } from './messages/handlers.js';
 import { availabilityRoutes } from './routes/availability.js';
+import { capacityRoute } from './routes/capacity.js';
 import { orderRoutes } from './routes/orders.js';
 import { ticketRoutes } from './routes/tickets.js';
 import type { TicketingStore } from './store/ticketing-store.js';
@@ -38,7 +39,13 @@ export async function buildApp(deps: TicketingDeps): Promise<App> {
   orderRoutes(app, store, { ordersPerUserPerMinute: deps.ordersPerUserPerMinute ?? 30 });
   ticketRoutes(app, store);
   availabilityRoutes(app, store);
-  await registerInternalRoutes(app, { secret: deps.secret, apply: messageHandler(store), outbox: store.outbox, onReplay: deps.onReplay });
+  await registerInternalRoutes(app, {
+    secret: deps.secret,
+    apply: messageHandler(store),
+    outbox: store.outbox,
+    onReplay: deps.onReplay,
+    extra: (internal) => capacityRoute(internal, store),
+  });
   app.addHook('onClose', async () => {
     await deps.onClose?.();
     await store.close();

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Message, MessageType, Order, Ticket } from '@dems/contracts';
 import type { App } from '@dems/kit';
-import { deliver, TEST_SECRET, tempDir, testTokens } from '@dems/kit/testing';
+import { deliver, signedHeaders, TEST_SECRET, tempDir, testTokens } from '@dems/kit/testing';
 import { buildApp } from '../src/app.js';
 import { SqliteTicketingStore } from '../src/store/sqlite.js';
 import { cancelled, eventSnapshot, pastEvent, published, ticketType, updated } from './fixtures.js';
@@ -320,5 +320,28 @@ describe('service basics', () => {
   it('reports not ready once its store is closed', async () => {
     await store.close();
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+  });
+});
+
+describe('POST /internal/capacity', () => {
+  const change = (payload: unknown, headers?: Record<string, string>) => {
+    const text = JSON.stringify(payload);
+    return app.inject({ method: 'POST', url: '/internal/capacity', headers: headers ?? signedHeaders(text), payload: text });
+  };
+
+  it('confirms a capacity the sales allow, refuses one below them with 409, and needs the service signature', async () => {
+    expect((await buy(ann, body({ quantity: 4 }))).statusCode).toBe(201);
+    const ok = await change({ eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_ga', capacity: 4 }] });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect((await app.inject({ url: '/availability/evt_jazz' })).json().ticketTypes[0]).toMatchObject({ capacity: 4, sold: 4, remaining: 0 });
+
+    const below = await change({ eventId: 'evt_jazz', version: 3, ticketTypes: [{ id: 'tt_ga', capacity: 3 }] });
+    expect(below.statusCode).toBe(409);
+    expect(below.json()).toMatchObject({ code: 'CAPACITY_BELOW_SOLD' });
+
+    const unsigned = await change({ eventId: 'evt_jazz', version: 3, ticketTypes: [{ id: 'tt_ga', capacity: 50 }] }, { 'content-type': 'application/json' });
+    expect(unsigned.statusCode).toBe(401);
+    expect((await change({ eventId: 'evt_jazz', version: 0, ticketTypes: [] })).statusCode).toBe(400);
+    expect((await app.inject({ url: '/availability/evt_jazz' })).json().ticketTypes[0].capacity).toBe(4);
   });
 });

@@ -282,12 +282,75 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       expect((await store.listOrders('usr_ann'))[0]?.eventTitle).toBe('Late title');
     });
 
-    it('never oversells when capacity drops below what is sold', async () => {
+    it('never takes a capacity below what is sold from a snapshot', async () => {
       await store.placeOrder(order({ quantity: 5 }));
       const v2 = eventSnapshot({ version: 2, ticketTypes: [ticketType({ capacity: 3 })] });
       await store.applyEventSnapshot(updated(v2), v2);
-      expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]).toMatchObject({ capacity: 3, sold: 5, remaining: 0 });
+      expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]).toMatchObject({ capacity: 5, sold: 5, remaining: 0 });
       await expect(store.placeOrder(order({ quantity: 1 }))).rejects.toMatchObject({ code: 'SOLD_OUT' });
+    });
+  });
+
+  describe('changeCapacity', () => {
+    const capacities = async (eventId = 'evt_jazz') => (await store.getAvailability(eventId))?.ticketTypes.map((t) => [t.ticketTypeId, t.capacity, t.sold]);
+
+    it('sets the capacities; a snapshot up to that version leaves them alone, a newer one applies', async () => {
+      await store.placeOrder(order({ quantity: 4 }));
+      await store.changeCapacity({ eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_ga', capacity: 4 }, { id: 'tt_vip', capacity: 7 }] });
+      expect(await capacities()).toEqual([['tt_ga', 4, 4], ['tt_vip', 7, 0]]);
+      await expect(store.placeOrder(order({ quantity: 1 }))).rejects.toMatchObject({ code: 'SOLD_OUT' });
+
+      // The snapshot of the same change (or an older one still on its way) carries what events had: no effect on capacity.
+      const v2 = eventSnapshot({ version: 2, title: 'Renamed', ticketTypes: [ticketType({ capacity: 100 }), ticketType({ id: 'tt_vip', name: 'VIP', capacity: 3 })] });
+      await store.applyEventSnapshot(updated(v2), v2);
+      expect(await capacities()).toEqual([['tt_ga', 4, 4], ['tt_vip', 7, 0]]);
+      expect((await store.listOrders('usr_ann'))[0]?.eventTitle).toBe('Renamed');
+
+      const v3 = eventSnapshot({ version: 3, ticketTypes: [ticketType({ capacity: 6 }), ticketType({ id: 'tt_vip', name: 'VIP', capacity: 8 })] });
+      await store.applyEventSnapshot(updated(v3), v3);
+      expect(await capacities()).toEqual([['tt_ga', 6, 4], ['tt_vip', 8, 0]]);
+    });
+
+    it('refuses the whole change when any type has sold more, and changes nothing', async () => {
+      await store.placeOrder(order({ quantity: 3, ticketTypeId: 'tt_vip' }));
+      const change = store.changeCapacity({ eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_ga', capacity: 50 }, { id: 'tt_vip', capacity: 2 }] });
+      await expect(change).rejects.toMatchObject({ code: 'CAPACITY_BELOW_SOLD', message: "VIP has already sold 3 tickets; its capacity can't be lower than that." });
+      expect(await capacities()).toEqual([['tt_ga', 100, 0], ['tt_vip', 3, 3]]);
+      await store.changeCapacity({ eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_vip', capacity: 3 }] });
+      expect(await capacities()).toEqual([['tt_ga', 100, 0], ['tt_vip', 3, 3]]);
+    });
+
+    it('refuses a type or event it has not received yet', async () => {
+      for (const change of [
+        { eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_new', capacity: 5 }] },
+        { eventId: 'evt_unknown', version: 2, ticketTypes: [{ id: 'tt_ga', capacity: 5 }] },
+      ]) {
+        await expect(store.changeCapacity(change)).rejects.toMatchObject({ code: 'EVENT_NOT_ON_SALE' });
+      }
+      expect(await capacities()).toEqual([['tt_ga', 100, 0], ['tt_vip', 3, 0]]);
+    });
+
+    it('never ends below sold when it races purchases: five buyers of 10 against a change to 10, from two stores', async () => {
+      const other = create(dir.path);
+      extra.push(other);
+      for (let round = 0; round < 4; round++) {
+        const id = `evt_race${round}`;
+        const tt = `tt_race${round}`;
+        const race = eventSnapshot({ id, ticketTypes: [ticketType({ id: tt, capacity: 100 })] });
+        await store.applyEventSnapshot(published(race), race);
+        const buys = Array.from({ length: 5 }, (_, i) => (i % 2 ? other : store).placeOrder(order({ eventId: id, ticketTypeId: tt, quantity: 10, userId: `usr_${i}` })));
+        // The change is started at a different point of the rush in each round.
+        const change = new Promise((r) => setTimeout(r, round * 3)).then(() =>
+          (round % 2 ? other : store).changeCapacity({ eventId: id, version: 2, ticketTypes: [{ id: tt, capacity: 10 }] }),
+        );
+        const [changed, ...bought] = await Promise.allSettled([change, ...buys]);
+        const sold = bought.filter((b) => b.status === 'fulfilled').length * 10;
+        const [, capacity, soldNow] = (await capacities(id))![0]!;
+        expect(soldNow).toBe(sold);
+        expect(capacity).toBeGreaterThanOrEqual(sold);
+        if (changed.status === 'fulfilled') expect([capacity, sold]).toEqual([10, sold <= 10 ? sold : -1]);
+        else expect([changed.reason.code, capacity]).toEqual(['CAPACITY_BELOW_SOLD', 100]);
+      }
     });
 
     it('on cancellation cancels and refunds every valid ticket, frees the seats and enqueues one TicketCancelled each', async () => {

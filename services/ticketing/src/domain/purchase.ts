@@ -44,6 +44,23 @@ export function refusePurchase(
   return null;
 }
 
+/**
+ * A ticket type's capacity may never be set below what it has sold. Ticketing owns the rule because it owns
+ * the sales: the check runs in the same transaction as the seats it protects.
+ */
+export function refuseCapacity(ticketType: { name: string; sold: number }, capacity: number): Refusal | null {
+  if (capacity >= ticketType.sold) return null;
+  return {
+    code: 'CAPACITY_BELOW_SOLD',
+    message: `${ticketType.name} has already sold ${ticketType.sold} ${ticketType.sold === 1 ? 'ticket' : 'tickets'}; its capacity can't be lower than that.`,
+  };
+}
+
+export const notYetReceived: Refusal = {
+  code: 'EVENT_NOT_ON_SALE',
+  message: 'Ticketing has not received this event or ticket type yet. Please try again in a moment.',
+};
+
 /** Whether a ticket can still be handed back for a refund. */
 export function refuseCancellation(ticketStatus: 'valid' | 'cancelled', event: SaleEvent | undefined, now: Date): Refusal | null {
   if (ticketStatus === 'cancelled') return { code: 'TICKET_ALREADY_CANCELLED', message: 'This ticket was already cancelled.' };

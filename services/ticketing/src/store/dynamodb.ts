@@ -1,4 +1,4 @@
-import { newMessage, type Availability, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
+import { newMessage, type Availability, type CapacityChangeBody, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
 import { AppError, newId } from '@dems/kit';
 import {
   attrNames,
@@ -15,7 +15,16 @@ import {
   type TableSpec,
   type TransactItem,
 } from '@dems/kit/dynamodb';
-import { orderStatusFor, refuseCancellation, refusePurchase, soldOutMessage, type Refusal, type SaleEvent } from '../domain/purchase.js';
+import {
+  notYetReceived,
+  orderStatusFor,
+  refuseCancellation,
+  refuseCapacity,
+  refusePurchase,
+  soldOutMessage,
+  type Refusal,
+  type SaleEvent,
+} from '../domain/purchase.js';
 import { newTicketCode } from '../domain/ticket-code.js';
 import type { PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
 
@@ -71,6 +80,8 @@ interface Shard {
   sold: number;
   onSale: boolean;
   def: number;
+  /** The event version of the last capacity change (POST /internal/capacity or a newer snapshot). */
+  capVer: number;
   exists: boolean;
 }
 
@@ -90,8 +101,8 @@ function toEventCopy(i: Item): EventCopy {
 
 function toShard(id: string, i: Item | undefined): Shard {
   return i
-    ? { id, capacity: Number(i.Capacity), sold: Number(i.Sold), onSale: i.OnSale === true, def: Number(i.Def ?? 0), exists: true }
-    : { id, capacity: 0, sold: 0, onSale: false, def: 0, exists: false };
+    ? { id, capacity: Number(i.Capacity), sold: Number(i.Sold), onSale: i.OnSale === true, def: Number(i.Def ?? 0), capVer: Number(i.CapVer ?? 0), exists: true }
+    : { id, capacity: 0, sold: 0, onSale: false, def: 0, capVer: 0, exists: false };
 }
 
 /**
@@ -567,13 +578,17 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       this.t.inventory.name,
       types.flatMap((t) => Array.from({ length: t.shards }, (_, n) => ({ ShardID: shardId(t.id, n) }))),
     );
-    const soldByType = new Map<string, number>();
-    for (const s of shards) soldByType.set(String(s.TicketTypeID), (soldByType.get(String(s.TicketTypeID)) ?? 0) + Number(s.Sold));
+    // Capacity and sold are summed over the shards: the shards are the truth, the copy only defines the type.
+    const byType = new Map<string, { capacity: number; sold: number }>();
+    for (const s of shards) {
+      const sum = byType.get(String(s.TicketTypeID)) ?? { capacity: 0, sold: 0 };
+      byType.set(String(s.TicketTypeID), { capacity: sum.capacity + Number(s.Capacity), sold: sum.sold + Number(s.Sold) });
+    }
     return {
       eventId,
       ticketTypes: types.map((t) => {
-        const sold = soldByType.get(t.id) ?? 0;
-        return { ticketTypeId: t.id, name: t.name, priceCents: t.priceCents, currency: t.currency, capacity: t.capacity, sold, remaining: Math.max(0, t.capacity - sold) };
+        const { capacity, sold } = byType.get(t.id) ?? { capacity: t.capacity, sold: 0 };
+        return { ticketTypeId: t.id, name: t.name, priceCents: t.priceCents, currency: t.currency, capacity, sold, remaining: Math.max(0, capacity - sold) };
       }),
     };
   }
@@ -587,18 +602,25 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     for (let attempt = 0; ; attempt++) {
       const shards = await this.readShards(type);
       if (shards.some((s) => s.def > version)) return; // a newer snapshot already defined this type
-      const capacities = distributeCapacity(type.capacity, shards.map((s) => s.sold));
+      // A capacity confirmed by POST /internal/capacity for this version or later stands; new shards start empty.
+      const keepCapacity = shards.some((s) => s.capVer >= version);
+      const capacities = keepCapacity ? shards.map((s) => s.capacity) : distributeCapacity(type.capacity, shards.map((s) => s.sold));
+      const capVer = Math.max(version, ...shards.map((s) => s.capVer));
       const items: TransactItem[] = shards.map((s, n) =>
         s.exists
           ? {
               Update: {
                 TableName: this.t.inventory.name,
                 Key: { ShardID: s.id },
-                UpdateExpression: 'SET #Capacity = :cap, #OnSale = :onSale, #Def = :v, #Name = :name, #PriceCents = :price, #Currency = :currency',
-                ConditionExpression: '#Sold = :sold AND #Def <= :v',
-                ExpressionAttributeNames: attrNames('#Capacity #OnSale #Def #Name #PriceCents #Currency #Sold'),
+                UpdateExpression:
+                  'SET #Capacity = :cap, #CapVer = :capVer, #OnSale = :onSale, #Def = :v, #Name = :name, #PriceCents = :price, #Currency = :currency',
+                // Sold and capacity as read: a purchase or a capacity change in between makes us re-read.
+                ConditionExpression: '#Sold = :sold AND #Capacity = :readCap AND #Def <= :v',
+                ExpressionAttributeNames: attrNames('#Capacity #CapVer #OnSale #Def #Name #PriceCents #Currency #Sold'),
                 ExpressionAttributeValues: {
                   ':cap': capacities[n],
+                  ':capVer': capVer,
+                  ':readCap': s.capacity,
                   ':onSale': onSale,
                   ':v': version,
                   ':name': type.name,
@@ -618,6 +640,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
                   TicketTypeID: type.id,
                   Shard: n,
                   Capacity: capacities[n],
+                  CapVer: capVer,
                   Sold: 0,
                   OnSale: onSale,
                   Def: version,
@@ -632,6 +655,44 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
         for (let i = 0; i < items.length; i += 100) await transactWrite(this.doc, items.slice(i, i + 100));
         return;
       } catch (err) {
+        if (!(err instanceof ConditionFailed) || attempt >= 50) throw err;
+        await new Promise((r) => setTimeout(r, fullJitter(Math.min(attempt, 6), 5, 200)));
+      }
+    }
+  }
+
+  async changeCapacity({ eventId, version, ticketTypes }: CapacityChangeBody): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const copy = await this.eventCopy(eventId);
+      const items: TransactItem[] = [];
+      for (const wanted of ticketTypes) {
+        const type = copy?.types.find((t) => t.id === wanted.id);
+        const shards = type ? await this.readShards(type) : [];
+        const refusal = type ? refuseCapacity({ name: type.name, sold: shards.reduce((n, s) => n + s.sold, 0) }, wanted.capacity) : notYetReceived;
+        if (refusal) throw new AppError(refusal.code, refusal.message);
+        const capacities = distributeCapacity(wanted.capacity, shards.map((s) => s.sold));
+        shards.forEach((s, n) => {
+          if (!s.exists) return; // created by the snapshot that adds the shard, with this capacity kept (CapVer)
+          items.push({
+            Update: {
+              TableName: this.t.inventory.name,
+              Key: { ShardID: s.id },
+              UpdateExpression: 'SET #Capacity = :cap, #CapVer = :v',
+              // Every shard exactly as read: the check against sales and the change are one atomic step.
+              ConditionExpression: '#Sold = :sold AND #Capacity = :readCap',
+              ExpressionAttributeNames: attrNames('#Capacity #CapVer #Sold'),
+              ExpressionAttributeValues: { ':cap': capacities[n], ':v': Math.max(version, s.capVer), ':sold': s.sold, ':readCap': s.capacity },
+            },
+          });
+        });
+      }
+      try {
+        // One transaction: up to 100 shards (20 types × 5 shards); more shards than that are changed type by type.
+        for (let i = 0; i < items.length; i += 100) await transactWrite(this.doc, items.slice(i, i + 100));
+        this.seatHints.clear();
+        return;
+      } catch (err) {
+        // A purchase (or another change) touched a shard after we read it: read again and re-check.
         if (!(err instanceof ConditionFailed) || attempt >= 50) throw err;
         await new Promise((r) => setTimeout(r, fullJitter(Math.min(attempt, 6), 5, 200)));
       }

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import { newMessage, type Availability, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
+import { newMessage, type Availability, type CapacityChangeBody, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
 import { AppError, newId } from '@dems/kit';
 import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
-import { orderStatusFor, refuseCancellation, refusePurchase, remainingOf, type SaleEvent } from '../domain/purchase.js';
+import { notYetReceived, orderStatusFor, refuseCancellation, refuseCapacity, refusePurchase, remainingOf, type SaleEvent } from '../domain/purchase.js';
 import { newTicketCode } from '../domain/ticket-code.js';
 import type { PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
 
@@ -71,6 +71,8 @@ const MIGRATIONS = [
     created_at TEXT NOT NULL,
     PRIMARY KEY (user_id, key)
   );`,
+  // Capacity is ticketing's to change (POST /internal/capacity); a snapshot older than the last change leaves it alone.
+  `ALTER TABLE inventory ADD COLUMN capacity_version INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 interface EventRow {
@@ -463,6 +465,21 @@ export class SqliteTicketingStore implements TicketingStore {
     };
   }
 
+  async changeCapacity({ eventId, version, ticketTypes }: CapacityChangeBody): Promise<void> {
+    this.write(() => {
+      const rows = new Map(
+        (this.sql('SELECT * FROM inventory WHERE event_id = ?').all(eventId) as InventoryRow[]).map((r) => [r.ticket_type_id, r]),
+      );
+      for (const t of ticketTypes) {
+        const row = rows.get(t.id);
+        const refusal = row ? refuseCapacity(row, t.capacity) : notYetReceived;
+        if (refusal) throw new AppError(refusal.code, refusal.message);
+      }
+      const set = this.sql('UPDATE inventory SET capacity = ?, capacity_version = MAX(capacity_version, ?) WHERE ticket_type_id = ?');
+      for (const t of ticketTypes) set.run(t.capacity, version, t.id);
+    });
+  }
+
   async applyEventSnapshot(message: Message, snapshot: EventSnapshot): Promise<'applied' | 'duplicate'> {
     return this.write((enqueue) => {
       if (!this.outbox.recordReceived(message)) return 'duplicate';
@@ -489,15 +506,19 @@ export class SqliteTicketingStore implements TicketingStore {
           version: snapshot.version,
           updatedAt: now.toISOString(),
         });
-      // `sold` is ticketing's own truth and is never taken from a message.
+      // `sold` is ticketing's own truth and is never taken from a message. Capacity is taken from a snapshot only
+      // when it is newer than the last confirmed change, and never below what is sold.
       const upsertType = this.sql(
-        `INSERT INTO inventory (ticket_type_id, event_id, name, price_cents, currency, capacity, sold, position, active)
-         VALUES (?, ?, ?, ?, ?, ?, 0, ?, 1)
+        `INSERT INTO inventory (ticket_type_id, event_id, name, price_cents, currency, capacity, sold, position, active, capacity_version)
+         VALUES (?, ?, ?, ?, ?, ?, 0, ?, 1, ?)
          ON CONFLICT (ticket_type_id) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
-           currency = excluded.currency, capacity = excluded.capacity, position = excluded.position, active = 1
+           currency = excluded.currency, position = excluded.position, active = 1,
+           capacity = CASE WHEN inventory.capacity_version < excluded.capacity_version
+             THEN MAX(excluded.capacity, inventory.sold) ELSE inventory.capacity END,
+           capacity_version = MAX(inventory.capacity_version, excluded.capacity_version)
          WHERE inventory.event_id = excluded.event_id`,
       );
-      snapshot.ticketTypes.forEach((t, i) => upsertType.run(t.id, snapshot.id, t.name, t.priceCents, t.currency, t.capacity, i));
+      snapshot.ticketTypes.forEach((t, i) => upsertType.run(t.id, snapshot.id, t.name, t.priceCents, t.currency, t.capacity, i, snapshot.version));
       this.sql('UPDATE inventory SET active = 0 WHERE event_id = ? AND ticket_type_id NOT IN (SELECT value FROM json_each(?))')
         .run(snapshot.id, JSON.stringify(snapshot.ticketTypes.map((t) => t.id)));
 

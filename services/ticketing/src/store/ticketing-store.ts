@@ -1,4 +1,4 @@
-import type { Availability, EventSnapshot, Message, Order, PlaceOrderBody, Ticket } from '@dems/contracts';
+import type { Availability, CapacityChangeBody, EventSnapshot, Message, Order, PlaceOrderBody, Ticket } from '@dems/contracts';
 import type { OutboxStore } from '@dems/kit';
 
 export interface PlaceOrderInput extends PlaceOrderBody {
@@ -34,8 +34,15 @@ export interface TicketingStore {
   /** Capacity, sold and remaining per ticket type; null when ticketing has no copy of the event. */
   getAvailability(eventId: string): Promise<Availability | null>;
   /**
+   * Sets capacities in one atomic step with the sales they must not fall below: the whole change is refused
+   * with CAPACITY_BELOW_SOLD when any type has sold more, or EVENT_NOT_ON_SALE when a type is not known yet.
+   * From then on, snapshots older than `version` leave these capacities alone.
+   */
+  changeCapacity(change: CapacityChangeBody): Promise<void>;
+  /**
    * Applies an event snapshot from a message exactly once: newer versions replace the copy and inventory
-   * definitions (never `sold`); a cancelled snapshot cancels and refunds every valid ticket in the same step.
+   * definitions (never `sold`; capacity only when the snapshot is newer than the last capacity change, and
+   * never below sold); a cancelled snapshot cancels and refunds every valid ticket in the same step.
    */
   applyEventSnapshot(message: Message, event: EventSnapshot): Promise<'applied' | 'duplicate'>;
   /** Records a message ticketing has no use for, so a redelivery is recognised; no other effect. */
