@@ -7,6 +7,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** The largest request body in bytes; the gateway applies the same setting before it forwards anything. */
+export const BodyLimit = z.coerce.number().int().min(1024).max(10_000_000).default(100_000);
+
 /** Settings every service shares; each service extends this with its own. */
 export const BaseConfig = z.object({
   HOST: z.string().default('127.0.0.1'),
@@ -22,7 +25,7 @@ export const BaseConfig = z.object({
   DYNAMODB_CREATE_TABLES: z.stringbool().default(false),
   /** FULL: a committed order survives power loss. NORMAL: survives a process crash only. */
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
+  BODY_LIMIT_BYTES: BodyLimit,
   EVENTS_URL: z.url().default('http://127.0.0.1:3001'),
   TICKETING_URL: z.url().default('http://127.0.0.1:3002'),
   ENGAGEMENT_URL: z.url().default('http://127.0.0.1:3003'),

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import cors from '@fastify/cors';
 import proxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
 import { GATEWAY_ROUTES, LIVE_PATH, type ServiceName } from '@dems/contracts';
-import { createServiceApp, type App } from '@dems/kit';
-import type { FastifyServerOptions } from 'fastify';
-import type { IncomingMessage } from 'node:http';
+import { AppError, createServiceApp, type App } from '@dems/kit';
+import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayConfig } from './config.js';
 import { proxyUpgrades } from './live-proxy.js';
 
@@ -34,7 +35,9 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
     logger,
     trustProxy: config.TRUST_PROXY.length ? config.TRUST_PROXY : false,
     contentSecurityPolicy: WEB_APP_CSP,
-    // Bodies pass through to the services unparsed; each service applies its own limits.
+    // The same limit as the services, applied here before anything is forwarded (see the body parser below).
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    // Bodies pass through to the services unparsed; each service validates its own.
     checkJsonDepth: false,
     isReady: async () => {
       const checks = await Promise.all(
@@ -53,9 +56,42 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
     },
   });
 
-  const unavailable = (service: string) => ({
+  // Every body is read whole, within the limit, before it is forwarded: a body too large is a 413 from here, never
+  // a half-streamed upstream request that the service cuts off and the gateway reports as 502. The rest of a body
+  // too large is read and dropped, so the client's keep-alive connection stays usable (Fastify's own limit closes it).
+  const limit = config.BODY_LIMIT_BYTES;
+  const tooLarge = () => new AppError('PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes.`);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, payload, done) => readBody(payload, limit, done));
+  app.addHook('onRequest', async (req, reply) => {
+    const declared = declaredLength(req.raw);
+    if (declared <= limit) return;
+    if (declared > limit + DISCARD_AT_MOST) reply.header('connection', 'close');
+    throw tooLarge();
+  });
+  app.addHook('preValidation', async (req) => {
+    if (req.body === TOO_LARGE) throw tooLarge();
+  });
+  // A client that waits for 100 Continue is invited to send only a body the gateway will read; one it would have
+  // to discard in bulk is refused before it is sent (Node then closes that connection, as the client expects).
+  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (declaredLength(req) <= limit + DISCARD_AT_MOST) res.writeContinue();
+    app.server.emit('request', req, res);
+  });
+
+  const replyOptions = (service: string) => ({
+    // The services throttle per client address: they get the one the gateway saw, never one a client wrote.
+    rewriteRequestHeaders: (req: FastifyRequest, headers: IncomingHttpHeaders) => {
+      const forwarded: IncomingHttpHeaders = { ...headers, 'x-request-id': req.id, 'x-forwarded-for': req.ip };
+      // These describe the client's connection to the gateway, not the gateway's to the service, and undici
+      // refuses a request that carries them (Expect: 100-continue was already answered by the gateway).
+      for (const name of HOP_BY_HOP) delete forwarded[name];
+      if (req.body instanceof ForwardedBody) forwarded['content-length'] = String(req.body.bytes.length);
+      else delete forwarded['content-length']; // a body on GET or HEAD is read and dropped, not forwarded
+      return forwarded;
+    },
     onError: (reply: { code: (n: number) => { send: (b: unknown) => void }; request: { id: string } }, { error }: { error: Error }) => {
-      app.log.warn({ service, err: error.message }, 'upstream unavailable');
+      app.log.warn({ service, err: error.message, cause: (error.cause as Error | undefined)?.message }, 'upstream unavailable');
       reply.code(502).send({
         code: 'UPSTREAM_UNAVAILABLE',
         message: `The ${service} service is not answering right now. Please try again in a moment.`,
@@ -94,11 +130,8 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
       upstream: upstreams[route.service],
       prefix: `/api${route.prefix}`,
       rewritePrefix: route.prefix,
-      replyOptions: {
-        ...unavailable(route.service),
-        // The services throttle per client address: they get the one the gateway saw, never one a client wrote.
-        rewriteRequestHeaders: (req, headers) => ({ ...headers, 'x-request-id': req.id, 'x-forwarded-for': req.ip }),
-      },
+      proxyPayloads: false,
+      replyOptions: replyOptions(route.service),
     } as Parameters<typeof proxy>[1]);
   }
 
@@ -107,7 +140,8 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
     upstream: config.ENGAGEMENT_URL,
     prefix: LIVE_PATH,
     rewritePrefix: LIVE_PATH,
-    replyOptions: unavailable('engagement'),
+    proxyPayloads: false,
+    replyOptions: replyOptions('engagement'),
   } as Parameters<typeof proxy>[1]);
   proxyUpgrades(app.server, LIVE_PATH, config.ENGAGEMENT_URL, (err) => app.log.warn({ err: err.message }, 'live connection proxy error'));
 
@@ -127,6 +161,45 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
   }
   return app;
 }
+
+/** A request body read whole by the gateway, replayed to the service as a stream so it is sent as it came. */
+class ForwardedBody extends Readable {
+  constructor(readonly bytes: Buffer) {
+    super();
+  }
+  override _read(): void {
+    this.push(this.bytes);
+    this.push(null);
+  }
+}
+
+/** How much of a body over the limit is read and dropped to keep the connection; past this it is closed instead. */
+const DISCARD_AT_MOST = 16 * 1024 * 1024;
+const TOO_LARGE = Symbol('body too large');
+
+const declaredLength = (req: IncomingMessage): number => Number(req.headers['content-length'] ?? 0);
+
+/** Reads a body of any type and length up to `limit`; past it, answers TOO_LARGE at once and drops the rest as it arrives. */
+function readBody(payload: IncomingMessage, limit: number, done: (err: Error | null, body?: unknown) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  payload.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= limit) chunks.push(chunk);
+    else if (size - chunk.length <= limit) {
+      chunks.length = 0;
+      done(null, TOO_LARGE);
+    } else if (size > limit + DISCARD_AT_MOST) payload.socket.destroy();
+  });
+  payload.on('end', () => {
+    if (size <= limit) done(null, new ForwardedBody(Buffer.concat(chunks, size)));
+  });
+  payload.on('error', (err) => {
+    if (size <= limit) done(err);
+  });
+}
+
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect'];
 
 /**
  * The web app's Content-Security-Policy: its own scripts and styles only (no inline script, no eval),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadConfig, Port } from '@dems/kit';
+import { BodyLimit, loadConfig, Port } from '@dems/kit';
 
 const isOrigin = (s: string): boolean => {
   try {
@@ -16,6 +16,11 @@ export const GatewayConfig = z.object({
   EVENTS_URL: z.url().default('http://127.0.0.1:3001'),
   TICKETING_URL: z.url().default('http://127.0.0.1:3002'),
   ENGAGEMENT_URL: z.url().default('http://127.0.0.1:3003'),
+  /**
+   * The largest request body the gateway forwards; larger ones get 413 from the gateway itself. Set it as the
+   * services' BODY_LIMIT_BYTES is set (the same variable in one environment does both).
+   */
+  BODY_LIMIT_BYTES: BodyLimit,
   /** The built web app; served when the directory exists. */
   WEB_DIST: z.string().default('./web/dist'),
   /**
