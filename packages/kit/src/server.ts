@@ -16,7 +16,9 @@ export async function runService(name: string, start: () => Promise<{ app: Fasti
       console.error(`[${name}] ${err.message}`);
       process.exit(78); // EX_CONFIG
     }
-    console.error(`[${name}] failed to start:`, err);
+    const known = startProblem(err as NodeJS.ErrnoException);
+    if (known) console.error(`[${name}] failed to start: ${known}`);
+    else console.error(`[${name}] failed to start:`, err);
     process.exit(1);
   }
   let closing = false;
@@ -36,6 +38,43 @@ export async function runService(name: string, start: () => Promise<{ app: Fasti
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  // A deep accept queue: a flash crowd arrives in one burst, and Node's default (511) drops the overflow.
-  await app.listen({ port, host, backlog: 4096 });
+  try {
+    // A deep accept queue: a flash crowd arrives in one burst, and Node's default (511) drops the overflow.
+    await app.listen({ port, host, backlog: 4096 });
+  } catch (err) {
+    // Someone starting a second copy, or a port or host that is not theirs, needs one line saying what to change.
+    console.error(`[${name}] ${listenProblem(name, port, host, err as NodeJS.ErrnoException)}`);
+    const force = setTimeout(() => process.exit(1), 2_000);
+    force.unref();
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+/** The start failures an operator fixes in their environment, said in one line (others keep their stack). */
+function startProblem(err: NodeJS.ErrnoException): string | undefined {
+  if ((err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS') && err.path) {
+    return `cannot write ${err.path} (${err.code}) — check that DATA_DIR is a directory this user may write`;
+  }
+  if (err.code === 'ENOSPC') return `the disk is full (${err.path ?? 'DATA_DIR'})`;
+  if (err.code === 'SQLITE_CANTOPEN') return `cannot open the SQLite database (${err.message}) — check that DATA_DIR exists and this user may write it`;
+  return undefined;
+}
+
+/** Why a service could not listen, in words that name the setting to change. */
+function listenProblem(name: string, port: number, host: string, err: NodeJS.ErrnoException): string {
+  const portVariable = `${name.toUpperCase()}_PORT`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return `port ${port} is already in use — is DEMS already running? set ${portVariable} to use another`;
+    case 'EACCES':
+      return `port ${port} needs privileges this user does not have — set ${portVariable} to a port above 1023`;
+    case 'EADDRNOTAVAIL':
+      return `${host} is not an address of this machine — set HOST to one that is (127.0.0.1, or 0.0.0.0 for every interface)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `HOST ${host} cannot be resolved — set HOST to an address of this machine`;
+    default:
+      return `could not listen on ${host}:${port}: ${err.message}`;
+  }
 }
