@@ -32,10 +32,48 @@ export const User = z.object({
 });
 export type User = z.infer<typeof User>;
 
+/**
+ * A solved sign-in challenge: `answer` is any string that makes SHA-256(`challenge:answer`) start with at least
+ * the challenge's number of zero bits (see proofOfWorkBits). Asked for after repeated failures (428 CHALLENGE_REQUIRED).
+ */
+export const LoginProof = z.strictObject({
+  challenge: z.string().min(1).max(300),
+  answer: z.string().min(1).max(32),
+});
+export type LoginProof = z.infer<typeof LoginProof>;
+
 export const LoginBody = z.strictObject({
   email: Email,
   password: z.string().min(1).max(200),
+  proof: LoginProof.optional(),
 });
+
+export const LoginChallengeBody = z.strictObject({ email: Email });
+
+/** A sign-in challenge: signed by engagement, bound to one email, single-use, valid until `expiresAt`. */
+export const LoginChallenge = z.object({
+  challenge: z.string(),
+  /** Leading zero bits the answer's hash needs; 0 when no proof is needed right now. */
+  difficulty: z.number().int().min(0),
+  expiresAt: IsoDateTime,
+});
+export type LoginChallenge = z.infer<typeof LoginChallenge>;
+
+/** The text whose SHA-256 a proof's answer is judged by; the server and the web app must agree on it. */
+export const proofOfWorkInput = (challenge: string, answer: string): string => `${challenge}:${answer}`;
+
+/** How many zero bits a hash starts with. */
+export function proofOfWorkBits(hash: Uint8Array): number {
+  let bits = 0;
+  for (const byte of hash) {
+    if (byte === 0) {
+      bits += 8;
+      continue;
+    }
+    return bits + Math.clz32(byte) - 24;
+  }
+  return bits;
+}
 
 export const Session = z.object({
   /** Short-lived access token (EdDSA JWT, at most 15 minutes): send as `Authorization: Bearer <token>`. */

@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   IDEMPOTENCY_KEY_REUSED: { status: 422, description: 'The Idempotency-Key was already used for a different request.' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The body is larger than the service accepts.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The body must be sent as application/json.' },
+  CHALLENGE_REQUIRED: { status: 428, description: 'After repeated failed sign-ins, sign-in needs a solved challenge from POST /sessions/challenge (sent as `proof`).' },
   RATE_LIMITED: { status: 429, description: 'Too many requests; wait for the time given in Retry-After.' },
   INTERNAL: { status: 500, description: 'Something went wrong on our side; the requestId helps us find it.' },
   UPSTREAM_UNAVAILABLE: { status: 502, description: 'The gateway could not reach the service behind this path.' },

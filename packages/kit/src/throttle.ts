@@ -29,8 +29,15 @@ export class Throttle {
     if (this.limit <= 0) return;
     const recent = this.recent(key);
     recent.push(this.now());
+    // Only the latest `limit` hits decide anything; a caller that counts without refusing must not grow memory.
+    if (recent.length > this.limit) recent.splice(0, recent.length - this.limit);
     this.hits.set(key, recent);
     this.sweep();
+  }
+
+  /** Hits of `key` within the window, at most `limit`. */
+  count(key: string): number {
+    return this.recent(key).length;
   }
 
   /** Counts one hit and throws 429 RATE_LIMITED with Retry-After when over the limit. */

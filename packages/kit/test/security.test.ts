@@ -136,4 +136,14 @@ describe('Throttle', () => {
     now = 10_001;
     expect(t.retryAfter('k')).toBe(0);
   });
+
+  it('counts hits in the window up to `limit` when a caller counts without refusing', () => {
+    let now = 0;
+    const t = new Throttle(3, 10_000, () => now);
+    for (let i = 0; i < 1000; i++) t.hit('k');
+    expect(t.count('k')).toBe(3);
+    expect(t.retryAfter('k')).toBe(10);
+    now = 10_001;
+    expect(t.count('k')).toBe(0);
+  });
 });

@@ -46,6 +46,7 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
     accessTtlSeconds: deps.tokenTtlSeconds ?? 900,
     refreshTtlSeconds: deps.refreshTtlSeconds ?? 30 * 24 * 3600,
     limits: deps.accountLimits,
+    secret: deps.secret,
     live,
   });
 

@@ -8,10 +8,12 @@ export const EngagementConfig = BaseConfig.extend({
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(900, 'must be at most 900 (15 minutes)').default(900),
   /** Lifetime of a refresh token (each use replaces it with a new one). */
   REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(90 * 24 * 3600).default(30 * 24 * 3600),
-  /** Failed sign-ins allowed per account, and per client address, within LOGIN_THROTTLE_WINDOW_SECONDS. */
+  /** Failed sign-ins per account, and per client address, within LOGIN_THROTTLE_WINDOW_SECONDS before sign-in needs a solved challenge. */
   LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(10_000).default(10),
   LOGIN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(50),
   LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** The hardest sign-in challenge (leading zero bits of SHA-256; each bit doubles the work): 16 takes a phone a second or two. */
+  LOGIN_CHALLENGE_MAX_BITS: z.coerce.number().int().min(1).max(24).default(16),
   /** Sign-ups allowed per client address per hour. */
   SIGNUPS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
   /** Live (Socket.IO) connections one user may hold at once (one per open tab). */

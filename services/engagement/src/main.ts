@@ -49,6 +49,7 @@ await runService('engagement', async () => {
       loginFailuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,
       loginFailuresPerAddress: config.LOGIN_FAILURES_PER_ADDRESS,
       loginWindowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
+      loginChallengeMaxBits: config.LOGIN_CHALLENGE_MAX_BITS,
       signUpsPerAddress: config.SIGNUPS_PER_ADDRESS_PER_HOUR,
     },
     trustProxy: config.TRUST_PROXY,
@@ -70,7 +71,11 @@ await runService('engagement', async () => {
   app.addHook('preClose', async () => relay.stop());
 
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
-    const accounts = new Accounts(store, keys, { accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS });
+    const accounts = new Accounts(store, keys, {
+      accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+      secret: config.SERVICE_SECRET,
+    });
     const outcome = await accounts.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
     if (outcome === 'taken-by-non-admin') {
       app.log.error({ email: config.ADMIN_EMAIL }, 'ADMIN_EMAIL belongs to an account that is not an admin; it was not promoted. Choose another ADMIN_EMAIL.');

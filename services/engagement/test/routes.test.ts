@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifierFor } from '@dems/kit';
-import { deliver } from '@dems/kit/testing';
+import { deliver, TEST_SECRET } from '@dems/kit/testing';
 import { msg, signUp, snapshot, testApp, type TestApp } from './helpers.js';
 
 let t: TestApp;
@@ -273,7 +273,7 @@ describe('announcements', () => {
   it('allows an admin and answers 404 for an event engagement has not heard of', async () => {
     const organizer = await signUp(t.app, 'organizer');
     await deliver(t.app, [msg.published(snapshot({ organizerId: organizer.id }))]);
-    const accounts = new (await import('../src/identity/accounts.js')).Accounts(t.store, t.keys, { accessTtlSeconds: 3600, refreshTtlSeconds: 86_400 });
+    const accounts = new (await import('../src/identity/accounts.js')).Accounts(t.store, t.keys, { accessTtlSeconds: 3600, refreshTtlSeconds: 86_400, secret: TEST_SECRET });
     await accounts.ensureAdmin('root@example.com', PASSWORD);
     const session = await t.app.inject({ method: 'POST', url: '/sessions', payload: { email: 'root@example.com', password: PASSWORD } });
     const admin = { authorization: `Bearer ${session.json().token}` };
@@ -298,7 +298,7 @@ describe('announcements', () => {
 
   it('creates the bootstrap admin only once', async () => {
     const { Accounts } = await import('../src/identity/accounts.js');
-    const accounts = new Accounts(t.store, t.keys, { accessTtlSeconds: 3600, refreshTtlSeconds: 86_400 });
+    const accounts = new Accounts(t.store, t.keys, { accessTtlSeconds: 3600, refreshTtlSeconds: 86_400, secret: TEST_SECRET });
     expect(await accounts.ensureAdmin('Root@example.com', PASSWORD)).toBe('created');
     expect(await accounts.ensureAdmin('root@example.com', 'another password')).toBe('exists');
     const login = await t.app.inject({ method: 'POST', url: '/sessions', payload: { email: 'root@example.com', password: PASSWORD } });

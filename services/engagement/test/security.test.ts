@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { createLocalJWKSet, decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LIVE_PATH } from '@dems/contracts';
+import { LIVE_PATH, proofOfWorkBits, proofOfWorkInput } from '@dems/contracts';
 import { LOG_REDACT, verifierFor, type App } from '@dems/kit';
 import { signedHeaders, TEST_SECRET, tempDir } from '@dems/kit/testing';
 import { buildApp } from '../src/app.js';
@@ -69,30 +69,107 @@ describe('password rules', () => {
   });
 });
 
-describe('sign-in throttling', () => {
-  beforeEach(async () => (t = await makeApp({ limits: { loginFailuresPerAccount: 3, loginFailuresPerAddress: 5, signUpsPerAddress: 4 } })));
+/** Finds an answer to a sign-in challenge the way the web app does, with Node's SHA-256 instead of Web Crypto. */
+function solve(challenge: string, difficulty: number): string {
+  for (let n = 0; ; n++) {
+    const answer = n.toString(36);
+    if (proofOfWorkBits(createHash('sha256').update(proofOfWorkInput(challenge, answer)).digest()) >= difficulty) return answer;
+  }
+}
 
-  it('locks an account after repeated failures with 429 and Retry-After, for known and unknown emails alike', async () => {
+const challengeFor = async (app: App, email: string, ip = '10.0.0.1') => {
+  const res = await app.inject({ method: 'POST', url: '/sessions/challenge', payload: { email }, remoteAddress: ip });
+  expect(res.statusCode).toBe(200);
+  return res.json() as { challenge: string; difficulty: number; expiresAt: string };
+};
+
+/** Signs in the way the web app does: on 428, fetch a challenge, solve it, send it along. */
+async function loginWithProof(app: App, email: string, password = PASSWORD, ip = '10.0.0.1') {
+  const first = await login(app, email, password, ip);
+  if (first.statusCode !== 428) return first;
+  const { challenge, difficulty } = await challengeFor(app, email, ip);
+  const proof = { challenge, answer: solve(challenge, difficulty) };
+  return app.inject({ method: 'POST', url: '/sessions', payload: { email, password, proof }, remoteAddress: ip });
+}
+
+describe('sign-in throttling', () => {
+  beforeEach(async () => (t = await makeApp({ limits: { loginFailuresPerAccount: 3, loginFailuresPerAddress: 5, signUpsPerAddress: 4, loginChallengeMaxBits: 12 } })));
+
+  it('asks for a challenge after repeated failures, for known and unknown emails alike, and never locks the owner out', async () => {
     const { email } = await signUp(t.app);
     for (const target of [email, 'nobody@example.com']) {
       for (let i = 0; i < 3; i++) expect((await login(t.app, target, 'wrong password!', `10.1.0.${i}`)).statusCode).toBe(401);
-      const locked = await login(t.app, target, 'wrong password!', '10.1.0.99');
-      expect(locked.statusCode).toBe(429);
-      expect(locked.json().code).toBe('RATE_LIMITED');
-      expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
-      expect(Number(locked.headers['retry-after'])).toBeLessThanOrEqual(900);
+      const asked = await login(t.app, target, 'wrong password!', '10.1.0.99');
+      expect(asked.statusCode).toBe(428);
+      expect(asked.json().code).toBe('CHALLENGE_REQUIRED');
     }
-    // Even the right password waits: the lock is what stops guessing.
-    expect((await login(t.app, email, PASSWORD, '10.1.0.100')).statusCode).toBe(429);
+    // Many more guesses, each paying for its challenge, still leave the right password working.
+    for (let i = 0; i < 10; i++) expect((await loginWithProof(t.app, email, 'wrong password!', `10.1.1.${i}`)).statusCode).toBe(401);
+    expect((await login(t.app, email, PASSWORD, '10.1.0.100')).statusCode).toBe(428);
+    const owner = await loginWithProof(t.app, email, PASSWORD, '10.1.0.100');
+    expect(owner.statusCode).toBe(200);
+    expect(owner.json().user.email).toBe(email);
   });
 
-  it('limits failures per client address across accounts', async () => {
+  it("makes each further guess cost more, up to the cap: the attacker's price grows", async () => {
+    const { email } = await signUp(t.app);
+    const difficulties: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const { difficulty } = await challengeFor(t.app, email, `10.5.0.${i}`);
+      difficulties.push(difficulty);
+      expect((await loginWithProof(t.app, email, 'wrong password!', `10.5.0.${i}`)).statusCode).toBe(401);
+    }
+    // 3 free failures, then 8 bits (256 hashes on average) doubling per failure, capped at 12.
+    expect(difficulties).toEqual([0, 0, 0, 8, 9, 10, 11, 12, 12]);
+  });
+
+  it('refuses a proof that is wrong, reused, for another account, or easier than the failures now ask', async () => {
+    const { email } = await signUp(t.app);
+    const other = (await signUp(t.app)).email;
+    // From addresses of their own, so only the accounts' counters ask for challenges.
+    for (let i = 0; i < 3; i++) await login(t.app, email, 'wrong password!', `10.6.0.${i}`);
+    for (let i = 0; i < 3; i++) await login(t.app, other, 'wrong password!', `10.6.1.${i}`);
+    const send = (target: string, proof: object, password = PASSWORD) =>
+      t.app.inject({ method: 'POST', url: '/sessions', payload: { email: target, password, proof }, remoteAddress: '10.6.9.9' });
+
+    const first = await challengeFor(t.app, email);
+    let unsolved = '0';
+    while (proofOfWorkBits(createHash('sha256').update(proofOfWorkInput(first.challenge, unsolved)).digest()) >= first.difficulty) unsolved += '0';
+    expect((await send(email, { challenge: first.challenge, answer: unsolved })).statusCode).toBe(428);
+    const proof = { challenge: first.challenge, answer: solve(first.challenge, first.difficulty) };
+    expect((await send(other, proof)).statusCode).toBe(428);
+    const forged = { challenge: first.challenge.replace(/^\d+\./, '1.'), answer: solve(first.challenge.replace(/^\d+\./, '1.'), 1) };
+    expect((await send(email, forged)).statusCode).toBe(428);
+
+    // A guess spends the challenge, and raises the bar above it.
+    expect((await send(email, proof, 'wrong password!')).statusCode).toBe(401);
+    expect((await send(email, proof)).statusCode).toBe(428);
+    const easy = await challengeFor(t.app, other);
+    const easyProof = { challenge: easy.challenge, answer: solve(easy.challenge, easy.difficulty) };
+    await loginWithProof(t.app, other, 'wrong password!', '10.6.9.9');
+    expect((await send(other, easyProof)).statusCode).toBe(428);
+    expect((await loginWithProof(t.app, email, PASSWORD, '10.6.9.9')).statusCode).toBe(200);
+  });
+
+  it('counts failures per client address without blocking a correct sign-in behind it', async () => {
+    const { email } = await signUp(t.app, undefined, PASSWORD, '10.2.9.9');
     for (let i = 0; i < 5; i++) expect((await login(t.app, `victim-${i}@example.com`, 'wrong password!', '10.2.0.1')).statusCode).toBe(401);
-    const res = await login(t.app, 'another@example.com', 'wrong password!', '10.2.0.1');
-    expect(res.statusCode).toBe(429);
-    expect(res.headers['retry-after']).toBeDefined();
+    expect((await login(t.app, 'another@example.com', 'wrong password!', '10.2.0.1')).statusCode).toBe(428);
+    // Another person behind the same address signs in with their right password (after the check).
+    expect((await loginWithProof(t.app, email, PASSWORD, '10.2.0.1')).statusCode).toBe(200);
     // Another address is not affected.
     expect((await login(t.app, 'another@example.com', 'wrong password!', '10.2.0.2')).statusCode).toBe(401);
+  });
+
+  it('lets only one of many parallel requests spend a challenge', async () => {
+    const { email } = await signUp(t.app);
+    for (let i = 0; i < 3; i++) await login(t.app, email, 'wrong password!');
+    const { challenge, difficulty } = await challengeFor(t.app, email);
+    const proof = { challenge, answer: solve(challenge, difficulty) };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => t.app.inject({ method: 'POST', url: '/sessions', payload: { email, password: 'wrong password!', proof } })),
+    );
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([401, ...Array(9).fill(428)]);
   });
 
   it('a successful sign-in clears the account counter', async () => {
@@ -119,7 +196,7 @@ describe('sign-in throttling', () => {
       await t.app.inject({ method: 'POST', url: '/sessions', payload: { email: `x${i}@example.com`, password: 'wrong password!' }, remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '198.51.100.1' } });
     }
     const viaGateway = await t.app.inject({ method: 'POST', url: '/sessions', payload: { email: 'y@example.com', password: 'wrong password!' }, remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '198.51.100.1' } });
-    expect(viaGateway.statusCode).toBe(429);
+    expect(viaGateway.statusCode).toBe(428);
     // A client outside cannot pick an address by sending the header itself.
     const spoofed = await t.app.inject({ method: 'POST', url: '/sessions', payload: { email: 'y@example.com', password: 'wrong password!' }, remoteAddress: '203.0.113.9', headers: { 'x-forwarded-for': '198.51.100.2' } });
     expect(spoofed.statusCode).toBe(401);
@@ -213,7 +290,7 @@ describe('sessions: short access tokens, rotating refresh tokens', () => {
   it('an expired refresh token is refused', async () => {
     const { email } = await signUp(t.app);
     const user = (await login(t.app, email)).json().user;
-    const accounts = new Accounts(t.store, t.keys, { accessTtlSeconds: 900, refreshTtlSeconds: 300 });
+    const accounts = new Accounts(t.store, t.keys, { accessTtlSeconds: 900, refreshTtlSeconds: 300, secret: TEST_SECRET });
     const session = await accounts.login({ email: user.email, password: PASSWORD });
     await expect(accounts.refresh(session.refreshToken, new Date(Date.now() + 301_000))).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
   });
@@ -291,7 +368,7 @@ describe('bootstrap admin', () => {
 
   it('never promotes an account someone else signed up with the admin email', async () => {
     const { email } = await signUp(t.app, 'boss@example.com');
-    const accounts = new Accounts(t.store, t.keys, { accessTtlSeconds: 900, refreshTtlSeconds: 3600 });
+    const accounts = new Accounts(t.store, t.keys, { accessTtlSeconds: 900, refreshTtlSeconds: 3600, secret: TEST_SECRET });
     expect(await accounts.ensureAdmin(email, 'an admin passphrase')).toBe('taken-by-non-admin');
     expect((await t.store.findCredentials(email))?.user.role).toBe('attendee');
     expect(await accounts.ensureAdmin('root@example.com', 'an admin passphrase')).toBe('created');

@@ -23,6 +23,7 @@ const SENTENCES: Record<string, (ctx: ErrorContext) => string> = {
   EVENT_ENDED: () => 'This event is already over.',
   EVENT_FULL: () => 'Sorry — this event is full.',
   RATE_LIMITED: () => 'You are going a little fast. Please wait a moment and try again.',
+  CHALLENGE_REQUIRED: () => 'We could not finish the security check. Please try again.',
   UPSTREAM_UNAVAILABLE: () => 'Part of DEMS is not answering right now. Please try again in a moment.',
   NOT_READY: () => 'DEMS is starting up. Please try again in a moment.',
   INTERNAL: () => 'Something went wrong on our side. Please try again.',

@@ -1,22 +1,29 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { passwordIsEmail, type LoginBody, type Role, type Session, type SignUpBody, type User } from '@dems/contracts';
+import { passwordIsEmail, type LoginBody, type LoginChallenge, type Role, type Session, type SignUpBody, type User } from '@dems/contracts';
 import { AppError, newId, Throttle } from '@dems/kit';
 import type { z } from 'zod';
 import type { LiveNotifications } from '../live/live-notifications.js';
 import type { EngagementStore } from '../store/engagement-store.js';
+import { LoginChallenges } from './login-challenge.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
 import type { SigningKeys } from './signing-keys.js';
 
 const INVALID_CREDENTIALS = 'The email or password is incorrect.';
 const INVALID_REFRESH = 'This session has ended. Please sign in again.';
 
-/** Abuse limits on the identity routes; every one answers 429 RATE_LIMITED with Retry-After. */
+/**
+ * Abuse limits on the identity routes. Sign-in failures never refuse a right password (ADR 007): past a
+ * threshold they make every attempt solve a proof-of-work challenge that doubles with each further failure,
+ * up to a cap. Sign-ups answer 429 RATE_LIMITED with Retry-After.
+ */
 export interface AccountLimits {
-  /** Failed sign-ins per account (known or not, so the limit reveals nothing) per window. */
+  /** Failed sign-ins per account (known or not, so the answer reveals nothing) per window before a challenge is needed. */
   loginFailuresPerAccount: number;
-  /** Failed sign-ins per client address per window. */
+  /** Failed sign-ins per client address per window before a challenge is needed. */
   loginFailuresPerAddress: number;
   loginWindowSeconds: number;
+  /** The hardest challenge, in leading zero bits of SHA-256: 16 is about a second or two in a phone's browser. */
+  loginChallengeMaxBits: number;
   /** Sign-ups per client address per hour: bounds how fast anyone can probe which emails exist. */
   signUpsPerAddress: number;
 }
@@ -25,14 +32,20 @@ export const DEFAULT_ACCOUNT_LIMITS: AccountLimits = {
   loginFailuresPerAccount: 10,
   loginFailuresPerAddress: 50,
   loginWindowSeconds: 900,
+  loginChallengeMaxBits: 16,
   signUpsPerAddress: 20,
 };
+
+/** The first challenge's difficulty: about 256 hashes, unnoticeable; each further failure doubles it. */
+const FIRST_CHALLENGE_BITS = 8;
 
 export interface AccountOptions {
   /** Access-token lifetime; at most 15 minutes in production (config). */
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
   limits?: Partial<AccountLimits>;
+  /** SERVICE_SECRET: every replica signs and checks sign-in challenges with it. */
+  secret: string;
   /** Where revoked sessions' live sockets are closed; without it (the start-up admin bootstrap) there are none. */
   live?: Pick<LiveNotifications, 'closeSockets'>;
 }
@@ -45,6 +58,9 @@ export class Accounts {
   private readonly accountFailures: Throttle;
   private readonly addressFailures: Throttle;
   private readonly signUps: Throttle;
+  private readonly challenges: LoginChallenges;
+  private readonly limits: AccountLimits;
+  private readonly firstBits: number;
 
   constructor(
     private readonly store: EngagementStore,
@@ -52,8 +68,13 @@ export class Accounts {
     private readonly opts: AccountOptions,
   ) {
     const limits = { ...DEFAULT_ACCOUNT_LIMITS, ...opts.limits };
-    this.accountFailures = new Throttle(limits.loginFailuresPerAccount, limits.loginWindowSeconds * 1000);
-    this.addressFailures = new Throttle(limits.loginFailuresPerAddress, limits.loginWindowSeconds * 1000);
+    this.limits = limits;
+    this.firstBits = Math.min(FIRST_CHALLENGE_BITS, limits.loginChallengeMaxBits);
+    // Counted up to where the difficulty stops growing: more would change nothing.
+    const saturation = limits.loginChallengeMaxBits - this.firstBits + 1;
+    this.accountFailures = new Throttle(limits.loginFailuresPerAccount + saturation, limits.loginWindowSeconds * 1000);
+    this.addressFailures = new Throttle(limits.loginFailuresPerAddress + saturation, limits.loginWindowSeconds * 1000);
+    this.challenges = new LoginChallenges(opts.secret);
     this.signUps = new Throttle(limits.signUpsPerAddress, 3600_000);
     // Computed up front so even the first unknown-email login costs exactly one scrypt run.
     void dummyPasswordHash();
@@ -64,11 +85,28 @@ export class Accounts {
     return this.create(body.email, body.password, body.name, body.role);
   }
 
+  /** A challenge for signing in to `email` from `address`, as hard as their recent failures make it (0: none needed now). */
+  challenge(email: string, address = 'unknown'): LoginChallenge {
+    const account = email.toLowerCase();
+    return this.challenges.issue(account, this.challengeBits(account, address));
+  }
+
+  /** Leading zero bits a sign-in must prove: the higher of what the account's and the address's failures ask. */
+  private challengeBits(account: string, address: string): number {
+    const bits = (failures: number, threshold: number) =>
+      failures < threshold ? 0 : Math.min(this.limits.loginChallengeMaxBits, this.firstBits + failures - threshold);
+    return Math.max(
+      bits(this.accountFailures.count(account), this.limits.loginFailuresPerAccount),
+      bits(this.addressFailures.count(address), this.limits.loginFailuresPerAddress),
+    );
+  }
+
   async login(body: z.infer<typeof LoginBody>, address = 'unknown'): Promise<Session> {
     const account = body.email.toLowerCase();
-    // Refused before any password work, the same way for known and unknown emails.
-    this.accountFailures.check(account, 'Too many failed sign-ins for this account.');
-    this.addressFailures.check(address, 'Too many failed sign-ins from your network.');
+    // Checked before any password work, the same way for known and unknown emails. Never a refusal of the
+    // right password: whoever solves the challenge gets their password checked.
+    const required = this.challengeBits(account, address);
+    if (required > 0) this.challenges.redeem(account, body.proof, required);
     // Counted as failures up front, so a burst of parallel guesses cannot all slip past the check.
     this.accountFailures.hit(account);
     this.addressFailures.hit(address);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorBody, LoginBody, LogoutBody, LogoutEverywhereResult, Ok, RefreshBody, Session, SignUpBody, User } from '@dems/contracts';
+import { ErrorBody, LoginBody, LoginChallenge, LoginChallengeBody, LogoutBody, LogoutEverywhereResult, Ok, RefreshBody, Session, SignUpBody, User } from '@dems/contracts';
 import { AppError, requireUser, type App } from '@dems/kit';
 import type { Accounts } from '../identity/accounts.js';
 import type { SigningKeys } from '../identity/signing-keys.js';
@@ -27,12 +27,30 @@ export function identityRoutes(app: App, deps: { accounts: Accounts; store: Enga
       schema: {
         tags: ['accounts'],
         summary: 'Sign in: exchange email and password for an access token and a refresh token',
-        description: 'Repeated failures for one account or from one address are refused for a while with 429 and Retry-After.',
+        description:
+          'After repeated failures for one account or from one address, sign-in answers 428 CHALLENGE_REQUIRED until it is sent with `proof`: ' +
+          'a challenge from POST /sessions/challenge and an answer that solves it. The right password with a valid proof always signs in.',
         body: LoginBody,
-        response: { 200: Session, 401: ErrorBody, 429: ErrorBody },
+        response: { 200: Session, 401: ErrorBody, 428: ErrorBody },
       },
     },
     async (req) => deps.accounts.login(req.body, req.ip),
+  );
+
+  app.post(
+    '/sessions/challenge',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'A proof-of-work challenge for signing in to this email after repeated failures',
+        description:
+          'Find an `answer` such that SHA-256(`challenge:answer`) starts with `difficulty` zero bits and send both as `proof` with POST /sessions. ' +
+          'Each challenge is bound to the email, works once, and expires after 5 minutes. Difficulty 0: no proof is needed right now.',
+        body: LoginChallengeBody,
+        response: { 200: LoginChallenge },
+      },
+    },
+    async (req) => deps.accounts.challenge(req.body.email, req.ip),
   );
 
   app.post(

@@ -51,9 +51,14 @@ export function LoginPage() {
             <input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
           </Field>
           {login.isError && <ErrorAlert error={login.error} />}
+          {login.checking && (
+            <div className="alert alert-secondary py-2" role="status">
+              There were several failed sign-ins here recently, so we are running a quick security check. This takes a few seconds at most.
+            </div>
+          )}
           <button type="submit" className="btn btn-primary w-100 py-2" disabled={login.isPending}>
             {login.isPending && <span className="spinner-border spinner-border-sm me-2" aria-hidden="true" />}
-            Log in
+            {login.checking ? 'Checking…' : 'Log in'}
           </button>
         </form>
         <p className="text-center mt-4 mb-0">

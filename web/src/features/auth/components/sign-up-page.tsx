@@ -83,7 +83,7 @@ export function SignUpPage() {
           {signUp.isError && !(signUp.error instanceof ApiError && signUp.error.code === 'EMAIL_TAKEN') && <ErrorAlert error={signUp.error} />}
           <button type="submit" className="btn btn-primary w-100 py-2" disabled={signUp.isPending}>
             {signUp.isPending && <span className="spinner-border spinner-border-sm me-2" aria-hidden="true" />}
-            Sign up
+            {signUp.checking ? 'Checking…' : 'Sign up'}
           </button>
         </form>
         <p className="text-center mt-4 mb-0">
