@@ -2,10 +2,13 @@
 // `npm start`: install what is missing, build, start the four processes on embedded storage, print the URLs.
 //   npm start -- --no-demo      skip the demo data on a fresh data directory
 //   npm start -- --store dynamodb   run on DynamoDB: DYNAMODB_ENDPOINT if set, else a DynamoDB Local started here
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureBuilt, ensureInstalled } from './lib/setup.mjs';
-import { ROOT, startSystem } from './lib/system.mjs';
+import { makePrivateDir, ROOT, startSystem } from './lib/system.mjs';
+
+// Everything started from here writes into the data directory (the services, DynamoDB Local): for this user only.
+process.umask(0o077);
 
 const USAGE = 'Usage: npm start [-- --no-demo] [--store sqlite|dynamodb]';
 const args = process.argv.slice(2);
@@ -41,8 +44,7 @@ for (const service of ['gateway', 'events', 'ticketing', 'engagement']) {
   ports[service] = Number(value);
 }
 
-const dataDir = resolve(ROOT, process.env.DATA_DIR ?? 'data');
-mkdirSync(dataDir, { recursive: true });
+const dataDir = makePrivateDir(resolve(ROOT, process.env.DATA_DIR ?? 'data'));
 // Fresh means no data yet in the chosen storage (demo data goes only into an empty system).
 const fresh =
   store === 'dynamodb'

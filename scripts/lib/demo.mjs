@@ -1,7 +1,7 @@
 // The demo a first-time user sees: an organizer account and a few upcoming events, created through the
 // public API (so the demo exercises the same paths a person would).
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const day = 24 * 60 * 60 * 1000;
@@ -61,6 +61,8 @@ export async function seedDemo(gatewayUrl, dataDir) {
   await api('/users', { ...credentials, name: 'Demo Organizer', role: 'organizer' });
   const { token } = await api('/sessions', credentials);
   for (const event of EVENTS) await api('/events', event, token);
-  writeFileSync(join(dataDir, 'demo-credentials.txt'), `email: ${credentials.email}\npassword: ${credentials.password}\n`, { mode: 0o600 });
+  const file = join(dataDir, 'demo-credentials.txt');
+  writeFileSync(file, `email: ${credentials.email}\npassword: ${credentials.password}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600); // the mode above applies only to a file that did not exist
   return { ...credentials, events: EVENTS.length };
 }

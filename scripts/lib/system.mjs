@@ -2,7 +2,7 @@
 // all three run the system exactly the same way. Zero dependencies: it runs before `npm install` has.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,11 +13,29 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SERVICES = /** @type {const} */ (['engagement', 'events', 'ticketing', 'gateway']);
 export const DEFAULT_PORTS = { gateway: 3000, events: 3001, ticketing: 3002, engagement: 3003 };
 
+/**
+ * The data directory holds password hashes, emails, keys and logs with request details: it and what is in it
+ * are for this OS user only (0700, files 0600), also when an older version made them readable to all.
+ */
+export function makePrivateDir(dir) {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** Opens a log file for appending, readable by this user only; returns its descriptor. */
+export function openPrivateLog(file) {
+  const fd = openSync(file, 'a', 0o600);
+  fchmodSync(fd, 0o600);
+  return fd;
+}
+
 /** The service secret: from the environment, else generated once and kept in the data directory. */
 export function serviceSecret(dataDir) {
   if (process.env.SERVICE_SECRET) return process.env.SERVICE_SECRET;
   const file = join(dataDir, 'service-secret');
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  chmodSync(file, 0o600);
   return readFileSync(file, 'utf8').trim();
 }
 
@@ -27,8 +45,8 @@ export function serviceSecret(dataDir) {
  *           logs?: 'files' | 'inherit', extraTicketingPorts?: number[] }} options
  */
 export async function startSystem({ dataDir, ports = {}, env = {}, logs = 'files', extraTicketingPorts = [] }) {
-  dataDir = resolve(dataDir);
-  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  dataDir = makePrivateDir(resolve(dataDir));
+  makePrivateDir(join(dataDir, 'logs'));
   const port = { ...DEFAULT_PORTS, ...ports };
   const url = /** @type {Record<keyof typeof DEFAULT_PORTS, string>} */ (
     Object.fromEntries(Object.entries(port).map(([name, p]) => [name, `http://127.0.0.1:${p}`]))
@@ -52,7 +70,7 @@ export async function startSystem({ dataDir, ports = {}, env = {}, logs = 'files
 
   async function startOne(name, instance = name, extraEnv = {}) {
     const logFile = join(dataDir, 'logs', `${instance}.log`);
-    const fd = logs === 'files' ? openSync(logFile, 'a') : 'inherit';
+    const fd = logs === 'files' ? openPrivateLog(logFile) : 'inherit';
     const child = spawn(process.execPath, ['--enable-source-maps', join(ROOT, 'services', name, 'dist', 'main.js')], {
       cwd: ROOT,
       env: { ...process.env, ...common, ...extraEnv },

@@ -3,6 +3,7 @@ import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet,
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AUTHORIZATION, TokenClaims, type Access, type Role, type ServiceName } from '@dems/contracts';
 import { AppError } from './errors.js';
+import { PRIVATE_FILE } from './private-files.js';
 
 export const TOKEN_ISSUER = 'dems-engagement';
 export const TOKEN_AUDIENCE = 'dems';
@@ -100,7 +101,7 @@ export class CachedJwks {
       const jwks = (await res.json()) as JSONWebKeySet;
       this.use(jwks);
       const tmp = `${this.opts.cacheFile}.tmp`;
-      writeFileSync(tmp, JSON.stringify(jwks));
+      writeFileSync(tmp, JSON.stringify(jwks), { mode: PRIVATE_FILE });
       renameSync(tmp, this.opts.cacheFile);
       this.lastFailed = false;
       return true;

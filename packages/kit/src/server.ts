@@ -6,6 +6,9 @@ import { ConfigError } from './config.js';
  * finish those in flight, then close the store. A bad configuration exits with the list of problems.
  */
 export async function runService(name: string, start: () => Promise<{ app: FastifyInstance; port: number; host: string }>) {
+  // Whatever the process creates (stores, key files, caches) is readable by this OS user only, even where a
+  // write does not set a mode itself.
+  process.umask(0o077);
   let app: FastifyInstance;
   let port: number;
   let host: string;

@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SUBSCRIPTIONS, type Message, type ServiceName } from '@dems/contracts';
 import type { DeadLetter, DeliveryFailure, OutboxEntry, OutboxStore } from './messaging/outbox.js';
+import { makePrivateFile } from './private-files.js';
 
 export type SqliteDb = Database.Database;
 
@@ -12,7 +11,8 @@ export type SqliteDb = Database.Database;
  * durability: FULL fsyncs every commit so a confirmed order survives power loss.
  */
 export function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): SqliteDb {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  // SQLite creates -wal and -shm with the mode of the database file, so a 0600 file keeps all three private.
+  if (file !== ':memory:') makePrivateFile(file, ['-wal', '-shm', '-journal']);
   const db = new Database(file, { timeout: 15_000 });
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous}`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,13 +10,17 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** A service process as `npm start` runs one: runService from kit, bundled the way scripts/build.mjs bundles. */
 const ENTRY = `
+import { writeFileSync } from 'node:fs';
 import { createServiceApp, runService } from './packages/kit/src/index.ts';
 const name = process.env.SERVICE_NAME;
-await runService(name, async () => ({
-  app: await createServiceApp({ name, description: 'start-up test', isReady: () => true }),
-  port: Number(process.env.PORT),
-  host: process.env.HOST,
-}));
+await runService(name, async () => {
+  if (process.env.PROBE_FILE) writeFileSync(process.env.PROBE_FILE, 'written without a mode');
+  return {
+    app: await createServiceApp({ name, description: 'start-up test', isReady: () => true }),
+    port: Number(process.env.PORT),
+    host: process.env.HOST,
+  };
+});
 `;
 
 describe('runService when it cannot listen', () => {
@@ -72,5 +76,11 @@ describe('runService when it cannot listen', () => {
     const { code, stderr } = await run({ SERVICE_NAME: 'gateway', PORT: '0', HOST: '192.0.2.1' });
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toEqual([expect.stringContaining('[gateway] 192.0.2.1 is not an address of this machine — set HOST')]);
+  });
+
+  it('a file the service writes without a mode is still readable by its owner only', async () => {
+    const probe = join(dir, 'probe.json');
+    await run({ SERVICE_NAME: 'events', PORT: String(busyPort), HOST: '127.0.0.1', PROBE_FILE: probe });
+    expect(statSync(probe).mode & 0o777).toBe(0o600);
   });
 });
