@@ -347,6 +347,34 @@ describe('outbox relay and inbox', () => {
     expect((await pub.outbox.listDeadLetters(10)).map((d) => [d.message.id, d.attempts])).toEqual([[messages[2]!.id, 1]]);
   });
 
+  it('understands an older inbox that reports only how many it applied: the next one is at fault, the rest go on time', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const messages = [registered(1), registered(2), registered(3)];
+    // Test fake: the inbox before per-message answers, whose handler throws on message 2 once.
+    const received: string[][] = [];
+    let thrown = false;
+    const app = Fastify();
+    app.post('/internal/messages', async (req, reply) => {
+      const ids = (req.body as { messages: Message[] }).messages.map((m) => m.id);
+      received.push(ids);
+      const at = ids.indexOf(messages[1]!.id);
+      if (at === -1 || thrown) return { applied: ids.length };
+      thrown = true;
+      return reply.code(500).send({ code: 'INTERNAL', message: 'A message could not be applied.', applied: at });
+    });
+    cleanups.push(() => app.close());
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const pub = publisher(dir.path);
+    pub.db.transaction(() => pub.outbox.enqueue(...messages))();
+    await relayFor(pub.outbox, { engagement: url }, { sweepMs: 20 });
+
+    await until(async () => (await pub.outbox.pendingCount()) === 0);
+    const [m1, m2, m3] = messages.map((m) => m.id);
+    expect(received).toEqual([[m1, m2, m3], [m3], [m2]]);
+    expect(await pub.outbox.listDeadLetters(10)).toEqual([]);
+  });
+
   it('a wrong service secret (401) is a configuration problem: nothing is dead-lettered', async () => {
     const { dir, sub } = await setup({ secret: 'another-service-secret-0123456789' });
     const pub = publisher(dir);
