@@ -205,4 +205,35 @@ describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local: inventory split ove
     expect(more.map((r) => r.status)).toEqual(Array(10).fill(201));
     expect((await api.get(`/availability/${event.id}`)).body.ticketTypes[0]).toMatchObject({ capacity: 110, sold: 110, remaining: 0 });
   }, 120_000);
+
+  it('a PATCH to capacity 10 racing five buyers of 10 over two ticketing processes never leaves capacity below sold', async () => {
+    const { api } = t;
+    const organizer = await api.account('organizer');
+    const people = await buyers(5);
+    const ticketings = [client(t.system.urls.ticketing), client('http://127.0.0.1:4530')];
+    const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    for (let round = 0; round < 4; round++) {
+      const event = await createEvent(api, organizer.token, 100);
+      await waitOnSale(api, event.id);
+      const ttId = event.ticketTypes[0]!.id;
+      const patch = later(round % 2 ? 5 * round : 0).then(() =>
+        api.patch(`/events/${event.id}`, { ticketTypes: [{ id: ttId, name: 'General', priceCents: 2500, currency: 'EUR', capacity: 10 }] }, organizer.token),
+      );
+      const sales = people.map((p, i) =>
+        later(round % 2 ? 0 : 5 * round + i).then(() =>
+          ticketings[i % 2]!.post('/orders', { eventId: event.id, ticketTypeId: ttId, quantity: 10 }, p.token, { 'idempotency-key': `race-${round}-${i}` }),
+        ),
+      );
+      const [patched, ...bought] = await Promise.all([patch, ...sales]);
+      expect(bought.filter((b) => b.status >= 500)).toEqual([]);
+      const sold = bought.filter((b) => b.status === 201).length * 10;
+      const shards = await shardsOf(ttId);
+      expect(shards.reduce((n, s) => n + s.sold, 0)).toBe(sold);
+      expect(shards.every((s) => s.capacity >= s.sold)).toBe(true);
+      const capacity = shards.reduce((n, s) => n + s.capacity, 0);
+      if (patched.status === 200) expect([capacity, sold]).toEqual([10, sold <= 10 ? sold : NaN]);
+      else expect([patched.status, patched.body.code, capacity]).toEqual([409, 'CAPACITY_BELOW_SOLD', 100]);
+      await eventually(async () => ((await api.get(`/events/${event.id}`)).body.ticketTypes[0].capacity === capacity ? true : undefined), 10_000, 'events showing the capacity');
+    }
+  }, 120_000);
 });

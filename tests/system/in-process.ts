@@ -11,6 +11,7 @@ import { SigningKeys } from '../../services/engagement/src/identity/signing-keys
 import { SqliteEngagementStore } from '../../services/engagement/src/store/sqlite.js';
 import { buildApp as buildEvents } from '../../services/events/src/app.js';
 import { SqliteEventsStore } from '../../services/events/src/store/sqlite.js';
+import { ticketingInventory } from '../../services/events/src/ticketing/inventory.js';
 import { buildApp as buildTicketing } from '../../services/ticketing/src/app.js';
 import { SqliteTicketingStore } from '../../services/ticketing/src/store/sqlite.js';
 
@@ -35,13 +36,25 @@ export async function startInProcess(opts: { accountLimits?: Partial<AccountLimi
     engagement: new SqliteEngagementStore({ file: files.engagement, synchronous: 'NORMAL' }),
   };
   const verify = keys.verifier();
+  // Events asks ticketing to confirm capacity changes over HTTP; here the same signed request goes to the
+  // ticketing app in this process.
+  const toTicketing: typeof fetch = async (url, init) => {
+    const res = await apps.ticketing.inject({
+      method: 'POST',
+      url: new URL(String(url)).pathname,
+      headers: init?.headers as Record<string, string>,
+      payload: String(init?.body),
+    });
+    return new Response(res.body, { status: res.statusCode, headers: { 'content-type': String(res.headers['content-type']) } });
+  };
+  const inventory = ticketingInventory({ url: 'http://ticketing.in-process', secret: TEST_SECRET, fetch: toTicketing });
   const apps: Record<ServiceName, App> = {
-    events: await buildEvents({ store: stores.events, verify, secret: TEST_SECRET }),
+    events: await buildEvents({ store: stores.events, verify, secret: TEST_SECRET, inventory }),
     ticketing: await buildTicketing({ store: stores.ticketing, verify, secret: TEST_SECRET, ordersPerUserPerMinute: opts.ordersPerUserPerMinute }),
     engagement: await buildEngagement({ store: stores.engagement, keys, secret: TEST_SECRET, tokenTtlSeconds: 900, accountLimits: opts.accountLimits }),
   };
   // The first admin comes from configuration only, as main.ts does with ADMIN_EMAIL / ADMIN_PASSWORD.
-  await new Accounts(stores.engagement, keys, { accessTtlSeconds: 900, refreshTtlSeconds: 3600 }).ensureAdmin(ADMIN.email, ADMIN.password);
+  await new Accounts(stores.engagement, keys, { accessTtlSeconds: 900, refreshTtlSeconds: 3600, secret: TEST_SECRET }).ensureAdmin(ADMIN.email, ADMIN.password);
   const outboxes: Record<ServiceName, OutboxStore> = {
     events: stores.events.outbox,
     ticketing: stores.ticketing.outbox,

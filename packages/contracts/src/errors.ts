@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   EVENT_CANCELLED: { status: 409, description: 'The event has been cancelled.' },
   EVENT_ENDED: { status: 409, description: 'The event is already over.' },
   EVENT_FULL: { status: 409, description: 'The event has reached its registration limit.' },
+  EDIT_CONFLICT: { status: 409, description: 'The event kept changing while this change was being saved; reload it and try again.' },
   CAPACITY_BELOW_SOLD: { status: 409, description: 'A ticket type cannot have less capacity than it has already sold.' },
   TICKET_ALREADY_CANCELLED: { status: 409, description: 'The ticket was already cancelled.' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, description: 'The Idempotency-Key was already used for a different request.' },
@@ -35,6 +36,7 @@ export const ERROR_CODES = {
   RATE_LIMITED: { status: 429, description: 'Too many requests; wait for the time given in Retry-After.' },
   INTERNAL: { status: 500, description: 'Something went wrong on our side; the requestId helps us find it.' },
   UPSTREAM_UNAVAILABLE: { status: 502, description: 'The gateway could not reach the service behind this path.' },
+  TICKETING_UNAVAILABLE: { status: 503, description: 'A capacity change needs ticketing to confirm it against sales, and ticketing did not answer; nothing was changed.' },
   NOT_READY: { status: 503, description: 'The service is running but its store is not usable.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

@@ -74,8 +74,8 @@ export const SUBSCRIPTIONS: Record<MessageType, readonly ServiceName[]> = {
   EventCancelled: ['ticketing', 'engagement'],
   UserRegistered: ['engagement'],
   RegistrationWithdrawn: ['engagement'],
-  OrderPlaced: ['engagement', 'events'],
-  TicketCancelled: ['engagement', 'events'],
+  OrderPlaced: ['engagement'],
+  TicketCancelled: ['engagement'],
 };
 
 export type Message<T extends MessageType = MessageType> = {

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, type Message, type Role } from '@dems/contracts';
+import type { Message, Role } from '@dems/contracts';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER, verifierFor, type AuthUser, type TokenVerifier } from './auth.js';
-import { signBody } from './signing.js';
+import { signedJsonHeaders } from './signing.js';
 
 /** Helpers for tests only. Every store in tests is a real SQLite file in a fresh directory. */
 
@@ -43,8 +43,7 @@ export async function testTokens(): Promise<{
 }
 
 export function signedHeaders(body: string, secret = TEST_SECRET): Record<string, string> {
-  const timestamp = String(Date.now());
-  return { 'content-type': 'application/json', [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signBody(secret, timestamp, body) };
+  return signedJsonHeaders(secret, body);
 }
 
 /** Delivers messages to a service's inbox exactly as the relay does. */

@@ -4,9 +4,12 @@ import { messageHandlers } from './messages/handlers.js';
 import { eventRoutes } from './routes/events.js';
 import { registrationRoutes } from './routes/registrations.js';
 import type { EventsStore } from './store/events-store.js';
+import type { TicketingInventory } from './ticketing/inventory.js';
 
 export interface EventsAppDeps {
   store: EventsStore;
+  /** Ticketing, which confirms capacity changes against its sales (main.ts: over HTTP). */
+  inventory: TicketingInventory;
   verify: TokenVerifier;
   secret: string;
   logger?: FastifyServerOptions['logger'];
@@ -31,7 +34,7 @@ export async function buildApp(deps: EventsAppDeps): Promise<App> {
   });
   registerAuth(app, deps.verify, 'events');
   await registerInternalRoutes(app, { secret: deps.secret, apply: messageHandlers(deps.store), outbox: deps.store.outbox, onReplay: deps.onReplay });
-  await eventRoutes(app, { store: deps.store });
+  await eventRoutes(app, { store: deps.store, inventory: deps.inventory });
   await registrationRoutes(app, { store: deps.store });
   app.addHook('onClose', async () => {
     await deps.onClose?.();

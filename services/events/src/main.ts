@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { loadEventsConfig } from './config.js';
 import type { EventsStore } from './store/events-store.js';
 import { SqliteEventsStore } from './store/sqlite.js';
+import { ticketingInventory } from './ticketing/inventory.js';
 
 // The DynamoDB adapter (and the AWS SDK) is loaded only when configured.
 const dynamo = () => import('./store/dynamodb.js');
@@ -27,6 +28,7 @@ await runService('events', async () => {
   }
   const app = await buildApp({
     store,
+    inventory: ticketingInventory({ url: config.TICKETING_URL, secret: config.SERVICE_SECRET }),
     verify: (token) => verifyToken(token),
     secret: config.SERVICE_SECRET,
     logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },

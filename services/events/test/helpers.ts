@@ -1,5 +1,7 @@
 import type { CreateEventBody, Message, MessageType, ServiceName } from '@dems/contracts';
 import type { OutboxStore } from '@dems/kit';
+import { TEST_SECRET } from '@dems/kit/testing';
+import { ticketingInventory } from '../src/ticketing/inventory.js';
 
 export const DAY = 24 * 60 * 60 * 1000;
 export const inDays = (days: number, hours = 0) => new Date(Date.now() + days * DAY + hours * 3_600_000).toISOString();
@@ -26,3 +28,9 @@ export async function pendingMessages(outbox: OutboxStore, subscriber: ServiceNa
 export async function pendingTypes(outbox: OutboxStore, subscriber: ServiceName = 'engagement'): Promise<MessageType[]> {
   return (await pendingMessages(outbox, subscriber)).map((m) => m.type);
 }
+
+/**
+ * The real ticketing client aimed at a closed loopback port: forces the "ticketing cannot be reached" path.
+ * Tests of confirmed capacity changes run with real ticketing in tests/system.
+ */
+export const UNREACHABLE_TICKETING = ticketingInventory({ url: 'http://127.0.0.1:9', secret: TEST_SECRET, timeoutMs: 2000 });

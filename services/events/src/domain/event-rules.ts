@@ -63,11 +63,11 @@ export interface PlannedUpdate {
 const SIMPLE_FIELDS = ['title', 'description', 'venue', 'timezone', 'startsAt', 'endsAt', 'registrationLimit'] as const;
 
 /**
- * Merges a PATCH into the current event and checks every rule that needs the merged result:
- * end after start, capacity not below what ticketing has sold, limit not below current registrations.
- * `sold` maps ticket type id → tickets sold (the projection of ticketing's messages).
+ * Merges a PATCH into the current event and checks every rule that needs the merged result: end after start,
+ * limit not below current registrations. Capacity against sales is ticketing's rule (it owns the sales):
+ * the use case asks ticketing to confirm the capacities this plan changes (`capacityChanges`).
  */
-export function planEventUpdate(current: Event, patch: UpdateEventBody, sold: ReadonlyMap<string, number>, now: Date): PlannedUpdate {
+export function planEventUpdate(current: Event, patch: UpdateEventBody, now: Date): PlannedUpdate {
   if (current.status === 'cancelled') throw new AppError('EVENT_CANCELLED', 'This event has been cancelled and can no longer be changed.');
   const next: Event = { ...current, ticketTypes: current.ticketTypes.map((t) => ({ ...t })) };
   const changes: string[] = [];
@@ -87,12 +87,7 @@ export function planEventUpdate(current: Event, patch: UpdateEventBody, sold: Re
   if (changes.includes('endsAt') && Date.parse(next.endsAt) < now.getTime()) {
     throw new AppError('VALIDATION_FAILED', 'body.endsAt: the end time is already past; choose one in the future.');
   }
-  if (next.registrationLimit !== null && next.registrationLimit < current.registrationCount) {
-    throw new AppError(
-      'VALIDATION_FAILED',
-      `body.registrationLimit: ${current.registrationCount} people are already registered; the limit can't be lower than that.`,
-    );
-  }
+  assertLimitCovers(next, current.registrationCount);
 
   let typesChanged = false;
   for (const entry of patch.ticketTypes ?? []) {
@@ -105,10 +100,6 @@ export function planEventUpdate(current: Event, patch: UpdateEventBody, sold: Re
       continue;
     }
     if (!existing) throw new AppError('TICKET_TYPE_NOT_FOUND', `This event has no ticket type with id ${entry.id}.`);
-    const alreadySold = sold.get(existing.id) ?? 0;
-    if (fields.capacity < alreadySold) {
-      throw new AppError('CAPACITY_BELOW_SOLD', `${existing.name} already sold ${alreadySold} tickets; capacity can't be lower.`);
-    }
     if (existing.name !== fields.name || existing.priceCents !== fields.priceCents || existing.currency !== fields.currency || existing.capacity !== fields.capacity) {
       Object.assign(existing, fields);
       typesChanged = true;
@@ -120,6 +111,22 @@ export function planEventUpdate(current: Event, patch: UpdateEventBody, sold: Re
   if (typesChanged) changes.push('ticketTypes');
   if (changes.length) next.updatedAt = now.toISOString();
   return { event: next, changes };
+}
+
+/** A registration limit may not be below the people already registered. */
+export function assertLimitCovers(event: Pick<Event, 'registrationLimit'>, registrationCount: number): void {
+  if (event.registrationLimit !== null && event.registrationLimit < registrationCount) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `body.registrationLimit: ${registrationCount} people are already registered; the limit can't be lower than that.`,
+    );
+  }
+}
+
+/** The existing ticket types whose capacity a plan changes: what ticketing must confirm against its sales. */
+export function capacityChanges(before: Event, after: Event): { id: string; capacity: number }[] {
+  const was = new Map(before.ticketTypes.map((t) => [t.id, t.capacity]));
+  return after.ticketTypes.filter((t) => was.has(t.id) && was.get(t.id) !== t.capacity).map((t) => ({ id: t.id, capacity: t.capacity }));
 }
 
 /** Whether a registration can be taken now; the caller has already returned an existing registration. */

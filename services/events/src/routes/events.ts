@@ -3,15 +3,17 @@ import { CreateEventBody, ErrorBody, Event, EventListQuery, EventPage, Id, IdPar
 import { AppError, decodeCursor, encodeCursor, requireRole, requireUser, type App } from '@dems/kit';
 import { assertCanManage, buildNewEvent } from '../domain/event-rules.js';
 import type { EventCursor, EventFilter, EventsStore } from '../store/events-store.js';
+import type { TicketingInventory } from '../ticketing/inventory.js';
+import { updateEvent } from '../use-cases/update-event.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
 const security = [{ bearer: [] }];
 
 const isCursor = (v: unknown): v is EventCursor =>
   typeof v === 'object' && v !== null &&
   IsoDateTime.safeParse((v as EventCursor).startsAt).success && Id.safeParse((v as EventCursor).id).success;
 
-export async function eventRoutes(app: App, { store }: { store: EventsStore }): Promise<void> {
+export async function eventRoutes(app: App, { store, inventory }: { store: EventsStore; inventory: TicketingInventory }): Promise<void> {
   const findEvent = async (id: string) => {
     const event = await store.getEvent(id);
     if (!event) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
@@ -75,18 +77,15 @@ export async function eventRoutes(app: App, { store }: { store: EventsStore }): 
       schema: {
         tags: ['events'],
         summary: "Change an event's details or ticket types (its organizer or an admin)",
-        description: 'Ticket types with an id are changed, ones without an id are added, unlisted ones stay. Capacity cannot drop below tickets sold.',
+        description:
+          'Ticket types with an id are changed, ones without an id are added, unlisted ones stay. A capacity change is confirmed by ticketing against its sales first: below tickets sold is 409 CAPACITY_BELOW_SOLD, and while ticketing cannot be reached 503 TICKETING_UNAVAILABLE (nothing is changed).',
         security,
         params: IdParams,
         body: UpdateEventBody,
         response: { 200: Event, ...errors },
       },
     },
-    async (req) => {
-      const user = requireUser(req);
-      assertCanManage(await findEvent(req.params.id), user);
-      return (await store.updateEvent(req.params.id, req.body, new Date())).event;
-    },
+    async (req) => updateEvent({ store, inventory }, req.params.id, req.body, requireUser(req)),
   );
 
   app.post(

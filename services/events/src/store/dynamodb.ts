@@ -1,5 +1,5 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { newMessage, type Event, type Message, type Registration, type TicketType, type UpdateEventBody } from '@dems/contracts';
+import { newMessage, type Event, type Message, type Registration, type TicketType } from '@dems/contracts';
 import { AppError, newId } from '@dems/kit';
 import {
   batchGet,
@@ -14,11 +14,11 @@ import {
   type TableSpec,
   type TransactItem,
 } from '@dems/kit/dynamodb';
-import { assertCanRegister, planEventUpdate, toSnapshot } from '../domain/event-rules.js';
-import type { EventCursor, EventFilter, EventsStore, Registrant } from './events-store.js';
+import { assertCanRegister, assertLimitCovers, toSnapshot } from '../domain/event-rules.js';
+import type { EventCursor, EventFilter, EventsStore, PlannedEventUpdate, Registrant } from './events-store.js';
 
 /** Table shapes (docs/dynamodb.md). `Events` keeps the seed's name and key. */
-export function eventsTables(prefix: string): { events: TableSpec; registrations: TableSpec; ticketsSold: TableSpec } {
+export function eventsTables(prefix: string): { events: TableSpec; registrations: TableSpec } {
   return {
     events: {
       name: `${prefix}Events`,
@@ -35,7 +35,6 @@ export function eventsTables(prefix: string): { events: TableSpec; registrations
       sk: { name: 'UserID', type: 'S' },
       indexes: [{ name: 'ByUser', pk: { name: 'UserID', type: 'S' }, sk: { name: 'EventID', type: 'S' } }],
     },
-    ticketsSold: { name: `${prefix}TicketsSold`, pk: { name: 'EventID', type: 'S' }, sk: { name: 'TicketTypeID', type: 'S' } },
   };
 }
 
@@ -108,16 +107,6 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
   private async loadEvent(id: string): Promise<{ event: Event; version: number } | null> {
     const item = await getItem(this.doc, this.t.events.name, { EventID: id });
     return item ? { event: toEvent(item), version: Number(item.Version) } : null;
-  }
-
-  private async soldMap(eventId: string): Promise<Map<string, number>> {
-    const rows = await queryAll(this.doc, {
-      TableName: this.t.ticketsSold.name,
-      KeyConditionExpression: 'EventID = :e',
-      ExpressionAttributeValues: { ':e': eventId },
-      ConsistentRead: true,
-    });
-    return new Map(rows.map((r) => [String(r.TicketTypeID), Number(r.Sold)]));
   }
 
   async createEvent(event: Event): Promise<Event> {
@@ -215,80 +204,56 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     return { items, next: found.length > page.limit && last ? { startsAt: last.startsAt, id: last.id } : null };
   }
 
-  async updateEvent(id: string, patch: UpdateEventBody, now: Date): Promise<{ event: Event; changes: string[] }> {
-    for (let attempt = 0; ; attempt++) {
-      const current = await this.loadEvent(id);
-      if (!current) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
-      const sold = await this.soldMap(id);
-      const { event, changes } = planEventUpdate(current.event, patch, sold, now);
-      if (changes.length === 0) return { event: current.event, changes };
-      const version = current.version + 1;
-      // Every attribute goes through a name placeholder: several (Timezone, Status, …) are reserved words.
-      const fields: Record<string, unknown> = {
-        Title: event.title,
-        Description: event.description,
-        Venue: event.venue,
-        Timezone: event.timezone,
-        StartsAt: event.startsAt,
-        EndsAt: event.endsAt,
-        TicketTypes: event.ticketTypes,
-        Version: version,
-        SearchText: searchText(event),
-        StartKey: startKey(event.startsAt, event.id),
-        UpdatedAt: event.updatedAt,
-        ...(event.registrationLimit === null ? {} : { RegistrationLimit: event.registrationLimit }),
-      };
-      const names: Record<string, string> = { '#version': 'Version' };
-      const values: Record<string, unknown> = { ':current': current.version };
-      const sets = Object.entries(fields).map(([k, v], i) => {
-        names[`#f${i}`] = k;
-        values[`:f${i}`] = v;
-        return `#f${i} = :f${i}`;
-      });
-      let set = `SET ${sets.join(', ')}`;
-      // The count may have grown since we read it: the limit must still not be below it at commit.
-      let condition = '#version = :current';
-      if (event.registrationLimit === null) {
-        set += ' REMOVE #limit';
-        names['#limit'] = 'RegistrationLimit';
-      } else {
-        values[':limit'] = event.registrationLimit;
-        condition += ' AND #count <= :limit';
-        names['#count'] = 'RegistrationCount';
-      }
-      const items: TransactItem[] = [
-        {
-          Update: {
-            TableName: this.t.events.name,
-            Key: { EventID: id },
-            UpdateExpression: set,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          },
-        },
-      ];
-      if (changes.includes('ticketTypes')) {
-        // Capacity may not drop below what ticketing has sold, including sales reported while we planned.
-        const before = new Map(current.event.ticketTypes.map((t) => [t.id, t.capacity]));
-        for (const t of event.ticketTypes) {
-          if (!before.has(t.id) || before.get(t.id) === t.capacity) continue;
-          items.push({
-            ConditionCheck: {
-              TableName: this.t.ticketsSold.name,
-              Key: { EventID: id, TicketTypeID: t.id },
-              ConditionExpression: 'attribute_not_exists(Sold) OR Sold <= :cap',
-              ExpressionAttributeValues: { ':cap': t.capacity },
-            },
-          });
-        }
-      }
-      try {
-        await this.commit(items, [newMessage('events', 'EventUpdated', { event: toSnapshot(event, version), changes }, now)]);
-        return { event, changes };
-      } catch (err) {
-        if (!(err instanceof ConditionFailed) || attempt >= MAX_REPLANS) throw err;
-      }
+  async getEventForUpdate(id: string): Promise<{ event: Event; version: number } | null> {
+    return this.loadEvent(id);
+  }
+
+  async saveEventUpdate({ event, changes, version }: PlannedEventUpdate): Promise<boolean> {
+    // Every attribute goes through a name placeholder: several (Timezone, Status, …) are reserved words.
+    const fields: Record<string, unknown> = {
+      Title: event.title,
+      Description: event.description,
+      Venue: event.venue,
+      Timezone: event.timezone,
+      StartsAt: event.startsAt,
+      EndsAt: event.endsAt,
+      TicketTypes: event.ticketTypes,
+      Version: version,
+      SearchText: searchText(event),
+      StartKey: startKey(event.startsAt, event.id),
+      UpdatedAt: event.updatedAt,
+      ...(event.registrationLimit === null ? {} : { RegistrationLimit: event.registrationLimit }),
+    };
+    const names: Record<string, string> = { '#version': 'Version' };
+    const values: Record<string, unknown> = { ':current': version - 1 };
+    const sets = Object.entries(fields).map(([k, v], i) => {
+      names[`#f${i}`] = k;
+      values[`:f${i}`] = v;
+      return `#f${i} = :f${i}`;
+    });
+    let set = `SET ${sets.join(', ')}`;
+    let condition = '#version = :current';
+    if (event.registrationLimit === null) {
+      set += ' REMOVE #limit';
+      names['#limit'] = 'RegistrationLimit';
+    } else {
+      // The count may have grown since the plan read it: the limit must still not be below it at commit.
+      values[':limit'] = event.registrationLimit;
+      condition += ' AND #count <= :limit';
+      names['#count'] = 'RegistrationCount';
+    }
+    const update: TransactItem = {
+      Update: { TableName: this.t.events.name, Key: { EventID: event.id }, UpdateExpression: set, ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values },
+    };
+    try {
+      await this.commit([update], [newMessage('events', 'EventUpdated', { event: toSnapshot(event, version), changes }, new Date(event.updatedAt))]);
+      return true;
+    } catch (err) {
+      if (!(err instanceof ConditionFailed)) throw err;
+      // Another change came first (plan again), or registrations outgrew the new limit (say so).
+      const current = await this.loadEvent(event.id);
+      if (current?.version === version - 1) assertLimitCovers(event, current.event.registrationCount);
+      return false;
     }
   }
 
@@ -446,25 +411,8 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     return list.sort((a, b) => (a.createdAt === b.createdAt ? cmp(a.id, b.id) : cmp(a.createdAt, b.createdAt)));
   }
 
-  async adjustTicketsSold(message: Message, change: { eventId: string; ticketTypeId: string; delta: number }): Promise<'applied' | 'duplicate'> {
-    return this.outbox.acknowledge(message, [
-      {
-        Update: {
-          TableName: this.t.ticketsSold.name,
-          Key: { EventID: change.eventId, TicketTypeID: change.ticketTypeId },
-          UpdateExpression: 'ADD Sold :d',
-          ExpressionAttributeValues: { ':d': change.delta },
-        },
-      },
-    ]);
-  }
-
   async acknowledge(message: Message): Promise<'applied' | 'duplicate'> {
     return this.outbox.acknowledge(message);
-  }
-
-  async ticketsSold(eventId: string): Promise<Map<string, number>> {
-    return this.soldMap(eventId);
   }
 
   isReady(): Promise<boolean> {

@@ -1,5 +1,13 @@
-import type { Event, Message, Registration, UpdateEventBody } from '@dems/contracts';
+import type { Event, Message, Registration } from '@dems/contracts';
 import type { OutboxStore } from '@dems/kit';
+
+/** A change planned by the domain rules, to be committed as `version`. */
+export interface PlannedEventUpdate {
+  event: Event;
+  /** Names of the fields that changed (for EventUpdated). */
+  changes: string[];
+  version: number;
+}
 
 /** Where a listing page continues: the last item's start time and id (events are ordered by both). */
 export interface EventCursor {
@@ -32,8 +40,13 @@ export interface EventsStore {
   getEvent(id: string): Promise<Event | null>;
   /** A page ordered by startsAt then id, starting after `after`; `next` is set when more may follow. */
   listEvents(filter: EventFilter, page: { after?: EventCursor; limit: number }): Promise<{ items: Event[]; next: EventCursor | null }>;
-  /** Applies a PATCH atomically with its rule checks; bumps version and enqueues EventUpdated only when something changed. */
-  updateEvent(id: string, patch: UpdateEventBody, now: Date): Promise<{ event: Event; changes: string[] }>;
+  /** One event with the version a change to it builds on, or null. */
+  getEventForUpdate(id: string): Promise<{ event: Event; version: number } | null>;
+  /**
+   * Commits a planned change with its EventUpdated message if the event is still at `version - 1`; false when
+   * another change came first (plan again). Refuses a registration limit below the registrations at commit.
+   */
+  saveEventUpdate(update: PlannedEventUpdate): Promise<boolean>;
   /** Cancels once (version+1, EventCancelled); cancelling a cancelled event changes nothing. */
   cancelEvent(id: string, now: Date): Promise<{ event: Event; changed: boolean }>;
   /** Registers the user, or returns their existing registration; the limit check and insert are one serialized step. */
@@ -44,12 +57,8 @@ export interface EventsStore {
   registrationsOfUser(userId: string): Promise<Registration[]>;
   /** Everyone registered for an event, earliest registration first. */
   registrationsOfEvent(eventId: string): Promise<Registration[]>;
-  /** Adds `delta` to the tickets-sold projection of a ticket type, once per message id. */
-  adjustTicketsSold(message: Message, change: { eventId: string; ticketTypeId: string; delta: number }): Promise<'applied' | 'duplicate'>;
   /** Records a message that has no effect here, so the inbox still shows it was seen. */
   acknowledge(message: Message): Promise<'applied' | 'duplicate'>;
-  /** Tickets sold per ticket type of an event, as far as ticketing's messages have told us. */
-  ticketsSold(eventId: string): Promise<Map<string, number>>;
   /** Whether the store answers a trivial query (for /readyz). */
   isReady(): Promise<boolean>;
   close(): Promise<void>;

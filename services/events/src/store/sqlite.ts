@@ -1,8 +1,8 @@
-import { newMessage, type Event, type Message, type Registration, type TicketType, type UpdateEventBody } from '@dems/contracts';
+import { newMessage, type Event, type Message, type Registration, type TicketType } from '@dems/contracts';
 import { AppError, newId } from '@dems/kit';
 import { migrate, MESSAGING_SCHEMA, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
-import { assertCanRegister, planEventUpdate, toSnapshot } from '../domain/event-rules.js';
-import type { EventCursor, EventFilter, EventsStore, Registrant } from './events-store.js';
+import { assertCanRegister, assertLimitCovers, toSnapshot } from '../domain/event-rules.js';
+import type { EventCursor, EventFilter, EventsStore, PlannedEventUpdate, Registrant } from './events-store.js';
 
 const MIGRATIONS = [
   `${MESSAGING_SCHEMA}
@@ -54,6 +54,8 @@ const MIGRATIONS = [
   );
   CREATE INDEX tickets_sold_by_event ON tickets_sold (event_id);
   `,
+  // The projection of ticketing's sales is gone: ticketing checks capacity against sales itself.
+  `DROP TABLE tickets_sold;`,
 ];
 
 interface EventRow {
@@ -184,11 +186,6 @@ export class SqliteEventsStore implements EventsStore {
     return row && event ? { event, version: row.version } : null;
   }
 
-  private soldMap(eventId: string): Map<string, number> {
-    const rows = this.db.prepare('SELECT ticket_type_id, sold FROM tickets_sold WHERE event_id = ?').all(eventId) as { ticket_type_id: string; sold: number }[];
-    return new Map(rows.map((r) => [r.ticket_type_id, r.sold]));
-  }
-
   async createEvent(event: Event): Promise<Event> {
     return this.write((enqueue) => {
       this.db
@@ -252,32 +249,34 @@ export class SqliteEventsStore implements EventsStore {
     return { items, next: more && last ? { startsAt: last.startsAt, id: last.id } : null };
   }
 
-  async updateEvent(id: string, patch: UpdateEventBody, now: Date): Promise<{ event: Event; changes: string[] }> {
+  async getEventForUpdate(id: string): Promise<{ event: Event; version: number } | null> {
+    return this.loadEvent(id);
+  }
+
+  async saveEventUpdate({ event, changes, version }: PlannedEventUpdate): Promise<boolean> {
     return this.write((enqueue) => {
-      const current = this.loadEvent(id);
-      if (!current) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
-      const { event, changes } = planEventUpdate(current.event, patch, this.soldMap(id), now);
-      if (changes.length === 0) return { event: current.event, changes };
-      const version = current.version + 1;
+      const current = this.loadEvent(event.id);
+      if (!current || current.version !== version - 1) return false;
+      assertLimitCovers(event, current.event.registrationCount);
       this.db
         .prepare(
           `UPDATE events SET title = ?, description = ?, venue = ?, timezone = ?, starts_at = ?, ends_at = ?,
              registration_limit = ?, version = ?, search_text = ?, updated_at = ? WHERE id = ?`,
         )
         .run(event.title, event.description, event.venue, event.timezone, event.startsAt, event.endsAt,
-          event.registrationLimit, version, searchText(event), event.updatedAt, id);
+          event.registrationLimit, version, searchText(event), event.updatedAt, event.id);
       if (changes.includes('ticketTypes')) {
         const known = new Set(current.event.ticketTypes.map((t) => t.id));
         const update = this.db.prepare('UPDATE ticket_types SET name = ?, price_cents = ?, currency = ?, capacity = ? WHERE id = ?');
         for (const t of event.ticketTypes) if (known.has(t.id)) update.run(t.name, t.priceCents, t.currency, t.capacity, t.id);
-        this.insertTicketTypes(id, event.ticketTypes.filter((t) => !known.has(t.id)), known.size);
+        this.insertTicketTypes(event.id, event.ticketTypes.filter((t) => !known.has(t.id)), known.size);
       }
       if (changes.includes('title') || changes.includes('startsAt')) {
         // Registrations carry the event's title and start for the attendee's list; keep them current.
-        this.db.prepare('UPDATE registrations SET event_title = ?, event_starts_at = ? WHERE event_id = ?').run(event.title, event.startsAt, id);
+        this.db.prepare('UPDATE registrations SET event_title = ?, event_starts_at = ? WHERE event_id = ?').run(event.title, event.startsAt, event.id);
       }
-      enqueue(newMessage('events', 'EventUpdated', { event: toSnapshot(event, version), changes }, now));
-      return { event, changes };
+      enqueue(newMessage('events', 'EventUpdated', { event: toSnapshot(event, version), changes }, new Date(event.updatedAt)));
+      return true;
     });
   }
 
@@ -350,25 +349,8 @@ export class SqliteEventsStore implements EventsStore {
     return rows.map(toRegistration);
   }
 
-  async adjustTicketsSold(message: Message, change: { eventId: string; ticketTypeId: string; delta: number }): Promise<'applied' | 'duplicate'> {
-    return this.write(() => {
-      if (!this.outbox.recordReceived(message)) return 'duplicate';
-      this.db
-        .prepare(
-          `INSERT INTO tickets_sold (ticket_type_id, event_id, sold) VALUES (?, ?, ?)
-           ON CONFLICT (ticket_type_id) DO UPDATE SET sold = sold + excluded.sold`,
-        )
-        .run(change.ticketTypeId, change.eventId, change.delta);
-      return 'applied';
-    });
-  }
-
   async acknowledge(message: Message): Promise<'applied' | 'duplicate'> {
     return this.write(() => (this.outbox.recordReceived(message) ? 'applied' : 'duplicate'));
-  }
-
-  async ticketsSold(eventId: string): Promise<Map<string, number>> {
-    return this.soldMap(eventId);
   }
 
   async isReady(): Promise<boolean> {

@@ -1,0 +1,43 @@
+import type { CapacityChangeBody } from '@dems/contracts';
+import { AppError, signedJsonHeaders } from '@dems/kit';
+
+/**
+ * Ticketing, as the events service needs it: only the service that sells the seats can check a capacity
+ * change against its sales, in the same transaction as those sales.
+ */
+export interface TicketingInventory {
+  /**
+   * Resolves once ticketing has applied the capacities. Throws CAPACITY_BELOW_SOLD or EVENT_NOT_ON_SALE (409)
+   * as ticketing answered, or TICKETING_UNAVAILABLE (503) when it could not be asked.
+   */
+  changeCapacity(change: CapacityChangeBody): Promise<void>;
+}
+
+const REFUSALS = new Set(['CAPACITY_BELOW_SOLD', 'EVENT_NOT_ON_SALE']);
+
+/** Asks ticketing over HTTP (POST /internal/capacity, signed with the service secret). */
+export function ticketingInventory(opts: { url: string; secret: string; timeoutMs?: number; fetch?: typeof fetch }): TicketingInventory {
+  const send = opts.fetch ?? fetch;
+  const unavailable = (why: string) =>
+    new AppError('TICKETING_UNAVAILABLE', `Ticketing could not confirm the new capacity (${why}), so nothing was changed. Please try again in a moment.`);
+  return {
+    async changeCapacity(change) {
+      const body = JSON.stringify(change);
+      let res: Response;
+      try {
+        res = await send(`${opts.url}/internal/capacity`, {
+          method: 'POST',
+          headers: signedJsonHeaders(opts.secret, body),
+          body,
+          signal: AbortSignal.timeout(opts.timeoutMs ?? 5000),
+        });
+      } catch {
+        throw unavailable('it did not answer');
+      }
+      if (res.ok) return;
+      const reply = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
+      if (res.status === 409 && reply.code && REFUSALS.has(reply.code)) throw new AppError(reply.code as 'CAPACITY_BELOW_SOLD', reply.message ?? '');
+      throw unavailable(`it answered ${res.status}`);
+    },
+  };
+}
