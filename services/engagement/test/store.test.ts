@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Message } from '@dems/contracts';
 import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
 import { announcementText, orderConfirmedText, eventCancelledText, eventUpdatedText } from '../src/domain/notification-texts.js';
 import type { EngagementStore } from '../src/store/engagement-store.js';
-import { DynamoEngagementStore } from '../src/store/dynamodb.js';
+import { DynamoEngagementStore, notificationKey } from '../src/store/dynamodb.js';
 import { SqliteEngagementStore } from '../src/store/sqlite.js';
 import { msg, snapshot } from './helpers.js';
 
@@ -256,5 +259,111 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
       expect(res?.created.map((c) => c.userId).sort()).toEqual(['usr_a', 'usr_b']);
       expect((await store.listNotifications('usr_a', { limit: 10 })).items[0]).toMatchObject({ type: 'announcement', body: 'Hi' });
     });
+
+    it('tells a 250-person audience of a change once, even when the message comes again', async () => {
+      const people = await audienceOf(store, 250);
+      const v2 = snapshot({ version: 2 });
+      const update = msg.updated(v2, ['venue']);
+      const change = { event: v2, kind: 'updated' as const, text: eventUpdatedText(v2, ['venue']) };
+      expect((await store.applyEventChange(update, change)).created).toHaveLength(250);
+      expect(await store.applyEventChange(update, change)).toEqual({ result: 'duplicate', created: [] });
+      expect(await notificationsPerPerson(store, people)).toEqual(people.map(() => 1));
+    });
+  });
+});
+
+/** 250 people registered for the published event evt_jazz, as the store learns of them. */
+async function audienceOf(store: EngagementStore, size: number): Promise<string[]> {
+  const event = snapshot();
+  await store.applyEventChange(msg.published(event), { event, kind: 'published', text: null });
+  const people = Array.from({ length: size }, (_, i) => `usr_${String(i).padStart(3, '0')}`);
+  for (let i = 0; i < people.length; i += 25) {
+    await Promise.all(
+      people.slice(i, i + 25).map((userId) => store.applyAudienceChange(msg.registered(userId), { eventId: 'evt_jazz', userId, registered: true, text: null })),
+    );
+  }
+  return people;
+}
+
+const notificationsPerPerson = (store: EngagementStore, people: string[]) =>
+  Promise.all(people.map(async (userId) => (await store.listNotifications(userId, { limit: 10 })).items.length));
+
+/**
+ * A fake only to force the failure path: once `okItems` notification items have been written (alone or in
+ * transactions), every further write of notifications fails — the way a crash or a lost connection between
+ * chunks leaves a large fan-out half written.
+ */
+function failAfterNotifications(store: DynamoEngagementStore, okItems: number): { heal: () => void } {
+  const doc = (store as unknown as { dynamo: { doc: { send: (command: unknown) => Promise<unknown> } } }).dynamo.doc;
+  const send = doc.send.bind(doc);
+  const isNotification = (table: unknown) => String(table).endsWith('Notifications');
+  let written = 0;
+  doc.send = (command) => {
+    let items = 0;
+    if (command instanceof PutCommand && isNotification(command.input.TableName)) items = 1;
+    if (command instanceof TransactWriteCommand) items = (command.input.TransactItems ?? []).filter((i) => isNotification(i.Put?.TableName)).length;
+    if (items > 0 && written + items > okItems) return Promise.reject(new Error('injected failure between notification writes'));
+    written += items;
+    return send(command);
+  };
+  return { heal: () => (doc.send = send) };
+}
+
+describe.each(adapters.filter((a) => a.name === 'dynamodb'))('DynamoDB notification fan-out after a failure', (adapter) => {
+  let store: DynamoEngagementStore;
+  let cleanup: () => void;
+  beforeEach(async () => {
+    const created = await adapter.create();
+    store = created.store as DynamoEngagementStore;
+    cleanup = created.cleanup;
+  });
+  afterEach(async () => {
+    await store.close();
+    cleanup();
+  });
+
+  it('a redelivery after a crash between chunks notifies each of 250 people exactly once', async () => {
+    const people = await audienceOf(store, 250);
+    const v2 = snapshot({ version: 2, status: 'cancelled' });
+    const cancelled = msg.cancelled(v2);
+    const change = { event: v2, kind: 'cancelled' as const, text: eventCancelledText(v2) };
+
+    const crash = failAfterNotifications(store, 120);
+    await expect(store.applyEventChange(cancelled, change)).rejects.toThrow(/injected failure/);
+    crash.heal();
+    const partly = await notificationsPerPerson(store, people);
+    expect(partly.filter((n) => n === 1).length).toBeGreaterThanOrEqual(100);
+    expect(partly.filter((n) => n === 0).length).toBeGreaterThan(0);
+
+    const redelivered = await store.applyEventChange(cancelled, change);
+    expect(redelivered.result).toBe('applied');
+    expect(redelivered.created).toHaveLength(250);
+    expect(await notificationsPerPerson(store, people)).toEqual(people.map(() => 1));
+    expect(await store.applyEventChange(cancelled, change)).toEqual({ result: 'duplicate', created: [] });
+  });
+
+  it('keeps two different notifications of one person that land on the same key', async () => {
+    const first = msg.order('usr_a', 1);
+    // Another message of the same millisecond whose key for usr_a is the same Timestamp.
+    const key = notificationKey(Date.parse(first.occurredAt), first.id, 'usr_a').timestamp;
+    let second: Message = { ...msg.order('usr_a', 2), occurredAt: first.occurredAt } as Message;
+    while (notificationKey(Date.parse(first.occurredAt), second.id, 'usr_a').timestamp !== key) {
+      second = { ...second, id: randomUUID() } as Message;
+    }
+    const apply = (m: Message, quantity: number) =>
+      store.applyAudienceChange(m, { eventId: 'evt_jazz', userId: 'usr_a', ticketsDelta: quantity, text: orderConfirmedText({ eventId: 'evt_jazz', eventTitle: 'Jazz Night', quantity }) });
+    const a = await apply(first, 1);
+    const b = await apply(second, 2);
+    expect(b.result).toBe('applied');
+    expect(b.created[0]!.notification.id).not.toBe(a.created[0]!.notification.id);
+    const listed = (await store.listNotifications('usr_a', { limit: 10 })).items;
+    expect(listed.map((n) => n.id).sort()).toEqual([a.created[0]!.notification.id, b.created[0]!.notification.id].sort());
+  });
+
+  it('announces to an audience larger than one transaction, once per person', async () => {
+    const people = await audienceOf(store, 150);
+    const ann = await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Doors at 7', text: announcementText(snapshot(), 'Doors at 7') });
+    expect(ann?.created).toHaveLength(150);
+    expect(await notificationsPerPerson(store, people)).toEqual(people.map(() => 1));
   });
 });

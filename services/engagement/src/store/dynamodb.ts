@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Message, Notification, User } from '@dems/contracts';
 import { newId, nowIso } from '@dems/kit';
 import {
@@ -58,22 +58,19 @@ export function engagementTables(prefix: string) {
   } satisfies Record<string, TableSpec>;
 }
 
-let lastMs = 0;
-let seq = 0;
-
 /**
- * The Notifications sort key: milliseconds × 1000 + a sequence number, so two notifications of one user in the
- * same millisecond get different keys (a number, as the seed's table has it, and still a time in ms when
- * divided by 1000). The sequence counts up within a millisecond in this process and starts at a random point
- * for each new one, so two processes rarely pick the same key; when they do, the Put's condition fails and
- * the write is re-planned with new keys. The id encodes the key, so an id alone finds its item.
+ * The Notifications key of the notification that `sourceId` (a message or announcement id) makes for `userId`:
+ * milliseconds × 1000 plus a sequence taken from a hash of the pair (a number, as the seed's table has it, and
+ * still a time in ms when divided by 1000). The same pair always gets the same key, so writing a notification
+ * again — a redelivery, a re-plan, a retry after a crash between chunks — finds it instead of adding a second
+ * one. Two different notifications of one user can still land on the same key (same millisecond, same
+ * sequence): the later one then takes the next free key, `probe` steps on, walking the same path on every retry.
+ * The id encodes the key (so an id alone finds its item) and ends in the pair's hash (so the item says whose it is).
  */
-export function notificationKey(ms: number): { timestamp: number; id: string } {
-  if (ms === lastMs) seq = (seq + 1) % 1000;
-  else seq = Math.floor(Math.random() * 500);
-  lastMs = ms;
-  const timestamp = ms * 1000 + seq;
-  return { timestamp, id: `ntf_${timestamp.toString(36).padStart(11, '0')}${randomBytes(8).toString('base64url')}` };
+export function notificationKey(ms: number, sourceId: string, userId: string, probe = 0): { timestamp: number; id: string } {
+  const digest = createHash('sha256').update(`${sourceId}\n${userId}`).digest();
+  const timestamp = ms * 1000 + (digest.readUInt16BE(0) % 1000) + probe;
+  return { timestamp, id: `ntf_${timestamp.toString(36).padStart(11, '0')}${digest.subarray(2, 10).toString('base64url')}` };
 }
 
 /** The Timestamp key an id was made from, or null for a string that is not one of our ids. */
@@ -104,14 +101,26 @@ const toEvent = (i: Item): EventCopy => ({
   version: Number(i.Version),
 });
 
+/** A notification to write: what it says, for whom, and the source and time its key is made from. */
+interface PlannedNotification {
+  userId: string;
+  sourceId: string;
+  keyMs: number;
+  createdAt: string;
+  text: NotificationText;
+}
+
 /** The writes of one effect: state items (conditioned on what was read) and the notifications it creates. */
 interface Effect {
   state: TransactItem[];
-  notifications: TransactItem[];
-  created: CreatedNotification[];
+  notifications: PlannedNotification[];
 }
 
 const MAX_REPLANS = 25;
+/** How far a notification walks past keys taken by the user's other notifications; a few steps is already rare. */
+const MAX_KEY_PROBES = 1000;
+/** Notification Puts in flight at once for a large audience. */
+const FAN_OUT_CONCURRENCY = 25;
 
 export class DynamoEngagementStore extends DynamoStoreBase implements EngagementStore {
   private readonly t: ReturnType<typeof engagementTables>;
@@ -401,67 +410,104 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
       .map((r) => String(r.UserID));
   }
 
-  /** One notification Put per user, each conditioned on its key being new (see notificationKey). */
-  private notify(userIds: string[], text: NotificationText, createdAt: string): { items: TransactItem[]; created: CreatedNotification[] } {
-    const ms = Date.parse(createdAt);
-    const items: TransactItem[] = [];
-    const created = userIds.map((userId) => {
-      const { timestamp, id } = notificationKey(ms);
-      const notification: Notification = { id, type: text.type, title: text.title, body: text.body, eventId: text.eventId, createdAt, readAt: null };
-      items.push({
-        Put: {
-          TableName: this.t.notifications.name,
-          ConditionExpression: 'attribute_not_exists(#Timestamp)',
-          ExpressionAttributeNames: attrNames('#Timestamp'),
-          Item: {
-            UserID: userId,
-            Timestamp: timestamp,
-            NotificationID: id,
-            Type: text.type,
-            Title: text.title,
-            Body: text.body,
-            EventID: text.eventId ?? undefined,
-            CreatedAt: createdAt,
-            UnreadUserID: userId,
-          },
-        },
-      });
-      return { userId, notification };
-    });
-    return { items, created };
+  /**
+   * One notification per user, keyed by `sourceId` (a message or announcement id) so any retry finds what it
+   * wrote. Its time is the source's (a message's occurredAt), not the attempt's, so a retry plans the same item.
+   */
+  private notify(userIds: string[], text: NotificationText, sourceId: string, keyMs: number): PlannedNotification[] {
+    const createdAt = new Date(keyMs).toISOString();
+    return userIds.map((userId) => ({ userId, sourceId, keyMs, createdAt, text }));
+  }
+
+  private notificationItem(p: PlannedNotification, probe: number): { item: Item; created: CreatedNotification } {
+    const { timestamp, id } = notificationKey(p.keyMs, p.sourceId, p.userId, probe);
+    const { text, createdAt, userId } = p;
+    const notification: Notification = { id, type: text.type, title: text.title, body: text.body, eventId: text.eventId, createdAt, readAt: null };
+    const item = {
+      UserID: userId,
+      Timestamp: timestamp,
+      NotificationID: id,
+      Type: text.type,
+      Title: text.title,
+      Body: text.body,
+      EventID: text.eventId ?? undefined,
+      CreatedAt: createdAt,
+      UnreadUserID: userId,
+    };
+    return { item, created: { userId, notification } };
+  }
+
+  private notificationPut(item: Item): NonNullable<TransactItem['Put']> {
+    return { TableName: this.t.notifications.name, Item: item, ConditionExpression: 'attribute_not_exists(#Timestamp)', ExpressionAttributeNames: attrNames('#Timestamp') };
   }
 
   /**
-   * Commits an effect. When it fits one transaction (≤ 100 items with the inbox record) it is exactly one;
-   * a larger fan-out writes the notifications in transactions of 100 first and the state (and inbox record)
-   * last, so a crash in between leads to a redelivery that may notify some people twice, never to a loss.
+   * Writes one notification unless it exists already: its key is taken either by itself (written by an earlier
+   * attempt: nothing to do, and what is stored is what was created) or by another notification of the user
+   * (try the next key). Every attempt walks the same keys, so it finds its own item wherever it landed.
    */
-  private async commitEffect(effect: Effect, first: TransactItem[] = []): Promise<void> {
-    const all = [...first, ...effect.state, ...effect.notifications];
-    if (all.length <= 100) return transactWrite(this.doc, all);
-    for (let i = 0; i < effect.notifications.length; i += 100) await transactWrite(this.doc, effect.notifications.slice(i, i + 100));
-    await transactWrite(this.doc, [...first, ...effect.state]);
+  private async writeNotification(p: PlannedNotification): Promise<CreatedNotification> {
+    for (let probe = 0; probe < MAX_KEY_PROBES; probe++) {
+      const { item, created } = this.notificationItem(p, probe);
+      try {
+        await withRetry(() => this.doc.send(new PutCommand(this.notificationPut(item))));
+        return created;
+      } catch (err) {
+        if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+      }
+      const existing = await getItem(this.doc, this.t.notifications.name, { UserID: p.userId, Timestamp: item.Timestamp });
+      if (existing?.NotificationID === created.notification.id) return { userId: p.userId, notification: toNotification(existing) };
+    }
+    throw new Error(`No free Notifications key for user ${p.userId} after ${MAX_KEY_PROBES} tries.`);
+  }
+
+  /**
+   * Commits an effect and returns the notifications it created. When it fits one transaction (≤ 100 items with
+   * the inbox record) it is exactly one. A larger fan-out — or one whose notification keys are taken — writes
+   * each notification on its own first, idempotently (see writeNotification), and the state (and inbox record)
+   * last: a crash in between leads to a redelivery that finds the notifications already there, never to a
+   * second copy or a loss.
+   */
+  private async commitEffect(effect: Effect, first: TransactItem[] = []): Promise<CreatedNotification[]> {
+    const head = [...first, ...effect.state];
+    if (head.length + effect.notifications.length <= 100) {
+      const planned = effect.notifications.map((p) => this.notificationItem(p, 0));
+      try {
+        await transactWrite(this.doc, [...head, ...planned.map(({ item }) => ({ Put: this.notificationPut(item) }))]);
+        return planned.map((p) => p.created);
+      } catch (err) {
+        // The state or inbox record refused: the caller re-plans or sees a duplicate. Only taken notification keys fall through.
+        if (!(err instanceof ConditionFailed) || head.some((_, i) => err.failedAt(i))) throw err;
+      }
+    }
+    const created: CreatedNotification[] = [];
+    for (let i = 0; i < effect.notifications.length; i += FAN_OUT_CONCURRENCY) {
+      created.push(...(await Promise.all(effect.notifications.slice(i, i + FAN_OUT_CONCURRENCY).map((p) => this.writeNotification(p)))));
+    }
+    await transactWrite(this.doc, head);
+    return created;
   }
 
   async createAnnouncement(input: { eventId: string; senderId: string; message: string; text: NotificationText }) {
+    // Fixed before any attempt, so a re-plan's notification keys are the ones the last attempt may have written.
+    const id = newId('ann_');
+    const createdAt = nowIso();
     for (let attempt = 0; ; attempt++) {
       if (!(await this.getEvent(input.eventId))) return null;
-      const createdAt = nowIso();
-      const { items, created } = this.notify(await this.audience(input.eventId, false), input.text, createdAt);
-      const announcement = { id: newId('ann_'), eventId: input.eventId, message: input.message, recipients: created.length, createdAt };
+      const notifications = this.notify(await this.audience(input.eventId, false), input.text, id, Date.parse(createdAt));
+      const announcement = { id, eventId: input.eventId, message: input.message, recipients: notifications.length, createdAt };
       const state: TransactItem[] = [
         {
           Put: {
             TableName: this.t.announcements.name,
-            Item: { AnnouncementID: announcement.id, EventID: input.eventId, SenderID: input.senderId, Message: input.message, Recipients: created.length, CreatedAt: createdAt },
+            Item: { AnnouncementID: id, EventID: input.eventId, SenderID: input.senderId, Message: input.message, Recipients: notifications.length, CreatedAt: createdAt },
           },
         },
       ];
       try {
-        await this.commitEffect({ state, notifications: items, created });
+        const created = await this.commitEffect({ state, notifications });
         return { announcement, created };
       } catch (err) {
-        // A notification key taken by another process in the same millisecond: pick new keys.
         if (!(err instanceof ConditionFailed) || attempt >= MAX_REPLANS) throw err;
       }
     }
@@ -473,8 +519,7 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
       if (await this.outbox.seen(message)) return { result: 'duplicate', created: [] };
       const effect = await plan();
       try {
-        await this.commitEffect(effect, [this.outbox.inboxPut(message)]);
-        return { result: 'applied', created: effect.created };
+        return { result: 'applied', created: await this.commitEffect(effect, [this.outbox.inboxPut(message)]) };
       } catch (err) {
         if (!(err instanceof ConditionFailed)) throw err;
         if (err.failedAt(0)) return { result: 'duplicate', created: [] };
@@ -505,8 +550,7 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
       if (change.text && change.kind === 'updated' && newer && before?.status !== 'cancelled') recipients = await this.audience(event.id, false);
       // A cancellation is news once, even if a later version of the event arrived before it.
       if (change.text && change.kind === 'cancelled' && before?.status !== 'cancelled') recipients = await this.audience(event.id, true);
-      const { items, created } = change.text ? this.notify(recipients, change.text, nowIso()) : { items: [], created: [] };
-      return { state, notifications: items, created };
+      return { state, notifications: change.text ? this.notify(recipients, change.text, message.id, Date.parse(message.occurredAt)) : [] };
     });
   }
 
@@ -534,8 +578,7 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
           },
         },
       ];
-      const { items, created } = change.text ? this.notify([change.userId], change.text, nowIso()) : { items: [], created: [] };
-      return { state, notifications: items, created };
+      return { state, notifications: change.text ? this.notify([change.userId], change.text, message.id, Date.parse(message.occurredAt)) : [] };
     });
   }
 
