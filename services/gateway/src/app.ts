@@ -103,12 +103,7 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
   // /internal is never forwarded, however the path is spelled (dot segments, encoded slashes or dots).
   app.addHook('onRequest', async (req, reply) => {
     const raw = req.url.split('?')[0] ?? '/';
-    let path: string;
-    try {
-      path = decodeURIComponent(raw);
-    } catch {
-      path = raw;
-    }
+    const path = decoded(raw);
     if (/(^|[/\\])\.\.?([/\\]|$)/.test(path) || /[/\\]internal([/\\]|$)/i.test(path)) {
       return reply.code(404).send({ code: 'NOT_FOUND', message: `No route for ${req.method} ${raw}.`, requestId: req.id });
     }
@@ -152,6 +147,8 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
       root: web,
       wildcard: true,
       index: 'index.html',
+      // The build makes no source maps; one left in web/dist by an older build is not published either.
+      allowedPath: (path) => !/\.map$/i.test(decoded(path)),
       cacheControl: false,
       setHeaders: (res, path) => {
         const hashed = /[/\\]assets[/\\]/.test(path);
@@ -160,6 +157,15 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
     });
   }
   return app;
+}
+
+/** A URL path as the file server will read it; a malformed escape is left as written. */
+function decoded(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
 /** A request body read whole by the gateway, replayed to the service as a stream so it is sent as it came. */

@@ -26,6 +26,7 @@ describe('gateway', () => {
     mkdirSync(join(dir.path, 'assets'));
     writeFileSync(join(dir.path, 'index.html'), '<!doctype html><div id="root"></div>');
     writeFileSync(join(dir.path, 'assets', 'app-abc123.js'), 'console.log(1)');
+    writeFileSync(join(dir.path, 'assets', 'app-abc123.js.map'), '{"version":3,"sources":["src/app.tsx"]}');
     const config = GatewayConfig.parse({
       EVENTS_URL: upstreams[0]!.url,
       TICKETING_URL: upstreams[1]!.url,
@@ -79,6 +80,16 @@ describe('gateway', () => {
     expect(page.body).toContain('<div id="root">');
     expect(page.headers['cache-control']).toBe('no-cache');
     expect((await gateway.inject('/missing.png')).statusCode).toBe(404);
+  });
+
+  it('never publishes a source map, even one an older build left in web/dist', async () => {
+    for (const url of ['/assets/app-abc123.js.map', '/assets/app-abc123.js.MAP', '/assets/./app-abc123.js.map']) {
+      const res = await gateway.inject(url);
+      expect(res.statusCode, url).toBe(404);
+      expect(res.body, url).not.toContain('"sources"');
+    }
+    // An escaped dot is not a file extension to the page fallback, which answers with the app, never the map.
+    expect((await gateway.inject('/assets/app-abc123.js%2emap')).body).not.toContain('"sources"');
   });
 
   it('serves assets of a rebuild made while it runs', async () => {
