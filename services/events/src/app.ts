@@ -18,6 +18,8 @@ export interface EventsAppDeps {
   onReplay?: () => void;
   /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
   trustProxy?: string | string[] | boolean;
+  /** Events one organizer may publish per day (429 RATE_LIMITED beyond); default 50. */
+  eventsPerOrganizerPerDay?: number;
   /** Stopped before the store closes, e.g. the relay and the key refresh. */
   onClose?: () => Promise<void> | void;
 }
@@ -34,7 +36,7 @@ export async function buildApp(deps: EventsAppDeps): Promise<App> {
   });
   registerAuth(app, deps.verify, 'events');
   await registerInternalRoutes(app, { secret: deps.secret, apply: messageHandlers(deps.store), outbox: deps.store.outbox, onReplay: deps.onReplay });
-  await eventRoutes(app, { store: deps.store, inventory: deps.inventory });
+  await eventRoutes(app, { store: deps.store, inventory: deps.inventory, eventsPerOrganizerPerDay: deps.eventsPerOrganizerPerDay ?? 50 });
   await registrationRoutes(app, { store: deps.store });
   app.addHook('onClose', async () => {
     await deps.onClose?.();

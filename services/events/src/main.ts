@@ -34,6 +34,7 @@ await runService('events', async () => {
     logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
+    eventsPerOrganizerPerDay: config.EVENTS_PER_ORGANIZER_PER_DAY,
     onReplay: kick,
     onClose: async () => {
       jwks.stop();

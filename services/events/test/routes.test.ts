@@ -629,6 +629,27 @@ describe('internal messages', () => {
   });
 });
 
+describe('publishing limit', () => {
+  it('lets an organizer publish a limited number of events a day (429 with Retry-After), admins and others unaffected', async () => {
+    const limited = await buildApp({ store, verify: tokens.verify, secret: TEST_SECRET, inventory: UNREACHABLE_TICKETING, eventsPerOrganizerPerDay: 2 });
+    try {
+      const publish = (headers: Headers) => limited.inject({ method: 'POST', url: '/events', headers, payload: eventBody() });
+      expect((await publish(as.org)).statusCode).toBe(201);
+      expect((await publish(as.org)).statusCode).toBe(201);
+      const third = await publish(as.org);
+      expect(third.statusCode).toBe(429);
+      expect(third.json()).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/up to 2 events a day/) });
+      expect(Number(third.headers['retry-after'])).toBeGreaterThan(3600);
+      expect((await publish(as.other)).statusCode).toBe(201);
+      for (let i = 0; i < 3; i++) expect((await publish(as.admin)).statusCode).toBe(201);
+      // A refused request is not counted, and wrote nothing.
+      expect((await limited.inject({ method: 'GET', url: '/events?mine=true', headers: as.org })).json().items).toHaveLength(2);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('service basics', () => {
   it('answers health, readiness and documents its routes', async () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);

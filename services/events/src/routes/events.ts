@@ -1,19 +1,23 @@
 import { z } from 'zod';
 import { CreateEventBody, ErrorBody, Event, EventListQuery, EventPage, Id, IdParams, IsoDateTime, UpdateEventBody } from '@dems/contracts';
-import { AppError, decodeCursor, encodeCursor, requireRole, requireUser, type App } from '@dems/kit';
+import { AppError, decodeCursor, encodeCursor, requireRole, requireUser, Throttle, type App } from '@dems/kit';
 import { assertCanManage, buildNewEvent } from '../domain/event-rules.js';
 import type { EventCursor, EventFilter, EventsStore } from '../store/events-store.js';
 import type { TicketingInventory } from '../ticketing/inventory.js';
 import { updateEvent } from '../use-cases/update-event.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 503: ErrorBody };
 const security = [{ bearer: [] }];
 
 const isCursor = (v: unknown): v is EventCursor =>
   typeof v === 'object' && v !== null &&
   IsoDateTime.safeParse((v as EventCursor).startsAt).success && Id.safeParse((v as EventCursor).id).success;
 
-export async function eventRoutes(app: App, { store, inventory }: { store: EventsStore; inventory: TicketingInventory }): Promise<void> {
+export async function eventRoutes(
+  app: App,
+  { store, inventory, eventsPerOrganizerPerDay }: { store: EventsStore; inventory: TicketingInventory; eventsPerOrganizerPerDay: number },
+): Promise<void> {
+  const publishing = new Throttle(eventsPerOrganizerPerDay, 24 * 3_600_000);
   const findEvent = async (id: string) => {
     const event = await store.getEvent(id);
     if (!event) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
@@ -33,8 +37,9 @@ export async function eventRoutes(app: App, { store, inventory }: { store: Event
     },
     async (req, reply) => {
       const user = requireRole(req, 'organizer', 'admin');
-      const event = await store.createEvent(buildNewEvent(req.body, user.id, new Date()));
-      return reply.code(201).send(event);
+      const event = buildNewEvent(req.body, user.id, new Date());
+      if (user.role !== 'admin') publishing.take(user.id, `You can publish up to ${publishing.limit} events a day.`);
+      return reply.code(201).send(await store.createEvent(event));
     },
   );
 
