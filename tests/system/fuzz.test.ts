@@ -297,6 +297,60 @@ describe('fuzzing every JSON endpoint', () => {
     );
   });
 
+  it('dates: any ISO 8601 text with any offset is checked on its UTC value; lists never break', async () => {
+    // Valid texts whose UTC value leaves 1970–9999 once broke GET /events for every visitor.
+    const two = (n: number) => String(n).padStart(2, '0');
+    const isoText = fc
+      .record({
+        year: fc.oneof(fc.constantFrom(0, 1, 1969, 1970, 9999), fc.integer({ min: 0, max: 9999 })),
+        month: fc.integer({ min: 1, max: 12 }),
+        day: fc.integer({ min: 1, max: 31 }),
+        hour: fc.integer({ min: 0, max: 23 }),
+        minute: fc.integer({ min: 0, max: 59 }),
+        fraction: fc.constantFrom('', '.5', '.123', '.999999'),
+        offset: fc.oneof(fc.constant('Z'), fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([sign, h, m]) => `${sign}${two(h)}:${two(m)}`)),
+      })
+      .map((d) => `${String(d.year).padStart(4, '0')}-${two(d.month)}-${two(d.day)}T${two(d.hour)}:${two(d.minute)}:00${d.fraction}${d.offset}`);
+    const utcInRange = (v: unknown) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) && v >= '1970-01-01' && v <= '9999-12-31T23:59:59.999Z';
+    await fc.assert(
+      fc.asyncProperty(isoText, isoText, fc.constantFrom('create', 'patch', 'filter'), async (a, b, how) => {
+        const [startsAt, endsAt] = a <= b ? [a, b] : [b, a];
+        if (how === 'filter') {
+          await send('events', { method: 'GET', url: `/events?from=${encodeURIComponent(startsAt)}&to=${encodeURIComponent(endsAt)}` });
+        } else {
+          const res =
+            how === 'create'
+              ? await send('events', { method: 'POST', url: '/events', headers: organizer.auth, payload: { ...eventBody('Dated'), startsAt, endsAt } })
+              : await send('events', { method: 'PATCH', url: `/events/${ids.event}`, headers: organizer.auth, payload: { endsAt } });
+          if (res.statusCode < 300) expect([res.json().startsAt, res.json().endsAt].every(utcInRange), res.body).toBe(true);
+        }
+        for (const list of [{ url: '/events' }, { url: '/events?mine=true', headers: organizer.auth }]) {
+          const page = await send('events', { method: 'GET', ...list });
+          expect(page.statusCode).toBe(200);
+          for (const e of page.json().items) expect([e.startsAt, e.endsAt].every(utcInRange), JSON.stringify(e)).toBe(true);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('content types: a body that is not JSON is 415 on every JSON endpoint, for anyone allowed to call it', async () => {
+    const notJson = fc.constantFrom('text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x', 'text/html');
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...Object.values(TARGETS)), notJson, async (target, contentType) => {
+        const res = await send(target.service, {
+          method: target.method,
+          url: target.url('real'),
+          headers: { ...target.auth(), 'content-type': contentType, 'idempotency-key': `ct-${tried}` },
+          payload: safeStringify(target.valid()),
+        });
+        if (res.statusCode === 401 || res.statusCode === 403) expect(res.json().code).toMatch(/^(UNAUTHENTICATED|FORBIDDEN)$/);
+        else expect([res.statusCode, res.json().code], res.body).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('afterwards every service still answers, and a normal purchase still works', async () => {
     for (const service of SERVICE_NAMES) {
       expect((await sys.apps[service].inject('/healthz')).statusCode).toBe(200);
