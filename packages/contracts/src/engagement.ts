@@ -13,10 +13,17 @@ export function passwordIsEmail(password: string, email: string): boolean {
   return p === e || p === e.split('@')[0];
 }
 
+/** A new password: long enough, and more than spaces (a run of blanks has the length but none of the secret). */
+export const NewPassword = z
+  .string()
+  .min(10, 'must be at least 10 characters')
+  .max(200)
+  .refine((p) => p.trim().length > 0, 'must contain something besides spaces');
+
 export const SignUpBody = z
   .strictObject({
     email: Email,
-    password: z.string().min(10, 'must be at least 10 characters').max(200),
+    password: NewPassword,
     name: z.string().trim().min(1).max(100),
     role: z.enum(['attendee', 'organizer']).default('attendee'),
   })

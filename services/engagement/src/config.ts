@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_PORTS, passwordIsEmail } from '@dems/contracts';
+import { DEFAULT_PORTS, NewPassword, passwordIsEmail } from '@dems/contracts';
 import { BaseConfig, Port } from '@dems/kit';
 
 export const EngagementConfig = BaseConfig.extend({
@@ -21,7 +21,7 @@ export const EngagementConfig = BaseConfig.extend({
   /** A private Ed25519 JWK (JSON) to sign with; when unset the key is created once and kept in DATA_DIR. */
   JWT_SIGNING_KEY: z.string().min(1).optional(),
   ADMIN_EMAIL: z.email().optional(),
-  ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').max(200).optional(),
+  ADMIN_PASSWORD: NewPassword.optional(),
   /** The gateway's port: browsers load the web app from it, so its local origins may open the live socket. */
   GATEWAY_PORT: Port.default(DEFAULT_PORTS.gateway),
   /** Further browser origins allowed to open the live socket (comma separated), e.g. the CloudFront domain. */

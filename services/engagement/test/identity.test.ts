@@ -83,6 +83,9 @@ describe('config', () => {
       'admin@example.com',
     );
   });
+  it('refuses an ADMIN_PASSWORD of only spaces', () => {
+    expect(() => loadConfig(EngagementConfig, { ...base, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: ' '.repeat(12) })).toThrow(/ADMIN_PASSWORD/);
+  });
   it("lets the gateway's pages and configured origins open the live socket", () => {
     const c = loadConfig(EngagementConfig, { ...base, GATEWAY_PORT: '4100', LIVE_ALLOWED_ORIGINS: 'https://app.example.com, https://x.example' });
     expect(liveOrigins(c)).toEqual(['http://localhost:4100', 'http://127.0.0.1:4100', 'https://app.example.com', 'https://x.example']);

@@ -60,6 +60,16 @@ describe('password rules', () => {
     expect((await signUp(t.app, 'longname.person@example.com', 'a different passphrase')).res.statusCode).toBe(201);
   });
 
+  it('refuses a password of only spaces or other blanks, whatever its length', async () => {
+    for (const password of [' '.repeat(10), ' '.repeat(40), '\t\n \t\n \t\n \t\n ']) {
+      const { res } = await signUp(t.app, undefined, password);
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: 'body.password', message: 'must contain something besides spaces' }] });
+    }
+    // Spaces inside a real passphrase are fine.
+    expect((await signUp(t.app, undefined, '  correct horse  ')).res.statusCode).toBe(201);
+  });
+
   it('never stores or returns the password', async () => {
     const { res, email } = await signUp(t.app);
     expect(res.body).not.toContain(PASSWORD);

@@ -34,7 +34,12 @@ export function SignUpPage() {
     e.preventDefault();
     const parsed = SignUpBody.safeParse(form);
     if (!parsed.success) {
-      setErrors(issuesByPath(parsed.error, (_i, path) => FRIENDLY[path] ?? 'Please check this.'));
+      setErrors(
+        issuesByPath(parsed.error, (issue, path) =>
+          // The password's other rules (not only spaces, not the email) come from the shared schema, worded for people.
+          path === 'password' && issue.code !== 'too_small' ? `Your password ${issue.message}.` : (FRIENDLY[path] ?? 'Please check this.'),
+        ),
+      );
       return;
     }
     setErrors({});
