@@ -203,6 +203,17 @@ describe('gateway over real sockets', () => {
     await connectionStillServes(many);
   });
 
+  it('answers a request that offers an upgrade the gateway does not take (curl --http2 on http://)', async () => {
+    const socket = connect(port, '127.0.0.1');
+    socket.write('GET /api/events/h2c HTTP/1.1\r\nhost: x\r\nconnection: Upgrade, HTTP2-Settings\r\nupgrade: h2c\r\nhttp2-settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => (received += c));
+    await new Promise((resolve) => socket.on('close', resolve));
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
+    expect(received).toContain('"url":"/events/h2c"');
+  });
+
   it('waits for a slow upstream', async () => {
     const res = await send(agent, port, { path: '/api/orders/slow' });
     expect(res.status).toBe(200);
