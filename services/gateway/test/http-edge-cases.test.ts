@@ -72,6 +72,17 @@ function send(
   });
 }
 
+/** Writes `text` on a fresh connection and returns all the gateway sent until it closed the connection. */
+async function rawExchange(port: number, text: string): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  socket.write(text);
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (c: string) => (received += c));
+  await new Promise((resolve) => socket.on('close', resolve));
+  return received;
+}
+
 describe('gateway over real sockets', () => {
   let upstream: Awaited<ReturnType<typeof upstreamService>>;
   let gateway: App;
@@ -122,12 +133,10 @@ describe('gateway over real sockets', () => {
   });
 
   it('refuses a body far too large to be worth reading before the client sends it', async () => {
-    const socket = connect(port, '127.0.0.1');
-    socket.write('POST /api/events HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000000000\r\nexpect: 100-continue\r\n\r\n');
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (c: string) => (received += c));
-    await new Promise((resolve) => socket.on('close', resolve));
+    const received = await rawExchange(
+      port,
+      'POST /api/events HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000000000\r\nexpect: 100-continue\r\n\r\n',
+    );
     expect(received).toMatch(/^HTTP\/1\.1 413 /);
     expect(received).toMatch(/\r\nconnection: close\r\n/i);
     expect(received).toContain('"code":"PAYLOAD_TOO_LARGE"');
@@ -204,12 +213,10 @@ describe('gateway over real sockets', () => {
   });
 
   it('answers a request that offers an upgrade the gateway does not take (curl --http2 on http://)', async () => {
-    const socket = connect(port, '127.0.0.1');
-    socket.write('GET /api/events/h2c HTTP/1.1\r\nhost: x\r\nconnection: Upgrade, HTTP2-Settings\r\nupgrade: h2c\r\nhttp2-settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n');
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (c: string) => (received += c));
-    await new Promise((resolve) => socket.on('close', resolve));
+    const received = await rawExchange(
+      port,
+      'GET /api/events/h2c HTTP/1.1\r\nhost: x\r\nconnection: Upgrade, HTTP2-Settings\r\nupgrade: h2c\r\nhttp2-settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n',
+    );
     expect(received).toMatch(/^HTTP\/1\.1 200 /);
     expect(received).toContain('"url":"/events/h2c"');
   });
