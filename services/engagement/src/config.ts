@@ -20,6 +20,8 @@ export const EngagementConfig = BaseConfig.extend({
   LIVE_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(20),
   /** A private Ed25519 JWK (JSON) to sign with; when unset the key is created once and kept in DATA_DIR. */
   JWT_SIGNING_KEY: z.string().min(1).optional(),
+  /** Lets a start replace a lost key file with a new key (which signs everyone out); without it such a start is refused. */
+  JWT_SIGNING_KEY_RESET: z.stringbool().default(false),
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: NewPassword.optional(),
   /** The gateway's port: browsers load the web app from it, so its local origins may open the live socket. */

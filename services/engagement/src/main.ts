@@ -36,6 +36,8 @@ await runService('engagement', async () => {
     file: join(config.DATA_DIR, 'engagement-signing-keys.json'),
     envJwk: config.JWT_SIGNING_KEY,
     tokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    ledger: store,
+    reset: config.JWT_SIGNING_KEY_RESET,
   });
   const live = new LiveNotifications();
   const app = await buildApp({

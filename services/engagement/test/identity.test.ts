@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { EngagementConfig, liveOrigins } from '../src/config.js';
 import { loadConfig } from '@dems/kit';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../src/identity/passwords.js';
 import { SigningKeys } from '../src/identity/signing-keys.js';
+import { SqliteEngagementStore } from '../src/store/sqlite.js';
 
 describe('passwords', () => {
   it('hashes with scrypt, its parameters and a random salt, and verifies', async () => {
@@ -57,10 +58,53 @@ describe('signing keys', () => {
     await expect(SigningKeys.load({ file, envJwk: '{not json' })).rejects.toThrow(/not valid JSON/);
   });
 
-  it('refuses a damaged key file instead of silently signing everyone out', async () => {
+  it('refuses a damaged key file instead of silently signing everyone out, naming the file and the way out', async () => {
     const file = join(dir.path, 'engagement-signing-keys.json');
-    writeFileSync(file, '{"keys":[]}');
-    await expect(SigningKeys.load({ file })).rejects.toThrow(/Ed25519/);
+    for (const content of ['{"keys":[]}', '{"keys":[{"kid":"k"}]}', '{"keys": [', '', 'null']) {
+      writeFileSync(file, content);
+      const refused = SigningKeys.load({ file });
+      await expect(refused, content).rejects.toThrow(file);
+      await expect(refused, content).rejects.toThrow(/damaged.*Restore the file from a backup, or set JWT_SIGNING_KEY/s);
+    }
+  });
+
+  it('creates the key on a first start, and refuses to start when that key file is later deleted', async () => {
+    const store = new SqliteEngagementStore({ file: join(dir.path, 'engagement.db'), synchronous: 'NORMAL' });
+    try {
+      const file = join(dir.path, 'engagement-signing-keys.json');
+      const first = await SigningKeys.load({ file, ledger: store });
+      const [kid] = first.jwks().keys.map((k) => k.kid);
+      expect(await store.recordedSigningKey()).toMatchObject({ kid });
+      // A restart with the file there just uses it.
+      expect((await SigningKeys.load({ file, ledger: store })).jwks()).toEqual(first.jwks());
+
+      rmSync(file);
+      const refused = SigningKeys.load({ file, ledger: store });
+      await expect(refused).rejects.toThrow(file);
+      await expect(refused).rejects.toThrow(/missing.*JWT_SIGNING_KEY_RESET=true/s);
+      await expect(SigningKeys.load({ file, ledger: store })).rejects.toThrow(/missing/);
+
+      // The operator's deliberate reset makes a new key, and the record of the first one stays.
+      const reset = await SigningKeys.load({ file, ledger: store, reset: true });
+      expect(reset.jwks().keys.map((k) => k.kid)).not.toContain(kid);
+      expect(await store.recordedSigningKey()).toMatchObject({ kid });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('remembers a key file that predates the record, so its later loss is noticed too', async () => {
+    const file = join(dir.path, 'engagement-signing-keys.json');
+    await SigningKeys.load({ file });
+    const store = new SqliteEngagementStore({ file: join(dir.path, 'engagement.db'), synchronous: 'NORMAL' });
+    try {
+      expect(await store.recordedSigningKey()).toBeNull();
+      await SigningKeys.load({ file, ledger: store });
+      rmSync(file);
+      await expect(SigningKeys.load({ file, ledger: store })).rejects.toThrow(/missing/);
+    } finally {
+      await store.close();
+    }
   });
 
   it('rejects an expired token', async () => {

@@ -145,6 +145,16 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
     });
   });
 
+  it('remembers the first signing key it was told of', async () => {
+    expect(await store.recordedSigningKey()).toBeNull();
+    await store.recordSigningKey({ kid: 'k1', createdAt: '2026-01-01T00:00:00.000Z' });
+    await store.recordSigningKey({ kid: 'k2', createdAt: '2026-02-01T00:00:00.000Z' });
+    expect(await store.recordedSigningKey()).toEqual({ kid: 'k1', createdAt: '2026-01-01T00:00:00.000Z' });
+    const again = await reopen();
+    expect(await again.recordedSigningKey()).toEqual({ kid: 'k1', createdAt: '2026-01-01T00:00:00.000Z' });
+    await again.close();
+  });
+
   describe('notifications', () => {
     it('applies an audience change once and returns the notifications it created', async () => {
       const { m, change } = order('usr_a', 2);

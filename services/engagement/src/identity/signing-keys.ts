@@ -12,7 +12,7 @@ import {
   type JWK,
   type KeyObject,
 } from 'jose';
-import { TOKEN_AUDIENCE, TOKEN_ISSUER, verifierFor, type AuthUser, type TokenVerifier } from '@dems/kit';
+import { ConfigError, TOKEN_AUDIENCE, TOKEN_ISSUER, verifierFor, type AuthUser, type TokenVerifier } from '@dems/kit';
 
 const ALG = 'EdDSA';
 
@@ -43,6 +43,17 @@ function publicPart(jwk: JWK, kid: string): JWK {
   return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: ALG, use: 'sig' };
 }
 
+/**
+ * Where the store remembers that this deployment created its key file, so a start that finds the file gone can
+ * tell "first start" (create one) from "deleted" (refuse: a new key would sign everyone out, and the other
+ * services' cached key sets would disagree with it).
+ */
+export interface SigningKeyLedger {
+  /** The first key's id and creation time, once a key file was created; null before. */
+  recordedSigningKey(): Promise<{ kid: string; createdAt: string } | null>;
+  recordSigningKey(key: { kid: string; createdAt: string }): Promise<void>;
+}
+
 /** How long a rotated-in key is published before it signs: longer than a verifier's unknown-key refresh pause. */
 export const DEFAULT_ACTIVATION_DELAY_SECONDS = 60;
 
@@ -65,7 +76,14 @@ export class SigningKeys {
    * created on first start with mode 0600. A key that cannot be read is a start-up error: silently making
    * a new one would sign everyone out. `tokenTtlSeconds` says how long a superseded key stays published.
    */
-  static async load(opts: { file: string; envJwk?: string; tokenTtlSeconds?: number }): Promise<SigningKeys> {
+  static async load(opts: {
+    file: string;
+    envJwk?: string;
+    tokenTtlSeconds?: number;
+    ledger?: SigningKeyLedger;
+    /** JWT_SIGNING_KEY_RESET: the operator chose to replace a lost key file with a new key (signing everyone out). */
+    reset?: boolean;
+  }): Promise<SigningKeys> {
     const retireAfterMs = ((opts.tokenTtlSeconds ?? 900) + 60) * 1000;
     if (opts.envJwk) {
       let parsed: unknown;
@@ -84,18 +102,44 @@ export class SigningKeys {
       return new SigningKeys(await SigningKeys.activate(stored), null, retireAfterMs);
     }
     let stored: StoredKey[];
+    const recorded = await opts.ledger?.recordedSigningKey();
     if (existsSync(opts.file)) {
-      const parsed = JSON.parse(readFileSync(opts.file, 'utf8')) as KeyFile;
-      if (!Array.isArray(parsed.keys) || parsed.keys.length === 0 || !parsed.keys.every((k) => isPrivateEd25519(k.privateJwk))) {
-        throw new Error(`${opts.file} does not hold a list of Ed25519 signing keys.`);
-      }
-      stored = parsed.keys;
+      stored = SigningKeys.read(opts.file);
       chmodSync(opts.file, 0o600);
+      // A key file from before the store kept a record: remember it from now on.
+      if (opts.ledger && !recorded) await opts.ledger.recordSigningKey({ kid: stored[0]!.kid, createdAt: stored[0]!.createdAt });
     } else {
+      if (recorded && !opts.reset) {
+        throw new ConfigError([
+          `The signing-key file ${opts.file} is missing, but this engagement store created its key (${recorded.kid}) on ${recorded.createdAt}. ` +
+            'A new key would sign everyone out and the other services would reject its tokens until they refetch keys. ' +
+            'Restore the file from a backup (or set JWT_SIGNING_KEY to the key), or, to start over with a new key on purpose, start once with JWT_SIGNING_KEY_RESET=true.',
+        ]);
+      }
       stored = [await SigningKeys.generate()];
       SigningKeys.write(opts.file, stored);
+      await opts.ledger?.recordSigningKey({ kid: stored[0]!.kid, createdAt: stored[0]!.createdAt });
     }
     return new SigningKeys(await SigningKeys.activate(stored), opts.file, retireAfterMs);
+  }
+
+  /** The keys in `file`; a file that cannot be read as such stops the start with its name and the way out. */
+  private static read(file: string): StoredKey[] {
+    const damaged = (why: string) =>
+      new ConfigError([
+        `The signing-key file ${file} is damaged (${why}). Engagement will not replace it: a new key would sign everyone out. ` +
+          'Restore the file from a backup, or set JWT_SIGNING_KEY to the private key; only if the key is lost for good, delete the file and start once with JWT_SIGNING_KEY_RESET=true.',
+      ]);
+    let parsed: KeyFile;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8')) as KeyFile;
+    } catch (err) {
+      throw damaged(err instanceof SyntaxError ? 'not valid JSON' : String((err as Error).message));
+    }
+    if (!Array.isArray(parsed?.keys) || parsed.keys.length === 0 || !parsed.keys.every((k) => typeof k?.kid === 'string' && typeof k.privateJwk === 'object' && k.privateJwk !== null && isPrivateEd25519(k.privateJwk))) {
+      throw damaged('it does not hold a list of private Ed25519 keys');
+    }
+    return parsed.keys;
   }
 
   private static activate(stored: StoredKey[]): Promise<ActiveKey[]> {

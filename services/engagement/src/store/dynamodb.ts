@@ -45,6 +45,7 @@ export function engagementTables(prefix: string) {
     },
     events: { name: `${prefix}EngagementEvents`, pk: { name: 'EventID', type: 'S' } },
     audiences: { name: `${prefix}Audiences`, pk: { name: 'EventID', type: 'S' }, sk: { name: 'UserID', type: 'S' } },
+    /** Announcements, plus `setting#<name>` items for the service's own records (the signing key's creation). */
     announcements: { name: `${prefix}Announcements`, pk: { name: 'AnnouncementID', type: 'S' } },
     /**
      * Refresh tokens by SHA-256 (`Hash`), and one `family#<id>` item per sign-in family that a revocation marks:
@@ -292,6 +293,27 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
       }
     }
     return revoked;
+  }
+
+  async recordedSigningKey(): Promise<{ kid: string; createdAt: string } | null> {
+    const item = await getItem(this.doc, this.t.announcements.name, { AnnouncementID: 'setting#signing-key' });
+    return item ? { kid: String(item.Kid), createdAt: String(item.CreatedAt) } : null;
+  }
+
+  async recordSigningKey(key: { kid: string; createdAt: string }): Promise<void> {
+    try {
+      await withRetry(() =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.t.announcements.name,
+            Item: { AnnouncementID: 'setting#signing-key', Kid: key.kid, CreatedAt: key.createdAt },
+            ConditionExpression: 'attribute_not_exists(AnnouncementID)',
+          }),
+        ),
+      );
+    } catch (err) {
+      if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    }
   }
 
   async listNotifications(userId: string, page: { after?: NotificationCursor; limit: number }): Promise<NotificationPage> {

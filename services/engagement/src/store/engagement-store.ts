@@ -129,5 +129,9 @@ export interface EngagementStore {
   applyEventChange(message: Message, change: EventChange): Promise<AppliedMessage>;
   /** Applies an audience message with its inbox record in one transaction; a duplicate changes nothing. */
   applyAudienceChange(message: Message, change: AudienceChange): Promise<AppliedMessage>;
+  /** The first signing key this store's deployment created (its key file's), so a lost file is noticed; null before any. */
+  recordedSigningKey(): Promise<{ kid: string; createdAt: string } | null>;
+  /** Remembers the signing key a new key file was created with; the first record stays. */
+  recordSigningKey(key: { kid: string; createdAt: string }): Promise<void>;
   close(): Promise<void>;
 }

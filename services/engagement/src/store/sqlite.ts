@@ -73,6 +73,11 @@ const MIGRATIONS = [
   );
   CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family_id);
   CREATE INDEX refresh_tokens_by_user ON refresh_tokens (user_id, expires_at);`,
+  `CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  CREATE INDEX announcements_by_event ON announcements (event_id, created_at);`,
 ];
 
 interface RefreshRow {
@@ -361,6 +366,17 @@ export class SqliteEngagementStore implements EngagementStore {
       }
       return change.text ? this.notify([change.userId], change.text, nowIso()) : [];
     });
+  }
+
+  async recordedSigningKey(): Promise<{ kid: string; createdAt: string } | null> {
+    const row = this.db.prepare("SELECT value FROM settings WHERE name = 'signing-key'").get() as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as { kid: string; createdAt: string }) : null;
+  }
+
+  async recordSigningKey(key: { kid: string; createdAt: string }): Promise<void> {
+    this.db
+      .prepare("INSERT INTO settings (name, value) VALUES ('signing-key', ?) ON CONFLICT (name) DO NOTHING")
+      .run(JSON.stringify({ kid: key.kid, createdAt: key.createdAt }));
   }
 
   async close(): Promise<void> {
