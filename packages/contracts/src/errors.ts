@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   EVENT_ENDED: { status: 409, description: 'The event is already over.' },
   EVENT_FULL: { status: 409, description: 'The event has reached its registration limit.' },
   EDIT_CONFLICT: { status: 409, description: 'The event kept changing while this change was being saved; reload it and try again.' },
+  ANNOUNCEMENT_LIMIT_REACHED: { status: 409, description: 'The event has sent as many announcements as one event may (ANNOUNCEMENTS_PER_EVENT).' },
   CAPACITY_BELOW_SOLD: { status: 409, description: 'A ticket type cannot have less capacity than it has already sold.' },
   TICKET_ALREADY_CANCELLED: { status: 409, description: 'The ticket was already cancelled.' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, description: 'The Idempotency-Key was already used for a different request.' },

@@ -1,6 +1,7 @@
 import type { FastifyServerOptions } from 'fastify';
 import { AppError, createServiceApp, registerAuth, registerInternalRoutes, type App } from '@dems/kit';
 import { z } from 'zod';
+import { DEFAULT_ANNOUNCEMENT_LIMITS, type AnnouncementLimits } from './domain/announcement-limits.js';
 import { Accounts, type AccountLimits } from './identity/accounts.js';
 import type { SigningKeys } from './identity/signing-keys.js';
 import { LiveNotifications } from './live/live-notifications.js';
@@ -21,6 +22,8 @@ export interface EngagementDeps {
   refreshTtlSeconds?: number;
   /** Sign-in and sign-up throttles (defaults in identity/accounts.ts). */
   accountLimits?: Partial<AccountLimits>;
+  /** Announcements per event (defaults in domain/announcement-limits.ts). */
+  announcementLimits?: Partial<AnnouncementLimits>;
   /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
   trustProxy?: string | string[] | boolean;
   /** Where committed notifications go for live push; Socket.IO subscribes to it in main.ts. */
@@ -53,7 +56,7 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
   registerAuth(app, deps.keys.verifier(), 'engagement');
   identityRoutes(app, { accounts, store: deps.store, keys: deps.keys });
   notificationRoutes(app, { store: deps.store });
-  announcementRoutes(app, { store: deps.store, live });
+  announcementRoutes(app, { store: deps.store, live, limits: { ...DEFAULT_ANNOUNCEMENT_LIMITS, ...deps.announcementLimits } });
   await registerInternalRoutes(app, {
     secret: deps.secret,
     apply: messageHandler(deps.store, live),

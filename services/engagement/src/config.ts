@@ -16,6 +16,9 @@ export const EngagementConfig = BaseConfig.extend({
   LOGIN_CHALLENGE_MAX_BITS: z.coerce.number().int().min(1).max(24).default(16),
   /** Sign-ups allowed per client address per hour. */
   SIGNUPS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
+  /** Announcements one event may send per hour, and in all: its audience hears real news, not a stream. */
+  ANNOUNCEMENTS_PER_EVENT_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(10),
+  ANNOUNCEMENTS_PER_EVENT: z.coerce.number().int().min(1).max(100_000).default(100),
   /** Live (Socket.IO) connections one user may hold at once (one per open tab). */
   LIVE_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(20),
   /** A private Ed25519 JWK (JSON) to sign with; when unset the key is created once and kept in DATA_DIR. */

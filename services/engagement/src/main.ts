@@ -54,6 +54,7 @@ await runService('engagement', async () => {
       loginChallengeMaxBits: config.LOGIN_CHALLENGE_MAX_BITS,
       signUpsPerAddress: config.SIGNUPS_PER_ADDRESS_PER_HOUR,
     },
+    announcementLimits: { perEventPerHour: config.ANNOUNCEMENTS_PER_EVENT_PER_HOUR, perEventTotal: config.ANNOUNCEMENTS_PER_EVENT },
     trustProxy: config.TRUST_PROXY,
     logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
     bodyLimit: config.BODY_LIMIT_BYTES,

@@ -3,7 +3,7 @@ import { newMessage, type EventSnapshot, type Message, type MessageData, type Me
 import { type App } from '@dems/kit';
 import { TEST_SECRET, tempDir } from '@dems/kit/testing';
 import type { z } from 'zod';
-import { buildApp } from '../src/app.js';
+import { buildApp, type EngagementDeps } from '../src/app.js';
 import { SigningKeys } from '../src/identity/signing-keys.js';
 import { LiveNotifications } from '../src/live/live-notifications.js';
 import { SqliteEngagementStore } from '../src/store/sqlite.js';
@@ -17,13 +17,13 @@ export interface TestApp {
   close: () => Promise<void>;
 }
 
-/** The production app around a real SQLite file and a real key file in a fresh temp directory. */
-export async function testApp(): Promise<TestApp> {
+/** The production app around a real SQLite file and a real key file in a fresh temp directory; `deps` adjusts its settings. */
+export async function testApp(deps: Partial<EngagementDeps> = {}): Promise<TestApp> {
   const dir = tempDir('dems-engagement-');
   const store = new SqliteEngagementStore({ file: join(dir.path, 'engagement.db'), synchronous: 'NORMAL' });
   const keys = await SigningKeys.load({ file: join(dir.path, 'engagement-signing-keys.json') });
   const live = new LiveNotifications();
-  const app = await buildApp({ store, keys, live, secret: TEST_SECRET, tokenTtlSeconds: 3600 });
+  const app = await buildApp({ store, keys, live, secret: TEST_SECRET, tokenTtlSeconds: 3600, ...deps });
   return {
     app,
     store,

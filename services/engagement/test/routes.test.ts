@@ -296,6 +296,41 @@ describe('announcements', () => {
     expect(noToken.statusCode).toBe(401);
   });
 
+  /** An organizer's event with one registrant, on an app with the given announcement limits. */
+  async function announcing(limits: { perEventPerHour: number; perEventTotal: number }) {
+    await t.close();
+    t = await testApp({ announcementLimits: limits });
+    const organizer = await signUp(t.app, 'organizer', 'Olive');
+    const registrant = await signUp(t.app);
+    await deliver(t.app, [msg.published(snapshot({ organizerId: organizer.id })), msg.registered(registrant.id)]);
+    await deliver(t.app, [msg.published(snapshot({ id: 'evt_other', organizerId: organizer.id })), msg.registered(registrant.id, 'evt_other')]);
+    const announce = (eventId = 'evt_jazz') =>
+      t.app.inject({ method: 'POST', url: '/announcements', headers: organizer.auth, payload: { eventId, message: 'Doors open at 7.' } });
+    return { announce, registrant };
+  }
+
+  it('limits announcements per event per hour with 429 and Retry-After, and tells nobody of a refused one', async () => {
+    const { announce, registrant } = await announcing({ perEventPerHour: 2, perEventTotal: 100 });
+    for (let i = 0; i < 2; i++) expect((await announce()).statusCode).toBe(201);
+    const limited = await announce();
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringContaining('2 announcements in the last hour') });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(3500);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(3600);
+    // Another event of the same organizer has its own allowance.
+    expect((await announce('evt_other')).statusCode).toBe(201);
+    const heard = (await t.app.inject({ method: 'GET', url: '/notifications', headers: registrant.auth })).json().items;
+    expect(heard.filter((n: { type: string }) => n.type === 'announcement')).toHaveLength(3);
+  });
+
+  it('limits announcements per event in all with 409 ANNOUNCEMENT_LIMIT_REACHED', async () => {
+    const { announce } = await announcing({ perEventPerHour: 10, perEventTotal: 3 });
+    for (let i = 0; i < 3; i++) expect((await announce()).statusCode).toBe(201);
+    const refused = await announce();
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({ code: 'ANNOUNCEMENT_LIMIT_REACHED', message: expect.stringContaining('3 announcements') });
+  });
+
   it('creates the bootstrap admin only once', async () => {
     const { Accounts } = await import('../src/identity/accounts.js');
     const accounts = new Accounts(t.store, t.keys, { accessTtlSeconds: 3600, refreshTtlSeconds: 86_400, secret: TEST_SECRET });

@@ -270,6 +270,22 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
       expect((await store.listNotifications('usr_a', { limit: 10 })).items[0]).toMatchObject({ type: 'announcement', body: 'Hi' });
     });
 
+    it('holds announcements to their limits per event, even when requests race', async () => {
+      const event = snapshot();
+      await store.applyEventChange(msg.published(event), { event, kind: 'published', text: null });
+      const other = snapshot({ id: 'evt_other' });
+      await store.applyEventChange(msg.published(other), { event: other, kind: 'published', text: null });
+      const announce = (eventId: string, limits = { perEventPerHour: 2, perEventTotal: 3 }) =>
+        store.createAnnouncement({ eventId, senderId: 'usr_org', message: 'Hi', text: announcementText(event, 'Hi'), limits });
+      const raced = await Promise.allSettled(Array.from({ length: 5 }, () => announce('evt_jazz')));
+      expect(raced.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+      for (const r of raced.filter((r) => r.status === 'rejected')) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'RATE_LIMITED' });
+      expect(await announce('evt_other')).not.toBeNull();
+      // The total counts every hour: with room in the hour, the third is the last.
+      expect(await announce('evt_jazz', { perEventPerHour: 10, perEventTotal: 3 })).not.toBeNull();
+      await expect(announce('evt_jazz', { perEventPerHour: 10, perEventTotal: 3 })).rejects.toMatchObject({ code: 'ANNOUNCEMENT_LIMIT_REACHED' });
+    });
+
     it('tells a 250-person audience of a change once, even when the message comes again', async () => {
       const people = await audienceOf(store, 250);
       const v2 = snapshot({ version: 2 });

@@ -15,6 +15,7 @@ import {
   type TableSpec,
   type TransactItem,
 } from '@dems/kit/dynamodb';
+import { checkAnnouncementLimits, withinLastHour, type AnnouncementLimits } from '../domain/announcement-limits.js';
 import type { NotificationText } from '../domain/notification-texts.js';
 import type {
   AppliedMessage,
@@ -510,12 +511,43 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
     return created;
   }
 
-  async createAnnouncement(input: { eventId: string; senderId: string; message: string; text: NotificationText }) {
+  /**
+   * Counts one announcement of the event against `limits` on its `event#<id>` item, conditioned on the count it
+   * read. Taken before any notification is written, so a refused or lost race never leaves notifications behind;
+   * a crash after it only counts an announcement that was not sent.
+   */
+  private async reserveAnnouncement(eventId: string, limits: AnnouncementLimits, createdAt: string): Promise<void> {
+    const key = { AnnouncementID: `event#${eventId}` };
+    for (let attempt = 0; ; attempt++) {
+      const counter = await getItem(this.doc, this.t.announcements.name, key);
+      const total = Number(counter?.Total ?? 0);
+      const recent = withinLastHour(Array.isArray(counter?.Recent) ? counter.Recent.map(String) : [], Date.parse(createdAt));
+      checkAnnouncementLimits({ total, recent }, limits, Date.parse(createdAt));
+      try {
+        await withRetry(() =>
+          this.doc.send(
+            new PutCommand({
+              TableName: this.t.announcements.name,
+              Item: { ...key, Total: total + 1, Recent: [...recent, createdAt] },
+              ConditionExpression: counter ? '#Total = :total' : 'attribute_not_exists(AnnouncementID)',
+              ...(counter ? { ExpressionAttributeNames: attrNames('#Total'), ExpressionAttributeValues: { ':total': total } } : {}),
+            }),
+          ),
+        );
+        return;
+      } catch (err) {
+        if ((err as Error).name !== 'ConditionalCheckFailedException' || attempt >= MAX_REPLANS) throw err;
+      }
+    }
+  }
+
+  async createAnnouncement(input: { eventId: string; senderId: string; message: string; text: NotificationText; limits?: AnnouncementLimits }) {
     // Fixed before any attempt, so a re-plan's notification keys are the ones the last attempt may have written.
     const id = newId('ann_');
     const createdAt = nowIso();
+    if (!(await this.getEvent(input.eventId))) return null;
+    if (input.limits) await this.reserveAnnouncement(input.eventId, input.limits, createdAt);
     for (let attempt = 0; ; attempt++) {
-      if (!(await this.getEvent(input.eventId))) return null;
       const notifications = this.notify(await this.audience(input.eventId, false), input.text, id, Date.parse(createdAt));
       const announcement = { id, eventId: input.eventId, message: input.message, recipients: notifications.length, createdAt };
       const state: TransactItem[] = [

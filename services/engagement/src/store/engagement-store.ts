@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Announcement, EventStatus, Message, Notification, Role, User } from '@dems/contracts';
 import type { OutboxStore } from '@dems/kit';
+import type { AnnouncementLimits } from '../domain/announcement-limits.js';
 import type { NotificationText } from '../domain/notification-texts.js';
 
 /** Engagement's copy of an event: just what ownership checks and notification texts need. */
@@ -118,12 +119,17 @@ export interface EngagementStore {
   /** Marks all the user's unread notifications read; returns how many changed. */
   markAllNotificationsRead(userId: string): Promise<number>;
   getEvent(eventId: string): Promise<EventCopy | null>;
-  /** Records an announcement and one notification per audience member, atomically; null when the event is unknown. */
+  /**
+   * Records an announcement and one notification per audience member; null when the event is unknown. With
+   * `limits`, first counts the event's announcements and refuses (checkAnnouncementLimits) atomically with the
+   * insert, so concurrent requests cannot together exceed them.
+   */
   createAnnouncement(input: {
     eventId: string;
     senderId: string;
     message: string;
     text: NotificationText;
+    limits?: AnnouncementLimits;
   }): Promise<{ announcement: z.infer<typeof Announcement>; created: CreatedNotification[] } | null>;
   /** Applies an event message with its inbox record in one transaction; keeps the highest version; a duplicate changes nothing. */
   applyEventChange(message: Message, change: EventChange): Promise<AppliedMessage>;

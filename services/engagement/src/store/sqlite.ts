@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Message, Notification, User } from '@dems/contracts';
 import { newId, nowIso } from '@dems/kit';
 import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
+import { checkAnnouncementLimits, type AnnouncementLimits } from '../domain/announcement-limits.js';
 import type { NotificationText } from '../domain/notification-texts.js';
 import type {
   AppliedMessage,
@@ -300,11 +301,19 @@ export class SqliteEngagementStore implements EngagementStore {
     return row ? toEvent(row) : null;
   }
 
-  async createAnnouncement(input: { eventId: string; senderId: string; message: string; text: NotificationText }) {
+  async createAnnouncement(input: { eventId: string; senderId: string; message: string; text: NotificationText; limits?: AnnouncementLimits }) {
     return this.db
       .transaction(() => {
         if (!this.db.prepare('SELECT 1 FROM events WHERE id = ?').get(input.eventId)) return null;
         const createdAt = nowIso();
+        if (input.limits) {
+          const now = Date.parse(createdAt);
+          const { total } = this.db.prepare('SELECT COUNT(*) AS total FROM announcements WHERE event_id = ?').get(input.eventId) as { total: number };
+          const recent = this.db
+            .prepare('SELECT created_at FROM announcements WHERE event_id = ? AND created_at > ?')
+            .all(input.eventId, new Date(now - 3600_000).toISOString()) as { created_at: string }[];
+          checkAnnouncementLimits({ total, recent: recent.map((r) => r.created_at) }, input.limits, now);
+        }
         const recipients = this.audience(AUDIENCE, input.eventId);
         const created = this.notify(recipients, input.text, createdAt);
         const announcement = { id: newId('ann_'), eventId: input.eventId, message: input.message, recipients: created.length, createdAt };
