@@ -160,6 +160,7 @@ const TARGETS: Record<string, Target> = {
     valid: () => ({ email: attendee.email, password: 'wrong but long password' }),
     auth: () => ({}),
   },
+  'POST /sessions/challenge': { service: 'engagement', method: 'POST', url: () => '/sessions/challenge', valid: () => ({ email: attendee.email }), auth: () => ({}) },
   'POST /sessions/refresh': { service: 'engagement', method: 'POST', url: () => '/sessions/refresh', valid: () => ({ refreshToken: 'A'.repeat(43) }), auth: () => ({}) },
   'POST /sessions/logout': { service: 'engagement', method: 'POST', url: () => '/sessions/logout', valid: () => ({ refreshToken: 'B'.repeat(43) }), auth: () => ({}) },
   'POST /sessions/logout-everywhere': { service: 'engagement', method: 'POST', url: () => '/sessions/logout-everywhere', valid: () => ({}), auth: () => organizer.auth },
