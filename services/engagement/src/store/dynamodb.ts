@@ -615,14 +615,19 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
       const tickets = Number(current?.Tickets ?? 0);
       const lost = change.lostToEventCancellation && change.ticketsDelta && change.ticketsDelta < 0 ? -change.ticketsDelta : 0;
       const rev = Number(current?.Rev ?? 0);
+      // The RSVP flag follows the newest registration message (a late redelivery of an older one changes
+      // nothing); tickets are a plain sum, right whatever order orders and cancellations arrive in.
+      const registrationChangedAt = String(current?.RegistrationChangedAt ?? '');
+      const takesRegistration = change.registered !== undefined && message.occurredAt >= registrationChangedAt;
       const state: TransactItem[] = [
         {
           Put: {
             TableName: this.t.audiences.name,
             Item: {
               ...key,
-              Registered: change.registered ?? current?.Registered === true,
-              Tickets: Math.max(0, tickets + (change.ticketsDelta ?? 0)),
+              Registered: takesRegistration ? change.registered : current?.Registered === true,
+              RegistrationChangedAt: takesRegistration ? message.occurredAt : registrationChangedAt,
+              Tickets: tickets + (change.ticketsDelta ?? 0),
               TicketsLost: Number(current?.TicketsLost ?? 0) + lost,
               Rev: rev + 1,
             },

@@ -65,9 +65,9 @@ export interface AppliedMessage {
 export interface AudienceChange {
   eventId: string;
   userId: string;
-  /** Set the RSVP flag (UserRegistered / RegistrationWithdrawn). */
+  /** Set the RSVP flag (UserRegistered / RegistrationWithdrawn), unless a newer registration message already did. */
   registered?: boolean;
-  /** Tickets gained (OrderPlaced) or lost (TicketCancelled); the count never goes below zero. */
+  /** Tickets gained (OrderPlaced) or lost (TicketCancelled): a sum, so the arrival order does not matter. */
   ticketsDelta?: number;
   /** The lost tickets went with the event's cancellation, so the holder still hears of it whatever the arrival order. */
   lostToEventCancellation?: boolean;

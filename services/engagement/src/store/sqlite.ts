@@ -79,6 +79,8 @@ const MIGRATIONS = [
     value TEXT NOT NULL
   );
   CREATE INDEX announcements_by_event ON announcements (event_id, created_at);`,
+  // When the RSVP flag was last set, by its message's occurredAt: a late redelivery of an older one is ignored.
+  `ALTER TABLE audience ADD COLUMN registration_changed_at TEXT NOT NULL DEFAULT '';`,
 ];
 
 interface RefreshRow {
@@ -356,13 +358,17 @@ export class SqliteEngagementStore implements EngagementStore {
       this.db.prepare('INSERT INTO audience (event_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING').run(change.eventId, change.userId);
       if (change.registered !== undefined) {
         this.db
-          .prepare('UPDATE audience SET registered = ? WHERE event_id = ? AND user_id = ?')
-          .run(change.registered ? 1 : 0, change.eventId, change.userId);
+          .prepare(
+            `UPDATE audience SET registered = ?, registration_changed_at = ?
+             WHERE event_id = ? AND user_id = ? AND registration_changed_at <= ?`,
+          )
+          .run(change.registered ? 1 : 0, message.occurredAt, change.eventId, change.userId, message.occurredAt);
       }
       if (change.ticketsDelta) {
+        // A plain sum: it comes out right whatever order orders and cancellations arrive in.
         this.db
           .prepare(
-            `UPDATE audience SET tickets = MAX(0, tickets + @delta),
+            `UPDATE audience SET tickets = tickets + @delta,
                tickets_lost_to_cancellation = tickets_lost_to_cancellation + @lost
              WHERE event_id = @eventId AND user_id = @userId`,
           )
