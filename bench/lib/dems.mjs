@@ -29,6 +29,8 @@ export async function startBench({ portBase = 4600, env = {} } = {}) {
       // The bench's few hundred users stand for a crowd of thousands, so each buys far more than a person
       // would: the per-user purchase throttle (default 30/min) stays in the path but is set not to trip.
       ORDERS_PER_USER_PER_MINUTE: '100000',
+      // The live fan-out signs its socket users up for real, all from this one address.
+      SIGNUPS_PER_ADDRESS_PER_HOUR: '100000',
       ...env,
     },
   });
@@ -60,6 +62,20 @@ export async function startBench({ portBase = 4600, env = {} } = {}) {
         .setExpirationTime(iat + ttl)
         .sign(privateKey);
       return { id, token };
+    },
+    /**
+     * A real account with a real session, through engagement's sign-up and sign-in: a live socket opens only for
+     * a session that is signed in, which a minted token does not have. Costs two scrypt runs, so only the live
+     * fan-out uses it.
+     */
+    async signedInUser() {
+      const email = `bench-${randomUUID()}@bench.example`;
+      const password = 'bench passphrase 0123';
+      const created = await call('POST', `${system.urls.engagement}/users`, { email, password, name: 'Bench listener' });
+      if (created.status !== 201) throw new Error(`bench sign-up failed: ${JSON.stringify(created.body)}`);
+      const session = await call('POST', `${system.urls.engagement}/sessions`, { email, password });
+      if (session.status !== 200) throw new Error(`bench sign-in failed: ${JSON.stringify(session.body)}`);
+      return { id: session.body.user.id, token: session.body.token };
     },
     /** Restarts ticketing with other settings (e.g. SQLITE_SYNCHRONOUS); `system.env` is what every start uses. */
     async restartTicketing(extraEnv) {
