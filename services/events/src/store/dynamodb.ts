@@ -6,6 +6,7 @@ import {
   ConditionFailed,
   DynamoStoreBase,
   getItem,
+  orderedKey,
   queryAll,
   transactWrite,
   withRetry,
@@ -166,7 +167,8 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     }
     const filters: string[] = [];
     if (filter.from) {
-      filters.push('EndsAt >= :from');
+      // Not over by `from`, as hasEnded (contracts) decides: an event ending exactly then is over.
+      filters.push('EndsAt > :from');
       values[':from'] = filter.from;
     }
     if (filter.q) {
@@ -307,6 +309,8 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
         UserName: user.name,
         UserEmail: user.email,
         CreatedAt: now.toISOString(),
+        // Orders sign-ups of the same millisecond as they were made (in this process; across processes, by ms).
+        Seq: orderedKey(),
       };
       const registration = toRegistration(item, current.event);
       try {
@@ -407,8 +411,10 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
       ExpressionAttributeValues: { ':e': eventId },
       ConsistentRead: true,
     });
-    const list = await this.withEvents(rows);
-    return list.sort((a, b) => (a.createdAt === b.createdAt ? cmp(a.id, b.id) : cmp(a.createdAt, b.createdAt)));
+    // Earliest first; a tie in CreatedAt goes by Seq (sign-up order), then by id for items written before Seq.
+    const seq = (r: Item) => (typeof r.Seq === 'string' ? r.Seq : '');
+    rows.sort((a, b) => cmp(String(a.CreatedAt), String(b.CreatedAt)) || cmp(seq(a), seq(b)) || cmp(String(a.RegistrationID), String(b.RegistrationID)));
+    return this.withEvents(rows);
   }
 
   async acknowledge(message: Message): Promise<'applied' | 'duplicate'> {

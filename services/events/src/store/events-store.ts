@@ -55,7 +55,7 @@ export interface EventsStore {
   withdraw(eventId: string, userId: string, now: Date): Promise<boolean>;
   /** The user's own registrations, soonest event first. */
   registrationsOfUser(userId: string): Promise<Registration[]>;
-  /** Everyone registered for an event, earliest registration first. */
+  /** Everyone registered for an event, earliest registration first (sign-ups of one millisecond in the order they were made). */
   registrationsOfEvent(eventId: string): Promise<Registration[]>;
   /** Records a message that has no effect here, so the inbox still shows it was seen. */
   acknowledge(message: Message): Promise<'applied' | 'duplicate'>;

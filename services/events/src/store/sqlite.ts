@@ -216,14 +216,15 @@ export class SqliteEventsStore implements EventsStore {
   async listEvents(filter: EventFilter, page: { after?: EventCursor; limit: number }) {
     const where: string[] = [];
     const args: (string | number)[] = [];
+    // "Not over by `from`" in SQL: hasEnded (contracts) holds from the end instant on, so it must end after `from`.
     if (filter.kind === 'upcoming') {
-      where.push("status = 'published'", 'ends_at >= ?');
+      where.push("status = 'published'", 'ends_at > ?');
       args.push(filter.from);
     } else {
       where.push('organizer_id = ?');
       args.push(filter.organizerId);
       if (filter.from) {
-        where.push('ends_at >= ?');
+        where.push('ends_at > ?');
         args.push(filter.from);
       }
     }
@@ -345,7 +346,9 @@ export class SqliteEventsStore implements EventsStore {
   }
 
   async registrationsOfEvent(eventId: string): Promise<Registration[]> {
-    const rows = this.db.prepare('SELECT * FROM registrations WHERE event_id = ? ORDER BY created_at, id').all(eventId) as RegistrationRow[];
+    // rowid (registrations is a rowid table) breaks ties in insertion order: sign-ups in one millisecond
+    // come back in the order they were made, not in the order of their random ids.
+    const rows = this.db.prepare('SELECT * FROM registrations WHERE event_id = ? ORDER BY created_at, rowid').all(eventId) as RegistrationRow[];
     return rows.map(toRegistration);
   }
 
