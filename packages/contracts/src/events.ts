@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DateTimeInput, Id, IsoDateTime, isValidTimeZone } from './common.js';
+import { endsAfterStart } from './event-time.js';
 
 const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as USD');
 const TimeZone = z.string().max(64).refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin');
@@ -21,8 +22,9 @@ const EventFields = {
   registrationLimit: z.number().int().min(1).max(1_000_000).nullable(),
 };
 
-const endsAfterStart = (e: { startsAt?: string; endsAt?: string }) =>
-  !e.startsAt || !e.endsAt || Date.parse(e.endsAt) > Date.parse(e.startsAt);
+/** A PATCH may send only one of the two times; the merged event is checked by the events service. */
+const givenTimesInOrder = (e: { startsAt?: string; endsAt?: string }) =>
+  e.startsAt === undefined || e.endsAt === undefined || endsAfterStart({ startsAt: e.startsAt, endsAt: e.endsAt });
 
 export const CreateEventBody = z
   .strictObject({
@@ -31,7 +33,7 @@ export const CreateEventBody = z
     registrationLimit: EventFields.registrationLimit.optional(),
     ticketTypes: z.array(TicketTypeInput).min(1, 'add at least one ticket type').max(20),
   })
-  .refine(endsAfterStart, { message: 'must be after startsAt', path: ['endsAt'] });
+  .refine(givenTimesInOrder, { message: 'must be after startsAt', path: ['endsAt'] });
 export type CreateEventBody = z.infer<typeof CreateEventBody>;
 
 /**
@@ -53,7 +55,7 @@ export const UpdateEventBody = z
   })
   .partial()
   .refine((b) => Object.keys(b).length > 0, 'send at least one field to change')
-  .refine(endsAfterStart, { message: 'must be after startsAt', path: ['endsAt'] });
+  .refine(givenTimesInOrder, { message: 'must be after startsAt', path: ['endsAt'] });
 export type UpdateEventBody = z.infer<typeof UpdateEventBody>;
 
 export const TicketType = z.object({

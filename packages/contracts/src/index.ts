@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './common.js';
+export * from './event-time.js';
 export * from './engagement.js';
 export * from './events.js';
 export * from './ticketing.js';

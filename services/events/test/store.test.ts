@@ -143,6 +143,21 @@ describe.each(adapters)('EventsStore contract: $name', ({ create }) => {
     expect(mine.items.map((e) => e.id)).toEqual([a.id, b.id, c.id]);
   });
 
+  it('lists an event from a moment up to, not including, its end instant (when it is over, as for registration)', async () => {
+    const event = await store.createEvent(newEvent({ startsAt: inDays(1), endsAt: inDays(1, 2) }));
+    const end = Date.parse(event.endsAt);
+    const listedFrom = async (ms: number) => {
+      const from = new Date(ms).toISOString();
+      const upcoming = await store.listEvents({ kind: 'upcoming', from }, { limit: 10 });
+      const mine = await store.listEvents({ kind: 'organizer', organizerId: ORGANIZER, from }, { limit: 10 });
+      return [upcoming.items.length, mine.items.length];
+    };
+    expect(await listedFrom(end - 1)).toEqual([1, 1]);
+    expect(await listedFrom(end)).toEqual([0, 0]);
+    await expectAppError(store.register(event.id, person('usr_ada'), new Date(end)), 'EVENT_ENDED');
+    expect((await store.register(event.id, person('usr_ada'), new Date(end - 1))).created).toBe(true);
+  });
+
   /** What the update use case does, without its call to ticketing: plan on the current version, then save. */
   async function change(id: string, patch: UpdateEventBody) {
     const current = (await store.getEventForUpdate(id))!;

@@ -1,5 +1,5 @@
 import { AppError, newId, type AuthUser } from '@dems/kit';
-import type { CreateEventBody, Event, EventSnapshot, TicketType, UpdateEventBody } from '@dems/contracts';
+import { endsAfterStart, hasEnded, type CreateEventBody, type Event, type EventSnapshot, type TicketType, type UpdateEventBody } from '@dems/contracts';
 
 /** The most ticket types one event may have, after any number of PATCHes. */
 export const MAX_TICKET_TYPES = 20;
@@ -10,7 +10,8 @@ export const MAX_TICKET_TYPES = 20;
  */
 export function buildNewEvent(body: CreateEventBody, organizerId: string, now: Date): Event {
   const { startsAt, endsAt } = body;
-  if (Date.parse(endsAt) < now.getTime()) {
+  assertEndsAfterStart(body);
+  if (hasEnded(body, now)) {
     throw new AppError('VALIDATION_FAILED', 'body.endsAt: this event would already be over; choose an end time in the future.');
   }
   const at = now.toISOString();
@@ -81,10 +82,8 @@ export function planEventUpdate(current: Event, patch: UpdateEventBody, now: Dat
     }
   }
 
-  if (Date.parse(next.endsAt) <= Date.parse(next.startsAt)) {
-    throw new AppError('VALIDATION_FAILED', 'body.endsAt: the event must end after it starts.');
-  }
-  if (changes.includes('endsAt') && Date.parse(next.endsAt) < now.getTime()) {
+  assertEndsAfterStart(next);
+  if (changes.includes('endsAt') && hasEnded(next, now)) {
     throw new AppError('VALIDATION_FAILED', 'body.endsAt: the end time is already past; choose one in the future.');
   }
   assertLimitCovers(next, current.registrationCount);
@@ -113,6 +112,10 @@ export function planEventUpdate(current: Event, patch: UpdateEventBody, now: Dat
   return { event: next, changes };
 }
 
+function assertEndsAfterStart(event: Pick<Event, 'startsAt' | 'endsAt'>): void {
+  if (!endsAfterStart(event)) throw new AppError('VALIDATION_FAILED', 'body.endsAt: the event must end after it starts.');
+}
+
 /** A registration limit may not be below the people already registered. */
 export function assertLimitCovers(event: Pick<Event, 'registrationLimit'>, registrationCount: number): void {
   if (event.registrationLimit !== null && event.registrationLimit < registrationCount) {
@@ -132,7 +135,7 @@ export function capacityChanges(before: Event, after: Event): { id: string; capa
 /** Whether a registration can be taken now; the caller has already returned an existing registration. */
 export function assertCanRegister(event: Event, now: Date): void {
   if (event.status === 'cancelled') throw new AppError('EVENT_CANCELLED', 'This event has been cancelled, so registration is closed.');
-  if (Date.parse(event.endsAt) < now.getTime()) throw new AppError('EVENT_ENDED', 'This event is already over.');
+  if (hasEnded(event, now)) throw new AppError('EVENT_ENDED', 'This event is already over.');
   if (event.registrationLimit !== null && event.registrationCount >= event.registrationLimit) {
     throw new AppError('EVENT_FULL', 'This event has reached its registration limit.');
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ErrorCode, PlaceOrderBody } from '@dems/contracts';
+import { hasEnded, type ErrorCode, type PlaceOrderBody } from '@dems/contracts';
 
 /** What ticketing knows about an event when deciding whether it can be bought. */
 export interface SaleEvent {
@@ -37,7 +37,7 @@ export function refusePurchase(
 ): Refusal | null {
   if (!event) return { code: 'EVENT_NOT_ON_SALE', message: 'This event is not on sale yet. Please try again in a moment.' };
   if (event.status === 'cancelled') return { code: 'EVENT_CANCELLED', message: 'This event has been cancelled, so tickets are no longer sold.' };
-  if (Date.parse(event.endsAt) <= now.getTime()) return { code: 'EVENT_ENDED', message: 'This event is already over.' };
+  if (hasEnded(event, now)) return { code: 'EVENT_ENDED', message: 'This event is already over.' };
   if (!ticketType) return { code: 'TICKET_TYPE_NOT_FOUND', message: 'This event has no such ticket type.' };
   const remaining = remainingOf(ticketType);
   if (quantity > remaining) return { code: 'SOLD_OUT', message: soldOutMessage(remaining) };
@@ -64,7 +64,7 @@ export const notYetReceived: Refusal = {
 /** Whether a ticket can still be handed back for a refund. */
 export function refuseCancellation(ticketStatus: 'valid' | 'cancelled', event: SaleEvent | undefined, now: Date): Refusal | null {
   if (ticketStatus === 'cancelled') return { code: 'TICKET_ALREADY_CANCELLED', message: 'This ticket was already cancelled.' };
-  if (event && Date.parse(event.endsAt) <= now.getTime()) {
+  if (event && hasEnded(event, now)) {
     return { code: 'EVENT_ENDED', message: 'This event is already over, so its tickets can no longer be cancelled.' };
   }
   return null;

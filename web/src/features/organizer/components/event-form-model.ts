@@ -1,4 +1,4 @@
-import { CreateEventBody, UpdateEventBody, type Event } from '@dems/contracts';
+import { CreateEventBody, endsAfterStart, UpdateEventBody, type Event } from '@dems/contracts';
 import type { z } from 'zod';
 import { isoToZonedInput, zonedInputToIso } from '../../../lib/format';
 import { issuesByPath } from '../../../lib/zod-errors';
@@ -118,7 +118,7 @@ function ticketTypesBody(d: EventDraft) {
  * only after every other fix; checking the order up front shows all problems at once.
  */
 function withOrderError(errors: Record<string, string>, body: { startsAt: string; endsAt: string }): Record<string, string> {
-  if (!errors.endsAt && body.startsAt && body.endsAt && Date.parse(body.endsAt) <= Date.parse(body.startsAt)) {
+  if (!errors.endsAt && body.startsAt && body.endsAt && !endsAfterStart(body)) {
     return { ...errors, endsAt: 'The event must end after it starts.' };
   }
   return errors;

@@ -1,5 +1,5 @@
 import { Link, useLocation } from 'react-router';
-import type { Event } from '@dems/contracts';
+import { hasEnded, type Event } from '@dems/contracts';
 import { ErrorAlert } from '../../../components/error-alert';
 import { Spinner } from '../../../components/spinner';
 import { useSession } from '../../../lib/session';
@@ -28,7 +28,7 @@ export function RsvpCard({ event }: { event: Event }) {
 
   const registered = registrations.data.some((r) => r.eventId === event.id);
   const full = event.registrationLimit !== null && event.registrationCount >= event.registrationLimit;
-  const closed = event.status === 'cancelled' || Date.parse(event.endsAt) < Date.now();
+  const closed = event.status === 'cancelled' || hasEnded(event, Date.now());
   const busy = register.isPending || withdraw.isPending;
   return (
     <>

@@ -122,4 +122,20 @@ describe('BuyTickets', () => {
     renderApp(<BuyTickets event={event} availability={{ data: availability, isPending: false, error: null }} />, { session: null, path: '/events/ev-1' });
     await waitFor(() => expect(screen.getByRole('link', { name: 'Log in to buy' })).toHaveAttribute('href', '/login?next=%2Fevents%2Fev-1'));
   });
+
+  it('stops selling at the end instant, as ticketing does (one millisecond before, Buy is still there)', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.parse(event.endsAt) - 1);
+      const before = renderBuy();
+      expect(screen.getAllByRole('button', { name: /Buy/ })).toHaveLength(1);
+      before.unmount();
+      vi.setSystemTime(Date.parse(event.endsAt));
+      renderBuy();
+      expect(screen.getByText('This event is over.')).toBeInTheDocument();
+      expect(screen.queryByRole('button', { name: /Buy/ })).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { useId, useRef, useState } from 'react';
 import { Link, useLocation } from 'react-router';
-import { MAX_TICKETS_PER_ORDER, type Availability, type Event, type Order, type TicketType } from '@dems/contracts';
+import { hasEnded, MAX_TICKETS_PER_ORDER, type Availability, type Event, type Order, type TicketType } from '@dems/contracts';
 import { ErrorAlert } from '../../../components/error-alert';
 import { LineSkeletons } from '../../../components/skeleton';
 import { ApiError } from '../../../lib/api-client';
@@ -22,7 +22,7 @@ export function BuyTickets({ event, availability, newKey = () => crypto.randomUU
   const { user } = useSession();
   const location = useLocation();
   if (event.status === 'cancelled') return <p className="text-secondary mb-0">Ticket sales have ended because the event was cancelled.</p>;
-  if (Date.parse(event.endsAt) < Date.now()) return <p className="text-secondary mb-0">This event is over.</p>;
+  if (hasEnded(event, Date.now())) return <p className="text-secondary mb-0">This event is over.</p>;
 
   const notOnSaleYet = availability.error instanceof ApiError && availability.error.code === 'EVENT_NOT_FOUND';
   return (
