@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER, verifierFor } from '@dems/kit';
 
@@ -23,15 +23,25 @@ async function keys() {
 }
 
 describe('token verification', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('checks a token\'s signature once and answers repeats from memory until it expires', async () => {
+    // `exp` is whole seconds: a clock set half a second away from every boundary (the verifier and jose both
+    // read Date), instead of a real token that expires at the next whole second, wherever in the second we are.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const expSeconds = 1_900_000_060;
+    vi.setSystemTime(expSeconds * 1000 - 60_000 + 500);
     const k = await keys();
     const verify = verifierFor(k.getKey);
-    const token = await k.sign(Math.floor(Date.now() / 1000) + 1);
+    const token = await k.sign(expSeconds);
     expect(await verify(token)).toEqual({ id: 'usr_a', role: 'attendee', email: 'a@example.com', name: 'A' });
     await verify(token);
+    vi.setSystemTime(expSeconds * 1000 - 500);
     await verify(token);
     expect(k.lookups()).toBe(1);
-    await new Promise((r) => setTimeout(r, 1100));
+    vi.setSystemTime(expSeconds * 1000 + 500);
     await expect(verify(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringContaining('expired') });
   });
 
