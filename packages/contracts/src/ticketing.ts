@@ -32,7 +32,13 @@ export const Ticket = z.object({
 });
 export type Ticket = z.infer<typeof Ticket>;
 
-export const OrderStatus = z.enum(['confirmed', 'partially_refunded', 'refunded']);
+/** What became of an order's tickets: all valid, some cancelled, or all cancelled (free tickets included). */
+export const OrderStatus = z.enum(['confirmed', 'partially_cancelled', 'cancelled']);
+export type OrderStatus = z.infer<typeof OrderStatus>;
+
+/** What became of its money, apart from its tickets: a free order never has anything to refund. */
+export const RefundStatus = z.enum(['none', 'partial', 'full']);
+export type RefundStatus = z.infer<typeof RefundStatus>;
 
 export const Order = z.object({
   id: Id,
@@ -45,6 +51,7 @@ export const Order = z.object({
   refundedCents: z.number().int(),
   currency: z.string(),
   status: OrderStatus,
+  refundStatus: RefundStatus,
   createdAt: IsoDateTime,
   tickets: z.array(z.object({ id: Id, code: TicketCode, status: TicketStatus })),
 });

@@ -213,12 +213,26 @@ describe('POST /tickets/:id/cancel', () => {
     const availability = await app.inject({ method: 'GET', url: '/availability/evt_jazz' });
     expect(availability.json().ticketTypes[0]).toMatchObject({ sold: 1, remaining: 99 });
     const after = await app.inject({ method: 'GET', url: `/orders/${order.id}`, headers: ann });
-    expect(after.json()).toMatchObject({ status: 'partially_refunded', refundedCents: 2500 });
+    expect(after.json()).toMatchObject({ status: 'partially_cancelled', refundStatus: 'partial', refundedCents: 2500 });
     expect((await outbox('TicketCancelled')).map((m) => m.data)).toEqual([expect.objectContaining({ ticketId, reason: 'attendee', refundCents: 2500 })]);
 
     const twice = await app.inject({ method: 'POST', url: `/tickets/${ticketId}/cancel`, headers: ann });
     expect(twice.statusCode).toBe(409);
     expect(twice.json().code).toBe('TICKET_ALREADY_CANCELLED');
+  });
+
+  it('a free order is cancelled once its tickets are, with nothing refunded', async () => {
+    await deliver(app, [updated(eventSnapshot({ version: 2, ticketTypes: [ticketType(), ticketType({ id: 'tt_free', name: 'Free entry', priceCents: 0 })] }), ['ticketTypes'])]);
+    const order = (await buy(ann, body({ ticketTypeId: 'tt_free', quantity: 2 }))).json<Order>();
+    expect(order).toMatchObject({ totalCents: 0, status: 'confirmed', refundStatus: 'none' });
+    const orderNow = async () => (await app.inject({ method: 'GET', url: `/orders/${order.id}`, headers: ann })).json<Order>();
+
+    expect((await app.inject({ method: 'POST', url: `/tickets/${order.tickets[0]!.id}/cancel`, headers: ann })).statusCode).toBe(200);
+    expect(await orderNow()).toMatchObject({ status: 'partially_cancelled', refundStatus: 'none', refundedCents: 0 });
+    expect((await app.inject({ method: 'POST', url: `/tickets/${order.tickets[1]!.id}/cancel`, headers: ann })).statusCode).toBe(200);
+    expect(await orderNow()).toMatchObject({ status: 'cancelled', refundStatus: 'none', refundedCents: 0 });
+    const list = (await app.inject({ method: 'GET', url: '/orders', headers: ann })).json<{ items: Order[] }>();
+    expect(list.items.map((o) => [o.id, o.status])).toEqual([[order.id, 'cancelled']]);
   });
 
   it("hides another user's ticket and refuses after the event is over", async () => {
@@ -285,8 +299,8 @@ describe('incoming messages', () => {
 
     const annTickets = (await app.inject({ method: 'GET', url: '/tickets', headers: ann })).json<{ items: Ticket[] }>().items;
     expect(annTickets.map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
-    expect((await app.inject({ method: 'GET', url: `/orders/${annOrder.id}`, headers: ann })).json()).toMatchObject({ status: 'refunded', refundedCents: 5000 });
-    expect((await app.inject({ method: 'GET', url: `/orders/${bobOrder.id}`, headers: bob })).json()).toMatchObject({ status: 'refunded', refundedCents: 9900 });
+    expect((await app.inject({ method: 'GET', url: `/orders/${annOrder.id}`, headers: ann })).json()).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 5000 });
+    expect((await app.inject({ method: 'GET', url: `/orders/${bobOrder.id}`, headers: bob })).json()).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 9900 });
     const availability = await app.inject({ method: 'GET', url: '/availability/evt_jazz' });
     expect(availability.json().ticketTypes.map((t: { sold: number }) => t.sold)).toEqual([0, 0]);
 

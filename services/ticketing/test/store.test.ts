@@ -237,16 +237,37 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       const ticket = await store.cancelTicket('usr_ann', t1!.id);
       expect(ticket).toMatchObject({ id: t1!.id, status: 'cancelled' });
       expect(ticket.cancelledAt).not.toBeNull();
-      expect(await store.getOrder('usr_ann', placed.id)).toMatchObject({ refundedCents: 2500, status: 'partially_refunded' });
+      expect(await store.getOrder('usr_ann', placed.id)).toMatchObject({ refundedCents: 2500, status: 'partially_cancelled', refundStatus: 'partial' });
       expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]).toMatchObject({ sold: 1, remaining: 99 });
 
       await store.cancelTicket('usr_ann', t2!.id);
-      expect(await store.getOrder('usr_ann', placed.id)).toMatchObject({ refundedCents: 5000, status: 'refunded' });
+      expect(await store.getOrder('usr_ann', placed.id)).toMatchObject({ refundedCents: 5000, status: 'cancelled', refundStatus: 'full' });
       const messages = ofType(await outboxMessages(store), 'TicketCancelled');
       expect(messages.map((m) => m.data)).toEqual([
         expect.objectContaining({ ticketId: t1!.id, orderId: placed.id, userId: 'usr_ann', refundCents: 2500, currency: 'USD', reason: 'attendee' }),
         expect.objectContaining({ ticketId: t2!.id, reason: 'attendee' }),
       ]);
+    });
+
+    it('a free order follows its tickets to cancelled, with nothing to refund, even when both go at once', async () => {
+      const free = eventSnapshot({ id: 'evt_free', ticketTypes: [ticketType({ id: 'tt_free', name: 'Free entry', priceCents: 0 })] });
+      await store.applyEventSnapshot(published(free), free);
+      const freeOrder = () => order({ eventId: 'evt_free', ticketTypeId: 'tt_free', quantity: 2 });
+      const { order: placed } = await store.placeOrder(freeOrder());
+      expect(placed).toMatchObject({ totalCents: 0, status: 'confirmed', refundStatus: 'none' });
+      const [t1, t2] = placed.tickets;
+
+      await store.cancelTicket('usr_ann', t1!.id);
+      expect(await store.getOrder('usr_ann', placed.id)).toMatchObject({ status: 'partially_cancelled', refundStatus: 'none', refundedCents: 0 });
+      await store.cancelTicket('usr_ann', t2!.id);
+      expect(await store.getOrder('usr_ann', placed.id)).toMatchObject({ status: 'cancelled', refundStatus: 'none', refundedCents: 0 });
+
+      const { order: other } = await store.placeOrder(freeOrder());
+      await Promise.all(other.tickets.map((t) => store.cancelTicket('usr_ann', t.id)));
+      const both = await store.getOrder('usr_ann', other.id);
+      expect(both).toMatchObject({ status: 'cancelled', refundStatus: 'none' });
+      expect(both?.tickets.map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
+      expect((await store.listOrders('usr_ann')).map((o) => o.status)).toEqual(['cancelled', 'cancelled']);
     });
 
     it("refuses another user's ticket, a cancelled one, and one of an event that is over", async () => {
@@ -365,8 +386,8 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
 
       expect((await store.listTickets('usr_ann')).map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
       expect((await store.listTickets('usr_bob')).map((t) => t.status)).toEqual(['cancelled']);
-      expect(await store.getOrder('usr_ann', ann.order.id)).toMatchObject({ status: 'refunded', refundedCents: 5000 });
-      expect(await store.getOrder('usr_bob', bob.order.id)).toMatchObject({ status: 'refunded', refundedCents: 9900 });
+      expect(await store.getOrder('usr_ann', ann.order.id)).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 5000 });
+      expect(await store.getOrder('usr_bob', bob.order.id)).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 9900 });
       expect((await store.getAvailability('evt_jazz'))?.ticketTypes.map((t) => t.sold)).toEqual([0, 0]);
 
       const byEvent = ofType(await outboxMessages(store), 'TicketCancelled').filter((m) => m.data.reason === 'event_cancelled');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hasEnded, type ErrorCode, type PlaceOrderBody } from '@dems/contracts';
+import { hasEnded, type ErrorCode, type OrderStatus, type PlaceOrderBody, type RefundStatus } from '@dems/contracts';
 
 /** What ticketing knows about an event when deciding whether it can be bought. */
 export interface SaleEvent {
@@ -70,9 +70,22 @@ export function refuseCancellation(ticketStatus: 'valid' | 'cancelled', event: S
   return null;
 }
 
-export function orderStatusFor(totalCents: number, refundedCents: number): 'confirmed' | 'partially_refunded' | 'refunded' {
-  if (refundedCents <= 0) return 'confirmed';
-  return refundedCents >= totalCents ? 'refunded' : 'partially_refunded';
+/** What an order's state is decided from; stores keep these and persist the answer. */
+export interface OrderProgress {
+  quantity: number;
+  cancelledTickets: number;
+  totalCents: number;
+  refundedCents: number;
+}
+
+/**
+ * An order's status follows its tickets and its refund follows its money, separately: two free tickets both
+ * cancelled are a cancelled order with nothing refunded, not a confirmed one.
+ */
+export function orderStateFor(o: OrderProgress): { status: OrderStatus; refundStatus: RefundStatus } {
+  const status: OrderStatus = o.cancelledTickets <= 0 ? 'confirmed' : o.cancelledTickets >= o.quantity ? 'cancelled' : 'partially_cancelled';
+  const refundStatus: RefundStatus = o.refundedCents <= 0 ? 'none' : o.refundedCents >= o.totalCents ? 'full' : 'partial';
+  return { status, refundStatus };
 }
 
 /**

@@ -17,7 +17,7 @@ import {
 } from '@dems/kit/dynamodb';
 import {
   notYetReceived,
-  orderStatusFor,
+  orderStateFor,
   refuseCancellation,
   refuseCapacity,
   refusePurchase,
@@ -86,6 +86,15 @@ interface Shard {
 }
 
 const shardId = (ticketTypeId: string, n: number) => `${ticketTypeId}#${n}`;
+
+/**
+ * An order item's status and refund status. Items written before RefundStatus existed hold a money-only
+ * Status (confirmed / partially_refunded / refunded): their state is worked out from what they record.
+ */
+function storedOrderState(i: Item, cancelledTickets: number): Pick<Order, 'status' | 'refundStatus'> {
+  if (i.RefundStatus !== undefined) return { status: i.Status as Order['status'], refundStatus: i.RefundStatus as Order['refundStatus'] };
+  return orderStateFor({ quantity: Number(i.Quantity), cancelledTickets, totalCents: Number(i.TotalCents), refundedCents: Number(i.RefundedCents) });
+}
 
 function toEventCopy(i: Item): EventCopy {
   return {
@@ -220,7 +229,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       totalCents: Number(i.TotalCents),
       refundedCents: Number(i.RefundedCents),
       currency: String(i.Currency),
-      status: i.Status as Order['status'],
+      ...storedOrderState(i, cancelled.size),
       createdAt: String(i.CreatedAt),
       tickets: ((i.TicketList ?? []) as { id: string; code: string }[]).map((t) => ({ id: t.id, code: t.code, status: cancelled.has(t.id) ? 'cancelled' : 'valid' })),
     };
@@ -382,6 +391,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
           RefundedCents: 0,
           Currency: tt.currency,
           Status: 'confirmed',
+          RefundStatus: 'none',
           CreatedAt: createdAt,
           TicketList: tickets,
         },
@@ -447,6 +457,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       refundedCents: 0,
       currency: tt.currency,
       status: 'confirmed',
+      refundStatus: 'none',
       createdAt,
       tickets: tickets.map((t) => ({ ...t, status: 'valid' as const })),
     };
@@ -515,14 +526,29 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     const total = Number(order.TotalCents);
     const before = Number(order.RefundedCents);
     const refunded = Math.min(total, before + tickets.reduce((n, t) => n + Number(t.PriceCents), 0));
+    const cancelledBefore = (order.CancelledTickets as Set<string> | undefined)?.size ?? 0;
+    const { status, refundStatus } = orderStateFor({
+      quantity: Number(order.Quantity),
+      cancelledTickets: cancelledBefore + tickets.length,
+      totalCents: total,
+      refundedCents: refunded,
+    });
     items.push({
       Update: {
         TableName: this.t.orders.name,
         Key: { OrderID: order.OrderID },
-        UpdateExpression: 'SET #RefundedCents = :refunded, #Status = :status ADD #CancelledTickets :ids',
-        ConditionExpression: '#RefundedCents = :before',
-        ExpressionAttributeNames: attrNames('#RefundedCents #Status #CancelledTickets'),
-        ExpressionAttributeValues: { ':refunded': refunded, ':status': orderStatusFor(total, refunded), ':ids': new Set(tickets.map((t) => String(t.TicketID))), ':before': before },
+        UpdateExpression: 'SET #RefundedCents = :refunded, #Status = :status, #RefundStatus = :refundStatus ADD #CancelledTickets :ids',
+        // Both as read: a free ticket refunds nothing, so only the cancelled set shows another cancellation in between.
+        ConditionExpression: `#RefundedCents = :before AND ${cancelledBefore === 0 ? 'attribute_not_exists(#CancelledTickets)' : 'size(#CancelledTickets) = :cancelledBefore'}`,
+        ExpressionAttributeNames: attrNames('#RefundedCents #Status #RefundStatus #CancelledTickets'),
+        ExpressionAttributeValues: {
+          ':refunded': refunded,
+          ':status': status,
+          ':refundStatus': refundStatus,
+          ':ids': new Set(tickets.map((t) => String(t.TicketID))),
+          ':before': before,
+          ...(cancelledBefore === 0 ? {} : { ':cancelledBefore': cancelledBefore }),
+        },
       },
     });
     const messages = tickets.map((t) =>

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { newMessage, type Availability, type CapacityChangeBody, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
 import { AppError, newId } from '@dems/kit';
 import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
-import { notYetReceived, orderStatusFor, refuseCancellation, refuseCapacity, refusePurchase, remainingOf, type SaleEvent } from '../domain/purchase.js';
+import { notYetReceived, orderStateFor, refuseCancellation, refuseCapacity, refusePurchase, remainingOf, type SaleEvent } from '../domain/purchase.js';
 import { newTicketCode } from '../domain/ticket-code.js';
 import type { PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
 
@@ -73,6 +73,14 @@ const MIGRATIONS = [
   );`,
   // Capacity is ticketing's to change (POST /internal/capacity); a snapshot older than the last change leaves it alone.
   `ALTER TABLE inventory ADD COLUMN capacity_version INTEGER NOT NULL DEFAULT 0;`,
+  // An order's status once followed its money alone (confirmed / partially_refunded / refunded), so a free
+  // order stayed confirmed with every ticket cancelled. Status now follows the tickets and refund_status the
+  // money (orderStateFor); stored orders are converted by the same rule, frozen here as of this migration.
+  `ALTER TABLE orders ADD COLUMN refund_status TEXT NOT NULL DEFAULT 'none';
+  UPDATE orders SET
+    refund_status = CASE WHEN refunded_cents <= 0 THEN 'none' WHEN refunded_cents >= total_cents THEN 'full' ELSE 'partial' END,
+    status = (SELECT CASE WHEN COUNT(*) = 0 THEN 'confirmed' WHEN COUNT(*) >= orders.quantity THEN 'cancelled' ELSE 'partially_cancelled' END
+              FROM tickets t WHERE t.order_id = orders.id AND t.status = 'cancelled');`,
 ];
 
 interface EventRow {
@@ -106,6 +114,7 @@ interface OrderRow {
   refunded_cents: number;
   currency: string;
   status: Order['status'];
+  refund_status: Order['refundStatus'];
   created_at: string;
 }
 
@@ -241,6 +250,7 @@ export class SqliteTicketingStore implements TicketingStore {
       refundedCents: r.refunded_cents,
       currency: r.currency,
       status: r.status,
+      refundStatus: r.refund_status,
       createdAt: r.created_at,
       tickets: byOrder.get(r.id) ?? [],
     }));
@@ -383,6 +393,7 @@ export class SqliteTicketingStore implements TicketingStore {
         refundedCents: 0,
         currency: tt.currency,
         status: 'confirmed',
+        refundStatus: 'none',
         createdAt,
         tickets,
       },
@@ -422,13 +433,19 @@ export class SqliteTicketingStore implements TicketingStore {
     const at = now.toISOString();
     this.sql(`UPDATE tickets SET status = 'cancelled', cancelled_at = ? WHERE id = ?`).run(at, ticket.id);
     this.sql('UPDATE inventory SET sold = sold - 1 WHERE ticket_type_id = ? AND sold > 0').run(ticket.ticket_type_id);
-    const order = this.sql('SELECT total_cents, refunded_cents FROM orders WHERE id = ?').get(ticket.order_id) as {
-      total_cents: number;
-      refunded_cents: number;
-    };
+    const order = this.sql(
+      `SELECT quantity, total_cents, refunded_cents,
+         (SELECT COUNT(*) FROM tickets t WHERE t.order_id = o.id AND t.status = 'cancelled') AS cancelled
+       FROM orders o WHERE id = ?`,
+    ).get(ticket.order_id) as { quantity: number; total_cents: number; refunded_cents: number; cancelled: number };
     const refunded = Math.min(order.total_cents, order.refunded_cents + ticket.price_cents);
-    this.sql('UPDATE orders SET refunded_cents = ?, status = ? WHERE id = ?')
-      .run(refunded, orderStatusFor(order.total_cents, refunded), ticket.order_id);
+    const { status, refundStatus } = orderStateFor({
+      quantity: order.quantity,
+      cancelledTickets: order.cancelled,
+      totalCents: order.total_cents,
+      refundedCents: refunded,
+    });
+    this.sql('UPDATE orders SET refunded_cents = ?, status = ?, refund_status = ? WHERE id = ?').run(refunded, status, refundStatus, ticket.order_id);
     return newMessage(
       'ticketing',
       'TicketCancelled',

@@ -33,7 +33,7 @@ const availability: Availability = {
   ],
 };
 
-const order = { id: 'o1', userId: 'user-1', eventId: 'ev-1', eventTitle: 'Jazz Night', ticketTypeId: 'tt-gen', quantity: 1, totalCents: 2500, refundedCents: 0, currency: 'EUR', status: 'confirmed', createdAt: '2025-01-01T00:00:00.000Z', tickets: [] };
+const order = { id: 'o1', userId: 'user-1', eventId: 'ev-1', eventTitle: 'Jazz Night', ticketTypeId: 'tt-gen', quantity: 1, totalCents: 2500, refundedCents: 0, currency: 'EUR', status: 'confirmed', refundStatus: 'none', createdAt: '2025-01-01T00:00:00.000Z', tickets: [] };
 
 /** A fake fetch (the test's only stand-in for the server): answers orders after `release()` is called. */
 function fakeOrderServer(answer: () => Response) {
