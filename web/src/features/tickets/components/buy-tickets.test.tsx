@@ -1,29 +1,17 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import type { Availability, Event } from '@dems/contracts';
+import type { Availability } from '@dems/contracts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { testEvent } from '../../../test/fixtures';
 import { attendeeSession, json, renderApp } from '../../../test/render';
 import { BuyTickets } from './buy-tickets';
 
-const event: Event = {
-  id: 'ev-1',
-  organizerId: 'org-1',
-  title: 'Jazz Night',
-  description: '',
-  venue: 'Blue Room',
-  timezone: 'Europe/Lisbon',
-  startsAt: '2099-07-14T19:30:00.000Z',
-  endsAt: '2099-07-14T22:30:00.000Z',
-  status: 'published',
-  registrationLimit: null,
-  registrationCount: 0,
+const event = testEvent({
   ticketTypes: [
     { id: 'tt-gen', name: 'General', priceCents: 2500, currency: 'EUR', capacity: 50 },
     { id: 'tt-vip', name: 'VIP', priceCents: 8000, currency: 'EUR', capacity: 1 },
   ],
-  createdAt: '2025-01-01T00:00:00.000Z',
-  updatedAt: '2025-01-01T00:00:00.000Z',
-};
+});
 
 const availability: Availability = {
   eventId: 'ev-1',

@@ -1,0 +1,29 @@
+import { screen } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { testEvent } from '../../../test/fixtures';
+import { attendeeSession, json, renderApp } from '../../../test/render';
+import { RsvpCard } from './rsvp-card';
+
+const END = Date.now() + 60_000;
+
+const event = testEvent({ startsAt: new Date(END - 3 * 3_600_000).toISOString(), endsAt: new Date(END).toISOString() });
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+describe('RsvpCard', () => {
+  it.each([
+    ['one millisecond before the end', END - 1, true],
+    ['at the end instant', END, false],
+  ])('%s, Register is offered: %s (the events service closes registration at that instant)', async (_, now, offered) => {
+    // The only stand-in for the server: the user has no registrations yet.
+    vi.stubGlobal('fetch', vi.fn(async () => json({ items: [] })));
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(now);
+    renderApp(<RsvpCard event={event} />, { session: attendeeSession, path: '/events/ev-1' });
+    expect(await screen.findByText(/Let the organizer know you’re coming/)).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Register' }) !== null).toBe(offered);
+  });
+});
