@@ -63,8 +63,11 @@ describe('live notifications over Socket.IO', () => {
     // What was pushed is what the API lists.
     const listed = (await t.app.inject({ method: 'GET', url: '/notifications', headers: buyer.auth })).json().items[0];
     expect(listed).toEqual(a);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(otherGot).toBe(0);
+    // Instead of waiting a while: a notification of the bystander's own, pushed after, arrives after anything wrongly sent before it.
+    const own = nextNotification(other);
+    await deliver(t.app, [msg.order(bystander.id, 1)]);
+    await own;
+    expect(otherGot).toBe(1);
   });
 
   it('does not push a duplicate delivery again', async () => {
@@ -76,8 +79,11 @@ describe('live notifications over Socket.IO', () => {
     const order = msg.order(buyer.id, 1);
     await deliver(t.app, [order]);
     await deliver(t.app, [order]);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(count).toBe(1);
+    // A later, different message arrives after anything the duplicate might have pushed (one socket keeps order).
+    const marker = nextNotification(tab);
+    await deliver(t.app, [msg.order(buyer.id, 2)]);
+    await marker;
+    expect(count).toBe(2);
   });
 
   it('refuses a bad or missing token with connect_error "unauthorized"', async () => {
@@ -116,6 +122,17 @@ async function signIn(user: SignedUp): Promise<Session> {
   const res = await t.app.inject({ method: 'POST', url: '/sessions', payload: { email: user.email, password: 'correct horse battery' } });
   expect(res.statusCode).toBe(200);
   return res.json();
+}
+
+/**
+ * A token for `me` whose expiry (whole seconds) is at least `minMs` away: a TTL of 1 s from now may be a
+ * millisecond away, or already past on a busy machine. The real clock decides when it expires.
+ */
+async function signExpiringAfter(me: Parameters<TestApp['keys']['sign']>[0], minMs: number, sid: string) {
+  const now = new Date();
+  const exp = Math.ceil((now.getTime() + minMs) / 1000);
+  const signed = await t.keys.sign(me, exp - Math.floor(now.getTime() / 1000), now, sid);
+  return { ...signed, expiresAtMs: exp * 1000 };
 }
 
 const disconnected = (s: Socket, withinMs = 3000) =>
@@ -201,24 +218,26 @@ describe('live socket lifetime', () => {
     const user = await signUp(t.app);
     const { sid } = decodeJwt(user.token);
     const me = (await t.app.inject({ url: '/me', headers: user.auth })).json();
-    const { token } = await t.keys.sign(me, 1, new Date(), String(sid));
+    // Two seconds to connect, however busy the machine; then closed at expiry (plenty of slack for a late timer).
+    const { token, expiresAtMs } = await signExpiringAfter(me, 2000, String(sid));
     const tab = open(token);
     await connected(tab);
-    expect(await disconnected(tab, 3000)).toBe('io server disconnect');
+    expect(await disconnected(tab, expiresAtMs - Date.now() + 5000)).toBe('io server disconnect');
   });
 
   it('keeps a socket open past expiry when the client renews its token over the socket', async () => {
     const user = await signUp(t.app);
     const { sid } = decodeJwt(user.token);
     const me = (await t.app.inject({ url: '/me', headers: user.auth })).json();
-    const short = await t.keys.sign(me, 1, new Date(), String(sid));
+    const short = await signExpiringAfter(me, 2000, String(sid));
     const tab = open(short.token);
     await connected(tab);
 
     const renewed = await t.keys.sign(me, 60, new Date(), String(sid));
     const ack = await renew(tab, renewed.token);
     expect(ack).toEqual({ ok: true, expiresAt: renewed.expiresAt });
-    await new Promise((r) => setTimeout(r, 2100));
+    // Past the short token's expiry, whenever the renewal landed.
+    await new Promise((r) => setTimeout(r, short.expiresAtMs - Date.now() + 500));
     expect(tab.connected).toBe(true);
     const arrival = nextNotification(tab);
     await deliver(t.app, [msg.order(user.id, 1)]);
