@@ -219,16 +219,21 @@ for (const adapter of adapters) {
       const { dir } = await setup();
       const p = await pub(dir);
       // Test fake: a service that is up but answers every delivery with 503, as while it starts or drains.
-      let tries = 0;
+      const tries: number[] = [];
       const down = Fastify();
-      down.post('/internal/messages', async (_req, reply) => (tries++, reply.code(503).send({ code: 'NOT_READY', message: 'starting' })));
+      down.post('/internal/messages', async (_req, reply) => (tries.push(Date.now()), reply.code(503).send({ code: 'NOT_READY', message: 'starting' })));
       cleanups.push(() => down.close());
       await p.enqueue(registered(1), registered(2), published(3));
       await relayFor(p.store, { engagement: await down.listen({ port: 0, host: '127.0.0.1' }), ticketing: NOWHERE }, { maxAttempts: 1, sweepMs: 20 });
-      await sleep(700);
-      // With the outage's backoff (100–200 ms, 200–400 ms, …) about 4 tries fit in 700 ms; without it, 35.
-      expect(tries).toBeGreaterThanOrEqual(2);
-      expect(tries).toBeLessThanOrEqual(6);
+      await until(() => tries.length >= 5, 15_000);
+      // Without backoff the tries come every sweep (20 ms). With it, after the n-th unreached try each message it
+      // carried waits at least backoffMs(n) (jitter is per message, so one try may carry only some of them). All
+      // three were in the first try, so no try comes sooner than backoffMs(1); among tries 2–5 some message
+      // goes twice, the second time at least backoffMs(2) later. Lower bounds only: a busy machine makes gaps
+      // longer, never shorter.
+      const least = (n: number) => backoffMs(n, () => 0);
+      expect(tries[1]! - tries[0]!).toBeGreaterThanOrEqual(least(1) - 5);
+      expect(tries[4]! - tries[0]!).toBeGreaterThanOrEqual(least(1) + least(2) - 5);
       expect(await p.store.listDeadLetters(10)).toEqual([]);
       const pending = 2 + SUBSCRIPTIONS.EventPublished.length;
       expect(await p.store.pendingCount()).toBe(pending);
@@ -380,7 +385,11 @@ describe('outbox relay and inbox', () => {
     const pub = publisher(dir);
     pub.db.transaction(() => pub.outbox.enqueue(registered(1)))();
     await relayFor(pub.outbox, { engagement: sub.url }, { maxAttempts: 1, sweepMs: 20 });
-    await sleep(500); // several refused tries
+    // Two refused tries, however long they take (a second refusal moves the next attempt time on).
+    const row = () => pub.db.prepare('SELECT last_error, next_attempt_at FROM outbox').get() as { last_error: string | null; next_attempt_at: number };
+    await until(() => row().last_error !== null);
+    const firstRetryAt = row().next_attempt_at;
+    await until(() => row().next_attempt_at !== firstRetryAt);
     expect(await pub.outbox.listDeadLetters(10)).toEqual([]);
     expect(pub.db.prepare('SELECT attempts, last_error FROM outbox').get()).toEqual({ attempts: 0, last_error: expect.stringMatching(/^HTTP 401/) });
   });
