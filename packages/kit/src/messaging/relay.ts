@@ -108,16 +108,18 @@ export class OutboxRelay {
         const entries = await this.opts.store.claimDue(subscriber, limit, Date.now(), this.leaseMs);
         if (entries.length === 0) return;
         if (isolating > 0) this.isolate.set(subscriber, isolating - 1);
-        const reached = await this.deliver(subscriber, entries);
-        if (!reached || (entries.length < limit && !this.isolate.get(subscriber))) return;
+        const { reached, untried } = await this.deliver(subscriber, entries);
+        // A short batch means nothing else is due, unless some of it was left untried: those are due again at
+        // once and go now, not a sweep later (by when the failed message's backoff may be over too).
+        if (!reached || (entries.length < limit && !untried && !this.isolate.get(subscriber))) return;
       }
     } catch (err) {
       this.opts.log.error({ err, subscriber }, 'outbox relay failed');
     }
   }
 
-  /** Sends one batch and records each entry's fate; false when the subscriber could not be reached. */
-  private async deliver(subscriber: ServiceName, entries: OutboxEntry[]): Promise<boolean> {
+  /** Sends one batch and records each entry's fate: whether the subscriber was reached, and whether any entry went untried. */
+  private async deliver(subscriber: ServiceName, entries: OutboxEntry[]): Promise<{ reached: boolean; untried: boolean }> {
     const verdicts = await this.send(subscriber, entries);
     const now = Date.now();
     const delivered: string[] = [];
@@ -146,7 +148,7 @@ export class OutboxRelay {
     }
     if (delivered.length) await this.opts.store.markDelivered(delivered);
     if (failures.length) await this.opts.store.markFailed(failures);
-    return !cause;
+    return { reached: !cause, untried: verdicts.some((v) => v.kind === 'untried') };
   }
 
   /** One signed POST of the batch, turned into a verdict per entry. */
