@@ -6,6 +6,7 @@ import {
   ACTORS,
   type Actor,
   AUTHORIZATION,
+  authorizationTable,
   DEFAULT_PORTS,
   endpointName,
   ERROR_CODES,
@@ -133,5 +134,22 @@ describe('authorization: expectedOutcome', () => {
   ])('%s %s %s is for %s and answers %i', (service, method, path, access, ok) => {
     const rule = AUTHORIZATION.find((r) => r.service === service && r.method === method && r.path === path && !r.query);
     expect(rule).toMatchObject({ access, ok });
+  });
+});
+
+describe('authorizationTable (the table in docs/security.md)', () => {
+  const lines = authorizationTable().split('\n');
+
+  it('has a header, a separator and one row per rule', () => {
+    expect(lines[0]).toBe(
+      "| service | endpoint | who may call | anonymous | attendee (owner) | other attendee | organizer (event's) | other organizer | admin |",
+    );
+    expect(lines[1]).toBe('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    expect(lines).toHaveLength(AUTHORIZATION.length + 2);
+  });
+
+  it('shows each rule with its outcome per actor', () => {
+    expect(lines).toContain("| events | `PATCH /events/:id` | the event's organizer, or an admin | 401 | 403 | 403 | ✔ 200 | 403 | ✔ 200 |");
+    expect(lines).toContain('| events | `GET /events?mine=true` | organizer or admin role | 401 | 403 | 403 | ✔ 200 | ✔ 200 | ✔ 200 |');
   });
 });
