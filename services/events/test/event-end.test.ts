@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CreateEventBody, type Event } from '@dems/contracts';
-import { AppError } from '@dems/kit';
 import { assertCanRegister, buildNewEvent, planEventUpdate } from '../src/domain/event-rules.js';
-import { eventBody } from './helpers.js';
+import { errorOf, eventBody } from './helpers.js';
 
 // An event is over from its end instant on (hasEnded in contracts); ticketing refuses a purchase at that
 // same instant, so registering must be refused too, and an event may not be created or moved to end then.
@@ -10,16 +9,6 @@ import { eventBody } from './helpers.js';
 const END = new Date('2031-03-01T22:00:00.000Z');
 const at = (deltaMs: number) => new Date(END.getTime() + deltaMs);
 const START = '2031-03-01T19:00:00.000Z';
-
-function errorOf(fn: () => unknown): AppError | null {
-  try {
-    fn();
-    return null;
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-}
 
 const event = (over: Partial<Event> = {}): Event => ({
   ...buildNewEvent(CreateEventBody.parse(eventBody({ startsAt: START, endsAt: END.toISOString() })), 'usr_org', new Date(START)),

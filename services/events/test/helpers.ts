@@ -1,5 +1,5 @@
 import type { CreateEventBody, Message, MessageType, ServiceName } from '@dems/contracts';
-import type { OutboxStore } from '@dems/kit';
+import { AppError, type OutboxStore } from '@dems/kit';
 import { TEST_SECRET } from '@dems/kit/testing';
 import { ticketingInventory } from '../src/ticketing/inventory.js';
 
@@ -34,3 +34,14 @@ export async function pendingTypes(outbox: OutboxStore, subscriber: ServiceName 
  * Tests of confirmed capacity changes run with real ticketing in tests/system.
  */
 export const UNREACHABLE_TICKETING = ticketingInventory({ url: 'http://127.0.0.1:9', secret: TEST_SECRET, timeoutMs: 2000 });
+
+/** The AppError a domain rule throws, or null when it lets the call through. */
+export function errorOf(fn: () => unknown): AppError | null {
+  try {
+    fn();
+    return null;
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+}

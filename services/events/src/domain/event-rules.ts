@@ -90,7 +90,8 @@ export function planEventUpdate(current: Event, patch: UpdateEventBody, now: Dat
 
   let typesChanged = false;
   for (const entry of patch.ticketTypes ?? []) {
-    const existing = entry.id === undefined ? undefined : next.ticketTypes.find((t) => t.id === entry.id);
+    // Every stored type has an id, so an entry without one (a new type) finds none.
+    const existing = next.ticketTypes.find((t) => t.id === entry.id);
     const currency = entry.currency ?? existing?.currency ?? 'USD';
     const fields: Omit<TicketType, 'id'> = { name: entry.name, priceCents: entry.priceCents, currency, capacity: entry.capacity };
     if (entry.id === undefined) {
