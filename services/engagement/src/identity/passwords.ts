@@ -23,11 +23,16 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [N, r, p] = parts.slice(1, 4).map(Number);
-  const salt = Buffer.from(parts[4] ?? '', 'base64');
-  const expected = Buffer.from(parts[5] ?? '', 'base64');
+  const salt = Buffer.from(parts[4]!, 'base64');
+  const expected = Buffer.from(parts[5]!, 'base64');
+  // scrypt reads 0 as "the default", so a zero parameter would silently mean another one.
   if (!N || !r || !p || salt.length === 0 || expected.length === 0) return false;
-  const actual = await derive(password, salt, { N, r, p }, expected.length);
-  return timingSafeEqual(actual, expected);
+  try {
+    return timingSafeEqual(await derive(password, salt, { N, r, p }, expected.length), expected);
+  } catch {
+    // Parameters scrypt refuses (N not a power of two, more memory than allowed): no match.
+    return false;
+  }
 }
 
 /**
