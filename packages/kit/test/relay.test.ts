@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import { join } from 'node:path';
 import { newMessage, SERVICE_NAMES, SUBSCRIPTIONS, type Message } from '@dems/contracts';
-import { backoffMs, createServiceApp, OutboxRelay, registerInternalRoutes, type OutboxStore, type RelayOptions } from '@dems/kit';
+import { backoffMs, createServiceApp, OutboxRelay, registerInternalRoutes, relayFromConfig, type OutboxStore, type RelayOptions } from '@dems/kit';
 import { createDynamo, DynamoDbMessaging, ensureTables, transactWrite } from '@dems/kit/dynamodb';
 import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging } from '@dems/kit/sqlite';
 import { dynamoTestTarget, signedHeaders, TEST_SECRET, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
@@ -345,11 +345,17 @@ describe('outbox relay and inbox', () => {
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     const pub = publisher(dir.path);
     pub.db.transaction(() => pub.outbox.enqueue(...messages))();
-    await relayFor(pub.outbox, { engagement: url });
+    const relay = await relayFor(pub.outbox, { engagement: url });
 
     await until(async () => (await pub.outbox.pendingCount()) === 0);
     expect(received).toEqual([messages.map((m) => m.id), ...messages.map((m) => [m.id])]);
     expect((await pub.outbox.listDeadLetters(10)).map((d) => [d.message.id, d.attempts])).toEqual([[messages[2]!.id, 1]]);
+    // Sending one by one ends with the batch it was for: what is committed next goes in one request again.
+    const later = [registered(6), registered(7)];
+    pub.db.transaction(() => pub.outbox.enqueue(...later))();
+    relay.kick();
+    await until(async () => (await pub.outbox.pendingCount()) === 0);
+    expect(received.at(-1)).toEqual(later.map((m) => m.id));
   });
 
   it('understands an older inbox that reports only how many it applied: the next one is at fault, the rest go on time', async () => {
@@ -490,5 +496,264 @@ describe('inbox: POST /internal/messages', () => {
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json().code).toBe('MALFORMED_JSON');
     expect(t.sub.applied()).toEqual([]);
+  });
+});
+
+/** Test fake: a foreign inbox whose answer to the n-th request (1-based) the test scripts. */
+async function foreignInbox(answer: (n: number, ids: string[]) => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>) {
+  const received: string[][] = [];
+  const app = Fastify();
+  app.post('/internal/messages', async (req, reply) => {
+    const ids = (req.body as { messages: Message[] }).messages.map((m) => m.id);
+    received.push(ids);
+    const { status, body } = await answer(received.length, ids);
+    return reply.code(status).send(body);
+  });
+  cleanups.push(() => app.close());
+  return { url: await app.listen({ port: 0, host: '127.0.0.1' }), received };
+}
+
+/** A publisher's outbox on a temp file, holding the given messages (all for engagement). */
+function outboxWith(...messages: Message[]) {
+  const dir = tempDir();
+  cleanups.push(dir.cleanup);
+  const pub = publisher(dir.path);
+  pub.db.transaction(() => pub.outbox.enqueue(...messages))();
+  type Row = { payload: string; attempts: number; dead: number; last_error: string | null; next_attempt_at: number };
+  const rows = () =>
+    (pub.db.prepare('SELECT payload, attempts, dead, last_error, next_attempt_at FROM outbox ORDER BY seq').all() as Row[]).map(({ payload, ...r }) => ({
+      id: (JSON.parse(payload) as Message).id,
+      ...r,
+    }));
+  /** Makes every waiting entry due now: the test, not the clock, decides when the next try comes. */
+  const dueNow = () => pub.db.prepare('UPDATE outbox SET next_attempt_at = 0').run();
+  return { ...pub, rows, dueNow };
+}
+
+/** A logger that keeps what the relay reports, by level (fields only: the texts are not behaviour). */
+function recordingLog() {
+  const entries: { level: 'info' | 'warn' | 'error'; fields: Record<string, unknown> }[] = [];
+  const at = (level: 'info' | 'warn' | 'error') => (fields: object) => void entries.push({ level, fields: fields as Record<string, unknown> });
+  return { log: { info: at('info'), warn: at('warn'), error: at('error') }, entries, of: (level: string) => entries.filter((e) => e.level === level).map((e) => e.fields) };
+}
+
+describe('relay: what each answer of the subscriber means for each message', () => {
+  const three = () => [registered(1), registered(2), registered(3)];
+
+  it('an inbox that answers 400 with `applied: 1`: the first is delivered, the second dead-lettered at once, the third goes again at once', async () => {
+    const messages = three();
+    const [m1, m2, m3] = messages.map((m) => m.id);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const sub = await foreignInbox(async (n) => {
+      if (n === 1) return { status: 400, body: { code: 'VALIDATION_FAILED', message: 'no', applied: 1 } };
+      await held; // the second request waits: meanwhile the outbox shows what the first answer did
+      return { status: 200, body: {} };
+    });
+    cleanups.push(() => release());
+    const pub = outboxWith(...messages);
+    await relayFor(pub.outbox, { engagement: sub.url });
+    await until(() => sub.received.length === 2);
+    expect(sub.received).toEqual([[m1, m2, m3], [m3]]);
+    expect(pub.rows()).toEqual([
+      { id: m2, attempts: 1, dead: 1, last_error: 'HTTP 400: no', next_attempt_at: 0 },
+      { id: m3, attempts: 0, dead: 0, last_error: expect.stringMatching(/not tried/), next_attempt_at: 0 },
+    ]);
+    release();
+    await until(async () => (await pub.outbox.pendingCount()) === 0);
+    expect((await pub.outbox.listDeadLetters(10)).map((d) => d.message.id)).toEqual([m2]);
+  });
+
+  it('`applied: 0` with 400 blames the first message alone; the rest go again at once, in one request', async () => {
+    const messages = three();
+    const [m1, m2, m3] = messages.map((m) => m.id);
+    const sub = await foreignInbox((n) => (n === 1 ? { status: 400, body: { message: 'no', applied: 0 } } : { status: 200, body: {} }));
+    const pub = outboxWith(...messages);
+    await relayFor(pub.outbox, { engagement: sub.url });
+    await until(async () => (await pub.outbox.pendingCount()) === 0);
+    expect(sub.received).toEqual([[m1, m2, m3], [m2, m3]]);
+    expect((await pub.outbox.listDeadLetters(10)).map((d) => [d.message.id, d.attempts])).toEqual([[m1, 1]]);
+  });
+
+  it('a 400 whose `applied` counts the whole batch names no culprit: the batch is retried one by one, nothing taken as delivered', async () => {
+    const messages = three();
+    const [m1, m2, m3] = messages.map((m) => m.id);
+    const sub = await foreignInbox((n) => (n === 1 ? { status: 400, body: { message: 'no', applied: 3 } } : { status: 200, body: {} }));
+    const pub = outboxWith(...messages);
+    await relayFor(pub.outbox, { engagement: sub.url });
+    await until(async () => (await pub.outbox.pendingCount()) === 0);
+    expect(sub.received).toEqual([[m1, m2, m3], [m1], [m2], [m3]]);
+    expect(await pub.outbox.listDeadLetters(10)).toEqual([]);
+  });
+
+  // Answers that are the subscriber's state, not the messages': every entry waits (backoff), none counts an attempt.
+  const unreachedCases: { status: number; body: unknown; error: string }[] = [
+    { status: 503, body: { message: 'starting', applied: 1 }, error: 'HTTP 503: starting' }, // `applied` counts only with 400/500
+    { status: 500, body: { applied: 1.5 }, error: 'HTTP 500:' }, // not a count
+    { status: 500, body: { applied: -1, message: 42 }, error: 'HTTP 500:' }, // not a count; not a text
+    { status: 429, body: {}, error: 'HTTP 429:' },
+  ];
+  for (const c of unreachedCases) {
+    it(`HTTP ${c.status} ${JSON.stringify(c.body)}: nobody is blamed, every message backs off`, async () => {
+      const messages = three();
+      const sub = await foreignInbox(() => c);
+      const pub = outboxWith(...messages);
+      const before = Date.now();
+      await relayFor(pub.outbox, { engagement: sub.url }, { maxAttempts: 1 });
+      await until(() => pub.rows().every((r) => r.last_error !== null));
+      expect(pub.rows()).toEqual(messages.map((m) => ({ id: m.id, attempts: 0, dead: 0, last_error: c.error, next_attempt_at: expect.any(Number) })));
+      for (const r of pub.rows()) expect(r.next_attempt_at).toBeGreaterThanOrEqual(before + backoffMs(1, () => 0));
+      expect(sub.received).toHaveLength(1);
+    });
+  }
+
+  it('a subscriber nobody answers at: the network error is kept, no attempt is counted, and it backs off', async () => {
+    const pub = outboxWith(registered(1));
+    const before = Date.now();
+    await relayFor(pub.outbox, {}, { maxAttempts: 1 });
+    await until(() => pub.rows()[0]!.last_error !== null);
+    const [row] = pub.rows();
+    expect(row).toMatchObject({ attempts: 0, dead: 0, last_error: expect.stringMatching(/^TypeError: fetch failed/) });
+    expect(row!.next_attempt_at).toBeGreaterThanOrEqual(before + backoffMs(1, () => 0));
+  });
+
+  it('per-message answers count only when they line up with the batch; otherwise a 2xx delivers it all', async () => {
+    const messages = three();
+    const [m1, m2] = messages.map((m) => m.id);
+    const answers = [
+      [null, { id: 'msg_someone_else', result: 'rejected' }, { id: messages[2]!.id, result: 'rejected' }], // first two do not name the messages
+      [{ id: m1, result: 'rejected' }], // too short
+      [{ id: m1, result: 'applied' }, { id: m2, result: 'applied' }, { id: m1, result: 'rejected' }, { id: m2, result: 'rejected' }], // too long
+    ];
+    for (const results of answers) {
+      const sub = await foreignInbox(() => ({ status: 200, body: { results } }));
+      const pub = outboxWith(...messages);
+      await relayFor(pub.outbox, { engagement: sub.url });
+      await until(async () => (await pub.outbox.pendingCount()) === 0);
+      expect(await pub.outbox.listDeadLetters(10)).toEqual([]);
+      expect(sub.received).toHaveLength(1);
+    }
+  });
+
+  it('per-message answers without an error text are recorded as what the subscriber answered', async () => {
+    const messages = three();
+    const [m1, m2, m3] = messages.map((m) => m.id);
+    const results = [
+      { id: m1, result: 'rejected' },
+      { id: m2, result: 'failed' },
+      { id: m3, result: 'busy', error: 'try later' }, // an answer it does not know is a failure of that message
+    ];
+    const sub = await foreignInbox(() => ({ status: 200, body: { results } }));
+    const pub = outboxWith(...messages);
+    await relayFor(pub.outbox, { engagement: sub.url });
+    await until(() => pub.rows().every((r) => r.last_error !== null));
+    expect(pub.rows()).toEqual([
+      { id: m1, attempts: 1, dead: 1, last_error: 'subscriber answered rejected', next_attempt_at: 0 },
+      { id: m2, attempts: 1, dead: 0, last_error: 'subscriber answered failed', next_attempt_at: expect.any(Number) },
+      { id: m3, attempts: 1, dead: 0, last_error: 'try later', next_attempt_at: expect.any(Number) },
+    ]);
+  });
+});
+
+/** The real outbox, recording what the relay asks of it (engagement's claims; every write). */
+function counting(store: OutboxStore) {
+  const calls: string[] = [];
+  const counted: OutboxStore = {
+    claimDue: (subscriber, ...rest) => (subscriber === 'engagement' && calls.push('claimDue'), store.claimDue(subscriber, ...rest)),
+    markDelivered: (ids) => (calls.push('markDelivered'), store.markDelivered(ids)),
+    markFailed: (failures) => (calls.push('markFailed'), store.markFailed(failures)),
+    listDeadLetters: (limit) => store.listDeadLetters(limit),
+    replayDeadLetter: (id) => store.replayDeadLetter(id),
+    pendingCount: () => store.pendingCount(),
+  };
+  return { store: counted, calls };
+}
+
+describe('relay: what the operator and the outbox see', () => {
+  it('says once when a message starts failing, then every tenth failure, and at error level when it is dead-lettered', async () => {
+    const { sub } = await setup({ failOn: () => true });
+    const m = registered(1);
+    const pub = outboxWith(m);
+    const rec = recordingLog();
+    const relay = await relayFor(pub.outbox, { engagement: sub.url }, { maxAttempts: 11, log: rec.log });
+    for (let n = 1; n <= 11; n++) {
+      if (n > 1) {
+        pub.dueNow();
+        relay.kick();
+      }
+      await until(() => pub.rows()[0]!.attempts === n);
+    }
+    expect(pub.rows()[0]!.dead).toBe(1);
+    const about = (attempts: number) => expect.objectContaining({ subscriber: 'engagement', entryId: expect.any(String), messageId: m.id, type: 'UserRegistered', attempts });
+    expect(rec.of('warn')).toEqual([about(1), about(10)]);
+    expect(rec.of('error')).toEqual([about(11)]);
+  });
+
+  it('says when a subscriber becomes unreachable and every tenth try after, once per try, never per message', async () => {
+    const pub = outboxWith(registered(1), registered(2));
+    const rec = recordingLog();
+    const relay = await relayFor(pub.outbox, {}, { log: rec.log });
+    for (let n = 1; n <= 11; n++) {
+      if (n > 1) {
+        pub.dueNow();
+        relay.kick();
+      }
+      await until(() => pub.rows().every((r) => r.next_attempt_at > 0));
+    }
+    const about = (tries: number) => expect.objectContaining({ subscriber: 'engagement', tries, count: 2, error: expect.stringMatching(/fetch failed/) });
+    expect(rec.of('warn')).toEqual([about(1), about(10)]);
+    expect(rec.of('error')).toEqual([]);
+    expect(pub.rows().map((r) => [r.attempts, r.dead])).toEqual([[0, 0], [0, 0]]);
+  });
+
+  it('an outbox that fails is reported at error level for each subscriber, and the relay still stops', async () => {
+    const pub = outboxWith(registered(1));
+    pub.db.close();
+    const rec = recordingLog();
+    const relay = await relayFor(pub.outbox, {}, { log: rec.log });
+    await until(() => rec.of('error').length === SERVICE_NAMES.length);
+    expect(rec.of('error').map((f) => f.subscriber).sort()).toEqual([...SERVICE_NAMES].sort());
+    for (const f of rec.of('error')) expect(f.err).toBeInstanceOf(Error);
+    await relay.stop();
+  });
+
+  it('asks the outbox no more than it must: a short batch ends the drain, so does an unreachable subscriber', async () => {
+    const { sub } = await setup();
+    const up = outboxWith(registered(1), registered(2));
+    const upStore = counting(up.outbox);
+    const relay = await relayFor(upStore.store, { engagement: sub.url }, { batchSize: 10 });
+    await until(() => sub.applied().length === 2);
+    await relay.stop();
+    expect(upStore.calls).toEqual(['claimDue', 'markDelivered']);
+
+    // A full batch (batchSize 1) would be followed by another claim, unless the subscriber was not reached.
+    const down = outboxWith(registered(3), registered(4));
+    const downStore = counting(down.outbox);
+    const downRelay = await relayFor(downStore.store, {}, { batchSize: 1 });
+    await until(() => down.rows()[0]!.last_error !== null);
+    await downRelay.stop();
+    expect(downStore.calls).toEqual(['claimDue', 'markFailed']);
+  });
+
+  it('kick() delivers at once even before start(): a commit during boot does not wait for the first sweep', async () => {
+    const { sub } = await setup();
+    const pub = outboxWith(registered(1));
+    const relay = new OutboxRelay({ store: pub.outbox, subscriberUrls: { events: NOWHERE, ticketing: NOWHERE, engagement: sub.url }, secret: TEST_SECRET, log: silent, maxAttempts: 1 });
+    cleanups.push(() => relay.stop());
+    relay.kick();
+    await until(() => sub.applied().length === 1);
+  });
+
+  it('relayFromConfig sends to the configured URL with the service secret, within the configured retry budget', async () => {
+    const [good, bad] = [registered(1), registered(2)];
+    const { sub } = await setup({ failOn: (m) => m.id === bad.id });
+    const pub = outboxWith(good, bad);
+    const config = { EVENTS_URL: NOWHERE, TICKETING_URL: NOWHERE, ENGAGEMENT_URL: sub.url, SERVICE_SECRET: TEST_SECRET, OUTBOX_MAX_ATTEMPTS: 1 };
+    const relay = relayFromConfig(config, pub.outbox, silent);
+    cleanups.push(() => relay.stop());
+    relay.kick();
+    await until(async () => (await pub.outbox.pendingCount()) === 0);
+    expect(sub.applied()).toEqual([good.id]);
+    expect((await pub.outbox.listDeadLetters(10)).map((d) => [d.message.id, d.attempts])).toEqual([[bad.id, 1]]);
   });
 });

@@ -83,7 +83,7 @@ export class OutboxRelay {
 
   /** Called after a commit that wrote outbox entries: deliver now rather than at the next sweep. */
   kick(): void {
-    if (this.stopped) return;
+    // No check of `stopped` here: drain() checks it before each claim, so a kick after stop() claims nothing.
     for (const subscriber of SERVICE_NAMES) {
       if (this.running.has(subscriber)) {
         this.again.add(subscriber);
