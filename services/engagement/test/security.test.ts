@@ -317,7 +317,7 @@ describe('sessions: short access tokens, rotating refresh tokens', () => {
     const { email } = await signUp(t.app);
     const user = (await login(t.app, email)).json().user;
     const accounts = new Accounts(t.store, t.keys, { accessTtlSeconds: 900, refreshTtlSeconds: 300, secret: TEST_SECRET });
-    const session = await accounts.login({ email: user.email, password: PASSWORD });
+    const session = await accounts.login({ email: user.email, password: PASSWORD }, '10.0.0.1');
     await expect(accounts.refresh(session.refreshToken, new Date(Date.now() + 301_000))).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
   });
 

@@ -80,13 +80,13 @@ export class Accounts {
     void dummyPasswordHash();
   }
 
-  async signUp(body: SignUpBody, address = 'unknown'): Promise<User> {
+  async signUp(body: SignUpBody, address: string): Promise<User> {
     this.signUps.take(address, 'Too many sign-ups from your network.');
     return this.create(body.email, body.password, body.name, body.role);
   }
 
   /** A challenge for signing in to `email` from `address`, as hard as their recent failures make it (0: none needed now). */
-  challenge(email: string, address = 'unknown'): LoginChallenge {
+  challenge(email: string, address: string): LoginChallenge {
     const account = email.toLowerCase();
     return this.challenges.issue(account, this.challengeBits(account, address));
   }
@@ -101,7 +101,7 @@ export class Accounts {
     );
   }
 
-  async login(body: z.infer<typeof LoginBody>, address = 'unknown'): Promise<Session> {
+  async login(body: z.infer<typeof LoginBody>, address: string): Promise<Session> {
     const account = body.email.toLowerCase();
     // Checked before any password work, the same way for known and unknown emails. Never a refusal of the
     // right password: whoever solves the challenge gets their password checked.
@@ -153,7 +153,8 @@ export class Accounts {
    * signed it up knows its password) and reported, so the operator can choose another ADMIN_EMAIL.
    */
   async ensureAdmin(email: string, password: string, name = 'Administrator'): Promise<'created' | 'exists' | 'taken-by-non-admin'> {
-    const existing = await this.store.findCredentials(email.toLowerCase());
+    // The store matches emails case-insensitively (its contract), so the configured spelling finds the account.
+    const existing = await this.store.findCredentials(email);
     if (existing) return existing.user.role === 'admin' ? 'exists' : 'taken-by-non-admin';
     try {
       await this.create(email, password, name, 'admin');
@@ -189,7 +190,8 @@ export class Accounts {
   private async create(email: string, password: string, name: string, role: Role): Promise<User> {
     if (passwordIsEmail(password, email)) throw new AppError('VALIDATION_FAILED', 'body.password: must not be your email address');
     // The hash is computed before the insert either way, so a taken email answers no faster than a new one.
-    const user = await this.store.createUser({ email: email.toLowerCase(), name, role, passwordHash: await hashPassword(password) });
+    // The store lower-cases the email it keeps (its contract).
+    const user = await this.store.createUser({ email, name, role, passwordHash: await hashPassword(password) });
     if (!user) throw new AppError('EMAIL_TAKEN', 'An account with this email already exists. Sign in instead, or use another email.');
     return user;
   }
