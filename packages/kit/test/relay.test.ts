@@ -55,7 +55,7 @@ async function subscriber(dir: string, opts: { failOn?: (m: Message) => boolean;
   app.addHook('preHandler', async (req) => {
     if (req.url !== '/internal/messages') return;
     const sent = (req.body as { messages?: unknown } | undefined)?.messages;
-    requests.push({ at: Date.now(), ids: Array.isArray(sent) ? sent.map((m: { id: string }) => m.id) : [] });
+    requests.push({ at: Date.now(), ids: Array.isArray(sent) ? sent.map((m: { id?: string } | null) => m?.id ?? '') : [] });
     if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
   });
   await registerInternalRoutes(app, {
@@ -755,5 +755,93 @@ describe('relay: what the operator and the outbox see', () => {
     await until(async () => (await pub.outbox.pendingCount()) === 0);
     expect(sub.applied()).toEqual([good.id]);
     expect((await pub.outbox.listDeadLetters(10)).map((d) => [d.message.id, d.attempts])).toEqual([[bad.id, 1]]);
+  });
+});
+
+describe('inbox: what the sender and the operator are told', () => {
+  const inject = (app: Awaited<ReturnType<typeof setup>>['sub']['app'], method: 'GET' | 'POST', url: string, payload?: string) => {
+    if (payload !== undefined) return app.inject({ method, url, headers: signedHeaders(payload), payload });
+    const { 'content-type': _, ...headers } = signedHeaders('');
+    return app.inject({ method, url, headers });
+  };
+  /** A publisher's outbox holding one dead letter (its entry id is returned). */
+  async function withDeadLetter() {
+    const pub = outboxWith(registered(1));
+    const [entry] = await pub.outbox.claimDue('engagement', 1, Date.now(), 60_000);
+    await pub.outbox.markFailed([{ id: entry!.id, attempts: 1, nextAttemptAt: null, error: 'refused' }]);
+    return { pub, id: entry!.id };
+  }
+
+  it('says why a request is refused: not signed, not JSON, not an envelope', async () => {
+    const { pub } = await withDeadLetter();
+    const { sub } = await setup({ outbox: pub.outbox });
+    const payload = JSON.stringify({ messages: [registered(1)] });
+    const unsigned = [
+      await sub.app.inject({ method: 'POST', url: '/internal/messages', headers: { 'content-type': 'application/json' }, payload }),
+      await sub.app.inject({ method: 'GET', url: '/internal/dead-letters' }),
+    ];
+    for (const res of unsigned) {
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ code: 'BAD_SIGNATURE', message: expect.stringMatching(/signed with the service secret/) });
+    }
+    expect((await inject(sub.app, 'POST', '/internal/messages', '{"messages": [')).json()).toMatchObject({ code: 'MALFORMED_JSON', message: expect.stringMatching(/not valid JSON/) });
+    expect((await inject(sub.app, 'POST', '/internal/messages', '{}')).json()).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/messages/) });
+    expect(sub.applied()).toEqual([]);
+  });
+
+  it('a batch whose only bad message failed in its handler is a 500; one whose only bad message is refused is a 400', async () => {
+    const [good, broken, later] = [registered(1), registered(2), registered(3)];
+    const { sub } = await setup({ failOn: (m) => m.id === broken.id });
+    const failed = await inject(sub.app, 'POST', '/internal/messages', JSON.stringify({ messages: [good, broken, later] }));
+    expect(failed.statusCode).toBe(500);
+    expect(failed.json()).toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/could not be applied/),
+      applied: 1,
+      results: [{ id: good.id, result: 'applied' }, { id: broken.id, result: 'failed' }, { id: later.id, result: 'applied' }],
+    });
+    const refused = await inject(sub.app, 'POST', '/internal/messages', JSON.stringify({ messages: [poison(4)] }));
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/did not match its schema/), applied: 0 });
+  });
+
+  it('names what a refused message got wrong, under its id when it has a string one, in at most 300 characters', async () => {
+    const { sub } = await setup();
+    const wrongData = { ...registered(1), data: {} };
+    const res = await inject(sub.app, 'POST', '/internal/messages', JSON.stringify({ messages: [null, { id: 7 }, {}, wrongData] }));
+    expect(res.statusCode).toBe(400);
+    const results = res.json().results as { id: string; result: string; error: string }[];
+    expect(results.map((r) => [r.id, r.result])).toEqual([['', 'rejected'], ['', 'rejected'], ['', 'rejected'], [wrongData.id, 'rejected']]);
+    expect(results[0]!.error).toMatch(/^Does not match its schema\. \(message\): /);
+    // Five things wrong with `{}`: the text is cut, not the answer.
+    expect(results[2]!.error).toMatch(/^Does not match its schema\. id: .*; type: /);
+    expect(results[2]!.error).toHaveLength(300);
+    expect(results[3]!.error).toMatch(/registrationId/);
+  });
+
+  it('dead-letter routes: none without an outbox; replay works without a kick hook, and says what is wrong with the id', async () => {
+    const { sub: plain } = await setup();
+    expect((await inject(plain.app, 'GET', '/internal/dead-letters')).statusCode).toBe(404);
+
+    const { pub, id } = await withDeadLetter();
+    const { sub } = await setup({ outbox: pub.outbox });
+    const malformed = await inject(sub.app, 'POST', '/internal/dead-letters/not%20an%20id/replay');
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json()).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/not an id/) });
+    const unknown = await inject(sub.app, 'POST', '/internal/dead-letters/999/replay');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ code: 'DEAD_LETTER_NOT_FOUND', message: expect.stringMatching(/No dead-lettered message/) });
+    const replayed = await inject(sub.app, 'POST', `/internal/dead-letters/${id}/replay`);
+    expect(replayed.statusCode).toBe(200);
+    expect(replayed.json()).toEqual({ ok: true });
+    expect(await pub.outbox.pendingCount()).toBe(1);
+    expect(await pub.outbox.listDeadLetters(10)).toEqual([]);
+  });
+
+  it('keeps the internal routes out of the published API description', async () => {
+    const { pub } = await withDeadLetter();
+    const { sub } = await setup({ outbox: pub.outbox });
+    const doc = (await sub.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths?: Record<string, unknown> };
+    expect(Object.keys(doc.paths ?? {}).filter((p) => p.startsWith('/internal'))).toEqual([]);
   });
 });
