@@ -35,8 +35,10 @@ interface ActiveKey {
   publicJwk: JWK;
 }
 
-function isPrivateEd25519(jwk: JWK): boolean {
-  return jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && typeof jwk.x === 'string' && typeof jwk.d === 'string';
+/** Whether a parsed JSON value (of any shape, null included) is a private Ed25519 JWK. */
+function isPrivateEd25519(value: unknown): value is JWK {
+  const jwk = value as JWK | null;
+  return jwk?.kty === 'OKP' && jwk.crv === 'Ed25519' && typeof jwk.x === 'string' && typeof jwk.d === 'string';
 }
 
 function publicPart(jwk: JWK, kid: string): JWK {
@@ -92,8 +94,8 @@ export class SigningKeys {
       } catch {
         throw new Error('JWT_SIGNING_KEY is not valid JSON; it must be a private Ed25519 JWK (or a list of them).');
       }
-      const list = (Array.isArray(parsed) ? parsed : [parsed]) as JWK[];
-      if (list.length === 0 || !list.every((jwk) => typeof jwk === 'object' && jwk !== null && isPrivateEd25519(jwk))) {
+      const list: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+      if (list.length === 0 || !list.every(isPrivateEd25519)) {
         throw new Error('JWT_SIGNING_KEY must be a private Ed25519 JWK (kty OKP, crv Ed25519, x and d), or a list of them.');
       }
       const stored = await Promise.all(
@@ -136,7 +138,7 @@ export class SigningKeys {
     } catch (err) {
       throw damaged(err instanceof SyntaxError ? 'not valid JSON' : String((err as Error).message));
     }
-    if (!Array.isArray(parsed?.keys) || parsed.keys.length === 0 || !parsed.keys.every((k) => typeof k?.kid === 'string' && typeof k.privateJwk === 'object' && k.privateJwk !== null && isPrivateEd25519(k.privateJwk))) {
+    if (!Array.isArray(parsed?.keys) || parsed.keys.length === 0 || !parsed.keys.every((k) => typeof k?.kid === 'string' && isPrivateEd25519(k.privateJwk))) {
       throw damaged('it does not hold a list of private Ed25519 keys');
     }
     return parsed.keys;
@@ -186,22 +188,19 @@ export class SigningKeys {
   }
 
   /** The key that signs at `now`: the newest one already active (the first one if none is yet). */
-  private signingKey(now: number): ActiveKey | undefined {
+  private signingKey(now: number): ActiveKey {
     const active = this.keys.filter((k) => k.activatesAt <= now);
-    return active[active.length - 1] ?? this.keys[0];
+    // load() never makes a SigningKeys without a key.
+    return active[active.length - 1] ?? this.keys[0]!;
   }
 
   /** Keys whose tokens may still be valid, or that will sign: a key retires once its successor has signed for a token lifetime. */
   private liveKeys(now: number): ActiveKey[] {
     // Keys from JWT_SIGNING_KEY are all published: the operator removes an old one once its tokens expired.
     if (!this.file) return this.keys;
-    const current = this.signingKey(now);
-    const currentIndex = current ? this.keys.indexOf(current) : 0;
-    return this.keys.filter((k, i) => {
-      if (i >= currentIndex) return true;
-      const successor = this.keys[i + 1];
-      return successor !== undefined && successor.activatesAt + this.retireAfterMs > now;
-    });
+    const currentIndex = this.keys.indexOf(this.signingKey(now));
+    // Every key before the current one has a successor.
+    return this.keys.filter((k, i) => i >= currentIndex || this.keys[i + 1]!.activatesAt + this.retireAfterMs > now);
   }
 
   /** The public half of every live key, as served at /.well-known/jwks.json. */
@@ -212,6 +211,7 @@ export class SigningKeys {
   /** Verifies tokens against our own keys, locally (no HTTP round trip to ourselves); follows rotations. */
   verifier(): TokenVerifier {
     return (token) => {
+      // Stryker disable next-line ConditionalExpression: a verifier rebuilt on every call answers the same; the cache only saves the work.
       if (this.localSet?.keys !== this.keys) {
         this.localSet = { keys: this.keys, verify: verifierFor(createLocalJWKSet({ keys: this.keys.map((k) => k.publicJwk) })) };
       }
@@ -222,7 +222,6 @@ export class SigningKeys {
   /** `sessionId` (the refresh-token family) becomes the `sid` claim: what lets a sign-out close that session's live sockets. */
   async sign(user: AuthUser, ttlSeconds: number, now = new Date(), sessionId?: string): Promise<{ token: string; expiresAt: string; kid: string }> {
     const key = this.signingKey(now.getTime());
-    if (!key) throw new Error('no signing key');
     const iat = Math.floor(now.getTime() / 1000);
     const exp = iat + ttlSeconds;
     const token = await new SignJWT({ role: user.role, email: user.email, name: user.name, ...(sessionId ? { sid: sessionId } : {}) })
