@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newMessage } from '@dems/contracts';
 import { tempDir } from '@dems/kit/testing';
-import { refuseCapacity } from '../src/domain/purchase.js';
+import { refuseCancellation, refuseCapacity, refusePurchase } from '../src/domain/purchase.js';
 import { messageHandler } from '../src/messages/handlers.js';
 import { SqliteTicketingStore } from '../src/store/sqlite.js';
 
@@ -11,6 +11,24 @@ describe('a capacity below what is sold', () => {
     expect(refuseCapacity({ name: 'VIP', sold: 1 }, 0)).toEqual({ code: 'CAPACITY_BELOW_SOLD', message: "VIP has already sold 1 ticket; its capacity can't be lower than that." });
     expect(refuseCapacity({ name: 'VIP', sold: 3 }, 2)?.message).toBe("VIP has already sold 3 tickets; its capacity can't be lower than that.");
     expect(refuseCapacity({ name: 'VIP', sold: 3 }, 3)).toBeNull();
+  });
+});
+
+describe('a refused purchase or cancellation', () => {
+  const now = new Date('2031-03-01T12:00:00.000Z');
+  const onSale = { status: 'published' as const, endsAt: '2031-03-01T22:00:00.000Z' };
+  const seats = { capacity: 10, sold: 0 };
+
+  it.each([
+    ['an event ticketing has not received', undefined, seats, 'EVENT_NOT_ON_SALE', 'This event is not on sale yet. Please try again in a moment.'],
+    ['a cancelled event', { ...onSale, status: 'cancelled' as const }, seats, 'EVENT_CANCELLED', 'This event has been cancelled, so tickets are no longer sold.'],
+    ['an unknown ticket type', onSale, undefined, 'TICKET_TYPE_NOT_FOUND', 'This event has no such ticket type.'],
+  ])('says why, for %s', (_name, event, ticketType, code, message) => {
+    expect(refusePurchase(event, ticketType, 1, now)).toEqual({ code, message });
+  });
+
+  it('says a ticket was already cancelled', () => {
+    expect(refuseCancellation('cancelled', onSale, now)).toEqual({ code: 'TICKET_ALREADY_CANCELLED', message: 'This ticket was already cancelled.' });
   });
 });
 
