@@ -34,8 +34,8 @@ const FIELD_NAMES: Record<string, string> = {
 
 /** "a", "a and b", "a, b and c". */
 export function joinList(items: string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+  const last = items.at(-1) ?? '';
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${last}` : last;
 }
 
 function capitalize(s: string): string {
