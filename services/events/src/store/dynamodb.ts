@@ -78,6 +78,22 @@ function toRegistration(r: Item, event: Pick<Event, 'title' | 'startsAt'>): Regi
   };
 }
 
+/** The attributes a PATCH may change, with those derived from them (search text, listing key): written alike on create and update. */
+function editableAttributes(event: Event): Item {
+  return {
+    Title: event.title,
+    Description: event.description,
+    Venue: event.venue,
+    Timezone: event.timezone,
+    StartsAt: event.startsAt,
+    EndsAt: event.endsAt,
+    TicketTypes: event.ticketTypes,
+    SearchText: searchText(event),
+    StartKey: startKey(event.startsAt, event.id),
+    UpdatedAt: event.updatedAt,
+  };
+}
+
 export interface DynamoEventsStoreOptions {
   settings: DynamoSettings;
   /** Called after a commit that enqueued messages (main.ts: relay.kick()). */
@@ -114,22 +130,13 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     const item: Item = {
       EventID: event.id,
       OrganizerID: event.organizerId,
-      Title: event.title,
-      Description: event.description,
-      Venue: event.venue,
-      Timezone: event.timezone,
-      StartsAt: event.startsAt,
-      EndsAt: event.endsAt,
+      ...editableAttributes(event),
       Status: event.status,
       RegistrationLimit: event.registrationLimit ?? undefined,
       RegistrationCount: event.registrationCount,
-      TicketTypes: event.ticketTypes,
       Version: 1,
-      SearchText: searchText(event),
-      StartKey: startKey(event.startsAt, event.id),
       Listing: event.status === 'published' ? PUBLISHED : undefined,
       CreatedAt: event.createdAt,
-      UpdatedAt: event.updatedAt,
     };
     await this.commit(
       [{ Put: { TableName: this.t.events.name, Item: item, ConditionExpression: 'attribute_not_exists(EventID)' } }],
@@ -213,17 +220,8 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
   async saveEventUpdate({ event, changes, version }: PlannedEventUpdate): Promise<boolean> {
     // Every attribute goes through a name placeholder: several (Timezone, Status, …) are reserved words.
     const fields: Record<string, unknown> = {
-      Title: event.title,
-      Description: event.description,
-      Venue: event.venue,
-      Timezone: event.timezone,
-      StartsAt: event.startsAt,
-      EndsAt: event.endsAt,
-      TicketTypes: event.ticketTypes,
+      ...editableAttributes(event),
       Version: version,
-      SearchText: searchText(event),
-      StartKey: startKey(event.startsAt, event.id),
-      UpdatedAt: event.updatedAt,
       ...(event.registrationLimit === null ? {} : { RegistrationLimit: event.registrationLimit }),
     };
     const names: Record<string, string> = { '#version': 'Version' };
