@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   UPSTREAM_UNAVAILABLE: { status: 502, description: 'The gateway could not reach the service behind this path.' },
   TICKETING_UNAVAILABLE: { status: 503, description: 'A capacity change needs ticketing to confirm it against sales, and ticketing did not answer; nothing was changed.' },
   NOT_READY: { status: 503, description: 'The service is running but its store is not usable.' },
+  OVERLOADED: { status: 503, description: 'The service is too busy to take this request now; nothing was done. Retry after the seconds in Retry-After.' },
+  SHUTTING_DOWN: { status: 503, description: 'This replica is stopping and took nothing from this request; retry (the gateway retries on another replica itself).' },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
