@@ -1,7 +1,10 @@
 // Bundles each service into services/<name>/dist/main.js. Our own packages (@dems/*) are bundled in;
 // npm dependencies stay external and load from node_modules, as they do in the container images.
+// Code splitting keeps each dynamic import() a separate file, and with it the imports of what it loads: main.ts
+// starts tracing and only then imports the service (serve.ts), so the instrumented modules (http, the AWS SDK)
+// load after their instrumentation is registered. One bundle would hoist every import above that first line.
 import { build } from 'esbuild';
-import { readdirSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -17,10 +20,15 @@ const externalDependencies = {
 
 const started = Date.now();
 await Promise.all(
-  services.map((name) =>
-    build({
+  services.map((name) => {
+    // Chunk names carry a content hash: the previous build's chunks would otherwise pile up.
+    rmSync(join(root, 'services', name, 'dist', 'chunks'), { recursive: true, force: true });
+    return build({
       entryPoints: [join(root, 'services', name, 'src', 'main.ts')],
-      outfile: join(root, 'services', name, 'dist', 'main.js'),
+      outdir: join(root, 'services', name, 'dist'),
+      entryNames: '[name]',
+      chunkNames: 'chunks/[name]-[hash]',
+      splitting: true,
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -28,7 +36,7 @@ await Promise.all(
       sourcemap: true,
       logLevel: 'warning',
       plugins: [externalDependencies],
-    }),
-  ),
+    });
+  }),
 );
 console.log(`built ${services.join(', ')} in ${Date.now() - started} ms`);

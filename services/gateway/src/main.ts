@@ -1,9 +1,6 @@
-import { LOG_REDACT, runService } from '@dems/kit';
-import { buildApp } from './app.js';
-import { readConfig } from './config.js';
+// The process entry. Tracing patches modules (http, the AWS SDK) as they load, so it starts before anything else
+// is imported; the service itself is serve.ts, imported after it (scripts/build.mjs keeps that import separate).
+import { startTracing } from '@dems/kit/tracing';
 
-await runService('gateway', async () => {
-  const config = readConfig();
-  const app = await buildApp({ config, logger: { level: config.LOG_LEVEL, redact: LOG_REDACT } });
-  return { app, port: config.GATEWAY_PORT, host: config.HOST };
-});
+await startTracing('gateway');
+await import('./serve.js');

@@ -1,59 +1,6 @@
-import { join } from 'node:path';
-import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, OutboxRelay, relayFromConfig, runService, verifierFor, type App } from '@dems/kit';
-import { buildApp } from './app.js';
-import { loadTicketingConfig } from './config.js';
-import { SqliteTicketingStore } from './store/sqlite.js';
-import type { TicketingStore } from './store/ticketing-store.js';
+// The process entry. Tracing patches modules (http, the AWS SDK) as they load, so it starts before anything else
+// is imported; the service itself is serve.ts, imported after it (scripts/build.mjs keeps that import separate).
+import { startTracing } from '@dems/kit/tracing';
 
-// The DynamoDB adapter (and the AWS SDK) is loaded only when configured.
-const dynamo = () => import('./store/dynamodb.js');
-
-if (process.argv.includes('--create-tables')) {
-  await createTablesAndExit('ticketing', async (log) =>
-    new (await dynamo()).DynamoTicketingStore({ settings: dynamoSettings(loadTicketingConfig()) }).createTables(log),
-  );
-}
-
-await runService('ticketing', async () => {
-  const config = loadTicketingConfig();
-  // The store and key cache are made before the app and relay they report to; these are filled in below.
-  const late: { relay?: OutboxRelay; app?: App } = {};
-  const kick = () => late.relay?.kick();
-  let store: TicketingStore;
-  if (config.STORE === 'dynamodb') {
-    const dynamoStore = new (await dynamo()).DynamoTicketingStore({
-      settings: dynamoSettings(config),
-      shards: (eventId) => config.INVENTORY_SHARDS_BY_EVENT.get(eventId) ?? config.INVENTORY_SHARDS,
-      onMessagesCommitted: kick,
-    });
-    if (config.DYNAMODB_CREATE_TABLES) await dynamoStore.createTables();
-    store = dynamoStore;
-  } else {
-    store = new SqliteTicketingStore({ file: join(config.DATA_DIR, 'ticketing.db'), synchronous: config.SQLITE_SYNCHRONOUS, onMessagesCommitted: kick });
-  }
-  const jwks = new CachedJwks({
-    url: `${config.ENGAGEMENT_URL}/.well-known/jwks.json`,
-    cacheFile: join(config.DATA_DIR, 'jwks-cache-ticketing.json'),
-    log: { warn: (o, m) => late.app?.log.warn(o, m) },
-  });
-  const app = await buildApp({
-    store,
-    verify: verifierFor(jwks.getKey),
-    secret: config.SERVICE_SECRET,
-    logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
-    bodyLimit: config.BODY_LIMIT_BYTES,
-    ordersPerUserPerMinute: config.ORDERS_PER_USER_PER_MINUTE,
-    trustProxy: config.TRUST_PROXY,
-    onReplay: kick,
-    onClose: async () => {
-      jwks.stop();
-      await late.relay?.stop();
-    },
-  });
-  late.app = app;
-  const relay = relayFromConfig(config, store.outbox, app.log);
-  late.relay = relay;
-  relay.start();
-  jwks.start();
-  return { app, port: config.TICKETING_PORT, host: config.HOST };
-});
+await startTracing('ticketing');
+await import('./serve.js');

@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, relayFromConfig, runService, verifierFor } from '@dems/kit';
+import { buildApp } from './app.js';
+import { loadEventsConfig } from './config.js';
+import type { EventsStore } from './store/events-store.js';
+import { SqliteEventsStore } from './store/sqlite.js';
+import { ticketingInventory } from './ticketing/inventory.js';
+
+// The DynamoDB adapter (and the AWS SDK) is loaded only when configured.
+const dynamo = () => import('./store/dynamodb.js');
+
+if (process.argv.includes('--create-tables')) {
+  await createTablesAndExit('events', async (log) => new (await dynamo()).DynamoEventsStore({ settings: dynamoSettings(loadEventsConfig()) }).createTables(log));
+}
+
+await runService('events', async () => {
+  const config = loadEventsConfig();
+  // The relay and the key set log through the app's logger, so they are created once the app exists;
+  // the closures below only run after that (nothing is served before listen).
+  const kick = () => relay.kick();
+  let store: EventsStore;
+  if (config.STORE === 'dynamodb') {
+    const dynamoStore = new (await dynamo()).DynamoEventsStore({ settings: dynamoSettings(config), onMessagesCommitted: kick });
+    if (config.DYNAMODB_CREATE_TABLES) await dynamoStore.createTables();
+    store = dynamoStore;
+  } else {
+    store = new SqliteEventsStore({ file: join(config.DATA_DIR, 'events.db'), synchronous: config.SQLITE_SYNCHRONOUS, onMessagesCommitted: kick });
+  }
+  const app = await buildApp({
+    store,
+    inventory: ticketingInventory({ url: config.TICKETING_URL, secret: config.SERVICE_SECRET }),
+    verify: (token) => verifyToken(token),
+    secret: config.SERVICE_SECRET,
+    logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    eventsPerOrganizerPerDay: config.EVENTS_PER_ORGANIZER_PER_DAY,
+    onReplay: kick,
+    onClose: async () => {
+      jwks.stop();
+      await relay.stop();
+    },
+  });
+  const relay = relayFromConfig(config, store.outbox, app.log);
+  const jwks = new CachedJwks({
+    url: `${config.ENGAGEMENT_URL}/.well-known/jwks.json`,
+    cacheFile: join(config.DATA_DIR, 'jwks-cache-events.json'),
+    log: app.log,
+  });
+  const verifyToken = verifierFor(jwks.getKey);
+  relay.start();
+  jwks.start();
+  return { app, port: config.EVENTS_PORT, host: config.HOST };
+});
