@@ -85,8 +85,16 @@ export type Message<T extends MessageType = MessageType> = {
     source: ServiceName;
     occurredAt: string;
     data: z.infer<(typeof MessageData)[K]>;
+    /** The trace of the change that produced the message (Traceparent); absent when tracing is off. */
+    traceparent?: string;
   };
 }[T];
+
+/**
+ * A W3C trace context (www.w3.org/TR/trace-context, `traceparent`): version, trace id, parent span id, flags.
+ * The outbox stores the one of the change that wrote a message, so that its subscribers continue that trace.
+ */
+export const Traceparent = z.string().regex(/^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/);
 
 export const MessageEnvelope = z.object({
   id: z.uuid(),
@@ -94,6 +102,9 @@ export const MessageEnvelope = z.object({
   source: z.enum(SERVICE_NAMES),
   occurredAt: IsoDateTime,
   data: z.unknown(),
+  // Optional, so that messages written before it existed stay valid; a malformed one is dropped, never a reason
+  // to refuse (and dead-letter) the message it rides on.
+  traceparent: Traceparent.optional().catch(undefined),
 });
 
 /** Validates an incoming envelope and its data against the schema of its type. */

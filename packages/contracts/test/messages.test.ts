@@ -8,6 +8,7 @@ import {
   parseMessage,
   SERVICE_NAMES,
   SUBSCRIPTIONS,
+  Traceparent,
   type MessageType,
 } from '@dems/contracts';
 
@@ -183,6 +184,48 @@ describe('parseMessage', () => {
   it('keeps the EventSnapshot fields other services copy', () => {
     expect(EventSnapshot.parse(snapshot)).toEqual(snapshot);
     expect(MessageData.EventCancelled.parse(DATA.EventCancelled)).toEqual(DATA.EventCancelled);
+  });
+});
+
+describe('the trace context a message carries (traceparent)', () => {
+  const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+  it('is kept when it is a W3C traceparent', () => {
+    const input = { ...envelope('OrderPlaced'), traceparent: TRACEPARENT };
+    expect(parseMessage(input)).toEqual(input);
+    expect(parseMessage(input).traceparent).toBe(TRACEPARENT);
+    expect(Traceparent.parse('ff-ffffffffffffffffffffffffffffffff-ffffffffffffffff-ff')).toBeTruthy();
+  });
+
+  it('is optional: a message written before it existed is valid without it', () => {
+    const parsed = parseMessage(envelope('OrderPlaced'));
+    expect(parsed).toEqual(envelope('OrderPlaced'));
+    expect(Object.keys(parsed)).not.toContain('traceparent');
+  });
+
+  it.each([
+    ['a trace id one digit short', '00-0af7651916cd43dd8448eb211c80319-b7ad6b7169203331-01'],
+    ['a trace id one digit long', '00-0af7651916cd43dd8448eb211c80319cc-b7ad6b7169203331-01'],
+    ['a parent id one digit short', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b716920333-01'],
+    ['a parent id one digit long', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b71692033311-01'],
+    ['a one-digit version', '0-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'],
+    ['a three-digit version', '000-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'],
+    ['one-digit flags', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1'],
+    ['three-digit flags', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-011'],
+    ['upper-case hex', '00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01'],
+    ['letters beyond f', '00-0ag7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'],
+    ['a non-hex version', 'zz-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'],
+    ['non-hex flags', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0g'],
+    ['a non-hex parent id', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b716920333x-01'],
+    ['something before it', 'x00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'],
+    ['something after it', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01x'],
+    ['other separators', '00_0af7651916cd43dd8448eb211c80319c_b7ad6b7169203331_01'],
+    ['not a string', 42],
+  ])('with %s is dropped, and the message still accepted', (_what, traceparent) => {
+    expect(Traceparent.safeParse(traceparent).success).toBe(false);
+    const parsed = parseMessage({ ...envelope('OrderPlaced'), traceparent });
+    expect(parsed.traceparent).toBeUndefined();
+    expect(parsed.data).toEqual(DATA.OrderPlaced);
   });
 });
 
