@@ -1,24 +1,32 @@
 #!/usr/bin/env node
-// `npm start`: install what is missing, build, start the four processes on embedded storage, print the URLs.
+// `npm start`: install what is missing, build, start the four processes on embedded storage, print the URLs, and
+// keep them running: a process that crashes is restarted (scripts/lib/supervisor.mjs); Ctrl-C stops everything.
 //   npm start -- --no-demo      skip the demo data on a fresh data directory
 //   npm start -- --store dynamodb   run on DynamoDB: DYNAMODB_ENDPOINT if set, else a DynamoDB Local started here
+//   npm start -- --replicas 3   three processes of each service behind the gateway, sharing state through Redis
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureBuilt, ensureInstalled } from './lib/setup.mjs';
-import { makePrivateDir, ROOT, startSystem } from './lib/system.mjs';
+import { Supervisor } from './lib/supervisor.mjs';
+import { DEFAULT_REDIS_PORT, DEFAULT_REPLICA_PORT_STEP, makePrivateDir, parseReplicas, ROOT, startSystem } from './lib/system.mjs';
 
 // Everything started from here writes into the data directory (the services, DynamoDB Local): for this user only.
 process.umask(0o077);
 
-const USAGE = 'Usage: npm start [-- --no-demo] [--store sqlite|dynamodb]';
+const USAGE = 'Usage: npm start [-- --no-demo] [--store sqlite|dynamodb] [--replicas 1-8]';
 const args = process.argv.slice(2);
 let store = process.env.STORE ?? 'sqlite';
+let replicasArg = '1';
 const unknown = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--no-demo') continue;
   if (a === '--store' || a.startsWith('--store=')) {
     store = a === '--store' ? (args[++i] ?? '') : a.slice('--store='.length);
+    continue;
+  }
+  if (a === '--replicas' || a.startsWith('--replicas=')) {
+    replicasArg = a === '--replicas' ? (args[++i] ?? '') : a.slice('--replicas='.length);
     continue;
   }
   unknown.push(a);
@@ -31,18 +39,32 @@ if (!['sqlite', 'dynamodb'].includes(store)) {
   console.error(`✖ --store must be sqlite or dynamodb (got "${store}"). ${USAGE}`);
   process.exit(2);
 }
+let replicas;
+try {
+  replicas = parseReplicas(replicasArg);
+} catch (err) {
+  console.error(`✖ ${err.message} ${USAGE}`);
+  process.exit(2);
+}
 
-const ports = {};
-for (const service of ['gateway', 'events', 'ticketing', 'engagement']) {
-  const name = `${service.toUpperCase()}_PORT`;
+/** A whole number from the environment within [min, max], or the default; anything else stops here naming the variable. */
+function numberSetting(name, fallback, min, max, what) {
   const value = process.env[name];
-  if (value === undefined) continue;
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
-    console.error(`✖ ${name} ("${value}") must be a port number between 1 and 65535.`);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    console.error(`✖ ${name} ("${value}") must be ${what} between ${min} and ${max}.`);
     process.exit(78);
   }
-  ports[service] = Number(value);
+  return Number(value);
 }
+const ports = {};
+for (const service of ['gateway', 'events', 'ticketing', 'engagement']) {
+  const port = numberSetting(`${service.toUpperCase()}_PORT`, undefined, 1, 65535, 'a port number');
+  if (port !== undefined) ports[service] = port;
+}
+// Replica i of a service listens on its *_PORT + i × REPLICA_PORT_STEP; Redis (when started here) on REDIS_PORT.
+const replicaPortStep = numberSetting('REPLICA_PORT_STEP', DEFAULT_REPLICA_PORT_STEP, 1, 10_000, 'a whole number');
+const redisPort = numberSetting('REDIS_PORT', DEFAULT_REDIS_PORT, 1, 65535, 'a port number');
 
 const dataDir = makePrivateDir(resolve(ROOT, process.env.DATA_DIR ?? 'data'));
 // Fresh means no data yet in the chosen storage (demo data goes only into an empty system).
@@ -59,8 +81,11 @@ try {
   process.exit(1);
 }
 
-/** @type {{ endpoint: string, stop: () => Promise<void>, child: import('node:child_process').ChildProcess } | undefined} */
+/** @typedef {{ endpoint: string, stop: () => Promise<void>, child: import('node:child_process').ChildProcess }} DynamoLocal */
+/** @type {DynamoLocal | undefined} */
 let dynamoLocal;
+/** @type {(() => Promise<DynamoLocal>) | undefined} */
+let startDynamoLocal;
 const storeEnv = {};
 if (store === 'dynamodb') {
   let endpoint = process.env.DYNAMODB_ENDPOINT;
@@ -69,7 +94,8 @@ if (store === 'dynamodb') {
     console.log(`▸ Starting DynamoDB Local on port ${port} (data in ${join(dataDir, 'dynamodb')})…`);
     try {
       const { startDynamoDbLocal } = await import('./lib/dynamodb-local.mjs');
-      dynamoLocal = await startDynamoDbLocal({ dataDir, port });
+      startDynamoLocal = () => startDynamoDbLocal({ dataDir, port });
+      dynamoLocal = await startDynamoLocal();
       endpoint = dynamoLocal.endpoint;
     } catch (err) {
       console.error(`✖ ${err.message}`);
@@ -80,20 +106,36 @@ if (store === 'dynamodb') {
   Object.assign(storeEnv, { STORE: 'dynamodb', DYNAMODB_ENDPOINT: endpoint, DYNAMODB_CREATE_TABLES: 'true' });
 }
 
-console.log(`▸ Starting services (${store === 'dynamodb' ? `DynamoDB at ${storeEnv.DYNAMODB_ENDPOINT}` : 'SQLite'}; data in ${dataDir}, logs in ${join(dataDir, 'logs')})…`);
+const replicaText = replicas > 1 ? `${replicas} replicas of each service, ` : '';
+console.log(`▸ Starting services (${replicaText}${store === 'dynamodb' ? `DynamoDB at ${storeEnv.DYNAMODB_ENDPOINT}` : 'SQLite'}; data in ${dataDir}, logs in ${join(dataDir, 'logs')})…`);
 let system;
 try {
-  system = await startSystem({ dataDir, ports, env: storeEnv });
+  system = await startSystem({ dataDir, ports, env: storeEnv, replicas, replicaPortStep, redisPort });
 } catch (err) {
   await dynamoLocal?.stop();
   console.error(`✖ ${err.message}`);
   process.exit(1);
 }
 
+// A process that stops unexpectedly is restarted; a crash loop stops everything, with the report.
+const supervisor = new Supervisor({ onGiveUp: () => void stop(1) });
+for (const [instance, proc] of system.running) supervisor.watch(instance, proc, () => system.start(instance));
+// DynamoDB Local keeps its data on disk: a restarted one serves the same tables, and the AWS SDK retries meanwhile.
+if (dynamoLocal && startDynamoLocal) {
+  const start = startDynamoLocal;
+  supervisor.watch('DynamoDB Local', dynamoLocal, async () => {
+    const restarted = await start();
+    dynamoLocal = restarted;
+    if (supervisor.stopped) await restarted.stop();
+    return restarted;
+  });
+}
+
 let stopping = false;
 async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
+  supervisor.stop();
   console.log('\n▸ Stopping…');
   await system.stopAll();
   // DynamoDB Local last: the services finish their requests against it first.
@@ -103,18 +145,6 @@ async function stop(code = 0) {
 }
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
-for (const [instance, proc] of system.running) {
-  proc.child.on('exit', (code) => {
-    if (stopping) return;
-    console.error(`✖ ${instance} stopped unexpectedly (exit code ${code}); see ${proc.logFile}. Stopping everything.`);
-    void stop(1);
-  });
-}
-dynamoLocal?.child.on('exit', (code) => {
-  if (stopping) return;
-  console.error(`✖ DynamoDB Local stopped unexpectedly (exit code ${code}). Stopping everything.`);
-  void stop(1);
-});
 
 let demo = '';
 if (fresh && !args.includes('--no-demo')) {
@@ -128,16 +158,23 @@ if (fresh && !args.includes('--no-demo')) {
   demo = `\n  Demo organizer:   ${readFileSync(join(dataDir, 'demo-credentials.txt'), 'utf8').trim().replace('\n', ' / ').replace(/email: |password: /g, '')}\n`;
 }
 
-const u = system.urls;
+const u = system.upstreams;
+const docs = (urls) => urls.map((x) => `${x}/docs`).join('  ');
+const redisLine = system.redis
+  ? `  Shared state       Redis at ${system.redis.url}${system.redis.local ? ' (redis-server started here; nothing is kept on disk)' : ''}\n`
+  : '';
+const keyLine = replicas > 1
+  ? `  Signing key        ${system.signingKeySource === 'JWT_SIGNING_KEY' ? 'from JWT_SIGNING_KEY' : `from ${system.signingKeySource}`}, the same for every engagement replica\n`
+  : '';
 console.log(`
-✔ DEMS is running.
+✔ DEMS is running${replicas > 1 ? ` with ${replicas} replicas of each service` : ''}.
 
-  Web app and API:  ${u.gateway}            (API under ${u.gateway}/api, e.g. ${u.gateway}/api/events)
-  Event Registration ${u.events}/docs
-  Ticketing          ${u.ticketing}/docs
-  User Engagement    ${u.engagement}/docs
-${store === 'dynamodb' ? `  Storage            DynamoDB at ${storeEnv.DYNAMODB_ENDPOINT}${dynamoLocal ? ` (DynamoDB Local, data in ${join(dataDir, 'dynamodb')})` : ''}\n` : ''}${demo}
-  Press Ctrl-C to stop.
+  Web app and API:  ${u.gateway[0]}            (API under ${u.gateway[0]}/api, e.g. ${u.gateway[0]}/api/events)
+  Event Registration ${docs(u.events)}
+  Ticketing          ${docs(u.ticketing)}
+  User Engagement    ${docs(u.engagement)}
+${store === 'dynamodb' ? `  Storage            DynamoDB at ${storeEnv.DYNAMODB_ENDPOINT}${dynamoLocal ? ` (DynamoDB Local, data in ${join(dataDir, 'dynamodb')})` : ''}\n` : ''}${redisLine}${keyLine}${demo}
+  Press Ctrl-C to stop. A process that crashes is restarted; the others keep serving.
 `);
 
 async function seedDemo(...a) {
