@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import Fastify, {
   type FastifyBaseLogger,
@@ -22,7 +23,11 @@ import {
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '@dems/contracts';
+import { lifecycleOf, registerAdmission } from './admission.js';
+import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS } from './config.js';
 import { AppError } from './errors.js';
+import { registerMetrics, type MetricsAccess } from './metrics.js';
+import { flushTracing } from './tracing.js';
 
 /** A service's Fastify instance, typed so that route schemas written in zod type the handlers. */
 export type App = FastifyInstance<
@@ -51,6 +56,10 @@ export interface ServiceAppOptions {
   checkJsonDepth?: boolean;
   /** Content-Security-Policy directives; the default suits a JSON API (nothing may load, nothing may frame it). */
   contentSecurityPolicy?: NonNullable<Exclude<FastifyHelmetOptions['contentSecurityPolicy'], boolean>>['directives'];
+  /** Who may read /metrics: anyone (default: a service's port is internal) or private-network peers only (the gateway). */
+  metricsAccess?: MetricsAccess;
+  /** MAX_EVENT_LOOP_DELAY_MS: shed load (503 OVERLOADED) while the event loop lags more than this; 0 never sheds. Default 1000. */
+  maxEventLoopDelayMs?: number;
 }
 
 /**
@@ -116,6 +125,8 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     trustProxy: opts.trustProxy ?? 'loopback',
+    // A stopping replica answers in the one error shape (admission.ts), not with Fastify's own 503 body.
+    return503OnClosing: false,
     ajv: undefined,
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -145,9 +156,18 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
   await app.register(helmet, {
     contentSecurityPolicy: { useDefaults: false, directives: opts.contentSecurityPolicy ?? API_CSP },
   });
+  // After helmet, so that refusals carry the security headers too.
+  await registerAdmission(app, { name: opts.name, maxEventLoopDelayMs: opts.maxEventLoopDelayMs ?? DEFAULT_MAX_EVENT_LOOP_DELAY_MS });
+
+  // Before the routes: every answer is measured, refusals included.
+  registerMetrics(app, opts.metricsAccess ?? 'anyone');
+  // Spans still buffered go out before the process ends (nothing to do when tracing is off).
+  app.addHook('onClose', () => flushTracing());
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(listTolerantSerializer(app.log));
+  // The serializer has no request of its own: it runs inside this hook's callback, which lends it the request's logger.
+  app.addHook('preSerialization', (req, _reply, payload, done) => serializingFor.run(req.log, () => done(null, payload)));
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -180,6 +200,8 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', service: opts.name }));
   app.get('/readyz', { schema: { hide: true } }, async (req, reply) => {
+    // Not ready from the first moment of a stop, so load balancers stop sending before the replica refuses.
+    if (lifecycleOf(app) !== 'serving') return reply.code(503).send({ code: 'SHUTTING_DOWN', message: `${opts.name} is stopping.`, requestId: req.id });
     let ready = false;
     try {
       ready = await opts.isReady();
@@ -198,7 +220,9 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
  * (`{ items: [...] }`) with a stored row its schema refuses is answered without that row, which is logged.
  * One bad row (written by an older version, or by hand) must never turn a list into a 500 for everyone.
  */
-function listTolerantSerializer(log: FastifyBaseLogger): Parameters<FastifyInstance['setSerializerCompiler']>[0] {
+const serializingFor = new AsyncLocalStorage<FastifyBaseLogger>();
+
+function listTolerantSerializer(appLog: FastifyBaseLogger): Parameters<FastifyInstance['setSerializerCompiler']>[0] {
   return (route) => {
     const serialize = serializerCompiler(route as Parameters<typeof serializerCompiler>[0]);
     const schema = route.schema as unknown;
@@ -212,6 +236,8 @@ function listTolerantSerializer(log: FastifyBaseLogger): Parameters<FastifyInsta
         const kept = items.filter((item) => itemSchema.safeParse(item).success);
         if (kept.length === items.length) throw err;
         const skipped = items.filter((item) => !kept.includes(item)).map((item) => (item as { id?: unknown })?.id ?? null);
+        // The request's logger (its reqId) when serializing an answer, which is always the case outside tests.
+        const log = serializingFor.getStore() ?? appLog;
         log.error({ route: `${route.method} ${route.url}`, skipped }, 'answered a list without stored rows that do not match its schema');
         return serialize({ ...(data as object), items: kept });
       }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { urlList } from './upstreams.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -10,8 +11,32 @@ export class ConfigError extends Error {
 /** The largest request body in bytes; the gateway applies the same setting before it forwards anything. */
 export const BodyLimit = z.coerce.number().int().min(1024).max(10_000_000).default(100_000);
 
+/** A lag no healthy replica shows even in a flash sale; beyond it, waiting requests would take seconds. */
+export const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 1000;
+
+/**
+ * How a replica stops and when it sheds load (runService, createServiceApp). The gateway has these too.
+ * See docs/adr/008-graceful-stop-and-load-shedding.md.
+ */
+export const RuntimeConfig = z.object({
+  /**
+   * On SIGTERM, how long a replica keeps serving while reporting not ready, so that a load balancer stops
+   * sending to it first (Kubernetes: a few seconds, within terminationGracePeriodSeconds). 0 with `npm start`.
+   */
+  SHUTDOWN_DRAIN_SECONDS: z.coerce.number().int().min(0).max(300).default(0),
+  /** After the drain, how long requests in flight and outbox deliveries may take before the process exits anyway (exit 1). */
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+  /** Answer 503 OVERLOADED (Retry-After) while the event loop lags more than this many ms on average; 0 never sheds. */
+  MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_MAX_EVENT_LOOP_DELAY_MS),
+});
+export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
+
+/** redis://[[user]:password@]host[:port][/db] or rediss://… for TLS. */
+export const RedisUrl = z.url({ protocol: /^rediss?$/, hostname: /./, error: 'must be a redis:// or rediss:// URL naming a host, e.g. redis://127.0.0.1:6379' });
+
 /** Settings every service shares; each service extends this with its own. */
 export const BaseConfig = z.object({
+  ...RuntimeConfig.shape,
   HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -26,10 +51,16 @@ export const BaseConfig = z.object({
   /** FULL: a committed order survives power loss. NORMAL: survives a process crash only. */
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   BODY_LIMIT_BYTES: BodyLimit,
-  EVENTS_URL: z.url().default('http://127.0.0.1:3001'),
-  TICKETING_URL: z.url().default('http://127.0.0.1:3002'),
-  ENGAGEMENT_URL: z.url().default('http://127.0.0.1:3003'),
+  /** Where each service is reached: one URL, or a comma-separated list with one per replica. */
+  EVENTS_URL: urlList('http://127.0.0.1:3001'),
+  TICKETING_URL: urlList('http://127.0.0.1:3002'),
+  ENGAGEMENT_URL: urlList('http://127.0.0.1:3003'),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10_000).default(60),
+  /**
+   * The Redis that replicas share (rate limits, one-time values, live sockets, revocations): redis:// or
+   * rediss:// (TLS). Unset: one replica, that state in its memory. See docs/adr/ on Redis for shared state.
+   */
+  REDIS_URL: RedisUrl.optional(),
   /**
    * Who may tell a service the client's address (X-Forwarded-For): the gateway. `loopback` fits `npm start`;
    * in containers list the gateway's addresses or subnet (comma separated, CIDR allowed).
@@ -73,7 +104,8 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, s
     result.error.issues.map((i) => {
       const name = i.path.join('.') || '(environment)';
       const value = env[name];
-      const shown = value === undefined ? 'not set' : /SECRET|PASSWORD|KEY|TOKEN/.test(name) ? 'set' : `"${value}"`;
+      // A REDIS_URL may carry a password.
+      const shown = value === undefined ? 'not set' : /SECRET|PASSWORD|KEY|TOKEN|REDIS_URL/.test(name) ? 'set' : `"${value}"`;
       return `${name} (${shown}): ${i.message}`;
     }),
   );

@@ -1,19 +1,30 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import { ConfigError } from './config.js';
+import { setLifecycle } from './admission.js';
+import { ConfigError, type RuntimeConfig } from './config.js';
+
+export interface StartedService {
+  app: FastifyInstance;
+  port: number;
+  host: string;
+  /** The service's configuration, for SHUTDOWN_DRAIN_SECONDS and SHUTDOWN_TIMEOUT_SECONDS (defaults 0 and 10). */
+  config?: Pick<RuntimeConfig, 'SHUTDOWN_DRAIN_SECONDS' | 'SHUTDOWN_TIMEOUT_SECONDS'>;
+}
 
 /**
- * The whole life of a service process: build, listen, and on SIGINT/SIGTERM stop taking requests,
- * finish those in flight, then close the store. A bad configuration exits with the list of problems.
+ * The whole life of a service process: build, listen, and on SIGINT/SIGTERM stop without losing anything.
+ * The stop: /readyz answers 503 at once; for SHUTDOWN_DRAIN_SECONDS the replica still serves what arrives (a
+ * load balancer needs a moment to notice); then it refuses new requests (503 SHUTTING_DOWN), finishes those in
+ * flight and the close hooks (outbox batches in flight, live sockets, the store) and exits 0 — or exits 1 when
+ * that takes longer than SHUTDOWN_TIMEOUT_SECONDS. A bad configuration exits with the list of problems.
  */
-export async function runService(name: string, start: () => Promise<{ app: FastifyInstance; port: number; host: string }>) {
+export async function runService(name: string, start: () => Promise<StartedService>) {
   // Whatever the process creates (stores, key files, caches) is readable by this OS user only, even where a
   // write does not set a mode itself.
   process.umask(0o077);
-  let app: FastifyInstance;
-  let port: number;
-  let host: string;
+  let started: StartedService;
   try {
-    ({ app, port, host } = await start());
+    started = await start();
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`[${name}] ${err.message}`);
@@ -24,23 +35,36 @@ export async function runService(name: string, start: () => Promise<{ app: Fasti
     else console.error(`[${name}] failed to start:`, err);
     process.exit(1);
   }
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, `${name} shutting down`);
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
+  const { app, port, host } = started;
+  const drainSeconds = started.config?.SHUTDOWN_DRAIN_SECONDS ?? 0;
+  const timeoutSeconds = started.config?.SHUTDOWN_TIMEOUT_SECONDS ?? 10;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    // A second signal (the terminal's Ctrl-C and the supervisor's SIGTERM arrive together) changes nothing.
+    if (stopping) return;
+    stopping = true;
+    setLifecycle(app, 'draining');
+    app.log.info({ signal, drainSeconds, timeoutSeconds }, `${name} stopping: not ready from now on`);
+    // Not unref'd: a request that never ends keeps the process alive, and this is what ends it.
+    setTimeout(() => {
+      app.log.error({ timeoutSeconds }, `${name} did not finish its requests and deliveries within SHUTDOWN_TIMEOUT_SECONDS (${timeoutSeconds} s); exiting anyway`);
+      process.exit(1);
+    }, (drainSeconds + timeoutSeconds) * 1000);
+    if (drainSeconds > 0) await sleep(drainSeconds * 1000);
+    setLifecycle(app, 'refusing');
     try {
+      // Stops accepting connections, closes idle keep-alive ones, waits for requests in flight, then runs the
+      // close hooks (relay, sockets, store).
       await app.close();
+      app.log.info(`${name} stopped`);
       process.exit(0);
     } catch (err) {
       app.log.error({ err }, 'shutdown failed');
       process.exit(1);
     }
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
   try {
     // A deep accept queue: a flash crowd arrives in one burst, and Node's default (511) drops the overflow.
     await app.listen({ port, host, backlog: 4096 });

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+import { bundleEntry } from './support/service-process.js';
 
 /** A service process as `npm start` runs one: runService from kit, bundled the way scripts/build.mjs bundles. */
 const ENTRY = `
@@ -24,34 +21,22 @@ await runService(name, async () => {
 `;
 
 describe('runService when it cannot listen', () => {
-  // Next to node_modules, so the bundle's external imports (fastify, …) resolve as they do for dist/main.js.
-  const cache = join(ROOT, 'node_modules', '.cache');
+  let bundle: Awaited<ReturnType<typeof bundleEntry>>;
   let dir: string;
   let entry: string;
   let busy: Server;
   let busyPort: number;
 
   beforeAll(async () => {
-    mkdirSync(cache, { recursive: true });
-    dir = mkdtempSync(join(cache, 'dems-run-service-'));
-    entry = join(dir, 'main.js');
-    await build({
-      stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'ts' },
-      outfile: entry,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'error',
-      plugins: [{ name: 'external', setup: (b) => b.onResolve({ filter: /^[^./]/ }, (a) => (a.path.startsWith('@dems/') ? undefined : { path: a.path, external: true })) }],
-    });
+    bundle = await bundleEntry(ENTRY);
+    ({ dir, entry } = bundle);
     busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     busyPort = (busy.address() as AddressInfo).port;
   });
   afterAll(() => {
     busy.close();
-    rmSync(dir, { recursive: true, force: true });
+    bundle.remove();
   });
 
   function run(env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
