@@ -158,6 +158,11 @@ export async function startSystem({
     ...env,
   };
 
+  // A service stopping gracefully takes at most its drain plus its shutdown timeout (0 + 10 s by default) and then
+  // exits by itself; only a process that overstays that by 5 s is killed.
+  const secondsOf = (name, fallback) => (given[name] && Number.isFinite(Number(given[name])) ? Number(given[name]) : fallback);
+  const stopGraceMs = (secondsOf('SHUTDOWN_DRAIN_SECONDS', 0) + secondsOf('SHUTDOWN_TIMEOUT_SECONDS', 10) + 5) * 1000;
+
   /**
    * How to start each instance (again): a service replica, or the redis-server started here.
    * @type {Map<string, () => Promise<Running>>}
@@ -201,7 +206,7 @@ export async function startSystem({
     const proc = running.get(instance);
     if (!proc) return;
     running.delete(instance);
-    await stopProcess(proc.child);
+    await stopProcess(proc.child, stopGraceMs);
   }
 
   const system = {
@@ -302,10 +307,11 @@ async function waitHealthy(proc, timeoutMs = 30_000) {
   throw new Error(`${proc.name} did not answer ${proc.url}/healthz within ${timeoutMs / 1000} s.\n${tailOf(proc.logFile)}`);
 }
 
-function stopProcess(child) {
+/** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+function stopProcess(child, graceMs = 10_000) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((done) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => {
       clearTimeout(kill);
       done();
