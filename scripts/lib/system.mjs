@@ -294,7 +294,7 @@ async function waitHealthy(proc, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
-      throw new Error(`${proc.name} exited during start-up (code ${proc.child.exitCode}).\n${tailOf(proc.logFile)}`);
+      throw new Error(`${proc.name} exited during start-up (${proc.child.signalCode ?? `code ${proc.child.exitCode}`}).\n${tailOf(proc.logFile)}`);
     }
     try {
       const res = await fetch(`${proc.url}/healthz`, { signal: AbortSignal.timeout(1000) });
