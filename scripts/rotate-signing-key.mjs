@@ -16,7 +16,9 @@ if ((afterAt >= 0 && !Number.isInteger(after)) || args.some((a, i) => a !== '--a
   process.exit(2);
 }
 const secret = serviceSecret(resolve(ROOT, process.env.DATA_DIR ?? 'data'));
-const url = `${process.env.ENGAGEMENT_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.engagement}`}/internal/signing-keys/rotate`;
+// ENGAGEMENT_URL may list several replicas; the first one is asked.
+const engagement = (process.env.ENGAGEMENT_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.engagement}`).split(',')[0].trim().replace(/\/$/, '');
+const url = `${engagement}/internal/signing-keys/rotate`;
 const body = JSON.stringify(after === undefined ? {} : { activateAfterSeconds: after });
 const timestamp = String(Date.now());
 const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SERVICE_NAMES, type ServiceName } from '@dems/contracts';
-import type { App, OutboxStore } from '@dems/kit';
+import { Upstreams, type App, type OutboxStore } from '@dems/kit';
 import { deliver, TEST_SECRET, tempDir } from '@dems/kit/testing';
 import { buildApp as buildEngagement } from '../../services/engagement/src/app.js';
 import type { AccountLimits } from '../../services/engagement/src/identity/accounts.js';
@@ -47,7 +47,10 @@ export async function startInProcess(opts: { accountLimits?: Partial<AccountLimi
     });
     return new Response(res.body, { status: res.statusCode, headers: { 'content-type': String(res.headers['content-type']) } });
   };
-  const inventory = ticketingInventory({ url: 'http://ticketing.in-process', secret: TEST_SECRET, fetch: toTicketing });
+  const inventory = ticketingInventory({
+    ticketing: new Upstreams({ service: 'ticketing', urls: 'http://ticketing.in-process', fetch: toTicketing }),
+    secret: TEST_SECRET,
+  });
   const apps: Record<ServiceName, App> = {
     events: await buildEvents({ store: stores.events, verify, secret: TEST_SECRET, inventory }),
     ticketing: await buildTicketing({ store: stores.ticketing, verify, secret: TEST_SECRET, ordersPerUserPerMinute: opts.ordersPerUserPerMinute }),

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AUTHORIZATION, TokenClaims, type Access, type Role, type ServiceName } from '@dems/contracts';
 import { AppError } from './errors.js';
 import { PRIVATE_FILE } from './private-files.js';
+import { Upstreams } from './upstreams.js';
 
 export const TOKEN_ISSUER = 'dems-engagement';
 export const TOKEN_AUDIENCE = 'dems';
@@ -20,6 +21,9 @@ declare module 'fastify' {
     user: AuthUser | null;
   }
 }
+
+/** Where engagement publishes the public keys that verify its tokens. */
+export const JWKS_PATH = '/.well-known/jwks.json';
 
 export type TokenVerifier = (token: string) => Promise<AuthUser>;
 
@@ -57,7 +61,8 @@ export function verifierFor(getKey: JWTVerifyGetKey): TokenVerifier {
 /**
  * The engagement service's public keys, kept in memory and in a cache file so that a service restarted
  * while engagement is down still verifies tokens (a purchase never waits for engagement).
- * Refreshed in the background, and when a token names a key we do not have.
+ * Refreshed in the background, and when a token names a key we do not have; from any engagement replica that
+ * answers (every replica serves the same keys).
  */
 export class CachedJwks {
   private keys: JSONWebKeySet = { keys: [] };
@@ -65,10 +70,18 @@ export class CachedJwks {
   private lastAttempt = 0;
   private lastFailed = true;
   private timer?: NodeJS.Timeout;
+  private readonly engagement: Upstreams;
 
   constructor(
-    private readonly opts: { url: string; cacheFile: string; refreshMs?: number; log?: { warn: (o: object, m: string) => void } },
+    private readonly opts: {
+      /** Engagement's base URL, or one per replica. */
+      engagementUrls: string | readonly string[];
+      cacheFile: string;
+      refreshMs?: number;
+      log?: { info?: (o: object, m: string) => void; warn: (o: object, m: string) => void };
+    },
   ) {
+    this.engagement = new Upstreams({ service: 'engagement', urls: opts.engagementUrls, log: opts.log });
     try {
       this.use(JSON.parse(readFileSync(opts.cacheFile, 'utf8')) as JSONWebKeySet);
     } catch {
@@ -84,6 +97,7 @@ export class CachedJwks {
 
   stop(): void {
     clearInterval(this.timer);
+    this.engagement.stop();
   }
 
   private use(jwks: JSONWebKeySet) {
@@ -96,7 +110,7 @@ export class CachedJwks {
     this.lastAttempt = Date.now();
     this.lastFailed = true;
     try {
-      const res = await fetch(this.opts.url, { signal: AbortSignal.timeout(2000) });
+      const res = await this.engagement.fetch(JWKS_PATH, { signal: AbortSignal.timeout(2000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const jwks = (await res.json()) as JSONWebKeySet;
       this.use(jwks);
@@ -106,7 +120,7 @@ export class CachedJwks {
       this.lastFailed = false;
       return true;
     } catch (err) {
-      this.opts.log?.warn({ err: String(err), url: this.opts.url }, 'could not refresh signing keys; using cached ones');
+      this.opts.log?.warn({ err: String(err), urls: this.engagement.urls }, 'could not refresh signing keys; using cached ones');
       return false;
     }
   }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { FastifyInstance } from 'fastify';
@@ -65,4 +67,68 @@ export function dynamoTestTarget(): { endpoint: string; skip?: undefined } | { e
 /** A table prefix no other suite or test uses, so each gets empty tables on the one shared DynamoDB Local. */
 export function uniqueTablePrefix(label: string): string {
   return `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}_${label}_`;
+}
+
+export interface ReplicaStandIn {
+  name: string;
+  url: string;
+  /** Every request that reached it except readiness probes, in order. */
+  seen: { method: string; url: string; body: string; headers: IncomingHttpHeaders }[];
+  /** How many GET /readyz probes reached it. */
+  probes: () => number;
+  /** The status of its answers from now on (e.g. 503); /readyz answers 503 while `ready` is false. */
+  answer: (status: number) => void;
+  ready: (ready: boolean) => void;
+  /** Stops listening and cuts open connections: to a caller, the replica is gone. */
+  stop: () => Promise<void>;
+  /** Listens again on the same port. */
+  start: () => Promise<void>;
+}
+
+/**
+ * A stand-in for one replica of a service (tests only, named as such): a real HTTP server on 127.0.0.1 that answers
+ * every request with its name and what it received, and can be stopped and started again on the same port.
+ */
+export async function replicaStandIn(name: string): Promise<ReplicaStandIn> {
+  const seen: ReplicaStandIn['seen'] = [];
+  let probes = 0;
+  let status = 200;
+  let ready = true;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/readyz') {
+        probes++;
+        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready }));
+        return;
+      }
+      const body = Buffer.concat(chunks).toString('utf8');
+      seen.push({ method: req.method ?? '', url: req.url ?? '', body, headers: req.headers });
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ replica: name, method: req.method, url: req.url, body }));
+    });
+  });
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  const port = await listen(0);
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    probes: () => probes,
+    answer: (s) => void (status = s),
+    ready: (r) => void (ready = r),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+    start: async () => void (await listen(port)),
+  };
 }

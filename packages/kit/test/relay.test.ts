@@ -5,7 +5,7 @@ import { newMessage, SERVICE_NAMES, SUBSCRIPTIONS, type Message } from '@dems/co
 import { backoffMs, createServiceApp, OutboxRelay, registerInternalRoutes, relayFromConfig, type OutboxStore, type RelayOptions } from '@dems/kit';
 import { createDynamo, DynamoDbMessaging, ensureTables, transactWrite } from '@dems/kit/dynamodb';
 import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging } from '@dems/kit/sqlite';
-import { dynamoTestTarget, signedHeaders, TEST_SECRET, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
+import { dynamoTestTarget, replicaStandIn, signedHeaders, TEST_SECRET, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 const NOWHERE = 'http://127.0.0.1:9';
@@ -665,6 +665,7 @@ function counting(store: OutboxStore) {
     listDeadLetters: (limit) => store.listDeadLetters(limit),
     replayDeadLetter: (id) => store.replayDeadLetter(id),
     pendingCount: () => store.pendingCount(),
+    stats: () => store.stats(),
   };
   return { store: counted, calls };
 }
@@ -755,6 +756,41 @@ describe('relay: what the operator and the outbox see', () => {
     await until(async () => (await pub.outbox.pendingCount()) === 0);
     expect(sub.applied()).toEqual([good.id]);
     expect((await pub.outbox.listDeadLetters(10)).map((d) => [d.message.id, d.attempts])).toEqual([[bad.id, 1]]);
+  });
+
+  it('delivers to another replica of a subscriber when one does not answer or answers 503, on the first try', async () => {
+    const { sub } = await setup();
+    const [gone, busy] = await Promise.all([replicaStandIn('gone'), replicaStandIn('busy')]);
+    await gone.stop();
+    busy.answer(503);
+    cleanups.push(() => busy.stop());
+    const pub = outboxWith(registered(1), registered(2));
+    const config = { EVENTS_URL: NOWHERE, TICKETING_URL: NOWHERE, ENGAGEMENT_URL: [gone.url, busy.url, sub.url], SERVICE_SECRET: TEST_SECRET, OUTBOX_MAX_ATTEMPTS: 1 };
+    const relay = relayFromConfig(config, pub.outbox, silent);
+    cleanups.push(() => relay.stop());
+    relay.kick();
+    await until(async () => (await pub.outbox.pendingCount()) === 0);
+    expect(sub.applied()).toHaveLength(2);
+    expect(sub.requests).toHaveLength(1); // one batch, no backoff: the outage of one replica is no outage of the service
+    expect(busy.seen.map((r) => r.url)).toEqual(['/internal/messages']);
+    expect(await pub.outbox.listDeadLetters(10)).toEqual([]);
+  });
+
+  it('stop() ends the probing of a subscriber replica that stopped answering', async () => {
+    const { sub } = await setup();
+    const gone = await replicaStandIn('gone');
+    cleanups.push(() => gone.stop().catch(() => {}));
+    await gone.stop();
+    const pub = outboxWith(registered(1));
+    const relay = await relayFor(pub.outbox, { engagement: [gone.url, sub.url] });
+    await until(() => sub.applied().length === 1);
+    gone.ready(false); // back, but not ready: it stays out of rotation and keeps being probed
+    await gone.start();
+    await until(() => gone.probes() >= 1);
+    await relay.stop();
+    const probes = gone.probes();
+    await sleep(2100); // longer than the longest wait between probes (2 s)
+    expect(gone.probes()).toBe(probes);
   });
 });
 

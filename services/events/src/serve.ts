@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, relayFromConfig, runService, verifierFor } from '@dems/kit';
+import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, relayFromConfig, runService, Upstreams, verifierFor } from '@dems/kit';
 import { buildApp } from './app.js';
 import { loadEventsConfig } from './config.js';
 import type { EventsStore } from './store/events-store.js';
@@ -26,29 +26,32 @@ await runService('events', async () => {
   } else {
     store = new SqliteEventsStore({ file: join(config.DATA_DIR, 'events.db'), synchronous: config.SQLITE_SYNCHRONOUS, onMessagesCommitted: kick });
   }
+  const ticketing = new Upstreams({ service: 'ticketing', urls: config.TICKETING_URL, log: { info: (o, m) => app.log.info(o, m), warn: (o, m) => app.log.warn(o, m) } });
   const app = await buildApp({
     store,
-    inventory: ticketingInventory({ url: config.TICKETING_URL, secret: config.SERVICE_SECRET }),
+    inventory: ticketingInventory({ ticketing, secret: config.SERVICE_SECRET }),
     verify: (token) => verifyToken(token),
     secret: config.SERVICE_SECRET,
     logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
     bodyLimit: config.BODY_LIMIT_BYTES,
+    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
     trustProxy: config.TRUST_PROXY,
     eventsPerOrganizerPerDay: config.EVENTS_PER_ORGANIZER_PER_DAY,
     onReplay: kick,
     onClose: async () => {
       jwks.stop();
+      ticketing.stop();
       await relay.stop();
     },
   });
   const relay = relayFromConfig(config, store.outbox, app.log);
   const jwks = new CachedJwks({
-    url: `${config.ENGAGEMENT_URL}/.well-known/jwks.json`,
+    engagementUrls: config.ENGAGEMENT_URL,
     cacheFile: join(config.DATA_DIR, 'jwks-cache-events.json'),
     log: app.log,
   });
   const verifyToken = verifierFor(jwks.getKey);
   relay.start();
   jwks.start();
-  return { app, port: config.EVENTS_PORT, host: config.HOST };
+  return { app, port: config.EVENTS_PORT, host: config.HOST, config };
 });

@@ -1,5 +1,5 @@
 import type { CreateEventBody, Message, MessageType, ServiceName } from '@dems/contracts';
-import { AppError, type OutboxStore } from '@dems/kit';
+import { AppError, Upstreams, type OutboxStore } from '@dems/kit';
 import { TEST_SECRET } from '@dems/kit/testing';
 import { ticketingInventory } from '../src/ticketing/inventory.js';
 
@@ -33,7 +33,11 @@ export async function pendingTypes(outbox: OutboxStore, subscriber: ServiceName 
  * The real ticketing client aimed at a closed loopback port: forces the "ticketing cannot be reached" path.
  * Tests of confirmed capacity changes run with real ticketing in tests/system.
  */
-export const UNREACHABLE_TICKETING = ticketingInventory({ url: 'http://127.0.0.1:9', secret: TEST_SECRET, timeoutMs: 2000 });
+export const UNREACHABLE_TICKETING = ticketingInventory({
+  ticketing: new Upstreams({ service: 'ticketing', urls: 'http://127.0.0.1:9' }),
+  secret: TEST_SECRET,
+  timeoutMs: 2000,
+});
 
 /** The AppError a domain rule throws, or null when it lets the call through. */
 export function errorOf(fn: () => unknown): AppError | null {

@@ -32,7 +32,7 @@ await runService('ticketing', async () => {
     store = new SqliteTicketingStore({ file: join(config.DATA_DIR, 'ticketing.db'), synchronous: config.SQLITE_SYNCHRONOUS, onMessagesCommitted: kick });
   }
   const jwks = new CachedJwks({
-    url: `${config.ENGAGEMENT_URL}/.well-known/jwks.json`,
+    engagementUrls: config.ENGAGEMENT_URL,
     cacheFile: join(config.DATA_DIR, 'jwks-cache-ticketing.json'),
     log: { warn: (o, m) => late.app?.log.warn(o, m) },
   });
@@ -42,6 +42,7 @@ await runService('ticketing', async () => {
     secret: config.SERVICE_SECRET,
     logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
     bodyLimit: config.BODY_LIMIT_BYTES,
+    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
     ordersPerUserPerMinute: config.ORDERS_PER_USER_PER_MINUTE,
     trustProxy: config.TRUST_PROXY,
     onReplay: kick,
@@ -55,5 +56,5 @@ await runService('ticketing', async () => {
   late.relay = relay;
   relay.start();
   jwks.start();
-  return { app, port: config.TICKETING_PORT, host: config.HOST };
+  return { app, port: config.TICKETING_PORT, host: config.HOST, config };
 });

@@ -1,5 +1,7 @@
 import { SERVICE_NAMES, SIGNATURE_HEADER, TIMESTAMP_HEADER, type ServiceName } from '@dems/contracts';
 import { signBody } from '../signing.js';
+import { inDeliverySpan, untraced } from '../tracing.js';
+import { Upstreams } from '../upstreams.js';
 import type { DeliveryFailure, OutboxEntry, OutboxStore } from './outbox.js';
 
 export interface RelayLogger {
@@ -8,9 +10,13 @@ export interface RelayLogger {
   error: (o: object, m: string) => void;
 }
 
+/** One base URL, or one per replica. */
+type Urls = string | readonly string[];
+
 export interface RelayOptions {
   store: OutboxStore;
-  subscriberUrls: Record<ServiceName, string>;
+  /** Each subscriber's base URL, or one per replica: a batch a replica does not take goes to the next (see send). */
+  subscriberUrls: Record<ServiceName, Urls>;
   secret: string;
   log: RelayLogger;
   /** Failures of its own (the subscriber refused or failed to apply it) before an entry is dead-lettered. */
@@ -59,12 +65,15 @@ export class OutboxRelay {
   private isolate = new Map<ServiceName, number>();
   private readonly timeoutMs: number;
   private readonly leaseMs: number;
+  private readonly subscribers: Record<ServiceName, Upstreams>;
 
   constructor(private readonly opts: RelayOptions) {
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.leaseMs = opts.leaseMs ?? this.timeoutMs * 2;
     // A lease that ends while the request is still in flight lets another relay send the same batch again.
     if (this.leaseMs <= this.timeoutMs) throw new Error(`The outbox lease (${this.leaseMs} ms) must be longer than the HTTP timeout (${this.timeoutMs} ms).`);
+    const replicas = (service: ServiceName) => new Upstreams({ service, urls: opts.subscriberUrls[service], log: opts.log });
+    this.subscribers = { events: replicas('events'), ticketing: replicas('ticketing'), engagement: replicas('engagement') };
   }
 
   start(): void {
@@ -79,6 +88,7 @@ export class OutboxRelay {
     this.stopped = true;
     clearInterval(this.timer);
     await Promise.allSettled(this.running.values());
+    for (const replicas of Object.values(this.subscribers)) replicas.stop();
   }
 
   /** Called after a commit that wrote outbox entries: deliver now rather than at the next sweep. */
@@ -89,7 +99,8 @@ export class OutboxRelay {
         this.again.add(subscriber);
         continue;
       }
-      const run = this.drain(subscriber).finally(() => {
+      // Outside the trace of the request that kicked it: a batch is traced from its own messages (send).
+      const run = untraced(() => this.drain(subscriber)).finally(() => {
         this.running.delete(subscriber);
         if (this.again.delete(subscriber)) this.kick();
       });
@@ -151,23 +162,30 @@ export class OutboxRelay {
     return { reached: !cause, untried: verdicts.some((v) => v.kind === 'untried') };
   }
 
-  /** One signed POST of the batch, turned into a verdict per entry. */
+  /**
+   * One signed POST of the batch, turned into a verdict per entry. A replica that does not answer or answers 503
+   * is passed over for the next within the same timeout: sending a batch twice is safe (at-least-once delivery,
+   * and the subscriber's inbox drops a message it already applied).
+   */
   private async send(subscriber: ServiceName, entries: OutboxEntry[]): Promise<Verdict[]> {
-    const body = JSON.stringify({ messages: entries.map((e) => e.message) });
+    const messages = entries.map((e) => e.message);
+    const body = JSON.stringify({ messages });
     const timestamp = String(Date.now());
     let res: Response;
     let reply: { applied?: unknown; results?: unknown; message?: unknown };
     try {
-      res = await fetch(`${this.opts.subscriberUrls[subscriber]}/internal/messages`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [TIMESTAMP_HEADER]: timestamp,
-          [SIGNATURE_HEADER]: signBody(this.opts.secret, timestamp, body),
-        },
-        body,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      res = await inDeliverySpan(subscriber, messages, () =>
+        this.subscribers[subscriber].fetch('/internal/messages', {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            [TIMESTAMP_HEADER]: timestamp,
+            [SIGNATURE_HEADER]: signBody(this.opts.secret, timestamp, body),
+          },
+          body,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        }),
+      );
       reply = ((await res.json().catch(() => null)) ?? {}) as typeof reply;
     } catch (err) {
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -213,7 +231,7 @@ function perEntryResults(results: unknown, entries: OutboxEntry[]): Verdict[] | 
 
 /** The relay as every service wires it: subscriber URLs, secret and retry budget from the shared configuration. */
 export function relayFromConfig(
-  config: { EVENTS_URL: string; TICKETING_URL: string; ENGAGEMENT_URL: string; SERVICE_SECRET: string; OUTBOX_MAX_ATTEMPTS: number },
+  config: { EVENTS_URL: Urls; TICKETING_URL: Urls; ENGAGEMENT_URL: Urls; SERVICE_SECRET: string; OUTBOX_MAX_ATTEMPTS: number },
   store: OutboxStore,
   log: RelayLogger,
 ): OutboxRelay {

@@ -1,5 +1,5 @@
 import type { CapacityChangeBody } from '@dems/contracts';
-import { AppError, signedJsonHeaders } from '@dems/kit';
+import { AppError, signedJsonHeaders, type Upstreams } from '@dems/kit';
 
 /**
  * Ticketing, as the events service needs it: only the service that sells the seats can check a capacity
@@ -15,9 +15,13 @@ export interface TicketingInventory {
 
 const REFUSALS = new Set(['CAPACITY_BELOW_SOLD', 'EVENT_NOT_ON_SALE']);
 
-/** Asks ticketing over HTTP (POST /internal/capacity, signed with the service secret). */
-export function ticketingInventory(opts: { url: string; secret: string; timeoutMs?: number; fetch?: typeof fetch }): TicketingInventory {
-  const send = opts.fetch ?? fetch;
+/**
+ * Asks ticketing over HTTP (POST /internal/capacity, signed with the service secret), failing over to another
+ * replica when one gives no answer or answers 503. Sending the change twice is safe: it sets absolute capacities
+ * (not "add n") for one event version, and a repeat passes the same checks (nothing can sell past the capacity
+ * the first one set) and leaves the same state. A 409 refusal is an answer and is never sent elsewhere.
+ */
+export function ticketingInventory(opts: { ticketing: Upstreams; secret: string; timeoutMs?: number }): TicketingInventory {
   const unavailable = (why: string) =>
     new AppError('TICKETING_UNAVAILABLE', `Ticketing could not confirm the new capacity (${why}), so nothing was changed. Please try again in a moment.`);
   return {
@@ -25,7 +29,7 @@ export function ticketingInventory(opts: { url: string; secret: string; timeoutM
       const body = JSON.stringify(change);
       let res: Response;
       try {
-        res = await send(`${opts.url}/internal/capacity`, {
+        res = await opts.ticketing.fetch('/internal/capacity', {
           method: 'POST',
           headers: signedJsonHeaders(opts.secret, body),
           body,
