@@ -6,18 +6,28 @@ import { startSystem } from '../../scripts/lib/system.mjs';
 
 export type System = Awaited<ReturnType<typeof startSystem>>;
 
-/** Starts the four real processes on a fresh data directory, on ports away from a developer's `npm start`. */
-export async function startTestSystem(basePort: number, extraTicketingPorts: number[] = []) {
+/**
+ * Starts the four real processes on a fresh data directory, on ports away from a developer's `npm start`;
+ * `env` adds or overrides settings of every process.
+ */
+export async function startTestSystem(basePort: number, extraTicketingPorts: number[] = [], env: Record<string, string> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'dems-system-'));
-  const system = await startSystem({
-    dataDir,
-    ports: { gateway: basePort, events: basePort + 1, ticketing: basePort + 2, engagement: basePort + 3 },
-    // Every test client is 127.0.0.1: lift the per-address sign-up throttle (its own tests are in engagement).
-    env: { LOG_LEVEL: 'warn', SERVICE_SECRET: 'system-test-secret-0123456789', SIGNUPS_PER_ADDRESS_PER_HOUR: '100000' },
-    extraTicketingPorts,
-  });
+  let system: System;
+  try {
+    system = await startSystem({
+      dataDir,
+      ports: { gateway: basePort, events: basePort + 1, ticketing: basePort + 2, engagement: basePort + 3 },
+      // Every test client is 127.0.0.1: lift the per-address sign-up throttle (its own tests are in engagement).
+      env: { LOG_LEVEL: 'warn', SERVICE_SECRET: 'system-test-secret-0123456789', SIGNUPS_PER_ADDRESS_PER_HOUR: '100000', ...env },
+      extraTicketingPorts,
+    });
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     system,
+    dataDir,
     api: client(`${system.urls.gateway}/api`),
     async stop() {
       await system.stopAll();

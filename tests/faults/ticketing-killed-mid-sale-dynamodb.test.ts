@@ -1,0 +1,11 @@
+import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
+import { describeKilledMidSale } from './killed-mid-sale.js';
+
+const dynamo = dynamoTestTarget();
+
+describeKilledMidSale(
+  'DynamoDB Local',
+  4810,
+  () => ({ STORE: 'dynamodb', DYNAMODB_ENDPOINT: dynamo.endpoint!, TABLE_PREFIX: uniqueTablePrefix('faults'), DYNAMODB_CREATE_TABLES: 'true' }),
+  dynamo.skip,
+);
