@@ -26,7 +26,8 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { SERVICE_NAMES, SUBSCRIPTIONS, type Message, type ServiceName } from '@dems/contracts';
-import type { DeadLetter, DeliveryFailure, OutboxEntry, OutboxStore } from './messaging/outbox.js';
+import type { DeadLetter, DeliveryFailure, OutboxEntry, OutboxStats, OutboxStore } from './messaging/outbox.js';
+import { withTraceContext } from './tracing.js';
 
 /**
  * DynamoDB mechanics every service's adapter shares: the client, the table bootstrap, retries of
@@ -263,6 +264,21 @@ export async function transactWrite(doc: Doc, items: TransactItem[]): Promise<vo
   }
 }
 
+/**
+ * The pages of a query until at least `max` items have come (or there are no more). Each page asks for
+ * input.Limit items, else for those still missing; a filtered page may bring fewer than it read.
+ */
+export async function queryUpTo(doc: Doc, input: QueryCommandInput, max: number): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const page = await withRetry(() => doc.send(new QueryCommand({ ...input, Limit: input.Limit ?? max - items.length, ExclusiveStartKey: start })));
+    items.push(...((page.Items ?? []) as Item[]));
+    start = page.LastEvaluatedKey as Item | undefined;
+  } while (start && items.length < max);
+  return items;
+}
+
 /** Every page of a query, following LastEvaluatedKey (for bounded lists such as one user's orders). */
 export async function queryAll(doc: Doc, input: QueryCommandInput): Promise<Item[]> {
   const items: Item[] = [];
@@ -374,11 +390,14 @@ export class DynamoDbMessaging implements OutboxStore {
     this.tables = messagingTables(prefix, service);
   }
 
-  /** Put items for one outbox entry per subscriber of each message; add them to the transaction of the change. */
+  /**
+   * Put items for one outbox entry per subscriber of each message, with the trace context active now; add them
+   * to the transaction of the change.
+   */
   outboxPuts(...messages: Message[]): TransactItem[] {
     const items: TransactItem[] = [];
     for (const m of messages) {
-      const payload = JSON.stringify(m);
+      const payload = JSON.stringify(withTraceContext(m));
       const seq = orderedKey();
       for (const subscriber of SUBSCRIPTIONS[m.type]) {
         const id = `${seq}-${subscriber}`;
@@ -426,26 +445,19 @@ export class DynamoDbMessaging implements OutboxStore {
   async claimDue(subscriber: ServiceName, limit: number, now: number, leaseMs: number): Promise<OutboxEntry[]> {
     // Leased entries stay in the index (their order must not change), so they are filtered out here;
     // there are at most a batch or two of them at the head of the queue.
-    const candidates: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await withRetry(() =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.tables.outbox.name,
-            IndexName: 'Due',
-            KeyConditionExpression: '#q = :s AND #d <= :upper',
-            FilterExpression: 'LeaseUntil <= :now',
-            ExpressionAttributeNames: { '#q': 'Queue', '#d': 'Due' },
-            ExpressionAttributeValues: { ':s': subscriber, ':upper': `${pad(now)}#~`, ':now': now },
-            Limit: Math.max(limit, 25),
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      candidates.push(...((page.Items ?? []) as Item[]));
-      start = page.LastEvaluatedKey as Item | undefined;
-    } while (start && candidates.length < limit);
+    const candidates = await queryUpTo(
+      this.doc,
+      {
+        TableName: this.tables.outbox.name,
+        IndexName: 'Due',
+        KeyConditionExpression: '#q = :s AND #d <= :upper',
+        FilterExpression: 'LeaseUntil <= :now',
+        ExpressionAttributeNames: { '#q': 'Queue', '#d': 'Due' },
+        ExpressionAttributeValues: { ':s': subscriber, ':upper': `${pad(now)}#~`, ':now': now },
+        Limit: Math.max(limit, 25),
+      },
+      limit,
+    );
 
     const leased = await Promise.all(
       candidates.slice(0, limit).map(async (item) => {
@@ -577,7 +589,45 @@ export class DynamoDbMessaging implements OutboxStore {
     }
     return total;
   }
+
+  /**
+   * Read from the indexes, at most OUTBOX_STATS_CAP entries per subscriber and as many dead letters: a count
+   * here costs reading the entries, and a scrape every few seconds must stay cheap in a backlog of millions.
+   * A figure at the cap means "at least"; the oldest waiting entry is the oldest of those read (in due order).
+   */
+  async stats(): Promise<OutboxStats[]> {
+    const index = (IndexName: string, KeyConditionExpression: string, value: string, ProjectionExpression: string) =>
+      queryUpTo(
+        this.doc,
+        {
+          TableName: this.tables.outbox.name,
+          IndexName,
+          KeyConditionExpression,
+          ExpressionAttributeNames: attrNames(KeyConditionExpression, ProjectionExpression),
+          ExpressionAttributeValues: { ':v': value },
+          ProjectionExpression,
+        },
+        OUTBOX_STATS_CAP,
+      );
+    const [waiting, dead] = await Promise.all([
+      Promise.all(SERVICE_NAMES.map((subscriber) => index('Due', '#Queue = :v', subscriber, '#CreatedAt'))),
+      index('Dead', '#DeadQueue = :v', 'dead', '#Subscriber'),
+    ]);
+    return SERVICE_NAMES.map((subscriber, i) => {
+      const items = waiting[i]!;
+      const created = items.map((item) => Date.parse(String(item.CreatedAt))).filter(Number.isFinite);
+      return {
+        subscriber,
+        pending: items.length,
+        oldestPendingAt: created.length ? Math.min(...created) : null,
+        deadLetters: dead.filter((item) => item.Subscriber === subscriber).length,
+      };
+    }).filter((s) => s.pending > 0 || s.deadLetters > 0);
+  }
 }
+
+/** How many outbox entries (per subscriber) and dead letters a /metrics scrape reads at most on DynamoDB. */
+export const OUTBOX_STATS_CAP = 1000;
 
 /** A plain Put for writes outside transactions (bootstrap data, tests). */
 export async function putItem(doc: Doc, table: string, item: Item): Promise<void> {

@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { SUBSCRIPTIONS, type Message, type ServiceName } from '@dems/contracts';
-import type { DeadLetter, DeliveryFailure, OutboxEntry, OutboxStore } from './messaging/outbox.js';
+import type { DeadLetter, DeliveryFailure, OutboxEntry, OutboxStats, OutboxStore } from './messaging/outbox.js';
 import { makePrivateFile } from './private-files.js';
+import { withTraceContext } from './tracing.js';
 
 export type SqliteDb = Database.Database;
 
@@ -67,10 +68,13 @@ export class SqliteMessaging implements OutboxStore {
     this.insertInbox = db.prepare('INSERT OR IGNORE INTO inbox (message_id, type, received_at) VALUES (?, ?, ?)');
   }
 
-  /** Writes one outbox row per subscriber of each message. Call inside the transaction of the change. */
+  /**
+   * Writes one outbox row per subscriber of each message, with the trace context active now. Call inside the
+   * transaction of the change (and, when changes are committed in groups, in each change's own trace context).
+   */
   enqueue(...messages: Message[]): void {
     for (const m of messages) {
-      const payload = JSON.stringify(m);
+      const payload = JSON.stringify(withTraceContext(m));
       for (const subscriber of SUBSCRIPTIONS[m.type]) this.insertOutbox.run(m.id, subscriber, payload, m.occurredAt);
     }
   }
@@ -135,5 +139,19 @@ export class SqliteMessaging implements OutboxStore {
 
   async pendingCount(): Promise<number> {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE dead = 0').get() as { n: number }).n;
+  }
+
+  async stats(): Promise<OutboxStats[]> {
+    const rows = this.db
+      .prepare('SELECT subscriber, dead, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox GROUP BY subscriber, dead')
+      .all() as { subscriber: ServiceName; dead: number; n: number; oldest: string }[];
+    const bySubscriber = new Map<ServiceName, OutboxStats>();
+    for (const r of rows) {
+      const s = bySubscriber.get(r.subscriber) ?? { subscriber: r.subscriber, pending: 0, oldestPendingAt: null, deadLetters: 0 };
+      if (r.dead) s.deadLetters = r.n;
+      else Object.assign(s, { pending: r.n, oldestPendingAt: Date.parse(r.oldest) });
+      bySubscriber.set(r.subscriber, s);
+    }
+    return [...bySubscriber.values()];
   }
 }

@@ -1,4 +1,4 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Link } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Link, type Span, type SpanOptions } from '@opentelemetry/api';
 import { ConfigError } from './config.js';
 
 /**
@@ -129,6 +129,21 @@ interface TracedMessage {
   traceparent?: string;
 }
 
+/** Runs `fn` in a new span (ended when it settles; an error it throws is recorded on the span). */
+async function inSpan<T>(name: string, options: SpanOptions, parent: Context, fn: (span: Span) => Promise<T>): Promise<T> {
+  return trace.getTracer(TRACER).startActiveSpan(name, options, parent, async (span) => {
+    try {
+      return await fn(span);
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
 /**
  * Runs a subscriber's handling of one message in a span whose parent is the context the message was written
  * in (its traceparent), linked to the delivery request that brought it. Without a traceparent the span is a
@@ -137,29 +152,12 @@ interface TracedMessage {
 export async function inMessageSpan<T>(message: TracedMessage, fn: () => Promise<T>): Promise<T> {
   const delivery = trace.getSpanContext(context.active());
   const links: Link[] = message.traceparent && delivery ? [{ context: delivery }] : [];
-  const parent = messageContext(message, context.active());
-  return trace.getTracer(TRACER).startActiveSpan(
-    `process ${message.type}`,
-    {
-      kind: SpanKind.CONSUMER,
-      links,
-      attributes: { 'messaging.system': 'dems', 'messaging.operation.type': 'process', 'messaging.destination.name': message.type, 'messaging.message.id': message.id, 'dems.message.source': message.source },
-    },
-    parent,
-    async (span) => {
-      try {
-        const result = await fn();
-        span.setAttribute('dems.message.result', String(result));
-        return result;
-      } catch (err) {
-        span.recordException(err as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-        throw err;
-      } finally {
-        span.end();
-      }
-    },
-  );
+  const attributes = { ...messagingAttributes('process', message.type), 'messaging.message.id': message.id, 'dems.message.source': message.source };
+  return inSpan(`process ${message.type}`, { kind: SpanKind.CONSUMER, links, attributes }, messageContext(message, context.active()), async (span) => {
+    const result = await fn();
+    span.setAttribute('dems.message.result', String(result));
+    return result;
+  });
 }
 
 /**
@@ -173,22 +171,13 @@ export async function inDeliverySpan<T>(subscriber: string, messages: TracedMess
     if (linked) links.push({ context: linked });
   }
   const parent = messages[0] ? messageContext(messages[0], ROOT_CONTEXT) : ROOT_CONTEXT;
-  return trace.getTracer(TRACER).startActiveSpan(
-    `send ${subscriber}`,
-    {
-      kind: SpanKind.PRODUCER,
-      links,
-      attributes: { 'messaging.system': 'dems', 'messaging.operation.type': 'send', 'messaging.destination.name': subscriber, 'messaging.batch.message_count': messages.length },
-    },
-    parent,
-    async (span) => {
-      try {
-        return await fn();
-      } finally {
-        span.end();
-      }
-    },
-  );
+  const attributes = { ...messagingAttributes('send', subscriber), 'messaging.batch.message_count': messages.length };
+  return inSpan(`send ${subscriber}`, { kind: SpanKind.PRODUCER, links, attributes }, parent, () => fn());
+}
+
+/** OpenTelemetry's messaging attributes: the outbox relay and inbox are DEMS' own messaging system. */
+function messagingAttributes(operation: 'send' | 'process', destination: string) {
+  return { 'messaging.system': 'dems', 'messaging.operation.type': operation, 'messaging.destination.name': destination };
 }
 
 /**

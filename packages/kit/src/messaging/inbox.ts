@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z, ZodError } from 'zod';
 import { Id, parseMessage, SIGNATURE_HEADER, TIMESTAMP_HEADER, type Message } from '@dems/contracts';
 import { AppError } from '../errors.js';
+import { inboxMetrics, outboxMetrics } from '../metrics.js';
 import { verifySignature } from '../signing.js';
+import { inMessageSpan } from '../tracing.js';
 import type { OutboxStore } from './outbox.js';
 
 /** Applies a message and records its id in one transaction; a second delivery of the same id does nothing. */
@@ -23,6 +25,7 @@ export async function registerInternalRoutes(
     extra?: (internal: FastifyInstance) => void;
   },
 ): Promise<void> {
+  const observe = inboxMetrics(app);
   await app.register(async (internal) => {
     // Only JSON is accepted here, parsed from the raw text: the signature covers the exact bytes sent.
     // (Any other parser would hand the handler a body nobody verified.)
@@ -54,7 +57,7 @@ export async function registerInternalRoutes(
       // Each message is applied on its own: one that is refused or whose handler throws never holds back the
       // messages after it. The answer says, per message, what happened, so the sender can act on each one.
       const results: InboxResult[] = [];
-      for (const raw of parsed.data.messages) results.push(await applyOne(raw, opts.apply, req));
+      for (const raw of parsed.data.messages) results.push(await applyOne(raw, opts.apply, req, observe));
       // `applied` keeps its older meaning, the leading run that went through: a relay that reads only that
       // number marks those delivered and sends the rest again, which the inbox then answers as duplicates.
       const firstBad = results.findIndex((r) => r.result === 'rejected' || r.result === 'failed');
@@ -69,6 +72,7 @@ export async function registerInternalRoutes(
 
     if (opts.outbox) {
       const outbox = opts.outbox;
+      outboxMetrics(app, outbox, app.log);
       internal.get('/internal/dead-letters', { schema: { hide: true } }, async () => ({ items: await outbox.listDeadLetters(500) }));
       internal.post('/internal/dead-letters/:id/replay', { schema: { hide: true } }, async (req) => {
         const id = Id.safeParse((req.params as { id: string }).id);
@@ -90,19 +94,24 @@ export type InboxResult =
   | { id: string; result: 'applied' | 'duplicate' }
   | { id: string; result: 'rejected' | 'failed'; error: string };
 
-async function applyOne(raw: unknown, apply: ApplyMessage, req: FastifyRequest): Promise<InboxResult> {
+async function applyOne(raw: unknown, apply: ApplyMessage, req: FastifyRequest, observe: ReturnType<typeof inboxMetrics>): Promise<InboxResult> {
   let message: Message;
   try {
     message = parseMessage(raw);
   } catch (err) {
     req.log.warn({ err }, 'rejected malformed message');
+    observe('rejected');
     const rawId = (raw as { id?: unknown } | null)?.id;
     const issues = err instanceof ZodError ? err.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ') : '';
     return { id: typeof rawId === 'string' ? rawId : '', result: 'rejected', error: `Does not match its schema. ${issues}`.trim().slice(0, 300) };
   }
   try {
-    return { id: message.id, result: await apply(message) };
+    // Traced as part of the change that wrote the message (its traceparent), whichever request delivered it.
+    const result = await inMessageSpan(message, () => apply(message));
+    observe(result, message);
+    return { id: message.id, result };
   } catch (err) {
+    observe('failed', message);
     req.log.error({ err, messageId: message.id, type: message.type }, 'message handler failed');
     // The cause stays in this service's log: the answer points there rather than carrying internals.
     return { id: message.id, result: 'failed', error: `The handler failed; see the log of request ${req.id}.` };

@@ -22,6 +22,16 @@ export interface DeadLetter extends OutboxEntry {
   createdAt: string;
 }
 
+/** One subscriber's queue as /metrics shows it. */
+export interface OutboxStats {
+  subscriber: ServiceName;
+  /** Entries waiting for delivery (dead letters not included). */
+  pending: number;
+  /** When the oldest waiting entry was created (ms since the epoch); null when none waits. */
+  oldestPendingAt: number | null;
+  deadLetters: number;
+}
+
 /**
  * Where a service keeps the messages it still owes its subscribers. Rows are written in the same
  * transaction as the state change they announce; the relay only reads and updates them.
@@ -39,6 +49,11 @@ export interface OutboxStore {
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
   /** Puts a dead letter back in the queue with a fresh attempt count; false when there is no such entry. */
   replayDeadLetter(id: string): Promise<boolean>;
-  /** Entries still waiting, dead ones not included (for /metrics and tests). */
+  /** Entries still waiting, dead ones not included (for tests). */
   pendingCount(): Promise<number>;
+  /**
+   * Per subscriber that has entries: waiting, oldest waiting, dead (for /metrics, at every scrape). Cheap and
+   * bounded: an adapter that must read entries to count them may stop at a cap and say so in its documentation.
+   */
+  stats(): Promise<OutboxStats[]>;
 }
