@@ -3,13 +3,8 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@ta
 import { ToastProvider } from '../components/toasts';
 import { ApiError } from '../lib/api-client';
 import { LiveProvider, type SocketFactory } from '../lib/live';
+import { retryDelay, retryQuery } from '../lib/retry-policy';
 import { SessionProvider, useSession, type SessionData } from '../lib/session';
-
-/** Retries only what may succeed on a retry: network failures and 5xx, never a 4xx answer. */
-function shouldRetry(failures: number, error: unknown): boolean {
-  if (error instanceof ApiError && error.status >= 400 && error.status < 500) return false;
-  return failures < 2;
-}
 
 /** A token the server no longer accepts means the session is over: sign out, and protected pages ask to log in. */
 function QueryLayer({ children }: { children: ReactNode }) {
@@ -21,7 +16,8 @@ function QueryLayer({ children }: { children: ReactNode }) {
     return new QueryClient({
       queryCache: new QueryCache({ onError }),
       mutationCache: new MutationCache({ onError }),
-      defaultOptions: { queries: { retry: shouldRetry, staleTime: 10_000, refetchOnWindowFocus: true }, mutations: { retry: false } },
+      // Reads are retried politely (lib/retry-policy.ts); changes only where they opt in (those with an Idempotency-Key).
+      defaultOptions: { queries: { retry: retryQuery, retryDelay, staleTime: 10_000, refetchOnWindowFocus: true }, mutations: { retry: false } },
     });
   });
   return <QueryClientProvider client={client}>{children}</QueryClientProvider>;

@@ -63,3 +63,18 @@ describe('apiRequest with the signed-in session', () => {
     expect(localStorage.getItem('dems.session')).toBeNull();
   });
 });
+
+describe('apiRequest error answers', () => {
+  it('carry the wait the server asked for (Retry-After) with the code', async () => {
+    fakeApi(() => new Response(JSON.stringify({ code: 'OVERLOADED', message: 'ticketing is too busy.', requestId: 'r1' }), { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '2' } }));
+    const err = await apiRequest('/events').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'OVERLOADED', status: 503, retryAfterMs: 2000, requestId: 'r1' });
+  });
+
+  it('also when the body is not ours (a proxy page), and null when the server did not say', async () => {
+    fakeApi(() => new Response('<html>busy</html>', { status: 503, headers: { 'retry-after': '1' } }));
+    expect(await apiRequest('/events').catch((e: unknown) => e)).toMatchObject({ code: 'INTERNAL', status: 503, retryAfterMs: 1000 });
+    fakeApi(() => json({ code: 'EVENT_NOT_FOUND', message: 'No such event.', requestId: 'r' }, 404));
+    expect(await apiRequest('/events/x').catch((e: unknown) => e)).toMatchObject({ code: 'EVENT_NOT_FOUND', retryAfterMs: null });
+  });
+});

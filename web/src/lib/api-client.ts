@@ -9,6 +9,8 @@ export class ApiError extends Error {
     readonly requestId: string | null,
     readonly status: number,
     readonly details: { path: string; message: string }[] = [],
+    /** How long the server asked us to wait before trying again (Retry-After), when it said. */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -53,10 +55,19 @@ async function send<T>(path: string, options: RequestOptions, token: string | nu
   }
   if (!res.ok) {
     const parsed = ErrorBody.safeParse(json);
-    if (parsed.success) throw new ApiError(parsed.data.code, parsed.data.message, parsed.data.requestId, res.status, parsed.data.details);
-    throw new ApiError('INTERNAL', `The server answered ${res.status}.`, res.headers.get('x-request-id'), res.status);
+    const wait = retryAfterMs(res.headers.get('retry-after'));
+    if (parsed.success) throw new ApiError(parsed.data.code, parsed.data.message, parsed.data.requestId, res.status, parsed.data.details, wait);
+    throw new ApiError('INTERNAL', `The server answered ${res.status}.`, res.headers.get('x-request-id'), res.status, [], wait);
   }
   return json as T;
+}
+
+/** Retry-After in milliseconds: delay-seconds or an HTTP date; null when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | null {
+  if (!header) return null;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
 /** Renew this long before the access token expires, so a request never leaves with a dying token. */

@@ -26,6 +26,8 @@ const SENTENCES: Record<string, (ctx: ErrorContext) => string> = {
   CHALLENGE_REQUIRED: () => 'We could not finish the security check. Please try again.',
   UPSTREAM_UNAVAILABLE: () => 'Part of DEMS is not answering right now. Please try again in a moment.',
   NOT_READY: () => 'DEMS is starting up. Please try again in a moment.',
+  OVERLOADED: () => 'DEMS is very busy right now. Please try again in a moment.',
+  SHUTTING_DOWN: () => 'DEMS is restarting part of itself. Please try again in a moment.',
   INTERNAL: () => 'Something went wrong on our side. Please try again.',
   IDEMPOTENCY_KEY_REUSED: () => 'That purchase changed while it was being sent. Please press Buy again.',
   EVENT_NOT_FOUND: () => 'We could not find that event.',

@@ -3,6 +3,7 @@ import { Outlet, useLocation } from 'react-router';
 import { Spinner } from '../../components/spinner';
 import { ToastViewport } from '../../components/toasts';
 import { LiveToasts } from '../../features/notifications';
+import { BusyBanner } from './busy-banner';
 import { ConnectionBanner } from './connection-banner';
 import { Navbar } from './navbar';
 
@@ -20,6 +21,7 @@ export function AppLayout() {
       </a>
       <Navbar />
       <ConnectionBanner />
+      <BusyBanner />
       <main id="main" className="flex-grow-1 container py-4" tabIndex={-1}>
         <Suspense fallback={<Spinner label="Loading the page…" />}>
           <Outlet />

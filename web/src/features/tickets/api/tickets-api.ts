@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { IDEMPOTENCY_HEADER, type Event, type Order, type PlaceOrderBody, type Ticket } from '@dems/contracts';
 import { apiRequest } from '../../../lib/api-client';
+import { retryDelay, retryIdempotent } from '../../../lib/retry-policy';
 import { queryKeys } from '../../../lib/query-keys';
 import { useSession } from '../../../lib/session';
 
@@ -43,6 +44,9 @@ export function usePlaceOrder() {
   return useMutation({
     mutationFn: ({ idempotencyKey, ...body }: PlaceOrderInput) =>
       apiRequest<Order>('/orders', { method: 'POST', body, auth: true, headers: { [IDEMPOTENCY_HEADER]: idempotencyKey } }),
+    // The key makes a repeat safe: a busy ticketing (503) or a lost answer is tried again with the same key.
+    retry: retryIdempotent,
+    retryDelay,
     onSettled: (_order, _err, input) => {
       void queryClient.invalidateQueries({ queryKey: queryKeys.availability(input.eventId) });
       void queryClient.invalidateQueries({ queryKey: queryKeys.tickets() });

@@ -85,6 +85,28 @@ describe('BuyTickets', () => {
     expect(server.calls[2]!.body).toMatchObject({ quantity: 2 });
   });
 
+  it('a busy ticketing (503) is asked again with the same key after its Retry-After, and the button says it is still trying', async () => {
+    const keys: (string | null)[] = [];
+    const answers = [
+      () => new Response(JSON.stringify({ code: 'OVERLOADED', message: 'ticketing is too busy to take this request now; nothing was done.', requestId: 'r' }), { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '1' } }),
+      () => json(order, 201),
+    ];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (_url: string | URL | Request, init?: RequestInit) => {
+        keys.push(new Headers(init?.headers).get('idempotency-key'));
+        return answers.shift()!();
+      }),
+    );
+    renderBuy();
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('button', { name: /Buy/ }));
+    expect(await screen.findByRole('button', { name: /Busy — still trying…/ })).toBeDisabled();
+    expect(screen.queryByRole('alert')).toBeNull();
+    await screen.findByText(/1 ticket confirmed/, {}, { timeout: 3000 });
+    expect(keys).toEqual(['key-1', 'key-1']);
+  });
+
   it('says how many are left when the server answers SOLD_OUT', async () => {
     const server = fakeOrderServer(() => json({ code: 'SOLD_OUT', message: 'Sorry — this ticket type is sold out.', requestId: 'r' }, 409));
     renderBuy();

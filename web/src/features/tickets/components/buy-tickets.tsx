@@ -135,7 +135,7 @@ function TicketTypeRow({ event, type, seats, signedIn, loginHref, newKey }: { ev
           </div>
           <button type="button" className="btn btn-primary btn-sm px-3" onClick={buy} disabled={order.isPending || remaining === undefined}>
             {order.isPending && <span className="spinner-border spinner-border-sm me-1" aria-hidden="true" />}
-            {order.isPending ? 'Buying…' : `Buy · ${formatMoney(type.priceCents * quantity, type.currency)}`}
+            {order.isPending ? (order.failureCount > 0 ? 'Busy — still trying…' : 'Buying…') : `Buy · ${formatMoney(type.priceCents * quantity, type.currency)}`}
             <span className="visually-hidden"> {type.name} tickets</span>
           </button>
         </div>
