@@ -30,6 +30,8 @@ export interface EngagementDeps {
   live?: LiveNotifications;
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
+  /** MAX_EVENT_LOOP_DELAY_MS: shed load (503 OVERLOADED) beyond this event-loop lag; 0 never sheds. */
+  maxEventLoopDelayMs?: number;
   /** Called when an operator replays a dead letter (main.ts kicks the relay). */
   onReplay?: () => void;
 }
@@ -41,6 +43,7 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
     description: 'User Engagement: accounts, access tokens, notifications (with live push over Socket.IO) and announcements.',
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
+    maxEventLoopDelayMs: deps.maxEventLoopDelayMs,
     isReady: () => deps.store.ping(),
     trustProxy: deps.trustProxy,
   });

@@ -58,6 +58,7 @@ await runService('engagement', async () => {
     trustProxy: config.TRUST_PROXY,
     logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
     bodyLimit: config.BODY_LIMIT_BYTES,
+    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
     onReplay: () => relayRef.current?.kick(),
   });
   attachSocketIo(app, {
@@ -86,5 +87,5 @@ await runService('engagement', async () => {
       app.log.info({ email: config.ADMIN_EMAIL, outcome }, 'bootstrap admin account');
     }
   }
-  return { app, port: config.ENGAGEMENT_PORT, host: config.HOST };
+  return { app, port: config.ENGAGEMENT_PORT, host: config.HOST, config };
 });
