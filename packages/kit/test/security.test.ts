@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { newMessage, SIGNATURE_HEADER, TIMESTAMP_HEADER, type Message } from '@dems/contracts';
-import { createServiceApp, jsonTooDeep, MAX_JSON_DEPTH, registerInternalRoutes, signBody, SIGNATURE_MAX_AGE_MS, Throttle, type App, type OutboxStore } from '@dems/kit';
+import { createServiceApp, jsonTooDeep, MAX_JSON_DEPTH, registerInternalRoutes, signBody, SIGNATURE_MAX_AGE_MS, type App, type OutboxStore } from '@dems/kit';
 import { signedHeaders, TEST_SECRET } from '@dems/kit/testing';
 
 /** A service with the standard /internal routes whose inbox records what it applied (and ignores duplicates). */
@@ -125,26 +125,3 @@ describe('request limits', () => {
   });
 });
 
-describe('Throttle', () => {
-  it('allows `limit` hits per window, then says how long to wait', () => {
-    let now = 0;
-    const t = new Throttle(3, 10_000, () => now);
-    for (let i = 0; i < 3; i++) t.take('k', 'slow down.');
-    expect(() => t.take('k', 'slow down.')).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', headers: { 'retry-after': '10' } }));
-    now = 4_000;
-    expect(t.retryAfter('k')).toBe(6);
-    expect(t.retryAfter('other')).toBe(0);
-    now = 10_001;
-    expect(t.retryAfter('k')).toBe(0);
-  });
-
-  it('counts hits in the window up to `limit` when a caller counts without refusing', () => {
-    let now = 0;
-    const t = new Throttle(3, 10_000, () => now);
-    for (let i = 0; i < 1000; i++) t.hit('k');
-    expect(t.count('k')).toBe(3);
-    expect(t.retryAfter('k')).toBe(10);
-    now = 10_001;
-    expect(t.count('k')).toBe(0);
-  });
-});

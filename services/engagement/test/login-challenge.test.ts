@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { proofOfWorkBits, proofOfWorkInput, type LoginProof } from '@dems/contracts';
+import { MemoryOneTimeValues } from '@dems/kit';
 import { TEST_SECRET } from '@dems/kit/testing';
 import { LoginChallenges } from '../src/identity/login-challenge.js';
 
@@ -21,7 +22,8 @@ function answerWithFewerThan(challenge: string, bits: number): string {
 /** A challenge service on a clock the test moves. */
 function challenges(start = 1_000_000_000_000) {
   const clock = { now: start };
-  return { clock, c: new LoginChallenges(TEST_SECRET, () => clock.now) };
+  const spent = new MemoryOneTimeValues(() => clock.now);
+  return { clock, spent, c: new LoginChallenges(TEST_SECRET, spent, () => clock.now) };
 }
 
 const solved = (c: LoginChallenges, bits = 1, account = ACCOUNT): LoginProof => {
@@ -30,27 +32,25 @@ const solved = (c: LoginChallenges, bits = 1, account = ACCOUNT): LoginProof => 
 };
 
 /** What a refused proof tells the person signing in (428 CHALLENGE_REQUIRED and why). */
-function refusal(redeem: () => void): { code: string; message: string } {
+async function refusal(redeem: () => Promise<void>): Promise<{ code: string; message: string }> {
   try {
-    redeem();
+    await redeem();
   } catch (err) {
     return { code: (err as { code: string }).code, message: (err as Error).message };
   }
   throw new Error('the proof was accepted');
 }
 
-const spentCount = (c: LoginChallenges) => (c as unknown as { spent: Map<string, number> }).spent.size;
-
 describe('sign-in challenges', () => {
-  it('says why one is needed when a sign-in brings no proof, and what to do', () => {
+  it('says why one is needed when a sign-in brings no proof, and what to do', async () => {
     const { c } = challenges();
-    expect(refusal(() => c.redeem(ACCOUNT, undefined, 8))).toEqual({
+    expect(await refusal(() => c.redeem(ACCOUNT, undefined, 8))).toEqual({
       code: 'CHALLENGE_REQUIRED',
       message: 'There have been several failed sign-ins for this account or network. Please complete the security check and try again.',
     });
   });
 
-  it('are issued bound to the account, with their difficulty and a five-minute expiry, carrying no email', () => {
+  it('are issued bound to the account, with their difficulty and a five-minute expiry, carrying no email', async () => {
     const { c, clock } = challenges();
     const issued = c.issue(ACCOUNT, 9);
     expect(issued.difficulty).toBe(9);
@@ -60,20 +60,20 @@ describe('sign-in challenges', () => {
     expect(issued.challenge).not.toContain('ada');
   });
 
-  it('accepts an answer with exactly the bits asked, and refuses one with fewer as not solved', () => {
+  it('accepts an answer with exactly the bits asked, and refuses one with fewer as not solved', async () => {
     const { c } = challenges();
     const { challenge } = c.issue(ACCOUNT, 6);
-    expect(refusal(() => c.redeem(ACCOUNT, { challenge, answer: answerWithFewerThan(challenge, 6) }, 6))).toEqual({
+    expect(await refusal(() => c.redeem(ACCOUNT, { challenge, answer: answerWithFewerThan(challenge, 6) }, 6))).toEqual({
       code: 'CHALLENGE_REQUIRED',
       message: 'The security check was not solved. Please complete the security check and try again.',
     });
-    expect(() => c.redeem(ACCOUNT, { challenge, answer: answerWithExactly(challenge, 6) }, 6)).not.toThrow();
+    await c.redeem(ACCOUNT, { challenge, answer: answerWithExactly(challenge, 6) }, 6);
   });
 
-  it('refuses a challenge that is malformed, forged, tampered with or issued for another account', () => {
+  it('refuses a challenge that is malformed, forged, tampered with or issued for another account', async () => {
     const { c } = challenges();
     const notValid = { code: 'CHALLENGE_REQUIRED', message: 'The security check is not valid. Please complete the security check and try again.' };
-    for (const challenge of ['nonsense', 'a.b.c.d', 'a.b.c.d.e.f']) expect(refusal(() => c.redeem(ACCOUNT, { challenge, answer: '0' }, 1)), challenge).toEqual(notValid);
+    for (const challenge of ['nonsense', 'a.b.c.d', 'a.b.c.d.e.f']) expect(await refusal(() => c.redeem(ACCOUNT, { challenge, answer: '0' }, 1)), challenge).toEqual(notValid);
 
     const { challenge } = c.issue(ACCOUNT, 1);
     const [bits, expires, nonce, tag, mac] = challenge.split('.') as [string, string, string, string, string];
@@ -85,66 +85,65 @@ describe('sign-in challenges', () => {
     };
     for (const [why, parts] of Object.entries(variants)) {
       const forged = parts.join('.');
-      expect(refusal(() => c.redeem(ACCOUNT, { challenge: forged, answer: answerWithExactly(forged, 1) }, 1)), why).toEqual(notValid);
+      expect(await refusal(() => c.redeem(ACCOUNT, { challenge: forged, answer: answerWithExactly(forged, 1) }, 1)), why).toEqual(notValid);
     }
     // A genuine, solved challenge of one account signs nobody into another.
-    expect(refusal(() => c.redeem('grace@example.com', solved(c, 1), 1))).toEqual(notValid);
+    expect(await refusal(() => c.redeem('grace@example.com', solved(c, 1), 1))).toEqual(notValid);
     // Nor does one of another deployment (another secret).
-    expect(refusal(() => c.redeem(ACCOUNT, solved(new LoginChallenges('another-secret-0123456789'), 1), 1))).toEqual(notValid);
+    expect(await refusal(() => c.redeem(ACCOUNT, solved(new LoginChallenges('another-secret-0123456789'), 1), 1))).toEqual(notValid);
   });
 
-  it('expires five minutes after it was issued, at that very millisecond', () => {
+  it('expires five minutes after it was issued, at that very millisecond', async () => {
     const { c, clock } = challenges();
     const late = solved(c);
     const inTime = solved(c);
     clock.now += TTL_MS;
-    expect(refusal(() => c.redeem(ACCOUNT, late, 1))).toEqual({
+    expect(await refusal(() => c.redeem(ACCOUNT, late, 1))).toEqual({
       code: 'CHALLENGE_REQUIRED',
       message: 'The security check has expired. Please complete the security check and try again.',
     });
     clock.now -= 1;
-    expect(() => c.redeem(ACCOUNT, inTime, 1)).not.toThrow();
+    await c.redeem(ACCOUNT, inTime, 1);
   });
 
-  it('refuses one easier than the failures now ask, and accepts a harder one', () => {
+  it('refuses one easier than the failures now ask, and accepts a harder one', async () => {
     const { c } = challenges();
-    expect(refusal(() => c.redeem(ACCOUNT, solved(c, 2), 3))).toEqual({
+    expect(await refusal(() => c.redeem(ACCOUNT, solved(c, 2), 3))).toEqual({
       code: 'CHALLENGE_REQUIRED',
       message: 'The security check is no longer hard enough. Please complete the security check and try again.',
     });
-    expect(() => c.redeem(ACCOUNT, solved(c, 3), 2)).not.toThrow();
+    await c.redeem(ACCOUNT, solved(c, 3), 2);
   });
 
-  it('is spent by its first use', () => {
+  it('is spent by its first use', async () => {
     const { c } = challenges();
     const proof = solved(c);
-    c.redeem(ACCOUNT, proof, 1);
-    expect(refusal(() => c.redeem(ACCOUNT, proof, 1))).toEqual({
+    await c.redeem(ACCOUNT, proof, 1);
+    expect(await refusal(() => c.redeem(ACCOUNT, proof, 1))).toEqual({
       code: 'CHALLENGE_REQUIRED',
       message: 'The security check was already used. Please complete the security check and try again.',
     });
   });
 
-  it('stays spent until it expires, and is forgotten by the next sweep (at most one a minute) after that', () => {
-    const { c, clock } = challenges();
-    const start = clock.now;
-    const first = solved(c); // expires at start + 5 min
-    c.redeem(ACCOUNT, first, 1); // the first redeem sweeps: there was none before
-    clock.now = start + 30_000;
-    const second = solved(c); // expires at start + 5.5 min
-    clock.now = start + 60_000;
-    c.redeem(ACCOUNT, second, 1); // a minute after the last sweep: sweeps, and the first is still valid, so still spent
-    expect(refusal(() => c.redeem(ACCOUNT, first, 1)).message).toMatch(/already used/);
-    expect(spentCount(c)).toBe(2);
+  it('is spent once of many parallel uses', async () => {
+    const { c } = challenges();
+    const proof = solved(c);
+    const outcomes = await Promise.all(Array.from({ length: 5 }, () => c.redeem(ACCOUNT, proof, 1).then(() => 'accepted', (err: Error) => err.message)));
+    expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(1);
+    expect(new Set(outcomes.filter((o) => o !== 'accepted'))).toEqual(new Set(['The security check was already used. Please complete the security check and try again.']));
+  });
 
-    clock.now = start + 240_000;
-    c.redeem(ACCOUNT, solved(c), 1); // sweeps; nothing has expired
-    expect(spentCount(c)).toBe(3);
-    clock.now = start + TTL_MS;
-    c.redeem(ACCOUNT, solved(c), 1); // sweeps, a minute after the last one: the first expires this very millisecond
-    expect(spentCount(c)).toBe(3);
-    clock.now = start + TTL_MS + 30_000;
-    c.redeem(ACCOUNT, solved(c), 1); // the second has expired, but the last sweep was only 30 s ago
-    expect(spentCount(c)).toBe(4);
+  it('stays spent until it expires, in the spent set it was given (Redis, shared by the replicas, when configured)', async () => {
+    const { c, clock, spent } = challenges();
+    const proof = solved(c); // expires in 5 minutes
+    await c.redeem(ACCOUNT, proof, 1);
+    // Another replica's challenges, sharing the spent set, refuse it.
+    const replica = new LoginChallenges(TEST_SECRET, spent, () => clock.now);
+    expect((await refusal(() => replica.redeem(ACCOUNT, proof, 1))).message).toMatch(/already used/);
+    // Remembered until the challenge's own expiry, not a moment longer.
+    clock.now += TTL_MS - 1;
+    expect(await spent.claim(proof.challenge, clock.now + 1)).toBe(false);
+    clock.now += 1;
+    expect(await spent.claim(proof.challenge, clock.now + 1)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
-import { createServiceApp, registerAuth, registerInternalRoutes, type App, type TokenVerifier } from '@dems/kit';
+import { createServiceApp, registerAuth, registerInternalRoutes, SharedState, type App, type TokenVerifier } from '@dems/kit';
 import { messageHandlers } from './messages/handlers.js';
 import { eventRoutes } from './routes/events.js';
 import { registrationRoutes } from './routes/registrations.js';
@@ -14,12 +14,16 @@ export interface EventsAppDeps {
   secret: string;
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
+  /** MAX_EVENT_LOOP_DELAY_MS: shed load (503 OVERLOADED) beyond this event-loop lag; 0 never sheds. */
+  maxEventLoopDelayMs?: number;
   /** Called when an operator replays a dead letter (main.ts: relay.kick()). */
   onReplay?: () => void;
   /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
   trustProxy?: string | string[] | boolean;
   /** Events one organizer may publish per day (429 RATE_LIMITED beyond); default 50. */
   eventsPerOrganizerPerDay?: number;
+  /** Where the publishing limit is counted: Redis shared by the replicas (REDIS_URL), or this process (default). */
+  shared?: SharedState;
   /** Stopped before the store closes, e.g. the relay and the key refresh. */
   onClose?: () => Promise<void> | void;
 }
@@ -31,12 +35,17 @@ export async function buildApp(deps: EventsAppDeps): Promise<App> {
     description: 'Event Registration: publish, search and change events; register (RSVP) for them.',
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
+    maxEventLoopDelayMs: deps.maxEventLoopDelayMs,
     isReady: () => deps.store.isReady(),
     trustProxy: deps.trustProxy,
   });
   registerAuth(app, deps.verify, 'events');
   await registerInternalRoutes(app, { secret: deps.secret, apply: messageHandlers(deps.store), outbox: deps.store.outbox, onReplay: deps.onReplay });
-  await eventRoutes(app, { store: deps.store, inventory: deps.inventory, eventsPerOrganizerPerDay: deps.eventsPerOrganizerPerDay ?? 50 });
+  await eventRoutes(app, {
+    store: deps.store,
+    inventory: deps.inventory,
+    publishing: (deps.shared ?? new SharedState()).throttle({ name: 'events:publishing', limit: deps.eventsPerOrganizerPerDay ?? 50, windowMs: 24 * 3_600_000 }),
+  });
   await registrationRoutes(app, { store: deps.store });
   app.addHook('onClose', async () => {
     await deps.onClose?.();

@@ -1,5 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
-import { createServiceApp, registerAuth, registerInternalRoutes, type App, type TokenVerifier } from '@dems/kit';
+import { createServiceApp, registerAuth, registerInternalRoutes, SharedState, type App, type TokenVerifier } from '@dems/kit';
 import { messageHandler } from './messages/handlers.js';
 import { availabilityRoutes } from './routes/availability.js';
 import { capacityRoute } from './routes/capacity.js';
@@ -14,10 +14,14 @@ export interface TicketingDeps {
   secret: string;
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
+  /** MAX_EVENT_LOOP_DELAY_MS: shed load (503 OVERLOADED) beyond this event-loop lag; 0 never sheds. */
+  maxEventLoopDelayMs?: number;
   /** A dead letter was put back in the queue: deliver it now. */
   onReplay?: () => void;
   /** Purchases one user may make per minute (429 RATE_LIMITED with Retry-After beyond); default 30. */
   ordersPerUserPerMinute?: number;
+  /** Where the purchase limit is counted: Redis shared by the replicas (REDIS_URL), or this process (default). */
+  shared?: SharedState;
   /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
   trustProxy?: string | string[] | boolean;
   /** Stops what main.ts started (relay, key refresh) before the store closes. */
@@ -32,11 +36,12 @@ export async function buildApp(deps: TicketingDeps): Promise<App> {
     description: 'Inventory, orders and tickets. Purchases never oversell and are safe to retry with an Idempotency-Key.',
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
+    maxEventLoopDelayMs: deps.maxEventLoopDelayMs,
     isReady: () => store.ping(),
     trustProxy: deps.trustProxy,
   });
   registerAuth(app, deps.verify, 'ticketing');
-  orderRoutes(app, store, { ordersPerUserPerMinute: deps.ordersPerUserPerMinute ?? 30 });
+  orderRoutes(app, store, (deps.shared ?? new SharedState()).throttle({ name: 'ticketing:purchases', limit: deps.ordersPerUserPerMinute ?? 30, windowMs: 60_000 }));
   ticketRoutes(app, store);
   availabilityRoutes(app, store);
   await registerInternalRoutes(app, {

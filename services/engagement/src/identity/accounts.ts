@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { passwordIsEmail, type LoginBody, type LoginChallenge, type Role, type Session, type SignUpBody, type User } from '@dems/contracts';
-import { AppError, newId, Throttle } from '@dems/kit';
+import { AppError, newId, SharedState, type Throttle } from '@dems/kit';
 import type { z } from 'zod';
 import type { LiveNotifications } from '../live/live-notifications.js';
 import type { EngagementStore } from '../store/engagement-store.js';
@@ -48,6 +48,8 @@ export interface AccountOptions {
   secret: string;
   /** Where revoked sessions' live sockets are closed; without it (the start-up admin bootstrap) there are none. */
   live?: Pick<LiveNotifications, 'closeSockets'>;
+  /** Where failures, sign-ups and spent challenges are counted: Redis shared by the replicas, or this process (default). */
+  shared?: SharedState;
 }
 
 /** Only the SHA-256 of a refresh token is stored: a copy of the database signs nobody in. */
@@ -72,50 +74,57 @@ export class Accounts {
     this.firstBits = Math.min(FIRST_CHALLENGE_BITS, limits.loginChallengeMaxBits);
     // Counted up to where the difficulty stops growing: more would change nothing.
     const saturation = limits.loginChallengeMaxBits - this.firstBits + 1;
-    this.accountFailures = new Throttle(limits.loginFailuresPerAccount + saturation, limits.loginWindowSeconds * 1000);
-    this.addressFailures = new Throttle(limits.loginFailuresPerAddress + saturation, limits.loginWindowSeconds * 1000);
-    this.challenges = new LoginChallenges(opts.secret);
-    this.signUps = new Throttle(limits.signUpsPerAddress, 3600_000);
+    const shared = opts.shared ?? new SharedState();
+    const windowMs = limits.loginWindowSeconds * 1000;
+    this.accountFailures = shared.throttle({ name: 'engagement:login-failures:account', limit: limits.loginFailuresPerAccount + saturation, windowMs });
+    this.addressFailures = shared.throttle({ name: 'engagement:login-failures:address', limit: limits.loginFailuresPerAddress + saturation, windowMs });
+    this.challenges = new LoginChallenges(opts.secret, shared.oneTimeValues('engagement:login-challenges'));
+    this.signUps = shared.throttle({ name: 'engagement:sign-ups', limit: limits.signUpsPerAddress, windowMs: 3600_000 });
     // Computed up front so even the first unknown-email login costs exactly one scrypt run.
     void dummyPasswordHash();
   }
 
   async signUp(body: SignUpBody, address: string): Promise<User> {
-    this.signUps.take(address, 'Too many sign-ups from your network.');
+    await this.signUps.take(address, 'Too many sign-ups from your network.');
     return this.create(body.email, body.password, body.name, body.role);
   }
 
   /** A challenge for signing in to `email` from `address`, as hard as their recent failures make it (0: none needed now). */
-  challenge(email: string, address: string): LoginChallenge {
+  async challenge(email: string, address: string): Promise<LoginChallenge> {
     const account = email.toLowerCase();
-    return this.challenges.issue(account, this.challengeBits(account, address));
+    const [accountFailures, addressFailures] = await Promise.all([this.accountFailures.count(account), this.addressFailures.count(address)]);
+    return this.challenges.issue(account, this.challengeBits(accountFailures, addressFailures));
   }
 
   /** Leading zero bits a sign-in must prove: the higher of what the account's and the address's failures ask. */
-  private challengeBits(account: string, address: string): number {
+  private challengeBits(accountFailures: number, addressFailures: number): number {
     const bits = (failures: number, threshold: number) =>
       failures < threshold ? 0 : Math.min(this.limits.loginChallengeMaxBits, this.firstBits + failures - threshold);
-    return Math.max(
-      bits(this.accountFailures.count(account), this.limits.loginFailuresPerAccount),
-      bits(this.addressFailures.count(address), this.limits.loginFailuresPerAddress),
-    );
+    return Math.max(bits(accountFailures, this.limits.loginFailuresPerAccount), bits(addressFailures, this.limits.loginFailuresPerAddress));
   }
 
   async login(body: z.infer<typeof LoginBody>, address: string): Promise<Session> {
     const account = body.email.toLowerCase();
+    // Counted as failures up front, in one atomic step each, so every request of a parallel burst (on any
+    // replica) sees the failures before it, those in flight included: none slips past the check.
+    const [accountHits, addressHits] = await Promise.all([this.accountFailures.hit(account), this.addressFailures.hit(address)]);
     // Checked before any password work, the same way for known and unknown emails. Never a refusal of the
     // right password: whoever solves the challenge gets their password checked.
-    const required = this.challengeBits(account, address);
-    if (required > 0) this.challenges.redeem(account, body.proof, required);
-    // Counted as failures up front, so a burst of parallel guesses cannot all slip past the check.
-    this.accountFailures.hit(account);
-    this.addressFailures.hit(address);
+    const required = this.challengeBits(accountHits - 1, addressHits - 1);
+    if (required > 0) {
+      try {
+        await this.challenges.redeem(account, body.proof, required);
+      } catch (err) {
+        // A refused proof is no guess at the password: it must not raise the bar (the web app's first try carries none).
+        await Promise.all([this.accountFailures.undo(account), this.addressFailures.undo(address)]);
+        throw err;
+      }
+    }
     const found = await this.store.findCredentials(account);
     // Always run scrypt, so an unknown email takes as long as a wrong password.
     const ok = await verifyPassword(body.password, found?.passwordHash ?? (await dummyPasswordHash()));
     if (!found || !ok) throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
-    this.accountFailures.reset(account);
-    this.addressFailures.undo(address);
+    await Promise.all([this.accountFailures.reset(account), this.addressFailures.undo(address)]);
     return this.issue(found.user, null);
   }
 

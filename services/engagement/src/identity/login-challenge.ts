@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { proofOfWorkBits, proofOfWorkInput, type LoginChallenge, type LoginProof } from '@dems/contracts';
-import { AppError } from '@dems/kit';
+import { AppError, MemoryOneTimeValues, type OneTimeValues } from '@dems/kit';
 
 /** How long a challenge may be solved and used: ample for a slow phone, short enough to keep the spent list small. */
 const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -8,15 +8,15 @@ const CHALLENGE_TTL_MS = 5 * 60_000;
 /**
  * Sign-in challenges (docs/adr/007): stateless to issue and check — an HMAC over difficulty, expiry, a nonce
  * and a tag of the email — so any replica can verify one given the shared secret. Only "already used" is
- * remembered, per process, until the challenge expires.
+ * remembered until the challenge expires: in `spent`, which is Redis shared by the replicas when configured,
+ * so a challenge spent on one replica is refused on every other.
  */
 export class LoginChallenges {
   private readonly key: Buffer;
-  private readonly spent = new Map<string, number>();
-  private lastSweep = 0;
 
   constructor(
     secret: string,
+    private readonly spent: OneTimeValues = new MemoryOneTimeValues(),
     private readonly now: () => number = Date.now,
   ) {
     // A key of its own, so a challenge MAC can never double as a signature of an /internal request.
@@ -32,9 +32,10 @@ export class LoginChallenges {
 
   /**
    * Accepts a proof for `account` whose challenge asks at least `required` bits and whose answer meets them,
-   * once; throws 428 CHALLENGE_REQUIRED otherwise. Synchronous, so parallel requests cannot spend one challenge twice.
+   * once; throws 428 CHALLENGE_REQUIRED otherwise. Spending is one atomic claim, so of parallel requests with one
+   * challenge (on any replica) one gets through.
    */
-  redeem(account: string, proof: LoginProof | undefined, required: number): void {
+  async redeem(account: string, proof: LoginProof | undefined, required: number): Promise<void> {
     const refuse = (why: string) => new AppError('CHALLENGE_REQUIRED', `${why} Please complete the security check and try again.`);
     if (!proof) throw refuse('There have been several failed sign-ins for this account or network.');
     const parts = proof.challenge.split('.');
@@ -49,11 +50,9 @@ export class LoginChallenges {
     if (expiresAt <= this.now()) throw refuse('The security check has expired.');
     // Failures since it was issued may have raised the bar; a harder new challenge replaces it (the bar stops at its cap).
     if (bits < required) throw refuse('The security check is no longer hard enough.');
-    if (this.spent.has(proof.challenge)) throw refuse('The security check was already used.');
     const hash = createHash('sha256').update(proofOfWorkInput(proof.challenge, proof.answer)).digest();
     if (proofOfWorkBits(hash) < bits) throw refuse('The security check was not solved.');
-    this.sweep();
-    this.spent.set(proof.challenge, expiresAt);
+    if (!(await this.spent.claim(proof.challenge, expiresAt))) throw refuse('The security check was already used.');
   }
 
   private mac(body: string): string {
@@ -63,12 +62,5 @@ export class LoginChallenges {
   /** Names the account without carrying the email in the challenge. */
   private tag(account: string): string {
     return createHmac('sha256', this.key).update(`account:${account}`).digest('base64url').slice(0, 16);
-  }
-
-  private sweep(): void {
-    const now = this.now();
-    if (now - this.lastSweep < 60_000) return;
-    this.lastSweep = now;
-    for (const [challenge, expiresAt] of this.spent) if (expiresAt <= now) this.spent.delete(challenge);
   }
 }

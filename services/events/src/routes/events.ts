@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CreateEventBody, ErrorBody, Event, EventListQuery, EventPage, Id, IdParams, IsoDateTime, UpdateEventBody } from '@dems/contracts';
-import { AppError, decodeCursor, encodeCursor, requireRole, requireUser, Throttle, type App } from '@dems/kit';
+import { AppError, decodeCursor, encodeCursor, requireRole, requireUser, type App, type Throttle } from '@dems/kit';
 import { assertCanManage, buildNewEvent } from '../domain/event-rules.js';
 import type { EventCursor, EventFilter, EventsStore } from '../store/events-store.js';
 import type { TicketingInventory } from '../ticketing/inventory.js';
@@ -15,9 +15,9 @@ const isCursor = (v: unknown): v is EventCursor =>
 
 export async function eventRoutes(
   app: App,
-  { store, inventory, eventsPerOrganizerPerDay }: { store: EventsStore; inventory: TicketingInventory; eventsPerOrganizerPerDay: number },
+  /** `publishing`: events per organizer per day. */
+  { store, inventory, publishing }: { store: EventsStore; inventory: TicketingInventory; publishing: Throttle },
 ): Promise<void> {
-  const publishing = new Throttle(eventsPerOrganizerPerDay, 24 * 3_600_000);
   const findEvent = async (id: string) => {
     const event = await store.getEvent(id);
     if (!event) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
@@ -38,7 +38,7 @@ export async function eventRoutes(
     async (req, reply) => {
       const user = requireRole(req, 'organizer', 'admin');
       const event = buildNewEvent(req.body, user.id, new Date());
-      if (user.role !== 'admin') publishing.take(user.id, `You can publish up to ${publishing.limit} events a day.`);
+      if (user.role !== 'admin') await publishing.take(user.id, `You can publish up to ${publishing.limit} events a day.`);
       return reply.code(201).send(await store.createEvent(event));
     },
   );

@@ -1,5 +1,6 @@
 import { IDEMPOTENCY_HEADER, IdempotencyKey, IdParams, Order, OrderList, PlaceOrderBody } from '@dems/contracts';
-import { AppError, requireUser, Throttle, type App } from '@dems/kit';
+import { AppError, metricsOf, requireUser, type App, type Throttle } from '@dems/kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { purchaseFingerprint } from '../domain/purchase.js';
 import type { TicketingStore } from '../store/ticketing-store.js';
@@ -8,16 +9,18 @@ const signedIn = async (req: Parameters<typeof requireUser>[0]) => {
   requireUser(req);
 };
 
-export function orderRoutes(app: App, store: TicketingStore, limits: { ordersPerUserPerMinute: number }): void {
-  // Per user, in this process: a script buying (or retrying) in a loop is slowed down, people are not.
-  const purchases = new Throttle(limits.ordersPerUserPerMinute, 60_000);
+/** `purchases`: per user, across the replicas: a script buying (or retrying) in a loop is slowed down, people are not. */
+export function orderRoutes(app: App, store: TicketingStore, purchases: Throttle): void {
+  const outcomes = purchaseOutcomes(app);
   app.post(
     '/orders',
     {
+      onError: outcomes.onError,
+      onResponse: outcomes.onResponse,
       // Auth and the key are checked before the body, so a caller learns first what it must fix first.
       onRequest: async (req) => {
         const user = requireUser(req);
-        purchases.take(user.id, 'You are buying too fast.');
+        await purchases.take(user.id, 'You are buying too fast.');
         if (!IdempotencyKey.safeParse(req.headers[IDEMPOTENCY_HEADER]).success) {
           throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'Send an Idempotency-Key header (1–200 visible characters, e.g. a UUID) so a retry never buys twice.');
         }
@@ -66,4 +69,36 @@ export function orderRoutes(app: App, store: TicketingStore, limits: { ordersPer
       return order;
     },
   );
+}
+
+/** What became of a purchase request: dems_purchases_total{outcome} on /metrics. */
+export const PURCHASE_OUTCOMES = ['created', 'replayed', 'sold_out', 'rejected', 'rate_limited', 'unavailable', 'failed'] as const;
+export type PurchaseOutcome = (typeof PURCHASE_OUTCOMES)[number];
+
+/**
+ * The outcome of a purchase from its answer: 201 is a sale (or the replay of one), SOLD_OUT the one refusal a
+ * sale is about; 429 the per-user limit, 503 a replica that shed it or is stopping (nothing was done), other 5xx a
+ * failure; any other 4xx a request refused (not signed in, no key, not on sale, ended, cancelled, …).
+ */
+export function purchaseOutcome(status: number, errorCode: string | undefined, replayed: boolean): PurchaseOutcome {
+  if (status === 201) return replayed ? 'replayed' : 'created';
+  if (errorCode === 'SOLD_OUT') return 'sold_out';
+  if (status === 429) return 'rate_limited';
+  if (status === 503) return 'unavailable';
+  return status >= 500 ? 'failed' : 'rejected';
+}
+
+/** Route hooks that count each answer of POST /orders by outcome (every outcome starts at 0, so each is graphed). */
+function purchaseOutcomes(app: App) {
+  const counter = metricsOf(app)?.counter('dems_purchases_total', 'Answers to POST /orders by outcome.', ['outcome']);
+  for (const outcome of PURCHASE_OUTCOMES) counter?.inc({ outcome }, 0);
+  const codes = new WeakMap<FastifyRequest, string>();
+  return {
+    onError: async (req: FastifyRequest, _reply: FastifyReply, err: { code?: string }) => {
+      if (err.code) codes.set(req, err.code);
+    },
+    onResponse: async (req: FastifyRequest, reply: FastifyReply) => {
+      counter?.inc({ outcome: purchaseOutcome(reply.statusCode, codes.get(req), reply.getHeader('idempotent-replayed') === 'true') });
+    },
+  };
 }
