@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { FastifyInstance } from 'fastify';
 import { LIVE_AUTHENTICATE_EVENT, LIVE_NOTIFICATION_EVENT, LIVE_PATH, LiveAuthenticateBody, type LiveAuthenticateResult } from '@dems/contracts';
+import { metricsOf } from '@dems/kit';
 import type { SessionVerifier, VerifiedSession } from '../identity/session-tokens.js';
 import type { LiveNotifications, SocketTarget } from './live-notifications.js';
 
@@ -136,6 +137,11 @@ export function attachSocketIo(
       );
     });
   });
+
+  // What this replica holds open (/metrics); summed over the replicas, everyone connected.
+  const metrics = metricsOf(app);
+  metrics?.gauge('dems_live_sockets', 'Live notification sockets connected to this replica.', () => io.of('/').sockets.size);
+  metrics?.gauge('dems_live_users', 'Users with at least one live socket on this replica.', () => perUser.size);
 
   const unsubscribe = opts.live.subscribe((created) => {
     for (const { userId, notification } of created) io.to(userRoom(userId)).emit(LIVE_NOTIFICATION_EVENT, notification);
