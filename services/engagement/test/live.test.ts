@@ -258,3 +258,30 @@ describe('live socket lifetime', () => {
     expect(tab.connected).toBe(true);
   });
 });
+
+describe('live sockets on /metrics', () => {
+  async function gauges(): Promise<{ sockets?: number; users?: number }> {
+    const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const read = (name: string) => {
+      const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : undefined;
+    };
+    return { sockets: read('dems_live_sockets'), users: read('dems_live_users') };
+  }
+
+  it('counts the sockets and their users on this replica, as they come and go', async () => {
+    expect(await gauges()).toEqual({ sockets: 0, users: 0 });
+    const ann = await signUp(t.app);
+    const bob = await signUp(t.app);
+    const [tab1, tab2, other] = [open(ann.token), open(ann.token), open(bob.token)];
+    await Promise.all([connected(tab1), connected(tab2), connected(other)]);
+    expect(await gauges()).toEqual({ sockets: 3, users: 2 });
+    tab1.close();
+    const end = Date.now() + 5000;
+    while ((await gauges()).sockets !== 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(await gauges()).toEqual({ sockets: 2, users: 2 });
+    // A refused connection (no valid token) is never counted.
+    await expect(connected(open('not-a-token'))).rejects.toThrow();
+    expect(await gauges()).toEqual({ sockets: 2, users: 2 });
+  });
+});
