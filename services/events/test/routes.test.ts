@@ -432,6 +432,23 @@ describe('PATCH /events/:id', () => {
     expect(other.statusCode, other.body).toBe(200);
   });
 
+  it('asks ticketing on behalf of the request: the capacity change carries its request id', async () => {
+    // A recording stand-in for ticketing, which confirms every change.
+    const asked: (string | undefined)[] = [];
+    const recording = await buildApp({ store, verify: tokens.verify, secret: TEST_SECRET, inventory: { changeCapacity: async (_change, requestId) => void asked.push(requestId) } });
+    const event = (await recording.inject({ method: 'POST', url: '/events', headers: as.org, payload: eventBody() })).json<Event>();
+    const general = event.ticketTypes[0]!;
+    const res = await recording.inject({
+      method: 'PATCH',
+      url: `/events/${event.id}`,
+      headers: { ...as.org, 'x-request-id': 'req-from-the-gateway' },
+      payload: { ticketTypes: [{ ...general, capacity: 150 }] },
+    });
+    await recording.close();
+    expect(res.statusCode, res.body).toBe(200);
+    expect(asked).toEqual(['req-from-the-gateway']);
+  });
+
   it('refuses a registration limit below the people already registered', async () => {
     const event = await createEvent();
     await app.inject({ method: 'POST', url: '/register', headers: as.ada, payload: { eventId: event.id } });

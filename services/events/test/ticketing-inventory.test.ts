@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '@dems/contracts';
 import { AppError, Upstreams, verifySignature } from '@dems/kit';
 import { replicaStandIn, TEST_SECRET, type ReplicaStandIn } from '@dems/kit/testing';
-import { ticketingInventory } from '../src/ticketing/inventory.js';
+import { onBehalfOf, ticketingInventory } from '../src/ticketing/inventory.js';
 
 const CHANGE = { eventId: 'evt_1', version: 3, ticketTypes: [{ id: 'tt_1', capacity: 120 }] };
 
@@ -30,6 +30,14 @@ describe('asking ticketing replicas to confirm a capacity change', () => {
     expect(sent[0]).toMatchObject({ method: 'POST', url: '/internal/capacity', body: JSON.stringify(CHANGE) });
     const { headers, body } = sent[0]!;
     expect(verifySignature(TEST_SECRET, String(headers[TIMESTAMP_HEADER]), String(headers[SIGNATURE_HEADER]), body)).toBe(true);
+  });
+
+  it('carries the id of the request it serves, so one id follows the change into ticketing', async () => {
+    const { replicas, inventory } = await twoReplicas();
+    await onBehalfOf(inventory, 'req-patch-1').changeCapacity(CHANGE);
+    await inventory.changeCapacity(CHANGE);
+    const sent = [...replicas[0].seen, ...replicas[1].seen];
+    expect(sent.map((s) => s.headers['x-request-id'])).toEqual(['req-patch-1', undefined]);
   });
 
   it('asks the other replica when one does not answer: the change is an absolute value, safe to send twice', async () => {

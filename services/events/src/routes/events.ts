@@ -3,7 +3,7 @@ import { CreateEventBody, ErrorBody, Event, EventListQuery, EventPage, Id, IdPar
 import { AppError, decodeCursor, encodeCursor, requireRole, requireUser, type App, type Throttle } from '@dems/kit';
 import { assertCanManage, buildNewEvent } from '../domain/event-rules.js';
 import type { EventCursor, EventFilter, EventsStore } from '../store/events-store.js';
-import type { TicketingInventory } from '../ticketing/inventory.js';
+import { onBehalfOf, type TicketingInventory } from '../ticketing/inventory.js';
 import { updateEvent } from '../use-cases/update-event.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 503: ErrorBody };
@@ -90,7 +90,7 @@ export async function eventRoutes(
         response: { 200: Event, ...errors },
       },
     },
-    async (req) => updateEvent({ store, inventory }, req.params.id, req.body, requireUser(req)),
+    async (req) => updateEvent({ store, inventory: onBehalfOf(inventory, req.id) }, req.params.id, req.body, requireUser(req)),
   );
 
   app.post(

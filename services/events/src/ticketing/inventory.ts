@@ -8,9 +8,15 @@ import { AppError, signedJsonHeaders, type Upstreams } from '@dems/kit';
 export interface TicketingInventory {
   /**
    * Resolves once ticketing has applied the capacities. Throws CAPACITY_BELOW_SOLD or EVENT_NOT_ON_SALE (409)
-   * as ticketing answered, or TICKETING_UNAVAILABLE (503) when it could not be asked.
+   * as ticketing answered, or TICKETING_UNAVAILABLE (503) when it could not be asked. `requestId`: of the request
+   * this change serves, sent along so that one id follows it into ticketing's log.
    */
-  changeCapacity(change: CapacityChangeBody): Promise<void>;
+  changeCapacity(change: CapacityChangeBody, requestId?: string): Promise<void>;
+}
+
+/** The inventory as one request uses it: every call carries that request's id. */
+export function onBehalfOf(inventory: TicketingInventory, requestId: string): TicketingInventory {
+  return { changeCapacity: (change) => inventory.changeCapacity(change, requestId) };
 }
 
 const REFUSALS = new Set(['CAPACITY_BELOW_SOLD', 'EVENT_NOT_ON_SALE']);
@@ -25,13 +31,13 @@ export function ticketingInventory(opts: { ticketing: Upstreams; secret: string;
   const unavailable = (why: string) =>
     new AppError('TICKETING_UNAVAILABLE', `Ticketing could not confirm the new capacity (${why}), so nothing was changed. Please try again in a moment.`);
   return {
-    async changeCapacity(change) {
+    async changeCapacity(change, requestId) {
       const body = JSON.stringify(change);
       let res: Response;
       try {
         res = await opts.ticketing.fetch('/internal/capacity', {
           method: 'POST',
-          headers: signedJsonHeaders(opts.secret, body),
+          headers: { ...signedJsonHeaders(opts.secret, body), ...(requestId ? { 'x-request-id': requestId } : {}) },
           body,
           signal: AbortSignal.timeout(opts.timeoutMs ?? 5000),
         });
