@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { newMessage, type Availability, type CapacityChangeBody, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
-import { AppError, newId } from '@dems/kit';
+import { AppError, inCurrentTrace, newId } from '@dems/kit';
 import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
 import { notYetReceived, orderStateFor, refuseCancellation, refuseCapacity, refusePurchase, remainingOf, type SaleEvent } from '../domain/purchase.js';
 import { newTicketCode } from '../domain/ticket-code.js';
@@ -148,6 +148,8 @@ interface QueuedOrder {
   now: Date;
   resolve: (result: PlaceOrderResult) => void;
   reject: (error: unknown) => void;
+  /** Runs in the trace of the request that queued it: the batch runs in whichever request scheduled it. */
+  inItsTrace: <T>(fn: () => T) => T;
 }
 
 /** Most purchases one group commit takes; more wait for the next turn of the event loop. */
@@ -186,7 +188,7 @@ export class SqliteTicketingStore implements TicketingStore {
     this.commitBatch = this.db.transaction((batch: QueuedOrder[], enqueue: Enqueue) =>
       batch.map((q): Outcome => {
         try {
-          return { ok: true, value: this.placeOne(q.input, q.now, enqueue) };
+          return { ok: true, value: q.inItsTrace(() => this.placeOne(q.input, q.now, enqueue)) };
         } catch (error) {
           // The SAVEPOINT is rolled back: this purchase left no trace, the others in the batch stand.
           return { ok: false, error };
@@ -287,7 +289,7 @@ export class SqliteTicketingStore implements TicketingStore {
    */
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
     return new Promise((resolve, reject) => {
-      this.queued.push({ input, now: input.now ?? new Date(), resolve, reject });
+      this.queued.push({ input, now: input.now ?? new Date(), resolve, reject, inItsTrace: inCurrentTrace() });
       if (this.queued.length === 1) setImmediate(() => this.commitQueued());
     });
   }
