@@ -1,10 +1,13 @@
 import underPressure, { type FastifyUnderPressureOptions } from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '@dems/contracts';
+import { StandingQueues } from './standing-queues.js';
 
 /**
  * Which requests a replica takes. Every refusal here is a 503 that means "nothing was done", so a client (and
- * the gateway, on another replica) may send the same request again. See docs/adr/008-graceful-stop-and-load-shedding.md.
+ * the gateway, on another replica) may send the same request again: SHUTTING_DOWN while the replica stops,
+ * OVERLOADED while its event loop lags or a route's requests stand in a queue (standing-queues.ts).
+ * See docs/adr/008-graceful-stop-and-load-shedding.md.
  *
  * Where a replica is in its life; runService moves it along on SIGTERM:
  * - serving: everything is answered;
@@ -41,37 +44,62 @@ export const OVERLOADED_RETRY_AFTER_SECONDS = 2;
 const OVERLOAD_LOG_EVERY_MS = 10_000;
 
 const alwaysAnswered = (req: FastifyRequest) => ALWAYS_ANSWERED.has(req.routeOptions.url ?? '');
+/** A route as the standing-queue watch knows it; undefined for requests that matched no route. */
+const routeOf = (req: FastifyRequest) => (req.routeOptions.url ? `${req.method} ${req.routeOptions.url}` : undefined);
 
-function refusal(req: FastifyRequest, reply: FastifyReply, code: ErrorCode, message: string, retryAfterSeconds: number) {
-  reply.code(503).header('retry-after', String(retryAfterSeconds));
-  return { code, message, requestId: req.id };
+export interface AdmissionOptions {
+  name: string;
+  /** MAX_EVENT_LOOP_DELAY_MS: shed while the event loop's mean delay exceeds this; 0 never. */
+  maxEventLoopDelayMs: number;
+  /** MAX_QUEUE_DELAY_MS: shed a route while even its quickest answers take longer than this (standing-queues.ts); 0 never. */
+  maxQueueDelayMs: number;
 }
 
 /**
  * Installs the replica's admission rules on a new app: refusal while stopping, `connection: close` once the stop
- * has begun, and load shedding (503 OVERLOADED) while the event loop lags more than `maxEventLoopDelayMs` (0: never).
+ * has begun, and load shedding (503 OVERLOADED) while the event loop lags or a route's requests stand in a queue.
  */
-export async function registerAdmission(app: FastifyInstance, opts: { name: string; maxEventLoopDelayMs: number }): Promise<void> {
+export async function registerAdmission(app: FastifyInstance, opts: AdmissionOptions): Promise<void> {
   const life = { stage: 'serving' as Lifecycle };
   LIFECYCLES.set(app, life);
+  // Refused requests did no work and took no time: they must not count as the answers that judge a queue.
+  const refused = new WeakSet<FastifyRequest>();
+  const refuse = (req: FastifyRequest, reply: FastifyReply, code: ErrorCode, message: string, retryAfterSeconds: number) => {
+    refused.add(req);
+    reply.code(503).header('retry-after', String(retryAfterSeconds));
+    return { code, message, requestId: req.id };
+  };
+  let warnedAt = 0;
+  const overloaded = (req: FastifyRequest, reply: FastifyReply, why: object) => {
+    if (Date.now() - warnedAt >= OVERLOAD_LOG_EVERY_MS) {
+      warnedAt = Date.now();
+      req.log.warn(why, 'overloaded: answering 503 OVERLOADED until it catches up');
+    }
+    return refuse(req, reply, 'OVERLOADED', `${opts.name} is too busy to take this request now; nothing was done.`, OVERLOADED_RETRY_AFTER_SECONDS);
+  };
+  const queues = opts.maxQueueDelayMs > 0 ? new StandingQueues(opts.maxQueueDelayMs) : undefined;
 
   app.addHook('onRequest', async (req, reply) => {
-    if (life.stage !== 'refusing' || alwaysAnswered(req)) return;
-    return reply.send(refusal(req, reply, 'SHUTTING_DOWN', `${opts.name} is stopping and did nothing with this request; send it again.`, SHUTTING_DOWN_RETRY_AFTER_SECONDS));
+    if (alwaysAnswered(req)) return;
+    if (life.stage === 'refusing') {
+      return reply.send(refuse(req, reply, 'SHUTTING_DOWN', `${opts.name} is stopping and did nothing with this request; send it again.`, SHUTTING_DOWN_RETRY_AFTER_SECONDS));
+    }
+    const route = routeOf(req);
+    const quickestMs = route && queues?.standing(route);
+    if (quickestMs) return reply.send(overloaded(req, reply, { route, quickestMs: Math.round(quickestMs), maxQueueDelayMs: opts.maxQueueDelayMs }));
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = routeOf(req);
+    if (queues && route && !refused.has(req) && !alwaysAnswered(req)) queues.answered(route, reply.elapsedTime);
   });
   app.addHook('onSend', async (_req, reply) => {
     if (life.stage !== 'serving') reply.header('connection', 'close');
   });
 
   if (opts.maxEventLoopDelayMs <= 0) return;
-  let warnedAt = 0;
   const shed = (req: FastifyRequest, reply: FastifyReply, _type: string, delayMs?: number) => {
     if (alwaysAnswered(req)) return undefined;
-    if (Date.now() - warnedAt >= OVERLOAD_LOG_EVERY_MS) {
-      warnedAt = Date.now();
-      req.log.warn({ eventLoopDelayMs: Math.round(delayMs ?? 0), maxEventLoopDelayMs: opts.maxEventLoopDelayMs }, 'overloaded: answering 503 OVERLOADED until the event loop catches up');
-    }
-    return refusal(req, reply, 'OVERLOADED', `${opts.name} is too busy to take this request now; nothing was done.`, OVERLOADED_RETRY_AFTER_SECONDS);
+    return overloaded(req, reply, { eventLoopDelayMs: Math.round(delayMs ?? 0), maxEventLoopDelayMs: opts.maxEventLoopDelayMs });
   };
   await app.register(underPressure, {
     maxEventLoopDelay: opts.maxEventLoopDelayMs,

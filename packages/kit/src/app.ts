@@ -24,10 +24,10 @@ import {
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '@dems/contracts';
 import { lifecycleOf, registerAdmission } from './admission.js';
-import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS } from './config.js';
+import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS, DEFAULT_MAX_QUEUE_DELAY_MS } from './config.js';
 import { AppError } from './errors.js';
 import { registerMetrics, type MetricsAccess } from './metrics.js';
-import { flushTracing } from './tracing.js';
+import { flushTracing, traceLogFields } from './tracing.js';
 
 /** A service's Fastify instance, typed so that route schemas written in zod type the handlers. */
 export type App = FastifyInstance<
@@ -58,8 +58,8 @@ export interface ServiceAppOptions {
   contentSecurityPolicy?: NonNullable<Exclude<FastifyHelmetOptions['contentSecurityPolicy'], boolean>>['directives'];
   /** Who may read /metrics: anyone (default: a service's port is internal) or private-network peers only (the gateway). */
   metricsAccess?: MetricsAccess;
-  /** MAX_EVENT_LOOP_DELAY_MS: shed load (503 OVERLOADED) while the event loop lags more than this; 0 never sheds. Default 1000. */
-  maxEventLoopDelayMs?: number;
+  /** When to shed load with 503 OVERLOADED (sheddingSettings(config)); each measure defaults to 1000 ms, 0 turns it off. */
+  shedding?: { maxEventLoopDelayMs?: number; maxQueueDelayMs?: number };
 }
 
 /**
@@ -118,7 +118,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    // Each line written while a trace is active names it (trace_id, span_id), besides the request's reqId.
+    logger: typeof opts.logger === 'object' ? { ...opts.logger, mixin: traceLogFields } : (opts.logger ?? false),
     bodyLimit: opts.bodyLimit ?? 100_000,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -157,7 +158,11 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
     contentSecurityPolicy: { useDefaults: false, directives: opts.contentSecurityPolicy ?? API_CSP },
   });
   // After helmet, so that refusals carry the security headers too.
-  await registerAdmission(app, { name: opts.name, maxEventLoopDelayMs: opts.maxEventLoopDelayMs ?? DEFAULT_MAX_EVENT_LOOP_DELAY_MS });
+  await registerAdmission(app, {
+    name: opts.name,
+    maxEventLoopDelayMs: opts.shedding?.maxEventLoopDelayMs ?? DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
+    maxQueueDelayMs: opts.shedding?.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS,
+  });
 
   // Before the routes: every answer is measured, refusals included.
   registerMetrics(app, opts.metricsAccess ?? 'anyone');

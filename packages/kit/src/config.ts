@@ -13,6 +13,8 @@ export const BodyLimit = z.coerce.number().int().min(1024).max(10_000_000).defau
 
 /** A lag no healthy replica shows even in a flash sale; beyond it, waiting requests would take seconds. */
 export const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 1000;
+/** The wait in a queue that is worse than a quick "busy, try again": a second. */
+export const DEFAULT_MAX_QUEUE_DELAY_MS = 1000;
 
 /**
  * How a replica stops and when it sheds load (runService, createServiceApp). The gateway has these too.
@@ -28,6 +30,11 @@ export const RuntimeConfig = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
   /** Answer 503 OVERLOADED (Retry-After) while the event loop lags more than this many ms on average; 0 never sheds. */
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_MAX_EVENT_LOOP_DELAY_MS),
+  /**
+   * Answer 503 OVERLOADED for a route while its requests stand in a queue: in the last second even its quickest
+   * answers (20 or more) took longer than this many ms. Catches queues behind a responsive event loop; 0 never sheds.
+   */
+  MAX_QUEUE_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(DEFAULT_MAX_QUEUE_DELAY_MS),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 
@@ -72,6 +79,11 @@ export const BaseConfig = z.object({
 });
 
 export const Port = z.coerce.number().int().min(0).max(65535);
+
+/** When a replica sheds load (createServiceApp's `shedding`), from a service's configuration. */
+export function sheddingSettings(config: Pick<RuntimeConfig, 'MAX_EVENT_LOOP_DELAY_MS' | 'MAX_QUEUE_DELAY_MS'>) {
+  return { maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS, maxQueueDelayMs: config.MAX_QUEUE_DELAY_MS };
+}
 
 /** The DynamoDB adapters' settings from a service's configuration. */
 export function dynamoSettings(config: { AWS_REGION: string; DYNAMODB_ENDPOINT?: string; TABLE_PREFIX: string }) {

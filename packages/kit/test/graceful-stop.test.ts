@@ -7,16 +7,18 @@ import { bundleEntry, startProcess, type ServiceProcess } from './support/servic
 /**
  * A service process run by runService with the kit's app factory, as every service and the gateway are. Its
  * test-only routes are fakes that force the paths under test: a slow request, one that never ends, a counter of
- * requests that reached their handler, and a saturated event loop (200 ms of blocking work per loop turn).
+ * requests that reached their handler, a saturated event loop (200 ms of blocking work per loop turn), and work
+ * that waits in a queue, one item every 30 ms, behind an event loop that stays idle (as purchases wait for their
+ * group commit).
  */
 const ENTRY = `
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createServiceApp, loadConfig, RuntimeConfig, runService } from './packages/kit/src/index.ts';
+import { createServiceApp, loadConfig, RuntimeConfig, runService, sheddingSettings } from './packages/kit/src/index.ts';
 await runService('events', async () => {
   const config = loadConfig(RuntimeConfig);
   const app = await createServiceApp({
     name: 'events', description: 'stop test', isReady: () => true, logger: { level: 'info' },
-    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
+    shedding: sheddingSettings(config),
   });
   app.get('/test-only/slow', async (req) => { await sleep(Number(req.query.ms)); return { done: true }; });
   app.get('/test-only/hang', () => new Promise(() => {}));
@@ -27,6 +29,14 @@ await runService('events', async () => {
     const turn = () => { const end = Date.now() + 200; while (Date.now() < end); if (Date.now() < until) setImmediate(turn); };
     setImmediate(turn);
     return { saturating: true };
+  });
+  let queue = Promise.resolve();
+  let queued = 0;
+  app.get('/test-only/queued', async () => {
+    const mine = queue.then(() => sleep(30));
+    queue = mine;
+    await mine;
+    return { handled: ++queued };
   });
   // Stands for the relay's batch in flight and the store closing: close hooks finish before the process exits.
   app.addHook('onClose', async () => { await sleep(300); console.log('close hooks finished'); });
@@ -182,5 +192,47 @@ describe('load shedding', () => {
     expect(status(after)).toBe('200');
     const served = work.filter((a) => status(a) === '200').length;
     expect('body' in after && after.body.handled).toBe(1 + served + 1);
+  });
+});
+
+describe('load shedding of a standing queue', () => {
+  let bundle: Awaited<ReturnType<typeof bundleEntry>>;
+  let proc: ServiceProcess;
+  beforeAll(async () => {
+    bundle = await bundleEntry(ENTRY);
+    // The event-loop measure is off: only the queue can cause a 503 here.
+    proc = startProcess(bundle.entry, { MAX_QUEUE_DELAY_MS: '300', MAX_EVENT_LOOP_DELAY_MS: '0' });
+  });
+  afterAll(() => {
+    proc.child.kill('SIGKILL');
+    bundle.remove();
+  });
+
+  it('refuses new requests of a route whose answers all waited, answers its other routes, and finishes everything it took', async () => {
+    const port = await proc.port;
+    // 120 at once: about 33 answers a second, the k-th after k × 30 ms, so from the second second on every answer waited > 1 s.
+    const started = Date.now();
+    const crowd = Array.from({ length: 120 }, () => get(port, '/test-only/queued'));
+    await sleep(started + 2300 - Date.now());
+    const refused = await get(port, '/test-only/queued');
+    expect(status(refused)).toBe('503 OVERLOADED');
+    expect('headers' in refused && refused.headers['retry-after']).toBe('2');
+    expect(refused.ms).toBeLessThan(500);
+    expect(status(await get(port, '/test-only/work'))).toBe('200');
+    expect(status(await get(port, '/healthz'))).toBe('200');
+    // A window later the queue still stands (refusals are quick but are not answers that judge it).
+    await sleep(started + 3200 - Date.now());
+    expect(status(await get(port, '/test-only/queued'))).toBe('503 OVERLOADED');
+
+    // Nothing already taken is dropped.
+    expect((await Promise.all(crowd)).map(status).filter((s) => s !== '200')).toEqual([]);
+    // Once the queue has drained, the route is judged afresh and takes work again.
+    let after: Answer = { error: 'not tried', ms: 0 };
+    for (let i = 0; i < 30 && status(after) !== '200'; i++) {
+      await sleep(150);
+      after = await get(port, '/test-only/queued');
+    }
+    expect(status(after)).toBe('200');
+    expect('body' in after && after.body.handled).toBe(121);
   });
 });

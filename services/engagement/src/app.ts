@@ -1,5 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
-import { AppError, createServiceApp, registerAuth, registerInternalRoutes, type App } from '@dems/kit';
+import { AppError, createServiceApp, registerAuth, registerInternalRoutes, type App, type ServiceAppOptions, type SharedState } from '@dems/kit';
 import { z } from 'zod';
 import { DEFAULT_ANNOUNCEMENT_LIMITS, type AnnouncementLimits } from './domain/announcement-limits.js';
 import { Accounts, type AccountLimits } from './identity/accounts.js';
@@ -22,6 +22,8 @@ export interface EngagementDeps {
   refreshTtlSeconds?: number;
   /** Sign-in and sign-up throttles (defaults in identity/accounts.ts). */
   accountLimits?: Partial<AccountLimits>;
+  /** Where those throttles and spent sign-in challenges are kept: Redis shared by the replicas (REDIS_URL), or this process (default). */
+  shared?: SharedState;
   /** Announcements per event (defaults in domain/announcement-limits.ts). */
   announcementLimits?: Partial<AnnouncementLimits>;
   /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
@@ -30,8 +32,8 @@ export interface EngagementDeps {
   live?: LiveNotifications;
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
-  /** MAX_EVENT_LOOP_DELAY_MS: shed load (503 OVERLOADED) beyond this event-loop lag; 0 never sheds. */
-  maxEventLoopDelayMs?: number;
+  /** When to answer 503 OVERLOADED (main: sheddingSettings(config)); kit defaults otherwise. */
+  shedding?: ServiceAppOptions['shedding'];
   /** Called when an operator replays a dead letter (main.ts kicks the relay). */
   onReplay?: () => void;
 }
@@ -43,7 +45,7 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
     description: 'User Engagement: accounts, access tokens, notifications (with live push over Socket.IO) and announcements.',
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
-    maxEventLoopDelayMs: deps.maxEventLoopDelayMs,
+    shedding: deps.shedding,
     isReady: () => deps.store.ping(),
     trustProxy: deps.trustProxy,
   });
@@ -54,6 +56,7 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
     limits: deps.accountLimits,
     secret: deps.secret,
     live,
+    shared: deps.shared,
   });
 
   registerAuth(app, deps.keys.verifier(), 'engagement');

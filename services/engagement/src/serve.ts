@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createTablesAndExit, dynamoSettings, LOG_REDACT, loadConfig, OutboxRelay, relayFromConfig, runService } from '@dems/kit';
+import { createTablesAndExit, dynamoSettings, LOG_REDACT, loadConfig, OutboxRelay, relayFromConfig, runService, SharedState, sheddingSettings } from '@dems/kit';
 import { buildApp } from './app.js';
 import { EngagementConfig, liveOrigins } from './config.js';
 import { Accounts } from './identity/accounts.js';
@@ -40,10 +40,13 @@ await runService('engagement', async () => {
     reset: config.JWT_SIGNING_KEY_RESET,
   });
   const live = new LiveNotifications();
+  // Sign-in limits, spent challenges and live sockets, shared by the replicas through Redis when REDIS_URL is set.
+  const shared = SharedState.forUrl(config.REDIS_URL);
   const app = await buildApp({
     store,
     keys,
     live,
+    shared,
     secret: config.SERVICE_SECRET,
     tokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
@@ -58,14 +61,18 @@ await runService('engagement', async () => {
     trustProxy: config.TRUST_PROXY,
     logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
     bodyLimit: config.BODY_LIMIT_BYTES,
-    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
+    shedding: sheddingSettings(config),
     onReplay: () => relayRef.current?.kick(),
   });
+  await shared.connect(app.log);
+  // Closed after the live sockets (preClose), whose Redis adapter uses it.
+  app.addHook('onClose', async () => shared.close());
   attachSocketIo(app, {
     authenticate: sessionVerifier(keys.verifier(), store),
     live,
     allowedOrigins: liveOrigins(config),
     maxConnectionsPerUser: config.LIVE_MAX_CONNECTIONS_PER_USER,
+    redis: shared.redis,
   });
 
   // Engagement publishes nothing today; the relay is here so dead letters and future messages just work.

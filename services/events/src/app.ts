@@ -1,5 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
-import { createServiceApp, registerAuth, registerInternalRoutes, SharedState, type App, type TokenVerifier } from '@dems/kit';
+import { createServiceApp, registerAuth, registerInternalRoutes, SharedState, type App, type ServiceAppOptions, type TokenVerifier } from '@dems/kit';
 import { messageHandlers } from './messages/handlers.js';
 import { eventRoutes } from './routes/events.js';
 import { registrationRoutes } from './routes/registrations.js';
@@ -14,8 +14,8 @@ export interface EventsAppDeps {
   secret: string;
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
-  /** MAX_EVENT_LOOP_DELAY_MS: shed load (503 OVERLOADED) beyond this event-loop lag; 0 never sheds. */
-  maxEventLoopDelayMs?: number;
+  /** When to answer 503 OVERLOADED (main: sheddingSettings(config)); kit defaults otherwise. */
+  shedding?: ServiceAppOptions['shedding'];
   /** Called when an operator replays a dead letter (main.ts: relay.kick()). */
   onReplay?: () => void;
   /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
@@ -35,7 +35,7 @@ export async function buildApp(deps: EventsAppDeps): Promise<App> {
     description: 'Event Registration: publish, search and change events; register (RSVP) for them.',
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
-    maxEventLoopDelayMs: deps.maxEventLoopDelayMs,
+    shedding: deps.shedding,
     isReady: () => deps.store.isReady(),
     trustProxy: deps.trustProxy,
   });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, relayFromConfig, runService, Upstreams, verifierFor } from '@dems/kit';
+import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, relayFromConfig, runService, SharedState, sheddingSettings, Upstreams, verifierFor } from '@dems/kit';
 import { buildApp } from './app.js';
 import { loadEventsConfig } from './config.js';
 import type { EventsStore } from './store/events-store.js';
@@ -27,14 +27,17 @@ await runService('events', async () => {
     store = new SqliteEventsStore({ file: join(config.DATA_DIR, 'events.db'), synchronous: config.SQLITE_SYNCHRONOUS, onMessagesCommitted: kick });
   }
   const ticketing = new Upstreams({ service: 'ticketing', urls: config.TICKETING_URL, log: { info: (o, m) => app.log.info(o, m), warn: (o, m) => app.log.warn(o, m) } });
+  // The publishing limit, shared by the replicas through Redis when REDIS_URL is set.
+  const shared = SharedState.forUrl(config.REDIS_URL);
   const app = await buildApp({
     store,
+    shared,
     inventory: ticketingInventory({ ticketing, secret: config.SERVICE_SECRET }),
     verify: (token) => verifyToken(token),
     secret: config.SERVICE_SECRET,
     logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
     bodyLimit: config.BODY_LIMIT_BYTES,
-    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
+    shedding: sheddingSettings(config),
     trustProxy: config.TRUST_PROXY,
     eventsPerOrganizerPerDay: config.EVENTS_PER_ORGANIZER_PER_DAY,
     onReplay: kick,
@@ -42,8 +45,10 @@ await runService('events', async () => {
       jwks.stop();
       ticketing.stop();
       await relay.stop();
+      await shared.close();
     },
   });
+  await shared.connect(app.log);
   const relay = relayFromConfig(config, store.outbox, app.log);
   const jwks = new CachedJwks({
     engagementUrls: config.ENGAGEMENT_URL,

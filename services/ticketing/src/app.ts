@@ -1,5 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
-import { createServiceApp, registerAuth, registerInternalRoutes, SharedState, type App, type TokenVerifier } from '@dems/kit';
+import { createServiceApp, registerAuth, registerInternalRoutes, SharedState, type App, type ServiceAppOptions, type TokenVerifier } from '@dems/kit';
 import { messageHandler } from './messages/handlers.js';
 import { availabilityRoutes } from './routes/availability.js';
 import { capacityRoute } from './routes/capacity.js';
@@ -14,8 +14,8 @@ export interface TicketingDeps {
   secret: string;
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
-  /** MAX_EVENT_LOOP_DELAY_MS: shed load (503 OVERLOADED) beyond this event-loop lag; 0 never sheds. */
-  maxEventLoopDelayMs?: number;
+  /** When to answer 503 OVERLOADED (main: sheddingSettings(config)); kit defaults otherwise. */
+  shedding?: ServiceAppOptions['shedding'];
   /** A dead letter was put back in the queue: deliver it now. */
   onReplay?: () => void;
   /** Purchases one user may make per minute (429 RATE_LIMITED with Retry-After beyond); default 30. */
@@ -36,7 +36,7 @@ export async function buildApp(deps: TicketingDeps): Promise<App> {
     description: 'Inventory, orders and tickets. Purchases never oversell and are safe to retry with an Idempotency-Key.',
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
-    maxEventLoopDelayMs: deps.maxEventLoopDelayMs,
+    shedding: deps.shedding,
     isReady: () => store.ping(),
     trustProxy: deps.trustProxy,
   });

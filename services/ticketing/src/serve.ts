@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, OutboxRelay, relayFromConfig, runService, verifierFor, type App } from '@dems/kit';
+import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, OutboxRelay, relayFromConfig, runService, SharedState, sheddingSettings, verifierFor, type App } from '@dems/kit';
 import { buildApp } from './app.js';
 import { loadTicketingConfig } from './config.js';
 import { SqliteTicketingStore } from './store/sqlite.js';
@@ -36,22 +36,27 @@ await runService('ticketing', async () => {
     cacheFile: join(config.DATA_DIR, 'jwks-cache-ticketing.json'),
     log: { warn: (o, m) => late.app?.log.warn(o, m) },
   });
+  // The purchase limit, shared by the replicas through Redis when REDIS_URL is set.
+  const shared = SharedState.forUrl(config.REDIS_URL);
   const app = await buildApp({
     store,
+    shared,
     verify: verifierFor(jwks.getKey),
     secret: config.SERVICE_SECRET,
     logger: { level: config.LOG_LEVEL, redact: LOG_REDACT },
     bodyLimit: config.BODY_LIMIT_BYTES,
-    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
+    shedding: sheddingSettings(config),
     ordersPerUserPerMinute: config.ORDERS_PER_USER_PER_MINUTE,
     trustProxy: config.TRUST_PROXY,
     onReplay: kick,
     onClose: async () => {
       jwks.stop();
       await late.relay?.stop();
+      await shared.close();
     },
   });
   late.app = app;
+  await shared.connect(app.log);
   const relay = relayFromConfig(config, store.outbox, app.log);
   late.relay = relay;
   relay.start();
