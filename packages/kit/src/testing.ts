@@ -76,8 +76,8 @@ export interface ReplicaStandIn {
   seen: { method: string; url: string; body: string; headers: IncomingHttpHeaders }[];
   /** How many GET /readyz probes reached it. */
   probes: () => number;
-  /** The status of its answers from now on (e.g. 503); /readyz answers 503 while `ready` is false. */
-  answer: (status: number) => void;
+  /** The status (and extra headers) of its answers from now on, e.g. 503; /readyz answers 503 while `ready` is false. */
+  answer: (status: number, headers?: Record<string, string>) => void;
   ready: (ready: boolean) => void;
   /** Stops listening and cuts open connections: to a caller, the replica is gone. */
   stop: () => Promise<void>;
@@ -93,6 +93,7 @@ export async function replicaStandIn(name: string): Promise<ReplicaStandIn> {
   const seen: ReplicaStandIn['seen'] = [];
   let probes = 0;
   let status = 200;
+  let extraHeaders: Record<string, string> = {};
   let ready = true;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -105,7 +106,7 @@ export async function replicaStandIn(name: string): Promise<ReplicaStandIn> {
       }
       const body = Buffer.concat(chunks).toString('utf8');
       seen.push({ method: req.method ?? '', url: req.url ?? '', body, headers: req.headers });
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ replica: name, method: req.method, url: req.url, body }));
+      res.writeHead(status, { ...extraHeaders, 'content-type': 'application/json' }).end(JSON.stringify({ replica: name, method: req.method, url: req.url, body }));
     });
   });
   const listen = (port: number) =>
@@ -122,7 +123,10 @@ export async function replicaStandIn(name: string): Promise<ReplicaStandIn> {
     url: `http://127.0.0.1:${port}`,
     seen,
     probes: () => probes,
-    answer: (s) => void (status = s),
+    answer: (s, headers = {}) => {
+      status = s;
+      extraHeaders = headers;
+    },
     ready: (r) => void (ready = r),
     stop: () =>
       new Promise<void>((resolve) => {

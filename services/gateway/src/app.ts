@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Readable } from 'node:stream';
 import cors from '@fastify/cors';
 import proxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
-import { GATEWAY_ROUTES, LIVE_PATH, type ServiceName } from '@dems/contracts';
-import { AppError, createServiceApp, type App } from '@dems/kit';
-import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+import { GATEWAY_ROUTES, SERVICE_NAMES, type ServiceName } from '@dems/contracts';
+import { AppError, createServiceApp, currentTraceparent, sheddingSettings, Upstreams, type App } from '@dems/kit';
+import type { FastifyServerOptions } from 'fastify';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayConfig } from './config.js';
-import { proxyUpgrades } from './live-proxy.js';
+import { ForwardedBody, forwardTo, type FromOptions } from './forward.js';
+import { registerLiveProxy } from './live-proxy.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -19,13 +19,15 @@ export interface GatewayDeps {
 /**
  * The one address a browser talks to: /api/* goes to the service that owns the path (route table in
  * packages/contracts), /socket.io to engagement, everything else is the web app. /internal is never forwarded.
+ * Each service may run as several replicas: requests are balanced over those that answer (forward.ts).
  */
 export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
-  const upstreams: Record<ServiceName, string> = {
-    events: config.EVENTS_URL,
-    ticketing: config.TICKETING_URL,
-    engagement: config.ENGAGEMENT_URL,
-  };
+  const urls: Record<ServiceName, readonly string[]> = { events: config.EVENTS_URL, ticketing: config.TICKETING_URL, engagement: config.ENGAGEMENT_URL };
+  const log = { info: (o: object, m: string) => app.log.info(o, m), warn: (o: object, m: string) => app.log.warn(o, m) };
+  const upstreams = Object.fromEntries(SERVICE_NAMES.map((service) => [service, new Upstreams({ service, urls: urls[service], log })])) as Record<
+    ServiceName,
+    Upstreams
+  >;
 
   const web = resolve(config.WEB_DIST);
   const hasWeb = existsSync(resolve(web, 'index.html'));
@@ -35,18 +37,16 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
     logger,
     trustProxy: config.TRUST_PROXY.length ? config.TRUST_PROXY : false,
     contentSecurityPolicy: WEB_APP_CSP,
+    metricsAccess: config.METRICS_PUBLIC ? 'anyone' : 'private-network',
     // The same limit as the services, applied here before anything is forwarded (see the body parser below).
     bodyLimit: config.BODY_LIMIT_BYTES,
+    shedding: sheddingSettings(config),
     // Bodies pass through to the services unparsed; each service validates its own.
     checkJsonDepth: false,
-    isReady: async () => {
-      const checks = await Promise.all(
-        Object.values(upstreams).map((url) =>
-          fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false),
-        ),
-      );
-      return checks.every(Boolean);
-    },
+    // Ready when it can serve: it holds nothing and needs nothing. Whether the services answer is theirs to say
+    // (their own /readyz), and here at /healthz/upstreams: a gateway taken out of a load balancer for a service
+    // being down would take every other service down with it.
+    isReady: () => true,
     notFound: (req, reply) => {
       const path = req.url.split('?')[0] ?? '/';
       const wantsPage = req.method === 'GET' && !path.startsWith('/api/') && !/\.[a-z0-9]+$/i.test(path);
@@ -79,25 +79,29 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
     app.server.emit('request', req, res);
   });
 
-  const replyOptions = (service: string) => ({
+  const replyOptions = (service: ServiceName): FromOptions => ({
     // The services throttle per client address: they get the one the gateway saw, never one a client wrote.
-    rewriteRequestHeaders: (req: FastifyRequest, headers: IncomingHttpHeaders) => {
+    rewriteRequestHeaders: (req, headers) => {
       const forwarded: IncomingHttpHeaders = { ...headers, 'x-request-id': req.id, 'x-forwarded-for': req.ip };
       // These describe the client's connection to the gateway, not the gateway's to the service, and undici
       // refuses a request that carries them (Expect: 100-continue was already answered by the gateway).
       for (const name of HOP_BY_HOP) delete forwarded[name];
+      // A traced gateway sends its own traceparent upstream (continuing the client's): a copy of the client's
+      // would be a second, contradicting one, and the service would start a trace of its own.
+      if (currentTraceparent()) for (const name of TRACE_CONTEXT) delete forwarded[name];
       if (req.body instanceof ForwardedBody) forwarded['content-length'] = String(req.body.bytes.length);
       else delete forwarded['content-length']; // a body on GET or HEAD is read and dropped, not forwarded
       return forwarded;
     },
-    onError: (reply: { code: (n: number) => { send: (b: unknown) => void }; request: { id: string } }, { error }: { error: Error }) => {
-      app.log.warn({ service, err: error.message, cause: (error.cause as Error | undefined)?.message }, 'upstream unavailable');
-      reply.code(502).send({
-        code: 'UPSTREAM_UNAVAILABLE',
-        message: `The ${service} service is not answering right now. Please try again in a moment.`,
-        requestId: reply.request.id,
-      });
+    // The same for answers: a replica closing its connection to the gateway (a stopping one does) is not the
+    // client's connection to the gateway.
+    rewriteHeaders: (headers) => {
+      const answered = { ...headers };
+      for (const name of HOP_BY_HOP) delete answered[name];
+      return answered;
     },
+    // Only asked to check the path; forwardTo picks the replica of each request.
+    getUpstream: () => upstreams[service].urls[0]!,
   });
 
   // /internal is never forwarded, however the path is spelled (dot segments, encoded slashes or dots).
@@ -122,23 +126,23 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
 
   for (const route of GATEWAY_ROUTES) {
     await app.register(proxy, {
-      upstream: upstreams[route.service],
+      upstream: '', // every request picks its replica (forwardTo)
       prefix: `/api${route.prefix}`,
       rewritePrefix: route.prefix,
       proxyPayloads: false,
       replyOptions: replyOptions(route.service),
+      handler: forwardTo(upstreams[route.service]),
     } as Parameters<typeof proxy>[1]);
   }
+  await registerLiveProxy(app, upstreams.engagement, replyOptions('engagement'));
 
-  // Socket.IO: long-polling requests go through the HTTP proxy, WebSocket upgrades through a raw pipe.
-  await app.register(proxy, {
-    upstream: config.ENGAGEMENT_URL,
-    prefix: LIVE_PATH,
-    rewritePrefix: LIVE_PATH,
-    proxyPayloads: false,
-    replyOptions: replyOptions('engagement'),
-  } as Parameters<typeof proxy>[1]);
-  proxyUpgrades(app.server, LIVE_PATH, config.ENGAGEMENT_URL, (err) => app.log.warn({ err: err.message }, 'live connection proxy error'));
+  // Which replicas answer, for operators; not part of readiness (see isReady).
+  app.get('/healthz/upstreams', { schema: { hide: true } }, async () =>
+    Object.fromEntries(SERVICE_NAMES.map((service) => [service, upstreamHealth(upstreams[service])])),
+  );
+  app.addHook('onClose', async () => {
+    for (const service of SERVICE_NAMES) upstreams[service].stop();
+  });
 
   // Serves the built web app: hashed assets cached for a year, index.html never cached. Files are looked up
   // per request (wildcard), so a rebuild of web/dist is served without restarting the gateway.
@@ -168,15 +172,10 @@ function decoded(raw: string): string {
   }
 }
 
-/** A request body read whole by the gateway, replayed to the service as a stream so it is sent as it came. */
-class ForwardedBody extends Readable {
-  constructor(readonly bytes: Buffer) {
-    super();
-  }
-  override _read(): void {
-    this.push(this.bytes);
-    this.push(null);
-  }
+/** How many replicas of a service there are and how many are in rotation; their addresses stay private. */
+function upstreamHealth(upstreams: Upstreams): { replicas: number; answering: number } {
+  const status = upstreams.status();
+  return { replicas: status.length, answering: status.filter((s) => s.up).length };
 }
 
 /** How much of a body over the limit is read and dropped to keep the connection; past this it is closed instead. */
@@ -205,6 +204,7 @@ function readBody(payload: IncomingMessage, limit: number, done: (err: Error | n
   });
 }
 
+const TRACE_CONTEXT = ['traceparent', 'tracestate'];
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect'];
 
 /**

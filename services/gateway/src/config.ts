@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BodyLimit, loadConfig, Port } from '@dems/kit';
+import { BodyLimit, loadConfig, Port, RuntimeConfig, urlList } from '@dems/kit';
 
 const isOrigin = (s: string): boolean => {
   try {
@@ -10,12 +10,18 @@ const isOrigin = (s: string): boolean => {
 };
 
 export const GatewayConfig = z.object({
+  /** SHUTDOWN_DRAIN_SECONDS, SHUTDOWN_TIMEOUT_SECONDS, MAX_EVENT_LOOP_DELAY_MS, MAX_QUEUE_DELAY_MS: as every service (kit config.ts). */
+  ...RuntimeConfig.shape,
   HOST: z.string().default('127.0.0.1'),
   GATEWAY_PORT: Port.default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  EVENTS_URL: z.url().default('http://127.0.0.1:3001'),
-  TICKETING_URL: z.url().default('http://127.0.0.1:3002'),
-  ENGAGEMENT_URL: z.url().default('http://127.0.0.1:3003'),
+  /**
+   * Where each service is reached: one URL, or a comma-separated list with one per replica. Requests are balanced
+   * over the replicas that answer and retried on another when one cannot serve them (docs/adr/010-*).
+   */
+  EVENTS_URL: urlList('http://127.0.0.1:3001'),
+  TICKETING_URL: urlList('http://127.0.0.1:3002'),
+  ENGAGEMENT_URL: urlList('http://127.0.0.1:3003'),
   /**
    * The largest request body the gateway forwards; larger ones get 413 from the gateway itself. Set it as the
    * services' BODY_LIMIT_BYTES is set (the same variable in one environment does both).
@@ -40,6 +46,12 @@ export const GatewayConfig = z.object({
     .string()
     .default('')
     .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean)),
+  /**
+   * The gateway's port is public, so by default its /metrics answers only a loopback or private-network peer that
+   * connects directly (Prometheus in the cluster), never a request relayed by a proxy or load balancer. true serves
+   * it to anyone, for a gateway that only trusted networks can reach.
+   */
+  METRICS_PUBLIC: z.stringbool().default(false),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 

@@ -62,9 +62,17 @@ describe('gateway', () => {
     expect(res.json()).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', requestId: expect.any(String) });
   });
 
-  it('is not ready while a service is down', async () => {
-    expect((await gateway.inject('/readyz')).statusCode).toBe(503);
+  it('stays ready while a service is down (readiness is the gateway’s own), and says which services answer elsewhere', async () => {
+    await gateway.inject('/api/notifications'); // engagement does not answer: it leaves the rotation
+    expect((await gateway.inject('/readyz')).statusCode).toBe(200);
     expect((await gateway.inject('/healthz')).statusCode).toBe(200);
+    const upstreams = await gateway.inject('/healthz/upstreams');
+    expect(upstreams.json()).toEqual({
+      events: { replicas: 1, answering: 1 },
+      ticketing: { replicas: 1, answering: 1 },
+      engagement: { replicas: 1, answering: 0 },
+    });
+    expect(upstreams.body).not.toContain('127.0.0.1'); // internal addresses stay private
   });
 
   it('serves the web app: hashed assets cached for a year, client routes fall back to index.html', async () => {
