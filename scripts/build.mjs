@@ -4,7 +4,7 @@
 // starts tracing and only then imports the service (serve.ts), so the instrumented modules (http, the AWS SDK)
 // load after their instrumentation is registered. One bundle would hoist every import above that first line.
 import { build } from 'esbuild';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -18,11 +18,23 @@ const externalDependencies = {
   },
 };
 
+/**
+ * Chunk names carry a content hash, so every build adds files. Those of earlier builds go once they are a day old,
+ * not at once: a process started from the previous build may still be about to import its own.
+ */
+function removeStaleChunks(dir) {
+  if (!existsSync(dir)) return;
+  const dayAgo = Date.now() - 24 * 3600_000;
+  for (const file of readdirSync(dir)) {
+    const path = join(dir, file);
+    if (statSync(path).mtimeMs < dayAgo) rmSync(path, { force: true });
+  }
+}
+
 const started = Date.now();
 await Promise.all(
   services.map((name) => {
-    // Chunk names carry a content hash: the previous build's chunks would otherwise pile up.
-    rmSync(join(root, 'services', name, 'dist', 'chunks'), { recursive: true, force: true });
+    removeStaleChunks(join(root, 'services', name, 'dist', 'chunks'));
     return build({
       entryPoints: [join(root, 'services', name, 'src', 'main.ts')],
       outdir: join(root, 'services', name, 'dist'),
