@@ -93,6 +93,14 @@ export async function flushTracing(timeoutMs = 2000): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Log fields that tie a line to its trace: the ids of the span active now; none when tracing is off. */
+export function traceLogFields(): { trace_id?: string; span_id?: string } {
+  const span = trace.getSpan(context.active());
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
+
 /** The W3C traceparent of the span active now, if any (none when tracing is off). */
 export function currentTraceparent(ctx: Context = context.active()): string | undefined {
   const carrier: { traceparent?: string } = {};

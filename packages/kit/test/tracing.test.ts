@@ -223,3 +223,24 @@ describe('trace context in messages', () => {
     expect(processed.events[0]!.attributes?.['exception.message']).toBe('handler fails (test fake)');
   });
 });
+
+describe('log lines', () => {
+  it('written while handling a traced request carry its request id and the ids of its trace and span', async () => {
+    const lines: string[] = [];
+    const app = await createServiceApp({ name: 'logged', description: 'log test', isReady: () => true, logger: { level: 'info', stream: { write: (l: string) => lines.push(l) } } });
+    app.get('/hello', async (req) => {
+      req.log.info('inside the handler');
+      return { ok: true };
+    });
+    cleanups.push(() => app.close());
+    const traceId = 'c'.repeat(32);
+    const res = await app.inject({ method: 'GET', url: '/hello', headers: { traceparent: `00-${traceId}-${'d'.repeat(16)}-01`, 'x-request-id': 'req-42' } });
+    expect(res.headers['x-request-id']).toBe('req-42');
+    app.log.info('outside any request');
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const inside = logged.find((l) => l.msg === 'inside the handler');
+    expect(inside).toMatchObject({ reqId: 'req-42', trace_id: traceId, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(inside!.span_id).not.toBe('d'.repeat(16)); // the service's own span, child of the caller's
+    expect(logged.find((l) => l.msg === 'outside any request')).not.toHaveProperty('trace_id');
+  });
+});
