@@ -28,13 +28,13 @@ export interface EngagementDeps {
   announcementLimits?: Partial<AnnouncementLimits>;
   /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
   trustProxy?: string | string[] | boolean;
-  /** Where committed notifications go for live push; Socket.IO subscribes to it in main.ts. */
+  /** Where committed notifications go for live push; Socket.IO subscribes to it in serve.ts. */
   live?: LiveNotifications;
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
   /** When to answer 503 OVERLOADED (main: sheddingSettings(config)); kit defaults otherwise. */
   shedding?: ServiceAppOptions['shedding'];
-  /** Called when an operator replays a dead letter (main.ts kicks the relay). */
+  /** Called when an operator replays a dead letter (serve.ts kicks the relay). */
   onReplay?: () => void;
 }
 

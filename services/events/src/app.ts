@@ -8,7 +8,7 @@ import type { TicketingInventory } from './ticketing/inventory.js';
 
 export interface EventsAppDeps {
   store: EventsStore;
-  /** Ticketing, which confirms capacity changes against its sales (main.ts: over HTTP). */
+  /** Ticketing, which confirms capacity changes against its sales (serve.ts: over HTTP). */
   inventory: TicketingInventory;
   verify: TokenVerifier;
   secret: string;
@@ -16,7 +16,7 @@ export interface EventsAppDeps {
   bodyLimit?: number;
   /** When to answer 503 OVERLOADED (main: sheddingSettings(config)); kit defaults otherwise. */
   shedding?: ServiceAppOptions['shedding'];
-  /** Called when an operator replays a dead letter (main.ts: relay.kick()). */
+  /** Called when an operator replays a dead letter (serve.ts: relay.kick()). */
   onReplay?: () => void;
   /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
   trustProxy?: string | string[] | boolean;

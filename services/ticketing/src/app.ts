@@ -24,7 +24,7 @@ export interface TicketingDeps {
   shared?: SharedState;
   /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
   trustProxy?: string | string[] | boolean;
-  /** Stops what main.ts started (relay, key refresh) before the store closes. */
+  /** Stops what serve.ts started (relay, key refresh) before the store closes. */
   onClose?: () => Promise<void> | void;
 }
 

@@ -96,7 +96,7 @@ function editableAttributes(event: Event): Item {
 
 export interface DynamoEventsStoreOptions {
   settings: DynamoSettings;
-  /** Called after a commit that enqueued messages (main.ts: relay.kick()). */
+  /** Called after a commit that enqueued messages (serve.ts: relay.kick()). */
   onMessagesCommitted?: () => void;
 }
 

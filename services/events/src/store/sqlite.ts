@@ -114,7 +114,7 @@ const toRegistration = (r: RegistrationRow): Registration => ({
 export interface SqliteEventsStoreOptions {
   file: string;
   synchronous?: 'FULL' | 'NORMAL';
-  /** Called after a commit that enqueued messages (main.ts: relay.kick()). */
+  /** Called after a commit that enqueued messages (serve.ts: relay.kick()). */
   onMessagesCommitted?: () => void;
 }
 

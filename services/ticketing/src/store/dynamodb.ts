@@ -147,7 +147,7 @@ export interface DynamoTicketingStoreOptions {
   settings: DynamoSettings;
   /** Inventory shards for a ticket type (INVENTORY_SHARDS), or per event; applied when its inventory is created or grows. */
   shards?: number | ((eventId: string) => number);
-  /** Called after a transaction that enqueued messages has committed (main.ts: relay.kick()). */
+  /** Called after a transaction that enqueued messages has committed (serve.ts: relay.kick()). */
   onMessagesCommitted?: () => void;
 }
 

@@ -158,7 +158,7 @@ const MAX_BATCH = 256;
 export interface SqliteTicketingStoreOptions {
   file: string;
   synchronous?: 'FULL' | 'NORMAL';
-  /** Called after a transaction that enqueued messages has committed (main.ts: relay.kick()). */
+  /** Called after a transaction that enqueued messages has committed (serve.ts: relay.kick()). */
   onMessagesCommitted?: () => void;
 }
 
