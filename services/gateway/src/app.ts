@@ -8,7 +8,7 @@ import { AppError, createServiceApp, currentTraceparent, sheddingSettings, Upstr
 import type { FastifyServerOptions } from 'fastify';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayConfig } from './config.js';
-import { ForwardedBody, forwardTo, type FromOptions } from './forward.js';
+import { ForwardedBody, forwardTo, upstreamClient, type FromOptions } from './forward.js';
 import { registerLiveProxy } from './live-proxy.js';
 
 export interface GatewayDeps {
@@ -127,6 +127,7 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
   for (const route of GATEWAY_ROUTES) {
     await app.register(proxy, {
       upstream: '', // every request picks its replica (forwardTo)
+      ...upstreamClient(),
       prefix: `/api${route.prefix}`,
       rewritePrefix: route.prefix,
       proxyPayloads: false,

@@ -11,6 +11,13 @@ export const MAX_ATTEMPTS = 3;
 /** Seconds a client is asked to wait when no replica of a service answers: about one probe interval. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 
+/**
+ * The HTTP client options of every proxy route (@fastify/reply-from's undici pool). reply-from turns TLS
+ * certificate checks off unless told otherwise: an https replica must prove who it is like any other server
+ * (trust a private CA with NODE_EXTRA_CA_CERTS).
+ */
+export const upstreamClient = () => ({ undici: { connect: { rejectUnauthorized: true } } });
+
 /** A request body read whole by the gateway, replayed to the service as a stream so it is sent as it came. */
 export class ForwardedBody extends Readable {
   constructor(readonly bytes: Buffer) {

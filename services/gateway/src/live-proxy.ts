@@ -6,7 +6,7 @@ import proxy from '@fastify/http-proxy';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LIVE_PATH } from '@dems/contracts';
 import { failureReason, type App, type Upstreams } from '@dems/kit';
-import { forwardTo, MAX_ATTEMPTS, unavailable, type FromOptions } from './forward.js';
+import { forwardTo, MAX_ATTEMPTS, unavailable, upstreamClient, type FromOptions } from './forward.js';
 
 /**
  * The live socket (Socket.IO at LIVE_PATH) through @fastify/http-proxy: a WebSocket is proxied message by message
@@ -54,6 +54,7 @@ export async function registerLiveProxy(app: App, engagement: Upstreams, replyOp
 
   await app.register(proxy, {
     upstream: '',
+    ...upstreamClient(),
     prefix: LIVE_PATH,
     rewritePrefix: LIVE_PATH,
     proxyPayloads: false,
