@@ -290,7 +290,8 @@ function portIsFree(port) {
   });
 }
 
-async function waitHealthy(proc, timeoutMs = 30_000) {
+/** Until `/healthz` answers 200: a minute, since seven processes starting together on a busy laptop take their time. */
+async function waitHealthy(proc, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.child.exitCode !== null || proc.child.signalCode !== null) {

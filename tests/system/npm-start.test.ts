@@ -3,20 +3,16 @@
 // A crash loop (a restart that cannot succeed) stops everything with a report. Ports 4720–4723.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { client, createEvent, eventually, waitOnSale } from './helpers.js';
-import { instance, isRunning, startDems, type Dems } from './npm-start.js';
+import { demsPerTest, instance, isRunning } from './npm-start.js';
 
 const GATEWAY = 4720;
-let dems: Dems | undefined;
-afterEach(() => {
-  dems?.cleanUp();
-  dems = undefined;
-});
+const startDems = demsPerTest();
 
 describe('npm start supervises its processes', () => {
   it('SIGKILL engagement: the gateway, events and ticketing keep answering; it is restarted; every buyer gets exactly one confirmation; Ctrl-C stops all', { timeout: 120_000 }, async () => {
-    dems = startDems(GATEWAY);
+    const dems = startDems(GATEWAY);
     await dems.waitFor('✔ DEMS is running', 110_000);
     const api = client(`http://127.0.0.1:${GATEWAY}/api`);
     const organizer = await api.account('organizer');
@@ -50,6 +46,8 @@ describe('npm start supervises its processes', () => {
     await new Promise((r) => setTimeout(r, 400));
     const late = await Promise.all(buyers.slice(4).map((b, i) => buy(b, i + 4)));
     await dems.waitFor('✔ engagement is running again', 30_000);
+    // Through the gateway too, once it has probed the restarted engagement back into rotation.
+    await eventually(async () => ((await api.get('/me', buyers[0]!.token)).status === 200 ? true : undefined), 15_000, 'engagement answering again');
     polling = false;
     await poll;
 
@@ -58,11 +56,10 @@ describe('npm start supervises its processes', () => {
     const logFile = join(dems.dataDir, 'logs', 'engagement.log');
     expect(out).toContain(`✖ engagement (pid ${engagement.pid}) was killed by SIGKILL; log: ${logFile}. Restarting it in 0.5 s (at `);
     expect(out).toMatch(/✔ engagement is running again \(pid \d+, restart 1\)\./);
-    // Events and ticketing never failed; engagement (/me) was seen down, then up again.
+    // Events and ticketing never failed; engagement (/me) was seen down.
     expect(answers.filter((a) => a.path !== '/me' && a.status !== 200)).toEqual([]);
     const me = answers.filter((a) => a.path === '/me').map((a) => a.status);
     expect(me.some((s) => s !== 200)).toBe(true);
-    expect(me.at(-1)).toBe(200);
     const now = dems.children();
     expect(instance(now, 'engagement', GATEWAY + 3).pid).not.toBe(engagement.pid);
     // The others are the very same processes: nothing else was restarted.
@@ -85,7 +82,7 @@ describe('npm start supervises its processes', () => {
   });
 
   it('a restart that cannot succeed (a damaged key file) is a crash loop: everything stops, with the report', { timeout: 120_000 }, async () => {
-    dems = startDems(GATEWAY);
+    const dems = startDems(GATEWAY);
     await dems.waitFor('✔ DEMS is running', 110_000);
     const children = dems.children();
     const engagement = instance(children, 'engagement', GATEWAY + 3);
@@ -103,7 +100,7 @@ describe('npm start supervises its processes', () => {
   });
 
   it('--replicas out of range is refused with a clear error, before anything starts', async () => {
-    dems = startDems(GATEWAY, ['--replicas', '9']);
+    const dems = startDems(GATEWAY, ['--replicas', '9']);
     expect(await dems.exited).toBe(2);
     expect(dems.output()).toBe('✖ --replicas must be a whole number from 1 to 8 (got "9"). Usage: npm start [-- --no-demo] [--store sqlite|dynamodb] [--replicas 1-8]\n');
   });

@@ -5,6 +5,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, expect } from 'vitest';
+import { createEvent, eventually, waitOnSale, type Api } from './helpers.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -80,9 +82,27 @@ export function startDems(basePort: number, args: string[] = [], env: Record<str
       return exited;
     },
     cleanUp() {
-      if (!gone) proc.kill('SIGKILL');
+      // A failed test may leave npm start running: its children first, so that none outlives it.
+      if (!gone) for (const c of [...childrenOf(proc.pid!), proc]) process.kill(c.pid!, 'SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * For a test file: `startDems` whose npm start (with its children and data directory) is cleaned up after each test,
+ * whatever the test did.
+ */
+export function demsPerTest(): typeof startDems {
+  let started: Dems[] = [];
+  afterEach(() => {
+    started.forEach((d) => d.cleanUp());
+    started = [];
+  });
+  return (...args) => {
+    const dems = startDems(...args);
+    started.push(dems);
+    return dems;
   };
 }
 
@@ -108,7 +128,8 @@ export function childrenOf(pid: number): Child[] {
             .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
         );
         const service = cmdline.join(' ').match(/services\/(\w+)\/dist\/main\.js/)?.[1];
-        return [{ pid: p, program: service ?? cmdline[0]!.split('/').pop()!, env }];
+        // redis-server rewrites its title to "redis-server 127.0.0.1:port": the program is the first word's file name.
+        return [{ pid: p, program: service ?? cmdline[0]!.split(' ')[0]!.split('/').pop()!, env }];
       } catch {
         return []; // exited meanwhile
       }
@@ -129,4 +150,51 @@ export function instance(children: Child[], program: string, port: number): Chil
   const found = children.find((c) => c.program === program && c.env[`${program.toUpperCase()}_PORT`] === String(port));
   if (!found) throw new Error(`no ${program} on port ${port} among ${children.map((c) => `${c.program}:${c.pid}`).join(', ')}`);
   return found;
+}
+
+/** `npm start -- --replicas 2` on the test ports: gateway 4730, replica i of a service on 4731–4733 + 10 i, Redis 4750. */
+export const REPLICAS_GATEWAY = 4730;
+export const REPLICAS_ENV = { REPLICA_PORT_STEP: '10', REDIS_PORT: '4750' };
+export const REPLICA_PORTS = { events: [4731, 4741], ticketing: [4732, 4742], engagement: [4733, 4743] };
+const list = (ports: number[]) => ports.map((p) => `http://127.0.0.1:${p}`).join(',');
+
+/** Every replica is up, answers on its own port, and was told every replica's address and the Redis URL. */
+export async function expectReplicas(children: Child[], redisUrl: string) {
+  const services = children.filter((c) => c.program !== 'redis-server');
+  expect(services.map((c) => c.program).sort()).toEqual(['engagement', 'engagement', 'events', 'events', 'gateway', 'ticketing', 'ticketing']);
+  for (const [name, ports] of Object.entries(REPLICA_PORTS)) {
+    for (const p of ports) {
+      const c = instance(children, name, p);
+      expect((await fetch(`http://127.0.0.1:${p}/healthz`)).status).toBe(200);
+      expect(c.env.REDIS_URL).toBe(redisUrl);
+    }
+  }
+  for (const c of services) {
+    expect([c.env.EVENTS_URL, c.env.TICKETING_URL, c.env.ENGAGEMENT_URL]).toEqual([list(REPLICA_PORTS.events), list(REPLICA_PORTS.ticketing), list(REPLICA_PORTS.engagement)]);
+  }
+  // One signing key, given to the engagement replicas only.
+  const keys = services.map((c) => (c.program === 'engagement' ? c.env.JWT_SIGNING_KEY : c.env.JWT_SIGNING_KEY === undefined));
+  expect(keys.filter((k) => k !== true)).toHaveLength(2);
+  expect(new Set(keys.filter((k) => k !== true)).size).toBe(1);
+}
+
+/** A signed-in purchase through the gateway, and its confirmation. */
+export async function purchaseWorks(api: Api) {
+  const organizer = await api.account('organizer');
+  const buyer = await api.account('attendee');
+  const event = await createEvent(api, organizer.token, 10);
+  await waitOnSale(api, event.id);
+  const order = await api.post('/orders', { eventId: event.id, ticketTypeId: event.ticketTypes[0]!.id, quantity: 2 }, buyer.token, { 'idempotency-key': 'replicas-1' });
+  expect(order.status).toBe(201);
+  expect((await api.get(`/availability/${event.id}`)).body.ticketTypes[0]).toMatchObject({ sold: 2 });
+  await eventually(async () => {
+    const r = await api.get('/notifications', buyer.token);
+    return r.status === 200 && r.body.items.some((n: { type: string }) => n.type === 'order_confirmed') ? true : undefined;
+  }, 20_000, 'the order confirmation');
+}
+
+/** Ctrl-C: npm start exits 0 and none of its children is left. */
+export async function stopAndExpectNoneLeft(d: Dems, children: Child[]) {
+  expect(await d.interrupt()).toBe(0);
+  expect(children.filter((c) => isRunning(c.pid))).toEqual([]);
 }
