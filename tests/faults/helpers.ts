@@ -38,62 +38,103 @@ export async function tokenMint() {
  * the test's signing key. The per-user purchase limit is lifted: many purchases from few test users are the
  * load here, not abuse, and that limit has its own tests.
  */
-export async function startFaultSystem(options: { basePort: number; extraTicketingPorts?: number[]; env?: Record<string, string> }) {
+export async function startFaultSystem(options: {
+  basePort: number;
+  extraTicketingPorts?: number[];
+  env?: Record<string, string>;
+  replicas?: number;
+  replicaPortStep?: number;
+  redisPort?: number;
+}) {
+  const { basePort, extraTicketingPorts, env, ...replicas } = options;
   const mint = await tokenMint();
-  const t = await startTestSystem(options.basePort, options.extraTicketingPorts, {
-    JWT_SIGNING_KEY: mint.signingKey,
-    ORDERS_PER_USER_PER_MINUTE: '100000',
-    ...options.env,
+  const t = await startTestSystem(basePort, extraTicketingPorts, {
+    env: { JWT_SIGNING_KEY: mint.signingKey, ORDERS_PER_USER_PER_MINUTE: '100000', ...env },
+    ...replicas,
   });
   return { ...t, mint };
 }
 
-/** One HTTP exchange as a buyer sees it: an answer, or no answer at all (refused, reset, timed out). */
-export type Attempt = { url: string; status: number; body: any; replayed: boolean } | { url: string; error: string };
+/** One HTTP exchange as a client sees it: an answer, or no answer at all (refused, reset, timed out). */
+export type Attempt =
+  | { url: string; status: number; body: any; replayed: boolean; retryAfterMs: number | null }
+  | { url: string; error: string };
 
-/** POSTs JSON; a connection failure is returned as `error`, never thrown. */
-export async function attemptPost(url: string, body: unknown, headers: Record<string, string>, timeoutMs = 15_000): Promise<Attempt> {
+/** Sends one request (JSON body if given); a connection failure is returned as `error`, never thrown. */
+export async function attempt(
+  method: string,
+  url: string,
+  options: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Attempt> {
   try {
     const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
+      method,
+      headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
     });
     const text = await res.text();
-    return { url, status: res.status, body: text ? JSON.parse(text) : null, replayed: res.headers.get('idempotent-replayed') === 'true' };
+    const retryAfter = res.headers.get('retry-after');
+    return {
+      url,
+      status: res.status,
+      body: text ? JSON.parse(text) : null,
+      replayed: res.headers.get('idempotent-replayed') === 'true',
+      retryAfterMs: retryAfter === null ? null : Number(retryAfter) * 1000,
+    };
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     return { url, error: cause ?? (err instanceof Error ? err.name : String(err)) };
   }
 }
 
-/** Whether a buyer's client tries again: no answer, or a 5xx (every DEMS 503 means nothing was done). */
-export const worthRetrying = (a: Attempt) => 'error' in a || a.status >= 500;
+/**
+ * Tries `once(n)` for n = 0, 1, … until `retry` says the answer is final or `maxTries` are spent, pausing
+ * `delayMs(n, answer)` between tries. Returns every try, the last one last.
+ */
+export async function withRetries(
+  once: (n: number) => Promise<Attempt>,
+  policy: { maxTries: number; retry: (a: Attempt) => boolean; delayMs: (n: number, a: Attempt) => number },
+): Promise<Attempt[]> {
+  const tries: Attempt[] = [];
+  for (let n = 0; n < policy.maxTries; n++) {
+    const a = await once(n);
+    tries.push(a);
+    if (!policy.retry(a)) break;
+    if (n + 1 < policy.maxTries) await sleep(policy.delayMs(n, a));
+  }
+  return tries;
+}
 
 /**
- * A purchase as the web app makes it: one Idempotency-Key for all its tries; after a failure the next try goes
- * to the next base URL in `bases` (another replica), after a short pause. Returns every try, the last one last.
+ * A purchase retried straight at the replicas (no gateway): one Idempotency-Key for all its tries; after no
+ * answer or any 5xx the next try goes to the next base URL in `bases`, after a short pause.
  */
-export async function buyWithRetries(options: {
+export function buyWithRetries(options: {
   bases: string[];
   first: number;
   token: string;
   key: string;
   body: { eventId: string; ticketTypeId: string; quantity: number };
-  maxTries?: number;
 }): Promise<Attempt[]> {
-  const tries: Attempt[] = [];
-  const maxTries = options.maxTries ?? 8;
-  for (let n = 0; n < maxTries; n++) {
-    const base = options.bases[(options.first + n) % options.bases.length]!;
-    const attempt = await attemptPost(`${base}/orders`, options.body, { authorization: `Bearer ${options.token}`, 'idempotency-key': options.key });
-    tries.push(attempt);
-    if (!worthRetrying(attempt)) break;
-    await sleep(Math.min(1000, 50 * 2 ** n));
-  }
-  return tries;
+  const headers = { authorization: `Bearer ${options.token}`, 'idempotency-key': options.key };
+  return withRetries((n) => attempt('POST', `${options.bases[(options.first + n) % options.bases.length]}/orders`, { body: options.body, headers }), {
+    maxTries: 8,
+    retry: (a) => 'error' in a || a.status >= 500,
+    delayMs: (n) => Math.min(1000, 50 * 2 ** n),
+  });
 }
+
+/**
+ * The web app's policy for requests safe to repeat (reads, and purchases with their Idempotency-Key; see
+ * web/src/lib/retry-policy.ts): only a 503 ("nothing was done") or no answer at all is tried again, up to four
+ * times, after what Retry-After asks or 1 s doubling, capped at 10 s. Any other answer is what the person sees.
+ */
+export const WEB_APP_RETRIES = {
+  maxTries: 5,
+  retry: (a: Attempt) => 'error' in a || a.status === 503,
+  delayMs: (n: number, a: Attempt) => Math.min(10_000, ('retryAfterMs' in a ? a.retryAfterMs : null) ?? 1000 * 2 ** n),
+};
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in the order of `items`. */
 export async function pool<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {

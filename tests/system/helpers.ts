@@ -7,10 +7,16 @@ import { startSystem } from '../../scripts/lib/system.mjs';
 export type System = Awaited<ReturnType<typeof startSystem>>;
 
 /**
- * Starts the four real processes on a fresh data directory, on ports away from a developer's `npm start`;
- * `env` adds or overrides settings of every process.
+ * Starts the four real processes on a fresh data directory, on ports away from a developer's `npm start`.
+ * `options.env` adds or overrides settings of every process; `replicas`, `replicaPortStep` and `redisPort` run
+ * several replicas of each service as startSystem does.
  */
-export async function startTestSystem(basePort: number, extraTicketingPorts: number[] = [], env: Record<string, string> = {}) {
+export async function startTestSystem(
+  basePort: number,
+  extraTicketingPorts: number[] = [],
+  options: { env?: Record<string, string>; replicas?: number; replicaPortStep?: number; redisPort?: number } = {},
+) {
+  const { env, ...replicas } = options;
   const dataDir = mkdtempSync(join(tmpdir(), 'dems-system-'));
   let system: System;
   try {
@@ -20,6 +26,7 @@ export async function startTestSystem(basePort: number, extraTicketingPorts: num
       // Every test client is 127.0.0.1: lift the per-address sign-up throttle (its own tests are in engagement).
       env: { LOG_LEVEL: 'warn', SERVICE_SECRET: 'system-test-secret-0123456789', SIGNUPS_PER_ADDRESS_PER_HOUR: '100000', ...env },
       extraTicketingPorts,
+      ...replicas,
     });
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });
