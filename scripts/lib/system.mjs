@@ -47,6 +47,8 @@ export const MAX_REPLICAS = 8;
 export const DEFAULT_REPLICA_PORT_STEP = 100;
 /** The redis-server started for several replicas when REDIS_URL is not given. */
 export const DEFAULT_REDIS_PORT = 6390;
+/** The name of the redis-server started for replicas, among the system's processes. */
+const REDIS = 'redis-server';
 /** The services that run as replicas; the gateway is one process in front of them. */
 export const REPLICATED = /** @type {const} */ (['events', 'ticketing', 'engagement']);
 
@@ -223,14 +225,14 @@ export async function startSystem({
     signingKeySource: signingKey ? signingKey.file : redisUrl ? 'JWT_SIGNING_KEY' : undefined,
     env: common,
     running,
-    /** Starts an instance (again) by name, e.g. after a fault test or a crash stopped it: `engagement`, `events-2`, `redis`. */
+    /** Starts an instance (again) by name, e.g. after a fault test or a crash stopped it: `engagement`, `events-2`, `redis-server`. */
     start: launch,
     stop: stopOne,
     /** Stops the services together, then the redis-server started here (the services use it until they are gone). */
     async stopAll() {
       closed = true;
-      await Promise.all([...running.keys()].filter((i) => i !== 'redis').map(stopOne));
-      await stopOne('redis');
+      await Promise.all([...running.keys()].filter((i) => i !== REDIS).map(stopOne));
+      await stopOne(REDIS);
     },
   };
 
@@ -247,15 +249,15 @@ export async function startSystem({
   }
 
   if (startRedis) {
-    launchers.set('redis', async () => {
+    launchers.set(REDIS, async () => {
       const redis = await startRedisServer({ port: redisPort });
       // Everything was stopped while it started: it is not wanted any more.
       if (closed) {
         await redis.stop();
         throw new Error('The system was stopped while redis-server started.');
       }
-      const proc = { child: redis.child, name: 'redis', url: redis.url };
-      running.set('redis', proc);
+      const proc = { child: redis.child, name: REDIS, url: redis.url };
+      running.set(REDIS, proc);
       return proc;
     });
   }
@@ -269,10 +271,10 @@ export async function startSystem({
   for (const [i, p] of extraTicketingPorts.entries()) launchers.set(`ticketing-${i + 2}`, () => spawnService('ticketing', `ticketing-${i + 2}`, p));
 
   try {
-    if (startRedis) await launch('redis');
+    if (startRedis) await launch(REDIS);
     // The first replica of each alone creates its store's schema (or tables); the others then start side by side.
     for (const name of SERVICES.filter((s) => s !== 'gateway')) await launch(name);
-    const others = [...launchers.keys()].filter((i) => !['redis', 'gateway', ...SERVICES].includes(i));
+    const others = [...launchers.keys()].filter((i) => ![REDIS, 'gateway', ...SERVICES].includes(i));
     await Promise.all(others.map(launch));
     await launch('gateway');
   } catch (err) {

@@ -12,7 +12,7 @@ import { demsPerTest, expectReplicas, purchaseWorks, REPLICA_PORTS, REPLICAS_ENV
 const startDems = demsPerTest();
 
 describe('npm start -- --replicas 2', () => {
-  it('on SQLite: every replica up with the URL lists and a redis-server started for them; users signed in with one replica stay signed in', { timeout: 180_000 }, async () => {
+  it('on SQLite: every replica up with the URL lists and a redis-server started for them; users signed in with one replica stay signed in; a killed redis-server is restarted', { timeout: 180_000 }, async () => {
     // One replica first, as a user had it: a signed-in user.
     const dataDir = mkdtempSync(join(tmpdir(), 'dems-replicas-'));
     const single = startDems(GATEWAY, [], {}, dataDir);
@@ -37,8 +37,14 @@ describe('npm start -- --replicas 2', () => {
     const jwks = await Promise.all(REPLICA_PORTS.engagement.map((p) => fetch(`http://127.0.0.1:${p}/.well-known/jwks.json`).then((r) => r.json())));
     expect(jwks[1]).toEqual(jwks[0]);
 
+    // redis-server dies: the supervisor restarts it, the replicas reconnect, and a purchase still works.
+    const redis = children.find((c) => c.program === 'redis-server')!;
+    process.kill(redis.pid, 'SIGKILL');
+    await dems.waitFor(`✖ redis-server (pid ${redis.pid}) was killed by SIGKILL. Restarting it in 0.5 s (at `, 10_000);
+    await dems.waitFor('✔ redis-server is running again', 20_000);
+
     await purchaseWorks(api);
-    await stopAndExpectNoneLeft(dems, children);
+    await stopAndExpectNoneLeft(dems, [...children, ...dems.children()]);
   });
 
   it('without redis-server installed: the message says how to install it or what else to do, and nothing is left running', { timeout: 60_000 }, async () => {
