@@ -1,6 +1,6 @@
 import underPressure, { type FastifyUnderPressureOptions } from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ErrorCode } from '@dems/contracts';
+import { LIVE_PATH, type ErrorCode } from '@dems/contracts';
 import { StandingQueues } from './standing-queues.js';
 
 /**
@@ -44,8 +44,14 @@ export const OVERLOADED_RETRY_AFTER_SECONDS = 2;
 const OVERLOAD_LOG_EVERY_MS = 10_000;
 
 const alwaysAnswered = (req: FastifyRequest) => ALWAYS_ANSWERED.has(req.routeOptions.url ?? '');
-/** A route as the standing-queue watch knows it; undefined for requests that matched no route. */
-const routeOf = (req: FastifyRequest) => (req.routeOptions.url ? `${req.method} ${req.routeOptions.url}` : undefined);
+/**
+ * A route as the standing-queue watch knows it; undefined for requests that matched no route and for Socket.IO's
+ * long polls (the gateway proxies them), which are answered when there is news or after half a minute: slow by design.
+ */
+const routeOf = (req: FastifyRequest) => {
+  const url = req.routeOptions.url;
+  return url && !url.startsWith(LIVE_PATH) ? `${req.method} ${url}` : undefined;
+};
 
 export interface AdmissionOptions {
   name: string;

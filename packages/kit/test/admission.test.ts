@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LIVE_PATH } from '@dems/contracts';
 import { createServiceApp, lifecycleOf, setLifecycle, type App } from '@dems/kit';
+import { QUEUE_MIN_ANSWERS, QUEUE_WINDOW_MS } from '../src/standing-queues.js';
 
 describe('a replica stage by stage (what runService sets on SIGTERM)', () => {
   let app: App;
@@ -50,5 +53,34 @@ describe('a replica stage by stage (what runService sets on SIGTERM)', () => {
     const other = {};
     setLifecycle(other, 'refusing');
     expect(lifecycleOf(other)).toBe('serving');
+  });
+});
+
+describe('the standing-queue watch in an app', () => {
+  it('sheds a route whose every answer waited, but never judges Socket.IO long polls (slow by design)', async () => {
+    const app = await createServiceApp({ name: 'gateway', description: 'admission test', isReady: () => true, shedding: { maxQueueDelayMs: 50, maxEventLoopDelayMs: 0 } });
+    const slowly = async () => {
+      await sleep(100);
+      return { ok: true };
+    };
+    app.get('/slow', slowly);
+    app.get(`${LIVE_PATH}/*`, slowly);
+    await app.ready();
+    try {
+      await sleep(QUEUE_WINDOW_MS + 100);
+      await app.inject('/healthz'); // starts a fresh window now
+      const started = Date.now();
+      const answers = await Promise.all([
+        ...Array.from({ length: QUEUE_MIN_ANSWERS }, () => app.inject('/slow')),
+        ...Array.from({ length: QUEUE_MIN_ANSWERS }, () => app.inject(`${LIVE_PATH}/?EIO=4&transport=polling`)),
+      ]);
+      expect(answers.map((a) => a.statusCode).every((s) => s === 200)).toBe(true);
+      await sleep(started + QUEUE_WINDOW_MS + 50 - Date.now());
+      const slow = await app.inject('/slow');
+      expect([slow.statusCode, slow.json().code]).toEqual([503, 'OVERLOADED']);
+      expect((await app.inject(`${LIVE_PATH}/?EIO=4&transport=polling`)).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
   });
 });
