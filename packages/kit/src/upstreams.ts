@@ -125,8 +125,19 @@ export class Upstreams {
     const outage: Outage = { waitMs: this.probeMinMs };
     this.outages.set(url, outage);
     // With one replica there is no rotation to leave: the caller reports its own failures.
-    if (this.urls.length > 1) this.opts.log?.warn({ service: this.service, url, reason }, 'replica not answering; out of rotation until it is ready again');
+    if (this.urls.length > 1) this.opts.log?.warn({ service: this.service, url, reason }, 'replica out of rotation until it is ready again');
     this.probeLater(url, outage);
+  }
+
+  /**
+   * A replica that closes the connection of its answer is stopping (ADR 008: a draining or stopping replica says
+   * `connection: close` with every answer), and its port will soon refuse connections: it leaves the rotation while
+   * another replica is in it, so that no request meets the closed port. Its probe (/readyz, 503 while it stops)
+   * brings it back once it has restarted.
+   */
+  markStopping(url: string, connectionHeader: string | null | undefined): void {
+    if (!/\bclose\b/i.test(connectionHeader ?? '') || !this.isUp(url)) return;
+    if (this.urls.some((other) => other !== url && this.isUp(other))) this.markDown(url, 'stopping: it answered with connection: close');
   }
 
   /** Puts a replica back in rotation (it answered a probe or a request). */
@@ -158,6 +169,7 @@ export class Upstreams {
         continue;
       }
       this.markUp(url);
+      this.markStopping(url, res.headers.get('connection'));
       if (res.status !== 503 || i === replicas.length - 1) return res;
       await res.body?.cancel();
     }

@@ -172,9 +172,25 @@ describe('Upstreams', () => {
     lone.markDown(b!.url, 'ECONNREFUSED');
     await until(() => lone.isUp(b!.url));
     expect(lines).toEqual([
-      `warn replica not answering; out of rotation until it is ready again {"service":"events","url":"${a!.url}","reason":"ECONNREFUSED"}`,
+      `warn replica out of rotation until it is ready again {"service":"events","url":"${a!.url}","reason":"ECONNREFUSED"}`,
       `info replica answering again; back in rotation {"service":"events","url":"${a!.url}"}`,
     ]);
+  });
+
+  it('takes a replica that answers with connection: close (it is stopping) out of rotation, unless it is the last one', async () => {
+    const [a, b] = await standIns('a', 'b');
+    const upstreams = upstreamsOf([a!, b!]);
+    a!.answer(200, { connection: 'close' });
+    a!.ready(false); // as a stopping replica answers its probe
+    const res = await upstreams.fetch('/who');
+    expect(await answeredBy(res)).toBe('a'); // its answer counts
+    expect(upstreams.isUp(a!.url)).toBe(false);
+    for (let i = 0; i < 3; i++) expect(await answeredBy(await upstreams.fetch('/who'))).toBe('b');
+    b!.answer(200, { connection: 'close' });
+    await upstreams.fetch('/who');
+    expect(upstreams.isUp(b!.url)).toBe(true); // the last one in rotation stays: it still serves
+    a!.ready(true);
+    await until(() => upstreams.isUp(a!.url));
   });
 
   it('probes nothing after stop()', async () => {

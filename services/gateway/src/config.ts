@@ -17,7 +17,7 @@ export const GatewayConfig = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * Where each service is reached: one URL, or a comma-separated list with one per replica. Requests are balanced
-   * over the replicas that answer and retried on another when one cannot serve them (docs/adr/010-*).
+   * over the replicas that answer and retried on another when one cannot serve them (docs/adr/010-gateway-balancing-and-retries.md).
    */
   EVENTS_URL: urlList('http://127.0.0.1:3001'),
   TICKETING_URL: urlList('http://127.0.0.1:3002'),

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { failureReason, type Upstreams } from '@dems/kit';
@@ -57,7 +58,8 @@ export interface Forwarding {
  * - an answer 503 means "nothing was done" in DEMS (overloaded, stopping, not ready): any request goes on;
  * - no answer at all (refused, reset, timed out) takes the replica out of rotation, and only a request that is
  *   safe to repeat goes on: the replica may have carried it out before it failed;
- * - any other answer is the answer.
+ * - any other answer is the answer; one with `connection: close` also takes its replica out of rotation (it is
+ *   stopping, Upstreams.markStopping), so that no request meets its closed port.
  * When no replica is in rotation the client is told at once (502 UPSTREAM_UNAVAILABLE, Retry-After).
  */
 export function forwardTo(upstreams: Upstreams, forwarding: Forwarding = {}) {
@@ -83,6 +85,8 @@ export function forwardTo(upstreams: Upstreams, forwarding: Forwarding = {}) {
         // reply-from would repeat a GET answered 503 on the same replica; the next replica is tried instead.
         retryDelay: () => null,
         onResponse: (_req, _rep, res) => {
+          // reply-from's type leaves out the answer's headers, which it has.
+          upstreams.markStopping(replica, (res as unknown as { headers: IncomingHttpHeaders }).headers.connection);
           if (res.statusCode !== 503 || !more) return send(request, reply, res, replica);
           res.stream.resume();
           request.log.info({ service: upstreams.service, replica }, 'replica answered 503; trying another');

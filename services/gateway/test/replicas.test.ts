@@ -89,7 +89,7 @@ describe('gateway over several replicas of each service', () => {
   it('sends any request to another replica after a 503 (nothing was done there), and shows none of the 503’s headers', async () => {
     const { gateway, replicas } = await gatewayOver(2);
     const [r1, r2] = replicas as [ReplicaStandIn, ReplicaStandIn];
-    r1.answer(503, { 'retry-after': '7', 'x-replica-note': 'stopping', connection: 'close' });
+    r1.answer(503, { 'retry-after': '7', 'x-replica-note': 'busy' });
     const res = await gateway.inject(order());
     expect(res.statusCode).toBe(200);
     expect(replicaOf(res)).toBe('r2');
@@ -97,7 +97,7 @@ describe('gateway over several replicas of each service', () => {
     expect(res.headers['x-replica-note']).toBeUndefined();
     expect(res.headers['x-request-id']).toEqual(expect.any(String));
     expect(r1.seen.map((s) => s.body)).toEqual(r2.seen.map((s) => s.body));
-    // A 503 is an answer: the replica stays in rotation.
+    // A 503 is an answer: an overloaded replica stays in rotation.
     expect((await gateway.inject('/healthz/upstreams')).json().ticketing).toEqual({ replicas: 2, answering: 2 });
   });
 
@@ -113,6 +113,21 @@ describe('gateway over several replicas of each service', () => {
       }).on('error', reject);
     });
     expect(connection).toBe('keep-alive');
+  });
+
+  it('sends nothing more to a replica that is stopping (it answers with connection: close), so no POST meets its closed port', async () => {
+    const { gateway, replicas } = await gatewayOver(2);
+    const [r1, r2] = replicas as [ReplicaStandIn, ReplicaStandIn];
+    r1.answer(200, { connection: 'close' });
+    r1.ready(false);
+    expect(replicaOf(await gateway.inject(order()))).toBe('r1'); // served while it drains
+    await r1.stop();
+    for (let i = 0; i < 3; i++) {
+      const res = await gateway.inject(order());
+      expect(res.statusCode).toBe(200);
+      expect(replicaOf(res)).toBe('r2');
+    }
+    expect(r2.seen).toHaveLength(3);
   });
 
   it('passes on the last 503 when every replica answers 503, and tries at most a bounded number of them', async () => {
