@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import Fastify, {
   type FastifyBaseLogger,
@@ -27,6 +26,7 @@ import { lifecycleOf, registerAdmission } from './admission.js';
 import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS, DEFAULT_MAX_QUEUE_DELAY_MS } from './config.js';
 import { AppError } from './errors.js';
 import { registerMetrics, type MetricsAccess } from './metrics.js';
+import { requestLogFields, trackRequests } from './request-context.js';
 import { flushTracing, traceLogFields } from './tracing.js';
 
 /** A service's Fastify instance, typed so that route schemas written in zod type the handlers. */
@@ -118,8 +118,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
   const app = Fastify({
-    // Each line written while a trace is active names it (trace_id, span_id), besides the request's reqId.
-    logger: typeof opts.logger === 'object' ? { ...opts.logger, mixin: traceLogFields } : (opts.logger ?? false),
+    // Every line written for a request names it (reqId), whichever logger wrote it; and its trace when traced.
+    logger: typeof opts.logger === 'object' ? { ...opts.logger, mixin: (_line, _level, logger) => ({ ...requestLogFields(logger), ...traceLogFields() }) } : (opts.logger ?? false),
     bodyLimit: opts.bodyLimit ?? 100_000,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -130,6 +130,8 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
     return503OnClosing: false,
     ajv: undefined,
   }).withTypeProvider<ZodTypeProvider>();
+  // First of all hooks: everything after runs in the request's context (its id in every log line).
+  trackRequests(app);
 
   const routes: { method: string; url: string }[] = [];
   ROUTES.set(app, routes);
@@ -171,8 +173,6 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(listTolerantSerializer(app.log));
-  // The serializer has no request of its own: it runs inside this hook's callback, which lends it the request's logger.
-  app.addHook('preSerialization', (req, _reply, payload, done) => serializingFor.run(req.log, () => done(null, payload)));
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -225,9 +225,7 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
  * (`{ items: [...] }`) with a stored row its schema refuses is answered without that row, which is logged.
  * One bad row (written by an older version, or by hand) must never turn a list into a 500 for everyone.
  */
-const serializingFor = new AsyncLocalStorage<FastifyBaseLogger>();
-
-function listTolerantSerializer(appLog: FastifyBaseLogger): Parameters<FastifyInstance['setSerializerCompiler']>[0] {
+function listTolerantSerializer(log: FastifyBaseLogger): Parameters<FastifyInstance['setSerializerCompiler']>[0] {
   return (route) => {
     const serialize = serializerCompiler(route as Parameters<typeof serializerCompiler>[0]);
     const schema = route.schema as unknown;
@@ -241,8 +239,6 @@ function listTolerantSerializer(appLog: FastifyBaseLogger): Parameters<FastifyIn
         const kept = items.filter((item) => itemSchema.safeParse(item).success);
         if (kept.length === items.length) throw err;
         const skipped = items.filter((item) => !kept.includes(item)).map((item) => (item as { id?: unknown })?.id ?? null);
-        // The request's logger (its reqId) when serializing an answer, which is always the case outside tests.
-        const log = serializingFor.getStore() ?? appLog;
         log.error({ route: `${route.method} ${route.url}`, skipped }, 'answered a list without stored rows that do not match its schema');
         return serialize({ ...(data as object), items: kept });
       }

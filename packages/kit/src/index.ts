@@ -5,6 +5,7 @@ export * from './config.js';
 export * from './errors.js';
 export * from './ids.js';
 export * from './metrics.js';
+export * from './request-context.js';
 export * from './server.js';
 export * from './signing.js';
 export * from './messaging/outbox.js';

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SERVICE_NAMES, type Message } from '@dems/contracts';
 import type { OutboxStats, OutboxStore } from './messaging/outbox.js';
-import { untraced } from './tracing.js';
+import { inBackground } from './tracing.js';
 
 /**
  * Prometheus metrics (docs/observability.md lists them). Each app has its own registry, so that tests running
@@ -146,8 +146,8 @@ export function outboxMetrics(app: object, store: OutboxStore, log: { warn: (o: 
   if (!metrics) return;
   let pending: Promise<OutboxStats[] | null> | undefined;
   const read = () =>
-    // Untraced: a scrape every few seconds would otherwise be a trace of store calls each time.
-    (pending ??= withTimeout(untraced(() => store.stats()), OUTBOX_STATS_TIMEOUT_MS)
+    // Not traced: a scrape every few seconds would otherwise be a trace of store calls each time.
+    (pending ??= withTimeout(inBackground(() => store.stats()), OUTBOX_STATS_TIMEOUT_MS)
       .catch((err: unknown) => {
         log.warn({ err }, 'could not read the outbox for /metrics');
         return null;

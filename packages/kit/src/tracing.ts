@@ -1,5 +1,6 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Link, type Span, type SpanOptions } from '@opentelemetry/api';
 import { ConfigError } from './config.js';
+import { outsideRequests } from './request-context.js';
 
 /**
  * OpenTelemetry tracing, exported over OTLP/HTTP (JSON) when configured with the standard variables
@@ -189,9 +190,10 @@ function messagingAttributes(operation: 'send' | 'process', destination: string)
 }
 
 /**
- * Runs background work (the relay's sweep) outside whatever request happened to start it, with nothing
- * recorded unless it starts a span of its own from an explicit parent (inDeliverySpan does).
+ * Runs background work (the relay's drain, the /metrics reads of the outbox) outside whatever request happened to
+ * start it: with neither its request id nor its trace, and with nothing recorded unless it starts a span of its
+ * own from an explicit parent (inDeliverySpan does).
  */
-export function untraced<T>(fn: () => T): T {
-  return context.with(suppress(ROOT_CONTEXT), fn);
+export function inBackground<T>(fn: () => T): T {
+  return outsideRequests(() => context.with(suppress(ROOT_CONTEXT), fn));
 }

@@ -1,6 +1,6 @@
 import { SERVICE_NAMES, SIGNATURE_HEADER, TIMESTAMP_HEADER, type ServiceName } from '@dems/contracts';
 import { signBody } from '../signing.js';
-import { inDeliverySpan, untraced } from '../tracing.js';
+import { inBackground, inDeliverySpan } from '../tracing.js';
 import { Upstreams } from '../upstreams.js';
 import type { DeliveryFailure, OutboxEntry, OutboxStore } from './outbox.js';
 
@@ -99,8 +99,8 @@ export class OutboxRelay {
         this.again.add(subscriber);
         continue;
       }
-      // Outside the trace of the request that kicked it: a batch is traced from its own messages (send).
-      const run = untraced(() => this.drain(subscriber)).finally(() => {
+      // Outside the request that kicked it (its log id, its trace): a batch is traced from its own messages (send).
+      const run = inBackground(() => this.drain(subscriber)).finally(() => {
         this.running.delete(subscriber);
         if (this.again.delete(subscriber)) this.kick();
       });
