@@ -54,11 +54,10 @@ export class SharedRedis {
   private readonly clients = new Set<RedisClient>();
   private reachable = true;
   private closed = false;
+  private log?: RedisLog;
 
-  private constructor(
-    readonly url: string,
-    private readonly log: RedisLog,
-  ) {
+  /** Not connected yet (`connect`), so throttles can be made before the app whose log reports on Redis. */
+  constructor(readonly url: string) {
     this.commands = this.client('shared-state', true);
   }
 
@@ -87,20 +86,28 @@ export class SharedRedis {
     }
   }
 
-  /** Connects, waiting up to `graceMs` for Redis; one that is not there yet is warned about and connected to later. */
+  /** A connection to `url`, made as `connect` does. */
   static async connect(url: string, log: RedisLog, graceMs = REDIS_START_GRACE_MS): Promise<SharedRedis> {
-    const shared = new SharedRedis(url, log);
+    return new SharedRedis(url).connect(log, graceMs);
+  }
+
+  /**
+   * Connects, reporting outages to `log`. Waits up to `graceMs` for Redis: one that is not there yet is warned
+   * about and connected to when it comes, meanwhile the replica serves with its own state.
+   */
+  async connect(log: RedisLog, graceMs = REDIS_START_GRACE_MS): Promise<this> {
+    this.log = log;
     let timer: NodeJS.Timeout | undefined;
     const ready = await Promise.race([
-      shared.commands.connect().then(
+      this.commands.connect().then(
         () => true,
         () => false,
       ),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
     ]);
     clearTimeout(timer);
-    if (!ready) shared.wentAway(new Error(`no answer within ${graceMs} ms; still trying`));
-    return shared;
+    if (!ready) this.wentAway(new Error(`no answer within ${graceMs} ms; still trying`));
+    return this;
   }
 
   /**
@@ -128,20 +135,21 @@ export class SharedRedis {
     return { client: publisher, close: () => this.closeClients([publisher, ...readers]) };
   }
 
-  /** Closes every connection (call after closing any adapter): pending commands get a moment, nothing reconnects. */
+  /**
+   * Closes every connection (call after closing any adapter); nothing reconnects. At once, rather than after
+   * pending commands: by the time an app closes its requests are done, and what is left is a blocking stream
+   * read or a PING to a Redis that went silent, which would hold the connection open.
+   */
   async close(): Promise<void> {
     this.closed = true;
     await this.closeClients([...this.clients]);
   }
 
   private async closeClients(clients: RedisClient[]): Promise<void> {
-    await Promise.all(
-      clients.map(async (client) => {
-        this.clients.delete(client);
-        if (client.isReady) await Promise.race([client.close().catch(() => undefined), new Promise((r) => setTimeout(r, 500).unref())]);
-        if (client.isOpen) client.destroy();
-      }),
-    );
+    for (const client of clients) {
+      this.clients.delete(client);
+      if (client.isOpen) client.destroy();
+    }
   }
 
   private client(name: string, failFast: boolean): RedisClient {
@@ -164,7 +172,7 @@ export class SharedRedis {
   private wentAway(err: Error): void {
     if (!this.reachable || this.closed) return;
     this.reachable = false;
-    this.log.warn(
+    this.log?.warn(
       { redis: redisLocation(this.url), err: err.message },
       'Redis is unreachable: until it answers, rate limits and one-time values count in this replica only, and live notifications reach only its own sockets',
     );
@@ -173,6 +181,6 @@ export class SharedRedis {
   private cameBack(): void {
     if (this.reachable || this.closed) return;
     this.reachable = true;
-    this.log.info({ redis: redisLocation(this.url) }, 'Redis answers again: rate limits, one-time values and live notifications are shared again');
+    this.log?.info({ redis: redisLocation(this.url) }, 'Redis answers again: rate limits, one-time values and live notifications are shared again');
   }
 }

@@ -85,9 +85,21 @@ export class SharedState {
   /** Absent: this process keeps its own state. */
   constructor(readonly redis?: SharedRedis) {}
 
-  /** Connects to `url` when given (REDIS_URL); without it, state stays in this process. */
+  /** Redis at `url` when given (REDIS_URL), not connected yet (`connect`); this process's memory without it. */
+  static forUrl(url: string | undefined): SharedState {
+    return new SharedState(url ? new SharedRedis(url) : undefined);
+  }
+
+  /** `forUrl`, connected. */
   static async open(url: string | undefined, log: RedisLog): Promise<SharedState> {
-    return new SharedState(url ? await SharedRedis.connect(url, log) : undefined);
+    const state = SharedState.forUrl(url);
+    await state.connect(log);
+    return state;
+  }
+
+  /** Connects to Redis, if any, reporting its outages to `log` (SharedRedis.connect). */
+  async connect(log: RedisLog): Promise<void> {
+    await this.redis?.connect(log);
   }
 
   throttle(opts: ThrottleOptions): Throttle {

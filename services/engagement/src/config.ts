@@ -21,7 +21,10 @@ export const EngagementConfig = BaseConfig.extend({
   ANNOUNCEMENTS_PER_EVENT: z.coerce.number().int().min(1).max(100_000).default(100),
   /** Live (Socket.IO) connections one user may hold at once (one per open tab). */
   LIVE_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(20),
-  /** A private Ed25519 JWK (JSON) to sign with; when unset the key is created once and kept in DATA_DIR. */
+  /**
+   * A private Ed25519 JWK (JSON), or a JSON list of them of which the last signs and all are published. When unset
+   * the key is created once and kept in DATA_DIR; required with REDIS_URL (several replicas share one key).
+   */
   JWT_SIGNING_KEY: z.string().min(1).optional(),
   /** Lets a start replace a lost key file with a new key (which signs everyone out); without it such a start is refused. */
   JWT_SIGNING_KEY_RESET: z.stringbool().default(false),
@@ -44,6 +47,15 @@ export const EngagementConfig = BaseConfig.extend({
   }
   if (c.ADMIN_EMAIL && c.ADMIN_PASSWORD && passwordIsEmail(c.ADMIN_PASSWORD, c.ADMIN_EMAIL)) {
     ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: 'must not be the email address' });
+  }
+  // REDIS_URL means replicas. Each would otherwise make a key file of its own, and sign tokens the others'
+  // published key sets do not hold: a replica never mints its own key silently.
+  if (c.REDIS_URL && !c.JWT_SIGNING_KEY) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['JWT_SIGNING_KEY'],
+      message: 'several replicas (REDIS_URL is set) must share one signing key: set JWT_SIGNING_KEY (a private Ed25519 JWK; npm start makes one for you)',
+    });
   }
 });
 export type EngagementConfig = z.infer<typeof EngagementConfig>;

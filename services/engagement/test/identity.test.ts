@@ -1,4 +1,4 @@
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,40 @@ describe('signing keys', () => {
     const { d: _d, ...publicOnly } = jwk;
     await expect(SigningKeys.load({ file, envJwk: JSON.stringify(publicOnly) })).rejects.toThrow(/private Ed25519/);
     await expect(SigningKeys.load({ file, envJwk: '{not json' })).rejects.toThrow(/not valid JSON/);
+  });
+
+  it('with a configured key, as every replica has, writes no key file and records no key of its own', async () => {
+    const file = join(dir.path, 'engagement-signing-keys.json');
+    const recorded: unknown[] = [];
+    const ledger = { recordedSigningKey: async () => null, recordSigningKey: async (k: unknown) => void recorded.push(k) };
+    const configured = JSON.stringify((await SigningKeys.generate()).privateJwk);
+    const replicas = [await SigningKeys.load({ file, envJwk: configured, ledger }), await SigningKeys.load({ file, envJwk: configured, ledger })];
+    expect(existsSync(file)).toBe(false);
+    expect(recorded).toEqual([]);
+    expect(replicas[0]!.jwks()).toEqual(replicas[1]!.jwks());
+  });
+
+  it('rotates configured keys in three rolling restarts that sign nobody out', async () => {
+    // README: 1. add the new key first in the list (published, the old one still signs); 2. move it last (it
+    // signs, the old one is still published); 3. a token lifetime later, drop the old one. During each rolling
+    // restart, replicas of two neighbouring steps run side by side: each must accept what the other signs.
+    const [old, next] = [await SigningKeys.generate(), await SigningKeys.generate()];
+    const file = join(dir.path, 'never-written.json');
+    const step = (keys: (typeof old)[]) => SigningKeys.load({ file, envJwk: JSON.stringify(keys.map((k) => k.privateJwk)) });
+    const steps = [await step([old]), await step([next, old]), await step([old, next]), await step([next])];
+    const user = { id: 'usr_1', role: 'attendee' as const, email: 'a@example.com', name: 'A' };
+    for (let i = 0; i + 1 < steps.length; i++) {
+      for (const [signer, verifier] of [
+        [steps[i]!, steps[i + 1]!],
+        [steps[i + 1]!, steps[i]!],
+      ] as const) {
+        const { token } = await signer.sign(user, 60);
+        await expect(verifier.verifier()(token), `step ${i} and ${i + 1}`).resolves.toEqual(user);
+      }
+    }
+    expect((await steps[1]!.sign(user, 60)).kid).toBe(old.kid);
+    expect((await steps[2]!.sign(user, 60)).kid).toBe(next.kid);
+    expect(existsSync(file)).toBe(false);
   });
 
   it('refuses a damaged key file instead of silently signing everyone out, naming the file and the way out', async () => {
@@ -129,6 +163,20 @@ describe('config', () => {
   });
   it('refuses an ADMIN_PASSWORD of only spaces', () => {
     expect(() => loadConfig(EngagementConfig, { ...base, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: ' '.repeat(12) })).toThrow(/ADMIN_PASSWORD/);
+  });
+  it('wants JWT_SIGNING_KEY with REDIS_URL: replicas share one key, none makes its own', () => {
+    expect(() => loadConfig(EngagementConfig, { ...base, REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(
+      'JWT_SIGNING_KEY (not set): several replicas (REDIS_URL is set) must share one signing key: set JWT_SIGNING_KEY (a private Ed25519 JWK; npm start makes one for you)',
+    );
+    const c = loadConfig(EngagementConfig, { ...base, REDIS_URL: 'redis://127.0.0.1:6379', JWT_SIGNING_KEY: '{"kty":"OKP"}' });
+    expect(c.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(loadConfig(EngagementConfig, base).REDIS_URL).toBeUndefined();
+  });
+  it('refuses a REDIS_URL that is not redis:// or rediss://, without showing it (it may carry a password)', () => {
+    const problem = () => loadConfig(EngagementConfig, { ...base, REDIS_URL: 'http://:hunter2@cache:6379', JWT_SIGNING_KEY: '{}' });
+    expect(problem).toThrow('REDIS_URL (set): must be a redis:// or rediss:// URL naming a host, e.g. redis://127.0.0.1:6379');
+    expect(problem).not.toThrow(/hunter2/);
+    expect(loadConfig(EngagementConfig, { ...base, REDIS_URL: 'rediss://:pw@cache.example:6380/1', JWT_SIGNING_KEY: '{}' }).REDIS_URL).toBe('rediss://:pw@cache.example:6380/1');
   });
   it("lets the gateway's pages and configured origins open the live socket", () => {
     const c = loadConfig(EngagementConfig, { ...base, GATEWAY_PORT: '4100', LIVE_ALLOWED_ORIGINS: 'https://app.example.com, https://x.example' });

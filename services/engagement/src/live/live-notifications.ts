@@ -13,9 +13,10 @@ export type CloseSink = (target: SocketTarget) => void;
 
 /**
  * The hand-off between the identity and notification rules and whatever holds browsers' sockets (Socket.IO
- * today): "a notification was committed" one way, "these sessions ended" the other. With several replicas this
- * is the one place to back with Redis. Neither call throws: the state change is already stored, so a push
- * failure must not fail the request.
+ * today): "a notification was committed" one way, "these sessions ended" the other. In-process: the replica that
+ * committed the change hands it over here, and Socket.IO's Redis adapter (socket-io.ts) carries it to the sockets
+ * on every replica. Neither call throws: the state change is already stored, so a push failure must not fail
+ * the request.
  */
 export class LiveNotifications {
   private readonly sinks = new Set<NotificationSink>();

@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Server, type Socket } from 'socket.io';
 import type { FastifyInstance } from 'fastify';
 import { LIVE_AUTHENTICATE_EVENT, LIVE_NOTIFICATION_EVENT, LIVE_PATH, LiveAuthenticateBody, type LiveAuthenticateResult } from '@dems/contracts';
-import { metricsOf } from '@dems/kit';
+import { metricsOf, type SharedRedis } from '@dems/kit';
 import type { SessionVerifier, VerifiedSession } from '../identity/session-tokens.js';
 import type { LiveNotifications, SocketTarget } from './live-notifications.js';
 
@@ -13,18 +14,24 @@ const roomOf = (t: SocketTarget): string => (t.sessionId ? sessionRoom(t.userId,
 /** setTimeout fires at once for delays above 2^31-1 ms; no access token lives that long anyway. */
 const MAX_TIMER_MS = 2_147_000_000;
 
+/** How long a connection waits to learn how many sockets its user holds on the other replicas before it is let in anyway. */
+const COUNT_ELSEWHERE_TIMEOUT_MS = 1000;
+
+/** What a socket carries; the other replicas read it (fetchSockets), so only plain values. */
 interface LiveSocketData {
   userId: string;
   sessionId: string;
-  expiry?: NodeJS.Timeout;
 }
+
+/** Each socket's token-expiry timer; not in socket.data, which must stay serializable. */
+const expiries = new WeakMap<Socket, NodeJS.Timeout>();
 
 /** Closes the socket when its token expires; a later renewal (LIVE_AUTHENTICATE_EVENT) moves the deadline. */
 function holdUntilExpiry(socket: Socket, session: VerifiedSession): void {
-  const data = socket.data as LiveSocketData;
-  clearTimeout(data.expiry);
-  data.expiry = setTimeout(() => socket.disconnect(true), Math.min(Math.max(session.expiresAtMs - Date.now(), 0), MAX_TIMER_MS));
-  data.expiry.unref();
+  clearTimeout(expiries.get(socket));
+  const expiry = setTimeout(() => socket.disconnect(true), Math.min(Math.max(session.expiresAtMs - Date.now(), 0), MAX_TIMER_MS));
+  expiry.unref();
+  expiries.set(socket, expiry);
 }
 
 /** Puts the socket in the rooms a revocation closes: its user's and its session's. */
@@ -60,44 +67,89 @@ function originAllowed(req: IncomingMessage, allowedOrigins: readonly string[]):
   return hosts.some((h) => h?.trim() === host);
 }
 
+/** `promise`, or a rejection after `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+export interface LiveSocketOptions {
+  authenticate: SessionVerifier;
+  live: LiveNotifications;
+  allowedOrigins?: readonly string[];
+  /** LIVE_MAX_CONNECTIONS_PER_USER, counted over every replica when `redis` is given. */
+  maxConnectionsPerUser?: number;
+  /**
+   * REDIS_URL's connection. With it the replicas form one Socket.IO cluster (the Redis streams adapter): a
+   * notification emitted to a user's room on one replica reaches the user's sockets on all of them, and so do
+   * sign-out closes. Without it, this process alone (one replica).
+   */
+  redis?: SharedRedis;
+}
+
 /**
  * Live push over Socket.IO on the app's own HTTP server. Each socket proves who it is with the access
  * token in `auth.token`, joins its user's room, and every notification committed for that user is emitted
- * to the room — so every open tab gets it. A socket lives no longer than its access token (unless renewed
- * over LIVE_AUTHENTICATE_EVENT) nor than its session: `live.closeSockets` closes a signed-out session's
- * sockets, and a token of a session signed out earlier cannot open a new one. Call after buildApp and before listen.
+ * to the room — so every open tab gets it, on whichever replica. A socket lives no longer than its access token
+ * (unless renewed over LIVE_AUTHENTICATE_EVENT) nor than its session: `live.closeSockets` closes a signed-out
+ * session's sockets everywhere, and a token of a session signed out earlier cannot open a new one. On close
+ * (a graceful stop) the connections are dropped at the transport, and clients reconnect to another replica.
+ * Call after buildApp and before listen.
  */
-export function attachSocketIo(
-  app: FastifyInstance,
-  opts: { authenticate: SessionVerifier; live: LiveNotifications; allowedOrigins?: readonly string[]; maxConnectionsPerUser?: number },
-): Server {
+export function attachSocketIo(app: FastifyInstance, opts: LiveSocketOptions): Server {
   const maxPerUser = opts.maxConnectionsPerUser ?? 20;
-  /** Open sockets per user: one per tab is normal, hundreds is someone exhausting the server. */
+  /** Open sockets per user on this replica (handshakes under way included): one per tab is normal, hundreds is someone exhausting the server. */
   const perUser = new Map<string, number>();
+  let closing = false;
+  const adapterConnection = opts.redis?.forSocketAdapter();
   const io = new Server(app.server, {
     path: LIVE_PATH,
     serveClient: false,
-    allowRequest: (req, callback) => callback(null, originAllowed(req, opts.allowedOrigins ?? [])),
+    // A stopping replica takes no new connection: the client retries, and the gateway sends it to another one.
+    allowRequest: (req, callback) => callback(null, !closing && originAllowed(req, opts.allowedOrigins ?? [])),
+    // Stream and channels named for DEMS, beside its other keys, should the Redis be shared with anything else.
+    ...(adapterConnection ? { adapter: createAdapter(adapterConnection.client, { streamName: 'dems:live', channelPrefix: 'dems:live' }) } : {}),
   });
+
+  /**
+   * The user's sockets on the other replicas: one question over the adapter, answered by each replica with at
+   * most the cap's worth of sockets. 0 without Redis, or when they cannot all be asked in time — the cap then
+   * holds on this replica alone, rather than keep the user out.
+   */
+  const openElsewhere = async (userId: string): Promise<number> => {
+    if (!opts.redis?.isReachable) return 0;
+    try {
+      const everywhere = await within(io.in(userRoom(userId)).timeout(COUNT_ELSEWHERE_TIMEOUT_MS).fetchSockets(), COUNT_ELSEWHERE_TIMEOUT_MS + 200);
+      const here = io.of('/').sockets;
+      return everywhere.filter((s) => !here.has(s.id)).length;
+    } catch {
+      return 0;
+    }
+  };
 
   io.use((socket, next) => {
     const token: unknown = socket.handshake.auth?.token;
     const unauthorized = () => next(Object.assign(new Error('unauthorized'), { data: { code: 'UNAUTHENTICATED' } }));
+    // The client sees connect_error with this message and data.code, like any other refusal.
+    const tooMany = () => next(Object.assign(new Error('too many connections'), { data: { code: 'RATE_LIMITED', max: maxPerUser } }));
     if (typeof token !== 'string' || token.length === 0) return unauthorized();
-    opts.authenticate(token).then((session) => {
+    opts.authenticate(token).then(async (session) => {
       const { user } = session;
       const open = perUser.get(user.id) ?? 0;
-      if (open >= maxPerUser) {
-        // The client sees connect_error with this message and data.code, like any other refusal.
-        return next(Object.assign(new Error('too many connections'), { data: { code: 'RATE_LIMITED', max: maxPerUser } }));
-      }
+      if (open >= maxPerUser) return tooMany();
+      // Counted before asking the other replicas, so parallel handshakes here count each other.
       perUser.set(user.id, open + 1);
       const release = () => {
-        clearTimeout((socket.data as LiveSocketData).expiry);
+        clearTimeout(expiries.get(socket));
         const left = (perUser.get(user.id) ?? 1) - 1;
         if (left > 0) perUser.set(user.id, left);
         else perUser.delete(user.id);
       };
+      if (open + 1 + (await openElsewhere(user.id)) > maxPerUser) {
+        release();
+        return tooMany();
+      }
       (socket.data as LiveSocketData).userId = user.id;
       holdUntilExpiry(socket, session);
       // Joined before the handshake completes, so a sign-out from now on finds the socket in its rooms.
@@ -148,15 +200,18 @@ export function attachSocketIo(
   });
   const stopClosing = opts.live.onClose((target) => io.in(roomOf(target)).disconnectSockets(true));
 
-  // Sockets are closed before Fastify closes the HTTP server, which would otherwise wait for them.
+  // Before Fastify closes the HTTP server, which would otherwise wait for the sockets. Each connection is closed
+  // at the transport, which clients take as a network drop and reconnect from (through the gateway, to another
+  // replica). Not disconnectSockets(): clients take that as final, and over the adapter it would close every
+  // replica's sockets. Not io.close(): that would also close the HTTP server, which Fastify closes itself.
   app.addHook('preClose', async () => {
+    closing = true;
     unsubscribe();
     stopClosing();
-    io.disconnectSockets(true);
-  });
-  app.addHook('onClose', async () => {
-    // Not io.close(): that would also close the HTTP server, which Fastify closes itself.
     io.engine.close();
+    // Stops reading the Redis stream, then closes its connections.
+    await io.of('/').adapter.close();
+    await adapterConnection?.close();
   });
   return io;
 }
