@@ -5,5 +5,5 @@ import { readConfig } from './config.js';
 await runService('gateway', async () => {
   const config = readConfig();
   const app = await buildApp({ config, logger: { level: config.LOG_LEVEL, redact: LOG_REDACT } });
-  return { app, port: config.GATEWAY_PORT, host: config.HOST };
+  return { app, port: config.GATEWAY_PORT, host: config.HOST, config };
 });
