@@ -65,9 +65,10 @@ export const BaseConfig = z.object({
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10_000).default(60),
   /**
    * The Redis that replicas share (rate limits, one-time values, live sockets, revocations): redis:// or
-   * rediss:// (TLS). Unset: one replica, that state in its memory. See docs/adr/ on Redis for shared state.
+   * rediss:// (TLS). Unset: one replica, that state in its memory (docs/adr/012-redis-for-shared-state.md).
    */
-  REDIS_URL: RedisUrl.optional(),
+  // Empty is unset, as in .env.example.
+  REDIS_URL: z.preprocess((v) => (v === '' ? undefined : v), RedisUrl.optional()),
   /**
    * Who may tell a service the client's address (X-Forwarded-For): the gateway. `loopback` fits `npm start`;
    * in containers list the gateway's addresses or subnet (comma separated, CIDR allowed).

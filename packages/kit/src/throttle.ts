@@ -18,8 +18,8 @@ export interface ThrottleOptions {
  * At most `limit` hits per key per window — login failures per account and per address, sign-ups per address,
  * purchases per user, events per organizer. With Redis (REDIS_URL) the count is shared by every replica, so
  * the numbers are the same however many run; without it, or while Redis is unreachable, it is kept in this
- * process (ADR 010). A key's window opens at its first hit and closes `windowMs` later (rate-limiter-flexible's
- * fixed window), then the count starts again from zero.
+ * process (docs/adr/012-redis-for-shared-state.md). A key's window opens at its first hit and closes `windowMs`
+ * later (rate-limiter-flexible's fixed window), then the count starts again from zero.
  */
 export class Throttle {
   readonly limit: number;

@@ -171,6 +171,7 @@ describe('config', () => {
     const c = loadConfig(EngagementConfig, { ...base, REDIS_URL: 'redis://127.0.0.1:6379', JWT_SIGNING_KEY: '{"kty":"OKP"}' });
     expect(c.REDIS_URL).toBe('redis://127.0.0.1:6379');
     expect(loadConfig(EngagementConfig, base).REDIS_URL).toBeUndefined();
+    expect(loadConfig(EngagementConfig, { ...base, REDIS_URL: '' }).REDIS_URL).toBeUndefined();
   });
   it('refuses a REDIS_URL that is not redis:// or rediss://, without showing it (it may carry a password)', () => {
     const problem = () => loadConfig(EngagementConfig, { ...base, REDIS_URL: 'http://:hunter2@cache:6379', JWT_SIGNING_KEY: '{}' });
