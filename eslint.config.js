@@ -16,11 +16,14 @@ export default tseslint.config(
   {
     // DESIGN.md §7.4: only adapter files import storage and transport SDKs.
     files: ['**/*.ts'],
-    ignores: ['**/store/sqlite.ts', '**/store/dynamodb.ts', 'packages/kit/src/sqlite.ts', 'packages/kit/src/dynamodb.ts', '**/live/socket-io.ts', '**/test/**', 'tests/**', 'bench/**'],
+    ignores: ['**/store/sqlite.ts', '**/store/dynamodb.ts', 'packages/kit/src/sqlite.ts', 'packages/kit/src/dynamodb.ts', 'packages/kit/src/redis.ts', 'packages/kit/src/throttle.ts', '**/live/socket-io.ts', '**/test/**', 'tests/**', 'bench/**'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { group: ['better-sqlite3', '@aws-sdk/*', 'socket.io'], message: 'Only adapter files (store/sqlite.ts, store/dynamodb.ts, live/socket-io.ts) may import storage or transport SDKs.' },
+          {
+            group: ['better-sqlite3', '@aws-sdk/*', 'socket.io', 'redis', '@redis/*', 'rate-limiter-flexible', '@socket.io/*'],
+            message: 'Only adapter files (store/sqlite.ts, store/dynamodb.ts, kit redis.ts and throttle.ts, live/socket-io.ts) may import storage or transport SDKs.',
+          },
         ],
       }],
     },

@@ -62,10 +62,17 @@ export function LiveProvider({ children, connect = defaultFactory }: { children:
     let refusals = 0;
     /** The access token the server last accepted for this socket. */
     let held: string | null = null;
+    let connectedBefore = false;
+    const refreshStale = () => {
+      for (const key of LIVE_STALE_KEYS) void queryClient.invalidateQueries({ queryKey: key });
+    };
     socket.on('connect', () => {
       refusals = 0;
       held = sessionStore.get()?.token ?? null;
       setStatus('connected');
+      // Back after a drop (a replica stopping, a network blip): what happened meanwhile was not pushed, so look.
+      if (connectedBefore) refreshStale();
+      connectedBefore = true;
     });
     socket.on('disconnect', (reason) => {
       setStatus('down');
@@ -104,7 +111,7 @@ export function LiveProvider({ children, connect = defaultFactory }: { children:
     socket.on(LIVE_NOTIFICATION_EVENT, (raw: unknown) => {
       const parsed = Notification.safeParse(raw);
       if (!parsed.success) return;
-      for (const key of LIVE_STALE_KEYS) void queryClient.invalidateQueries({ queryKey: key });
+      refreshStale();
       for (const listener of listeners.current) listener(parsed.data);
     });
     return () => {

@@ -1,4 +1,4 @@
-import type { Event } from '@dems/contracts';
+import type { Event, Notification } from '@dems/contracts';
 
 /** A published event as the events service answers it; override what a test is about. */
 export function testEvent(over: Partial<Event> = {}): Event {
@@ -18,5 +18,18 @@ export function testEvent(over: Partial<Event> = {}): Event {
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt: '2025-01-01T00:00:00.000Z',
     ...over,
+  };
+}
+
+/** An order confirmation as the notifications API lists it, unread unless `readAt` is given. */
+export function testNotification(id: string, readAt: string | null = null): Notification {
+  return {
+    id,
+    type: 'order_confirmed',
+    title: 'Order confirmed',
+    body: 'Your 2 tickets for Jazz Night are confirmed.',
+    eventId: 'ev-1',
+    createdAt: new Date().toISOString(),
+    readAt,
   };
 }

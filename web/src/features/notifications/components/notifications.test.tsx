@@ -2,21 +2,14 @@ import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sessionStore } from '../../../lib/session-store';
+import { testNotification } from '../../../test/fixtures';
 import { attendeeSession, fakeSocket, json, renderApp } from '../../../test/render';
 import { ConnectionBanner } from '../../../app/layout/connection-banner';
 import { LiveToasts } from './live-toasts';
 import { NotificationBell } from './notification-bell';
 import { NotificationsPage } from './notifications-page';
 
-const note = (id: string, readAt: string | null = null) => ({
-  id,
-  type: 'order_confirmed',
-  title: 'Order confirmed',
-  body: 'Your 2 tickets for Jazz Night are confirmed.',
-  eventId: 'ev-1',
-  createdAt: new Date().toISOString(),
-  readAt,
-});
+const note = testNotification;
 
 /** A fake notifications API (the server is not under test here): a list whose unread count the test controls. */
 function fakeNotificationsServer(initial: ReturnType<typeof note>[]) {
@@ -54,7 +47,7 @@ describe('notifications', () => {
     );
     expect(await screen.findByRole('link', { name: 'Notifications, 1 unread' })).toBeInTheDocument();
 
-    const pushed = { ...note('n3'), title: 'Jazz Night is cancelled', body: 'The organizer cancelled Jazz Night.', type: 'event_cancelled' };
+    const pushed = { ...note('n3'), title: 'Jazz Night is cancelled', body: 'The organizer cancelled Jazz Night.', type: 'event_cancelled' as const };
     server.push(pushed);
     act(() => live.socket.emitFromServer('notification', pushed));
     const toast = await screen.findByTestId('toast');
