@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { createClient } from 'redis';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { Server } from 'socket.io';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -190,5 +191,22 @@ describe('two engagement replicas sharing one store and one Redis', () => {
     const reused = await login(b, { password: 'correct horse battery', proof });
     expect(reused.statusCode).toBe(428);
     expect(reused.json().message).toMatch(/^The security check was already used\./);
+
+    // Each counter and the spent challenges under a name of its own, so none mixes with another in Redis.
+    const inspect = createClient({ url: redis.url });
+    await inspect.connect();
+    try {
+      const names = new Set((await inspect.keys('dems:*')).filter((k) => !k.startsWith('dems:live')).map((k) => k.slice(0, k.lastIndexOf(':'))));
+      expect(names).toEqual(
+        new Set([
+          'dems:throttle:engagement:sign-ups',
+          'dems:throttle:engagement:login-failures:account',
+          'dems:throttle:engagement:login-failures:address',
+          'dems:once:engagement:login-challenges',
+        ]),
+      );
+    } finally {
+      inspect.destroy();
+    }
   });
 });
