@@ -6,6 +6,7 @@
 //   npm run bench -- --quick                    under a minute: short runs, a small crowd (the npm test smoke check)
 //   npm run bench -- --scenarios hot-sale,durable --duration 10 --connections 200 --runs 5
 //   npm run bench -- --scenarios hot-sale --cpu-prof   services write CPU profiles to bench/results/profiles
+//   npm run bench -- soak [--duration 600 --replicas 2 …]   memory and open files under 10 minutes of mixed load (lib/soak.mjs)
 //   options: --crowd N (flash crowd connections, default 10000) --clients N (fan-out sockets, default 2000)
 //            --port-base P (default 4600; uses P…P+11) --out DIR (default bench/results)
 import { spawnSync } from 'node:child_process';
@@ -29,6 +30,12 @@ if (!process.env.DEMS_BENCH_ULIMIT) {
   );
   if (res.error) console.error(`Could not raise the open-files limit (${res.error.message}); run \`ulimit -n 65535\` yourself.`);
   else process.exit(res.status ?? 1);
+}
+
+// `npm run bench -- soak …`: the long leak check, with options of its own (bench/lib/soak.mjs).
+if (process.argv[2] === 'soak') {
+  const { main } = await import('./lib/soak.mjs');
+  process.exit(await main(process.argv.slice(3)));
 }
 
 const { values } = parseArgs({

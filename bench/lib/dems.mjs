@@ -10,12 +10,12 @@ import { ROOT, startSystem } from '../../scripts/lib/system.mjs';
 
 /**
  * Starts the four services exactly as `npm start` and the system tests do (scripts/lib/system.mjs), plus the
- * baselines as separate processes, on ports base … base+11.
+ * baselines as separate processes (unless `baselines: false`), on ports base … base+11.
  * Tokens: the bench gives engagement its signing key (JWT_SIGNING_KEY, a supported setting) and signs the
  * benchmark users' tokens itself, because signing up 2,000 users costs 4,000 scrypt runs (~55 ms each here)
  * and measures nothing we benchmark. Every service still verifies every token exactly as in production.
  */
-export async function startBench({ portBase = 4600, env = {} } = {}) {
+export async function startBench({ portBase = 4600, env = {}, replicas = 1, baselines: withBaselines = true } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'dems-bench-'));
   const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: 'bench' };
@@ -33,11 +33,17 @@ export async function startBench({ portBase = 4600, env = {} } = {}) {
       SIGNUPS_PER_ADDRESS_PER_HOUR: '100000',
       ...env,
     },
+    // Several replicas (the soak): replica i of a service on its port + 20 i, and their redis-server on base + 19.
+    replicas,
+    replicaPortStep: 20,
+    redisPort: portBase + 19,
   });
   const baselines = [];
   try {
-    baselines.push(await startBaseline('hello', portBase + 10));
-    baselines.push(await startBaseline('noop', portBase + 11));
+    if (withBaselines) {
+      baselines.push(await startBaseline('hello', portBase + 10));
+      baselines.push(await startBaseline('noop', portBase + 11));
+    }
   } catch (err) {
     await Promise.all(baselines.map((b) => b.stop()));
     await system.stopAll();

@@ -25,6 +25,12 @@ const WAVE_SIZE = 3;
 const DRAIN_WITHIN_MS = 75_000;
 const BASE_PORT = 4820;
 
+/** What a service's /metrics says it still owes engagement: what an operator watching the outage sees. */
+async function pendingOnMetrics(serviceUrl: string): Promise<number> {
+  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
+  return Number(text.match(/^dems_outbox_pending\{subscriber="engagement"\} (\d+)$/m)?.[1] ?? NaN);
+}
+
 /** The outbox rows a service still owes engagement, and those dead-lettered, read from its real SQLite file. */
 function owedToEngagement(file: string): { pending: number; dead: number } {
   const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -88,18 +94,21 @@ describe(`fault: engagement's inbox slow, then failing, for ${WINDOW_S} s`, () =
       await sleep(WAVE_EVERY_MS);
     }
     const atEnd = owedToEngagement(ticketingDb);
+    const atEndOnMetrics = await pendingOnMetrics(t.system.urls.ticketing);
     proxy.setFault('pass');
 
     // Both faults happened, nothing was acknowledged during them, and the backlog only grew.
     expect(proxy.seen.slow).toBeGreaterThan(0);
     expect(proxy.seen.fail).toBeGreaterThan(0);
     expect(atEnd).toEqual({ pending: buyers.length, dead: 0 });
+    expect(atEndOnMetrics).toBe(buyers.length);
     expect(backlog).toEqual([...backlog].sort((a, b) => a - b));
     expect(backlog[0]).toBeLessThan(backlog.at(-1)!);
 
     // It drains once engagement is well, without anything being dead-lettered.
     await eventually(async () => (owedToEngagement(ticketingDb).pending === 0 ? true : undefined), DRAIN_WITHIN_MS, 'the backlog to drain');
     expect(owedToEngagement(ticketingDb).dead).toBe(0);
+    expect(await pendingOnMetrics(t.system.urls.ticketing)).toBe(0);
 
     // Every message applied exactly once: one confirmation per buyer, although some batches arrived twice.
     const duplicates = [...proxy.forwarded.values()].filter((n) => n > 1).length;
