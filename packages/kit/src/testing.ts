@@ -79,6 +79,8 @@ export interface ReplicaStandIn {
   /** The status (and extra headers) of its answers from now on, e.g. 503; /readyz answers 503 while `ready` is false. */
   answer: (status: number, headers?: Record<string, string>) => void;
   ready: (ready: boolean) => void;
+  /** From now on it reads each request and then cuts the connection without answering (a replica that crashed mid-request). */
+  hangUp: () => void;
   /** Stops listening and cuts open connections: to a caller, the replica is gone. */
   stop: () => Promise<void>;
   /** Listens again on the same port. */
@@ -95,6 +97,7 @@ export async function replicaStandIn(name: string): Promise<ReplicaStandIn> {
   let status = 200;
   let extraHeaders: Record<string, string> = {};
   let ready = true;
+  let hangingUp = false;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -106,6 +109,7 @@ export async function replicaStandIn(name: string): Promise<ReplicaStandIn> {
       }
       const body = Buffer.concat(chunks).toString('utf8');
       seen.push({ method: req.method ?? '', url: req.url ?? '', body, headers: req.headers });
+      if (hangingUp) return void req.socket.destroy();
       res.writeHead(status, { ...extraHeaders, 'content-type': 'application/json' }).end(JSON.stringify({ replica: name, method: req.method, url: req.url, body }));
     });
   });
@@ -128,6 +132,7 @@ export async function replicaStandIn(name: string): Promise<ReplicaStandIn> {
       extraHeaders = headers;
     },
     ready: (r) => void (ready = r),
+    hangUp: () => void (hangingUp = true),
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

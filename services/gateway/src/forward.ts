@@ -39,6 +39,14 @@ export function repeatable(req: FastifyRequest): boolean {
   return req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS' || (typeof key === 'string' && key.length > 0);
 }
 
+/** Whether the replica refused the connection: the request never reached it, so it cannot have been carried out. */
+export function refused(error: Error): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if ((e as NodeJS.ErrnoException).code === 'ECONNREFUSED') return true;
+  }
+  return false;
+}
+
 /** What reply.from() takes (@fastify/reply-from, through @fastify/http-proxy), and a replica's answer in it. */
 export type FromOptions = NonNullable<Parameters<FastifyReply['from']>[1]>;
 type Answer = Parameters<NonNullable<FromOptions['onResponse']>>[2];
@@ -56,16 +64,19 @@ export interface Forwarding {
  * The proxy handler of one service's routes (@fastify/http-proxy's `handler`): sends the request to a replica in
  * rotation and, when it cannot serve it, to the next one, at most once each and at most MAX_ATTEMPTS in all:
  * - an answer 503 means "nothing was done" in DEMS (overloaded, stopping, not ready): any request goes on;
- * - no answer at all (refused, reset, timed out) takes the replica out of rotation, and only a request that is
- *   safe to repeat goes on: the replica may have carried it out before it failed;
+ * - no answer at all (refused, reset, timed out) takes the replica out of rotation; a refused connection never
+ *   carried the request, so any request goes on; after a reset or a timeout only a request that is safe to repeat
+ *   goes on: the replica may have carried it out before it failed;
  * - any other answer is the answer; one with `connection: close` also takes its replica out of rotation (it is
  *   stopping, Upstreams.markStopping), so that no request meets its closed port.
- * When no replica is in rotation the client is told at once (502 UPSTREAM_UNAVAILABLE, Retry-After).
+ * When no replica answers, the client gets 502 UPSTREAM_UNAVAILABLE with Retry-After.
  */
 export function forwardTo(upstreams: Upstreams, forwarding: Forwarding = {}) {
   return (request: FastifyRequest, reply: FastifyReply, dest: string, options: FromOptions): FastifyReply => {
     const chosen = forwarding.replicas?.(request);
-    const replicas = chosen ?? (upstreams.anyUp ? upstreams.candidates().slice(0, MAX_ATTEMPTS) : []);
+    // With none in rotation every replica is asked anyway (candidates()): one just restarted answers before its
+    // next probe, and a refused connection costs a millisecond.
+    const replicas = chosen ?? upstreams.candidates().slice(0, MAX_ATTEMPTS);
     if (replicas.length === 0) return unavailable(reply, upstreams.service);
     const body = request.body instanceof ForwardedBody ? request.body.bytes : undefined;
     const headersBefore = { ...reply.getHeaders() };
@@ -94,7 +105,7 @@ export function forwardTo(upstreams: Upstreams, forwarding: Forwarding = {}) {
         },
         onError: (_rep, { error }) => {
           upstreams.markDown(replica, failureReason(error));
-          if (more && repeatable(request)) return attempt(i + 1);
+          if (more && (repeatable(request) || refused(error))) return attempt(i + 1);
           request.log.warn({ service: upstreams.service, replica, err: error.message }, 'upstream unavailable');
           unavailable(reply, upstreams.service);
         },

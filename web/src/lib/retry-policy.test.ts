@@ -32,8 +32,8 @@ describe('reads (queries)', () => {
 });
 
 describe('changes with an Idempotency-Key (a purchase)', () => {
-  it('repeat a 503 or a lost answer, as reads do', () => {
-    for (const error of [overloaded, stopping, network]) {
+  it('repeat a 503, a lost answer or a gateway that reached no replica, as reads do', () => {
+    for (const error of [overloaded, stopping, network, answer(502, 'UPSTREAM_UNAVAILABLE', 2000)]) {
       expect(retryIdempotent(0, error)).toBe(true);
       expect(retryIdempotent(MAX_RETRIES - 1, error)).toBe(true);
       expect(retryIdempotent(MAX_RETRIES, error)).toBe(false);

@@ -28,11 +28,12 @@ export function retryQuery(failureCount: number, error: unknown): boolean {
 
 /**
  * Changes that carry an Idempotency-Key (a purchase): the server does the work once whatever the number of
- * repeats, so a 503 or a lost answer is retried too. Not a 429: the limit counts purchases per person, and a
+ * repeats, so a 503, a lost answer or the gateway's 502 UPSTREAM_UNAVAILABLE (no replica answered it: a moment
+ * between restarts) is retried too. Not a 429: the limit counts purchases per person, and a
  * repeat would only count against it. Changes without a key are never repeated by the app.
  */
 export function retryIdempotent(failureCount: number, error: unknown): boolean {
-  const busy = isBusy(error) && error.status !== 429;
+  const busy = (isBusy(error) && error.status !== 429) || (error instanceof ApiError && error.code === 'UPSTREAM_UNAVAILABLE');
   return busy && failureCount < MAX_RETRIES && waitIsShort(error);
 }
 
