@@ -184,6 +184,7 @@ for (const service of SERVICE_NAMES) {
   Object.assign(CASES, {
     [`${service} GET /healthz`]: { request: async () => ({ url: '/healthz' }) },
     [`${service} GET /readyz`]: { request: async () => ({ url: '/readyz' }) },
+    [`${service} GET /metrics`]: { request: async () => ({ url: '/metrics' }) },
     [`${service} GET /openapi.json`]: { request: async () => ({ url: '/openapi.json' }) },
     [`${service} GET /docs`]: { request: async () => ({ url: '/docs' }) },
     [`${service} POST /internal/messages`]: { request: async () => ({ method: 'POST', url: '/internal/messages', payload: { messages: [] } }) },

@@ -43,14 +43,21 @@ export async function startTestSystem(
   };
 }
 
+/** Tries of one request that load shedding refuses before the refusal is the answer. */
+const SHED_TRIES = 6;
+
 export interface Reply<T = any> {
   status: number;
   body: T;
 }
 
-/** A tiny JSON client; every call returns status and body, never throws on 4xx/5xx. */
+/**
+ * A tiny JSON client; every call returns status and body, never throws on 4xx/5xx. Like any well-behaved client
+ * it repeats a request that a busy service shed (503 OVERLOADED: nothing was done) after its Retry-After, a few
+ * times: a burst on this small machine may trip load shedding, and what these tests check is the outcome.
+ */
 export function client(base: string) {
-  const call = async (method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}): Promise<Reply> => {
+  const once = async (method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) => {
     const res = await fetch(`${base}${path}`, {
       method,
       headers: {
@@ -61,7 +68,14 @@ export function client(base: string) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
+    return { status: res.status, body: text ? JSON.parse(text) : null, retryAfter: Number(res.headers.get('retry-after') ?? 1) };
+  };
+  const call = async (method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}): Promise<Reply> => {
+    for (let tries = 1; ; tries++) {
+      const { retryAfter, ...reply } = await once(method, path, body, token, headers);
+      if (reply.status !== 503 || reply.body?.code !== 'OVERLOADED' || tries === SHED_TRIES) return reply;
+      await new Promise((r) => setTimeout(r, Math.min(retryAfter, 3) * 1000 * (1 + Math.random() / 2)));
+    }
   };
   return {
     get: (path: string, token?: string) => call('GET', path, undefined, token),

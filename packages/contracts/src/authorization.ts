@@ -44,10 +44,14 @@ export interface EndpointRule {
   ok: number;
 }
 
-/** Served by every service: probes, API description, and the signed /internal routes. */
+/**
+ * Served by every service: probes, metrics, API description, and the signed /internal routes. A service's port is
+ * internal (only the gateway is public, and it forwards /api only), so its probes and metrics are for anyone there.
+ */
 const common = (service: ServiceName): EndpointRule[] => [
   { service, method: 'GET', path: '/healthz', access: 'anyone', ok: 200 },
   { service, method: 'GET', path: '/readyz', access: 'anyone', ok: 200 },
+  { service, method: 'GET', path: '/metrics', access: 'anyone', ok: 200 },
   { service, method: 'GET', path: '/openapi.json', access: 'anyone', ok: 200 },
   { service, method: 'GET', path: '/docs', access: 'anyone', ok: 200 },
   { service, method: 'POST', path: '/internal/messages', access: 'service', ok: 200 },
