@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { stopChild } from './processes.mjs';
 import { ROOT } from './system.mjs';
 
 export class JavaMissingError extends Error {}
@@ -55,15 +56,6 @@ export async function startDynamoDbLocal({ dataDir, port }) {
   return {
     endpoint,
     child,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(force);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child, 5000),
   };
 }

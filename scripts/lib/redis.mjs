@@ -3,6 +3,7 @@
 // rate-limit windows, spent one-time values, the live notification stream).
 import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
+import { stopChild } from './processes.mjs';
 
 export class RedisMissingError extends Error {}
 
@@ -47,16 +48,7 @@ export async function startRedisServer({ port, bind = '127.0.0.1' }) {
     url: `redis://${bind}:${port}`,
     port,
     child,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(force);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child, 5000),
   };
 }
 

@@ -6,6 +6,7 @@ import { chmodSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, read
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from './processes.mjs';
 import { startRedisServer } from './redis.mjs';
 import { signingKeyForReplicas } from './signing-key.mjs';
 
@@ -191,7 +192,7 @@ export async function startSystem({
     try {
       await waitHealthy(proc);
     } catch (err) {
-      await stopProcess(child);
+      await stopChild(child);
       if (running.get(instance) === proc) running.delete(instance);
       throw err;
     }
@@ -208,7 +209,7 @@ export async function startSystem({
     const proc = running.get(instance);
     if (!proc) return;
     running.delete(instance);
-    await stopProcess(proc.child, stopGraceMs);
+    await stopChild(proc.child, stopGraceMs);
   }
 
   const system = {
@@ -308,19 +309,6 @@ async function waitHealthy(proc, timeoutMs = 60_000) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${proc.name} did not answer ${proc.url}/healthz within ${timeoutMs / 1000} s.\n${tailOf(proc.logFile)}`);
-}
-
-/** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
-function stopProcess(child, graceMs = 10_000) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      done();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /** The last lines of a log file, or why there are none. */
