@@ -14,7 +14,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    // DESIGN.md §7.4: only adapter files import storage and transport SDKs.
+    // Only adapter files import storage and transport SDKs.
     files: ['**/*.ts'],
     ignores: ['**/store/sqlite.ts', '**/store/dynamodb.ts', 'packages/kit/src/sqlite.ts', 'packages/kit/src/dynamodb.ts', 'packages/kit/src/redis.ts', 'packages/kit/src/throttle.ts', '**/live/socket-io.ts', '**/test/**', 'tests/**', 'bench/**'],
     rules: {

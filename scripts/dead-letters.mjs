@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Operator tool for messages that could not be delivered (DESIGN.md §3): list them, or put one back in the queue.
+// Operator tool for messages that could not be delivered (dead letters): list them, or put one back in the queue.
 //   npm run dead-letters -- list [service]
 //   npm run dead-letters -- replay <service> <id>
 // Reads SERVICE_SECRET (or DATA_DIR/service-secret) and the service URLs from the same variables the services use.

@@ -67,7 +67,7 @@ export const MESSAGE_TYPES = Object.keys(MessageData) as MessageType[];
 export const SERVICE_NAMES = ['events', 'ticketing', 'engagement'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-/** Who receives what: the static subscription table of DESIGN.md §3. */
+/** Who receives what: the static subscription table. */
 export const SUBSCRIPTIONS: Record<MessageType, readonly ServiceName[]> = {
   EventPublished: ['ticketing', 'engagement'],
   EventUpdated: ['ticketing', 'engagement'],

@@ -81,7 +81,7 @@ describe('the message catalogue', () => {
     expect(SERVICE_NAMES).toEqual(['events', 'ticketing', 'engagement']);
   });
 
-  it('routes each type to its subscribers (DESIGN.md §3)', () => {
+  it('routes each type to its subscribers', () => {
     expect(SUBSCRIPTIONS).toEqual({
       EventPublished: ['ticketing', 'engagement'],
       EventUpdated: ['ticketing', 'engagement'],

@@ -77,7 +77,7 @@ export class RedisOneTimeValues implements OneTimeValues {
 }
 
 /**
- * Where the state that replicas must share lives (DESIGN.md §3): Redis when REDIS_URL is set, shared by every
+ * Where the state that replicas must share lives: Redis when REDIS_URL is set, shared by every
  * replica; this process's memory otherwise (one replica needs no Redis). Services get their throttles and
  * one-time values from here, and engagement its Socket.IO adapter's connections (`redis`).
  */
