@@ -7,7 +7,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'tests/system/**/*.test.ts', 'tests/faults/**/*.test.ts', 'tests/browser/**/*.test.ts'],
+          include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'tests/system/**/*.test.ts', 'tests/faults/**/*.test.ts', 'tests/browser/**/*.test.ts', 'tests/deploy/**/*.test.ts', 'deploy/aws/test/**/*.test.ts'],
           testTimeout: 20_000,
           hookTimeout: 120_000,
           pool: 'forks',
