@@ -31,7 +31,7 @@ export const ACCESS_DESCRIPTIONS: Record<Access, string> = {
   service: 'services only (signed with SERVICE_SECRET)',
 };
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface EndpointRule {
   service: ServiceName;
@@ -81,6 +81,8 @@ export const AUTHORIZATION: readonly EndpointRule[] = [
   { service: 'events', method: 'GET', path: '/events/:id', access: 'anyone', ok: 200 },
   { service: 'events', method: 'PATCH', path: '/events/:id', access: 'event-organizer', ok: 200 },
   { service: 'events', method: 'POST', path: '/events/:id/cancel', access: 'event-organizer', ok: 200 },
+  { service: 'events', method: 'PUT', path: '/events/:id/banner', access: 'event-organizer', ok: 200 },
+  { service: 'events', method: 'DELETE', path: '/events/:id/banner', access: 'event-organizer', ok: 200 },
   { service: 'events', method: 'GET', path: '/events/:id/registrations', access: 'event-organizer', ok: 200 },
   { service: 'events', method: 'POST', path: '/register', access: 'signed-in', ok: 201 },
   { service: 'events', method: 'DELETE', path: '/register/:eventId', access: 'owner', ok: 200 },

@@ -69,6 +69,19 @@ export type TicketType = z.infer<typeof TicketType>;
 
 export const EventStatus = z.enum(['published', 'cancelled']);
 
+/** The banner image types an organizer may upload (checked by content, then re-encoded; see PUT /events/:id/banner). */
+export const BANNER_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
+/** The largest banner upload, in bytes (5 MB). */
+export const BANNER_MAX_BYTES = 5 * 1024 * 1024;
+
+/** One stored rendition of a banner: re-encoded from the upload, never its original bytes. */
+export const BannerSize = z.object({
+  width: z.number().int(),
+  height: z.number().int(),
+  url: z.string(),
+});
+export type BannerSize = z.infer<typeof BannerSize>;
+
 export const Event = z.object({
   id: Id,
   organizerId: Id,
@@ -82,6 +95,10 @@ export const Event = z.object({
   registrationLimit: z.number().int().nullable(),
   registrationCount: z.number().int(),
   ticketTypes: z.array(TicketType),
+  /** The banner's largest rendition, or null when the event has none (the web app draws a cover instead). */
+  bannerUrl: z.string().nullable(),
+  /** Every rendition of the banner, smallest first (for srcset); empty when there is no banner. */
+  bannerSizes: z.array(BannerSize),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime,
 });

@@ -27,6 +27,8 @@ const event = (over: Partial<Event> = {}): Event => ({
   registrationLimit: null,
   registrationCount: 0,
   ticketTypes: [{ ...general }, { ...vip }],
+  bannerUrl: null,
+  bannerSizes: [],
   createdAt: CREATED,
   updatedAt: CREATED,
   ...over,

@@ -66,6 +66,8 @@ async function pastEvent(): Promise<Event> {
     registrationLimit: null,
     registrationCount: 0,
     ticketTypes: [{ id: 'tt_past', name: 'General', priceCents: 0, currency: 'USD', capacity: 10 }],
+    bannerUrl: null,
+    bannerSizes: [],
     createdAt: at,
     updatedAt: at,
   });

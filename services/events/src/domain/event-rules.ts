@@ -28,6 +28,8 @@ export function buildNewEvent(body: CreateEventBody, organizerId: string, now: D
     registrationLimit: body.registrationLimit ?? null,
     registrationCount: 0,
     ticketTypes: body.ticketTypes.map((t) => ({ id: newId('tt_'), name: t.name, priceCents: t.priceCents, currency: t.currency, capacity: t.capacity })),
+    bannerUrl: null,
+    bannerSizes: [],
     createdAt: at,
     updatedAt: at,
   };

@@ -60,6 +60,8 @@ function toEvent(i: Item): Event {
     registrationLimit: typeof i.RegistrationLimit === 'number' ? i.RegistrationLimit : null,
     registrationCount: Number(i.RegistrationCount ?? 0),
     ticketTypes: ((i.TicketTypes ?? []) as TicketType[]).map((t) => ({ id: t.id, name: t.name, priceCents: t.priceCents, currency: t.currency, capacity: t.capacity })),
+    bannerUrl: null,
+    bannerSizes: [],
     createdAt: String(i.CreatedAt),
     updatedAt: String(i.UpdatedAt),
   };

@@ -175,6 +175,8 @@ export class SqliteEventsStore implements EventsStore {
       registrationLimit: r.registration_limit,
       registrationCount: r.registration_count,
       ticketTypes: byEvent.get(r.id) ?? [],
+      bannerUrl: null,
+      bannerSizes: [],
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     }));
