@@ -15,6 +15,8 @@ export function testEvent(over: Partial<Event> = {}): Event {
     registrationLimit: null,
     registrationCount: 0,
     ticketTypes: [],
+    bannerUrl: null,
+    bannerSizes: [],
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt: '2025-01-01T00:00:00.000Z',
     ...over,

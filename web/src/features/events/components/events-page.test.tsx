@@ -18,6 +18,8 @@ const event = (n: number): Event => ({
   registrationLimit: null,
   registrationCount: 0,
   ticketTypes: [{ id: `tt-${n}`, name: 'GA', priceCents: 1500, currency: 'JPY', capacity: 10 }],
+  bannerUrl: null,
+  bannerSizes: [],
   createdAt: '2025-01-01T00:00:00.000Z',
   updatedAt: '2025-01-01T00:00:00.000Z',
 });
