@@ -33,9 +33,20 @@ export function openPrivateLog(file) {
   return fd;
 }
 
-/** The service secret: from the environment, else generated once and kept in the data directory. */
+/**
+ * The service secret: from the environment (SERVICE_SECRET, or the file SERVICE_SECRET_FILE names, as the services
+ * read it), else generated once and kept in the data directory.
+ */
 export function serviceSecret(dataDir) {
   if (process.env.SERVICE_SECRET) return process.env.SERVICE_SECRET;
+  const given = process.env.SERVICE_SECRET_FILE;
+  if (given) {
+    try {
+      return readFileSync(given, 'utf8').replace(/[\r\n]+$/, '');
+    } catch (err) {
+      throw new Error(`SERVICE_SECRET_FILE ("${given}"): cannot read the file (${err.code ?? err.message}); make it readable or unset SERVICE_SECRET_FILE.`);
+    }
+  }
   const file = join(dataDir, 'service-secret');
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
   chmodSync(file, 0o600);
@@ -139,7 +150,7 @@ export async function startSystem({
   const redisUrl = startRedis ? `redis://127.0.0.1:${redisPort}` : given.REDIS_URL;
   // Wherever state is shared, engagement's replicas sign with one key from configuration (never one each).
   const signingKey =
-    redisUrl && !given.JWT_SIGNING_KEY
+    redisUrl && !given.JWT_SIGNING_KEY && !given.JWT_SIGNING_KEY_FILE
       ? signingKeyForReplicas(dataDir, {
           storeHasAccounts: (given.STORE ?? 'sqlite') === 'sqlite' && existsSync(join(dataDir, 'engagement.db')),
           reset: /^(true|1|yes|on)$/i.test(given.JWT_SIGNING_KEY_RESET ?? ''),
@@ -149,6 +160,8 @@ export async function startSystem({
   const common = {
     DATA_DIR: dataDir,
     SERVICE_SECRET: serviceSecret(dataDir),
+    // Passed resolved: an inherited SERVICE_SECRET_FILE beside it would be "both set" (empty is unset).
+    SERVICE_SECRET_FILE: '',
     EVENTS_URL: upstreams.events.join(','),
     TICKETING_URL: upstreams.ticketing.join(','),
     ENGAGEMENT_URL: upstreams.engagement.join(','),
@@ -222,8 +235,8 @@ export async function startSystem({
     replicas,
     /** Where the replicas share state: { url, local: true } when a redis-server was started here; undefined without Redis. */
     redis: redisUrl ? { url: redisUrl, local: startRedis } : undefined,
-    /** Where engagement's replicas got their one signing key: the key file's path, 'JWT_SIGNING_KEY', or undefined (no shared state: engagement reads its key file itself). */
-    signingKeySource: signingKey ? signingKey.file : redisUrl ? 'JWT_SIGNING_KEY' : undefined,
+    /** Where engagement's replicas got their one signing key: the key file's path, 'JWT_SIGNING_KEY' or 'JWT_SIGNING_KEY_FILE', or undefined (no shared state: engagement reads its key file itself). */
+    signingKeySource: signingKey ? signingKey.file : redisUrl ? (given.JWT_SIGNING_KEY_FILE ? 'JWT_SIGNING_KEY_FILE' : 'JWT_SIGNING_KEY') : undefined,
     env: common,
     running,
     /** Starts an instance (again) by name, e.g. after a fault test or a crash stopped it: `engagement`, `events-2`, `redis-server`. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { urlList } from './upstreams.js';
 
@@ -107,19 +108,70 @@ export async function createTablesAndExit(name: string, create: (log: (line: str
 }
 
 /**
+ * The settings that are secrets. Each may be given as a file instead: `<NAME>_FILE` names a file holding the value,
+ * the convention of Docker and Kubernetes secrets mounted as files. Such a value stays out of the process
+ * environment, which `docker inspect`, `/proc/<pid>/environ` and crash reports show.
+ */
+export const SECRET_SETTINGS = ['SERVICE_SECRET', 'JWT_SIGNING_KEY', 'ADMIN_PASSWORD', 'REDIS_URL'] as const;
+
+/** Set means not empty: `NAME=` in an env file or a compose environment is how a setting is left unset. */
+const isSet = (value: string | undefined): value is string => value !== undefined && value !== '';
+
+/**
+ * The environment with each secret in `names` that is given as `<NAME>_FILE` read from its file (trailing line
+ * breaks dropped: `echo secret > file` adds one). `problems` name the setting to fix; `fromFile` says which values
+ * came from which variable, for messages.
+ */
+export function secretsFromFiles(
+  env: Record<string, string | undefined>,
+  names: readonly string[] = SECRET_SETTINGS,
+): { env: Record<string, string | undefined>; problems: Map<string, string>; fromFile: Map<string, string> } {
+  const resolved = { ...env };
+  const problems = new Map<string, string>();
+  const fromFile = new Map<string, string>();
+  for (const name of names) {
+    const fileVariable = `${name}_FILE`;
+    const path = env[fileVariable];
+    if (!isSet(path)) continue;
+    if (isSet(env[name])) {
+      problems.set(name, `${name} and ${fileVariable} are both set: set only one (${fileVariable} names a file holding the value)`);
+      continue;
+    }
+    try {
+      resolved[name] = readFileSync(path, 'utf8').replace(/[\r\n]+$/, '');
+      fromFile.set(name, fileVariable);
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      problems.set(name, `${fileVariable} ("${path}"): cannot read the file (${reason}); make it readable by this process or unset ${fileVariable}`);
+    }
+  }
+  return { env: resolved, problems, fromFile };
+}
+
+/**
  * Parses the environment once. Every bad variable is named in one error, so a misconfigured
- * deployment is fixed in one go rather than one restart per variable.
+ * deployment is fixed in one go rather than one restart per variable. A secret setting the schema declares may
+ * come from a file named by `<NAME>_FILE` (SECRET_SETTINGS).
  */
 export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined> = process.env): z.infer<S> {
-  const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  throw new ConfigError(
-    result.error.issues.map((i) => {
-      const name = i.path.join('.') || '(environment)';
-      const value = env[name];
-      // A REDIS_URL may carry a password.
-      const shown = value === undefined ? 'not set' : /SECRET|PASSWORD|KEY|TOKEN|REDIS_URL/.test(name) ? 'set' : `"${value}"`;
-      return `${name} (${shown}): ${i.message}`;
-    }),
-  );
+  const declared = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+  const secrets = secretsFromFiles(env, SECRET_SETTINGS.filter((name) => declared.includes(name)));
+  const result = schema.safeParse(secrets.env);
+  if (result.success && secrets.problems.size === 0) return result.data;
+  const issues = result.success ? [] : result.error.issues;
+  throw new ConfigError([
+    ...secrets.problems.values(),
+    ...issues
+      .map((i) => ({ name: i.path.join('.') || '(environment)', message: i.message }))
+      // A secret whose file could not be read is reported once, as that, not again as missing.
+      .filter(({ name }) => !secrets.problems.has(name))
+      .map(({ name, message }) => {
+        const value = secrets.env[name];
+        const file = secrets.fromFile.get(name);
+        // A REDIS_URL may carry a password.
+        const shown =
+          value === undefined ? 'not set' : file ? `from ${file}` : /SECRET|PASSWORD|KEY|TOKEN|REDIS_URL/.test(name) ? 'set' : `"${value}"`;
+        return `${name} (${shown}): ${message}`;
+      }),
+  ]);
 }
