@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { attendeeSession, json } from '../test/render';
-import { ApiError, apiRequest } from './api-client';
+import { installFakeXhr } from '../test/fake-xhr';
+import { ApiError, apiRequest, apiUpload, type UploadProgress } from './api-client';
 import { sessionStore } from './session-store';
 
 const renewed = { ...attendeeSession, token: 'renewed-token', refreshToken: 'renewed-refresh-token-0123456789', expiresAt: new Date(Date.now() + 900_000).toISOString() };
@@ -76,5 +77,75 @@ describe('apiRequest error answers', () => {
     expect(await apiRequest('/events').catch((e: unknown) => e)).toMatchObject({ code: 'INTERNAL', status: 503, retryAfterMs: 1000 });
     fakeApi(() => json({ code: 'EVENT_NOT_FOUND', message: 'No such event.', requestId: 'r' }, 404));
     expect(await apiRequest('/events/x').catch((e: unknown) => e)).toMatchObject({ code: 'EVENT_NOT_FOUND', retryAfterMs: null });
+  });
+});
+
+describe('apiUpload (a file as the body, with progress)', () => {
+  const png = () => new Blob([new Uint8Array(2048)], { type: 'image/png' });
+
+  it('sends the file with its own type and the access token, reports progress, and answers the JSON', async () => {
+    sessionStore.set(attendeeSession);
+    const sent = installFakeXhr();
+    const progress: UploadProgress[] = [];
+    const file = png();
+    const answer = apiUpload<{ ok: boolean }>('/events/ev-1/banner', file, { onProgress: (p) => progress.push(p) });
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    const xhr = sent[0]!;
+    expect([xhr.method, xhr.url, xhr.body]).toEqual(['PUT', '/api/events/ev-1/banner', file]);
+    expect(xhr.headers).toMatchObject({ 'content-type': 'image/png', authorization: 'Bearer test-token', accept: 'application/json' });
+    xhr.progress(1024, 2048);
+    xhr.respond(200, { ok: true });
+    await expect(answer).resolves.toEqual({ ok: true });
+    expect(progress).toEqual([
+      { loaded: 0, total: 2048 },
+      { loaded: 1024, total: 2048 },
+    ]);
+  });
+
+  it("turns the server's refusal into the same ApiError as apiRequest, Retry-After included", async () => {
+    sessionStore.set(attendeeSession);
+    const sent = installFakeXhr();
+    const answer = apiUpload('/events/ev-1/banner', png()).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    sent[0]!.respond(422, { code: 'INVALID_IMAGE', message: 'Not an image.', requestId: 'r9' });
+    expect(await answer).toMatchObject({ code: 'INVALID_IMAGE', status: 422, requestId: 'r9' });
+
+    const busy = apiUpload('/events/ev-1/banner', png()).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    sent[1]!.respond(503, '<html>busy</html>', { 'Retry-After': '3' });
+    expect(await busy).toMatchObject({ code: 'INTERNAL', status: 503, retryAfterMs: 3000 });
+  });
+
+  it('renews the session and sends again once when the token was refused', async () => {
+    sessionStore.set(attendeeSession);
+    const sent = installFakeXhr();
+    fakeApi(() => json(renewed));
+    const answer = apiUpload('/events/ev-1/banner', png());
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    sent[0]!.respond(401, { code: 'UNAUTHENTICATED', message: 'Token expired.', requestId: 'r' });
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    expect(sent[1]!.headers.authorization).toBe('Bearer renewed-token');
+    sent[1]!.respond(200, { saved: 1 });
+    await expect(answer).resolves.toEqual({ saved: 1 });
+  });
+
+  it('a lost connection is NETWORK, a cancelled upload an AbortError, and nothing is sent signed out', async () => {
+    sessionStore.set(attendeeSession);
+    const sent = installFakeXhr();
+    const lost = apiUpload('/events/ev-1/banner', png()).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    sent[0]!.fail();
+    expect(await lost).toMatchObject({ code: 'NETWORK', status: 0 });
+
+    const controller = new AbortController();
+    const cancelled = apiUpload('/events/ev-1/banner', png(), { signal: controller.signal }).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    controller.abort();
+    expect(sent[1]!.aborted).toBe(true);
+    expect(await cancelled).toMatchObject({ name: 'AbortError' });
+
+    sessionStore.set(null);
+    expect(await apiUpload('/events/ev-1/banner', png()).catch((e: unknown) => e)).toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(sent).toHaveLength(2);
   });
 });

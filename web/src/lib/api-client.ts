@@ -28,6 +28,8 @@ export interface RequestOptions {
 
 export const API_BASE = '/api';
 
+const unreachable = () => new ApiError('NETWORK', 'We could not reach DEMS. Check your connection and try again.', null, 0);
+
 async function send<T>(path: string, options: RequestOptions, token: string | null): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -42,9 +44,13 @@ async function send<T>(path: string, options: RequestOptions, token: string | nu
     });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
-    throw new ApiError('NETWORK', 'We could not reach DEMS. Check your connection and try again.', null, 0);
+    throw unreachable();
   }
-  const text = await res.text();
+  return readAnswer<T>(res.status, await res.text(), (name) => res.headers.get(name));
+}
+
+/** The JSON of a 2xx answer, or the ApiError a failed one describes (fetch and XMLHttpRequest answers alike). */
+function readAnswer<T>(status: number, text: string, header: (name: string) => string | null): T {
   let json: unknown = null;
   if (text) {
     try {
@@ -53,11 +59,11 @@ async function send<T>(path: string, options: RequestOptions, token: string | nu
       json = null;
     }
   }
-  if (!res.ok) {
+  if (status < 200 || status > 299) {
     const parsed = ErrorBody.safeParse(json);
-    const wait = retryAfterMs(res.headers.get('retry-after'));
-    if (parsed.success) throw new ApiError(parsed.data.code, parsed.data.message, parsed.data.requestId, res.status, parsed.data.details, wait);
-    throw new ApiError('INTERNAL', `The server answered ${res.status}.`, res.headers.get('x-request-id'), res.status, [], wait);
+    const wait = retryAfterMs(header('retry-after'));
+    if (parsed.success) throw new ApiError(parsed.data.code, parsed.data.message, parsed.data.requestId, status, parsed.data.details, wait);
+    throw new ApiError('INTERNAL', `The server answered ${status}.`, header('x-request-id'), status, [], wait);
   }
   return json as T;
 }
@@ -117,18 +123,78 @@ export async function accessToken(now = Date.now()): Promise<string | null> {
 
 const signedOut = () => new ApiError('UNAUTHENTICATED', 'Please log in to continue.', null, 401);
 
-/** JSON over fetch; throws ApiError for any non-2xx answer or a network failure. */
-export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  if (!options.auth) return send<T>(path, options, null);
+/**
+ * Runs a signed-in request with the current access token. The token may have been revoked or expired in
+ * flight (a sleeping laptop): on UNAUTHENTICATED the session is renewed once and the request sent again.
+ */
+async function withSession<T>(attempt: (token: string) => Promise<T>): Promise<T> {
   const token = await accessToken();
   if (!token) throw signedOut();
   try {
-    return await send<T>(path, options, token);
+    return await attempt(token);
   } catch (err) {
-    // The token may have been revoked or expired in flight (a sleeping laptop): renew once and retry.
     if (!(err instanceof ApiError && err.code === 'UNAUTHENTICATED')) throw err;
     const renewed = await renewSession();
     if (!renewed) throw signedOut();
-    return send<T>(path, options, renewed);
+    return attempt(renewed);
   }
+}
+
+/** JSON over fetch; throws ApiError for any non-2xx answer or a network failure. */
+export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  if (!options.auth) return send<T>(path, options, null);
+  return withSession((token) => send<T>(path, options, token));
+}
+
+export interface UploadProgress {
+  /** Bytes of the body sent so far. */
+  loaded: number;
+  total: number;
+}
+
+export interface UploadOptions {
+  method?: 'PUT' | 'POST';
+  /** Called as the body goes out, so a large upload can show how far it is. */
+  onProgress?: (progress: UploadProgress) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Sends a file as the raw request body with its own Content-Type, signed in, and answers the JSON reply.
+ * XMLHttpRequest rather than fetch: only it reports upload progress in browsers. Errors are the same
+ * ApiError as apiRequest's; cancelling through `signal` rejects with an AbortError.
+ */
+export function apiUpload<T>(path: string, body: Blob, options: UploadOptions = {}): Promise<T> {
+  return withSession((token) => sendFile<T>(path, body, options, token));
+}
+
+function sendFile<T>(path: string, body: Blob, { method = 'PUT', onProgress, signal }: UploadOptions, token: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const aborted = () => new DOMException('The upload was cancelled.', 'AbortError');
+    if (signal?.aborted) return reject(aborted());
+    const xhr = new XMLHttpRequest();
+    const onAbortSignal = () => xhr.abort();
+    signal?.addEventListener('abort', onAbortSignal, { once: true });
+    const settle = (fn: () => void) => {
+      signal?.removeEventListener('abort', onAbortSignal);
+      fn();
+    };
+    xhr.open(method, `${API_BASE}${path}`);
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.setRequestHeader('content-type', body.type);
+    xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    xhr.upload.onprogress = (e) => onProgress?.({ loaded: e.loaded, total: e.lengthComputable ? e.total : body.size });
+    xhr.onload = () =>
+      settle(() => {
+        try {
+          resolve(readAnswer<T>(xhr.status, xhr.responseText, (name) => xhr.getResponseHeader(name)));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    xhr.onerror = () => settle(() => reject(unreachable()));
+    xhr.onabort = () => settle(() => reject(aborted()));
+    onProgress?.({ loaded: 0, total: body.size });
+    xhr.send(body);
+  });
 }

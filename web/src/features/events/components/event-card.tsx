@@ -12,7 +12,7 @@ export function EventCard({ event }: { event: Event }) {
   const remaining = remainingTotal(availability.data);
   return (
     <article className="card event-card h-100 border-0 shadow-sm" data-testid="event-card">
-      <EventCover id={event.id} title={event.title} startsAt={event.startsAt} timezone={event.timezone} className="card-img-top" />
+      <EventCover event={event} variant="card" className="card-img-top" />
       <div className="card-body d-flex flex-column">
         <div className="d-flex justify-content-between align-items-start gap-2 mb-1">
           <h2 className="h5 card-title mb-0">

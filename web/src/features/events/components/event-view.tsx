@@ -52,7 +52,7 @@ export function EventView({ id, slots }: { id: string; slots: EventSlots }) {
   return (
     <article>
       <div className="event-hero rounded-4 overflow-hidden shadow-sm mb-4 position-relative">
-        <EventCover id={e.id} title={e.title} startsAt={e.startsAt} timezone={e.timezone} height={220} />
+        <EventCover event={e} variant="hero" />
       </div>
       {cancelled && (
         <div className="alert alert-danger" role="alert" data-testid="event-cancelled">

@@ -1,7 +1,8 @@
+import { useRef, useState } from 'react';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Announcement as AnnouncementSchema, Availability, CreateEventBody, Event, Registration, UpdateEventBody } from '@dems/contracts';
 import type { z } from 'zod';
-import { ApiError, apiRequest } from '../../../lib/api-client';
+import { ApiError, apiRequest, apiUpload, type UploadProgress } from '../../../lib/api-client';
 import { queryKeys } from '../../../lib/query-keys';
 import { useSession } from '../../../lib/session';
 
@@ -78,6 +79,45 @@ export function useCancelEvent(id: string) {
   const refresh = useEventsRefresh();
   return useMutation({
     mutationFn: () => apiRequest<Event>(`/events/${encodeURIComponent(id)}/cancel`, { method: 'POST', auth: true }),
+    onSuccess: refresh,
+  });
+}
+
+const bannerPath = (id: string) => `/events/${encodeURIComponent(id)}/banner`;
+
+/**
+ * Uploads (or replaces) an event's banner: the file is the body, sent with its image type. Progress is
+ * reported as it goes out and the upload can be cancelled. On success the event the server answers
+ * replaces the cached one and lists refresh, so cards show the new banner.
+ */
+export function useUploadBanner(id: string) {
+  const refresh = useEventsRefresh();
+  const queryClient = useQueryClient();
+  const [progress, setProgress] = useState<UploadProgress | null>(null);
+  const inFlight = useRef<AbortController | null>(null);
+  const mutation = useMutation({
+    mutationFn: ({ file, contentType }: { file: Blob; contentType: string }) => {
+      const controller = new AbortController();
+      inFlight.current = controller;
+      // The type the checks settled on (a file may report none), not whatever the browser guessed.
+      const body = file.type === contentType ? file : new Blob([file], { type: contentType });
+      return apiUpload<Event>(bannerPath(id), body, { method: 'PUT', onProgress: setProgress, signal: controller.signal });
+    },
+    onSuccess: refresh,
+    // A cancelled or failed upload may still have been applied (cancelled after the body was sent): re-read the event.
+    onError: () => void queryClient.invalidateQueries({ queryKey: queryKeys.event(id) }),
+    onSettled: () => {
+      inFlight.current = null;
+      setProgress(null);
+    },
+  });
+  return { ...mutation, progress, cancel: () => inFlight.current?.abort() };
+}
+
+export function useRemoveBanner(id: string) {
+  const refresh = useEventsRefresh();
+  return useMutation({
+    mutationFn: () => apiRequest<Event>(bannerPath(id), { method: 'DELETE', auth: true }),
     onSuccess: refresh,
   });
 }

@@ -6,6 +6,7 @@ import { PageHeader } from '../../../components/page-header';
 import { LineSkeletons } from '../../../components/skeleton';
 import { useToast } from '../../../components/toasts';
 import { useManagedEvent, useUpdateEvent } from '../api/organizer-api';
+import { BannerEditor } from './banner-editor';
 import { EventForm } from './event-form';
 import { draftFromEvent, validateUpdate, type EventDraft } from './event-form-model';
 
@@ -39,6 +40,7 @@ function EditForm({ event }: { event: Event }) {
   return (
     <div className="narrow-page mx-auto">
       <PageHeader title={`Edit ${event.title}`} subtitle="Attendees are notified of changes to the time or place." />
+      <BannerEditor event={event} />
       <EventForm
         initial={initial}
         validate={validate}
