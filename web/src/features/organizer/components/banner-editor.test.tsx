@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { Event } from '@dems/contracts';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { installFakeXhr, type FakeXhr } from '../../../test/fake-xhr';
 import { testEvent } from '../../../test/fixtures';
 import { json, organizerSession, renderApp } from '../../../test/render';
@@ -61,13 +61,6 @@ const png = (name = 'harbour.png', size = 1 * MB, type = 'image/png') => new Fil
 const picker = () => screen.findByLabelText(/banner image/i);
 const card = () => screen.getByTestId('event-card');
 
-let previews = 0;
-beforeEach(() => {
-  previews = 0;
-  // jsdom has no object URLs; the preview only needs a distinct one per file, and each must be released.
-  URL.createObjectURL = vi.fn(() => `blob:preview-${++previews}`);
-  URL.revokeObjectURL = vi.fn();
-});
 afterEach(() => vi.unstubAllGlobals());
 
 describe('BannerEditor: the organizer uploads, replaces and removes the banner', () => {
@@ -94,7 +87,10 @@ describe('BannerEditor: the organizer uploads, replaces and removes the banner',
 
     const file = png();
     await user.upload(await picker(), file);
-    expect(screen.getByTestId('banner-preview')).toHaveAttribute('src', 'blob:preview-1');
+    // The file itself, read as a data: URL (the CSP allows images from data: but not blob:).
+    const preview = (await screen.findByTestId('banner-preview')).getAttribute('src')!;
+    expect(preview.startsWith('data:image/png;base64,')).toBe(true);
+    expect(atob(preview.slice('data:image/png;base64,'.length))).toHaveLength(file.size);
     expect(screen.getByTestId('banner-caption')).toHaveTextContent('Preview — not uploaded yet.');
     expect(uploads).toHaveLength(0);
 
@@ -120,7 +116,6 @@ describe('BannerEditor: the organizer uploads, replaces and removes the banner',
     expect(await screen.findByText('Banner added')).toBeInTheDocument();
     expect(screen.getByTestId('banner-caption')).toHaveTextContent('The current banner.');
     expect(screen.queryByTestId('banner-preview')).toBeNull();
-    expect(URL.revokeObjectURL).toHaveBeenCalledWith('blob:preview-1');
     // The cached event is replaced at once and the lists are read again, so the card shows it too.
     const shown = screen.getAllByTestId('event-banner');
     expect(shown.map((img) => img.getAttribute('src'))).toContain('/banners/ev-1/b1-1600.webp');
@@ -165,7 +160,7 @@ describe('BannerEditor: the organizer uploads, replaces and removes the banner',
   it('a file the browser cannot draw is flagged and cannot be uploaded', async () => {
     const { user } = renderEditor(testEvent());
     await user.upload(await picker(), png('page.png', 4096));
-    fireEvent.error(screen.getByTestId('banner-preview'));
+    fireEvent.error(await screen.findByTestId('banner-preview'));
     expect(await screen.findByRole('alert')).toHaveTextContent('This file cannot be shown as an image');
     expect(screen.getByRole('button', { name: 'Upload banner' })).toBeDisabled();
   });

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type DragEvent } from 'react';
+import { useId, useRef, useState, type DragEvent } from 'react';
 import { BANNER_MAX_BYTES, type Event } from '@dems/contracts';
 import { ConfirmDialog } from '../../../components/confirm-dialog';
 import { ErrorAlert } from '../../../components/error-alert';
@@ -11,7 +11,11 @@ import { BANNER_ACCEPT, bannerContentType, bannerErrorMessage, bannerFileProblem
 interface Chosen {
   file: File;
   contentType: string;
-  previewUrl: string;
+  /**
+   * The file as a data: URL, once read. Not an object (blob:) URL: the web app's Content-Security-Policy
+   * allows images from itself and data: only.
+   */
+  previewUrl: string | null;
   /** The browser could not draw it: damaged, or not really an image whatever its name says. */
   unreadable: boolean;
 }
@@ -37,15 +41,18 @@ export function BannerEditor({ event }: { event: Event }) {
   const problemId = useId();
   const headingId = useId();
 
-  // The preview's object URL holds the file in memory until it is revoked.
-  useEffect(() => () => (chosen ? URL.revokeObjectURL(chosen.previewUrl) : undefined), [chosen]);
-
   const choose = (file: File | undefined) => {
     if (!file) return;
     upload.reset();
     const issue = bannerFileProblem(file);
     setProblem(issue);
-    setChosen(issue ? null : { file, contentType: bannerContentType(file)!, previewUrl: URL.createObjectURL(file), unreadable: false });
+    if (issue) return setChosen(null);
+    setChosen({ file, contentType: bannerContentType(file)!, previewUrl: null, unreadable: false });
+    const reader = new FileReader();
+    // Only if this file is still the chosen one: a quicker second choice must not get the first one's picture.
+    reader.onload = () => setChosen((c) => (c?.file === file ? { ...c, previewUrl: String(reader.result) } : c));
+    reader.onerror = () => setChosen((c) => (c?.file === file ? { ...c, unreadable: true } : c));
+    reader.readAsDataURL(file);
   };
   const clear = () => {
     setChosen(null);
@@ -84,13 +91,15 @@ export function BannerEditor({ event }: { event: Event }) {
         <div className="col-12 col-md-6">
           {chosen ? (
             <div className="event-cover rounded-3 banner-preview">
-              <img
-                className="event-cover-img"
-                src={chosen.previewUrl}
-                alt={`Preview of ${chosen.file.name}`}
-                onError={() => setChosen((c) => (c && c.previewUrl === chosen.previewUrl ? { ...c, unreadable: true } : c))}
-                data-testid="banner-preview"
-              />
+              {chosen.previewUrl && (
+                <img
+                  className="event-cover-img"
+                  src={chosen.previewUrl}
+                  alt={`Preview of ${chosen.file.name}`}
+                  onError={() => setChosen((c) => (c?.file === chosen.file ? { ...c, unreadable: true } : c))}
+                  data-testid="banner-preview"
+                />
+              )}
             </div>
           ) : (
             <EventCover event={event} variant="card" className="rounded-3" />
