@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'data/**', 'web/dist/**', '.test-data/**', 'bench/results/**', '.stryker-tmp*/**', 'reports/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'data/**', 'web/dist/**', '.test-data/**', 'bench/results/**', '.stryker-tmp*/**', 'reports/**', '**/cdk.out/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
