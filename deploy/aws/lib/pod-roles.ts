@@ -27,10 +27,27 @@ export const DYNAMODB_ACTIONS: Record<DataService, readonly string[]> = {
   engagement: [...ITEM_ACTIONS, 'dynamodb:ConditionCheckItem'],
 };
 
+/** The banner store's methods (packages/kit/src/banners) and what each service calls: events stores and removes a banner's renditions, the gateway serves them. */
+export type BannerMethod = 'put' | 'get' | 'delete' | 'list';
+export const BANNER_STORE_USE: Partial<Record<Service, readonly BannerMethod[]>> = { events: ['put', 'delete'], gateway: ['get'] };
+
+/**
+ * The IAM actions behind each method of the S3 adapter. DeleteObjects is authorised key by key as DeleteObject,
+ * ListObjectsV2 as ListBucket. `get` also takes ListBucket: without it S3 answers a missing key with 403 instead
+ * of 404 (it will not tell what exists), and the gateway would serve a deleted banner's URL as a server error.
+ * The bucket holds nothing but public banners, so being able to list it reveals nothing.
+ */
+export const BANNER_S3_ACTIONS: Record<BannerMethod, readonly string[]> = {
+  put: ['s3:PutObject'],
+  get: ['s3:GetObject', 's3:ListBucket'],
+  delete: ['s3:DeleteObject'],
+  list: ['s3:ListBucket'],
+};
+
 /**
  * One IAM role per service, bound by EKS Pod Identity to the service's account in the `dems` namespace, each
- * allowed exactly what its code does: its own tables and their indexes (no other service's), and for the
- * banner bucket, events writes, lists and removes objects under `banners/` while the gateway only reads them.
+ * allowed exactly what its code does: its own tables and their indexes (no other service's), and in the
+ * banner bucket, objects under `banners/`: events writes and removes them, the gateway reads them.
  * No role has a wildcard action, and none a wildcard resource beyond object keys under `banners/`.
  */
 export class PodRoles extends Construct {
@@ -52,19 +69,13 @@ export class PodRoles extends Construct {
       this.roles[service].addToPolicy(new iam.PolicyStatement({ sid: 'QueryOwnTablesAndIndexes', actions: ['dynamodb:Query'], resources: [...tableArns, ...indexArns] }));
     }
 
-    const banners = props.bannerBucket.arnForObjects(`${BANNER_KEY_PREFIX}*`);
-    this.roles.events.addToPolicy(new iam.PolicyStatement({ sid: 'WriteBanners', actions: ['s3:PutObject', 's3:DeleteObject'], resources: [banners] }));
-    this.roles.events.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ListBanners',
-        actions: ['s3:ListBucket'],
-        resources: [props.bannerBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${BANNER_KEY_PREFIX}*`] } },
-      }),
-    );
-    this.roles.gateway.addToPolicy(new iam.PolicyStatement({ sid: 'ReadBanners', actions: ['s3:GetObject'], resources: [banners] }));
-    // Without ListBucket, S3 answers a missing key with 403 instead of 404 (it will not say what exists), and the
-    // gateway would report a deleted banner as a server error. The bucket holds nothing but public banners.
-    this.roles.gateway.addToPolicy(new iam.PolicyStatement({ sid: 'TellMissingBanners', actions: ['s3:ListBucket'], resources: [props.bannerBucket.bucketArn] }));
+    for (const [service, methods] of Object.entries(BANNER_STORE_USE) as [Service, readonly BannerMethod[]][]) {
+      const actions = methods.flatMap((m) => BANNER_S3_ACTIONS[m]);
+      const onObjects = actions.filter((a) => a !== 's3:ListBucket');
+      this.roles[service].addToPolicy(new iam.PolicyStatement({ sid: 'BannerObjects', actions: onObjects, resources: [props.bannerBucket.arnForObjects(`${BANNER_KEY_PREFIX}*`)] }));
+      if (actions.includes('s3:ListBucket')) {
+        this.roles[service].addToPolicy(new iam.PolicyStatement({ sid: 'BannerBucket', actions: ['s3:ListBucket'], resources: [props.bannerBucket.bucketArn] }));
+      }
+    }
   }
 }
