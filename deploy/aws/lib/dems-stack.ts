@@ -64,6 +64,7 @@ export class DemsStack extends Stack {
     output('RepositoryUri', repository.repositoryUri, 'Push the dems image here');
     output('ClusterName', CLUSTER_NAME, 'aws eks update-kubeconfig --name <this>');
     output('VpcId', network.vpc.vpcId, 'vpcId of the AWS Load Balancer Controller Helm chart');
+    output('VpcCidr', network.vpc.vpcCidrBlock, "The load balancer's addresses: the gateway's TRUST_PROXY");
     output('RedisEndpoint', redis.endpoint, 'REDIS_URL=rediss://:<token>@<this>');
     output('RedisAuthTokenSecretArn', redis.authToken.secretArn, 'aws secretsmanager get-secret-value --secret-id <this> gives the Redis token');
   }

@@ -374,7 +374,7 @@ describe('Redis, images and the cluster', () => {
 
   it('outputs what the Kubernetes overlay and deploy:web need', () => {
     const outputs = Object.keys(full.toJSON().Outputs);
-    for (const name of ['Region', 'TableEvents', 'TableTickets', 'TableNotifications', 'WebBucketName', 'BannerBucketName', 'DistributionId', 'DistributionDomainName', 'RepositoryUri', 'ClusterName', 'VpcId', 'RedisEndpoint', 'RedisAuthTokenSecretArn']) {
+    for (const name of ['Region', 'TableEvents', 'TableTickets', 'TableNotifications', 'WebBucketName', 'BannerBucketName', 'DistributionId', 'DistributionDomainName', 'RepositoryUri', 'ClusterName', 'VpcId', 'VpcCidr', 'RedisEndpoint', 'RedisAuthTokenSecretArn']) {
       expect(outputs).toContain(name);
     }
   });
