@@ -35,7 +35,7 @@ const SENTENCES: Record<string, (ctx: ErrorContext) => string> = {
 };
 
 /** A server message is shown as is when it reads as a sentence; "body.x: …" and bare phrases are not. */
-function isSentence(message: string): boolean {
+export function isSentence(message: string): boolean {
   return /^[A-Z][^]*[.!?]$/.test(message.trim()) && !/^[a-z]+\.[\w.]+:/.test(message);
 }
 

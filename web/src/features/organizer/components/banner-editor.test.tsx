@@ -133,9 +133,9 @@ describe('BannerEditor: the organizer uploads, replaces and removes the banner',
     expect(screen.getByTestId('banner-drop')).not.toHaveClass('banner-drop-active');
     await user.click(await screen.findByRole('button', { name: 'Replace banner' }));
     await waitFor(() => expect(uploads).toHaveLength(1));
-    uploads[0]!.respond(422, { code: 'INVALID_IMAGE', message: 'The banner is not a readable JPEG, PNG or WebP image.', requestId: 'r1' });
+    uploads[0]!.respond(422, { code: 'INVALID_IMAGE', message: 'This file is not an image we can read. Please upload a JPEG, PNG or WebP picture.', requestId: 'r1' });
 
-    expect(await screen.findByRole('alert')).toHaveTextContent('We could not read that file as an image: it may be damaged, cut short, or not really a JPEG, PNG or WebP.');
+    expect(await screen.findByRole('alert')).toHaveTextContent('This file is not an image we can read. Please upload a JPEG, PNG or WebP picture.');
     // The choice stays, so the organizer can pick another or cancel; the old banner is still the event's.
     expect(screen.getByTestId('banner-preview')).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Cancel' }));

@@ -42,11 +42,18 @@ describe('banner file checks (before anything is sent)', () => {
 describe("the server's refusal in plain words", () => {
   const refused = (code: string, status: number) => new ApiError(code, 'machine text', 'r1', status);
 
-  it('explains each banner code, and a bare 413 from a proxy as too large', () => {
+  it("shows the server's own sentence, which says what it found", () => {
+    const svg = new ApiError('INVALID_IMAGE', 'This file is an SVG drawing, judged by its content. A banner must be a JPEG, PNG or WebP picture.', 'r1', 422);
+    expect(bannerErrorMessage(svg)).toBe(svg.message);
+    const small = new ApiError('INVALID_IMAGE', 'This image is 200 × 100 pixels; a banner needs at least 320 × 160 so it stays sharp.', 'r1', 422);
+    expect(bannerErrorMessage(small)).toBe(small.message);
+  });
+
+  it('explains each banner code when the server gave no sentence, and a bare 413 from a proxy as too large', () => {
     expect(bannerErrorMessage(refused('INVALID_IMAGE', 422))).toMatch(/^We could not read that file as an image/);
     expect(bannerErrorMessage(refused('UNSUPPORTED_MEDIA_TYPE', 415))).toBe('Banners must be JPEG, PNG or WebP images. Please choose one of those.');
     expect(bannerErrorMessage(refused('PAYLOAD_TOO_LARGE', 413))).toBe('That image is too large: a banner can be at most 5 MB.');
-    expect(bannerErrorMessage(refused('INTERNAL', 413))).toBe('That image is too large: a banner can be at most 5 MB.');
+    expect(bannerErrorMessage(new ApiError('INTERNAL', 'The server answered 413.', null, 413))).toBe('That image is too large: a banner can be at most 5 MB.');
     expect(bannerErrorMessage(refused('FORBIDDEN', 403))).toBe('Only the organizer of this event can change its banner.');
   });
 

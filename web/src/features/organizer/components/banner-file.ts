@@ -1,6 +1,6 @@
 import { BANNER_CONTENT_TYPES, BANNER_MAX_BYTES } from '@dems/contracts';
 import { ApiError } from '../../../lib/api-client';
-import { errorMessage } from '../../../lib/error-messages';
+import { errorMessage, isSentence } from '../../../lib/error-messages';
 
 export type BannerContentType = (typeof BANNER_CONTENT_TYPES)[number];
 
@@ -39,13 +39,23 @@ export function bannerFileProblem(file: { name: string; type: string; size: numb
   return null;
 }
 
-/** The server's refusal of a banner in plain words; a proxy's 413 without a DEMS body counts as too large too. */
+/** Fallbacks for the banner codes, when the server's message is not a sentence to show as it is. */
+const REFUSALS: Record<string, string> = {
+  INVALID_IMAGE: 'We could not read that file as an image: it may be damaged, cut short, or not really a JPEG, PNG or WebP. Please choose another.',
+  UNSUPPORTED_MEDIA_TYPE: 'Banners must be JPEG, PNG or WebP images. Please choose one of those.',
+  PAYLOAD_TOO_LARGE: `That image is too large: a banner can be at most ${formatBytes(BANNER_MAX_BYTES)}.`,
+  FORBIDDEN: 'Only the organizer of this event can change its banner.',
+};
+
+/**
+ * The server's refusal of a banner in plain words. The events service explains what it found ("This file is an
+ * SVG drawing…", "This image is 200 × 100 pixels…"), so its sentence is shown when it is one; a proxy's bare 413
+ * (no DEMS body) counts as too large.
+ */
 export function bannerErrorMessage(error: unknown): string {
-  if (error instanceof ApiError) {
-    if (error.code === 'INVALID_IMAGE') return 'We could not read that file as an image: it may be damaged, cut short, or not really a JPEG, PNG or WebP. Please choose another.';
-    if (error.code === 'UNSUPPORTED_MEDIA_TYPE') return 'Banners must be JPEG, PNG or WebP images. Please choose one of those.';
-    if (error.code === 'PAYLOAD_TOO_LARGE' || error.status === 413) return `That image is too large: a banner can be at most ${formatBytes(BANNER_MAX_BYTES)}.`;
-    if (error.code === 'FORBIDDEN') return 'Only the organizer of this event can change its banner.';
-  }
-  return errorMessage(error);
+  if (!(error instanceof ApiError)) return errorMessage(error);
+  const code = error.status === 413 ? 'PAYLOAD_TOO_LARGE' : error.code;
+  const fallback = REFUSALS[code];
+  if (!fallback) return errorMessage(error);
+  return error.code === code && isSentence(error.message) ? error.message : fallback;
 }
