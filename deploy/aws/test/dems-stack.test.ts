@@ -1,11 +1,13 @@
 // Assertions on the synthesized CloudFormation of the CDK app (aws-cdk-lib/assertions): the security-relevant
 // properties (encryption, public access, TLS, least privilege) and the agreement of the DynamoDB tables with
 // the services' own table definitions. Synthesized twice per run (with and without the load balancer known).
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableSpec } from '@dems/kit/dynamodb';
 import { DemsStack } from '../lib/dems-stack.js';
 import { BANNER_S3_ACTIONS, BANNER_STORE_USE, DYNAMODB_ACTIONS, SERVICES, type BannerMethod, type Service } from '../lib/pod-roles.js';
@@ -22,10 +24,13 @@ const ADMIN = 'arn:aws:iam::123456789012:role/Admin';
 const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
 const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 
+const scratch = mkdtempSync(join(tmpdir(), 'dems-cdk-assertions-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
 /** The stack as `cdk synth` builds it: cdk.json's context (feature flags) plus the given settings. */
 function synthesize(settings: Partial<Record<ContextKey, string>>): [DemsStack, Template] {
   const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
-  const app = new App({ context: { ...cdkJson.context, ...settings } });
+  const app = new App({ outdir: mkdtempSync(join(scratch, 'cdk.out-')), context: { ...cdkJson.context, ...settings } });
   const stack = new DemsStack(app, 'Dems', readSettings((key) => app.node.tryGetContext(key)));
   return [stack, Template.fromStack(stack)];
 }
