@@ -11,6 +11,7 @@ import {
   type ServiceName,
 } from '@dems/contracts';
 import { registeredRoutes } from '@dems/kit';
+import { picture } from '../../services/events/test/images.js';
 import { account, eventBody, startInProcess, type Account, type InProcess } from './in-process.js';
 
 /**
@@ -126,6 +127,23 @@ const CASES: Record<string, Case> = {
       return { method: 'POST', url: `/events/${fixture.cancelled}/cancel` };
     },
     untouched: async () => expect((await call('events', { url: `/events/${fixture.cancelled}` })).json().status).toBe('published'),
+  },
+  'events PUT /events/:id/banner': {
+    request: async () => {
+      fixture.bannered = await newEvent('Gets a banner');
+      return { method: 'PUT', url: `/events/${fixture.bannered}/banner`, headers: { 'content-type': 'image/png' }, payload: await once('banner', () => picture('png', 640, 320)) };
+    },
+    untouched: async () => expect((await call('events', { url: `/events/${fixture.bannered}` })).json().bannerUrl).toBeNull(),
+  },
+  'events DELETE /events/:id/banner': {
+    request: async () => {
+      fixture.unbannered = await newEvent('Keeps its banner');
+      const image = await once('banner', () => picture('png', 640, 320));
+      const set = await call('events', { method: 'PUT', url: `/events/${fixture.unbannered}/banner`, headers: { ...who.organizer.auth, 'content-type': 'image/png' }, payload: image });
+      expect(set.statusCode, set.body).toBe(200);
+      return { method: 'DELETE', url: `/events/${fixture.unbannered}/banner` };
+    },
+    untouched: async () => expect((await call('events', { url: `/events/${fixture.unbannered}` })).json().bannerUrl).toMatch(/^\/banners\//),
   },
   'events GET /events/:id/registrations': { request: async () => ({ url: `/events/${eventId}/registrations` }) },
   'events POST /register': {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SERVICE_NAMES, type ServiceName } from '@dems/contracts';
-import { Upstreams, type App, type OutboxStore } from '@dems/kit';
+import { FilesystemBannerStore, Upstreams, type App, type OutboxStore } from '@dems/kit';
 import { deliver, TEST_SECRET, tempDir } from '@dems/kit/testing';
 import { buildApp as buildEngagement } from '../../services/engagement/src/app.js';
 import type { AccountLimits } from '../../services/engagement/src/identity/accounts.js';
@@ -52,7 +52,7 @@ export async function startInProcess(opts: { accountLimits?: Partial<AccountLimi
     secret: TEST_SECRET,
   });
   const apps: Record<ServiceName, App> = {
-    events: await buildEvents({ store: stores.events, verify, secret: TEST_SECRET, inventory }),
+    events: await buildEvents({ store: stores.events, banners: { store: new FilesystemBannerStore(join(dir.path, 'banners')) }, verify, secret: TEST_SECRET, inventory }),
     ticketing: await buildTicketing({ store: stores.ticketing, verify, secret: TEST_SECRET, ordersPerUserPerMinute: opts.ordersPerUserPerMinute }),
     engagement: await buildEngagement({ store: stores.engagement, keys, secret: TEST_SECRET, tokenTtlSeconds: 900, accountLimits: opts.accountLimits }),
   };

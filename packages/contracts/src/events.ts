@@ -73,6 +73,8 @@ export const EventStatus = z.enum(['published', 'cancelled']);
 export const BANNER_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
 /** The largest banner upload, in bytes (5 MB). */
 export const BANNER_MAX_BYTES = 5 * 1024 * 1024;
+/** The answer (413 PAYLOAD_TOO_LARGE) to a larger upload, from the events service and the gateway alike. */
+export const BANNER_TOO_LARGE_MESSAGE = `A banner can be at most ${BANNER_MAX_BYTES / 1024 / 1024} MB; this image is larger. Please choose a smaller one.`;
 
 /** One stored rendition of a banner: re-encoded from the upload, never its original bytes. */
 export const BannerSize = z.object({

@@ -1,6 +1,9 @@
 import type { FastifyServerOptions } from 'fastify';
-import { createServiceApp, registerAuth, registerInternalRoutes, SharedState, type App, type ServiceAppOptions, type TokenVerifier } from '@dems/kit';
+import { createServiceApp, registerAuth, registerInternalRoutes, SharedState, type App, type BannerStore, type ServiceAppOptions, type TokenVerifier } from '@dems/kit';
+import type { BannerImages } from './banners/banner-images.js';
+import { sharpImages } from './banners/sharp-images.js';
 import { messageHandlers } from './messages/handlers.js';
+import { bannerRoutes } from './routes/banner.js';
 import { eventRoutes } from './routes/events.js';
 import { registrationRoutes } from './routes/registrations.js';
 import type { EventsStore } from './store/events-store.js';
@@ -10,6 +13,11 @@ export interface EventsAppDeps {
   store: EventsStore;
   /** Ticketing, which confirms capacity changes against its sales (serve.ts: over HTTP). */
   inventory: TicketingInventory;
+  /**
+   * Banners: where the files go (BANNER_STORE), how uploads are checked and rendered (default: sharp), and the start
+   * of their URLs (BANNER_PUBLIC_URL, default /banners).
+   */
+  banners: { store: BannerStore; images?: BannerImages; publicUrl?: string };
   verify: TokenVerifier;
   secret: string;
   logger?: FastifyServerOptions['logger'];
@@ -41,14 +49,18 @@ export async function buildApp(deps: EventsAppDeps): Promise<App> {
   });
   registerAuth(app, deps.verify, 'events');
   await registerInternalRoutes(app, { secret: deps.secret, apply: messageHandlers(deps.store), outbox: deps.store.outbox, onReplay: deps.onReplay });
+  const bannerBaseUrl = deps.banners.publicUrl ?? '/banners';
   await eventRoutes(app, {
     store: deps.store,
     inventory: deps.inventory,
     publishing: (deps.shared ?? new SharedState()).throttle({ name: 'events:publishing', limit: deps.eventsPerOrganizerPerDay ?? 50, windowMs: 24 * 3_600_000 }),
+    bannerBaseUrl,
   });
+  await bannerRoutes(app, { store: deps.store, banners: deps.banners.store, images: deps.banners.images ?? sharpImages(), bannerBaseUrl });
   await registrationRoutes(app, { store: deps.store });
   app.addHook('onClose', async () => {
     await deps.onClose?.();
+    await deps.banners.store.close();
     await deps.store.close();
   });
   return app;

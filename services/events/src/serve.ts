@@ -1,5 +1,18 @@
 import { join } from 'node:path';
-import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, relayFromConfig, runService, SharedState, sheddingSettings, Upstreams, verifierFor } from '@dems/kit';
+import {
+  bannerStoreSettings,
+  CachedJwks,
+  createTablesAndExit,
+  dynamoSettings,
+  LOG_REDACT,
+  openBannerStore,
+  relayFromConfig,
+  runService,
+  SharedState,
+  sheddingSettings,
+  Upstreams,
+  verifierFor,
+} from '@dems/kit';
 import { buildApp } from './app.js';
 import { loadEventsConfig } from './config.js';
 import type { EventsStore } from './store/events-store.js';
@@ -31,6 +44,7 @@ await runService('events', async () => {
   const shared = SharedState.forUrl(config.REDIS_URL);
   const app = await buildApp({
     store,
+    banners: { store: await openBannerStore(bannerStoreSettings(config)), publicUrl: config.BANNER_PUBLIC_URL },
     shared,
     inventory: ticketingInventory({ ticketing, secret: config.SERVICE_SECRET }),
     verify: (token) => verifyToken(token),

@@ -6,7 +6,7 @@ import type { App } from '@dems/kit';
 import { tempDir, TEST_SECRET, testTokens } from '@dems/kit/testing';
 import { buildApp } from '../src/app.js';
 import { SqliteEventsStore } from '../src/store/sqlite.js';
-import { eventBody, inDays, pendingMessages, UNREACHABLE_TICKETING } from './helpers.js';
+import { bannersIn, eventBody, inDays, pendingMessages, UNREACHABLE_TICKETING } from './helpers.js';
 
 // Dates are judged on their UTC value: valid ISO 8601 texts whose UTC form leaves 1970–9999 once made
 // GET /events answer 500 to every visitor, and the event that caused it could not be found to repair.
@@ -29,7 +29,7 @@ afterAll(() => dir.cleanup());
 beforeEach(async () => {
   file = join(dir.path, `events-${Date.now()}-${Math.random()}.db`);
   store = new SqliteEventsStore({ file, synchronous: 'NORMAL' });
-  app = await buildApp({ store, verify: tokens.verify, secret: TEST_SECRET, inventory: UNREACHABLE_TICKETING });
+  app = await buildApp({ store, banners: bannersIn(dir.path), verify: tokens.verify, secret: TEST_SECRET, inventory: UNREACHABLE_TICKETING });
 });
 
 afterEach(async () => {

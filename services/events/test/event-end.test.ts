@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CreateEventBody, type Event } from '@dems/contracts';
+import { CreateEventBody } from '@dems/contracts';
+import type { EventRecord } from '../src/domain/banner.js';
 import { assertCanRegister, buildNewEvent, planEventUpdate } from '../src/domain/event-rules.js';
 import { errorOf, eventBody } from './helpers.js';
 
@@ -10,7 +11,7 @@ const END = new Date('2031-03-01T22:00:00.000Z');
 const at = (deltaMs: number) => new Date(END.getTime() + deltaMs);
 const START = '2031-03-01T19:00:00.000Z';
 
-const event = (over: Partial<Event> = {}): Event => ({
+const event = (over: Partial<EventRecord> = {}): EventRecord => ({
   ...buildNewEvent(CreateEventBody.parse(eventBody({ startsAt: START, endsAt: END.toISOString() })), 'usr_org', new Date(START)),
   ...over,
 });

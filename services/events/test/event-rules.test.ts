@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Event, TicketType, UpdateEventBody } from '@dems/contracts';
+import type { TicketType, UpdateEventBody } from '@dems/contracts';
+import type { EventRecord } from '../src/domain/banner.js';
 import type { AuthUser } from '@dems/kit';
 import { assertCanManage, assertCanRegister, capacityChanges, MAX_TICKET_TYPES, planEventUpdate } from '../src/domain/event-rules.js';
 import { errorOf } from './helpers.js';
@@ -14,7 +15,7 @@ const NOW = new Date('2031-02-01T12:00:00.000Z');
 const general: TicketType = { id: 'tt_general', name: 'General', priceCents: 2500, currency: 'EUR', capacity: 100 };
 const vip: TicketType = { id: 'tt_vip', name: 'VIP', priceCents: 9000, currency: 'EUR', capacity: 10 };
 
-const event = (over: Partial<Event> = {}): Event => ({
+const event = (over: Partial<EventRecord> = {}): EventRecord => ({
   id: 'evt_jazz',
   organizerId: 'usr_org',
   title: 'Jazz Night',
@@ -27,8 +28,7 @@ const event = (over: Partial<Event> = {}): Event => ({
   registrationLimit: null,
   registrationCount: 0,
   ticketTypes: [{ ...general }, { ...vip }],
-  bannerUrl: null,
-  bannerSizes: [],
+  banner: [],
   createdAt: CREATED,
   updatedAt: CREATED,
   ...over,

@@ -1,5 +1,6 @@
 import type { CreateEventBody, Message, MessageType, ServiceName } from '@dems/contracts';
-import { AppError, Upstreams, type OutboxStore } from '@dems/kit';
+import { join } from 'node:path';
+import { AppError, FilesystemBannerStore, Upstreams, type OutboxStore } from '@dems/kit';
 import { TEST_SECRET } from '@dems/kit/testing';
 import { ticketingInventory } from '../src/ticketing/inventory.js';
 
@@ -38,6 +39,9 @@ export const UNREACHABLE_TICKETING = ticketingInventory({
   secret: TEST_SECRET,
   timeoutMs: 2000,
 });
+
+/** Banners as files in a test's own directory (the default store of `npm start`). */
+export const bannersIn = (dir: string) => ({ store: new FilesystemBannerStore(join(dir, 'banners')) });
 
 /** The AppError a domain rule throws, or null when it lets the call through. */
 export function errorOf(fn: () => unknown): AppError | null {

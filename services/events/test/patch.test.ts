@@ -6,7 +6,8 @@ import { tempDir, TEST_SECRET, testTokens } from '@dems/kit/testing';
 import { buildApp } from '../src/app.js';
 import { buildNewEvent } from '../src/domain/event-rules.js';
 import { SqliteEventsStore } from '../src/store/sqlite.js';
-import { DAY, eventBody, pendingMessages, UNREACHABLE_TICKETING } from './helpers.js';
+import { presentEvent } from '../src/domain/banner.js';
+import { bannersIn, DAY, eventBody, pendingMessages, UNREACHABLE_TICKETING } from './helpers.js';
 
 // PATCH /events/:id as an organizer and the subscribers of EventUpdated see it, on real SQLite. Ticketing is
 // unreachable: every change here must go through without asking it (no capacity of an existing type changes).
@@ -21,7 +22,7 @@ beforeAll(async () => {
   headers = await tokens.bearer({ id: 'usr_org1', role: 'organizer' });
   dir = tempDir('dems-events-patch-');
   store = new SqliteEventsStore({ file: join(dir.path, 'events.db'), synchronous: 'NORMAL' });
-  app = await buildApp({ store, verify: tokens.verify, secret: TEST_SECRET, inventory: UNREACHABLE_TICKETING });
+  app = await buildApp({ store, banners: bannersIn(dir.path), verify: tokens.verify, secret: TEST_SECRET, inventory: UNREACHABLE_TICKETING });
 });
 
 afterAll(async () => {
@@ -32,7 +33,7 @@ afterAll(async () => {
 let event: Event;
 beforeEach(async () => {
   // Published an hour ago, so that a change's updatedAt is visibly later.
-  event = await store.createEvent(buildNewEvent(CreateEventBody.parse(eventBody()), 'usr_org1', new Date(Date.now() - 3_600_000)));
+  event = presentEvent(await store.createEvent(buildNewEvent(CreateEventBody.parse(eventBody()), 'usr_org1', new Date(Date.now() - 3_600_000))), '/banners');
   // Each test reads only the messages it caused.
   for (const subscriber of ['ticketing', 'engagement'] as const) {
     await store.outbox.markDelivered((await store.outbox.claimDue(subscriber, 1000, Date.now(), 0)).map((e) => e.id));

@@ -5,7 +5,8 @@ import type { App } from '@dems/kit';
 import { deliver, signedHeaders, tempDir, TEST_SECRET, testTokens } from '@dems/kit/testing';
 import { buildApp } from '../src/app.js';
 import { SqliteEventsStore } from '../src/store/sqlite.js';
-import { DAY, eventBody, inDays, pendingMessages, pendingTypes, UNREACHABLE_TICKETING } from './helpers.js';
+import type { EventRecord } from '../src/domain/banner.js';
+import { bannersIn, DAY, eventBody, inDays, pendingMessages, pendingTypes, UNREACHABLE_TICKETING } from './helpers.js';
 
 type Tokens = Awaited<ReturnType<typeof testTokens>>;
 type Headers = { authorization: string };
@@ -36,7 +37,7 @@ beforeAll(async () => {
 beforeEach(async () => {
   dir = tempDir('dems-events-routes-');
   store = new SqliteEventsStore({ file: join(dir.path, 'events.db'), synchronous: 'NORMAL' });
-  app = await buildApp({ store, verify: tokens.verify, secret: TEST_SECRET, inventory: UNREACHABLE_TICKETING });
+  app = await buildApp({ store, banners: bannersIn(dir.path), verify: tokens.verify, secret: TEST_SECRET, inventory: UNREACHABLE_TICKETING });
 });
 
 afterEach(async () => {
@@ -51,7 +52,7 @@ async function createEvent(overrides: Parameters<typeof eventBody>[0] = {}, head
 }
 
 /** An event that is already over can't be made through the API; the store takes any well-formed event. */
-async function pastEvent(): Promise<Event> {
+async function pastEvent(): Promise<EventRecord> {
   const at = new Date(Date.now() - 10 * DAY).toISOString();
   return store.createEvent({
     id: 'evt_past',
@@ -66,8 +67,7 @@ async function pastEvent(): Promise<Event> {
     registrationLimit: null,
     registrationCount: 0,
     ticketTypes: [{ id: 'tt_past', name: 'General', priceCents: 0, currency: 'USD', capacity: 10 }],
-    bannerUrl: null,
-    bannerSizes: [],
+    banner: [],
     createdAt: at,
     updatedAt: at,
   });
@@ -437,7 +437,7 @@ describe('PATCH /events/:id', () => {
   it('asks ticketing on behalf of the request: the capacity change carries its request id', async () => {
     // A recording stand-in for ticketing, which confirms every change.
     const asked: (string | undefined)[] = [];
-    const recording = await buildApp({ store, verify: tokens.verify, secret: TEST_SECRET, inventory: { changeCapacity: async (_change, requestId) => void asked.push(requestId) } });
+    const recording = await buildApp({ store, banners: bannersIn(dir.path), verify: tokens.verify, secret: TEST_SECRET, inventory: { changeCapacity: async (_change, requestId) => void asked.push(requestId) } });
     const event = (await recording.inject({ method: 'POST', url: '/events', headers: as.org, payload: eventBody() })).json<Event>();
     const general = event.ticketTypes[0]!;
     const res = await recording.inject({
@@ -650,7 +650,7 @@ describe('internal messages', () => {
 
 describe('publishing limit', () => {
   it('lets an organizer publish a limited number of events a day (429 with Retry-After), admins and others unaffected', async () => {
-    const limited = await buildApp({ store, verify: tokens.verify, secret: TEST_SECRET, inventory: UNREACHABLE_TICKETING, eventsPerOrganizerPerDay: 2 });
+    const limited = await buildApp({ store, banners: bannersIn(dir.path), verify: tokens.verify, secret: TEST_SECRET, inventory: UNREACHABLE_TICKETING, eventsPerOrganizerPerDay: 2 });
     try {
       const publish = (headers: Headers) => limited.inject({ method: 'POST', url: '/events', headers, payload: eventBody() });
       expect((await publish(as.org)).statusCode).toBe(201);

@@ -211,6 +211,51 @@ describe.each(adapters)('EventsStore contract: $name', ({ create }) => {
     expect(types).toEqual(['EventPublished', 'EventCancelled']);
   });
 
+  it('keeps a banner as stored keys, swaps it in one step returning the one it replaced, and keeps it across a reopen', async () => {
+    const event = await store.createEvent(newEvent());
+    const first = [
+      { width: 480, height: 240, key: `${event.id}/one-480.webp` },
+      { width: 960, height: 480, key: `${event.id}/one-960.webp` },
+    ];
+    const second = [{ width: 800, height: 400, key: `${event.id}/two-800.webp` }];
+    const at = (minutes: number) => new Date(Date.parse(event.createdAt) + minutes * 60_000);
+
+    const set = await store.replaceBanner(event.id, first, at(1));
+    expect(set).toEqual({ event: { ...event, banner: first, updatedAt: at(1).toISOString() }, previous: [] });
+    expect(await store.getEvent(event.id)).toEqual(set!.event);
+
+    const replaced = await store.replaceBanner(event.id, second, at(2));
+    expect(replaced?.previous).toEqual(first);
+    expect(replaced?.event.banner).toEqual(second);
+
+    store = await h.reopen();
+    expect(await store.getEvent(event.id)).toEqual(replaced!.event);
+    const listed = await store.listEvents({ kind: 'upcoming', from: new Date().toISOString() }, { limit: 10 });
+    expect(listed.items.find((e) => e.id === event.id)?.banner).toEqual(second);
+    expect((await store.listEvents({ kind: 'organizer', organizerId: ORGANIZER }, { limit: 10 })).items[0]?.banner).toEqual(second);
+
+    const removed = await store.replaceBanner(event.id, [], at(3));
+    expect(removed).toEqual({ event: { ...replaced!.event, banner: [], updatedAt: at(3).toISOString() }, previous: second });
+    expect((await store.getEvent(event.id))?.banner).toEqual([]);
+    expect(await store.replaceBanner('evt_missing', second, at(4))).toBeNull();
+  });
+
+  it('leaves the banner alone on a change, a cancellation and a registration, and sends no message for it', async () => {
+    const event = await store.createEvent(newEvent({ registrationLimit: 10 }));
+    const before = await store.outbox.pendingCount();
+    const banner = [{ width: 480, height: 240, key: `${event.id}/b-480.webp` }];
+    await store.replaceBanner(event.id, banner, new Date());
+    expect(await store.outbox.pendingCount()).toBe(before);
+
+    const current = (await store.getEventForUpdate(event.id))!;
+    const plan = planEventUpdate(current.event, { title: 'Renamed' }, new Date());
+    expect(await store.saveEventUpdate({ ...plan, version: current.version + 1 })).toBe(true);
+    await store.register(event.id, person('usr_a'), new Date());
+    expect(await store.getEvent(event.id)).toMatchObject({ title: 'Renamed', banner, registrationCount: 1 });
+    expect((await store.cancelEvent(event.id, new Date())).event.banner).toEqual(banner);
+    expect((await store.getEvent(event.id))?.banner).toEqual(banner);
+  });
+
   it('registers each person once, up to the limit, and withdraws', async () => {
     const event = await store.createEvent(newEvent({ registrationLimit: 2 }));
     // One instant for both sign-ups: the attendee list must still show them in sign-up order (not by random id).

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CreateEventBody, type CapacityChangeBody, type Event, type UpdateEventBody } from '@dems/contracts';
+import { CreateEventBody, type CapacityChangeBody, type UpdateEventBody } from '@dems/contracts';
+import type { EventRecord } from '../src/domain/banner.js';
 import { AppError, type AuthUser } from '@dems/kit';
 import { tempDir } from '@dems/kit/testing';
 import { buildNewEvent, planEventUpdate } from '../src/domain/event-rules.js';
@@ -46,7 +47,7 @@ class RecordingInventory implements TicketingInventory {
 let dir: ReturnType<typeof tempDir>;
 let store: RaceLosingStore;
 let inventory: RecordingInventory;
-let event: Event;
+let event: EventRecord;
 
 beforeEach(async () => {
   dir = tempDir('dems-events-update-');

@@ -1,5 +1,6 @@
 import { AppError, newId, type AuthUser } from '@dems/kit';
-import { endsAfterStart, hasEnded, type CreateEventBody, type Event, type EventSnapshot, type TicketType, type UpdateEventBody } from '@dems/contracts';
+import { endsAfterStart, hasEnded, type CreateEventBody, type EventSnapshot, type TicketType, type UpdateEventBody } from '@dems/contracts';
+import type { EventRecord } from './banner.js';
 
 /** The most ticket types one event may have, after any number of PATCHes. */
 export const MAX_TICKET_TYPES = 20;
@@ -8,7 +9,7 @@ export const MAX_TICKET_TYPES = 20;
  * A new published event from a create request; refuses an event that is already over. Times arrive in UTC
  * (DateTimeInput in the contracts normalises them), so string order is time order in every store.
  */
-export function buildNewEvent(body: CreateEventBody, organizerId: string, now: Date): Event {
+export function buildNewEvent(body: CreateEventBody, organizerId: string, now: Date): EventRecord {
   const { startsAt, endsAt } = body;
   assertEndsAfterStart(body);
   if (hasEnded(body, now)) {
@@ -28,21 +29,20 @@ export function buildNewEvent(body: CreateEventBody, organizerId: string, now: D
     registrationLimit: body.registrationLimit ?? null,
     registrationCount: 0,
     ticketTypes: body.ticketTypes.map((t) => ({ id: newId('tt_'), name: t.name, priceCents: t.priceCents, currency: t.currency, capacity: t.capacity })),
-    bannerUrl: null,
-    bannerSizes: [],
+    banner: [],
     createdAt: at,
     updatedAt: at,
   };
 }
 
 /** Only the event's organizer, or an admin, may change or cancel it. */
-export function assertCanManage(event: Event, user: AuthUser): void {
+export function assertCanManage(event: EventRecord, user: AuthUser): void {
   if (user.role === 'admin') return;
   if (user.role === 'organizer' && event.organizerId === user.id) return;
   throw new AppError('FORBIDDEN', 'Only the organizer of this event can do this.');
 }
 
-export function toSnapshot(event: Event, version: number): EventSnapshot {
+export function toSnapshot(event: EventRecord, version: number): EventSnapshot {
   return {
     id: event.id,
     organizerId: event.organizerId,
@@ -58,7 +58,7 @@ export function toSnapshot(event: Event, version: number): EventSnapshot {
 }
 
 export interface PlannedUpdate {
-  event: Event;
+  event: EventRecord;
   /** Names of the fields that changed, in a stable order; empty for a no-op PATCH. */
   changes: string[];
 }
@@ -70,9 +70,9 @@ const SIMPLE_FIELDS = ['title', 'description', 'venue', 'timezone', 'startsAt', 
  * limit not below current registrations. Capacity against sales is ticketing's rule (it owns the sales):
  * the use case asks ticketing to confirm the capacities this plan changes (`capacityChanges`).
  */
-export function planEventUpdate(current: Event, patch: UpdateEventBody, now: Date): PlannedUpdate {
+export function planEventUpdate(current: EventRecord, patch: UpdateEventBody, now: Date): PlannedUpdate {
   if (current.status === 'cancelled') throw new AppError('EVENT_CANCELLED', 'This event has been cancelled and can no longer be changed.');
-  const next: Event = { ...current, ticketTypes: current.ticketTypes.map((t) => ({ ...t })) };
+  const next: EventRecord = { ...current, ticketTypes: current.ticketTypes.map((t) => ({ ...t })) };
   const changes: string[] = [];
 
   for (const field of SIMPLE_FIELDS) {
@@ -115,12 +115,12 @@ export function planEventUpdate(current: Event, patch: UpdateEventBody, now: Dat
   return { event: next, changes };
 }
 
-function assertEndsAfterStart(event: Pick<Event, 'startsAt' | 'endsAt'>): void {
+function assertEndsAfterStart(event: Pick<EventRecord, 'startsAt' | 'endsAt'>): void {
   if (!endsAfterStart(event)) throw new AppError('VALIDATION_FAILED', 'body.endsAt: the event must end after it starts.');
 }
 
 /** A registration limit may not be below the people already registered. */
-export function assertLimitCovers(event: Pick<Event, 'registrationLimit'>, registrationCount: number): void {
+export function assertLimitCovers(event: Pick<EventRecord, 'registrationLimit'>, registrationCount: number): void {
   if (event.registrationLimit !== null && event.registrationLimit < registrationCount) {
     throw new AppError(
       'VALIDATION_FAILED',
@@ -130,13 +130,13 @@ export function assertLimitCovers(event: Pick<Event, 'registrationLimit'>, regis
 }
 
 /** The existing ticket types whose capacity a plan changes: what ticketing must confirm against its sales. */
-export function capacityChanges(before: Event, after: Event): { id: string; capacity: number }[] {
+export function capacityChanges(before: EventRecord, after: EventRecord): { id: string; capacity: number }[] {
   const was = new Map(before.ticketTypes.map((t) => [t.id, t.capacity]));
   return after.ticketTypes.filter((t) => was.has(t.id) && was.get(t.id) !== t.capacity).map((t) => ({ id: t.id, capacity: t.capacity }));
 }
 
 /** Whether a registration can be taken now; the caller has already returned an existing registration. */
-export function assertCanRegister(event: Event, now: Date): void {
+export function assertCanRegister(event: EventRecord, now: Date): void {
   if (event.status === 'cancelled') throw new AppError('EVENT_CANCELLED', 'This event has been cancelled, so registration is closed.');
   if (hasEnded(event, now)) throw new AppError('EVENT_ENDED', 'This event is already over.');
   if (event.registrationLimit !== null && event.registrationCount >= event.registrationLimit) {

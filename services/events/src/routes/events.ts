@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CreateEventBody, ErrorBody, Event, EventListQuery, EventPage, Id, IdParams, IsoDateTime, UpdateEventBody } from '@dems/contracts';
 import { AppError, decodeCursor, encodeCursor, requireRole, requireUser, type App, type Throttle } from '@dems/kit';
+import { presentEvent, type EventRecord } from '../domain/banner.js';
 import { assertCanManage, buildNewEvent } from '../domain/event-rules.js';
 import type { EventCursor, EventFilter, EventsStore } from '../store/events-store.js';
 import { onBehalfOf, type TicketingInventory } from '../ticketing/inventory.js';
@@ -15,9 +16,10 @@ const isCursor = (v: unknown): v is EventCursor =>
 
 export async function eventRoutes(
   app: App,
-  /** `publishing`: events per organizer per day. */
-  { store, inventory, publishing }: { store: EventsStore; inventory: TicketingInventory; publishing: Throttle },
+  /** `publishing`: events per organizer per day; `bannerBaseUrl`: BANNER_PUBLIC_URL. */
+  { store, inventory, publishing, bannerBaseUrl }: { store: EventsStore; inventory: TicketingInventory; publishing: Throttle; bannerBaseUrl: string },
 ): Promise<void> {
+  const present = (event: EventRecord) => presentEvent(event, bannerBaseUrl);
   const findEvent = async (id: string) => {
     const event = await store.getEvent(id);
     if (!event) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
@@ -39,7 +41,7 @@ export async function eventRoutes(
       const user = requireRole(req, 'organizer', 'admin');
       const event = buildNewEvent(req.body, user.id, new Date());
       if (user.role !== 'admin') await publishing.take(user.id, `You can publish up to ${publishing.limit} events a day.`);
-      return reply.code(201).send(await store.createEvent(event));
+      return reply.code(201).send(present(await store.createEvent(event)));
     },
   );
 
@@ -66,14 +68,14 @@ export async function eventRoutes(
         filter = { kind: 'upcoming', from: from ?? new Date().toISOString(), to, q: text };
       }
       const page = await store.listEvents(filter, { after, limit });
-      return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null };
+      return { items: page.items.map(present), nextCursor: page.next ? encodeCursor(page.next) : null };
     },
   );
 
   app.get(
     '/events/:id',
     { schema: { tags: ['events'], summary: 'One event, in any status', params: IdParams, response: { 200: Event, ...errors } } },
-    async (req) => findEvent(req.params.id),
+    async (req) => present(await findEvent(req.params.id)),
   );
 
   app.patch(
@@ -90,7 +92,7 @@ export async function eventRoutes(
         response: { 200: Event, ...errors },
       },
     },
-    async (req) => updateEvent({ store, inventory: onBehalfOf(inventory, req.id) }, req.params.id, req.body, requireUser(req)),
+    async (req) => present(await updateEvent({ store, inventory: onBehalfOf(inventory, req.id) }, req.params.id, req.body, requireUser(req))),
   );
 
   app.post(
@@ -107,7 +109,7 @@ export async function eventRoutes(
     async (req) => {
       const user = requireUser(req);
       assertCanManage(await findEvent(req.params.id), user);
-      return (await store.cancelEvent(req.params.id, new Date())).event;
+      return present((await store.cancelEvent(req.params.id, new Date())).event);
     },
   );
 }

@@ -1,5 +1,5 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { newMessage, type Event, type Message, type Registration, type TicketType } from '@dems/contracts';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { newMessage, type Message, type Registration, type TicketType } from '@dems/contracts';
 import { AppError, newId } from '@dems/kit';
 import {
   batchGet,
@@ -15,6 +15,7 @@ import {
   type TableSpec,
   type TransactItem,
 } from '@dems/kit/dynamodb';
+import type { BannerRendition, EventRecord } from '../domain/banner.js';
 import { assertCanRegister, assertLimitCovers, toSnapshot } from '../domain/event-rules.js';
 import type { EventCursor, EventFilter, EventsStore, PlannedEventUpdate, Registrant } from './events-store.js';
 
@@ -44,9 +45,9 @@ const PUBLISHED = 'published';
 const MAX_REPLANS = 25;
 
 const startKey = (startsAt: string, id: string) => `${startsAt}#${id}`;
-const searchText = (e: Pick<Event, 'title' | 'description' | 'venue'>) => `${e.title}\n${e.description}\n${e.venue}`.toLowerCase();
+const searchText = (e: Pick<EventRecord, 'title' | 'description' | 'venue'>) => `${e.title}\n${e.description}\n${e.venue}`.toLowerCase();
 
-function toEvent(i: Item): Event {
+function toEvent(i: Item): EventRecord {
   return {
     id: String(i.EventID),
     organizerId: String(i.OrganizerID),
@@ -56,18 +57,17 @@ function toEvent(i: Item): Event {
     timezone: String(i.Timezone),
     startsAt: String(i.StartsAt),
     endsAt: String(i.EndsAt),
-    status: i.Status as Event['status'],
+    status: i.Status as EventRecord['status'],
     registrationLimit: typeof i.RegistrationLimit === 'number' ? i.RegistrationLimit : null,
     registrationCount: Number(i.RegistrationCount ?? 0),
     ticketTypes: ((i.TicketTypes ?? []) as TicketType[]).map((t) => ({ id: t.id, name: t.name, priceCents: t.priceCents, currency: t.currency, capacity: t.capacity })),
-    bannerUrl: null,
-    bannerSizes: [],
+    banner: ((i.Banner ?? []) as BannerRendition[]).map((r) => ({ width: Number(r.width), height: Number(r.height), key: String(r.key) })),
     createdAt: String(i.CreatedAt),
     updatedAt: String(i.UpdatedAt),
   };
 }
 
-function toRegistration(r: Item, event: Pick<Event, 'title' | 'startsAt'>): Registration {
+function toRegistration(r: Item, event: Pick<EventRecord, 'title' | 'startsAt'>): Registration {
   return {
     id: String(r.RegistrationID),
     eventId: String(r.EventID),
@@ -81,7 +81,7 @@ function toRegistration(r: Item, event: Pick<Event, 'title' | 'startsAt'>): Regi
 }
 
 /** The attributes a PATCH may change, with those derived from them (search text, listing key): written alike on create and update. */
-function editableAttributes(event: Event): Item {
+function editableAttributes(event: EventRecord): Item {
   return {
     Title: event.title,
     Description: event.description,
@@ -123,12 +123,12 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     if (messages.length) this.onMessagesCommitted();
   }
 
-  private async loadEvent(id: string): Promise<{ event: Event; version: number } | null> {
+  private async loadEvent(id: string): Promise<{ event: EventRecord; version: number } | null> {
     const item = await getItem(this.doc, this.t.events.name, { EventID: id });
     return item ? { event: toEvent(item), version: Number(item.Version) } : null;
   }
 
-  async createEvent(event: Event): Promise<Event> {
+  async createEvent(event: EventRecord): Promise<EventRecord> {
     const item: Item = {
       EventID: event.id,
       OrganizerID: event.organizerId,
@@ -138,6 +138,7 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
       RegistrationCount: event.registrationCount,
       Version: 1,
       Listing: event.status === 'published' ? PUBLISHED : undefined,
+      Banner: event.banner.length ? event.banner : undefined,
       CreatedAt: event.createdAt,
     };
     await this.commit(
@@ -147,11 +148,11 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     return event;
   }
 
-  async getEvent(id: string): Promise<Event | null> {
+  async getEvent(id: string): Promise<EventRecord | null> {
     return (await this.loadEvent(id))?.event ?? null;
   }
 
-  async listEvents(filter: EventFilter, page: { after?: EventCursor; limit: number }): Promise<{ items: Event[]; next: EventCursor | null }> {
+  async listEvents(filter: EventFilter, page: { after?: EventCursor; limit: number }): Promise<{ items: EventRecord[]; next: EventCursor | null }> {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     let keyCondition: string;
@@ -215,7 +216,7 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     return { items, next: found.length > page.limit && last ? { startsAt: last.startsAt, id: last.id } : null };
   }
 
-  async getEventForUpdate(id: string): Promise<{ event: Event; version: number } | null> {
+  async getEventForUpdate(id: string): Promise<{ event: EventRecord; version: number } | null> {
     return this.loadEvent(id);
   }
 
@@ -259,13 +260,38 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     }
   }
 
-  async cancelEvent(id: string, now: Date): Promise<{ event: Event; changed: boolean }> {
+  async replaceBanner(id: string, banner: BannerRendition[], now: Date): Promise<{ event: EventRecord; previous: BannerRendition[] } | null> {
+    const updatedAt = now.toISOString();
+    try {
+      // One UpdateItem: its ALL_OLD answer is the item just before this change, so `previous` is exactly the
+      // banner this replaced, whatever else was uploaded meanwhile.
+      const res = await withRetry(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.t.events.name,
+            Key: { EventID: id },
+            UpdateExpression: banner.length ? 'SET Banner = :banner, UpdatedAt = :at' : 'SET UpdatedAt = :at REMOVE Banner',
+            ConditionExpression: 'attribute_exists(EventID)',
+            ExpressionAttributeValues: { ':at': updatedAt, ...(banner.length ? { ':banner': banner } : {}) },
+            ReturnValues: 'ALL_OLD',
+          }),
+        ),
+      );
+      const before = toEvent(res.Attributes as Item);
+      return { event: { ...before, banner, updatedAt }, previous: before.banner };
+    } catch (err) {
+      if ((err as Error).name === 'ConditionalCheckFailedException') return null;
+      throw err;
+    }
+  }
+
+  async cancelEvent(id: string, now: Date): Promise<{ event: EventRecord; changed: boolean }> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.loadEvent(id);
       if (!current) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
       if (current.event.status === 'cancelled') return { event: current.event, changed: false };
       const version = current.version + 1;
-      const event: Event = { ...current.event, status: 'cancelled', updatedAt: now.toISOString() };
+      const event: EventRecord = { ...current.event, status: 'cancelled', updatedAt: now.toISOString() };
       try {
         await this.commit(
           [

@@ -1,9 +1,10 @@
-import type { Event, Message, Registration } from '@dems/contracts';
+import type { Message, Registration } from '@dems/contracts';
 import type { OutboxStore } from '@dems/kit';
+import type { BannerRendition, EventRecord } from '../domain/banner.js';
 
 /** A change planned by the domain rules, to be committed as `version`. */
 export interface PlannedEventUpdate {
-  event: Event;
+  event: EventRecord;
   /** Names of the fields that changed (for EventUpdated). */
   changes: string[];
   version: number;
@@ -35,20 +36,27 @@ export interface EventsStore {
   /** The outbox the relay drains and operators inspect (dead letters). */
   readonly outbox: OutboxStore;
   /** Stores a fully built event with its ticket types and enqueues EventPublished (version 1). */
-  createEvent(event: Event): Promise<Event>;
+  createEvent(event: EventRecord): Promise<EventRecord>;
   /** One event in any status, or null. */
-  getEvent(id: string): Promise<Event | null>;
+  getEvent(id: string): Promise<EventRecord | null>;
   /** A page ordered by startsAt then id, starting after `after`; `next` is set when more may follow. */
-  listEvents(filter: EventFilter, page: { after?: EventCursor; limit: number }): Promise<{ items: Event[]; next: EventCursor | null }>;
+  listEvents(filter: EventFilter, page: { after?: EventCursor; limit: number }): Promise<{ items: EventRecord[]; next: EventCursor | null }>;
   /** One event with the version a change to it builds on, or null. */
-  getEventForUpdate(id: string): Promise<{ event: Event; version: number } | null>;
+  getEventForUpdate(id: string): Promise<{ event: EventRecord; version: number } | null>;
   /**
    * Commits a planned change with its EventUpdated message if the event is still at `version - 1`; false when
    * another change came first (plan again). Refuses a registration limit below the registrations at commit.
    */
   saveEventUpdate(update: PlannedEventUpdate): Promise<boolean>;
+  /**
+   * Puts `banner` in place of the event's banner (an empty list removes it) and sets updatedAt, in one step, and
+   * returns the event as changed with the banner it replaced — exactly what was replaced, even when two uploads
+   * race — so its files can be deleted; null when there is no such event. The version stays and no message is
+   * sent: the banner is no part of what other services keep of an event.
+   */
+  replaceBanner(id: string, banner: BannerRendition[], now: Date): Promise<{ event: EventRecord; previous: BannerRendition[] } | null>;
   /** Cancels once (version+1, EventCancelled); cancelling a cancelled event changes nothing. */
-  cancelEvent(id: string, now: Date): Promise<{ event: Event; changed: boolean }>;
+  cancelEvent(id: string, now: Date): Promise<{ event: EventRecord; changed: boolean }>;
   /** Registers the user, or returns their existing registration; the limit check and insert are one serialized step. */
   register(eventId: string, user: Registrant, now: Date): Promise<{ registration: Registration; created: boolean }>;
   /** Removes the user's registration and enqueues RegistrationWithdrawn; false when there was none. */

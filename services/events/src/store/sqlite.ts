@@ -1,6 +1,7 @@
-import { newMessage, type Event, type Message, type Registration, type TicketType } from '@dems/contracts';
+import { newMessage, type Message, type Registration, type TicketType } from '@dems/contracts';
 import { AppError, newId } from '@dems/kit';
 import { migrate, MESSAGING_SCHEMA, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
+import type { BannerRendition, EventRecord } from '../domain/banner.js';
 import { assertCanRegister, assertLimitCovers, toSnapshot } from '../domain/event-rules.js';
 import type { EventCursor, EventFilter, EventsStore, PlannedEventUpdate, Registrant } from './events-store.js';
 
@@ -56,6 +57,8 @@ const MIGRATIONS = [
   `,
   // The projection of ticketing's sales is gone: ticketing checks capacity against sales itself.
   `DROP TABLE tickets_sold;`,
+  // The banner's renditions as JSON ([{ width, height, key }], smallest first); NULL when there is none.
+  `ALTER TABLE events ADD COLUMN banner TEXT;`,
 ];
 
 interface EventRow {
@@ -71,6 +74,7 @@ interface EventRow {
   registration_limit: number | null;
   registration_count: number;
   version: number;
+  banner: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -96,7 +100,9 @@ interface RegistrationRow {
 }
 
 /** Lower-cased with JavaScript's Unicode rules, so "Über" matches "über" (SQLite's lower() is ASCII only). */
-const searchText = (e: Pick<Event, 'title' | 'description' | 'venue'>) => `${e.title}\n${e.description}\n${e.venue}`.toLowerCase();
+const searchText = (e: Pick<EventRecord, 'title' | 'description' | 'venue'>) => `${e.title}\n${e.description}\n${e.venue}`.toLowerCase();
+
+const bannerColumn = (banner: BannerRendition[]): string | null => (banner.length ? JSON.stringify(banner) : null);
 
 const toTicketType = (r: TicketTypeRow): TicketType => ({ id: r.id, name: r.name, priceCents: r.price_cents, currency: r.currency, capacity: r.capacity });
 
@@ -150,7 +156,7 @@ export class SqliteEventsStore implements EventsStore {
     return this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as EventRow | undefined;
   }
 
-  private hydrate(rows: EventRow[]): Event[] {
+  private hydrate(rows: EventRow[]): EventRecord[] {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
     const types = this.db
@@ -175,29 +181,28 @@ export class SqliteEventsStore implements EventsStore {
       registrationLimit: r.registration_limit,
       registrationCount: r.registration_count,
       ticketTypes: byEvent.get(r.id) ?? [],
-      bannerUrl: null,
-      bannerSizes: [],
+      banner: r.banner ? (JSON.parse(r.banner) as BannerRendition[]) : [],
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     }));
   }
 
-  private loadEvent(id: string): { event: Event; version: number } | null {
+  private loadEvent(id: string): { event: EventRecord; version: number } | null {
     const row = this.eventRow(id);
     const event = row && this.hydrate([row])[0];
     return row && event ? { event, version: row.version } : null;
   }
 
-  async createEvent(event: Event): Promise<Event> {
+  async createEvent(event: EventRecord): Promise<EventRecord> {
     return this.write((enqueue) => {
       this.db
         .prepare(
           `INSERT INTO events (id, organizer_id, title, description, venue, timezone, starts_at, ends_at, status,
-             registration_limit, registration_count, version, search_text, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+             registration_limit, registration_count, version, search_text, banner, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
         )
         .run(event.id, event.organizerId, event.title, event.description, event.venue, event.timezone, event.startsAt, event.endsAt,
-          event.status, event.registrationLimit, event.registrationCount, searchText(event), event.createdAt, event.updatedAt);
+          event.status, event.registrationLimit, event.registrationCount, searchText(event), bannerColumn(event.banner), event.createdAt, event.updatedAt);
       this.insertTicketTypes(event.id, event.ticketTypes, 0);
       enqueue(newMessage('events', 'EventPublished', { event: toSnapshot(event, 1) }));
       return event;
@@ -211,7 +216,7 @@ export class SqliteEventsStore implements EventsStore {
     types.forEach((t, i) => insert.run(t.id, eventId, firstPosition + i, t.name, t.priceCents, t.currency, t.capacity));
   }
 
-  async getEvent(id: string): Promise<Event | null> {
+  async getEvent(id: string): Promise<EventRecord | null> {
     return this.loadEvent(id)?.event ?? null;
   }
 
@@ -252,7 +257,7 @@ export class SqliteEventsStore implements EventsStore {
     return { items, next: more && last ? { startsAt: last.startsAt, id: last.id } : null };
   }
 
-  async getEventForUpdate(id: string): Promise<{ event: Event; version: number } | null> {
+  async getEventForUpdate(id: string): Promise<{ event: EventRecord; version: number } | null> {
     return this.loadEvent(id);
   }
 
@@ -283,13 +288,23 @@ export class SqliteEventsStore implements EventsStore {
     });
   }
 
-  async cancelEvent(id: string, now: Date): Promise<{ event: Event; changed: boolean }> {
+  async replaceBanner(id: string, banner: BannerRendition[], now: Date): Promise<{ event: EventRecord; previous: BannerRendition[] } | null> {
+    return this.write(() => {
+      const current = this.loadEvent(id);
+      if (!current) return null;
+      const event: EventRecord = { ...current.event, banner, updatedAt: now.toISOString() };
+      this.db.prepare('UPDATE events SET banner = ?, updated_at = ? WHERE id = ?').run(bannerColumn(banner), event.updatedAt, id);
+      return { event, previous: current.event.banner };
+    });
+  }
+
+  async cancelEvent(id: string, now: Date): Promise<{ event: EventRecord; changed: boolean }> {
     return this.write((enqueue) => {
       const current = this.loadEvent(id);
       if (!current) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
       if (current.event.status === 'cancelled') return { event: current.event, changed: false };
       const version = current.version + 1;
-      const event: Event = { ...current.event, status: 'cancelled', updatedAt: now.toISOString() };
+      const event: EventRecord = { ...current.event, status: 'cancelled', updatedAt: now.toISOString() };
       this.db.prepare("UPDATE events SET status = 'cancelled', version = ?, updated_at = ? WHERE id = ?").run(version, event.updatedAt, id);
       enqueue(newMessage('events', 'EventCancelled', { event: toSnapshot(event, version) }, now));
       return { event, changed: true };

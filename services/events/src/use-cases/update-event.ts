@@ -1,5 +1,6 @@
-import type { Event, UpdateEventBody } from '@dems/contracts';
+import type { UpdateEventBody } from '@dems/contracts';
 import { AppError, type AuthUser } from '@dems/kit';
+import type { EventRecord } from '../domain/banner.js';
 import { assertCanManage, capacityChanges, planEventUpdate } from '../domain/event-rules.js';
 import type { EventsStore } from '../store/events-store.js';
 import type { TicketingInventory } from '../ticketing/inventory.js';
@@ -19,7 +20,7 @@ export async function updateEvent(
   patch: UpdateEventBody,
   user: AuthUser,
   now = new Date(),
-): Promise<Event> {
+): Promise<EventRecord> {
   for (let plan = 0; plan < MAX_PLANS; plan++) {
     const current = await deps.store.getEventForUpdate(id);
     if (!current) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
