@@ -15,7 +15,7 @@
 // The order within one kustomization is kustomize's: its resources (a directory rendered whole first), then
 // patches, namespace, labels, images.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 
 export type KubeObject = {
@@ -42,7 +42,9 @@ interface Kustomization {
 }
 
 const SUPPORTED = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'labels', 'images', 'patches']);
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'IngressClass']);
+const CLUSTER_SCOPED = new Set([
+  'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'IngressClass',
+]);
 /** Kinds whose spec.template is a pod template (labels with includeTemplates). */
 const WORKLOADS = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController']);
 
@@ -53,7 +55,9 @@ export function renderKustomization(dir: string): KubeObject[] {
   if (!file) throw new Error(`${root}: no kustomization.yaml`);
   const k = parse(readFileSync(file, 'utf8')) as Kustomization;
   const unsupported = Object.keys(k).filter((key) => !SUPPORTED.has(key));
-  if (unsupported.length) throw new Error(`${file}: ${unsupported.join(', ')} not supported by tests/deploy/kustomize.ts (keep to ${[...SUPPORTED].join(', ')})`);
+  if (unsupported.length) {
+    throw new Error(`${file}: ${unsupported.join(', ')} not supported by tests/deploy/kustomize.ts (keep to ${[...SUPPORTED].join(', ')})`);
+  }
 
   let objects = (k.resources ?? []).flatMap((entry) => {
     const path = join(root, entry);
@@ -191,5 +195,5 @@ function sortByKind(objects: KubeObject[]): KubeObject[] {
   return [...objects].sort((a, b) => rank(a.kind) - rank(b.kind) || a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name));
 }
 
-/** Where deploy/k8s is, for callers. */
-export const K8S_DIR = join(dirname(new URL(import.meta.url).pathname), '..', '..', 'deploy', 'k8s');
+/** The repository's Kubernetes manifests. */
+export const K8S_DIR = join(import.meta.dirname, '..', '..', 'deploy', 'k8s');
