@@ -3,10 +3,11 @@ import { resolve } from 'node:path';
 import cors from '@fastify/cors';
 import proxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
-import { GATEWAY_ROUTES, SERVICE_NAMES, type ServiceName } from '@dems/contracts';
-import { AppError, createServiceApp, currentTraceparent, sheddingSettings, Upstreams, type App } from '@dems/kit';
+import { BANNER_MAX_BYTES, BANNER_TOO_LARGE_MESSAGE, GATEWAY_ROUTES, SERVICE_NAMES, type ServiceName } from '@dems/contracts';
+import { AppError, bannerStoreSettings, createServiceApp, currentTraceparent, openBannerStore, sheddingSettings, Upstreams, type App } from '@dems/kit';
 import type { FastifyServerOptions } from 'fastify';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { registerBanners } from './banners.js';
 import type { GatewayConfig } from './config.js';
 import { ForwardedBody, forwardTo, upstreamClient, type FromOptions } from './forward.js';
 import { registerLiveProxy } from './live-proxy.js';
@@ -59,23 +60,27 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
   // Every body is read whole, within the limit, before it is forwarded: a body too large is a 413 from here, never
   // a half-streamed upstream request that the service cuts off and the gateway reports as 502. The rest of a body
   // too large is read and dropped, so the client's keep-alive connection stays usable (Fastify's own limit closes it).
-  const limit = config.BODY_LIMIT_BYTES;
-  const tooLarge = () => new AppError('PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes.`);
+  // A banner upload is an image of up to BANNER_MAX_BYTES: that route alone takes more than BODY_LIMIT_BYTES.
+  const limitOf = (req: { method?: string; url?: string }) =>
+    isBannerUpload(req) ? Math.max(config.BODY_LIMIT_BYTES, BANNER_MAX_BYTES) : config.BODY_LIMIT_BYTES;
+  const tooLarge = (req: { method?: string; url?: string }) =>
+    new AppError('PAYLOAD_TOO_LARGE', isBannerUpload(req) ? BANNER_TOO_LARGE_MESSAGE : `The request body is larger than ${config.BODY_LIMIT_BYTES} bytes.`);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_req, payload, done) => readBody(payload, limit, done));
+  app.addContentTypeParser('*', (req, payload, done) => readBody(payload, limitOf(req), done));
   app.addHook('onRequest', async (req, reply) => {
     const declared = declaredLength(req.raw);
+    const limit = limitOf(req);
     if (declared <= limit) return;
     if (declared > limit + DISCARD_AT_MOST) reply.header('connection', 'close');
-    throw tooLarge();
+    throw tooLarge(req);
   });
   app.addHook('preValidation', async (req) => {
-    if (req.body === TOO_LARGE) throw tooLarge();
+    if (req.body === TOO_LARGE) throw tooLarge(req);
   });
   // A client that waits for 100 Continue is invited to send only a body the gateway will read; one it would have
   // to discard in bulk is refused before it is sent (Node then closes that connection, as the client expects).
   app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (declaredLength(req) <= limit + DISCARD_AT_MOST) res.writeContinue();
+    if (declaredLength(req) <= limitOf(req) + DISCARD_AT_MOST) res.writeContinue();
     app.server.emit('request', req, res);
   });
 
@@ -117,7 +122,7 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
   if (config.CORS_ORIGINS.length) {
     await app.register(cors, {
       origin: config.CORS_ORIGINS,
-      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
       exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed'],
       maxAge: 600,
@@ -137,12 +142,17 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
   }
   await registerLiveProxy(app, upstreams.engagement, replyOptions('engagement'));
 
+  // Banners, from the store the events service writes them to (not under /api: browsers load them as images).
+  const banners = await openBannerStore(bannerStoreSettings(config));
+  registerBanners(app, banners);
+
   // Which replicas answer, for operators; not part of readiness (see isReady).
   app.get('/healthz/upstreams', { schema: { hide: true } }, async () =>
     Object.fromEntries(SERVICE_NAMES.map((service) => [service, upstreamHealth(upstreams[service])])),
   );
   app.addHook('onClose', async () => {
     for (const service of SERVICE_NAMES) upstreams[service].stop();
+    await banners.close();
   });
 
   // Serves the built web app: hashed assets cached for a year, index.html never cached. Files are looked up
@@ -178,6 +188,10 @@ function upstreamHealth(upstreams: Upstreams): { replicas: number; answering: nu
   const status = upstreams.status();
   return { replicas: status.length, answering: status.filter((s) => s.up).length };
 }
+
+/** PUT /api/events/:id/banner, the one route whose body (an image) may be larger than BODY_LIMIT_BYTES. */
+const BANNER_UPLOAD = /^\/api\/events\/[^/?]+\/banner(?:\?|$)/;
+const isBannerUpload = (req: { method?: string; url?: string }) => req.method === 'PUT' && BANNER_UPLOAD.test(req.url ?? '');
 
 /** How much of a body over the limit is read and dropped to keep the connection; past this it is closed instead. */
 const DISCARD_AT_MOST = 16 * 1024 * 1024;
