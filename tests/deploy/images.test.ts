@@ -6,7 +6,10 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
+import { startLocalS3, type LocalS3 } from '../setup/s3-server.js';
 import { client, createEvent, eventually, waitOnSale } from '../system/helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -14,6 +17,9 @@ const IMAGE = 'dems:local';
 const ROLES = ['gateway', 'events', 'ticketing', 'engagement'] as const;
 type Role = (typeof ROLES)[number];
 const PORTS: Record<Role, number> = { gateway: 4900, events: 4901, ticketing: 4902, engagement: 4903 };
+/** The S3 server the containers keep banners in, as on AWS (a local one, s3rver, on the host). */
+const S3_PORT = 4910;
+const BANNER_BUCKET = 'dems-banners';
 /** Every container this file starts carries it, so that leftovers of an interrupted run are found and removed. */
 const LABEL = 'dems.test=images';
 /** Debian's CA bundle, given to npm in the build as the npm_ca secret: npm on this machine needs it to reach the registry. */
@@ -84,7 +90,10 @@ const removeOurContainers = async () => {
 const SECRET = 'image-test-service-secret-0123456789';
 const name = (role: Role) => `dems-image-test-${role}`;
 
-/** One environment for every role, as compose or a ConfigMap gives it: each listens on its own port of 4900–4903. */
+/**
+ * One environment for every role, as compose or a ConfigMap gives it: each listens on its own port of 4900–4903,
+ * and banners live in S3 as on AWS (the events container writes them, the gateway container serves them).
+ */
 const environment: Record<string, string> = {
   SERVICE_SECRET: SECRET,
   LOG_LEVEL: 'warn',
@@ -97,6 +106,14 @@ const environment: Record<string, string> = {
   ENGAGEMENT_URL: `http://127.0.0.1:${PORTS.engagement}`,
   // Every test request comes from 127.0.0.1: lift the per-address sign-up throttle.
   SIGNUPS_PER_ADDRESS_PER_HOUR: '100000',
+  BANNER_STORE: 's3',
+  BANNER_BUCKET,
+  S3_ENDPOINT: `http://127.0.0.1:${S3_PORT}`,
+  S3_FORCE_PATH_STYLE: 'true',
+  // s3rver accepts any signature; the AWS SDK in the containers reads these as it would a pod's credentials.
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
 };
 const envArgs = Object.entries(environment).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
 
@@ -193,7 +210,10 @@ describe.skipIf(podmanProblem !== undefined)('the dems image (deploy/Dockerfile,
   });
 
   describe('one container per role', () => {
+    let s3: LocalS3;
+
     beforeAll(async () => {
+      s3 = await startLocalS3(S3_PORT, [BANNER_BUCKET]);
       for (const role of ROLES) {
         // A read-only root file system, as the Kubernetes pods have: the process writes only to its /data volume
         // and a scratch /tmp (SQLite's temporary files; an emptyDir there, a tmpfs here).
@@ -203,6 +223,11 @@ describe.skipIf(podmanProblem !== undefined)('the dems image (deploy/Dockerfile,
         await eventually(async () => ((await healthz(role))?.status === 200 ? true : undefined), 60_000, `${role} to answer /healthz`);
       }
     }, 120_000);
+
+    afterAll(async () => {
+      await removeOurContainers();
+      await s3?.close();
+    }, 60_000);
 
     // A failing test shows what the containers said.
     beforeEach(() => {
@@ -269,6 +294,33 @@ describe.skipIf(podmanProblem !== undefined)('the dems image (deploy/Dockerfile,
         const notes = await api.get('/notifications', attendee.token);
         return notes.body?.items?.length ? true : undefined;
       }, 20_000, 'the purchase notification');
+    });
+
+    it('an organizer uploads a banner through the gateway container: the events container re-encodes it with sharp into S3, the gateway container serves it', async () => {
+      const api = client(`http://127.0.0.1:${PORTS.gateway}/api`);
+      const organizer = await api.account('organizer');
+      const event = await createEvent(api, organizer.token, 10, { title: 'Banner Night' });
+      const png = await sharp({ create: { width: 960, height: 480, channels: 3, background: '#2a6f97' } }).png().toBuffer();
+      const upload = await fetch(`http://127.0.0.1:${PORTS.gateway}/api/events/${event.id}/banner`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${organizer.token}`, 'content-type': 'image/png' },
+        body: png,
+      });
+      expect(upload.status).toBe(200);
+      const { bannerUrl } = (await upload.json()) as { bannerUrl: string };
+      expect(bannerUrl).toMatch(new RegExp(`^/banners/${event.id}/[^/]+\\.webp$`));
+
+      const s3Client = new S3Client({ endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials, forcePathStyle: true });
+      const stored = await s3Client.send(new ListObjectsV2Command({ Bucket: BANNER_BUCKET, Prefix: `banners/${event.id}/` }));
+      expect(stored.Contents?.map((o) => `/${o.Key}`)).toContain(bannerUrl);
+      s3Client.destroy();
+
+      const served = await fetch(`http://127.0.0.1:${PORTS.gateway}${bannerUrl}`);
+      expect(served.status).toBe(200);
+      expect(served.headers.get('content-type')).toBe('image/webp');
+      expect(served.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      const webp = Buffer.from(await served.arrayBuffer());
+      expect(webp.subarray(8, 12).toString('latin1')).toBe('WEBP');
     });
 
     it('stops cleanly on SIGTERM: exit code 0 within seconds', async () => {
