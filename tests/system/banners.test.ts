@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Event } from '@dems/contracts';
 import { S3BannerStore } from '../../packages/kit/src/banners/s3.js';
 import { HTML_PAGE, incompressiblePng, picture } from '../../services/events/test/images.js';
 import { startLocalS3, type LocalS3 } from '../setup/s3-server.js';
@@ -45,6 +46,7 @@ describe.each(modes)('system: banners on $name, through the gateway', ({ name, b
   }, 60_000);
   afterAll(async () => t?.stop());
 
+  type Refusal = { code: string; message: string };
   const upload = (eventId: string, body: Buffer, token: string, contentType = 'image/jpeg') =>
     fetch(`${gateway}/api/events/${eventId}/banner`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body });
 
@@ -56,7 +58,7 @@ describe.each(modes)('system: banners on $name, through the gateway', ({ name, b
 
     const res = await upload(event.id, photo, organizer.token);
     expect(res.status, await res.clone().text()).toBe(200);
-    const withBanner = await res.json();
+    const withBanner = (await res.json()) as Event;
     expect(withBanner.bannerUrl).toMatch(new RegExp(`^/banners/${event.id}/[A-Za-z0-9_-]+-1600\\.webp$`));
     expect((await t.api.get(`/events/${event.id}`)).body).toMatchObject({ bannerUrl: withBanner.bannerUrl, bannerSizes: withBanner.bannerSizes });
 
@@ -76,7 +78,7 @@ describe.each(modes)('system: banners on $name, through the gateway', ({ name, b
       await bucket.close();
     }
 
-    const replaced = await (await upload(event.id, await picture('png', 1200, 600), organizer.token, 'image/png')).json();
+    const replaced = (await (await upload(event.id, await picture('png', 1200, 600), organizer.token, 'image/png')).json()) as Event;
     expect(replaced.bannerUrl).not.toBe(withBanner.bannerUrl);
     expect((await fetch(`${gateway}${replaced.bannerUrl}`)).status).toBe(200);
     expect((await fetch(`${gateway}${withBanner.bannerUrl}`)).status).toBe(404);
@@ -93,10 +95,10 @@ describe.each(modes)('system: banners on $name, through the gateway', ({ name, b
     const event = await createEvent(t.api, organizer.token, 10);
 
     const html = await upload(event.id, HTML_PAGE, organizer.token, 'image/png');
-    expect([html.status, (await html.json()).code]).toEqual([422, 'INVALID_IMAGE']);
+    expect([html.status, ((await html.json()) as Refusal).code]).toEqual([422, 'INVALID_IMAGE']);
     const big = await upload(event.id, await incompressiblePng(6 * 1024 * 1024), organizer.token, 'image/png');
     expect(big.status).toBe(413);
-    expect((await big.json()).message).toMatch(/A banner can be at most 5 MB/);
+    expect(((await big.json()) as Refusal).message).toMatch(/A banner can be at most 5 MB/);
     const notHers = await upload(event.id, photo, attendee.token);
     expect(notHers.status).toBe(403);
     expect((await t.api.get(`/events/${event.id}`)).body.bannerUrl).toBeNull();
