@@ -80,6 +80,13 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
+/** Closes every toast, so a screenshot shows the page underneath. */
+export async function dismissToasts(page: Page): Promise<void> {
+  const dismiss = page.getByRole('button', { name: 'Dismiss notification' });
+  // They also leave by themselves after a few seconds, so one may be gone before its click lands.
+  while ((await dismiss.count()) > 0) await dismiss.first().click({ timeout: 2000 }).catch(() => {});
+}
+
 /** Signs up through the form, as a person would; lands signed in. */
 export async function signUp(page: Page, { name, email, role }: { name: string; email: string; role: 'attendee' | 'organizer' }): Promise<void> {
   await page.goto('/signup');

@@ -1,7 +1,8 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { createEvent, eventually, inDays, startTestSystem, waitOnSale } from '../system/helpers.js';
-import { expectAccessible, hasChromium, launchChromium, localInput, openContext, requireChromiumUnderCi, screenshots, signUp, tokenOf } from './browser.js';
+import { dismissToasts, expectAccessible, hasChromium, launchChromium, localInput, openContext, requireChromiumUnderCi, screenshots, signUp, tokenOf } from './browser.js';
 
 requireChromiumUnderCi();
 
@@ -83,6 +84,46 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
     await createEvent(t.api, other.token, 120, { title: 'Indie Game Makers Meetup', venue: 'LX Factory, Lisbon', timezone: 'Europe/Lisbon', ...inDays(5), ticketTypes: [{ name: 'Standard', priceCents: 1200, currency: 'EUR', capacity: 8 }, { name: 'Supporter', priceCents: 3000, currency: 'EUR', capacity: 20 }] });
     await createEvent(t.api, other.token, 300, { title: 'Night Market & Street Food', venue: 'Mercado da Ribeira', timezone: 'Europe/Lisbon', ...inDays(12) });
     expect(organizer.errors).toEqual([]);
+  });
+
+  it('the organizer uploads a banner; the event page and the discover card show it', async () => {
+    const { page } = organizer;
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { level: 1, name: `Edit ${title}` }).waitFor();
+    await page.getByTestId('banner-caption').getByText('No banner yet').waitFor();
+
+    // A file that is not an image (HTML named .png) is caught before it is sent: the preview cannot draw it.
+    await page.getByLabel('Banner image').setInputFiles({ name: 'poster.png', mimeType: 'image/png', buffer: Buffer.from('<!doctype html><p>not an image</p>') });
+    await page.getByText('This file cannot be shown as an image').waitFor();
+    expect(await page.getByRole('button', { name: 'Upload banner' }).isDisabled()).toBe(true);
+
+    await page.getByLabel('Banner image').setInputFiles({ name: 'harbour-at-night.png', mimeType: 'image/png', buffer: await harbourPng() });
+    await expect.poll(() => imageLoaded(page.getByTestId('banner-preview')), { timeout: 10_000 }).toBe(true);
+    await page.getByRole('button', { name: 'Upload banner' }).click();
+    await page.getByTestId('toast').filter({ hasText: 'Banner added' }).waitFor();
+    await page.getByTestId('banner-caption').getByText('The current banner.').waitFor();
+    await expect.poll(() => imageLoaded(page.getByTestId('event-banner')), { timeout: 10_000 }).toBe(true);
+    await expectAccessible(page, 'the banner editor');
+    await dismissToasts(page);
+    await screenshots(page, 'banner-editor');
+
+    // The API now names the banner's renditions; each is served re-encoded as WebP, cacheable for good.
+    const event = (await t.api.get(`/events/${eventId}`)).body;
+    expect(event.bannerUrl).toEqual(expect.any(String));
+    expect(event.bannerSizes.length).toBeGreaterThan(0);
+    const image = await page.request.get(event.bannerUrl);
+    expect([image.status(), image.headers()['content-type']]).toEqual([200, 'image/webp']);
+    expect(image.headers()['cache-control']).toContain('immutable');
+
+    await page.goto(`/events/${eventId}`);
+    await expect.poll(() => imageLoaded(page.getByTestId('event-banner')), { timeout: 10_000 }).toBe(true);
+    await page.goto('/');
+    const card = page.getByTestId('event-card').filter({ hasText: title });
+    // Cards load their banner lazily: bring it into view, as a visitor scrolling would.
+    await card.scrollIntoViewIfNeeded();
+    await expect.poll(() => imageLoaded(card.getByTestId('event-banner')), { timeout: 10_000 }).toBe(true);
+    expect(organizer.errors).toEqual([]);
+    await page.goto(`/organizer/events/${eventId}`);
   });
 
   it('the attendee finds it by search and buys 2 tickets; the confirmation arrives live, without a reload', async () => {
@@ -213,9 +254,7 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
     await expect.poll(() => group.getByTestId('ticket-status').allTextContents(), { timeout: 8000 }).toEqual(['Cancelled', 'Cancelled', 'Cancelled']);
     await group.getByText('This event was cancelled; its tickets have been refunded.').waitFor();
     // The toasts have made their point; the picture is of the tickets underneath.
-    const dismiss = attendeePage.getByRole('button', { name: 'Dismiss notification' });
-    // They also leave by themselves after a few seconds, so one may be gone before its click lands.
-    while ((await dismiss.count()) > 0) await dismiss.first().click({ timeout: 2000 }).catch(() => {});
+    await dismissToasts(attendeePage);
     await screenshots(attendeePage, 'my-tickets-cancelled');
 
     await attendeePage.getByRole('link', { name: /^Notifications/ }).click();
@@ -254,3 +293,23 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
     await context.close();
   });
 });
+
+/** A wide banner as an organizer might export it: a night harbour with lights, drawn with sharp (PNG, 1800 × 900). */
+async function harbourPng(): Promise<Buffer> {
+  const lights = Array.from({ length: 24 }, (_, i) => `<circle cx="${60 + i * 72}" cy="${560 + (i % 3) * 14}" r="${6 + (i % 4) * 2}" fill="#fde68a" opacity="${0.6 + (i % 4) / 10}"/>`).join('');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1800" height="900">
+    <defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#0b1026"/><stop offset="1" stop-color="#3b2a6b"/></linearGradient>
+    <linearGradient id="sea" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#1e3a8a"/><stop offset="1" stop-color="#020617"/></linearGradient></defs>
+    <rect width="1800" height="620" fill="url(#sky)"/><circle cx="1420" cy="190" r="90" fill="#fef3c7"/>
+    <path d="M0 600 L200 520 L340 560 L520 470 L700 540 L900 480 L1100 550 L1300 500 L1500 560 L1800 520 L1800 620 L0 620 Z" fill="#111827"/>
+    <rect y="600" width="1800" height="300" fill="url(#sea)"/>${lights}</svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+/** True once an <img> has loaded real pixels (not a broken image or a placeholder). */
+function imageLoaded(img: Locator): Promise<boolean> {
+  return img.evaluate((el) => {
+    const i = el as unknown as { complete: boolean; naturalWidth: number };
+    return i.complete && i.naturalWidth > 0;
+  });
+}
