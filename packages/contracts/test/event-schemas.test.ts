@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BannerSize,
   CreateEventBody,
   Event,
   EventListQuery,
@@ -285,6 +286,8 @@ const event = {
   registrationLimit: null,
   registrationCount: 0,
   ticketTypes: [ticketType],
+  bannerUrl: null,
+  bannerSizes: [],
   createdAt: '2029-01-01T00:00:00.000Z',
   updatedAt: '2029-01-01T00:00:00.000Z',
 };
@@ -292,6 +295,12 @@ const event = {
 describe('Event (the answer)', () => {
   it('accepts an event as the service answers it', () => {
     expect(Event.parse(event)).toEqual(event);
+    const sizes = [
+      { width: 480, height: 240, url: '/banners/evt_1/a-480.webp' },
+      { width: 960, height: 480, url: '/banners/evt_1/a-960.webp' },
+    ];
+    const withBanner = { ...event, bannerUrl: sizes[1]!.url, bannerSizes: sizes };
+    expect(Event.parse(withBanner)).toEqual(withBanner);
     expect(Event.parse({ ...event, status: 'cancelled', registrationLimit: 10 })).toMatchObject({ status: 'cancelled' });
     expect(EventPage.parse({ items: [event], nextCursor: null })).toEqual({ items: [event], nextCursor: null });
     expect(EventPage.parse({ items: [], nextCursor: 'abc' }).nextCursor).toBe('abc');
@@ -314,10 +323,21 @@ describe('Event (the answer)', () => {
     ['registrationLimit', 1.5],
     ['registrationCount', undefined],
     ['registrationCount', 1.5],
+    ['bannerUrl', undefined],
+    ['bannerUrl', 1],
+    ['bannerSizes', null],
     ['createdAt', '1969-01-01T00:00:00.000Z'],
     ['updatedAt', undefined],
   ])('refuses %s = %j', (field, value) => {
     expect(refusedPaths(Event, { ...event, [field]: value })).toEqual([field]);
+  });
+
+  it.each([
+    ['width', 1.5],
+    ['height', undefined],
+    ['url', null],
+  ])('refuses a banner size with %s = %j', (field, value) => {
+    expect(refusedPaths(BannerSize, { width: 480, height: 240, url: '/banners/x.webp', [field]: value })).toEqual([field]);
   });
 
   it.each([
