@@ -156,6 +156,8 @@ describe('setting a banner', () => {
     const recording: BannerStore = { ...undeletable(), put: async (key, bytes, meta) => void seen.push(meta) };
     await setBanner(deps({ banners: recording }), event.id, photo, ORGANIZER);
     expect(seen).toEqual(Array(3).fill({ contentType: 'image/webp', cacheControl: BANNER_CACHE_CONTROL }));
+    // A first banner replaced none: nothing to delete, so nothing failed to be deleted.
+    expect(warnings).toEqual([]);
   });
 });
 

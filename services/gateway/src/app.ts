@@ -11,6 +11,7 @@ import { registerBanners } from './banners.js';
 import type { GatewayConfig } from './config.js';
 import { ForwardedBody, forwardTo, upstreamClient, type FromOptions } from './forward.js';
 import { registerLiveProxy } from './live-proxy.js';
+import { trustProxyOption } from './proxy-trust.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -36,8 +37,8 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
     name: 'gateway',
     description: 'Routes /api/* to the DEMS services and serves the web app.',
     logger,
-    trustProxy: config.TRUST_PROXY.length ? config.TRUST_PROXY : false,
-    contentSecurityPolicy: WEB_APP_CSP,
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
+    contentSecurityPolicy: webAppCsp(config.BANNER_PUBLIC_URL),
     metricsAccess: config.METRICS_PUBLIC ? 'anyone' : 'private-network',
     // The same limit as the services, applied here before anything is forwarded (see the body parser below).
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -228,11 +229,12 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trail
  * `'self'` covers same-origin WebSockets in current browsers; ws:/wss: of the page's own host are added
  * for older ones. Bootstrap needs no inline styles (React sets style properties through the CSSOM).
  */
-const WEB_APP_CSP = {
+const webAppCsp = (bannerPublicUrl: string) => ({
   defaultSrc: ["'self'"],
   scriptSrc: ["'self'"],
   styleSrc: ["'self'"],
-  imgSrc: ["'self'", 'data:'],
+  // Banners come from BANNER_PUBLIC_URL: this site (/banners), or a CDN whose origin is allowed here.
+  imgSrc: ["'self'", 'data:', ...(bannerPublicUrl.startsWith('/') ? [] : [new URL(bannerPublicUrl).origin])],
   fontSrc: ["'self'", 'data:'],
   connectSrc: ["'self'", (req: IncomingMessage) => sameHostSockets(req)],
   objectSrc: ["'none'"],
@@ -240,7 +242,7 @@ const WEB_APP_CSP = {
   formAction: ["'self'"],
   frameAncestors: ["'none'"],
   scriptSrcAttr: ["'none'"],
-};
+});
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 

@@ -115,6 +115,30 @@ describe.each(setups)('GET /banners/* from $name', ({ open }) => {
   });
 });
 
+describe('banners elsewhere', () => {
+  it('lets the web app show banners from a CDN named by BANNER_PUBLIC_URL, and only from there', async () => {
+    const csp = async (env: Record<string, string>) => {
+      const gateway = await buildApp({ config: GatewayConfig.parse({ EVENTS_URL: NOBODY, WEB_DIST: '/nonexistent', ...env }) });
+      const header = String((await gateway.inject('/')).headers['content-security-policy']);
+      await gateway.close();
+      return header.split(';').find((d) => d.startsWith('img-src'));
+    };
+    expect(await csp({ BANNER_PUBLIC_URL: 'https://cdn.example.com/banners' })).toBe("img-src 'self' data: https://cdn.example.com");
+    expect(await csp({})).toBe("img-src 'self' data:");
+  });
+
+  it('answers 502 with Retry-After, not 404, while the bucket cannot be reached', async () => {
+    process.env.AWS_ACCESS_KEY_ID ??= 'unused';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'unused';
+    const gateway = await buildApp({
+      config: GatewayConfig.parse({ EVENTS_URL: NOBODY, WEB_DIST: '/nonexistent', BANNER_STORE: 's3', BANNER_BUCKET: 'dems-banners', S3_ENDPOINT: NOBODY, S3_FORCE_PATH_STYLE: 'true' }),
+    });
+    const res = await gateway.inject('/banners/evt_1/up1-480.webp');
+    await gateway.close();
+    expect([res.statusCode, res.json().code, res.headers['retry-after']]).toEqual([502, 'UPSTREAM_UNAVAILABLE', '2']);
+  });
+});
+
 describe('body limits at the gateway', () => {
   let gateway: App;
   beforeAll(async () => {
