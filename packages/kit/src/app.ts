@@ -49,9 +49,10 @@ export interface ServiceAppOptions {
   notFound?: (req: FastifyRequest, reply: FastifyReply) => unknown;
   /**
    * Which peers may set X-Forwarded-For (Fastify `trustProxy`): the gateway. Default `loopback`, where
-   * the gateway runs with `npm start`; the client address drives per-address throttles.
+   * the gateway runs with `npm start`; the client address drives per-address throttles. A function decides per
+   * hop (the gateway's hop count behind CloudFront and a load balancer); Fastify ignores a bare number.
    */
-  trustProxy?: string | string[] | boolean;
+  trustProxy?: string | string[] | boolean | ((address: string, hop: number) => boolean);
   /** Replace Fastify's JSON parser with the depth-checking one (default). The gateway passes bodies through unparsed. */
   checkJsonDepth?: boolean;
   /** Content-Security-Policy directives; the default suits a JSON API (nothing may load, nothing may frame it). */

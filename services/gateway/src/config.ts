@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BannerConfig, BodyLimit, loadConfig, Port, requireBannerBucket, RuntimeConfig, urlList } from '@dems/kit';
+import { TrustProxySetting } from './proxy-trust.js';
 
 const isOrigin = (s: string): boolean => {
   try {
@@ -40,13 +41,11 @@ export const GatewayConfig = requireBannerBucket(
       .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
       .pipe(z.array(z.string().refine(isOrigin, 'must be an origin such as https://app.example.com'))),
     /**
-     * A proxy or load balancer in front of the gateway whose X-Forwarded-For is believed (comma separated
-     * addresses or CIDRs). Empty by default: the gateway is the edge and the peer address is the client.
+     * The proxies in front of the gateway whose X-Forwarded-For is believed: a hop count (CloudFront + ALB: 2) or
+     * their addresses/CIDRs, comma separated (proxy-trust.ts). Empty by default: the gateway is the edge and the
+     * peer address is the client.
      */
-    TRUST_PROXY: z
-      .string()
-      .default('')
-      .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean)),
+    TRUST_PROXY: TrustProxySetting,
     /**
      * The gateway's port is public, so by default its /metrics answers only a loopback or private-network peer that
      * connects directly (Prometheus in the cluster), never a request relayed by a proxy or load balancer. true serves
