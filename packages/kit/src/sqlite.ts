@@ -10,6 +10,11 @@ export type SqliteDb = Database.Database;
  * Opens a service's SQLite file: WAL so readers never block the writer, a busy timeout so several
  * processes can share one file (they queue for the write lock instead of failing), and the chosen
  * durability: FULL fsyncs every commit so a confirmed order survives power loss.
+ *
+ * Temporary storage stays in memory: SQLite otherwise needs a writable temp directory (SQLITE_TMPDIR, TMPDIR,
+ * /var/tmp, /tmp or the working directory) as soon as a savepoint's or statement's journal outgrows 64 KiB,
+ * and a container with a read-only root has none — every such write would fail with SQLITE_IOERR_GETTEMPPATH.
+ * Memory is the cheaper side here: those journals, sorts and temporary tables are small for these statements.
  */
 export function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): SqliteDb {
   // SQLite creates -wal and -shm with the mode of the database file, so a 0600 file keeps all three private.
@@ -18,7 +23,48 @@ export function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous}`);
   db.pragma('foreign_keys = ON');
+  db.pragma('temp_store = MEMORY');
   return db;
+}
+
+/** What one step of a batch came to: its value, or the error that rolled back that step alone. */
+export type StepOutcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/**
+ * Makes `step` one step of a batch: called inside the batch's transaction, it runs in its own SAVEPOINT, so a
+ * step that throws is undone alone and its error returned, and the batch goes on with the next step.
+ *
+ * Unless the error ended the whole transaction. On some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM,
+ * SQLITE_BUSY, …) SQLite rolls back the whole transaction, earlier steps included. Going on then would run
+ * the later steps with no transaction around them — each would commit on its own — and the batch's COMMIT
+ * would fail with "no transaction is active", hiding the real error from every caller and reporting failed
+ * what was in fact written. So then the step's error is thrown: the whole batch fails with it and nothing
+ * of it is written. The same when the step cannot be undone: the batch's transaction is rolled back instead.
+ */
+export function batchStep<A extends unknown[], T>(db: SqliteDb, step: (...args: A) => T): (...args: A) => StepOutcome<T> {
+  const savepoint = db.prepare('SAVEPOINT batch_step');
+  const release = db.prepare('RELEASE batch_step');
+  const rollbackTo = db.prepare('ROLLBACK TO batch_step');
+  return (...args) => {
+    // Outside a transaction a SAVEPOINT would open one of its own and the step would commit alone.
+    if (!db.inTransaction) throw new Error('batchStep: call the step inside the transaction of its batch.');
+    savepoint.run();
+    let value: T;
+    try {
+      value = step(...args);
+    } catch (error) {
+      if (!db.inTransaction) throw error;
+      try {
+        rollbackTo.run();
+        release.run();
+      } catch {
+        throw error;
+      }
+      return { ok: false, error };
+    }
+    release.run();
+    return { ok: true, value };
+  };
 }
 
 /** Applies the migrations the file has not seen yet, tracked in PRAGMA user_version, each in a transaction. */

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { newMessage, type Availability, type CapacityChangeBody, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
 import { AppError, inCurrentTrace, newId } from '@dems/kit';
-import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
+import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb, type StepOutcome } from '@dems/kit/sqlite';
 import { notYetReceived, orderStateFor, refuseCancellation, refuseCapacity, refusePurchase, remainingOf, type SaleEvent } from '../domain/purchase.js';
 import { newTicketCode } from '../domain/ticket-code.js';
 import type { PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
@@ -142,7 +142,7 @@ const TICKET_SELECT = `
 
 type Statement = Database.Statement;
 type Enqueue = (...messages: Message[]) => void;
-type Outcome = { ok: true; value: PlaceOrderResult } | { ok: false; error: unknown };
+type Outcome = StepOutcome<PlaceOrderResult>;
 interface QueuedOrder {
   input: PlaceOrderInput;
   now: Date;
@@ -176,24 +176,18 @@ export class SqliteTicketingStore implements TicketingStore {
   private queued: QueuedOrder[] = [];
   /** Runs a whole batch in one immediate transaction; each purchase inside it is its own SAVEPOINT. */
   private readonly commitBatch: (batch: QueuedOrder[], enqueue: Enqueue) => Outcome[];
-  /** One purchase; called inside commitBatch, better-sqlite3 wraps a nested transaction in a SAVEPOINT. */
-  private readonly placeOne: (input: PlaceOrderInput, now: Date, enqueue: Enqueue) => PlaceOrderResult;
+  /** One purchase in its own SAVEPOINT of the batch (batchStep: a failure that ends the whole transaction fails the batch). */
+  private readonly placeOne: (input: PlaceOrderInput, now: Date, enqueue: Enqueue) => Outcome;
 
   constructor(opts: SqliteTicketingStoreOptions) {
     this.db = openSqlite(opts.file, opts.synchronous ?? 'FULL');
     migrate(this.db, MIGRATIONS);
     this.outbox = new SqliteMessaging(this.db);
     this.onMessagesCommitted = opts.onMessagesCommitted;
-    this.placeOne = this.db.transaction((input: PlaceOrderInput, now: Date, enqueue: Enqueue) => this.placeOrderNow(input, now, enqueue));
+    this.placeOne = batchStep(this.db, (input: PlaceOrderInput, now: Date, enqueue: Enqueue) => this.placeOrderNow(input, now, enqueue));
+    // A purchase refused or failed is rolled back to its SAVEPOINT: it leaves no trace, the others in the batch stand.
     this.commitBatch = this.db.transaction((batch: QueuedOrder[], enqueue: Enqueue) =>
-      batch.map((q): Outcome => {
-        try {
-          return { ok: true, value: q.inItsTrace(() => this.placeOne(q.input, q.now, enqueue)) };
-        } catch (error) {
-          // The SAVEPOINT is rolled back: this purchase left no trace, the others in the batch stand.
-          return { ok: false, error };
-        }
-      }),
+      batch.map((q) => q.inItsTrace(() => this.placeOne(q.input, q.now, enqueue))),
     ).immediate;
   }
 
@@ -286,6 +280,7 @@ export class SqliteTicketingStore implements TicketingStore {
    * (setImmediate), committed together: one BEGIN IMMEDIATE, each purchase in its own SAVEPOINT (a refusal
    * or failure rolls back only that purchase), one COMMIT — one fsync under synchronous=FULL for the whole
    * batch instead of one per purchase. Every caller is answered only after the commit that holds its order.
+   * An error after which SQLite keeps no transaction (a full disk, an I/O error) fails the whole batch with it.
    */
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
     return new Promise((resolve, reject) => {
@@ -307,7 +302,8 @@ export class SqliteTicketingStore implements TicketingStore {
         if (messages.length) enqueued = true;
       });
     } catch (error) {
-      // BEGIN or COMMIT failed (e.g. the disk): nothing in the batch was written.
+      // BEGIN or COMMIT failed, or a purchase failed in a way that made SQLite roll back the whole transaction
+      // (a full disk, an I/O error): nothing in the batch was written, and every caller gets that real error.
       for (const q of batch) q.reject(error);
       return;
     }

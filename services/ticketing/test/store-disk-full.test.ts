@@ -1,0 +1,72 @@
+// A group commit when SQLite itself fails in the middle of it. PRAGMA max_page_count holds the file at its size,
+// so a purchase that needs a new page gets a real SQLITE_FULL — an error on which SQLite rolls back the whole
+// transaction, not just the failing purchase's SAVEPOINT, and takes the purchases before it in the batch along.
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Message } from '@dems/contracts';
+import { tempDir } from '@dems/kit/testing';
+import type { SqliteDb } from '@dems/kit/sqlite';
+import { purchaseFingerprint } from '../src/domain/purchase.js';
+import { SqliteTicketingStore } from '../src/store/sqlite.js';
+import type { PlaceOrderInput } from '../src/store/ticketing-store.js';
+import { eventSnapshot, published, ticketType } from './fixtures.js';
+
+function order(userId: string, quantity: number): PlaceOrderInput {
+  const body = { eventId: 'evt_jazz', ticketTypeId: 'tt_ga', quantity };
+  return { ...body, userId, idempotencyKey: crypto.randomUUID(), requestHash: purchaseFingerprint(body) };
+}
+
+/** The store's own connection: max_page_count is a setting of the connection, not of the file. */
+const connectionOf = (store: SqliteTicketingStore) => (store as unknown as { db: SqliteDb }).db;
+
+describe('SqliteTicketingStore when the disk fills up during a group commit', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: SqliteTicketingStore;
+  let commits: number;
+
+  beforeEach(async () => {
+    dir = tempDir('ticketing-disk-full-');
+    commits = 0;
+    store = new SqliteTicketingStore({ file: join(dir.path, 'ticketing.db'), synchronous: 'NORMAL', onMessagesCommitted: () => commits++ });
+    const event = eventSnapshot({ ticketTypes: [ticketType({ capacity: 1000 })] });
+    await store.applyEventSnapshot(published(event), event);
+  });
+  afterEach(async () => {
+    await store.close();
+    dir.cleanup();
+  });
+
+  const sold = async () => (await store.getAvailability('evt_jazz'))!.ticketTypes[0]!.sold;
+  const orderPlaced = async () =>
+    (await store.outbox.claimDue('engagement', 10_000, Date.now(), 1)).map((e) => e.message).filter((m: Message) => m.type === 'OrderPlaced');
+
+  it('every caller gets the real error or its order, and the file holds exactly the orders answered as placed', async () => {
+    const db = connectionOf(store);
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    const users = Array.from({ length: 12 }, (_, i) => `usr_${i}`);
+    const inputs = users.map((u) => order(u, 4));
+    // Not awaited one by one: all twelve are queued before the next turn of the event loop, so one batch takes them.
+    const results = await Promise.allSettled(inputs.map((input) => store.placeOrder(input)));
+    const placed = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.order] : []));
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error & { code?: string }] : []));
+    // The limit was reached, and each failed caller hears why — not "cannot commit - no transaction is active".
+    expect(failures.length).toBeGreaterThan(0);
+    for (const error of failures) expect({ code: error.code, message: error.message }).toEqual({ code: 'SQLITE_FULL', message: 'database or disk is full' });
+
+    // The file holds exactly the orders answered as placed: their tickets, their seats and their messages.
+    const stored = (await Promise.all(users.map((u) => store.listOrders(u)))).flat();
+    expect(stored.map((o) => o.id).sort()).toEqual(placed.map((o) => o.id).sort());
+    expect(await sold()).toBe(placed.reduce((n, o) => n + o.quantity, 0));
+    const tickets = (await Promise.all(users.map((u) => store.listTickets(u)))).flat();
+    expect(tickets).toHaveLength(placed.length * 4);
+    expect((await orderPlaced()).map((m) => (m.data as { orderId: string }).orderId).sort()).toEqual(placed.map((o) => o.id).sort());
+    expect(commits).toBe(placed.length > 0 ? 1 : 0);
+
+    // Room again: every caller retries with its key. What was answered as placed replays, what failed is new.
+    db.pragma('max_page_count = 1073741823');
+    const retried = await Promise.all(inputs.map((input) => store.placeOrder({ ...input })));
+    results.forEach((r, i) => expect(retried[i]!.replayed).toBe(r.status === 'fulfilled'));
+    expect(await sold()).toBe(48);
+    expect(await orderPlaced()).toHaveLength(12);
+  });
+});
