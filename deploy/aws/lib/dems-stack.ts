@@ -3,6 +3,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type { Construct } from 'constructs';
 import { Cluster, CLUSTER_NAME } from './cluster.js';
 import { Edge } from './edge.js';
+import { LoadBalancerAccess } from './load-balancer-access.js';
 import { PodRoles } from './pod-roles.js';
 import { Redis } from './redis.js';
 import type { Settings } from './settings.js';
@@ -37,6 +38,7 @@ export class DemsStack extends Stack {
     const network = new Cluster(this, 'Cluster', settings);
     const redis = new Redis(this, 'Redis', { vpc: network.vpc, clientSecurityGroupId: network.cluster.clusterSecurityGroupId, nodeType: settings.redisNodeType });
     const edge = new Edge(this, 'Edge', settings);
+    const loadBalancer = new LoadBalancerAccess(this, 'LoadBalancer', { vpc: network.vpc, settings });
     new PodRoles(this, 'PodRoles', { cluster: network.cluster, tables: data.byService, bannerBucket: edge.bannerBucket });
 
     if (!settings.albDomainName) {
@@ -64,7 +66,7 @@ export class DemsStack extends Stack {
     output('RepositoryUri', repository.repositoryUri, 'Push the dems image here');
     output('ClusterName', CLUSTER_NAME, 'aws eks update-kubeconfig --name <this>');
     output('VpcId', network.vpc.vpcId, 'vpcId of the AWS Load Balancer Controller Helm chart');
-    output('VpcCidr', network.vpc.vpcCidrBlock, "The load balancer's addresses: the gateway's TRUST_PROXY");
+    output('AlbSecurityGroupId', loadBalancer.securityGroup.securityGroupId, 'alb.ingress.kubernetes.io/security-groups of the eks overlay Ingress: only CloudFront reaches the ALB');
     output('RedisEndpoint', redis.endpoint, 'REDIS_URL=rediss://:<token>@<this>');
     output('RedisAuthTokenSecretArn', redis.authToken.secretArn, 'aws secretsmanager get-secret-value --secret-id <this> gives the Redis token');
   }

@@ -135,6 +135,11 @@ export class Edge extends Construct {
    * viewer's request passes whole (methods, headers but Host, cookies, query strings), so sign-in, purchases
    * and Socket.IO behave as they do at the load balancer. Viewers must use HTTPS (a redirect would turn a POST
    * into a GET).
+   *
+   * The viewer's address reaches the gateway whatever the origin request policy: for a custom origin CloudFront
+   * always appends the address the viewer connected from to X-Forwarded-For (after anything the viewer sent in it),
+   * and the ALB appends CloudFront's. Hence the gateway's TRUST_PROXY=2 in the eks overlay, and the ALB's security
+   * group admitting CloudFront alone (load-balancer-access.ts).
    */
   private apiBehaviour(domainName: string, protocol: Settings['albProtocol']): cloudfront.BehaviorOptions {
     return {

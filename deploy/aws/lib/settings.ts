@@ -13,6 +13,12 @@ export interface Settings {
   albDomainName: string | null;
   /** How CloudFront talks to the load balancer: HTTPS needs a certificate on the ALB for albDomainName. */
   albProtocol: 'http' | 'https';
+  /**
+   * The id of the region's managed prefix list com.amazonaws.global.cloudfront.origin-facing, which alone may reach
+   * the load balancer. Unset: the id AWS published for the region (load-balancer-access.ts), for a region not among
+   * them the deployment stops and asks for this.
+   */
+  cloudFrontPrefixListId: string | null;
   /** The site's own name (CloudFront alternate domain name) and its ACM certificate in us-east-1, both or neither. */
   domain: { name: string; certificateArn: string } | null;
   /** IAM role or user given cluster-admin access to the Kubernetes API (an EKS access entry). */
@@ -27,6 +33,7 @@ export interface Settings {
 export const CONTEXT_KEYS = [
   'albDomainName',
   'albProtocol',
+  'cloudFrontPrefixListId',
   'domainName',
   'certificateArn',
   'adminPrincipalArn',
@@ -85,6 +92,7 @@ export function readSettings(context: (key: ContextKey) => unknown): Settings {
     albDomainName,
     // The ALB's AWS name can only be reached over HTTP; a name of the user's is expected to carry a certificate.
     albProtocol: albProtocol ?? (albDomainName && !isAwsLoadBalancerName(albDomainName) ? 'https' : 'http'),
+    cloudFrontPrefixListId: matching('cloudFrontPrefixListId', /^pl-[0-9a-f]{8}([0-9a-f]{9})?$/, 'a managed prefix list id such as pl-3b927c52 (aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing)'),
     domain: domainName && certificateArn ? { name: domainName, certificateArn } : null,
     adminPrincipalArn: matching('adminPrincipalArn', IAM_PRINCIPAL, 'an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/Admin'),
     kubernetesVersion: matching('kubernetesVersion', /^1\.\d{2}$/, 'a Kubernetes minor version such as 1.35') ?? '1.35',

@@ -379,8 +379,22 @@ describe('Redis, images and the cluster', () => {
 
   it('outputs what the Kubernetes overlay and deploy:web need', () => {
     const outputs = Object.keys(full.toJSON().Outputs);
-    for (const name of ['Region', 'TableEvents', 'TableTickets', 'TableNotifications', 'WebBucketName', 'BannerBucketName', 'DistributionId', 'DistributionDomainName', 'RepositoryUri', 'ClusterName', 'VpcId', 'VpcCidr', 'RedisEndpoint', 'RedisAuthTokenSecretArn']) {
+    for (const name of ['Region', 'TableEvents', 'TableTickets', 'TableNotifications', 'WebBucketName', 'BannerBucketName', 'DistributionId', 'DistributionDomainName', 'RepositoryUri', 'ClusterName', 'VpcId', 'AlbSecurityGroupId', 'RedisEndpoint', 'RedisAuthTokenSecretArn']) {
       expect(outputs).toContain(name);
+    }
+  });
+
+  it("gives the Ingress's ALB a security group in the VPC that only CloudFront's origin-facing servers get through, on the listener's port", () => {
+    for (const t of [full, first]) {
+      const { Value } = t.toJSON().Outputs.AlbSecurityGroupId;
+      const [groupId, attribute] = Value['Fn::GetAtt'];
+      expect(attribute).toBe('GroupId');
+      const group = t.toJSON().Resources[groupId];
+      expect(group.Type).toBe('AWS::EC2::SecurityGroup');
+      expect(group.Properties.VpcId).toEqual({ Ref: expect.stringMatching(/^ClusterVpc/) });
+      expect(group.Properties.SecurityGroupIngress).toBeUndefined();
+      const ingress = ofType(t, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => r.Properties.GroupId['Fn::GetAtt']?.[0] === groupId);
+      expect(ingress.map(([, r]) => [r.Properties.FromPort, r.Properties.ToPort, Object.keys(r.Properties.SourcePrefixListId)])).toEqual([[80, 80, ['Fn::FindInMap']]]);
     }
   });
 });

@@ -10,6 +10,7 @@ describe('CDK context settings', () => {
     expect(from({})).toEqual({
       albDomainName: null,
       albProtocol: 'http',
+      cloudFrontPrefixListId: null,
       domain: null,
       adminPrincipalArn: null,
       kubernetesVersion: '1.35',
@@ -23,6 +24,11 @@ describe('CDK context settings', () => {
     expect(from({ albDomainName: ALB }).albProtocol).toBe('http');
     expect(from({ albDomainName: 'origin.tickets.example.com' }).albProtocol).toBe('https');
     expect(from({ albDomainName: 'origin.tickets.example.com', albProtocol: 'http' }).albProtocol).toBe('http');
+  });
+
+  it("takes the id of CloudFront's origin-facing prefix list for a region the app has none for", () => {
+    expect(from({ cloudFrontPrefixListId: 'pl-0123abcd' }).cloudFrontPrefixListId).toBe('pl-0123abcd');
+    expect(from({ cloudFrontPrefixListId: 'pl-0123456789abcdef0' }).cloudFrontPrefixListId).toBe('pl-0123456789abcdef0');
   });
 
   it('takes numbers from the command line as strings', () => {
@@ -41,6 +47,9 @@ describe('CDK context settings', () => {
     [{ albDomainName: `${ALB}/api` }, 'albDomainName'],
     [{ albDomainName: ALB, albProtocol: 'https' }, 'albProtocol'],
     [{ albProtocol: 'ftp' }, 'albProtocol'],
+    [{ cloudFrontPrefixListId: 'sg-0123abcd' }, 'cloudFrontPrefixListId'],
+    [{ cloudFrontPrefixListId: 'pl-0123ABCD' }, 'cloudFrontPrefixListId'],
+    [{ cloudFrontPrefixListId: 'com.amazonaws.global.cloudfront.origin-facing' }, 'cloudFrontPrefixListId'],
     [{ domainName: 'tickets.example.com' }, 'certificateArn'],
     [{ certificateArn: CERT }, 'domainName'],
     [{ domainName: 'tickets.example.com', certificateArn: CERT.replace('us-east-1', 'eu-west-1') }, 'certificateArn'],
