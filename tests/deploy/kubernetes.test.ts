@@ -407,6 +407,22 @@ describe('deploy/k8s', () => {
       const gateway = r.roles.get('gateway')!.spec.template.spec;
       expect(gateway.terminationGracePeriodSeconds!).toBeGreaterThanOrEqual(delay);
     });
+
+    it("lets only CloudFront reach the ALB, and the gateway count CloudFront and the ALB as its two proxies (the viewer's address)", () => {
+      const a = r.ofKind('Ingress')[0]!.metadata.annotations!;
+      // The CDK app's security group (output AlbSecurityGroupId) instead of one the controller would open to all.
+      expect(a['alb.ingress.kubernetes.io/security-groups']).toMatch(/^(sg-[0-9a-f]+|replace-with-alb-security-group-id)$/);
+      expect(a['alb.ingress.kubernetes.io/manage-backend-security-group-rules'], 'the controller still lets the ALB into the pods').toBe('true');
+      expect(a['alb.ingress.kubernetes.io/security-group-prefix-lists'], 'no second, controller-made frontend group').toBeUndefined();
+      expect(a['alb.ingress.kubernetes.io/inbound-cidrs']).toBeUndefined();
+      // The ALB appends the address CloudFront reached it from (its default, pinned): one hop of the two.
+      expect(a['alb.ingress.kubernetes.io/load-balancer-attributes']).toContain('routing.http.xff_header_processing.mode=append');
+
+      const config = (role: Role) => loadRoleConfig(role, environment(r, r.roles.get(role)!.spec.template.spec.containers[0]!)) as unknown as { TRUST_PROXY: unknown };
+      expect(config('gateway').TRUST_PROXY, 'the gateway: a hop count, CloudFront + ALB').toBe(2);
+      // The services believe the gateway pods only (their private addresses), never a count of hops.
+      for (const service of SERVICES) expect(config(service).TRUST_PROXY, service).toEqual(['uniquelocal']);
+    });
   });
 
   describe('overlay local', () => {
