@@ -4,8 +4,9 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '@dems/contracts';
-import { tempDir } from '@dems/kit/testing';
+import { TEST_SECRET, tempDir, testTokens } from '@dems/kit/testing';
 import type { SqliteDb } from '@dems/kit/sqlite';
+import { buildApp } from '../src/app.js';
 import { purchaseFingerprint } from '../src/domain/purchase.js';
 import { SqliteTicketingStore } from '../src/store/sqlite.js';
 import type { PlaceOrderInput } from '../src/store/ticketing-store.js';
@@ -18,6 +19,10 @@ function order(userId: string, quantity: number): PlaceOrderInput {
 
 /** The store's own connection: max_page_count is a setting of the connection, not of the file. */
 const connectionOf = (store: SqliteTicketingStore) => (store as unknown as { db: SqliteDb }).db;
+/** From now on a write that needs a new page fails with SQLITE_FULL. */
+const holdAtCurrentSize = (db: SqliteDb) => db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+/** Room again (SQLite's largest page count). */
+const makeRoom = (db: SqliteDb) => db.pragma('max_page_count = 1073741823');
 
 describe('SqliteTicketingStore when the disk fills up during a group commit', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -42,7 +47,7 @@ describe('SqliteTicketingStore when the disk fills up during a group commit', ()
 
   it('every caller gets the real error or its order, and the file holds exactly the orders answered as placed', async () => {
     const db = connectionOf(store);
-    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    holdAtCurrentSize(db);
     const users = Array.from({ length: 12 }, (_, i) => `usr_${i}`);
     const inputs = users.map((u) => order(u, 4));
     // Not awaited one by one: all twelve are queued before the next turn of the event loop, so one batch takes them.
@@ -63,10 +68,53 @@ describe('SqliteTicketingStore when the disk fills up during a group commit', ()
     expect(commits).toBe(placed.length > 0 ? 1 : 0);
 
     // Room again: every caller retries with its key. What was answered as placed replays, what failed is new.
-    db.pragma('max_page_count = 1073741823');
+    makeRoom(db);
     const retried = await Promise.all(inputs.map((input) => store.placeOrder({ ...input })));
     results.forEach((r, i) => expect(retried[i]!.replayed).toBe(r.status === 'fulfilled'));
     expect(await sold()).toBe(48);
     expect(await orderPlaced()).toHaveLength(12);
+  });
+
+  it('over HTTP: a buyer whose purchase failed gets 500 INTERNAL, the log of its request has the real error, and a retry buys', async () => {
+    const tokens = await testTokens();
+    const ann = await tokens.bearer({ id: 'usr_ann' });
+    const logged: { reqId?: string; err?: { code?: string; message?: string } }[] = [];
+    const app = await buildApp({
+      store,
+      verify: tokens.verify,
+      secret: TEST_SECRET,
+      ordersPerUserPerMinute: 100,
+      logger: { level: 'error', stream: { write: (line: string) => logged.push(JSON.parse(line) as (typeof logged)[number]) } },
+    });
+    try {
+      const db = connectionOf(store);
+      holdAtCurrentSize(db);
+      const keys = Array.from({ length: 20 }, () => crypto.randomUUID());
+      const buy = (key: string) =>
+        app.inject({ method: 'POST', url: '/orders', headers: { ...ann, 'idempotency-key': key }, payload: { eventId: 'evt_jazz', ticketTypeId: 'tt_ga', quantity: 4 } });
+      const answers = await Promise.all(keys.map(buy));
+      // Requests may reach the store in separate turns: a purchase that still fitted was placed, the others failed.
+      const failed = answers.filter((res) => res.statusCode !== 201);
+      expect(failed.length).toBeGreaterThan(0);
+      for (const res of failed) {
+        expect(res.statusCode).toBe(500);
+        const body = res.json<{ code: string; requestId: string }>();
+        expect(body.code).toBe('INTERNAL');
+        expect(logged.find((l) => l.reqId === body.requestId)?.err).toMatchObject({ code: 'SQLITE_FULL', message: 'database or disk is full' });
+      }
+      const placed = answers.filter((res) => res.statusCode === 201).map((res) => res.json<{ id: string }>().id);
+      expect((await store.listOrders('usr_ann')).map((o) => o.id).sort()).toEqual(placed.sort());
+      expect(await sold()).toBe(placed.length * 4);
+
+      makeRoom(db);
+      for (const [i, key] of keys.entries()) {
+        const res = await buy(key);
+        expect(res.statusCode).toBe(201);
+        expect(res.headers['idempotent-replayed']).toBe(answers[i]!.statusCode === 201 ? 'true' : undefined);
+      }
+      expect(await sold()).toBe(80);
+    } finally {
+      await app.close();
+    }
   });
 });
