@@ -2,6 +2,7 @@
 // step's error ends the whole transaction) and openSqlite's in-memory temporary storage, in a process that has
 // no writable temporary directory at all (a read-only /tmp and /var/tmp in a mount namespace of its own).
 import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { batchStep, openSqlite, type SqliteDb } from '../src/sqlite.js';
@@ -115,9 +116,10 @@ console.log(JSON.stringify({ kit: savepointsOverJournalSize(openSqlite(kitFile, 
 `;
 
 /**
- * Runs a command in a user and mount namespace of its own where /tmp and /var/tmp are empty and read-only, its
- * working directory is /tmp, and SQLITE_TMPDIR and TMPDIR point there: every directory SQLite would try for a
- * temporary file is read-only, as in a container with a read-only root.
+ * Runs a command in a user and mount namespace of its own where /tmp and /var/tmp are read-only (bound onto
+ * themselves, so a checkout under /tmp stays readable), its working directory is /tmp, and SQLITE_TMPDIR and TMPDIR
+ * point there: every directory SQLite would try for a temporary file is read-only, as in a container with a
+ * read-only root. The databases themselves go in $DB_DIR, a writable tmpfs of its own.
  */
 const NO_TEMP_DIR = [
   'unshare',
@@ -126,7 +128,11 @@ const NO_TEMP_DIR = [
   '--mount',
   'sh',
   '-c',
-  'mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o ro tmpfs /var/tmp && cd /tmp && SQLITE_TMPDIR=/tmp TMPDIR=/tmp exec "$@"',
+  [
+    'for d in /tmp /var/tmp; do mount --bind "$d" "$d" && mount -o remount,bind,ro "$d" || exit 1; done',
+    'if [ -n "$DB_DIR" ]; then mount -t tmpfs tmpfs "$DB_DIR" || exit 1; fi',
+    'cd /tmp && SQLITE_TMPDIR=/tmp TMPDIR=/tmp exec "$@"',
+  ].join(' && '),
   'no-temp-dir',
 ];
 
@@ -148,9 +154,12 @@ describe.skipIf(namespaceProblem !== undefined)(`openSqlite with no writable tem
   afterAll(() => bundle?.remove());
 
   it('keeps temporary storage in memory, so savepoints beyond 64 KiB of journal still commit', () => {
-    const child = spawnSync(NO_TEMP_DIR[0]!, [...NO_TEMP_DIR.slice(1), process.execPath, bundle.entry, join(bundle.dir, 'kit.db'), join(bundle.dir, 'plain.db')], {
+    const dbDir = join(bundle.dir, 'db');
+    mkdirSync(dbDir);
+    const child = spawnSync(NO_TEMP_DIR[0]!, [...NO_TEMP_DIR.slice(1), process.execPath, bundle.entry, join(dbDir, 'kit.db'), join(dbDir, 'plain.db')], {
       encoding: 'utf8',
       timeout: 30_000,
+      env: { ...process.env, DB_DIR: dbDir },
     });
     expect(child.stderr).toBe('');
     expect(JSON.parse(child.stdout)).toEqual({ kit: 'committed', plain: 'SQLITE_IOERR_GETTEMPPATH' });
