@@ -42,8 +42,8 @@ const SOURCE = readFileSync(join(ROOT, 'compose.yaml'), 'utf8');
 const compose = parse(SOURCE, { merge: true }) as ComposeFile;
 const services = compose.services;
 
-const DECIDED = ['dynamodb', 'redis', 's3', 's3-init', 'secrets', 'events', 'ticketing', 'engagement', 'gateway'];
-const ONE_SHOT = ['s3-init', 'secrets'];
+const DECIDED = ['dynamodb', 'redis', 's3', 's3-init', 'secrets', 'events', 'ticketing', 'engagement', 'gateway', 'demo'];
+const ONE_SHOT = ['s3-init', 'secrets', 'demo'];
 
 /** A service's environment as the process sees it: every value a string. */
 function envOf(name: string): Record<string, string> {
@@ -207,7 +207,7 @@ describe('compose.yaml', () => {
 
     it('are made by a script the image carries where the secrets service runs it', () => {
       const dockerfile = readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8');
-      expect(dockerfile).toMatch(/^COPY\s+deploy\/make-secrets\.mjs\s+\/app\/deploy\/make-secrets\.mjs\s*$/m);
+      expect(dockerfile).toMatch(/^COPY\s+(\S+\s+)*deploy\/make-secrets\.mjs\s+(\S+\s+)*\/app\/deploy\/\s*$/m);
       // /data belongs to the image's user: a fresh volume mounted there takes that owner, so `secrets` may write it.
       expect(services.secrets!.entrypoint!.at(-1)).toBe('/data');
       expect(dockerfile).toMatch(/chown node:node \/data/);
@@ -244,7 +244,9 @@ describe('compose.yaml', () => {
       for (const name of Object.keys(services)) visit(name);
       expect(order.indexOf('engagement')).toBeLessThan(order.indexOf('events'));
       expect(order.indexOf('engagement')).toBeLessThan(order.indexOf('ticketing'));
-      expect(order.at(-1)).toBe('gateway');
+      // The gateway is the last process to start; only the demo data, made through it, waits for it.
+      expect(order.filter((name) => name !== 'demo').at(-1)).toBe('gateway');
+      expect(services.demo!.depends_on).toEqual({ gateway: { condition: 'service_healthy' } });
       for (const role of SERVICES) {
         expect(services[role]!.depends_on, role).toMatchObject({
           dynamodb: { condition: 'service_healthy' },
@@ -254,6 +256,15 @@ describe('compose.yaml', () => {
       }
       expect(services.events!.depends_on).toHaveProperty('s3-init.condition', 'service_completed_successfully');
       expect(services.gateway!.depends_on).toHaveProperty('s3-init.condition', 'service_completed_successfully');
+    });
+
+    it('makes the demo data once, through the gateway, with a script the image carries (as npm start does)', () => {
+      const dockerfile = readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8');
+      expect(services.demo!.entrypoint).toEqual(['node', '/app/deploy/seed-demo.mjs', `http://gateway:${listeningPort('gateway', envOf('gateway'))}`, '/data']);
+      expect(mounts('demo')).toEqual([{ volume: 'dems-demo', target: '/data', readOnly: false }]);
+      expect(dockerfile).toMatch(/^COPY\s+(\S+\s+)*deploy\/seed-demo\.mjs\s+(\S+\s+)*\/app\/deploy\/\s*$/m);
+      // seed-demo.mjs imports ../scripts/lib/demo.mjs: the same path under /app.
+      expect(dockerfile).toMatch(/^COPY\s+scripts\/lib\/demo\.mjs\s+\/app\/scripts\/lib\/demo\.mjs\s*$/m);
     });
 
     it('checks every long-running service; each DEMS role asks its own port for /readyz', () => {

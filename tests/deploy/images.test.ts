@@ -85,6 +85,9 @@ const removeOurContainers = async () => {
   const ids = (await ok(['ps', '--all', '--quiet', '--filter', `label=${LABEL}`])).split('\n').filter(Boolean);
   // --volumes: each container's anonymous /data volume goes with it.
   if (ids.length) await podman(['rm', '--force', '--volumes', '--time', '0', ...ids]);
+  // Named volumes (compose's one-shot services) carry the label too.
+  const volumes = (await ok(['volume', 'ls', '--quiet', '--filter', `label=${LABEL}`])).split('\n').filter(Boolean);
+  if (volumes.length) await podman(['volume', 'rm', '--force', ...volumes]);
 };
 
 const SECRET = 'image-test-service-secret-0123456789';
@@ -321,6 +324,28 @@ describe.skipIf(podmanProblem !== undefined)('the dems image (deploy/Dockerfile,
       expect(served.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
       const webp = Buffer.from(await served.arrayBuffer());
       expect(webp.subarray(8, 12).toString('latin1')).toBe('WEBP');
+    });
+
+    it("runs compose's one-shot services: `secrets` makes the secret files once, `demo` the demo data once, through the gateway", async () => {
+      // As compose.yaml runs them: the image's own scripts, a named volume at /data, as the image's user.
+      const oneShot = async (volume: string, ...command: string[]) => {
+        await podman(['volume', 'create', '--label', LABEL, volume]);
+        return ok([...RUN, '--rm', '--no-healthcheck', '--label', LABEL, '--volume', `${volume}:/data`, '--entrypoint', 'node', IMAGE, ...command], 60_000);
+      };
+      const listSecrets = ['/bin/sh', '-c', 'stat -c "%n %u %a" /data/*'];
+      await oneShot('dems-image-test-secrets', '/app/deploy/make-secrets.mjs', '/data');
+      const made = await ok([...RUN, '--rm', '--no-healthcheck', '--label', LABEL, '--volume', 'dems-image-test-secrets:/data', '--entrypoint', listSecrets[0]!, IMAGE, ...listSecrets.slice(1)]);
+      expect(made.split('\n').sort()).toEqual(['/data/JWT_SIGNING_KEY 1000 400', '/data/SERVICE_SECRET 1000 400']);
+
+      const seed = () => oneShot('dems-image-test-demo', '/app/deploy/seed-demo.mjs', `http://127.0.0.1:${PORTS.gateway}`, '/data');
+      const first = await seed();
+      expect(first).toMatch(/^Demo organizer: organizer@demo\.dems\.local \/ demo-[0-9a-f]{12}\b/m);
+      const events = await client(`http://127.0.0.1:${PORTS.gateway}/api`).get('/events?q=Jazz%20Night');
+      expect(events.body.items.map((e: { title: string }) => e.title)).toContain('Jazz Night at the Blue Room');
+      // A second start finds the credentials in its volume: it shows them again and adds nothing.
+      const second = await seed();
+      expect(second.split('\n')[0]).toBe(first.split('\n')[0]);
+      expect((await client(`http://127.0.0.1:${PORTS.gateway}/api`).get('/events?q=Jazz%20Night')).body.items).toHaveLength(1);
     });
 
     it('stops cleanly on SIGTERM: exit code 0 within seconds', async () => {
