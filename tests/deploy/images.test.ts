@@ -198,8 +198,8 @@ describe.skipIf(podmanProblem !== undefined)('the dems image (deploy/Dockerfile,
     });
     const size = Number(await ok(['image', 'inspect', '--format', '{{.Size}}', IMAGE]));
     console.log(`${IMAGE}: ${(size / 1e6).toFixed(0)} MB`);
-    // About 335 MB, of which the base image is about 225 MB; far more means dev dependencies or build leftovers crept in.
-    expect(size).toBeLessThan(420e6);
+    // About 300 MB, of which the base image is about 225 MB; more means dev dependencies or build leftovers crept in.
+    expect(size).toBeLessThan(330e6);
   });
 
   it('refuses an unknown or missing role with the usage in one line (exit 64)', async () => {

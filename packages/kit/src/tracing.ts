@@ -53,22 +53,40 @@ export async function startTracing(service: string, env: Record<string, string |
     process.exit(78); // EX_CONFIG, as runService does for the service's own settings
   }
   if (!endpoint) return false;
-  const [{ NodeSDK, core }, { OTLPTraceExporter }, { HttpInstrumentation }, { UndiciInstrumentation }, { AwsInstrumentation }, { FastifyOtelInstrumentation }] =
-    await Promise.all([
-      import('@opentelemetry/sdk-node'),
-      import('@opentelemetry/exporter-trace-otlp-http'),
-      import('@opentelemetry/instrumentation-http'),
-      import('@opentelemetry/instrumentation-undici'),
-      import('@opentelemetry/instrumentation-aws-sdk'),
-      import('@fastify/otel'),
-    ]);
-  const sdk = new NodeSDK({
-    serviceName: `dems-${service}`,
+  const [
+    { NodeTracerProvider, BatchSpanProcessor },
+    { detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes },
+    { suppressTracing },
+    { registerInstrumentations },
+    { OTLPTraceExporter },
+    { HttpInstrumentation },
+    { UndiciInstrumentation },
+    { AwsInstrumentation },
+    { FastifyOtelInstrumentation },
+  ] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/instrumentation'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/instrumentation-http'),
+    import('@opentelemetry/instrumentation-undici'),
+    import('@opentelemetry/instrumentation-aws-sdk'),
+    import('@fastify/otel'),
+  ]);
+  // Traces only, so the trace SDK alone rather than @opentelemetry/sdk-node, which brings every metrics and logs
+  // exporter (gRPC, protobuf, Zipkin, Prometheus: ~170 MB of node_modules) that DEMS never loads: metrics are
+  // Prometheus' (/metrics) and logs go to stdout. The sampler (OTEL_TRACES_SAMPLER) is read by the provider itself.
+  const tracerProvider = new NodeTracerProvider({
+    // OTEL_RESOURCE_ATTRIBUTES (e.g. deployment.environment) and the host and process, then the service's own name.
+    resource: detectResources({ detectors: [envDetector, hostDetector, processDetector] }).merge(resourceFromAttributes({ 'service.name': `dems-${service}` })),
     // OTLP/HTTP with JSON bodies; the exporter reads the endpoint, headers and timeout from the OTEL_* variables.
-    traceExporter: new OTLPTraceExporter(),
-    // Traces only: metrics are Prometheus' (/metrics) and logs go to stdout.
-    metricReaders: [],
-    logRecordProcessors: [],
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
+  });
+  // The global provider, AsyncLocalStorage context and W3C trace-context propagation.
+  tracerProvider.register();
+  registerInstrumentations({
+    tracerProvider,
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.test(req.url ?? '') }),
       // fetch() (the relay, the gateway's health checks) goes through undici, not http.
@@ -80,9 +98,8 @@ export async function startTracing(service: string, env: Record<string, string |
       new FastifyOtelInstrumentation({ registerOnInitialization: true, instrumentHooks: false, ignorePaths: (route) => UNTRACED_PATHS.test(route.url) }),
     ],
   });
-  sdk.start();
-  suppress = core.suppressTracing;
-  provider = { forceFlush: () => (trace.getTracerProvider() as unknown as { forceFlush(): Promise<void> }).forceFlush(), shutdown: () => sdk.shutdown() };
+  suppress = suppressTracing;
+  provider = tracerProvider;
   return true;
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { node, tracing } from '@opentelemetry/sdk-node';
+import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 import { newMessage, type Message } from '@dems/contracts';
@@ -14,8 +14,8 @@ import { TEST_SECRET, tempDir } from '@dems/kit/testing';
  * Tracing in one process, as the services run it: a real tracer provider (spans kept in memory instead of being
  * exported), the official Fastify and fetch instrumentations, a real SQLite outbox, relay and subscriber app.
  */
-const exporter = new tracing.InMemorySpanExporter();
-const provider = new node.NodeTracerProvider({ spanProcessors: [new tracing.SimpleSpanProcessor(exporter)] });
+const exporter = new InMemorySpanExporter();
+const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 let instrumentations: { disable(): void }[] = [];
 const tracer = () => trace.getTracer('test');
 

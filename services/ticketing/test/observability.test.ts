@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { context, propagation, trace } from '@opentelemetry/api';
-import { node, tracing } from '@opentelemetry/sdk-node';
+import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 import type { App } from '@dems/kit';
 import { deliver, TEST_SECRET, tempDir, testTokens } from '@dems/kit/testing';
@@ -18,7 +18,7 @@ let ann: { authorization: string };
 let bob: { authorization: string };
 
 // A real tracer provider with the official Fastify instrumentation, spans kept in memory.
-const provider = new node.NodeTracerProvider({ spanProcessors: [new tracing.SimpleSpanProcessor(new tracing.InMemorySpanExporter())] });
+const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] });
 let fastifyOtel: FastifyOtelInstrumentation;
 
 beforeAll(async () => {
