@@ -4,21 +4,19 @@
 // and printed again on later starts; a system that already has the demo organizer is left as it is.
 //
 // usage: node deploy/seed-demo.mjs GATEWAY_URL DIR      (compose: the one-shot `demo` service)
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { seedDemo } from '../scripts/lib/demo.mjs';
+import { savedDemoCredentials, seedDemo } from '../scripts/lib/demo.mjs';
 
 const [gatewayUrl, dir] = process.argv.slice(2);
 if (!gatewayUrl || !dir) {
   console.error('usage: node deploy/seed-demo.mjs GATEWAY_URL DIR');
   process.exit(64);
 }
-const file = join(dir, 'demo-credentials.txt');
 const show = (credentials) => console.log(`Demo organizer: ${credentials}   (sign in at http://localhost:3000)`);
 
 try {
-  if (existsSync(file)) {
-    show(readFileSync(file, 'utf8').trim().replace('\n', ' / ').replace(/email: |password: /g, ''));
+  const saved = savedDemoCredentials(dir);
+  if (saved) {
+    show(saved);
   } else {
     const demo = await seedDemo(gatewayUrl, dir);
     show(`${demo.email} / ${demo.password}`);

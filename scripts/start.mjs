@@ -4,7 +4,7 @@
 //   npm start -- --no-demo      skip the demo data on a fresh data directory
 //   npm start -- --store dynamodb   run on DynamoDB: DYNAMODB_ENDPOINT if set, else a DynamoDB Local started here
 //   npm start -- --replicas 3   three processes of each service behind the gateway, sharing state through Redis
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureBuilt, ensureInstalled } from './lib/setup.mjs';
 import { Supervisor } from './lib/supervisor.mjs';
@@ -154,8 +154,9 @@ if (fresh && !args.includes('--no-demo')) {
   } catch (err) {
     console.error(`! Could not create the demo data: ${err.message}`);
   }
-} else if (existsSync(join(dataDir, 'demo-credentials.txt'))) {
-  demo = `\n  Demo organizer:   ${readFileSync(join(dataDir, 'demo-credentials.txt'), 'utf8').trim().replace('\n', ' / ').replace(/email: |password: /g, '')}\n`;
+} else {
+  const saved = (await import('./lib/demo.mjs')).savedDemoCredentials(dataDir);
+  if (saved) demo = `\n  Demo organizer:   ${saved}\n`;
 }
 
 const u = system.upstreams;

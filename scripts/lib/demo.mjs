@@ -1,7 +1,7 @@
 // The demo a first-time user sees: an organizer account and a few upcoming events, created through the
 // public API (so the demo exercises the same paths a person would).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const day = 24 * 60 * 60 * 1000;
@@ -46,6 +46,14 @@ const EVENTS = [
   },
 ];
 
+const credentialsFile = (dataDir) => join(dataDir, 'demo-credentials.txt');
+
+/** The demo organizer's "email / password" saved by an earlier seedDemo in dataDir, or undefined. */
+export function savedDemoCredentials(dataDir) {
+  if (!existsSync(credentialsFile(dataDir))) return undefined;
+  return readFileSync(credentialsFile(dataDir), 'utf8').trim().replace('\n', ' / ').replace(/email: |password: /g, '');
+}
+
 export async function seedDemo(gatewayUrl, dataDir) {
   const api = async (path, body, token) => {
     const res = await fetch(`${gatewayUrl}/api${path}`, {
@@ -61,7 +69,7 @@ export async function seedDemo(gatewayUrl, dataDir) {
   await api('/users', { ...credentials, name: 'Demo Organizer', role: 'organizer' });
   const { token } = await api('/sessions', credentials);
   for (const event of EVENTS) await api('/events', event, token);
-  const file = join(dataDir, 'demo-credentials.txt');
+  const file = credentialsFile(dataDir);
   writeFileSync(file, `email: ${credentials.email}\npassword: ${credentials.password}\n`, { mode: 0o600 });
   chmodSync(file, 0o600); // the mode above applies only to a file that did not exist
   return { ...credentials, events: EVENTS.length };

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { CreateEventBody, ErrorBody, Event, EventListQuery, EventPage, Id, IdParams, IsoDateTime, UpdateEventBody } from '@dems/contracts';
 import { AppError, decodeCursor, encodeCursor, requireRole, requireUser, type App, type Throttle } from '@dems/kit';
 import { presentEvent, type EventRecord } from '../domain/banner.js';
-import { assertCanManage, buildNewEvent } from '../domain/event-rules.js';
+import { buildNewEvent } from '../domain/event-rules.js';
 import type { EventCursor, EventFilter, EventsStore } from '../store/events-store.js';
 import { onBehalfOf, type TicketingInventory } from '../ticketing/inventory.js';
+import { eventNotFound, eventToManage } from '../use-cases/event-to-manage.js';
 import { updateEvent } from '../use-cases/update-event.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 503: ErrorBody };
@@ -22,7 +23,7 @@ export async function eventRoutes(
   const present = (event: EventRecord) => presentEvent(event, bannerBaseUrl);
   const findEvent = async (id: string) => {
     const event = await store.getEvent(id);
-    if (!event) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
+    if (!event) throw eventNotFound();
     return event;
   };
 
@@ -107,8 +108,7 @@ export async function eventRoutes(
       },
     },
     async (req) => {
-      const user = requireUser(req);
-      assertCanManage(await findEvent(req.params.id), user);
+      await eventToManage(store, req.params.id, requireUser(req));
       return present((await store.cancelEvent(req.params.id, new Date())).event);
     },
   );

@@ -1,7 +1,7 @@
 import { ErrorBody, IdParams, Ok, RegisterBody, Registration, RegistrationList } from '@dems/contracts';
 import { AppError, requireUser, type App } from '@dems/kit';
-import { assertCanManage } from '../domain/event-rules.js';
 import type { EventsStore } from '../store/events-store.js';
+import { eventToManage } from '../use-cases/event-to-manage.js';
 import { EventIdParams } from './events.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -64,10 +64,7 @@ export async function registrationRoutes(app: App, { store }: { store: EventsSto
       },
     },
     async (req) => {
-      const user = requireUser(req);
-      const event = await store.getEvent(req.params.id);
-      if (!event) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
-      assertCanManage(event, user);
+      const event = await eventToManage(store, req.params.id, requireUser(req));
       return { items: await store.registrationsOfEvent(event.id) };
     },
   );

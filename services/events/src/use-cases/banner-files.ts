@@ -1,6 +1,5 @@
-import { AppError, type AuthUser, type BannerStore } from '@dems/kit';
-import type { BannerRendition, EventRecord } from '../domain/banner.js';
-import { assertCanManage } from '../domain/event-rules.js';
+import type { BannerStore } from '@dems/kit';
+import type { BannerRendition } from '../domain/banner.js';
 import type { BannerImages } from '../banners/banner-images.js';
 import type { EventsStore } from '../store/events-store.js';
 
@@ -11,16 +10,6 @@ export interface BannerDeps {
   images: BannerImages;
   /** Where files that could not be deleted are reported (the request's logger). */
   log: { warn: (details: object, message: string) => void };
-}
-
-export const eventNotFound = () => new AppError('EVENT_NOT_FOUND', 'No event with this id.');
-
-/** The event, if it exists and `user` may change it (its organizer, or an admin). */
-export async function eventToManage(store: EventsStore, id: string, user: AuthUser): Promise<EventRecord> {
-  const event = await store.getEvent(id);
-  if (!event) throw eventNotFound();
-  assertCanManage(event, user);
-  return event;
 }
 
 /**

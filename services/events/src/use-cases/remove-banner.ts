@@ -1,6 +1,7 @@
 import type { AuthUser } from '@dems/kit';
 import type { EventRecord } from '../domain/banner.js';
-import { discardFiles, eventNotFound, eventToManage, type BannerDeps } from './banner-files.js';
+import { discardFiles, type BannerDeps } from './banner-files.js';
+import { eventNotFound, eventToManage } from './event-to-manage.js';
 
 /**
  * DELETE /events/:id/banner: forget the banner, then delete its files (best effort). Removing a banner that is not

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { BANNER_CACHE_CONTROL, type AuthUser } from '@dems/kit';
 import { assertCanSetBanner, assertUsableBanner, renditionKey, renditionWidths, type BannerRendition, type EventRecord } from '../domain/banner.js';
-import { discardFiles, eventNotFound, eventToManage, type BannerDeps } from './banner-files.js';
+import { discardFiles, type BannerDeps } from './banner-files.js';
+import { eventNotFound, eventToManage } from './event-to-manage.js';
 
 /**
  * PUT /events/:id/banner: check who asks and the upload (by its content), render it, then, in this order, store the

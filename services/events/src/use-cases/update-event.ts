@@ -4,6 +4,7 @@ import type { EventRecord } from '../domain/banner.js';
 import { assertCanManage, capacityChanges, planEventUpdate } from '../domain/event-rules.js';
 import type { EventsStore } from '../store/events-store.js';
 import type { TicketingInventory } from '../ticketing/inventory.js';
+import { eventNotFound } from './event-to-manage.js';
 
 /** How often a PATCH plans again when other changes to the same event keep committing first. */
 const MAX_PLANS = 5;
@@ -23,7 +24,7 @@ export async function updateEvent(
 ): Promise<EventRecord> {
   for (let plan = 0; plan < MAX_PLANS; plan++) {
     const current = await deps.store.getEventForUpdate(id);
-    if (!current) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
+    if (!current) throw eventNotFound();
     assertCanManage(current.event, user);
     const { event, changes } = planEventUpdate(current.event, patch, now);
     if (changes.length === 0) return current.event;
