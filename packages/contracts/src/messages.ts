@@ -78,6 +78,26 @@ export const SUBSCRIPTIONS: Record<MessageType, readonly ServiceName[]> = {
   TicketCancelled: ['engagement'],
 };
 
+/** Which service writes each message type: its relay drains only the subscribers of those types. */
+export const PUBLISHED_BY: Record<MessageType, ServiceName> = {
+  EventPublished: 'events',
+  EventUpdated: 'events',
+  EventCancelled: 'events',
+  UserRegistered: 'events',
+  RegistrationWithdrawn: 'events',
+  OrderPlaced: 'ticketing',
+  TicketCancelled: 'ticketing',
+};
+
+/**
+ * The services a service can ever owe a message (in SERVICE_NAMES order): its relay asks about no other
+ * subscriber, so a service that publishes nothing never polls at all.
+ */
+export function subscribersOf(service: ServiceName): ServiceName[] {
+  const owed = new Set(MESSAGE_TYPES.filter((type) => PUBLISHED_BY[type] === service).flatMap((type) => SUBSCRIPTIONS[type]));
+  return SERVICE_NAMES.filter((s) => owed.has(s));
+}
+
 export type Message<T extends MessageType = MessageType> = {
   [K in T]: {
     id: string;

@@ -6,7 +6,9 @@ import {
   MessageEnvelope,
   newMessage,
   parseMessage,
+  PUBLISHED_BY,
   SERVICE_NAMES,
+  subscribersOf,
   SUBSCRIPTIONS,
   Traceparent,
   type MessageType,
@@ -91,6 +93,24 @@ describe('the message catalogue', () => {
       OrderPlaced: ['engagement'],
       TicketCancelled: ['engagement'],
     });
+  });
+
+  it('names the one service that publishes each type', () => {
+    expect(PUBLISHED_BY).toEqual({
+      EventPublished: 'events',
+      EventUpdated: 'events',
+      EventCancelled: 'events',
+      UserRegistered: 'events',
+      RegistrationWithdrawn: 'events',
+      OrderPlaced: 'ticketing',
+      TicketCancelled: 'ticketing',
+    });
+  });
+
+  it('tells each service whom it can ever owe a message, and nobody else', () => {
+    expect(subscribersOf('events')).toEqual(['ticketing', 'engagement']);
+    expect(subscribersOf('ticketing')).toEqual(['engagement']);
+    expect(subscribersOf('engagement')).toEqual([]);
   });
 });
 
