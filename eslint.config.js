@@ -16,7 +16,7 @@ export default tseslint.config(
   {
     // Only adapter files import storage, transport and image-processing SDKs.
     files: ['**/*.ts'],
-    ignores: ['**/store/sqlite.ts', '**/store/dynamodb.ts', 'packages/kit/src/sqlite.ts', 'packages/kit/src/dynamodb.ts', 'packages/kit/src/redis.ts', 'packages/kit/src/throttle.ts', '**/live/socket-io.ts', 'packages/kit/src/banners/s3.ts', 'services/events/src/banners/sharp-images.ts', '**/test/**', 'tests/**', 'bench/**'],
+    ignores: ['**/store/sqlite.ts', '**/store/dynamodb.ts', 'packages/kit/src/sqlite.ts', 'packages/kit/src/dynamodb.ts', 'packages/kit/src/dynamodb/**', 'packages/kit/src/redis.ts', 'packages/kit/src/throttle.ts', '**/live/socket-io.ts', 'packages/kit/src/banners/s3.ts', 'services/events/src/banners/sharp-images.ts', '**/test/**', 'tests/**', 'bench/**'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

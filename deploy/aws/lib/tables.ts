@@ -12,7 +12,8 @@ export type DataService = (typeof DATA_SERVICES)[number];
 
 /**
  * Every table a service owns, from the same definitions its store creates in development (so infrastructure
- * and code cannot disagree on a name, key or index): its own tables, then its outbox and inbox.
+ * and code cannot disagree on a name, key, index or time to live): its own tables, then its messaging table
+ * (outbox, inbox and dead letters).
  * Production runs with an empty TABLE_PREFIX, so the seed's names (`Events`, `Tickets`, `Notifications`) hold.
  */
 export function serviceTableSpecs(prefix = ''): Record<DataService, TableSpec[]> {
@@ -22,10 +23,7 @@ export function serviceTableSpecs(prefix = ''): Record<DataService, TableSpec[]>
     engagement: Object.values(engagementTables(prefix)),
   };
   return Object.fromEntries(
-    DATA_SERVICES.map((service) => {
-      const { outbox, inbox } = messagingTables(prefix, service);
-      return [service, [...own[service], outbox, inbox]];
-    }),
+    DATA_SERVICES.map((service) => [service, [...own[service], messagingTables(prefix, service)]]),
   ) as Record<DataService, TableSpec[]>;
 }
 
@@ -35,7 +33,9 @@ const index = (i: IndexSpec): dynamodb.GlobalSecondaryIndexProps => ({
   indexName: i.name,
   partitionKey: attribute(i.pk),
   ...(i.sk ? { sortKey: attribute(i.sk) } : {}),
-  projectionType: i.projection === 'KEYS_ONLY' ? dynamodb.ProjectionType.KEYS_ONLY : dynamodb.ProjectionType.ALL,
+  ...(typeof i.projection === 'object'
+    ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: i.projection.include }
+    : { projectionType: i.projection === 'KEYS_ONLY' ? dynamodb.ProjectionType.KEYS_ONLY : dynamodb.ProjectionType.ALL }),
 });
 
 /** One service's tables with the ARNs its role may use: the tables and their indexes, nothing else. */
@@ -73,6 +73,7 @@ export class DataTables extends Construct {
       partitionKey: attribute(spec.pk),
       ...(spec.sk ? { sortKey: attribute(spec.sk) } : {}),
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      ...(spec.ttl ? { timeToLiveAttribute: spec.ttl } : {}),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       deletionProtection: true,

@@ -90,6 +90,7 @@ describe('request ids in log lines', () => {
     const outbox = new SqliteMessaging(db);
     // Nobody listens at port 9: the delivery fails and the relay says so.
     const relay = new OutboxRelay({
+      publisher: 'events',
       store: outbox,
       subscriberUrls: { events: 'http://127.0.0.1:9', ticketing: 'http://127.0.0.1:9', engagement: 'http://127.0.0.1:9' },
       secret: TEST_SECRET,

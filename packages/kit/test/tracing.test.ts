@@ -81,6 +81,7 @@ async function subscriber(apply: (m: Message) => Promise<'applied' | 'duplicate'
 
 function relay(store: SqliteMessaging, engagementUrl: string) {
   const r = new OutboxRelay({
+    publisher: 'events',
     store,
     subscriberUrls: { events: 'http://127.0.0.1:9', ticketing: 'http://127.0.0.1:9', engagement: engagementUrl },
     secret: TEST_SECRET,

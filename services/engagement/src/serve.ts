@@ -76,7 +76,7 @@ await runService('engagement', async () => {
   });
 
   // Engagement publishes nothing today; the relay is here so dead letters and future messages just work.
-  const relay = relayFromConfig(config, store.outbox, app.log);
+  const relay = relayFromConfig('engagement', config, store.outbox, app.log);
   relayRef.current = relay;
   relay.start();
   app.addHook('preClose', async () => relay.stop());

@@ -63,7 +63,7 @@ await runService('events', async () => {
     },
   });
   await shared.connect(app.log);
-  const relay = relayFromConfig(config, store.outbox, app.log);
+  const relay = relayFromConfig('events', config, store.outbox, app.log);
   const jwks = new CachedJwks({
     engagementUrls: config.ENGAGEMENT_URL,
     cacheFile: join(config.DATA_DIR, 'jwks-cache-events.json'),

@@ -57,7 +57,7 @@ await runService('ticketing', async () => {
   });
   late.app = app;
   await shared.connect(app.log);
-  const relay = relayFromConfig(config, store.outbox, app.log);
+  const relay = relayFromConfig('ticketing', config, store.outbox, app.log);
   late.relay = relay;
   relay.start();
   jwks.start();

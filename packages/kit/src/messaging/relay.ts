@@ -1,4 +1,4 @@
-import { SERVICE_NAMES, SIGNATURE_HEADER, TIMESTAMP_HEADER, type ServiceName } from '@dems/contracts';
+import { SIGNATURE_HEADER, subscribersOf, TIMESTAMP_HEADER, type ServiceName } from '@dems/contracts';
 import { signBody } from '../signing.js';
 import { inBackground, inDeliverySpan } from '../tracing.js';
 import { Upstreams } from '../upstreams.js';
@@ -14,6 +14,8 @@ export interface RelayLogger {
 type Urls = string | readonly string[];
 
 export interface RelayOptions {
+  /** The service whose outbox this is: the relay drains only the subscribers it can owe (subscribersOf). */
+  publisher: ServiceName;
   store: OutboxStore;
   /** Each subscriber's base URL, or one per replica: a batch a replica does not take goes to the next (see send). */
   subscriberUrls: Record<ServiceName, Urls>;
@@ -21,7 +23,11 @@ export interface RelayOptions {
   log: RelayLogger;
   /** Failures of its own (the subscriber refused or failed to apply it) before an entry is dead-lettered. */
   maxAttempts: number;
-  /** How often the sweep looks for entries left behind (crash, backoff expiry). */
+  /**
+   * How often the sweep asks the store for entries left behind (crash, backoff expiry). The store decides
+   * what that costs: SQLite looks at once; DynamoDB answers from memory and reads its table only when its
+   * own sweep interval has passed or a retry it scheduled is due.
+   */
   sweepMs?: number;
   batchSize?: number;
   timeoutMs?: number;
@@ -66,6 +72,8 @@ export class OutboxRelay {
   private readonly timeoutMs: number;
   private readonly leaseMs: number;
   private readonly subscribers: Record<ServiceName, Upstreams>;
+  /** Whom this relay delivers to: a subscriber the publisher can never owe a message is never asked about. */
+  private readonly drained: readonly ServiceName[];
 
   constructor(private readonly opts: RelayOptions) {
     this.timeoutMs = opts.timeoutMs ?? 5000;
@@ -74,6 +82,7 @@ export class OutboxRelay {
     if (this.leaseMs <= this.timeoutMs) throw new Error(`The outbox lease (${this.leaseMs} ms) must be longer than the HTTP timeout (${this.timeoutMs} ms).`);
     const replicas = (service: ServiceName) => new Upstreams({ service, urls: opts.subscriberUrls[service], log: opts.log });
     this.subscribers = { events: replicas('events'), ticketing: replicas('ticketing'), engagement: replicas('engagement') };
+    this.drained = subscribersOf(opts.publisher);
   }
 
   start(): void {
@@ -94,7 +103,7 @@ export class OutboxRelay {
   /** Called after a commit that wrote outbox entries: deliver now rather than at the next sweep. */
   kick(): void {
     // No check of `stopped` here: drain() checks it before each claim, so a kick after stop() claims nothing.
-    for (const subscriber of SERVICE_NAMES) {
+    for (const subscriber of this.drained) {
       if (this.running.has(subscriber)) {
         this.again.add(subscriber);
         continue;
@@ -231,11 +240,13 @@ function perEntryResults(results: unknown, entries: OutboxEntry[]): Verdict[] | 
 
 /** The relay as every service wires it: subscriber URLs, secret and retry budget from the shared configuration. */
 export function relayFromConfig(
+  publisher: ServiceName,
   config: { EVENTS_URL: Urls; TICKETING_URL: Urls; ENGAGEMENT_URL: Urls; SERVICE_SECRET: string; OUTBOX_MAX_ATTEMPTS: number },
   store: OutboxStore,
   log: RelayLogger,
 ): OutboxRelay {
   return new OutboxRelay({
+    publisher,
     store,
     subscriberUrls: { events: config.EVENTS_URL, ticketing: config.TICKETING_URL, engagement: config.ENGAGEMENT_URL },
     secret: config.SERVICE_SECRET,
