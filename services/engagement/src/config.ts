@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { DEFAULT_PORTS, NewPassword, passwordIsEmail } from '@dems/contracts';
 import { BaseConfig, Port } from '@dems/kit';
+import { REFRESH_TOKEN_MAX_LIFETIME_SECONDS } from './store/engagement-store.js';
 
 export const EngagementConfig = BaseConfig.extend({
   ENGAGEMENT_PORT: Port.default(DEFAULT_PORTS.engagement),
   /** Lifetime of an access token: short, since services verify it locally and cannot revoke it early. */
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(900, 'must be at most 900 (15 minutes)').default(900),
   /** Lifetime of a refresh token (each use replaces it with a new one). */
-  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(90 * 24 * 3600).default(30 * 24 * 3600),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(REFRESH_TOKEN_MAX_LIFETIME_SECONDS).default(30 * 24 * 3600),
   /** Failed sign-ins per account, and per client address, within LOGIN_THROTTLE_WINDOW_SECONDS before sign-in needs a solved challenge. */
   LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(10_000).default(10),
   LOGIN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(50),

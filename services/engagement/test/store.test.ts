@@ -4,8 +4,9 @@ import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '@dems/contracts';
 import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
-import { announcementText, orderConfirmedText, eventCancelledText, eventUpdatedText } from '../src/domain/notification-texts.js';
-import type { EngagementStore } from '../src/store/engagement-store.js';
+import { heldTicketIds } from '../src/domain/audience.js';
+import { announcementText, orderConfirmedText, eventCancelledText, eventUpdatedText, ticketCancelledText } from '../src/domain/notification-texts.js';
+import type { AudienceChange, EngagementStore } from '../src/store/engagement-store.js';
 import { DynamoEngagementStore, notificationKey } from '../src/store/dynamodb.js';
 import { SqliteEngagementStore } from '../src/store/sqlite.js';
 import { msg, snapshot } from './helpers.js';
@@ -53,9 +54,24 @@ if (dynamo.skip && (!wanted || wanted.includes('dynamodb'))) {
 }
 
 const user = (email: string) => ({ email, name: 'Ada', role: 'attendee' as const, passwordHash: 'scrypt$1$1$1$AA==$AA==' });
+/** The audience change the message handler makes of an OrderPlaced: one ticket id per ticket, told or silent. */
+const orderChange = (m: Message<'OrderPlaced'>, told = true): AudienceChange => ({
+  eventId: m.data.eventId,
+  userId: m.data.userId,
+  ticketsHeld: heldTicketIds(m.data.orderId, m.data.quantity),
+  text: told ? orderConfirmedText(m.data) : null,
+});
+/** ... and of a TicketCancelled: the ticket's id; by the event's cancellation it tells nothing. */
+const cancelChange = (m: Message<'TicketCancelled'>): AudienceChange => ({
+  eventId: m.data.eventId,
+  userId: m.data.userId,
+  ticketsGone: [m.data.ticketId],
+  lostToEventCancellation: m.data.reason === 'event_cancelled',
+  text: m.data.reason === 'event_cancelled' ? null : ticketCancelledText(m.data),
+});
 const order = (userId: string, quantity = 1) => {
   const m = msg.order(userId, quantity);
-  return { m, change: { eventId: m.data.eventId, userId, ticketsDelta: quantity, text: orderConfirmedText(m.data) } };
+  return { m, change: orderChange(m) };
 };
 
 describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
@@ -217,7 +233,8 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
       const published = snapshot();
       await store.applyEventChange(msg.published(published), { event: published, kind: 'published', text: null });
       await store.applyAudienceChange(msg.registered('usr_reg'), { eventId: 'evt_jazz', userId: 'usr_reg', registered: true, text: null });
-      await store.applyAudienceChange(msg.order('usr_tix', 1), { eventId: 'evt_jazz', userId: 'usr_tix', ticketsDelta: 1, text: null });
+      const bought = msg.order('usr_tix', 1);
+      await store.applyAudienceChange(bought, orderChange(bought, false));
       await store.applyAudienceChange(msg.registered('usr_out'), { eventId: 'evt_jazz', userId: 'usr_out', registered: true, text: null });
       await store.applyAudienceChange(msg.withdrawn('usr_out'), { eventId: 'evt_jazz', userId: 'usr_out', registered: false, text: null });
 
@@ -235,14 +252,10 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
     });
 
     it('counts tickets lost to a cancellation toward its audience', async () => {
-      await store.applyAudienceChange(msg.order('usr_a', 1), { eventId: 'evt_jazz', userId: 'usr_a', ticketsDelta: 1, text: null });
-      await store.applyAudienceChange(msg.ticketCancelled('usr_a', 'event_cancelled'), {
-        eventId: 'evt_jazz',
-        userId: 'usr_a',
-        ticketsDelta: -1,
-        lostToEventCancellation: true,
-        text: null,
-      });
+      const bought = msg.order('usr_a', 1);
+      await store.applyAudienceChange(bought, orderChange(bought, false));
+      const lost = msg.ticketCancelled('usr_a', 'event_cancelled');
+      await store.applyAudienceChange(lost, cancelChange(lost));
       const v2 = snapshot({ version: 2, status: 'cancelled' });
       const res = await store.applyEventChange(msg.cancelled(v2), { event: v2, kind: 'cancelled', text: eventCancelledText(v2) });
       expect(res.created.map((c) => c.userId)).toEqual(['usr_a']);
@@ -255,8 +268,14 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
 
     it('counts tickets the same whatever order orders and cancellations arrive in', async () => {
       await store.applyEventChange(msg.published(snapshot()), { event: snapshot(), kind: 'published', text: null });
-      const cancel = (userId: string) => store.applyAudienceChange(msg.ticketCancelled(userId, 'attendee'), { eventId: 'evt_jazz', userId, ticketsDelta: -1, text: null });
-      const order = (userId: string, n: number) => store.applyAudienceChange(msg.order(userId, n), { eventId: 'evt_jazz', userId, ticketsDelta: n, text: null });
+      const cancel = (userId: string) => {
+        const m = msg.ticketCancelled(userId, 'attendee');
+        return store.applyAudienceChange(m, cancelChange(m));
+      };
+      const order = (userId: string, n: number) => {
+        const m = msg.order(userId, n);
+        return store.applyAudienceChange(m, orderChange(m));
+      };
       // usr_gone: the cancellation of their only ticket arrives before the order; usr_kept keeps one of two.
       await cancel('usr_gone');
       await order('usr_gone', 1);
@@ -284,8 +303,7 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
       const event = snapshot();
       await store.applyEventChange(msg.published(event), { event, kind: 'published', text: null });
       await store.applyAudienceChange(msg.registered('usr_a'), { eventId: 'evt_jazz', userId: 'usr_a', registered: true, text: null });
-      await store.applyAudienceChange(msg.order('usr_a', 2), { eventId: 'evt_jazz', userId: 'usr_a', ticketsDelta: 2, text: null });
-      await store.applyAudienceChange(msg.order('usr_b', 1), { eventId: 'evt_jazz', userId: 'usr_b', ticketsDelta: 1, text: null });
+      for (const m of [msg.order('usr_a', 2), msg.order('usr_b', 1)]) await store.applyAudienceChange(m, orderChange(m, false));
       const res = await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Hi', text: announcementText(event, 'Hi') });
       expect(res?.announcement).toMatchObject({ eventId: 'evt_jazz', message: 'Hi', recipients: 2 });
       expect(res?.created.map((c) => c.userId).sort()).toEqual(['usr_a', 'usr_b']);
@@ -394,14 +412,12 @@ describe.each(adapters.filter((a) => a.name === 'dynamodb'))('DynamoDB notificat
     const first = msg.order('usr_a', 1);
     // Another message of the same millisecond whose key for usr_a is the same Timestamp.
     const key = notificationKey(Date.parse(first.occurredAt), first.id, 'usr_a').timestamp;
-    let second: Message = { ...msg.order('usr_a', 2), occurredAt: first.occurredAt } as Message;
+    let second: Message<'OrderPlaced'> = { ...msg.order('usr_a', 2), occurredAt: first.occurredAt };
     while (notificationKey(Date.parse(first.occurredAt), second.id, 'usr_a').timestamp !== key) {
-      second = { ...second, id: randomUUID() } as Message;
+      second = { ...second, id: randomUUID() };
     }
-    const apply = (m: Message, quantity: number) =>
-      store.applyAudienceChange(m, { eventId: 'evt_jazz', userId: 'usr_a', ticketsDelta: quantity, text: orderConfirmedText({ eventId: 'evt_jazz', eventTitle: 'Jazz Night', quantity }) });
-    const a = await apply(first, 1);
-    const b = await apply(second, 2);
+    const a = await store.applyAudienceChange(first, orderChange(first));
+    const b = await store.applyAudienceChange(second, orderChange(second));
     expect(b.result).toBe('applied');
     expect(b.created[0]!.notification.id).not.toBe(a.created[0]!.notification.id);
     const listed = (await store.listNotifications('usr_a', { limit: 10 })).items;

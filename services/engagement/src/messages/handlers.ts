@@ -1,5 +1,6 @@
 import type { Message } from '@dems/contracts';
 import type { ApplyMessage } from '@dems/kit';
+import { heldTicketIds } from '../domain/audience.js';
 import {
   eventCancelledText,
   eventUpdatedText,
@@ -19,7 +20,7 @@ const copyOf = (e: { id: string; title: string; organizerId: string; status: Eve
   version: e.version,
 });
 
-/** Maps each message engagement subscribes to onto one store call (one transaction with the inbox record). */
+/** Maps each message engagement subscribes to onto one store call, which applies it exactly once. */
 function applyToStore(store: EngagementStore, m: Message): Promise<AppliedMessage> {
   switch (m.type) {
     case 'EventPublished':
@@ -46,7 +47,7 @@ function applyToStore(store: EngagementStore, m: Message): Promise<AppliedMessag
       return store.applyAudienceChange(m, {
         eventId: m.data.eventId,
         userId: m.data.userId,
-        ticketsDelta: m.data.quantity,
+        ticketsHeld: heldTicketIds(m.data.orderId, m.data.quantity),
         text: orderConfirmedText(m.data),
       });
     case 'TicketCancelled': {
@@ -54,7 +55,7 @@ function applyToStore(store: EngagementStore, m: Message): Promise<AppliedMessag
       return store.applyAudienceChange(m, {
         eventId: m.data.eventId,
         userId: m.data.userId,
-        ticketsDelta: -1,
+        ticketsGone: [m.data.ticketId],
         lostToEventCancellation: byEvent,
         // The EventCancelled notification already tells the holder; one message per person, not one per ticket.
         text: byEvent ? null : ticketCancelledText(m.data),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Message, Notification, User } from '@dems/contracts';
 import { newId, nowIso } from '@dems/kit';
 import {
@@ -30,6 +30,7 @@ import type {
   RefreshRotation,
   RefreshTokenRecord,
 } from './engagement-store.js';
+import { NOTIFICATION_RETENTION_DAYS, REFRESH_TOKEN_MAX_LIFETIME_SECONDS, UNREAD_COUNT_WINDOW } from './engagement-store.js';
 
 /** Table shapes (docs/dynamodb.md). `Notifications` keeps the seed's name and keys (UserID + Timestamp, a number). */
 export function engagementTables(prefix: string) {
@@ -37,28 +38,54 @@ export function engagementTables(prefix: string) {
     users: { name: `${prefix}Users`, pk: { name: 'UserID', type: 'S' } },
     /** One item per (lower-cased) email: the unique constraint a Put condition can enforce. */
     userEmails: { name: `${prefix}UserEmails`, pk: { name: 'Email', type: 'S' } },
-    notifications: {
-      name: `${prefix}Notifications`,
-      pk: { name: 'UserID', type: 'S' },
-      sk: { name: 'Timestamp', type: 'N' },
-      // Only unread notifications carry UnreadUserID: the unread count and "mark all read" touch just those.
-      indexes: [{ name: 'Unread', pk: { name: 'UnreadUserID', type: 'S' }, sk: { name: 'Timestamp', type: 'N' }, projection: 'KEYS_ONLY' }],
-    },
+    /**
+     * No index: the unread count reads the user's newest notifications, so a notification costs one write,
+     * not two. Notifications expire NOTIFICATION_RETENTION_DAYS after they were created.
+     */
+    notifications: { name: `${prefix}Notifications`, pk: { name: 'UserID', type: 'S' }, sk: { name: 'Timestamp', type: 'N' }, ttl: 'ExpiresAt' },
     events: { name: `${prefix}EngagementEvents`, pk: { name: 'EventID', type: 'S' } },
-    audiences: { name: `${prefix}Audiences`, pk: { name: 'EventID', type: 'S' }, sk: { name: 'UserID', type: 'S' } },
-    /** Announcements, plus `setting#<name>` items for the service's own records (the signing key's creation). */
+    /**
+     * Who follows an event, spread over AUDIENCE_BUCKETS partitions per event (`EventBucket` = `<eventId>#<n>`,
+     * n from the user id), so a big sale's audience updates do not all land on one partition.
+     */
+    audiences: { name: `${prefix}EventAudiences`, pk: { name: 'EventBucket', type: 'S' }, sk: { name: 'UserID', type: 'S' } },
+    /** Announcements, plus `event#<id>` rate-limit counters and `setting#<name>` items (the signing key's creation). */
     announcements: { name: `${prefix}Announcements`, pk: { name: 'AnnouncementID', type: 'S' } },
     /**
-     * Refresh tokens by SHA-256 (`Hash`), and one `family#<id>` item per sign-in family that a revocation marks:
-     * checking that item in the rotation's transaction makes reuse detection immediate, with no index lag.
+     * Sign-in sessions: refresh tokens by SHA-256 (`Hash`), and one `family#<id>` item per sign-in family that a
+     * revocation marks: checking that item in the rotation's transaction makes reuse detection immediate, with
+     * no index lag. Both expire (`ExpiresAt`, epoch seconds): a token at its own expiry, a family record once
+     * no token of the family can still be alive.
      */
-    refreshTokens: {
-      name: `${prefix}RefreshTokens`,
+    sessions: {
+      name: `${prefix}Sessions`,
       pk: { name: 'Hash', type: 'S' },
-      indexes: [{ name: 'ByUser', pk: { name: 'UserID', type: 'S' }, sk: { name: 'ExpiresAt', type: 'S' } }],
+      ttl: 'ExpiresAt',
+      indexes: [
+        {
+          name: 'ByUserExpiry',
+          pk: { name: 'UserID', type: 'S' },
+          sk: { name: 'ExpiresAt', type: 'N' },
+          // What "sign out everywhere" filters on and needs; the family items carry no UserID and stay out.
+          projection: { include: ['FamilyID', 'UsedAt', 'RevokedAt'] },
+        },
+      ],
     },
   } satisfies Record<string, TableSpec>;
 }
+
+/** Partitions of one event's audience: a sale of 10,000 orders/s writes ~625/s to each, under a partition's 1,000. */
+export const AUDIENCE_BUCKETS = 16;
+
+/** The audience partition of a user, from a hash of their id: stable, and even across users. */
+export function audienceBucket(userId: string): number {
+  return createHash('sha256').update(userId).digest().readUInt16BE(0) % AUDIENCE_BUCKETS;
+}
+
+const DAY_SECONDS = 24 * 3600;
+const epochSeconds = (ms: number) => Math.floor(ms / 1000);
+/** The size of a string set as the document client returns it (a Set), 0 when absent. */
+const sizeOf = (v: unknown) => (v instanceof Set ? v.size : 0);
 
 /**
  * The Notifications key of the notification that `sourceId` (a message or announcement id) makes for `userId`:
@@ -172,31 +199,33 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
   }
 
   async saveRefreshToken(token: RefreshTokenRecord): Promise<void> {
-    await transactWrite(this.doc, [
-      {
-        Put: {
-          TableName: this.t.refreshTokens.name,
-          Item: { Hash: token.hash, UserID: token.userId, FamilyID: token.familyId, CreatedAt: token.createdAt, ExpiresAt: token.expiresAt },
-          ConditionExpression: 'attribute_not_exists(#Hash)',
-          ExpressionAttributeNames: attrNames('#Hash'),
-        },
-      },
-    ]);
+    await withRetry(() => this.doc.send(new PutCommand(this.refreshTokenPut(token))));
+  }
+
+  /** A new token: its expiry in epoch seconds (the TTL attribute), never overwriting a token of the same hash. */
+  private refreshTokenPut(token: RefreshTokenRecord): NonNullable<TransactItem['Put']> {
+    return {
+      TableName: this.t.sessions.name,
+      Item: { Hash: token.hash, UserID: token.userId, FamilyID: token.familyId, CreatedAt: token.createdAt, ExpiresAt: epochSeconds(Date.parse(token.expiresAt)) },
+      ConditionExpression: 'attribute_not_exists(#Hash)',
+      ExpressionAttributeNames: attrNames('#Hash'),
+    };
   }
 
   private familyKey(familyId: string) {
     return { Hash: `family#${familyId}` };
   }
 
+  /** Marks the family revoked; the record expires once every token the family had before is expired too. */
   private async revokeFamily(familyId: string, now: string): Promise<void> {
     await withRetry(() =>
       this.doc.send(
         new UpdateCommand({
-          TableName: this.t.refreshTokens.name,
+          TableName: this.t.sessions.name,
           Key: this.familyKey(familyId),
-          UpdateExpression: 'SET #RevokedAt = if_not_exists(#RevokedAt, :now)',
-          ExpressionAttributeNames: attrNames('#RevokedAt'),
-          ExpressionAttributeValues: { ':now': now },
+          UpdateExpression: 'SET #RevokedAt = if_not_exists(#RevokedAt, :now), #ExpiresAt = if_not_exists(#ExpiresAt, :expires)',
+          ExpressionAttributeNames: attrNames('#RevokedAt #ExpiresAt'),
+          ExpressionAttributeValues: { ':now': now, ':expires': epochSeconds(Date.parse(now)) + REFRESH_TOKEN_MAX_LIFETIME_SECONDS },
         }),
       ),
     );
@@ -204,9 +233,10 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
 
   async rotateRefreshToken(hash: string, next: Omit<RefreshTokenRecord, 'userId' | 'familyId'>, now: string): Promise<RefreshRotation> {
     for (let attempt = 0; ; attempt++) {
-      const row = await getItem(this.doc, this.t.refreshTokens.name, { Hash: hash });
-      if (!row || typeof row.FamilyID !== 'string' || typeof row.RevokedAt === 'string' || String(row.ExpiresAt) <= now) return { outcome: 'invalid' };
-      const family = await getItem(this.doc, this.t.refreshTokens.name, this.familyKey(row.FamilyID));
+      const row = await getItem(this.doc, this.t.sessions.name, { Hash: hash });
+      const expired = typeof row?.ExpiresAt !== 'number' || row.ExpiresAt <= epochSeconds(Date.parse(now));
+      if (!row || typeof row.FamilyID !== 'string' || typeof row.RevokedAt === 'string' || expired) return { outcome: 'invalid' };
+      const family = await getItem(this.doc, this.t.sessions.name, this.familyKey(row.FamilyID));
       if (typeof family?.RevokedAt === 'string') return { outcome: 'invalid' };
       const userId = String(row.UserID);
       if (typeof row.UsedAt === 'string') {
@@ -217,7 +247,7 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
         await transactWrite(this.doc, [
           {
             Update: {
-              TableName: this.t.refreshTokens.name,
+              TableName: this.t.sessions.name,
               Key: { Hash: hash },
               UpdateExpression: 'SET #UsedAt = :now',
               ConditionExpression: 'attribute_not_exists(#UsedAt) AND attribute_not_exists(#RevokedAt)',
@@ -227,20 +257,13 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
           },
           {
             ConditionCheck: {
-              TableName: this.t.refreshTokens.name,
+              TableName: this.t.sessions.name,
               Key: this.familyKey(row.FamilyID),
               ConditionExpression: 'attribute_not_exists(#RevokedAt)',
               ExpressionAttributeNames: attrNames('#RevokedAt'),
             },
           },
-          {
-            Put: {
-              TableName: this.t.refreshTokens.name,
-              Item: { Hash: next.hash, UserID: userId, FamilyID: row.FamilyID, CreatedAt: next.createdAt, ExpiresAt: next.expiresAt },
-              ConditionExpression: 'attribute_not_exists(#Hash)',
-              ExpressionAttributeNames: attrNames('#Hash'),
-            },
-          },
+          { Put: this.refreshTokenPut({ ...next, userId, familyId: row.FamilyID }) },
         ]);
         return { outcome: 'rotated', userId, familyId: row.FamilyID };
       } catch (err) {
@@ -251,7 +274,7 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
   }
 
   async revokeRefreshFamily(hash: string, now: string): Promise<{ userId: string; familyId: string } | null> {
-    const row = await getItem(this.doc, this.t.refreshTokens.name, { Hash: hash });
+    const row = await getItem(this.doc, this.t.sessions.name, { Hash: hash });
     if (!row || typeof row.FamilyID !== 'string') return null;
     await this.revokeFamily(row.FamilyID, now);
     return { userId: String(row.UserID), familyId: row.FamilyID };
@@ -259,17 +282,17 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
 
   async isSessionActive(_userId: string, familyId: string): Promise<boolean> {
     // Every revocation marks the family item (read strongly consistent); the ByUser index may lag a fresh sign-in.
-    const family = await getItem(this.doc, this.t.refreshTokens.name, this.familyKey(familyId));
+    const family = await getItem(this.doc, this.t.sessions.name, this.familyKey(familyId));
     return typeof family?.RevokedAt !== 'string';
   }
 
   async revokeUserRefreshTokens(userId: string, now: string): Promise<number> {
     const live = await queryAll(this.doc, {
-      TableName: this.t.refreshTokens.name,
-      IndexName: 'ByUser',
+      TableName: this.t.sessions.name,
+      IndexName: 'ByUserExpiry',
       KeyConditionExpression: 'UserID = :u AND ExpiresAt > :now',
       FilterExpression: 'attribute_not_exists(RevokedAt) AND attribute_not_exists(UsedAt)',
-      ExpressionAttributeValues: { ':u': userId, ':now': now },
+      ExpressionAttributeValues: { ':u': userId, ':now': epochSeconds(Date.parse(now)) },
     });
     let revoked = 0;
     // The family items too: they are what isSessionActive and rotation read with strong consistency.
@@ -279,7 +302,7 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
         await withRetry(() =>
           this.doc.send(
             new UpdateCommand({
-              TableName: this.t.refreshTokens.name,
+              TableName: this.t.sessions.name,
               Key: { Hash: t.Hash },
               UpdateExpression: 'SET #RevokedAt = :now',
               ConditionExpression: 'attribute_not_exists(#RevokedAt) AND attribute_not_exists(#UsedAt)',
@@ -319,70 +342,69 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
 
   async listNotifications(userId: string, page: { after?: NotificationCursor; limit: number }): Promise<NotificationPage> {
     const after = page.after ? timestampOf(page.after.id) : null;
+    const [res, unreadCount] = await Promise.all([
+      withRetry(() =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.t.notifications.name,
+            KeyConditionExpression: 'UserID = :u',
+            ExpressionAttributeValues: { ':u': userId },
+            ScanIndexForward: false,
+            // A list a second behind is harmless, and an eventually consistent read costs half.
+            ConsistentRead: false,
+            Limit: page.limit + 1,
+            // The cursor's id carries the Timestamp key: together with the user it is DynamoDB's ExclusiveStartKey.
+            ...(after !== null ? { ExclusiveStartKey: { UserID: userId, Timestamp: after } } : {}),
+          }),
+        ),
+      ),
+      this.unreadCount(userId),
+    ]);
+    const rows = (res.Items ?? []) as Item[];
+    const items = rows.slice(0, page.limit).map(toNotification);
+    const last = items[items.length - 1];
+    return { items, next: rows.length > page.limit && last ? { createdAt: last.createdAt, id: last.id } : null, unreadCount };
+  }
+
+  /** Unread among the user's newest UNREAD_COUNT_WINDOW notifications: one bounded query (Limit applies before the filter). */
+  private async unreadCount(userId: string): Promise<number> {
     const res = await withRetry(() =>
       this.doc.send(
         new QueryCommand({
           TableName: this.t.notifications.name,
           KeyConditionExpression: 'UserID = :u',
+          FilterExpression: 'attribute_not_exists(#ReadAt)',
+          ExpressionAttributeNames: attrNames('#ReadAt'),
           ExpressionAttributeValues: { ':u': userId },
           ScanIndexForward: false,
-          ConsistentRead: true,
-          Limit: page.limit + 1,
-          // The cursor's id carries the Timestamp key: together with the user it is DynamoDB's ExclusiveStartKey.
-          ...(after !== null ? { ExclusiveStartKey: { UserID: userId, Timestamp: after } } : {}),
+          Limit: UNREAD_COUNT_WINDOW,
+          Select: 'COUNT',
+          ConsistentRead: false,
         }),
       ),
     );
-    const rows = (res.Items ?? []) as Item[];
-    const items = rows.slice(0, page.limit).map(toNotification);
-    const last = items[items.length - 1];
-    return {
-      items,
-      next: rows.length > page.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
-      unreadCount: await this.unreadCount(userId),
-    };
+    return res.Count ?? 0;
   }
 
-  private async unreadCount(userId: string): Promise<number> {
-    let total = 0;
-    let start: Item | undefined;
-    do {
-      const res = await withRetry(() =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.t.notifications.name,
-            IndexName: 'Unread',
-            KeyConditionExpression: 'UnreadUserID = :u',
-            ExpressionAttributeValues: { ':u': userId },
-            Select: 'COUNT',
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      total += res.Count ?? 0;
-      start = res.LastEvaluatedKey as Item | undefined;
-    } while (start);
-    return total;
-  }
-
-  /** Marks one notification read if it is unread; true when this call changed it. */
-  private async markRead(userId: string, timestamp: number, at: string): Promise<boolean> {
+  /** Marks one notification read if it is unread; the item as it is now when this call changed it, else null. */
+  private async markRead(userId: string, timestamp: number, at: string): Promise<Item | null> {
     try {
-      await withRetry(() =>
+      const res = await withRetry(() =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.t.notifications.name,
             Key: { UserID: userId, Timestamp: timestamp },
-            UpdateExpression: 'SET #ReadAt = :at REMOVE #UnreadUserID',
+            UpdateExpression: 'SET #ReadAt = :at',
             ConditionExpression: 'attribute_exists(#UserID) AND attribute_not_exists(#ReadAt)',
-            ExpressionAttributeNames: attrNames('#ReadAt #UnreadUserID #UserID'),
+            ExpressionAttributeNames: attrNames('#ReadAt #UserID'),
             ExpressionAttributeValues: { ':at': at },
+            ReturnValues: 'ALL_NEW',
           }),
         ),
       );
-      return true;
+      return (res.Attributes as Item | undefined) ?? null;
     } catch (err) {
-      if ((err as Error).name === 'ConditionalCheckFailedException') return false;
+      if ((err as Error).name === 'ConditionalCheckFailedException') return null;
       throw err;
     }
   }
@@ -394,24 +416,39 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
     const item = await getItem(this.doc, this.t.notifications.name, key);
     if (!item || item.NotificationID !== notificationId) return null;
     if (typeof item.ReadAt === 'string') return toNotification(item);
-    await this.markRead(userId, timestamp, nowIso());
-    const after = await getItem(this.doc, this.t.notifications.name, key);
-    return after ? toNotification(after) : null;
+    // Null only when a concurrent call marked it first: its read time is the one to keep and show.
+    const marked = (await this.markRead(userId, timestamp, nowIso())) ?? (await getItem(this.doc, this.t.notifications.name, key));
+    return marked ? toNotification(marked) : null;
   }
 
+  /** Walks the user's notifications newest first, a page at a time, marking the unread ones (no index to ask). */
   async markAllNotificationsRead(userId: string): Promise<number> {
-    const unread = await queryAll(this.doc, {
-      TableName: this.t.notifications.name,
-      IndexName: 'Unread',
-      KeyConditionExpression: 'UnreadUserID = :u',
-      ExpressionAttributeValues: { ':u': userId },
-    });
     const at = nowIso();
     let changed = 0;
-    for (let i = 0; i < unread.length; i += 25) {
-      const results = await Promise.all(unread.slice(i, i + 25).map((k) => this.markRead(userId, Number(k.Timestamp), at)));
-      changed += results.filter(Boolean).length;
-    }
+    let start: Item | undefined;
+    do {
+      const page = await withRetry(() =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.t.notifications.name,
+            KeyConditionExpression: 'UserID = :u',
+            FilterExpression: 'attribute_not_exists(#ReadAt)',
+            ProjectionExpression: '#Timestamp',
+            ExpressionAttributeNames: attrNames('#ReadAt #Timestamp'),
+            ExpressionAttributeValues: { ':u': userId },
+            ScanIndexForward: false,
+            Limit: 100,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      const unread = (page.Items ?? []) as Item[];
+      for (let i = 0; i < unread.length; i += FAN_OUT_CONCURRENCY) {
+        const results = await Promise.all(unread.slice(i, i + FAN_OUT_CONCURRENCY).map((k) => this.markRead(userId, Number(k.Timestamp), at)));
+        changed += results.filter((r) => r !== null).length;
+      }
+      start = page.LastEvaluatedKey as Item | undefined;
+    } while (start);
     return changed;
   }
 
@@ -420,17 +457,69 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
     return item ? toEvent(item) : null;
   }
 
-  /** People registered or holding tickets (plus, for a cancellation, those whose tickets it took). */
+  private audienceKey(eventId: string, userId: string): Item {
+    return { EventBucket: `${eventId}#${audienceBucket(userId)}`, UserID: userId };
+  }
+
+  /**
+   * People registered or holding tickets (plus, for a cancellation, those whose tickets it took): every bucket
+   * of the event, read strongly consistent, since who is told depends on it.
+   */
   private async audience(eventId: string, forCancellation: boolean): Promise<string[]> {
-    const rows = await queryAll(this.doc, {
-      TableName: this.t.audiences.name,
-      KeyConditionExpression: 'EventID = :e',
-      ExpressionAttributeValues: { ':e': eventId },
-      ConsistentRead: true,
-    });
-    return rows
-      .filter((r) => r.Registered === true || Number(r.Tickets) > 0 || (forCancellation && Number(r.TicketsLost) > 0))
+    const buckets = await Promise.all(
+      Array.from({ length: AUDIENCE_BUCKETS }, (_, n) =>
+        queryAll(this.doc, {
+          TableName: this.t.audiences.name,
+          KeyConditionExpression: 'EventBucket = :b',
+          ExpressionAttributeValues: { ':b': `${eventId}#${n}` },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return buckets
+      .flat()
+      .filter((r) => r.Registered === true || sizeOf(r.Held) > sizeOf(r.Gone) || (forCancellation && r.LostToCancellation === true))
       .map((r) => String(r.UserID));
+  }
+
+  /**
+   * The update of one person's audience item for `change`: ticket ids added to the `Held` / `Gone` string sets
+   * (blind, commutative and idempotent: no read, no condition), and with `registration` the RSVP flag, on
+   * the condition that the registration time it was planned from is still the item's.
+   */
+  private audienceUpdate(change: AudienceChange, registration?: { at: string; seen: string | null }): NonNullable<TransactItem['Update']> {
+    const set = ['#EventID = :eventId'];
+    const add: string[] = [];
+    const values: Item = { ':eventId': change.eventId };
+    if (change.ticketsHeld?.length) {
+      add.push('#Held :held');
+      values[':held'] = new Set(change.ticketsHeld);
+    }
+    if (change.ticketsGone?.length) {
+      add.push('#Gone :gone');
+      values[':gone'] = new Set(change.ticketsGone);
+      if (change.lostToEventCancellation) {
+        set.push('#LostToCancellation = :true');
+        values[':true'] = true;
+      }
+    }
+    let condition: string | undefined;
+    if (registration) {
+      set.push('#Registered = :registered', '#RegistrationChangedAt = :at');
+      values[':registered'] = change.registered === true;
+      values[':at'] = registration.at;
+      condition = registration.seen === null ? 'attribute_not_exists(#RegistrationChangedAt)' : '#RegistrationChangedAt = :seen';
+      if (registration.seen !== null) values[':seen'] = registration.seen;
+    }
+    const expression = `SET ${set.join(', ')}${add.length ? ` ADD ${add.join(', ')}` : ''}`;
+    return {
+      TableName: this.t.audiences.name,
+      Key: this.audienceKey(change.eventId, change.userId),
+      UpdateExpression: expression,
+      ...(condition ? { ConditionExpression: condition } : {}),
+      ExpressionAttributeNames: attrNames(expression, condition),
+      ExpressionAttributeValues: values,
+    };
   }
 
   /**
@@ -455,59 +544,76 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
       Body: text.body,
       EventID: text.eventId ?? undefined,
       CreatedAt: createdAt,
-      UnreadUserID: userId,
+      ExpiresAt: epochSeconds(p.keyMs) + NOTIFICATION_RETENTION_DAYS * DAY_SECONDS,
     };
     return { item, created: { userId, notification } };
   }
 
-  private notificationPut(item: Item): NonNullable<TransactItem['Put']> {
-    return { TableName: this.t.notifications.name, Item: item, ConditionExpression: 'attribute_not_exists(#Timestamp)', ExpressionAttributeNames: attrNames('#Timestamp') };
-  }
-
   /**
    * Writes one notification unless it exists already: its key is taken either by itself (written by an earlier
-   * attempt: nothing to do, and what is stored is what was created) or by another notification of the user
-   * (try the next key). Every attempt walks the same keys, so it finds its own item wherever it landed.
+   * attempt: nothing to do, and what is stored is what was created; `fresh` is false) or by another
+   * notification of the user (try the next key). Every attempt walks the same keys, so it finds its own item
+   * wherever it landed. A plain conditional Put: 1 write unit, half of what a transaction charges for it.
    */
-  private async writeNotification(p: PlannedNotification): Promise<CreatedNotification> {
+  private async writeNotification(p: PlannedNotification): Promise<{ created: CreatedNotification; fresh: boolean }> {
     for (let probe = 0; probe < MAX_KEY_PROBES; probe++) {
       const { item, created } = this.notificationItem(p, probe);
       try {
-        await withRetry(() => this.doc.send(new PutCommand(this.notificationPut(item))));
-        return created;
+        await withRetry(() =>
+          this.doc.send(
+            new PutCommand({
+              TableName: this.t.notifications.name,
+              Item: item,
+              ConditionExpression: 'attribute_not_exists(#Timestamp)',
+              ExpressionAttributeNames: attrNames('#Timestamp'),
+            }),
+          ),
+        );
+        return { created, fresh: true };
       } catch (err) {
         if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
       }
       const existing = await getItem(this.doc, this.t.notifications.name, { UserID: p.userId, Timestamp: item.Timestamp });
-      if (existing?.NotificationID === created.notification.id) return { userId: p.userId, notification: toNotification(existing) };
+      if (existing?.NotificationID === created.notification.id) return { created: { userId: p.userId, notification: toNotification(existing) }, fresh: false };
     }
     throw new Error(`No free Notifications key for user ${p.userId} after ${MAX_KEY_PROBES} tries.`);
   }
 
   /**
-   * Commits an effect and returns the notifications it created. When it fits one transaction (≤ 100 items with
-   * the inbox record) it is exactly one. A larger fan-out — or one whose notification keys are taken — writes
-   * each notification on its own first, idempotently (see writeNotification), and the state (and inbox record)
-   * last: a crash in between leads to a redelivery that finds the notifications already there, never to a
-   * second copy or a loss.
+   * Writes items that must commit together: one item as a plain conditional write (1 write unit per KB, where a
+   * transaction charges 2), more as one transaction. A false condition is ConditionFailed either way.
+   */
+  private async writeAtomically(items: TransactItem[]): Promise<void> {
+    const only = items.length === 1 ? items[0] : undefined;
+    const single = only?.Put
+      ? new PutCommand(only.Put)
+      : only?.Update
+        ? new UpdateCommand(only.Update)
+        : only?.Delete
+          ? new DeleteCommand(only.Delete)
+          : undefined;
+    if (!single) return transactWrite(this.doc, items);
+    try {
+      await withRetry(() => this.doc.send(single as PutCommand));
+    } catch (err) {
+      if ((err as Error).name === 'ConditionalCheckFailedException') throw new ConditionFailed(['ConditionalCheckFailed']);
+      throw err;
+    }
+  }
+
+  /**
+   * Commits an effect and returns the notifications it created. The notifications go first, each on its own
+   * and idempotently (writeNotification), then the state with the inbox record in one write. A crash in
+   * between leads to a redelivery that finds the notifications already there: never a second copy, nor a
+   * loss. (A notification found from an earlier attempt is returned again: that attempt never pushed it.)
    */
   private async commitEffect(effect: Effect, first: TransactItem[] = []): Promise<CreatedNotification[]> {
-    const head = [...first, ...effect.state];
-    if (head.length + effect.notifications.length <= 100) {
-      const planned = effect.notifications.map((p) => this.notificationItem(p, 0));
-      try {
-        await transactWrite(this.doc, [...head, ...planned.map(({ item }) => ({ Put: this.notificationPut(item) }))]);
-        return planned.map((p) => p.created);
-      } catch (err) {
-        // The state or inbox record refused: the caller re-plans or sees a duplicate. Only taken notification keys fall through.
-        if (!(err instanceof ConditionFailed) || head.some((_, i) => err.failedAt(i))) throw err;
-      }
-    }
     const created: CreatedNotification[] = [];
     for (let i = 0; i < effect.notifications.length; i += FAN_OUT_CONCURRENCY) {
-      created.push(...(await Promise.all(effect.notifications.slice(i, i + FAN_OUT_CONCURRENCY).map((p) => this.writeNotification(p)))));
+      const written = await Promise.all(effect.notifications.slice(i, i + FAN_OUT_CONCURRENCY).map((p) => this.writeNotification(p)));
+      created.push(...written.map((w) => w.created));
     }
-    await transactWrite(this.doc, head);
+    await this.writeAtomically([...first, ...effect.state]);
     return created;
   }
 
@@ -609,36 +715,29 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
   }
 
   async applyAudienceChange(message: Message, change: AudienceChange): Promise<AppliedMessage> {
+    if (change.registered === undefined) return this.applyTicketChange(message, change);
     return this.applyOnce(message, async () => {
-      const key = { EventID: change.eventId, UserID: change.userId };
-      const current = await getItem(this.doc, this.t.audiences.name, key);
-      const tickets = Number(current?.Tickets ?? 0);
-      const lost = change.lostToEventCancellation && change.ticketsDelta && change.ticketsDelta < 0 ? -change.ticketsDelta : 0;
-      const rev = Number(current?.Rev ?? 0);
-      // The RSVP flag follows the newest registration message (a late redelivery of an older one changes
-      // nothing); tickets are a plain sum, right whatever order orders and cancellations arrive in.
-      const registrationChangedAt = String(current?.RegistrationChangedAt ?? '');
-      const takesRegistration = change.registered !== undefined && message.occurredAt >= registrationChangedAt;
-      const state: TransactItem[] = [
-        {
-          Put: {
-            TableName: this.t.audiences.name,
-            Item: {
-              ...key,
-              Registered: takesRegistration ? change.registered : current?.Registered === true,
-              RegistrationChangedAt: takesRegistration ? message.occurredAt : registrationChangedAt,
-              Tickets: tickets + (change.ticketsDelta ?? 0),
-              TicketsLost: Number(current?.TicketsLost ?? 0) + lost,
-              Rev: rev + 1,
-            },
-            // Read-modify-write: the revision we read must still be the current one.
-            ConditionExpression: current ? '#Rev = :rev' : 'attribute_not_exists(UserID)',
-            ...(current ? { ExpressionAttributeNames: attrNames('#Rev'), ExpressionAttributeValues: { ':rev': rev } } : {}),
-          },
-        },
-      ];
+      const current = await getItem(this.doc, this.t.audiences.name, this.audienceKey(change.eventId, change.userId));
+      const seen = typeof current?.RegistrationChangedAt === 'string' ? current.RegistrationChangedAt : null;
+      // The RSVP flag follows the newest registration message: a late redelivery of an older one changes nothing.
+      const takesRegistration = seen === null || message.occurredAt >= seen;
+      const hasTickets = Boolean(change.ticketsHeld?.length || change.ticketsGone?.length);
+      const state = takesRegistration || hasTickets ? [{ Update: this.audienceUpdate(change, takesRegistration ? { at: message.occurredAt, seen } : undefined) }] : [];
       return { state, notifications: change.text ? this.notify([change.userId], change.text, message.id, Date.parse(message.occurredAt)) : [] };
     });
   }
 
+  /**
+   * A change of tickets only (OrderPlaced, TicketCancelled), with no inbox record and no transaction: 2 write
+   * units. Both writes are idempotent by construction. The audience update goes first and the notification
+   * last, so a notification found already written means the message was fully applied before: it is a
+   * duplicate and nobody is told again. A crash between the two is completed by the redelivery.
+   */
+  private async applyTicketChange(message: Message, change: AudienceChange): Promise<AppliedMessage> {
+    await withRetry(() => this.doc.send(new UpdateCommand(this.audienceUpdate(change))));
+    if (!change.text) return { result: 'applied', created: [] };
+    const [planned] = this.notify([change.userId], change.text, message.id, Date.parse(message.occurredAt));
+    const { created, fresh } = await this.writeNotification(planned!);
+    return fresh ? { result: 'applied', created: [created] } : { result: 'duplicate', created: [] };
+  }
 }

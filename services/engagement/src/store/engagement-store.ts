@@ -20,6 +20,16 @@ export interface NewUser {
   passwordHash: string;
 }
 
+/** How long notifications are kept after they are created (DynamoDB removes older ones by TTL). */
+export const NOTIFICATION_RETENTION_DAYS = 180;
+
+/**
+ * The longest a refresh token may live (REFRESH_TOKEN_TTL_SECONDS is capped by it): a record that a sign-in
+ * family was revoked is needed no longer than this after the revocation, as every token of the family is
+ * expired by then.
+ */
+export const REFRESH_TOKEN_MAX_LIFETIME_SECONDS = 90 * 24 * 3600;
+
 /** A refresh token as stored: only its SHA-256, never the token itself. */
 export interface RefreshTokenRecord {
   hash: string;
@@ -50,9 +60,16 @@ export interface NotificationCursor {
   id: string;
 }
 
+/**
+ * The unread count looks at this many of the user's newest notifications: a bounded read however many a
+ * user has. It is therefore at most this number, which the web app shows as "99+".
+ */
+export const UNREAD_COUNT_WINDOW = 100;
+
 export interface NotificationPage {
   items: Notification[];
   next: NotificationCursor | null;
+  /** Unread among the newest UNREAD_COUNT_WINDOW notifications. */
   unreadCount: number;
 }
 
@@ -67,8 +84,14 @@ export interface AudienceChange {
   userId: string;
   /** Set the RSVP flag (UserRegistered / RegistrationWithdrawn), unless a newer registration message already did. */
   registered?: boolean;
-  /** Tickets gained (OrderPlaced) or lost (TicketCancelled): a sum, so the arrival order does not matter. */
-  ticketsDelta?: number;
+  /**
+   * Tickets gained (OrderPlaced), one id per ticket (heldTicketIds). Gained and lost tickets are sets of ids, so
+   * applying a change twice adds nothing and the arrival order does not matter: a person holds tickets while
+   * they gained more than they lost.
+   */
+  ticketsHeld?: string[];
+  /** Tickets lost (TicketCancelled), by ticket id. */
+  ticketsGone?: string[];
   /** The lost tickets went with the event's cancellation, so the holder still hears of it whatever the arrival order. */
   lostToEventCancellation?: boolean;
   text: NotificationText | null;
@@ -133,7 +156,12 @@ export interface EngagementStore {
   }): Promise<{ announcement: z.infer<typeof Announcement>; created: CreatedNotification[] } | null>;
   /** Applies an event message with its inbox record in one transaction; keeps the highest version; a duplicate changes nothing. */
   applyEventChange(message: Message, change: EventChange): Promise<AppliedMessage>;
-  /** Applies an audience message with its inbox record in one transaction; a duplicate changes nothing. */
+  /**
+   * Applies an audience message; a duplicate changes nothing and notifies nobody again. A change of tickets
+   * only (no `registered`) may be applied without an inbox record, since its effects are idempotent by
+   * construction (sets of ticket ids, a notification at a key derived from the message): a redelivery finds
+   * its notification and is reported `duplicate`, unless the change has no text to tell.
+   */
   applyAudienceChange(message: Message, change: AudienceChange): Promise<AppliedMessage>;
   /** The first signing key this store's deployment created (its key file's), so a lost file is noticed; null before any. */
   recordedSigningKey(): Promise<{ kid: string; createdAt: string } | null>;

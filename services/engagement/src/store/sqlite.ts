@@ -17,6 +17,7 @@ import type {
   RefreshRotation,
   RefreshTokenRecord,
 } from './engagement-store.js';
+import { UNREAD_COUNT_WINDOW } from './engagement-store.js';
 
 const MIGRATIONS = [
   `${MESSAGING_SCHEMA}
@@ -272,7 +273,12 @@ export class SqliteEngagementStore implements EngagementStore {
     ) as NotificationRow[];
     const items = rows.slice(0, page.limit).map(toNotification);
     const last = items[items.length - 1];
-    const unread = this.db.prepare('SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND read_at IS NULL').get(userId) as { n: number };
+    const unread = this.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM (SELECT read_at FROM notifications WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?)
+         WHERE read_at IS NULL`,
+      )
+      .get(userId, UNREAD_COUNT_WINDOW) as { n: number };
     return {
       items,
       next: rows.length > page.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
@@ -364,17 +370,19 @@ export class SqliteEngagementStore implements EngagementStore {
           )
           .run(change.registered ? 1 : 0, message.occurredAt, change.eventId, change.userId, message.occurredAt);
       }
-      if (change.ticketsDelta) {
-        // A plain sum: it comes out right whatever order orders and cancellations arrive in.
+      const gained = change.ticketsHeld?.length ?? 0;
+      const lost = change.ticketsGone?.length ?? 0;
+      if (gained || lost) {
+        // A plain sum (the inbox makes each message count once): right whatever order orders and cancellations arrive in.
         this.db
           .prepare(
             `UPDATE audience SET tickets = tickets + @delta,
-               tickets_lost_to_cancellation = tickets_lost_to_cancellation + @lost
+               tickets_lost_to_cancellation = tickets_lost_to_cancellation + @lostToCancellation
              WHERE event_id = @eventId AND user_id = @userId`,
           )
           .run({
-            delta: change.ticketsDelta,
-            lost: change.lostToEventCancellation && change.ticketsDelta < 0 ? -change.ticketsDelta : 0,
+            delta: gained - lost,
+            lostToCancellation: change.lostToEventCancellation ? lost : 0,
             eventId: change.eventId,
             userId: change.userId,
           });
