@@ -127,7 +127,8 @@ export type Notification = z.infer<typeof Notification>;
 export const NotificationPage = z.object({
   items: z.array(Notification),
   nextCursor: z.string().nullable(),
-  unreadCount: z.number().int(),
+  /** Unread among the caller's newest 100 notifications, so at most 100: the web app shows more than 99 as "99+". */
+  unreadCount: z.number().int().min(0).max(100),
 });
 
 export const ReadAllResult = z.object({ updated: z.number().int() });
