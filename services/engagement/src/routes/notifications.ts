@@ -1,6 +1,6 @@
 import { ErrorBody, IdParams, Notification, NotificationPage, PageQuery, ReadAllResult } from '@dems/contracts';
 import { AppError, decodeCursor, encodeCursor, requireUser, type App } from '@dems/kit';
-import type { EngagementStore, NotificationCursor } from '../store/engagement-store.js';
+import { NOTIFICATION_RETENTION_DAYS, UNREAD_COUNT_WINDOW, type EngagementStore, type NotificationCursor } from '../store/engagement-store.js';
 
 const isCursor = (v: unknown): v is NotificationCursor =>
   typeof v === 'object' &&
@@ -15,6 +15,7 @@ export function notificationRoutes(app: App, deps: { store: EngagementStore }): 
       schema: {
         tags: ['notifications'],
         summary: "The caller's notifications, newest first",
+        description: `Pages of \`limit\` with a \`nextCursor\` to pass back for the next. Notifications are kept for ${NOTIFICATION_RETENTION_DAYS} days after they are created; older ones may be gone. \`unreadCount\` counts the unread among the newest ${UNREAD_COUNT_WINDOW} notifications, so it is at most ${UNREAD_COUNT_WINDOW} (the web app shows more than 99 as "99+").`,
         security: [{ bearer: [] }],
         querystring: PageQuery,
         response: { 200: NotificationPage, 400: ErrorBody, 401: ErrorBody },
@@ -35,6 +36,7 @@ export function notificationRoutes(app: App, deps: { store: EngagementStore }): 
       schema: {
         tags: ['notifications'],
         summary: "Mark all the caller's notifications read",
+        description: 'Every unread notification, not only the newest 100 that the unread count looks at.',
         security: [{ bearer: [] }],
         response: { 200: ReadAllResult, 401: ErrorBody },
       },

@@ -66,8 +66,9 @@ export function engagementTables(prefix: string) {
           name: 'ByUserExpiry',
           pk: { name: 'UserID', type: 'S' },
           sk: { name: 'ExpiresAt', type: 'N' },
-          // What "sign out everywhere" filters on and needs; the family items carry no UserID and stay out.
-          projection: { include: ['FamilyID', 'UsedAt', 'RevokedAt'] },
+          // All "sign out everywhere" needs. Spending a token (UsedAt) changes nothing projected, so it does
+          // not write the index; the family items carry no UserID and stay out of it.
+          projection: { include: ['FamilyID'] },
         },
       ],
     },
@@ -216,9 +217,12 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
     return { Hash: `family#${familyId}` };
   }
 
-  /** Marks the family revoked; the record expires once every token the family had before is expired too. */
-  private async revokeFamily(familyId: string, now: string): Promise<void> {
-    await withRetry(() =>
+  /**
+   * Marks the family revoked; true when it was not before. The record expires once every token the family
+   * had is expired too.
+   */
+  private async revokeFamily(familyId: string, now: string): Promise<boolean> {
+    const res = await withRetry(() =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.t.sessions.name,
@@ -226,16 +230,19 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
           UpdateExpression: 'SET #RevokedAt = if_not_exists(#RevokedAt, :now), #ExpiresAt = if_not_exists(#ExpiresAt, :expires)',
           ExpressionAttributeNames: attrNames('#RevokedAt #ExpiresAt'),
           ExpressionAttributeValues: { ':now': now, ':expires': epochSeconds(Date.parse(now)) + REFRESH_TOKEN_MAX_LIFETIME_SECONDS },
+          ReturnValues: 'UPDATED_OLD',
         }),
       ),
     );
+    return res.Attributes?.RevokedAt === undefined;
   }
 
   async rotateRefreshToken(hash: string, next: Omit<RefreshTokenRecord, 'userId' | 'familyId'>, now: string): Promise<RefreshRotation> {
     for (let attempt = 0; ; attempt++) {
       const row = await getItem(this.doc, this.t.sessions.name, { Hash: hash });
+      // Expiry to the second (the TTL attribute is all a token stores of it).
       const expired = typeof row?.ExpiresAt !== 'number' || row.ExpiresAt <= epochSeconds(Date.parse(now));
-      if (!row || typeof row.FamilyID !== 'string' || typeof row.RevokedAt === 'string' || expired) return { outcome: 'invalid' };
+      if (!row || typeof row.FamilyID !== 'string' || expired) return { outcome: 'invalid' };
       const family = await getItem(this.doc, this.t.sessions.name, this.familyKey(row.FamilyID));
       if (typeof family?.RevokedAt === 'string') return { outcome: 'invalid' };
       const userId = String(row.UserID);
@@ -250,8 +257,8 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
               TableName: this.t.sessions.name,
               Key: { Hash: hash },
               UpdateExpression: 'SET #UsedAt = :now',
-              ConditionExpression: 'attribute_not_exists(#UsedAt) AND attribute_not_exists(#RevokedAt)',
-              ExpressionAttributeNames: attrNames('#UsedAt #RevokedAt'),
+              ConditionExpression: 'attribute_not_exists(#UsedAt)',
+              ExpressionAttributeNames: attrNames('#UsedAt'),
               ExpressionAttributeValues: { ':now': now },
             },
           },
@@ -281,41 +288,25 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
   }
 
   async isSessionActive(_userId: string, familyId: string): Promise<boolean> {
-    // Every revocation marks the family item (read strongly consistent); the ByUser index may lag a fresh sign-in.
+    // Every revocation marks the family item (read strongly consistent); the ByUserExpiry index may lag a fresh sign-in.
     const family = await getItem(this.doc, this.t.sessions.name, this.familyKey(familyId));
     return typeof family?.RevokedAt !== 'string';
   }
 
+  /**
+   * Revokes the family of each of the user's live tokens: the family items are what rotation and
+   * isSessionActive check, so no token needs a write of its own. Counts the families this call revoked
+   * (each holds exactly one live token: the newest, unspent one).
+   */
   async revokeUserRefreshTokens(userId: string, now: string): Promise<number> {
     const live = await queryAll(this.doc, {
       TableName: this.t.sessions.name,
       IndexName: 'ByUserExpiry',
       KeyConditionExpression: 'UserID = :u AND ExpiresAt > :now',
-      FilterExpression: 'attribute_not_exists(RevokedAt) AND attribute_not_exists(UsedAt)',
       ExpressionAttributeValues: { ':u': userId, ':now': epochSeconds(Date.parse(now)) },
     });
     let revoked = 0;
-    // The family items too: they are what isSessionActive and rotation read with strong consistency.
-    for (const familyId of new Set(live.map((t) => String(t.FamilyID)))) await this.revokeFamily(familyId, now);
-    for (const t of live) {
-      try {
-        await withRetry(() =>
-          this.doc.send(
-            new UpdateCommand({
-              TableName: this.t.sessions.name,
-              Key: { Hash: t.Hash },
-              UpdateExpression: 'SET #RevokedAt = :now',
-              ConditionExpression: 'attribute_not_exists(#RevokedAt) AND attribute_not_exists(#UsedAt)',
-              ExpressionAttributeNames: attrNames('#RevokedAt #UsedAt'),
-              ExpressionAttributeValues: { ':now': now },
-            }),
-          ),
-        );
-        revoked++;
-      } catch (err) {
-        if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-      }
-    }
+    for (const familyId of new Set(live.map((t) => String(t.FamilyID)))) if (await this.revokeFamily(familyId, now)) revoked++;
     return revoked;
   }
 

@@ -7,8 +7,12 @@ import { useSession } from '../../../lib/session';
 export interface NotificationPage {
   items: Notification[];
   nextCursor: string | null;
+  /** Unread among the newest 100 notifications, so at most 100. */
   unreadCount: number;
 }
+
+/** How an unread count reads: the server counts up to 100, so anything above 99 is "99+". */
+export const unreadText = (count: number): string => (count > 99 ? '99+' : String(count));
 
 /** Just the unread count for the bell (a one-item page carries it). */
 export function useUnreadCount() {

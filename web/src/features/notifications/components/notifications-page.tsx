@@ -4,7 +4,7 @@ import { EmptyState, PageHeader } from '../../../components/page-header';
 import { LineSkeletons } from '../../../components/skeleton';
 import { Spinner } from '../../../components/spinner';
 import { formatDateTime, formatRelative } from '../../../lib/format';
-import { useMarkAllRead, useMarkRead, useNotificationList } from '../api/notifications-api';
+import { unreadText, useMarkAllRead, useMarkRead, useNotificationList } from '../api/notifications-api';
 
 export function NotificationsPage() {
   const list = useNotificationList();
@@ -17,7 +17,7 @@ export function NotificationsPage() {
     <>
       <PageHeader
         title="Notifications"
-        subtitle={unread > 0 ? `${unread} unread` : 'You’re all caught up.'}
+        subtitle={unread > 0 ? `${unreadText(unread)} unread` : 'You’re all caught up.'}
         actions={
           <button type="button" className="btn btn-outline-primary" onClick={() => markAll.mutate()} disabled={unread === 0 || markAll.isPending}>
             {markAll.isPending && <span className="spinner-border spinner-border-sm me-2" aria-hidden="true" />}

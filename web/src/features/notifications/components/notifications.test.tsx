@@ -79,6 +79,20 @@ describe('notifications', () => {
     expect(await screen.findByText('You’re all caught up.')).toBeInTheDocument();
     await waitFor(() => expect(screen.queryAllByRole('button', { name: /^Mark as read/ })).toHaveLength(0));
   });
+
+  it('shows a count of 100 (the most the server counts) as 99+, in the bell and on the page', async () => {
+    fakeNotificationsServer(Array.from({ length: 100 }, (_, i) => note(`n${i}`)));
+    renderApp(
+      <>
+        <NotificationBell />
+        <NotificationsPage />
+      </>,
+      { session: attendeeSession },
+    );
+    expect(await screen.findByRole('link', { name: 'Notifications, 99+ unread' })).toBeInTheDocument();
+    expect(screen.getByTestId('unread-count')).toHaveTextContent('99+');
+    expect(await screen.findByText('99+ unread')).toBeInTheDocument();
+  });
 });
 
 describe('live connection and the session', () => {
