@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeTableCommand, DescribeTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '@dems/contracts';
 import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
 import { heldTicketIds } from '../src/domain/audience.js';
 import { announcementText, orderConfirmedText, eventCancelledText, eventUpdatedText, ticketCancelledText } from '../src/domain/notification-texts.js';
 import type { AudienceChange, EngagementStore } from '../src/store/engagement-store.js';
-import { DynamoEngagementStore, notificationKey } from '../src/store/dynamodb.js';
+import { AUDIENCE_BUCKETS, audienceBucket, DynamoEngagementStore, engagementTables, notificationKey } from '../src/store/dynamodb.js';
 import { SqliteEngagementStore } from '../src/store/sqlite.js';
 import { msg, snapshot } from './helpers.js';
 
@@ -219,6 +220,19 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
       expect(await store.markAllNotificationsRead('usr_a')).toBe(1);
       expect((await store.listNotifications('usr_a', { limit: 10 })).unreadCount).toBe(0);
     });
+
+    it('counts the unread among the newest 100 only, and marks every unread one read', async () => {
+      const orders = Array.from({ length: 103 }, () => order('usr_a'));
+      for (let i = 0; i < orders.length; i += 25) await Promise.all(orders.slice(i, i + 25).map(({ m, change }) => store.applyAudienceChange(m, change)));
+      expect((await store.listNotifications('usr_a', { limit: 5 })).unreadCount).toBe(100);
+      // Reading the 3 newest leaves 100 unread, but only 97 of them among the newest 100.
+      const newest = (await store.listNotifications('usr_a', { limit: 3 })).items;
+      for (const n of newest) await store.markNotificationRead('usr_a', n.id);
+      expect((await store.listNotifications('usr_a', { limit: 5 })).unreadCount).toBe(97);
+      expect(await store.markAllNotificationsRead('usr_a')).toBe(100);
+      expect((await store.listNotifications('usr_a', { limit: 5 })).unreadCount).toBe(0);
+      expect(await store.markAllNotificationsRead('usr_a')).toBe(0);
+    });
   });
 
   describe('events and audiences', () => {
@@ -265,6 +279,42 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
     // out the same in any arrival order.
     const announce = async () =>
       (await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'x', text: announcementText(snapshot(), 'x') }))!.created.map((c) => c.userId).sort();
+
+    it('applies a redelivered OrderPlaced or TicketCancelled once: nothing written or told twice, in any order', async () => {
+      await store.applyEventChange(msg.published(snapshot()), { event: snapshot(), kind: 'published', text: null });
+      const bought = msg.order('usr_a', 2);
+      const [first, second] = [msg.ticketCancelled('usr_a', 'attendee'), msg.ticketCancelled('usr_a', 'attendee')];
+      // The first cancellation overtakes the order, and both come twice.
+      const results = [];
+      for (const [m, change] of [
+        [first, cancelChange(first)],
+        [bought, orderChange(bought)],
+        [first, cancelChange(first)],
+        [bought, orderChange(bought)],
+      ] as const) {
+        results.push(await store.applyAudienceChange(m, change));
+      }
+      expect(results.map((r) => r.result)).toEqual(['applied', 'applied', 'duplicate', 'duplicate']);
+      expect(results.map((r) => r.created.length)).toEqual([1, 1, 0, 0]);
+      expect((await store.listNotifications('usr_a', { limit: 10 })).items.map((n) => n.type).sort()).toEqual(['order_confirmed', 'ticket_cancelled']);
+      // 2 bought, 1 cancelled (each counted once): still in the audience; the second cancellation takes them out.
+      expect(await announce()).toEqual(['usr_a']);
+      await store.applyAudienceChange(second, cancelChange(second));
+      expect(await announce()).toEqual([]);
+    });
+
+    it('finds the whole audience however its people are spread over the store', async () => {
+      await store.applyEventChange(msg.published(snapshot()), { event: snapshot(), kind: 'published', text: null });
+      const people = onePerBucket();
+      for (const [i, userId] of people.entries()) {
+        const m = i % 2 ? msg.registered(userId) : msg.order(userId, 1);
+        await store.applyAudienceChange(m, m.type === 'OrderPlaced' ? orderChange(m, false) : { eventId: 'evt_jazz', userId, registered: true, text: null });
+      }
+      expect(await announce()).toEqual([...people].sort());
+      const v2 = snapshot({ version: 2, status: 'cancelled' });
+      const cancelled = await store.applyEventChange(msg.cancelled(v2), { event: v2, kind: 'cancelled', text: eventCancelledText(v2) });
+      expect(cancelled.created.map((c) => c.userId).sort()).toEqual([...people].sort());
+    });
 
     it('counts tickets the same whatever order orders and cancellations arrive in', async () => {
       await store.applyEventChange(msg.published(snapshot()), { event: snapshot(), kind: 'published', text: null });
@@ -337,6 +387,13 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
     });
   });
 });
+
+/** One user id for each of the DynamoDB adapter's audience buckets, so an event's audience spans all of them. */
+function onePerBucket(): string[] {
+  const byBucket = new Map<number, string>();
+  for (let i = 0; byBucket.size < AUDIENCE_BUCKETS; i++) if (!byBucket.has(audienceBucket(`usr_${i}`))) byBucket.set(audienceBucket(`usr_${i}`), `usr_${i}`);
+  return [...byBucket.values()];
+}
 
 /** 250 people registered for the published event evt_jazz, as the store learns of them. */
 async function audienceOf(store: EngagementStore, size: number): Promise<string[]> {
@@ -429,5 +486,106 @@ describe.each(adapters.filter((a) => a.name === 'dynamodb'))('DynamoDB notificat
     const ann = await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Doors at 7', text: announcementText(snapshot(), 'Doors at 7') });
     expect(ann?.created).toHaveLength(150);
     expect(await notificationsPerPerson(store, people)).toEqual(people.map(() => 1));
+  });
+});
+
+/** The adapter's document client and raw reads of its tables, for what the port does not show (keys, TTL attributes). */
+function raw(store: DynamoEngagementStore) {
+  const dynamo = (store as unknown as { dynamo: { doc: DynamoDBDocumentClient; client: DynamoDBClient } }).dynamo;
+  const prefix = (store as unknown as { t: ReturnType<typeof engagementTables> }).t.users.name.replace(/Users$/, '');
+  return { ...dynamo, tables: engagementTables(prefix) };
+}
+
+/**
+ * A fake only to force the failure path: the next write that `matches` fails (as a crash or a lost connection
+ * would leave it) before it reaches DynamoDB; everything else goes through.
+ */
+function failNextWrite(store: DynamoEngagementStore, matches: (command: unknown) => boolean): void {
+  const { doc } = raw(store);
+  const send = doc.send.bind(doc) as (command: unknown) => Promise<unknown>;
+  (doc as { send: (command: unknown) => Promise<unknown> }).send = (command) => {
+    if (!matches(command)) return send(command);
+    (doc as { send: unknown }).send = send;
+    return Promise.reject(new Error('injected failure of one write'));
+  };
+}
+
+describe.each(adapters.filter((a) => a.name === 'dynamodb'))('DynamoDB: purchase notifications without an inbox', (adapter) => {
+  let store: DynamoEngagementStore;
+  beforeEach(async () => {
+    store = (await adapter.create()).store as DynamoEngagementStore;
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  const audienceItem = (userId: string) => {
+    const { doc, tables } = raw(store);
+    return doc.send(new GetCommand({ TableName: tables.audiences.name, Key: { EventBucket: `evt_jazz#${audienceBucket(userId)}`, UserID: userId }, ConsistentRead: true })).then((r) => r.Item);
+  };
+  const isPut = (table: string) => (c: unknown) => c instanceof PutCommand && String(c.input.TableName).endsWith(table);
+  const isUpdate = (table: string) => (c: unknown) => c instanceof UpdateCommand && String(c.input.TableName).endsWith(table);
+
+  it('a crash after the audience update, before the notification: the redelivery tells the buyer once', async () => {
+    const bought = msg.order('usr_a', 2);
+    failNextWrite(store, isPut('Notifications'));
+    await expect(store.applyAudienceChange(bought, orderChange(bought))).rejects.toThrow(/injected failure/);
+    expect((await audienceItem('usr_a'))?.Held).toEqual(new Set(heldTicketIds(bought.data.orderId, 2)));
+    expect((await store.listNotifications('usr_a', { limit: 10 })).items).toEqual([]);
+
+    const redelivered = await store.applyAudienceChange(bought, orderChange(bought));
+    expect(redelivered.result).toBe('applied');
+    expect(redelivered.created).toHaveLength(1);
+    expect(await store.applyAudienceChange(bought, orderChange(bought))).toEqual({ result: 'duplicate', created: [] });
+    expect((await store.listNotifications('usr_a', { limit: 10 })).items).toHaveLength(1);
+    expect((await audienceItem('usr_a'))?.Held).toEqual(new Set(heldTicketIds(bought.data.orderId, 2)));
+  });
+
+  it('a crash at the audience update writes no notification, so the redelivery does the whole', async () => {
+    const gone = msg.ticketCancelled('usr_a', 'attendee');
+    failNextWrite(store, isUpdate('EventAudiences'));
+    await expect(store.applyAudienceChange(gone, cancelChange(gone))).rejects.toThrow(/injected failure/);
+    expect(await audienceItem('usr_a')).toBeUndefined();
+    expect((await store.listNotifications('usr_a', { limit: 10 })).items).toEqual([]);
+    const redelivered = await store.applyAudienceChange(gone, cancelChange(gone));
+    expect(redelivered).toMatchObject({ result: 'applied', created: [{ userId: 'usr_a' }] });
+    expect((await audienceItem('usr_a'))?.Gone).toEqual(new Set([gone.data.ticketId]));
+  });
+
+  it('keeps one audience item per person in the bucket of their id: one event spans all 16 partitions', async () => {
+    const people = onePerBucket();
+    for (const userId of people) {
+      const m = msg.order(userId, 1);
+      await store.applyAudienceChange(m, orderChange(m, false));
+    }
+    const items = await Promise.all(people.map(audienceItem));
+    expect(items.map((i) => i?.EventID)).toEqual(people.map(() => 'evt_jazz'));
+    expect(new Set(people.map(audienceBucket)).size).toBe(AUDIENCE_BUCKETS);
+  });
+
+  it('writes the TTL attributes: notifications 180 days after creation, tokens at expiry, revoked families after the longest token life', async () => {
+    const { doc, client, tables } = raw(store);
+    const bought = msg.order('usr_a', 1);
+    const { created } = await store.applyAudienceChange(bought, orderChange(bought));
+    const stored = await doc.send(new QueryCommand({ TableName: tables.notifications.name, KeyConditionExpression: 'UserID = :u', ExpressionAttributeValues: { ':u': 'usr_a' } }));
+    expect(stored.Items).toHaveLength(1);
+    expect(stored.Items?.[0]).toMatchObject({ NotificationID: created[0]!.notification.id, ExpiresAt: Math.floor(Date.parse(bought.occurredAt) / 1000) + 180 * 86_400 });
+    expect(stored.Items?.[0]).not.toHaveProperty('UnreadUserID');
+
+    const expiresAt = '2031-02-03T04:05:06.789Z';
+    await store.saveRefreshToken({ hash: 'h1', userId: 'usr_a', familyId: 'fam_1', createdAt: new Date().toISOString(), expiresAt });
+    const token = await doc.send(new GetCommand({ TableName: tables.sessions.name, Key: { Hash: 'h1' } }));
+    expect(token.Item?.ExpiresAt).toBe(Math.floor(Date.parse(expiresAt) / 1000));
+    const now = '2030-01-01T00:00:00.000Z';
+    await store.revokeRefreshFamily('h1', now);
+    const family = await doc.send(new GetCommand({ TableName: tables.sessions.name, Key: { Hash: 'family#fam_1' } }));
+    expect(family.Item?.ExpiresAt).toBe(Date.parse(now) / 1000 + 90 * 86_400);
+
+    for (const table of [tables.notifications.name, tables.sessions.name]) {
+      const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: table }));
+      expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'ExpiresAt' });
+    }
+    const notifications = await client.send(new DescribeTableCommand({ TableName: tables.notifications.name }));
+    expect(notifications.Table?.GlobalSecondaryIndexes).toBeUndefined();
   });
 });
