@@ -1,6 +1,6 @@
-import { DescribeTableCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DescribeTimeToLiveCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { newMessage } from '@dems/contracts';
+import { Id, newMessage, type Message } from '@dems/contracts';
 import {
   ConditionFailed,
   createDynamo,
@@ -9,10 +9,15 @@ import {
   encodeKey,
   ensureTables,
   fullJitter,
+  getItem,
+  INBOX_TTL_SECONDS,
   isTransient,
   orderedKey,
+  OUTBOX_SWEEP_GRACE_MS,
+  OUTBOX_SWEEP_MS,
   transactWrite,
   withRetry,
+  type Doc,
 } from '../src/dynamodb.js';
 import { dynamoTestTarget, uniqueTablePrefix } from '../src/testing.js';
 
@@ -27,6 +32,16 @@ describe('DynamoDB retry rules', () => {
     expect(isTransient(canceled('TransactionConflict', 'ConditionalCheckFailed'))).toBe(false);
     expect(isTransient(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }))).toBe(true);
     expect(isTransient(Object.assign(new Error('bad'), { name: 'ValidationException' }))).toBe(false);
+  });
+
+  it('retries lost connections and server errors itself, since the SDK client makes one attempt', async () => {
+    expect(isTransient(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(isTransient(Object.assign(new Error('slow'), { name: 'TimeoutError' }))).toBe(true);
+    expect(isTransient(Object.assign(new Error('oops'), { name: 'SomethingElse', $metadata: { httpStatusCode: 500 } }))).toBe(true);
+    expect(isTransient(Object.assign(new Error('bad'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } }))).toBe(false);
+    const { client } = createDynamo({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', tablePrefix: '' });
+    expect(await client.config.maxAttempts()).toBe(1);
+    client.destroy();
   });
 
   it('waits a random time below an exponentially growing cap (full jitter)', () => {
@@ -55,9 +70,57 @@ describe('DynamoDB retry rules', () => {
 
 const dynamo = dynamoTestTarget();
 
+/**
+ * What one DynamoDB call of a "process" cost, as DynamoDB reports it (ReturnConsumedCapacity=INDEXES): capacity
+ * units over the table and its indexes, write units for a write and read units for a read.
+ */
+interface Call {
+  command: string;
+  units: number;
+}
+
+/** Records every call sent through `doc`, asking DynamoDB for its consumed capacity. */
+function recordCalls(doc: Doc): Call[] {
+  const calls: Call[] = [];
+  doc.middlewareStack.add(
+    (next: any, context: any) => async (args: any) => {
+      args.input.ReturnConsumedCapacity = 'INDEXES';
+      const out: any = await next(args);
+      const consumed: any[] = [out.output.ConsumedCapacity ?? []].flat();
+      calls.push({ command: String(context.commandName), units: consumed.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0) });
+      return out;
+    },
+    { step: 'initialize', name: 'recordCalls' },
+  );
+  return calls;
+}
+
+/** A purchase's message with a typical 60-character event title. */
+const orderPlaced = (n: number): Message =>
+  newMessage('ticketing', 'OrderPlaced', {
+    orderId: `ord_${n}`, userId: 'usr_01HZXAMPLE', eventId: 'evt_01HZXAMPLE', eventTitle: 'T'.repeat(60), ticketTypeId: 'tt_01HZXAMPLE', ticketTypeName: 'General admission',
+    quantity: 1, totalCents: 2500, currency: 'EUR',
+  });
+
 describe.skipIf(!dynamo.endpoint)('DynamoDB mechanics on DynamoDB Local', () => {
-  const d = dynamo.endpoint ? createDynamo({ region: 'us-east-1', endpoint: dynamo.endpoint, tablePrefix: uniqueTablePrefix('kit') }) : undefined;
-  afterAll(() => d?.client.destroy());
+  const clients: { destroy(): void }[] = [];
+  afterAll(() => clients.forEach((c) => c.destroy()));
+  /** One "process": its own client, call log and messaging instance of the ticketing service, on the tables of `prefix`. */
+  const processOf = (prefix: string) => {
+    const d = createDynamo({ region: 'us-east-1', endpoint: dynamo.endpoint!, tablePrefix: prefix });
+    clients.push(d.client);
+    return { d, calls: recordCalls(d.doc), messaging: new DynamoDbMessaging(d.doc, prefix, 'ticketing') };
+  };
+  const d = dynamo.endpoint ? processOf(uniqueTablePrefix('kit')).d : undefined;
+  /** A fresh messaging table; `next()` is one more process on it. */
+  const messagingTable = async () => {
+    const prefix = uniqueTablePrefix('msg');
+    const first = processOf(prefix);
+    await ensureTables(first.d.client, [first.messaging.table]);
+    first.calls.length = 0;
+    return { first, next: () => processOf(prefix) };
+  };
+  const commands = (calls: Call[]) => calls.map((c) => c.command);
 
   it('creates missing tables and indexes, idempotently, also when run concurrently', async () => {
     const table = { name: `${d!.prefix}Things`, pk: { name: 'ID', type: 'S' as const } };
@@ -69,46 +132,176 @@ describe.skipIf(!dynamo.endpoint)('DynamoDB mechanics on DynamoDB Local', () => 
     expect(described.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['ByOwner']);
   });
 
-  it('outbox: written in the caller’s transaction, claimed in order with leases, failed, dead-lettered and replayed', async () => {
-    const messaging = new DynamoDbMessaging(d!.doc, d!.prefix, 'ticketing');
-    await ensureTables(d!.client, [messaging.tables.outbox, messaging.tables.inbox]);
-    const event = { id: 'evt_1', title: 'T', organizerId: 'o', venue: 'v', timezone: 'UTC', startsAt: new Date().toISOString(), endsAt: new Date().toISOString(), status: 'published' as const, ticketTypes: [], version: 1 };
-    const first = newMessage('events', 'EventPublished', { event });
-    const second = newMessage('events', 'EventUpdated', { event: { ...event, version: 2 }, changes: ['title'] });
-    await transactWrite(d!.doc, messaging.outboxPuts(first, second));
-    expect(await messaging.pendingCount()).toBe(4); // two messages × (ticketing, engagement)
-
-    const now = Date.now();
-    const claimed = await messaging.claimDue('engagement', 10, now, 60_000);
-    expect(claimed.map((e) => e.message.id)).toEqual([first.id, second.id]);
-    // Leased: another relay sees nothing until the lease ends.
-    expect(await messaging.claimDue('engagement', 10, now, 60_000)).toEqual([]);
-
-    await messaging.markDelivered([claimed[0]!.id]);
-    await messaging.markFailed([{ id: claimed[1]!.id, attempts: 1, nextAttemptAt: now + 1000, error: 'HTTP 503' }]);
-    expect(await messaging.claimDue('engagement', 10, now + 500, 0)).toEqual([]);
-    const retried = await messaging.claimDue('engagement', 10, now + 1000, 0);
-    expect(retried.map((e) => [e.message.id, e.attempts])).toEqual([[second.id, 1]]);
-
-    await messaging.markFailed([{ id: retried[0]!.id, attempts: 60, nextAttemptAt: null, error: 'gave up' }]);
-    expect(await messaging.claimDue('engagement', 10, now + 99_999_999, 0)).toEqual([]);
-    const dead = await messaging.listDeadLetters(10);
-    expect(dead).toMatchObject([{ id: retried[0]!.id, subscriber: 'engagement', attempts: 60, lastError: 'gave up' }]);
-    expect(await messaging.replayDeadLetter(dead[0]!.id)).toBe(true);
-    expect(await messaging.replayDeadLetter(dead[0]!.id)).toBe(false);
-    expect((await messaging.claimDue('engagement', 10, Date.now(), 0)).map((e) => e.message.id)).toEqual([second.id]);
+  it('turns on time to live and builds INCLUDE projections, idempotently, also when run concurrently', async () => {
+    const spec = {
+      name: `${d!.prefix}Expiring`,
+      pk: { name: 'ID', type: 'S' as const },
+      ttl: 'ExpiresAt',
+      indexes: [{ name: 'ByOwner', pk: { name: 'Owner', type: 'S' as const }, projection: { include: ['Title'] } }],
+    };
+    await Promise.all([ensureTables(d!.client, [spec]), ensureTables(d!.client, [spec])]);
+    await ensureTables(d!.client, [spec]);
+    const ttl = await d!.client.send(new DescribeTimeToLiveCommand({ TableName: spec.name }));
+    expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'ExpiresAt' });
+    const described = await d!.client.send(new DescribeTableCommand({ TableName: spec.name }));
+    expect(described.Table?.GlobalSecondaryIndexes?.[0]?.Projection).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: ['Title'] });
   });
 
-  it('inbox: the record rides in the effect’s transaction and a duplicate fails it without effect', async () => {
-    const messaging = new DynamoDbMessaging(d!.doc, d!.prefix, 'events');
-    await ensureTables(d!.client, [messaging.tables.outbox, messaging.tables.inbox]);
-    const message = newMessage('ticketing', 'OrderPlaced', {
-      orderId: 'ord_1', userId: 'u', eventId: 'e', eventTitle: 'E', ticketTypeId: 't', ticketTypeName: 'T', quantity: 1, totalCents: 1, currency: 'USD',
+  it('hand-off: a committed entry is delivered from memory, its delete the only write after the commit', async () => {
+    const { first: p } = await messagingTable();
+    const m = orderPlaced(1);
+    const puts = p.messaging.outboxPuts(m);
+    expect(puts).toHaveLength(1); // OrderPlaced goes to engagement alone: one entry
+    const item = puts[0]!.Put!.Item!;
+    expect(item.PK).toMatch(/^out#engagement#([0-9]|[1-5][0-9]|6[0-3])$/);
+    expect(item).not.toHaveProperty('LeaseUntil');
+    expect(Number(item.DueAt) - Date.now()).toBeGreaterThan(OUTBOX_SWEEP_GRACE_MS - 1000);
+    await p.messaging.commit(puts);
+    // One item in a transaction: 2 write units, so the entry is under 1 KB with a 60-character title.
+    expect(p.calls).toEqual([{ command: 'TransactWriteItemsCommand', units: 2 }]);
+
+    p.calls.length = 0;
+    const [entry, ...more] = await p.messaging.claimDue('engagement', 10, Date.now(), 60_000);
+    expect(more).toEqual([]);
+    expect(entry).toMatchObject({ subscriber: 'engagement', attempts: 0, message: { id: m.id, data: { eventTitle: 'T'.repeat(60) } } });
+    expect(Id.safeParse(entry!.id).success).toBe(true);
+    expect(p.calls).toEqual([]); // no claim, no lease: nothing was sent to DynamoDB
+
+    await p.messaging.markDelivered([entry!.id]);
+    expect(p.calls).toEqual([{ command: 'DeleteItemCommand', units: 1 }]);
+    expect(await p.messaging.pendingCount()).toBe(0);
+  });
+
+  it('an entry whose writer crashed is swept once its DueAt has passed, leased, and delivered once', async () => {
+    const { first: writer, next } = await messagingTable();
+    const m = orderPlaced(2);
+    await writer.messaging.commit(writer.messaging.outboxPuts(m)); // …and the writer dies before delivering it
+    const [sweeper, other] = [next(), next()];
+    const t0 = Date.now();
+    expect(await sweeper.messaging.claimDue('engagement', 10, t0, 60_000)).toEqual([]); // the writer's to deliver
+    expect(commands(sweeper.calls).filter((c) => c === 'QueryCommand')).toHaveLength(64); // one bounded read per bucket
+
+    // Between sweeps, with no retry of its own due, a claim costs no DynamoDB call at all.
+    sweeper.calls.length = 0;
+    expect(await sweeper.messaging.claimDue('engagement', 10, t0 + OUTBOX_SWEEP_MS - 1, 60_000)).toEqual([]);
+    expect(sweeper.calls).toEqual([]);
+
+    const later = t0 + OUTBOX_SWEEP_GRACE_MS + 1000;
+    const swept = await sweeper.messaging.claimDue('engagement', 10, later, 60_000);
+    expect(swept.map((e) => [e.message.id, e.attempts])).toEqual([[m.id, 0]]);
+    expect(commands(sweeper.calls).filter((c) => c !== 'QueryCommand')).toEqual(['UpdateItemCommand']); // the lease
+    expect(await other.messaging.claimDue('engagement', 10, later, 60_000)).toEqual([]); // leased: not twice
+
+    await sweeper.messaging.markDelivered([swept[0]!.id]);
+    expect(await other.messaging.claimDue('engagement', 10, later + 120_000, 60_000)).toEqual([]);
+    expect(await sweeper.messaging.pendingCount()).toBe(0);
+  });
+
+  it('two sweepers at once never both claim one entry', async () => {
+    const { first: writer, next } = await messagingTable();
+    const messages = Array.from({ length: 20 }, (_, i) => orderPlaced(100 + i));
+    await writer.messaging.commit(writer.messaging.outboxPuts(...messages));
+    const [a, b] = [next(), next()];
+    const later = Date.now() + OUTBOX_SWEEP_GRACE_MS + 1000;
+    const [fromA, fromB] = await Promise.all([a.messaging.claimDue('engagement', 100, later, 60_000), b.messaging.claimDue('engagement', 100, later, 60_000)]);
+    const ids = [...fromA, ...fromB].map((e) => e.message.id);
+    expect(ids.sort()).toEqual(messages.map((m) => m.id).sort());
+    await a.messaging.markDelivered(fromA.map((e) => e.id));
+    await b.messaging.markDelivered(fromB.map((e) => e.id));
+    expect(await a.messaging.pendingCount()).toBe(0);
+  });
+
+  it('a batch larger than the claim limit is swept again at once, not a sweep interval later', async () => {
+    const { first: writer, next } = await messagingTable();
+    const messages = Array.from({ length: 5 }, (_, i) => orderPlaced(200 + i));
+    await writer.messaging.commit(writer.messaging.outboxPuts(...messages));
+    const sweeper = next();
+    const later = Date.now() + OUTBOX_SWEEP_GRACE_MS + 1000;
+    const first = await sweeper.messaging.claimDue('engagement', 3, later, 60_000);
+    expect(first).toHaveLength(3);
+    const second = await sweeper.messaging.claimDue('engagement', 3, later + 1, 60_000);
+    expect(second).toHaveLength(2);
+    expect([...first, ...second].map((e) => e.message.id).sort()).toEqual(messages.map((m) => m.id).sort());
+    await sweeper.messaging.markDelivered([...first, ...second].map((e) => e.id));
+  });
+
+  it('failure, retry at its own time, dead letter, replay: one write per failure, the same id throughout', async () => {
+    const { first: p } = await messagingTable();
+    const m = orderPlaced(3);
+    await p.messaging.commit(p.messaging.outboxPuts(m));
+    const now = Date.now();
+    const [entry] = await p.messaging.claimDue('engagement', 10, now, 60_000);
+
+    p.calls.length = 0;
+    await p.messaging.markFailed([{ id: entry!.id, attempts: 1, nextAttemptAt: now + 1000, error: 'HTTP 500' }]);
+    expect(p.calls).toEqual([{ command: 'UpdateItemCommand', units: 1 }]);
+    expect(await p.messaging.claimDue('engagement', 10, now + 500, 60_000)).toEqual([]); // swept: not due yet
+    p.calls.length = 0;
+    expect(await p.messaging.claimDue('engagement', 10, now + 999, 60_000)).toEqual([]);
+    expect(p.calls).toEqual([]); // its retry is not due: no sweep
+    const retried = await p.messaging.claimDue('engagement', 10, now + 1000, 60_000); // its retry is: sweep at once
+    expect(retried.map((e) => [e.id, e.message.id, e.attempts])).toEqual([[entry!.id, m.id, 1]]);
+
+    await p.messaging.markFailed([{ id: entry!.id, attempts: 60, nextAttemptAt: null, error: 'gave up' }]);
+    expect(await p.messaging.pendingCount()).toBe(0);
+    expect(await p.messaging.claimDue('engagement', 10, now + 99_999_999, 0)).toEqual([]);
+    const dead = await p.messaging.listDeadLetters(10);
+    expect(dead).toMatchObject([{ id: entry!.id, subscriber: 'engagement', attempts: 60, lastError: 'gave up', message: { id: m.id }, createdAt: m.occurredAt }]);
+    expect(await p.messaging.stats()).toEqual([{ subscriber: 'engagement', pending: 0, oldestPendingAt: null, deadLetters: 1 }]);
+
+    expect(await p.messaging.replayDeadLetter(dead[0]!.id)).toBe(true);
+    expect(await p.messaging.replayDeadLetter(dead[0]!.id)).toBe(false);
+    expect(await p.messaging.listDeadLetters(10)).toEqual([]);
+    expect(await p.messaging.pendingCount()).toBe(1);
+    const stats = await p.messaging.stats();
+    expect(stats).toEqual([{ subscriber: 'engagement', pending: 1, oldestPendingAt: Date.parse(m.occurredAt), deadLetters: 0 }]);
+    p.calls.length = 0;
+    const replayed = await p.messaging.claimDue('engagement', 10, Date.now(), 60_000); // from memory: delivered at once
+    expect(p.calls).toEqual([]);
+    expect(replayed.map((e) => [e.id, e.message.id, e.attempts])).toEqual([[entry!.id, m.id, 0]]);
+    await p.messaging.markDelivered([entry!.id]);
+    expect(await p.messaging.pendingCount()).toBe(0);
+  });
+
+  it('an untried entry from memory goes back to memory, in its place, without a write', async () => {
+    const { first: p } = await messagingTable();
+    const [a, b] = [orderPlaced(4), orderPlaced(5)];
+    await p.messaging.commit(p.messaging.outboxPuts(a, b));
+    const now = Date.now();
+    const claimed = await p.messaging.claimDue('engagement', 10, now, 60_000);
+    p.calls.length = 0;
+    await p.messaging.markFailed(claimed.map((e) => ({ id: e.id, attempts: 0, nextAttemptAt: 0, error: 'not tried' })));
+    expect(p.calls).toEqual([]);
+    expect((await p.messaging.claimDue('engagement', 10, now, 60_000)).map((e) => e.message.id)).toEqual([a.id, b.id]);
+    expect(p.calls).toEqual([]);
+    await p.messaging.markDelivered(claimed.map((e) => e.id));
+  });
+
+  it('ignores ids that are not outbox entries', async () => {
+    const { first: p } = await messagingTable();
+    p.calls.length = 0;
+    await p.messaging.markDelivered(['not-an-entry']);
+    await p.messaging.markFailed([{ id: 'engagement-64-000000000000000000000aaaaaaaaaa', attempts: 1, nextAttemptAt: 1, error: 'x' }]);
+    expect(p.calls).toEqual([]);
+    expect(await p.messaging.replayDeadLetter('nope')).toBe(false);
+  });
+
+  it('inbox: the record rides in the effect’s transaction, expires after 30 days, and a duplicate fails it without effect', async () => {
+    const { first: p } = await messagingTable();
+    const message = newMessage('events', 'EventCancelled', {
+      event: { id: 'evt_1', title: 'T', organizerId: 'o', venue: 'v', timezone: 'UTC', startsAt: new Date().toISOString(), endsAt: new Date().toISOString(), status: 'cancelled', ticketTypes: [], version: 2 },
     });
-    expect(await messaging.seen(message)).toBe(false);
-    expect(await messaging.acknowledge(message)).toBe('applied');
-    expect(await messaging.acknowledge(message)).toBe('duplicate');
-    const err = await transactWrite(d!.doc, [messaging.inboxPut(message)]).catch((e: unknown) => e);
+    expect(await p.messaging.seen(message)).toBe(false);
+    p.calls.length = 0;
+    expect(await p.messaging.acknowledge(message)).toBe('applied');
+    expect(p.calls).toEqual([{ command: 'TransactWriteItemsCommand', units: 2 }]);
+    expect(await p.messaging.seen(message)).toBe(true);
+    expect(await p.messaging.acknowledge(message)).toBe('duplicate');
+    const record = await getItem(p.d.doc, p.messaging.table.name, { PK: `in#${message.id}`, SK: 'in' });
+    const expected = Math.floor(Date.now() / 1000) + INBOX_TTL_SECONDS;
+    expect(Number(record?.ExpiresAt)).toBeGreaterThan(expected - 60);
+    expect(Number(record?.ExpiresAt)).toBeLessThanOrEqual(expected);
+    const err = await transactWrite(p.d.doc, [p.messaging.inboxPut(message)]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConditionFailed);
     expect((err as ConditionFailed).failedAt(0)).toBe(true);
   });

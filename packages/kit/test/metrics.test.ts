@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { newMessage, type Message } from '@dems/contracts';
 import { createServiceApp, fromPrivatePeer, metricsOf, registerInternalRoutes, type App, type OutboxStore } from '@dems/kit';
-import { createDynamo, DynamoDbMessaging, ensureTables, transactWrite } from '@dems/kit/dynamodb';
+import { createDynamo, DynamoDbMessaging, ensureTables } from '@dems/kit/dynamodb';
 import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging } from '@dems/kit/sqlite';
 import { deliver, dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
 import type { FastifyRequest } from 'fastify';
@@ -208,8 +208,8 @@ const adapters: { name: string; skip?: string; open: () => Promise<{ store: Outb
       const d = createDynamo({ region: 'us-east-1', endpoint: dynamo.endpoint!, tablePrefix: uniqueTablePrefix('metrics') });
       cleanups.push(() => d.client.destroy());
       const store = new DynamoDbMessaging(d.doc, d.prefix, 'events');
-      await ensureTables(d.client, [store.tables.outbox, store.tables.inbox]);
-      return { store, enqueue: (...m) => transactWrite(d.doc, store.outboxPuts(...m)) };
+      await ensureTables(d.client, [store.table]);
+      return { store, enqueue: (...m) => store.commit(store.outboxPuts(...m)) };
     },
   },
 ];

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import { join } from 'node:path';
-import { newMessage, SERVICE_NAMES, SUBSCRIPTIONS, type Message } from '@dems/contracts';
+import { newMessage, SERVICE_NAMES, subscribersOf, SUBSCRIPTIONS, type Message } from '@dems/contracts';
 import { backoffMs, createServiceApp, OutboxRelay, registerInternalRoutes, relayFromConfig, type OutboxStore, type RelayOptions } from '@dems/kit';
-import { createDynamo, DynamoDbMessaging, ensureTables, transactWrite } from '@dems/kit/dynamodb';
+import { createDynamo, DynamoDbMessaging, ensureTables } from '@dems/kit/dynamodb';
 import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging } from '@dems/kit/sqlite';
 import { dynamoTestTarget, replicaStandIn, signedHeaders, TEST_SECRET, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
 
@@ -108,9 +108,10 @@ const adapters: { name: string; skip?: string; open: (dir: string) => Promise<{ 
     open: async () => {
       const d = createDynamo({ region: 'us-east-1', endpoint: dynamo.endpoint!, tablePrefix: uniqueTablePrefix('relay') });
       const store = new DynamoDbMessaging(d.doc, d.prefix, 'events');
-      await ensureTables(d.client, [store.tables.outbox, store.tables.inbox]);
+      await ensureTables(d.client, [store.table]);
+      // As a store commits a change: the entries are handed to this process's relay from memory.
       const enqueue = async (...m: Message[]) => {
-        for (let i = 0; i < m.length; i += 25) await transactWrite(d.doc, store.outboxPuts(...m.slice(i, i + 25)));
+        for (let i = 0; i < m.length; i += 25) await store.commit(store.outboxPuts(...m.slice(i, i + 25)));
       };
       return { store, enqueue, close: () => d.client.destroy() };
     },
@@ -124,6 +125,7 @@ afterEach(async () => {
 
 async function relayFor(store: OutboxStore, urls: Partial<RelayOptions['subscriberUrls']>, opts: Partial<RelayOptions> = {}) {
   const relay = new OutboxRelay({
+    publisher: 'events',
     store,
     subscriberUrls: { events: NOWHERE, engagement: NOWHERE, ticketing: NOWHERE, ...urls },
     secret: TEST_SECRET,
@@ -169,14 +171,13 @@ for (const adapter of adapters) {
         { id: ec.id, attempts: 0, nextAttemptAt: 0, error: 'not tried' },
       ]);
       // c is due at once, untouched; a waits for its own time with its own count; b is a dead letter alone.
-      expect((await p.store.claimDue('engagement', 10, now, 0)).map((e) => [e.message.id, e.attempts])).toEqual([[c.id, 0]]);
-      expect((await p.store.claimDue('engagement', 10, now + 4999, 0)).map((e) => e.message.id)).toEqual([c.id]);
-      // Which of the two comes first is the adapter's business (SQLite: creation order; DynamoDB: due time).
-      const due = (await p.store.claimDue('engagement', 10, now + 5000, 0)).map((e) => [e.message.id, e.attempts]);
-      expect(due).toHaveLength(2);
-      expect(due).toEqual(expect.arrayContaining([[c.id, 0], [a.id, 3]]));
+      const untried = await p.store.claimDue('engagement', 10, now, 60_000);
+      expect(untried.map((e) => [e.id, e.message.id, e.attempts])).toEqual([[ec.id, c.id, 0]]);
+      await p.store.markDelivered([ec.id]);
+      expect(await p.store.claimDue('engagement', 10, now + 4999, 60_000)).toEqual([]);
+      expect((await p.store.claimDue('engagement', 10, now + 5000, 60_000)).map((e) => [e.id, e.message.id, e.attempts])).toEqual([[ea.id, a.id, 3]]);
       expect(await p.store.listDeadLetters(10)).toMatchObject([{ id: eb.id, attempts: 1, lastError: 'refused', message: { id: b.id } }]);
-      expect(await p.store.pendingCount()).toBe(2);
+      expect(await p.store.pendingCount()).toBe(1);
     });
 
     it('a poison message in the middle of a batch of 50: 49 delivered on time, the poison one dead-lettered alone, at once', async () => {
@@ -403,7 +404,7 @@ describe('outbox relay and inbox', () => {
   it('refuses a lease no longer than the HTTP timeout, and two relays never send an in-flight batch twice', async () => {
     const { dir, sub } = await setup({ delayMs: 300 });
     const pub = publisher(dir);
-    expect(() => new OutboxRelay({ store: pub.outbox, subscriberUrls: { events: NOWHERE, engagement: NOWHERE, ticketing: NOWHERE }, secret: TEST_SECRET, log: silent, maxAttempts: 1, timeoutMs: 1000, leaseMs: 1000 })).toThrow(/lease/);
+    expect(() => new OutboxRelay({ publisher: 'events', store: pub.outbox, subscriberUrls: { events: NOWHERE, engagement: NOWHERE, ticketing: NOWHERE }, secret: TEST_SECRET, log: silent, maxAttempts: 1, timeoutMs: 1000, leaseMs: 1000 })).toThrow(/lease/);
     const messages = Array.from({ length: 12 }, (_, i) => registered(i));
     pub.db.transaction(() => pub.outbox.enqueue(...messages))();
     // Two replicas sweeping the same outbox while each request takes 300 ms.
@@ -655,6 +656,19 @@ describe('relay: what each answer of the subscriber means for each message', () 
   });
 });
 
+/** The real outbox, telling `onClaim` whom each claim is for. */
+function asking(store: OutboxStore, onClaim: (subscriber: string) => void): OutboxStore {
+  return {
+    claimDue: (subscriber, ...rest) => (onClaim(subscriber), store.claimDue(subscriber, ...rest)),
+    markDelivered: (ids) => store.markDelivered(ids),
+    markFailed: (failures) => store.markFailed(failures),
+    listDeadLetters: (limit) => store.listDeadLetters(limit),
+    replayDeadLetter: (id) => store.replayDeadLetter(id),
+    pendingCount: () => store.pendingCount(),
+    stats: () => store.stats(),
+  };
+}
+
 /** The real outbox, recording what the relay asks of it (engagement's claims; every write). */
 function counting(store: OutboxStore) {
   const calls: string[] = [];
@@ -712,8 +726,8 @@ describe('relay: what the operator and the outbox see', () => {
     pub.db.close();
     const rec = recordingLog();
     const relay = await relayFor(pub.outbox, {}, { log: rec.log });
-    await until(() => rec.of('error').length === SERVICE_NAMES.length);
-    expect(rec.of('error').map((f) => f.subscriber).sort()).toEqual([...SERVICE_NAMES].sort());
+    await until(() => rec.of('error').length === subscribersOf('events').length);
+    expect(rec.of('error').map((f) => f.subscriber).sort()).toEqual([...subscribersOf('events')].sort());
     for (const f of rec.of('error')) expect(f.err).toBeInstanceOf(Error);
     await relay.stop();
   });
@@ -736,10 +750,24 @@ describe('relay: what the operator and the outbox see', () => {
     expect(downStore.calls).toEqual(['claimDue', 'markFailed']);
   });
 
+  it('asks the outbox only about the subscribers its service can owe: a service that publishes nothing never asks', async () => {
+    const { sub } = await setup();
+    for (const publisher of SERVICE_NAMES) {
+      const pub = outboxWith(order(1));
+      const asked = new Set<string>();
+      const store = asking(pub.outbox, (subscriber) => asked.add(subscriber));
+      const relay = await relayFor(store, { events: sub.url, ticketing: sub.url, engagement: sub.url }, { publisher, sweepMs: 5 });
+      relay.kick();
+      await sleep(50);
+      await relay.stop();
+      expect([...asked].sort(), publisher).toEqual([...subscribersOf(publisher)].sort());
+    }
+  });
+
   it('kick() delivers at once even before start(): a commit during boot does not wait for the first sweep', async () => {
     const { sub } = await setup();
     const pub = outboxWith(registered(1));
-    const relay = new OutboxRelay({ store: pub.outbox, subscriberUrls: { events: NOWHERE, ticketing: NOWHERE, engagement: sub.url }, secret: TEST_SECRET, log: silent, maxAttempts: 1 });
+    const relay = new OutboxRelay({ publisher: 'events', store: pub.outbox, subscriberUrls: { events: NOWHERE, ticketing: NOWHERE, engagement: sub.url }, secret: TEST_SECRET, log: silent, maxAttempts: 1 });
     cleanups.push(() => relay.stop());
     relay.kick();
     await until(() => sub.applied().length === 1);
@@ -750,7 +778,7 @@ describe('relay: what the operator and the outbox see', () => {
     const { sub } = await setup({ failOn: (m) => m.id === bad.id });
     const pub = outboxWith(good, bad);
     const config = { EVENTS_URL: NOWHERE, TICKETING_URL: NOWHERE, ENGAGEMENT_URL: sub.url, SERVICE_SECRET: TEST_SECRET, OUTBOX_MAX_ATTEMPTS: 1 };
-    const relay = relayFromConfig(config, pub.outbox, silent);
+    const relay = relayFromConfig('events', config, pub.outbox, silent);
     cleanups.push(() => relay.stop());
     relay.kick();
     await until(async () => (await pub.outbox.pendingCount()) === 0);
@@ -766,7 +794,7 @@ describe('relay: what the operator and the outbox see', () => {
     cleanups.push(() => busy.stop());
     const pub = outboxWith(registered(1), registered(2));
     const config = { EVENTS_URL: NOWHERE, TICKETING_URL: NOWHERE, ENGAGEMENT_URL: [gone.url, busy.url, sub.url], SERVICE_SECRET: TEST_SECRET, OUTBOX_MAX_ATTEMPTS: 1 };
-    const relay = relayFromConfig(config, pub.outbox, silent);
+    const relay = relayFromConfig('events', config, pub.outbox, silent);
     cleanups.push(() => relay.stop());
     relay.kick();
     await until(async () => (await pub.outbox.pendingCount()) === 0);

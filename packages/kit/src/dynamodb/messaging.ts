@@ -419,26 +419,26 @@ export class DynamoDbMessaging implements OutboxStore {
   /**
    * At most OUTBOX_STATS_CAP entries per subscriber (an even share per bucket) and as many dead letters: a
    * count here costs reading the entries, and a scrape every few seconds must stay cheap in a backlog of
-   * millions. A figure at the cap means "at least"; the oldest waiting entry is the oldest bucket head (each
-   * bucket is in creation order), so it is exact.
+   * millions. A figure at the cap means "at least"; the oldest waiting entry is the oldest of the buckets'
+   * heads (each bucket is in creation order).
    */
   async stats(): Promise<OutboxStats[]> {
     const perBucket = Math.ceil(OUTBOX_STATS_CAP / OUTBOX_BUCKETS);
     const read = (input: Omit<QueryCommandInput, 'TableName'>) =>
-      withRetry(() => this.doc.send(new QueryCommand({ TableName: this.table.name, ProjectionExpression: 'SK', ...input })));
+      withRetry(() => this.doc.send(new QueryCommand({ TableName: this.table.name, ...input })));
     const stats = await Promise.all(
       this.subscribers.map(async (subscriber): Promise<OutboxStats> => {
         const [buckets, dead] = await Promise.all([
           Promise.all(
-            Array.from({ length: OUTBOX_BUCKETS }, (_, bucket) => read({ KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': outboxPk(subscriber, bucket) }, Limit: perBucket })),
+            Array.from({ length: OUTBOX_BUCKETS }, (_, bucket) => read({ KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': outboxPk(subscriber, bucket) }, ProjectionExpression: 'CreatedAt', Limit: perBucket })),
           ),
-          read({ KeyConditionExpression: 'PK = :dead AND begins_with(SK, :s)', ExpressionAttributeValues: { ':dead': DEAD, ':s': `${subscriber}#` }, Select: 'COUNT', ProjectionExpression: undefined, Limit: OUTBOX_STATS_CAP }),
+          read({ KeyConditionExpression: 'PK = :dead AND begins_with(SK, :s)', ExpressionAttributeValues: { ':dead': DEAD, ':s': `${subscriber}#` }, Select: 'COUNT', Limit: OUTBOX_STATS_CAP }),
         ]);
-        const heads = buckets.map((b) => b.Items?.[0]?.SK).filter((sk): sk is string => typeof sk === 'string');
+        const heads = buckets.map((b) => Date.parse(String(b.Items?.[0]?.CreatedAt))).filter(Number.isFinite);
         return {
           subscriber,
           pending: Math.min(OUTBOX_STATS_CAP, buckets.reduce((n, b) => n + (b.Count ?? 0), 0)),
-          oldestPendingAt: heads.length ? Math.min(...heads.map(orderedKeyTime)) : null,
+          oldestPendingAt: heads.length ? Math.min(...heads) : null,
           deadLetters: dead.Count ?? 0,
         };
       }),
