@@ -67,18 +67,23 @@ export function readCalls(/** @type {Line[]} */ lines) {
 }
 
 /**
- * Write units per partition key: `Table:pk` for a table's key, `Table.Index:pk` for an index's. A call's units on
- * a table are shared among the items it wrote there (a Put by its started kilobytes, other writes 1 each); its
- * units on an index among the writes that put an item under that index (`?` when the request does not show the
- * key, e.g. a Delete).
+ * Write units per partition key, and how many calls wrote it: `Table:pk` for a table's key, `Table.Index:pk` for
+ * an index's. A call's units on a table are shared among the items it wrote there (a Put by its started
+ * kilobytes, other writes 1 each); its units on an index among the writes that put an item under that index
+ * (`?` when the request does not show the key, e.g. a Delete).
  * @param {Line[]} lines
  * @param {string} [prefix]
- * @returns {Map<string, number>}
+ * @returns {Map<string, { units: number, writes: number }>}
  */
 export function keyUnits(lines, prefix = '') {
-  /** @type {Map<string, number>} */
+  /** @type {Map<string, { units: number, writes: number }>} */
   const keys = new Map();
-  const add = (/** @type {string} */ key, /** @type {number} */ units) => keys.set(key, (keys.get(key) ?? 0) + units);
+  const add = (/** @type {string} */ key, /** @type {number} */ units) => {
+    const k = keys.get(key) ?? { units: 0, writes: 0 };
+    k.units += units;
+    k.writes += 1;
+    keys.set(key, k);
+  };
   for (const line of lines) {
     if (line.kind !== 'write') continue;
     for (const c of line.consumed) {
