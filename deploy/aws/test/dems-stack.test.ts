@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TableSpec } from '@dems/kit/dynamodb';
+import type { IndexSpec, TableSpec } from '@dems/kit/dynamodb';
 import { DemsStack } from '../lib/dems-stack.js';
 import { BANNER_S3_ACTIONS, BANNER_STORE_USE, DYNAMODB_ACTIONS, SERVICES, type BannerMethod, type Service } from '../lib/pod-roles.js';
 import { readSettings, type ContextKey } from '../lib/settings.js';
@@ -59,10 +59,24 @@ describe('DynamoDB tables', () => {
     for (const spec of specs) {
       const p = tables.get(spec.name)!.Properties;
       expect(p.KeySchema, spec.name).toEqual(key(spec.pk, spec.sk));
-      const gsis = (spec.indexes ?? []).map((i) => ({ IndexName: i.name, KeySchema: key(i.pk, i.sk), Projection: { ProjectionType: i.projection ?? 'ALL' } }));
+      const projection = (p: IndexSpec['projection']) =>
+        typeof p === 'object' ? { ProjectionType: 'INCLUDE', NonKeyAttributes: p.include } : { ProjectionType: p ?? 'ALL' };
+      const gsis = (spec.indexes ?? []).map((i) => ({ IndexName: i.name, KeySchema: key(i.pk, i.sk), Projection: projection(i.projection) }));
       expect(p.GlobalSecondaryIndexes ?? [], spec.name).toEqual(gsis);
       const attributes = new Map([spec.pk, spec.sk, ...(spec.indexes ?? []).flatMap((i) => [i.pk, i.sk])].filter((a) => a !== undefined).map((a) => [a.name, a.type]));
       expect(new Map(p.AttributeDefinitions.map((a: any) => [a.AttributeName, a.AttributeType])), spec.name).toEqual(attributes);
+    }
+  });
+
+  it('expire items by the time to live their specs name (numeric ExpiresAt), and only those', () => {
+    const tables = byName();
+    const expiring = specs.filter((s) => s.ttl);
+    // Every service's messaging table at least: inbox records expire.
+    for (const service of DATA_SERVICES) expect(expiring.map((s) => s.name)).toContain(`${service.charAt(0).toUpperCase()}${service.slice(1)}Messages`);
+    for (const spec of specs) {
+      const ttl = tables.get(spec.name)!.Properties.TimeToLiveSpecification;
+      if (spec.ttl) expect(ttl, spec.name).toEqual({ AttributeName: spec.ttl, Enabled: true });
+      else expect(ttl, spec.name).toBeUndefined();
     }
   });
 
@@ -315,7 +329,7 @@ describe('pod roles', () => {
 
   it("grant exactly the DynamoDB actions the stores' code sends", () => {
     // Development-only table bootstrap (DYNAMODB_CREATE_TABLES): on AWS the tables are this app's.
-    const bootstrap = new Set(['CreateTable', 'DescribeTable', 'UpdateTable']);
+    const bootstrap = new Set(['CreateTable', 'DescribeTable', 'UpdateTable', 'DescribeTimeToLive', 'UpdateTimeToLive']);
     const commandActions: Record<string, string> = { Get: 'GetItem', Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', BatchGet: 'BatchGetItem', Query: 'Query' };
     const transactionItems: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' };
     const used = (file: string): Set<string> => {
@@ -329,7 +343,11 @@ describe('pod roles', () => {
       for (const [, kind] of source.matchAll(/\b(Put|Update|Delete|ConditionCheck): \{/g)) actions.add(`dynamodb:${transactionItems[kind!]}`);
       return actions;
     };
-    const shared = used('packages/kit/src/dynamodb.ts');
+    const shared = new Set(
+      readdirSync(new URL('packages/kit/src/dynamodb', ROOT))
+        .filter((f) => f.endsWith('.ts'))
+        .flatMap((f) => [...used(`packages/kit/src/dynamodb/${f}`)]),
+    );
     for (const service of DATA_SERVICES) {
       const needed = new Set([...shared, ...used(`services/${service}/src/store/dynamodb.ts`)]);
       needed.delete('dynamodb:Query');
