@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { AppError } from './errors.js';
 
 /** Sortable-enough, URL-safe ids: a time prefix keeps inserts local in indexes, the random part makes them unguessable. */
 export function newId(prefix = ''): string {
@@ -22,3 +23,19 @@ export function decodeCursor<T>(cursor: string | undefined, isValid: (v: unknown
   }
   return undefined;
 }
+
+/** One page of a list: at most `limit` items after the `cursor` a previous page returned (none: from the start). */
+export interface PageRequest {
+  cursor?: string;
+  limit: number;
+}
+
+/** A page of a list; `next` is the opaque cursor of the following page, null on the last one. */
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+/** What a store throws for a cursor it did not make (the API answers 400, as GET /events does). */
+export const invalidCursor = (): AppError =>
+  new AppError('VALIDATION_FAILED', 'query.cursor: this cursor is not valid; use the nextCursor of a previous page.');
