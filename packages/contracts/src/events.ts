@@ -132,4 +132,15 @@ export const Registration = z.object({
 });
 export type Registration = z.infer<typeof Registration>;
 
-export const RegistrationList = z.object({ items: z.array(Registration) });
+/** `?cursor=&limit=`: the cursor is the nextCursor of the previous page, passed back verbatim. */
+const RegistrationPageQuery = {
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+};
+/** An event's registrations (its organizer's attendee list), earliest sign-up first. */
+export const EventRegistrationListQuery = z.strictObject(RegistrationPageQuery);
+/** Your registrations, newest published event first; `eventId` narrows them to that event's (zero or one). */
+export const RegistrationListQuery = z.strictObject({ ...RegistrationPageQuery, eventId: Id.optional() });
+
+/** A page of registrations; nextCursor is null on the last page. */
+export const RegistrationList = z.object({ items: z.array(Registration), nextCursor: z.string().nullable() });

@@ -269,8 +269,10 @@ describe.each(adapters)('EventsStore contract: $name', ({ create }) => {
     await expectAppError(store.register(event.id, person('usr_cy'), new Date()), 'EVENT_FULL');
     expect((await store.getEvent(event.id))!.registrationCount).toBe(2);
 
-    expect(await store.registrationsOfUser('usr_ada')).toEqual([ada.registration]);
-    expect((await store.registrationsOfEvent(event.id)).map((r) => r.userId)).toEqual(['usr_ada', 'usr_bob']);
+    expect(await store.registrationsOfUser('usr_ada', { limit: 10 })).toEqual({ items: [ada.registration], next: null });
+    expect(await store.registrationOf(event.id, 'usr_ada')).toEqual(ada.registration);
+    expect(await store.registrationOf(event.id, 'usr_cy')).toBeNull();
+    expect((await store.registrationsOfEvent(event.id, { limit: 10 })).items.map((r) => r.userId)).toEqual(['usr_ada', 'usr_bob']);
 
     expect(await store.withdraw(event.id, 'usr_ada', new Date())).toBe(true);
     expect(await store.withdraw(event.id, 'usr_ada', new Date())).toBe(false);
@@ -353,7 +355,7 @@ describe('SqliteEventsStore shared by several processes', () => {
       expect(results.filter((r) => r === 'created')).toHaveLength(20);
       expect(results.filter((r) => r !== 'created').every((r) => r === 'EVENT_FULL')).toBe(true);
       expect((await setup.getEvent(event.id))!.registrationCount).toBe(20);
-      expect(await setup.registrationsOfEvent(event.id)).toHaveLength(20);
+      expect((await setup.registrationsOfEvent(event.id, { limit: 100 })).items).toHaveLength(20);
       expect((await pendingMessages(setup.outbox)).filter((m) => m.type === 'UserRegistered')).toHaveLength(20);
     } finally {
       await setup.close();

@@ -21,8 +21,9 @@ export async function eventRoutes(
   { store, inventory, publishing, bannerBaseUrl }: { store: EventsStore; inventory: TicketingInventory; publishing: Throttle; bannerBaseUrl: string },
 ): Promise<void> {
   const present = (event: EventRecord) => presentEvent(event, bannerBaseUrl);
+  // Shown only: a second's lag behind a change is harmless, and an eventually consistent read costs half.
   const findEvent = async (id: string) => {
-    const event = await store.getEvent(id);
+    const event = await store.getEvent(id, 'eventual');
     if (!event) throw eventNotFound();
     return event;
   };

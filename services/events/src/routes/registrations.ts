@@ -1,4 +1,4 @@
-import { ErrorBody, IdParams, Ok, RegisterBody, Registration, RegistrationList } from '@dems/contracts';
+import { ErrorBody, EventRegistrationListQuery, IdParams, Ok, RegisterBody, Registration, RegistrationList, RegistrationListQuery } from '@dems/contracts';
 import { AppError, requireUser, type App } from '@dems/kit';
 import type { EventsStore } from '../store/events-store.js';
 import { eventToManage } from '../use-cases/event-to-manage.js';
@@ -48,8 +48,27 @@ export async function registrationRoutes(app: App, { store }: { store: EventsSto
 
   app.get(
     '/registrations',
-    { schema: { tags: ['registrations'], summary: 'Your registrations, soonest event first', security, response: { 200: RegistrationList, ...errors } } },
-    async (req) => ({ items: await store.registrationsOfUser(requireUser(req).id) }),
+    {
+      schema: {
+        tags: ['registrations'],
+        summary: 'Your registrations, the most recently published event first',
+        description:
+          'A page of at most `limit` registrations (50 by default); pass `nextCursor` back as `cursor` for the next page, until it is null. With `eventId`, only your registration for that event (none or one).',
+        security,
+        querystring: RegistrationListQuery,
+        response: { 200: RegistrationList, ...errors },
+      },
+    },
+    async (req) => {
+      const userId = requireUser(req).id;
+      const { eventId, cursor, limit } = req.query;
+      if (eventId !== undefined) {
+        const registration = await store.registrationOf(eventId, userId);
+        return { items: registration ? [registration] : [], nextCursor: null };
+      }
+      const page = await store.registrationsOfUser(userId, { cursor, limit });
+      return { items: page.items, nextCursor: page.next };
+    },
   );
 
   app.get(
@@ -57,15 +76,18 @@ export async function registrationRoutes(app: App, { store }: { store: EventsSto
     {
       schema: {
         tags: ['registrations'],
-        summary: "Who registered for an event (its organizer or an admin)",
+        summary: 'Who registered for an event, earliest first (its organizer or an admin)',
+        description: 'A page of at most `limit` registrations (50 by default); pass `nextCursor` back as `cursor` for the next page, until it is null.',
         security,
         params: IdParams,
+        querystring: EventRegistrationListQuery,
         response: { 200: RegistrationList, ...errors },
       },
     },
     async (req) => {
       const event = await eventToManage(store, req.params.id, requireUser(req));
-      return { items: await store.registrationsOfEvent(event.id) };
+      const page = await store.registrationsOfEvent(event.id, req.query);
+      return { items: page.items, nextCursor: page.next };
     },
   );
 }

@@ -1,14 +1,15 @@
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { newMessage, type Message, type Registration, type TicketType } from '@dems/contracts';
-import { AppError, newId } from '@dems/kit';
+import { AppError, invalidCursor, newId } from '@dems/kit';
 import {
   batchGet,
   ConditionFailed,
+  decodeKey,
   DynamoStoreBase,
+  encodeKey,
   getItem,
+  isConditionalCheckFailed,
   orderedKey,
-  queryAll,
-  transactWrite,
   withRetry,
   type DynamoSettings,
   type Item,
@@ -17,37 +18,63 @@ import {
 } from '@dems/kit/dynamodb';
 import type { BannerRendition, EventRecord } from '../domain/banner.js';
 import { assertCanRegister, assertLimitCovers, toSnapshot } from '../domain/event-rules.js';
-import type { EventCursor, EventFilter, EventsStore, PlannedEventUpdate, Registrant } from './events-store.js';
+import {
+  type EventCursor,
+  type EventFilter,
+  type EventsStore,
+  type Page,
+  type PageRequest,
+  type PlannedEventUpdate,
+  type ReadConsistency,
+  type Registrant,
+} from './events-store.js';
+import { cursorAt, endOfMonthKey, listingBucket, LONG_BUCKET, lowerKey, mergePage, monthsToRead, startKey, upperKey, type StreamRead } from './listing-buckets.js';
 
-/** Table shapes (docs/dynamodb.md). `Events` keeps the seed's name and key. */
+/**
+ * Table shapes (docs/dynamodb.md). `Events` keeps the seed's name and key: one item per event, plus the
+ * `listing#months` item naming every month bucket that ever held a published event. `EventRegistrations` holds a
+ * user's registrations as one item collection (`user#<id>` / `event#<id>`, which is also the "once per person"
+ * key) and one small counter per event (`event#<id>` / `count`) that carries the count, the limit and whether
+ * registration is closed, so an RSVP never rewrites the multi-kilobyte event item or its index entries.
+ */
 export function eventsTables(prefix: string): { events: TableSpec; registrations: TableSpec } {
   return {
     events: {
       name: `${prefix}Events`,
       pk: { name: 'EventID', type: 'S' },
       indexes: [
-        // Only published events carry `Listing`, so the public listing never reads cancelled ones.
-        { name: 'Listing', pk: { name: 'Listing', type: 'S' }, sk: { name: 'StartKey', type: 'S' } },
+        // Only published events carry `ListingMonth` (their start month, or `long`), so the public listing reads
+        // the months from "not over yet" on and never a cancelled event. ALL: a page returns whole events and
+        // its search filters on SearchText, which must be in the index to be filtered there.
+        { name: 'ByStartMonth', pk: { name: 'ListingMonth', type: 'S' }, sk: { name: 'StartKey', type: 'S' } },
         { name: 'ByOrganizer', pk: { name: 'OrganizerID', type: 'S' }, sk: { name: 'StartKey', type: 'S' } },
       ],
     },
     registrations: {
-      name: `${prefix}Registrations`,
-      pk: { name: 'EventID', type: 'S' },
-      sk: { name: 'UserID', type: 'S' },
-      indexes: [{ name: 'ByUser', pk: { name: 'UserID', type: 'S' }, sk: { name: 'EventID', type: 'S' } }],
+      name: `${prefix}EventRegistrations`,
+      pk: { name: 'PK', type: 'S' },
+      sk: { name: 'SK', type: 'S' },
+      // An event's registrations in sign-up order; the counter item has neither attribute, so it stays out.
+      // ALL: the attendee list shows every attribute of these small items.
+      indexes: [{ name: 'BySignup', pk: { name: 'EventID', type: 'S' }, sk: { name: 'Signup', type: 'S' } }],
     },
   };
 }
 
-const PUBLISHED = 'published';
+/** How many index items one listing request reads at most (a search that matches little stops there, with a cursor). */
+export const LISTING_READ_BUDGET = 1000;
 /** How often a write that lost a race (a condition on data another writer just changed) is re-planned. */
 const MAX_REPLANS = 25;
+const MONTHS_KEY = { EventID: 'listing#months' };
 
-const startKey = (startsAt: string, id: string) => `${startsAt}#${id}`;
+const userKey = (userId: string, eventId: string) => ({ PK: `user#${userId}`, SK: `event#${eventId}` });
+const counterKey = (eventId: string) => ({ PK: `event#${eventId}`, SK: 'count' });
 const searchText = (e: Pick<EventRecord, 'title' | 'description' | 'venue'>) => `${e.title}\n${e.description}\n${e.venue}`.toLowerCase();
 
-function toEvent(i: Item): EventRecord {
+/** The counter's view of an event: registrations so far (0 when it has no counter item yet). */
+const countOf = (counter: Item | undefined): number => Number(counter?.RegistrationCount ?? 0);
+
+function toEvent(i: Item, registrationCount: number): EventRecord {
   return {
     id: String(i.EventID),
     organizerId: String(i.OrganizerID),
@@ -59,7 +86,7 @@ function toEvent(i: Item): EventRecord {
     endsAt: String(i.EndsAt),
     status: i.Status as EventRecord['status'],
     registrationLimit: typeof i.RegistrationLimit === 'number' ? i.RegistrationLimit : null,
-    registrationCount: Number(i.RegistrationCount ?? 0),
+    registrationCount,
     ticketTypes: ((i.TicketTypes ?? []) as TicketType[]).map((t) => ({ id: t.id, name: t.name, priceCents: t.priceCents, currency: t.currency, capacity: t.capacity })),
     banner: ((i.Banner ?? []) as BannerRendition[]).map((r) => ({ width: Number(r.width), height: Number(r.height), key: String(r.key) })),
     createdAt: String(i.CreatedAt),
@@ -80,7 +107,10 @@ function toRegistration(r: Item, event: Pick<EventRecord, 'title' | 'startsAt'>)
   };
 }
 
-/** The attributes a PATCH may change, with those derived from them (search text, listing key): written alike on create and update. */
+/**
+ * The attributes a PATCH may change, with those derived from them (search text, listing keys): written alike on
+ * create and update. Only called for published events (a cancelled one cannot be changed).
+ */
 function editableAttributes(event: EventRecord): Item {
   return {
     Title: event.title,
@@ -92,14 +122,42 @@ function editableAttributes(event: EventRecord): Item {
     TicketTypes: event.ticketTypes,
     SearchText: searchText(event),
     StartKey: startKey(event.startsAt, event.id),
+    ListingMonth: listingBucket(event),
     UpdatedAt: event.updatedAt,
   };
+}
+
+/** A page cursor of the registration lists: the index key of the last item, as DynamoDB's ExclusiveStartKey. */
+function startFrom(cursor: string | undefined, names: string[]): Item | undefined {
+  if (cursor === undefined) return undefined;
+  const key = decodeKey(cursor);
+  if (!key || Object.keys(key).length !== names.length || !names.every((n) => typeof key[n] === 'string')) throw invalidCursor();
+  return key;
 }
 
 export interface DynamoEventsStoreOptions {
   settings: DynamoSettings;
   /** Called after a commit that enqueued messages (serve.ts: relay.kick()). */
   onMessagesCommitted?: () => void;
+  /** Index items one listing request may read (LISTING_READ_BUDGET); tests lower it. */
+  listingReadBudget?: number;
+}
+
+/** What one listing request may still read, in index items; shared by the partitions it reads. */
+interface Budget {
+  left: number;
+}
+
+/** One key-ordered range of a listing index: a partition, keys in (lower, upper], and the listing's filters. */
+interface RangeQuery {
+  index: 'ByStartMonth' | 'ByOrganizer';
+  partition: Item;
+  lower: string;
+  upper: string;
+  filters: string[];
+  values: Item;
+  /** A text search matches few of the items it reads, so it reads in larger pages. */
+  searching: boolean;
 }
 
 /**
@@ -110,72 +168,77 @@ export interface DynamoEventsStoreOptions {
 export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
   private readonly t: ReturnType<typeof eventsTables>;
   private readonly onMessagesCommitted: () => void;
+  private readonly readBudget: number;
+  /** Month buckets this process knows are in `listing#months` already, so a new event writes there only once a month. */
+  private readonly knownMonths = new Set<string>();
 
   constructor(opts: DynamoEventsStoreOptions) {
     super(opts.settings, 'events', Object.values(eventsTables(opts.settings.tablePrefix)));
     this.t = eventsTables(opts.settings.tablePrefix);
     this.onMessagesCommitted = opts.onMessagesCommitted ?? (() => {});
+    this.readBudget = opts.listingReadBudget ?? LISTING_READ_BUDGET;
   }
 
-  /** Commits the items; kicks the relay when outbox items were among them. */
-  private async commit(items: TransactItem[], messages: Message[] = []): Promise<void> {
-    await transactWrite(this.doc, [...items, ...this.outbox.outboxPuts(...messages)]);
+  /** Commits the items and the messages' outbox entries in one transaction; wakes the relay when there were messages. */
+  private async commitWith(items: TransactItem[], messages: Message[]): Promise<void> {
+    await this.commit([...items, ...this.outbox.outboxPuts(...messages)]);
     if (messages.length) this.onMessagesCommitted();
   }
 
-  private async loadEvent(id: string): Promise<{ event: EventRecord; version: number } | null> {
-    const item = await getItem(this.doc, this.t.events.name, { EventID: id });
-    return item ? { event: toEvent(item), version: Number(item.Version) } : null;
+  private async loadEvent(id: string, read: ReadConsistency = 'consistent'): Promise<{ event: EventRecord; version: number } | null> {
+    const consistent = read === 'consistent';
+    const [item, counter] = await Promise.all([
+      getItem(this.doc, this.t.events.name, { EventID: id }, consistent),
+      getItem(this.doc, this.t.registrations.name, counterKey(id), consistent),
+    ]);
+    return item ? { event: toEvent(item, countOf(counter)), version: Number(item.Version) } : null;
+  }
+
+  /**
+   * Adds the event's start month to `listing#months` before the event is written, so a listing never skips a
+   * month that holds one. An idempotent set ADD; a month that later empties costs a listing one empty query.
+   */
+  private async noteMonth(event: Pick<EventRecord, 'startsAt' | 'endsAt'>): Promise<void> {
+    const month = listingBucket(event);
+    if (month === LONG_BUCKET || this.knownMonths.has(month)) return;
+    await withRetry(() =>
+      this.doc.send(
+        new UpdateCommand({ TableName: this.t.events.name, Key: MONTHS_KEY, UpdateExpression: 'ADD Months :m', ExpressionAttributeValues: { ':m': new Set([month]) } }),
+      ),
+    );
+    this.knownMonths.add(month);
   }
 
   async createEvent(event: EventRecord): Promise<EventRecord> {
+    await this.noteMonth(event);
     const item: Item = {
       EventID: event.id,
       OrganizerID: event.organizerId,
       ...editableAttributes(event),
       Status: event.status,
       RegistrationLimit: event.registrationLimit ?? undefined,
-      RegistrationCount: event.registrationCount,
       Version: 1,
-      Listing: event.status === 'published' ? PUBLISHED : undefined,
       Banner: event.banner.length ? event.banner : undefined,
       CreatedAt: event.createdAt,
     };
-    await this.commit(
-      [{ Put: { TableName: this.t.events.name, Item: item, ConditionExpression: 'attribute_not_exists(EventID)' } }],
+    const counter: Item = { ...counterKey(event.id), RegistrationCount: event.registrationCount, RegistrationLimit: event.registrationLimit ?? undefined };
+    await this.commitWith(
+      [
+        { Put: { TableName: this.t.events.name, Item: item, ConditionExpression: 'attribute_not_exists(EventID)' } },
+        { Put: { TableName: this.t.registrations.name, Item: counter, ConditionExpression: 'attribute_not_exists(PK)' } },
+      ],
       [newMessage('events', 'EventPublished', { event: toSnapshot(event, 1) })],
     );
     return event;
   }
 
-  async getEvent(id: string): Promise<EventRecord | null> {
-    return (await this.loadEvent(id))?.event ?? null;
+  async getEvent(id: string, read: ReadConsistency = 'consistent'): Promise<EventRecord | null> {
+    return (await this.loadEvent(id, read))?.event ?? null;
   }
 
   async listEvents(filter: EventFilter, page: { after?: EventCursor; limit: number }): Promise<{ items: EventRecord[]; next: EventCursor | null }> {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    let keyCondition: string;
-    let index: string;
-    let startPk: Item;
-    if (filter.kind === 'upcoming') {
-      index = 'Listing';
-      keyCondition = 'Listing = :pk';
-      values[':pk'] = PUBLISHED;
-      startPk = { Listing: PUBLISHED };
-    } else {
-      index = 'ByOrganizer';
-      keyCondition = 'OrganizerID = :pk';
-      values[':pk'] = filter.organizerId;
-      startPk = { OrganizerID: filter.organizerId };
-    }
-    if (filter.to) {
-      // '~' sorts after every id character, so an event starting exactly at `to` is included.
-      keyCondition += ' AND #sk <= :to';
-      names['#sk'] = 'StartKey';
-      values[':to'] = `${filter.to}#~`;
-    }
     const filters: string[] = [];
+    const values: Item = {};
     if (filter.from) {
       // Not over by `from`, as hasEnded (contracts) decides: an event ending exactly then is over.
       filters.push('EndsAt > :from');
@@ -185,35 +248,85 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
       filters.push('contains(SearchText, :q)');
       values[':q'] = filter.q.toLowerCase();
     }
+    const budget: Budget = { left: this.readBudget };
+    const wanted = page.limit + 1;
+    const upper = upperKey(filter.to);
+    const range = (index: RangeQuery['index'], partition: Item, lower: string): RangeQuery => ({ index, partition, lower, upper, filters, values, searching: Boolean(filter.q) });
 
-    // The cursor is the index key of the last item returned, i.e. DynamoDB's own ExclusiveStartKey.
-    let start: Item | undefined = page.after
-      ? { ...startPk, StartKey: startKey(page.after.startsAt, page.after.id), EventID: page.after.id }
-      : undefined;
-    const found: Item[] = [];
-    do {
+    let reads: StreamRead<Item>[];
+    if (filter.kind === 'organizer') {
+      // ' ' sorts before every StartKey (a key value may not be empty).
+      const lower = page.after ? startKey(page.after.startsAt, page.after.id) : ' ';
+      reads = [await this.readRange(range('ByOrganizer', { OrganizerID: filter.organizerId }, lower), wanted, budget)];
+    } else {
+      const lower = lowerKey(filter.from, page.after);
+      // The long bucket may spend half the budget, so the months always get a read too and every page moves on.
+      const longShare = Math.ceil(budget.left / 2);
+      const longBudget: Budget = { left: longShare };
+      const long = await this.readRange(range('ByStartMonth', { ListingMonth: LONG_BUCKET }, lower), wanted, longBudget);
+      budget.left -= longShare - longBudget.left;
+      reads = [long, await this.readMonths(lower, filter.to, (month) => range('ByStartMonth', { ListingMonth: month }, lower), wanted, budget)];
+    }
+
+    const merged = mergePage(reads, page.limit, (i) => String(i.StartKey));
+    const counters = await batchGet(this.doc, this.t.registrations.name, merged.items.map((i) => counterKey(String(i.EventID))), false);
+    const counts = new Map(counters.map((c) => [String(c.PK), countOf(c)]));
+    const items = merged.items.map((i) => toEvent(i, counts.get(counterKey(String(i.EventID)).PK) ?? 0));
+    return { items, next: merged.next === null ? null : cursorAt(merged.next) };
+  }
+
+  /** The month buckets from `lower`'s month on, in order, read as one stream until `wanted` items matched or the budget is spent. */
+  private async readMonths(lower: string, to: string | undefined, rangeOf: (month: string) => RangeQuery, wanted: number, budget: Budget): Promise<StreamRead<Item>> {
+    const listed = await getItem(this.doc, this.t.events.name, MONTHS_KEY, false);
+    const months = monthsToRead((listed?.Months as Set<string> | undefined) ?? [], lower, to);
+    const items: Item[] = [];
+    for (const [i, month] of months.entries()) {
+      if (budget.left <= 0) {
+        // Everything up to the end of the previous month (or `lower`) is read; the next page starts at this month.
+        return { items, readUpTo: i === 0 ? lower : endOfMonthKey(months[i - 1]!) };
+      }
+      const read = await this.readRange(rangeOf(month), wanted - items.length, budget);
+      items.push(...read.items);
+      if (read.readUpTo !== null) return { items, readUpTo: read.readUpTo };
+      if (items.length >= wanted && i < months.length - 1) return { items, readUpTo: endOfMonthKey(month) };
+    }
+    return { items, readUpTo: null };
+  }
+
+  /**
+   * Reads one key range in order until `wanted` items matched, the range ended, or the budget is spent (DynamoDB's
+   * Limit counts items read before the filter, so the budget is exact). `readUpTo` is the last key read when it
+   * stopped short; items with keys equal to the exclusive lower bound are dropped (BETWEEN includes it).
+   */
+  private async readRange(q: RangeQuery, wanted: number, budget: Budget): Promise<StreamRead<Item>> {
+    const [pkName, pkValue] = Object.entries(q.partition)[0]!;
+    const items: Item[] = [];
+    let start: Item | undefined;
+    let readUpTo = q.lower;
+    for (;;) {
+      if (budget.left <= 0) return { items, readUpTo };
+      const limit = Math.min(budget.left, q.searching ? 100 : wanted - items.length + 1);
       const res = await withRetry(() =>
         this.doc.send(
           new QueryCommand({
             TableName: this.t.events.name,
-            IndexName: index,
-            KeyConditionExpression: keyCondition,
-            ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-            ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-            ExpressionAttributeValues: values,
+            IndexName: q.index,
+            KeyConditionExpression: '#pk = :pk AND StartKey BETWEEN :lower AND :upper',
+            ...(q.filters.length ? { FilterExpression: q.filters.join(' AND ') } : {}),
+            ExpressionAttributeNames: { '#pk': pkName },
+            ExpressionAttributeValues: { ...q.values, ':pk': pkValue, ':lower': q.lower, ':upper': q.upper },
             ExclusiveStartKey: start,
-            // Filters apply after Limit; read a few pages' worth so a selective search needs few round trips.
-            Limit: Math.max(page.limit + 1, 100),
+            Limit: limit,
           }),
         ),
       );
-      found.push(...((res.Items ?? []) as Item[]));
+      budget.left -= res.ScannedCount ?? limit;
+      items.push(...((res.Items ?? []) as Item[]).filter((i) => i.StartKey !== q.lower));
       start = res.LastEvaluatedKey as Item | undefined;
-    } while (start && found.length <= page.limit);
-
-    const items = found.slice(0, page.limit).map(toEvent);
-    const last = items[items.length - 1];
-    return { items, next: found.length > page.limit && last ? { startsAt: last.startsAt, id: last.id } : null };
+      if (!start) return { items, readUpTo: null };
+      readUpTo = String(start.StartKey);
+      if (items.length >= wanted) return { items, readUpTo };
+    }
   }
 
   async getEventForUpdate(id: string): Promise<{ event: EventRecord; version: number } | null> {
@@ -221,43 +334,61 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
   }
 
   async saveEventUpdate({ event, changes, version }: PlannedEventUpdate): Promise<boolean> {
+    await this.noteMonth(event);
     // Every attribute goes through a name placeholder: several (Timezone, Status, …) are reserved words.
-    const fields: Record<string, unknown> = {
+    const fields: Item = {
       ...editableAttributes(event),
       Version: version,
       ...(event.registrationLimit === null ? {} : { RegistrationLimit: event.registrationLimit }),
     };
     const names: Record<string, string> = { '#version': 'Version' };
-    const values: Record<string, unknown> = { ':current': version - 1 };
+    const values: Item = { ':current': version - 1 };
     const sets = Object.entries(fields).map(([k, v], i) => {
       names[`#f${i}`] = k;
       values[`:f${i}`] = v;
       return `#f${i} = :f${i}`;
     });
-    let set = `SET ${sets.join(', ')}`;
-    let condition = '#version = :current';
-    if (event.registrationLimit === null) {
-      set += ' REMOVE #limit';
-      names['#limit'] = 'RegistrationLimit';
-    } else {
-      // The count may have grown since the plan read it: the limit must still not be below it at commit.
-      values[':limit'] = event.registrationLimit;
-      condition += ' AND #count <= :limit';
-      names['#count'] = 'RegistrationCount';
-    }
-    const update: TransactItem = {
-      Update: { TableName: this.t.events.name, Key: { EventID: event.id }, UpdateExpression: set, ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values },
-    };
+    const removeLimit = event.registrationLimit === null ? ' REMOVE RegistrationLimit' : '';
+    const items: TransactItem[] = [
+      {
+        Update: {
+          TableName: this.t.events.name,
+          Key: { EventID: event.id },
+          UpdateExpression: `SET ${sets.join(', ')}${removeLimit}`,
+          ConditionExpression: '#version = :current',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      },
+    ];
+    if (changes.includes('registrationLimit')) items.push(this.limitUpdate(event));
     try {
-      await this.commit([update], [newMessage('events', 'EventUpdated', { event: toSnapshot(event, version), changes }, new Date(event.updatedAt))]);
+      await this.commitWith(items, [newMessage('events', 'EventUpdated', { event: toSnapshot(event, version), changes }, new Date(event.updatedAt))]);
       return true;
     } catch (err) {
       if (!(err instanceof ConditionFailed)) throw err;
-      // Another change came first (plan again), or registrations outgrew the new limit (say so).
-      const current = await this.loadEvent(event.id);
-      if (current?.version === version - 1) assertLimitCovers(event, current.event.registrationCount);
+      // Registrations outgrew the new limit since the plan (say so, if they still do), or another change came
+      // first: plan again.
+      if (!err.failedAt(0) && err.failedAt(1)) {
+        const counter = await getItem(this.doc, this.t.registrations.name, counterKey(event.id));
+        assertLimitCovers(event, countOf(counter));
+      }
       return false;
     }
+  }
+
+  /** The counter's copy of a new limit, refused when more people are registered by now than it allows. */
+  private limitUpdate(event: EventRecord): TransactItem {
+    const update = { TableName: this.t.registrations.name, Key: counterKey(event.id) };
+    if (event.registrationLimit === null) return { Update: { ...update, UpdateExpression: 'REMOVE RegistrationLimit' } };
+    return {
+      Update: {
+        ...update,
+        UpdateExpression: 'SET RegistrationLimit = :limit',
+        ConditionExpression: 'attribute_not_exists(RegistrationCount) OR RegistrationCount <= :limit',
+        ExpressionAttributeValues: { ':limit': event.registrationLimit },
+      },
+    };
   }
 
   async replaceBanner(id: string, banner: BannerRendition[], now: Date): Promise<{ event: EventRecord; previous: BannerRendition[] } | null> {
@@ -277,10 +408,11 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
           }),
         ),
       );
-      const before = toEvent(res.Attributes as Item);
+      const counter = await getItem(this.doc, this.t.registrations.name, counterKey(id));
+      const before = toEvent(res.Attributes as Item, countOf(counter));
       return { event: { ...before, banner, updatedAt }, previous: before.banner };
     } catch (err) {
-      if ((err as Error).name === 'ConditionalCheckFailedException') return null;
+      if (isConditionalCheckFailed(err)) return null;
       throw err;
     }
   }
@@ -293,18 +425,20 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
       const version = current.version + 1;
       const event: EventRecord = { ...current.event, status: 'cancelled', updatedAt: now.toISOString() };
       try {
-        await this.commit(
+        await this.commitWith(
           [
             {
               Update: {
                 TableName: this.t.events.name,
                 Key: { EventID: id },
-                UpdateExpression: 'SET #s = :cancelled, Version = :version, UpdatedAt = :at REMOVE Listing',
+                UpdateExpression: 'SET #s = :cancelled, Version = :version, UpdatedAt = :at REMOVE ListingMonth',
                 ConditionExpression: 'Version = :current',
                 ExpressionAttributeNames: { '#s': 'Status' },
                 ExpressionAttributeValues: { ':cancelled': 'cancelled', ':version': version, ':current': current.version, ':at': event.updatedAt },
               },
             },
+            // Closes registration on the counter, which is all a registration's transaction looks at.
+            { Update: { TableName: this.t.registrations.name, Key: counterKey(id), UpdateExpression: 'SET Closed = :closed', ExpressionAttributeValues: { ':closed': true } } },
           ],
           [newMessage('events', 'EventCancelled', { event: toSnapshot(event, version) }, now)],
         );
@@ -316,41 +450,44 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
   }
 
   private async registrationItem(eventId: string, userId: string): Promise<Item | undefined> {
-    return getItem(this.doc, this.t.registrations.name, { EventID: eventId, UserID: userId });
+    return getItem(this.doc, this.t.registrations.name, userKey(userId, eventId));
   }
 
   async register(eventId: string, user: Registrant, now: Date): Promise<{ registration: Registration; created: boolean }> {
-    // Read, decide, then commit with the decision's premises as conditions (still published, still below
-    // the limit, not registered yet). A lost race re-reads and decides again, so the limit holds globally.
+    // Read, decide, then commit with the decision's premises as conditions on the counter (registration still
+    // open, still below the limit) and the registration (not registered yet). A lost race re-reads and decides
+    // again, so the limit holds globally. The event item is only read: an RSVP writes three small items.
     for (let attempt = 0; ; attempt++) {
-      const current = await this.loadEvent(eventId);
+      const [current, existing] = await Promise.all([this.loadEvent(eventId), this.registrationItem(eventId, user.id)]);
       if (!current) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
-      const existing = await this.registrationItem(eventId, user.id);
       if (existing && current.event.status !== 'cancelled') return { registration: toRegistration(existing, current.event), created: false };
       assertCanRegister(current.event, now);
+      const createdAt = now.toISOString();
+      // Orders sign-ups of the same millisecond as they were made (in this process; across processes, by ms).
+      const seq = orderedKey();
       const item: Item = {
+        ...userKey(user.id, eventId),
         EventID: eventId,
         UserID: user.id,
         RegistrationID: newId('reg_'),
         UserName: user.name,
         UserEmail: user.email,
-        CreatedAt: now.toISOString(),
-        // Orders sign-ups of the same millisecond as they were made (in this process; across processes, by ms).
-        Seq: orderedKey(),
+        CreatedAt: createdAt,
+        Seq: seq,
+        Signup: `${createdAt}#${seq}`,
       };
       const registration = toRegistration(item, current.event);
       try {
-        await this.commit(
+        await this.commitWith(
           [
-            { Put: { TableName: this.t.registrations.name, Item: item, ConditionExpression: 'attribute_not_exists(UserID)' } },
+            { Put: { TableName: this.t.registrations.name, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
             {
               Update: {
-                TableName: this.t.events.name,
-                Key: { EventID: eventId },
+                TableName: this.t.registrations.name,
+                Key: counterKey(eventId),
                 UpdateExpression: 'ADD RegistrationCount :one',
-                ConditionExpression: '#s = :published AND (attribute_not_exists(RegistrationLimit) OR RegistrationCount < RegistrationLimit)',
-                ExpressionAttributeNames: { '#s': 'Status' },
-                ExpressionAttributeValues: { ':one': 1, ':published': 'published' },
+                ConditionExpression: 'attribute_not_exists(Closed) AND (attribute_not_exists(RegistrationLimit) OR RegistrationCount < RegistrationLimit)',
+                ExpressionAttributeValues: { ':one': 1 },
               },
             },
           ],
@@ -366,35 +503,28 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
   async withdraw(eventId: string, userId: string, now: Date): Promise<boolean> {
     const row = await this.registrationItem(eventId, userId);
     if (!row) return false;
-    const event = await this.loadEvent(eventId);
+    const event = await getItem(this.doc, this.t.events.name, { EventID: eventId }, false);
     try {
-      await this.commit(
+      await this.commitWith(
         [
           {
             Delete: {
               TableName: this.t.registrations.name,
-              Key: { EventID: eventId, UserID: userId },
+              Key: userKey(userId, eventId),
               ConditionExpression: 'RegistrationID = :id',
               ExpressionAttributeValues: { ':id': row.RegistrationID },
             },
           },
           {
             Update: {
-              TableName: this.t.events.name,
-              Key: { EventID: eventId },
+              TableName: this.t.registrations.name,
+              Key: counterKey(eventId),
               UpdateExpression: 'ADD RegistrationCount :minus',
               ExpressionAttributeValues: { ':minus': -1 },
             },
           },
         ],
-        [
-          newMessage(
-            'events',
-            'RegistrationWithdrawn',
-            { registrationId: String(row.RegistrationID), eventId, eventTitle: event?.event.title ?? '', userId },
-            now,
-          ),
-        ],
+        [newMessage('events', 'RegistrationWithdrawn', { registrationId: String(row.RegistrationID), eventId, eventTitle: String(event?.Title ?? ''), userId }, now)],
       );
       return true;
     } catch (err) {
@@ -404,7 +534,7 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     }
   }
 
-  /** The events of these registrations, read in batches, for the title and start they are shown with. */
+  /** The events of these registrations, read in batches (eventually consistent), for the title and start shown with each. */
   private async withEvents(rows: Item[]): Promise<Registration[]> {
     const events = await batchGet(
       this.doc,
@@ -412,35 +542,48 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
       rows.map((r) => ({ EventID: r.EventID })),
       false,
     );
-    const byId = new Map(events.map((e) => [String(e.EventID), toEvent(e)]));
+    const byId = new Map(events.map((e) => [String(e.EventID), { title: String(e.Title), startsAt: String(e.StartsAt) }]));
     return rows.flatMap((r) => {
       const event = byId.get(String(r.EventID));
       return event ? [toRegistration(r, event)] : [];
     });
   }
 
-  async registrationsOfUser(userId: string): Promise<Registration[]> {
-    const rows = await queryAll(this.doc, {
-      TableName: this.t.registrations.name,
-      IndexName: 'ByUser',
-      KeyConditionExpression: 'UserID = :u',
-      ExpressionAttributeValues: { ':u': userId },
-    });
-    const list = await this.withEvents(rows);
-    return list.sort((a, b) => (a.eventStartsAt === b.eventStartsAt ? cmp(a.id, b.id) : cmp(a.eventStartsAt, b.eventStartsAt)));
+  async registrationOf(eventId: string, userId: string): Promise<Registration | null> {
+    const row = await this.registrationItem(eventId, userId);
+    return row ? ((await this.withEvents([row]))[0] ?? null) : null;
   }
 
-  async registrationsOfEvent(eventId: string): Promise<Registration[]> {
-    const rows = await queryAll(this.doc, {
-      TableName: this.t.registrations.name,
-      KeyConditionExpression: 'EventID = :e',
-      ExpressionAttributeValues: { ':e': eventId },
-      ConsistentRead: true,
-    });
-    // Earliest first; a tie in CreatedAt goes by Seq (sign-up order), then by id for items written before Seq.
-    const seq = (r: Item) => (typeof r.Seq === 'string' ? r.Seq : '');
-    rows.sort((a, b) => cmp(String(a.CreatedAt), String(b.CreatedAt)) || cmp(seq(a), seq(b)) || cmp(String(a.RegistrationID), String(b.RegistrationID)));
-    return this.withEvents(rows);
+  /** One page of a query on the registrations table, read with one extra item to tell whether more follow. */
+  private async registrationPage(input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>, page: PageRequest, keyNames: string[]): Promise<Page<Registration>> {
+    const res = await withRetry(() =>
+      this.doc.send(
+        new QueryCommand({ ...input, TableName: this.t.registrations.name, Limit: page.limit + 1, ExclusiveStartKey: startFrom(page.cursor, keyNames) }),
+      ),
+    );
+    const rows = (res.Items ?? []) as Item[];
+    const shown = rows.slice(0, page.limit);
+    const last = shown.at(-1);
+    const next = rows.length > page.limit && last ? encodeKey(Object.fromEntries(keyNames.map((n) => [n, last[n]]))) : null;
+    return { items: await this.withEvents(shown), next };
+  }
+
+  async registrationsOfUser(userId: string, page: PageRequest): Promise<Page<Registration>> {
+    // Newest published event first: event ids sort by creation time.
+    return this.registrationPage(
+      { KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `user#${userId}` }, ScanIndexForward: false },
+      page,
+      ['PK', 'SK'],
+    );
+  }
+
+  async registrationsOfEvent(eventId: string, page: PageRequest): Promise<Page<Registration>> {
+    // Earliest first: Signup is the sign-up instant, then the order of sign-ups within one millisecond.
+    return this.registrationPage(
+      { IndexName: 'BySignup', KeyConditionExpression: 'EventID = :e', ExpressionAttributeValues: { ':e': eventId } },
+      page,
+      ['EventID', 'Signup', 'PK', 'SK'],
+    );
   }
 
   async acknowledge(message: Message): Promise<'applied' | 'duplicate'> {
@@ -450,7 +593,4 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
   isReady(): Promise<boolean> {
     return this.answers(this.t.events, { EventID: '_ready' });
   }
-
 }
-
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,5 +1,5 @@
 import type { Message, Registration } from '@dems/contracts';
-import type { OutboxStore } from '@dems/kit';
+import type { OutboxStore, Page, PageRequest } from '@dems/kit';
 import type { BannerRendition, EventRecord } from '../domain/banner.js';
 
 /** A change planned by the domain rules, to be committed as `version`. */
@@ -22,6 +22,14 @@ export type EventFilter =
   /** One organizer's events in every status, past ones included. */
   | { kind: 'organizer'; organizerId: string; from?: string; to?: string; q?: string };
 
+export type { Page, PageRequest };
+
+/**
+ * How fresh a read must be: `consistent` where a decision depends on it, `eventual` for what is only shown
+ * (a public page may lag a second behind a write).
+ */
+export type ReadConsistency = 'consistent' | 'eventual';
+
 export interface Registrant {
   id: string;
   name: string;
@@ -37,9 +45,13 @@ export interface EventsStore {
   readonly outbox: OutboxStore;
   /** Stores a fully built event with its ticket types and enqueues EventPublished (version 1). */
   createEvent(event: EventRecord): Promise<EventRecord>;
-  /** One event in any status, or null. */
-  getEvent(id: string): Promise<EventRecord | null>;
-  /** A page ordered by startsAt then id, starting after `after`; `next` is set when more may follow. */
+  /** One event in any status, or null; `eventual` for pages that only show it. */
+  getEvent(id: string, read?: ReadConsistency): Promise<EventRecord | null>;
+  /**
+   * A page ordered by startsAt then id, starting after `after`; `next` is set when more may follow. A store may
+   * stop early after a bounded read (a search that matches little): the page then holds fewer items, possibly
+   * none, and `next` says where to continue.
+   */
   listEvents(filter: EventFilter, page: { after?: EventCursor; limit: number }): Promise<{ items: EventRecord[]; next: EventCursor | null }>;
   /** One event with the version a change to it builds on, or null. */
   getEventForUpdate(id: string): Promise<{ event: EventRecord; version: number } | null>;
@@ -61,10 +73,15 @@ export interface EventsStore {
   register(eventId: string, user: Registrant, now: Date): Promise<{ registration: Registration; created: boolean }>;
   /** Removes the user's registration and enqueues RegistrationWithdrawn; false when there was none. */
   withdraw(eventId: string, userId: string, now: Date): Promise<boolean>;
-  /** The user's own registrations, soonest event first. */
-  registrationsOfUser(userId: string): Promise<Registration[]>;
-  /** Everyone registered for an event, earliest registration first (sign-ups of one millisecond in the order they were made). */
-  registrationsOfEvent(eventId: string): Promise<Registration[]>;
+  /** The user's registration for one event, or null (read consistently: the user has just changed it). */
+  registrationOf(eventId: string, userId: string): Promise<Registration | null>;
+  /**
+   * A page of the user's own registrations, the most recently published event first (event ids sort by
+   * publication): a key both stores page on without rewriting registrations when an event moves.
+   */
+  registrationsOfUser(userId: string, page: PageRequest): Promise<Page<Registration>>;
+  /** A page of everyone registered for an event, earliest registration first (sign-ups of one millisecond in the order they were made). */
+  registrationsOfEvent(eventId: string, page: PageRequest): Promise<Page<Registration>>;
   /** Records a message that has no effect here, so the inbox still shows it was seen. */
   acknowledge(message: Message): Promise<'applied' | 'duplicate'>;
   /** Whether the store answers a trivial query (for /readyz). */

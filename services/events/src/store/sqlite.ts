@@ -1,9 +1,9 @@
 import { newMessage, type Message, type Registration, type TicketType } from '@dems/contracts';
-import { AppError, newId } from '@dems/kit';
+import { AppError, decodeCursor, encodeCursor, invalidCursor, newId } from '@dems/kit';
 import { migrate, MESSAGING_SCHEMA, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
 import type { BannerRendition, EventRecord } from '../domain/banner.js';
 import { assertCanRegister, assertLimitCovers, toSnapshot } from '../domain/event-rules.js';
-import type { EventCursor, EventFilter, EventsStore, PlannedEventUpdate, Registrant } from './events-store.js';
+import { type EventCursor, type EventFilter, type EventsStore, type Page, type PageRequest, type PlannedEventUpdate, type Registrant } from './events-store.js';
 
 const MIGRATIONS = [
   `${MESSAGING_SCHEMA}
@@ -59,7 +59,23 @@ const MIGRATIONS = [
   `DROP TABLE tickets_sold;`,
   // The banner's renditions as JSON ([{ width, height, key }], smallest first); NULL when there is none.
   `ALTER TABLE events ADD COLUMN banner TEXT;`,
+  // Registration lists are paged in key order: a user's by event id (newest published first), an event's by sign-up.
+  `DROP INDEX registrations_by_user;
+   CREATE INDEX registrations_by_user ON registrations (user_id, event_id);
+   CREATE INDEX registrations_by_event ON registrations (event_id, created_at);`,
 ];
+
+/** Where a user's registrations continue: after this event id (descending). */
+const isUserCursor = (v: unknown): v is { e: string } => typeof v === 'object' && v !== null && typeof (v as { e: unknown }).e === 'string';
+/** Where an event's registrations continue: after this sign-up (created_at, then rowid, i.e. insertion order). */
+const isEventCursor = (v: unknown): v is { c: string; r: number } =>
+  typeof v === 'object' && v !== null && typeof (v as { c: unknown }).c === 'string' && Number.isInteger((v as { r: unknown }).r);
+
+function parseCursor<T>(cursor: string | undefined, isValid: (v: unknown) => v is T): T | undefined {
+  const after = decodeCursor(cursor, isValid);
+  if (cursor !== undefined && !after) throw invalidCursor();
+  return after;
+}
 
 interface EventRow {
   id: string;
@@ -357,16 +373,30 @@ export class SqliteEventsStore implements EventsStore {
     });
   }
 
-  async registrationsOfUser(userId: string): Promise<Registration[]> {
-    const rows = this.db.prepare('SELECT * FROM registrations WHERE user_id = ? ORDER BY event_starts_at, id').all(userId) as RegistrationRow[];
-    return rows.map(toRegistration);
+  async registrationOf(eventId: string, userId: string): Promise<Registration | null> {
+    const row = this.db.prepare('SELECT * FROM registrations WHERE event_id = ? AND user_id = ?').get(eventId, userId) as RegistrationRow | undefined;
+    return row ? toRegistration(row) : null;
   }
 
-  async registrationsOfEvent(eventId: string): Promise<Registration[]> {
+  async registrationsOfUser(userId: string, page: PageRequest): Promise<Page<Registration>> {
+    const after = parseCursor(page.cursor, isUserCursor);
+    const rows = this.db
+      .prepare(`SELECT * FROM registrations WHERE user_id = ? ${after ? 'AND event_id < ?' : ''} ORDER BY event_id DESC LIMIT ?`)
+      .all(...[userId, ...(after ? [after.e] : []), page.limit + 1]) as RegistrationRow[];
+    return pageOf(rows, page.limit, (last) => ({ e: last.event_id }));
+  }
+
+  async registrationsOfEvent(eventId: string, page: PageRequest): Promise<Page<Registration>> {
+    const after = parseCursor(page.cursor, isEventCursor);
     // rowid (registrations is a rowid table) breaks ties in insertion order: sign-ups in one millisecond
     // come back in the order they were made, not in the order of their random ids.
-    const rows = this.db.prepare('SELECT * FROM registrations WHERE event_id = ? ORDER BY created_at, rowid').all(eventId) as RegistrationRow[];
-    return rows.map(toRegistration);
+    const rows = this.db
+      .prepare(
+        `SELECT rowid AS seq, * FROM registrations WHERE event_id = ? ${after ? 'AND (created_at > ? OR (created_at = ? AND rowid > ?))' : ''}
+         ORDER BY created_at, rowid LIMIT ?`,
+      )
+      .all(...[eventId, ...(after ? [after.c, after.c, after.r] : []), page.limit + 1]) as (RegistrationRow & { seq: number })[];
+    return pageOf(rows, page.limit, (last) => ({ c: last.created_at, r: last.seq }));
   }
 
   async acknowledge(message: Message): Promise<'applied' | 'duplicate'> {
@@ -380,4 +410,11 @@ export class SqliteEventsStore implements EventsStore {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+/** The first `limit` of `rows` (read with one extra to tell whether more follow) and the cursor after the last. */
+function pageOf<R extends RegistrationRow>(rows: R[], limit: number, cursorOf: (last: R) => unknown): Page<Registration> {
+  const shown = rows.slice(0, limit);
+  const last = shown.at(-1);
+  return { items: shown.map(toRegistration), next: rows.length > limit && last ? encodeCursor(cursorOf(last)) : null };
 }
