@@ -117,3 +117,26 @@ export function breakdown(tables) {
 }
 
 const round = (/** @type {number} */ x) => Math.round(x * 100) / 100;
+
+/**
+ * The settings that run a DEMS process on DynamoDB with every call logged to `log` (tables created at start,
+ * under their own prefix).
+ * @param {{ endpoint: string, tablePrefix: string, log: string }} options
+ */
+export const dynamoCapacityEnv = ({ endpoint, tablePrefix, log }) => ({
+  STORE: 'dynamodb',
+  DYNAMODB_ENDPOINT: endpoint,
+  TABLE_PREFIX: tablePrefix,
+  DYNAMODB_CREATE_TABLES: 'true',
+  DYNAMODB_CAPACITY_LOG: log,
+});
+
+/**
+ * Messages waiting in a service's outbox, every subscriber summed, from its /metrics (`dems_outbox_pending`):
+ * 0 means everything it published has been delivered and applied.
+ * @param {string} serviceUrl e.g. http://127.0.0.1:3002
+ */
+export async function outboxPending(serviceUrl) {
+  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
+  return [...text.matchAll(/^dems_outbox_pending\{[^}]*\} (\d+(?:\.\d+)?)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}

@@ -6,7 +6,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, U
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instrumentCapacity } from '../../packages/kit/src/dynamodb-capacity.js';
 import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
-import { breakdown, readCalls, readCapacityLog, writeUnits } from '../../bench/lib/capacity-log.mjs';
+import { breakdown, dynamoCapacityEnv, outboxPending, readCalls, readCapacityLog, writeUnits } from '../../bench/lib/capacity-log.mjs';
 import { startSystem } from '../../scripts/lib/system.mjs';
 import { client, eventually, inDays, waitOnSale, type Api } from './helpers.js';
 
@@ -104,7 +104,6 @@ describe.skipIf(!dynamo.endpoint)('write units of a purchase, end to end through
   const prefix = uniqueTablePrefix('capacity');
   let system: Awaited<ReturnType<typeof startSystem>>;
   let api: Api;
-  let ticketingMetrics: string;
   let buyer: { token: string };
   let order: (quantity: number, key: string) => Promise<{ units: number; lines: ReturnType<typeof readCapacityLog> }>;
 
@@ -115,16 +114,11 @@ describe.skipIf(!dynamo.endpoint)('write units of a purchase, end to end through
       env: {
         LOG_LEVEL: 'warn',
         SERVICE_SECRET: 'system-test-secret-0123456789',
-        STORE: 'dynamodb',
-        DYNAMODB_ENDPOINT: dynamo.endpoint!,
-        TABLE_PREFIX: prefix,
-        DYNAMODB_CREATE_TABLES: 'true',
-        DYNAMODB_CAPACITY_LOG: log,
+        ...dynamoCapacityEnv({ endpoint: dynamo.endpoint!, tablePrefix: prefix, log }),
         SIGNUPS_PER_ADDRESS_PER_HOUR: '100000',
       },
     });
     api = client(`${system.urls.gateway}/api`);
-    ticketingMetrics = `${system.urls.ticketing}/metrics`;
     const organizer = await api.account('organizer');
     buyer = await api.account('attendee');
     // A typical title: 60 characters. Items on the path must stay within 1 KB with it.
@@ -150,7 +144,7 @@ describe.skipIf(!dynamo.endpoint)('write units of a purchase, end to end through
         async () => {
           const mine = await api.get('/notifications', buyer.token);
           const got = (mine.body.items as { type: string }[]).filter((n) => n.type === 'order_confirmed').length;
-          return got >= confirmed && (await outboxPending()) === 0 ? true : undefined;
+          return got >= confirmed && (await outboxPending(system.urls.ticketing)) === 0 ? true : undefined;
         },
         15_000,
         'the notification and an empty ticketing outbox',
@@ -169,11 +163,6 @@ describe.skipIf(!dynamo.endpoint)('write units of a purchase, end to end through
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** Messages waiting in ticketing's outbox, from its /metrics (every subscriber summed). */
-  async function outboxPending(): Promise<number> {
-    const text = await (await fetch(ticketingMetrics)).text();
-    return [...text.matchAll(/^dems_outbox_pending\{[^}]*\} (\d+(?:\.\d+)?)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
-  }
 
   /** Which service each logged pid is, for the report. */
   const serviceOf = (pid: number) => [...system.running.entries()].find(([, p]) => p.child.pid === pid)?.[0] ?? `pid ${pid}`;

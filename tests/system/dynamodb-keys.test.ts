@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
-import { keyUnits, readCapacityLog } from '../../bench/lib/capacity-log.mjs';
+import { dynamoCapacityEnv, keyUnits, outboxPending, readCapacityLog } from '../../bench/lib/capacity-log.mjs';
 import { startSystem } from '../../scripts/lib/system.mjs';
 import { client, eventually, inDays } from './helpers.js';
 
@@ -76,11 +76,7 @@ describe.skipIf(!dynamo.endpoint)(`hot keys: a sale of ${ORDERS} orders of one e
         LOG_LEVEL: 'warn',
         SERVICE_SECRET: 'system-test-secret-0123456789',
         JWT_SIGNING_KEY: JSON.stringify(jwk),
-        STORE: 'dynamodb',
-        DYNAMODB_ENDPOINT: dynamo.endpoint!,
-        TABLE_PREFIX: prefix,
-        DYNAMODB_CREATE_TABLES: 'true',
-        DYNAMODB_CAPACITY_LOG: log,
+        ...dynamoCapacityEnv({ endpoint: dynamo.endpoint!, tablePrefix: prefix, log }),
         INVENTORY_SHARDS: String(SHARDS),
         ORDERS_PER_USER_PER_MINUTE: '100000',
       },
@@ -92,11 +88,6 @@ describe.skipIf(!dynamo.endpoint)(`hot keys: a sale of ${ORDERS} orders of one e
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** Messages waiting in ticketing's outbox, from its /metrics (every subscriber summed). */
-  async function outboxPending(): Promise<number> {
-    const text = await (await fetch(`${system.urls.ticketing}/metrics`)).text();
-    return [...text.matchAll(/^dems_outbox_pending\{[^}]*\} (\d+(?:\.\d+)?)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
-  }
 
   it(`no partition key takes more than ${PARTITION_WCU} WCU/s at ${ORDERS_PER_SECOND.toLocaleString('en')} orders/s`, { timeout: 600_000 }, async () => {
     const events = client(system.urls.events);
@@ -126,7 +117,7 @@ describe.skipIf(!dynamo.endpoint)(`hot keys: a sale of ${ORDERS} orders of one e
     const sold = Date.now();
     expect(statuses.filter((s) => s !== 201)).toEqual([]);
     // Settled: every OrderPlaced delivered (and so applied by engagement) and deleted from ticketing's outbox.
-    await eventually(async () => ((await outboxPending()) === 0 ? true : undefined), 120_000, 'an empty ticketing outbox');
+    await eventually(async () => ((await outboxPending(system.urls.ticketing)) === 0 ? true : undefined), 120_000, 'an empty ticketing outbox');
     const to = Date.now();
     await new Promise((r) => setTimeout(r, 500)); // the last lines reach the file
 
