@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { heldTicketIds } from '../src/domain/audience.js';
 import {
   announcementText,
   eventCancelledText,
@@ -75,5 +76,14 @@ describe('notification texts', () => {
       body: 'Doors at 7',
       eventId: 'evt_jazz',
     });
+  });
+});
+
+describe('audience', () => {
+  it("names each ticket of an order by the order and its place in it, the same on every delivery", () => {
+    expect(heldTicketIds('ord_1', 3)).toEqual(['ord_1#0', 'ord_1#1', 'ord_1#2']);
+    expect(heldTicketIds('ord_1', 3)).toEqual(heldTicketIds('ord_1', 3));
+    expect(heldTicketIds('ord_2', 1)).toEqual(['ord_2#0']);
+    expect(heldTicketIds('ord_3', 0)).toEqual([]);
   });
 });
