@@ -60,6 +60,7 @@ interface EntryKey {
 /** Entry ids are `<subscriber>-<bucket>-<orderedKey>`: a contracts `Id`, and the same id while dead. */
 const ENTRY_ID = new RegExp(`^(${SERVICE_NAMES.join('|')})-(\\d{1,2})-([0-9a-f]{21,40})$`);
 const entryId = (k: EntryKey) => `${k.subscriber}-${k.bucket}-${k.seq}`;
+const seqOf = (id: string) => id.slice(id.lastIndexOf('-') + 1);
 
 function parseEntryId(id: string): EntryKey | null {
   const m = ENTRY_ID.exec(id);
@@ -93,6 +94,8 @@ const entryOf = (key: EntryKey, item: Item): OutboxEntry => ({
 /** An entry this process committed and delivers from memory, until its DueAt hands it over to the sweep. */
 interface Held extends OutboxEntry {
   dueAt: number;
+  /** While handed out: when the relay's claim ends (in memory only, like a lease); it is offered again after. */
+  leaseUntil?: number;
 }
 
 export class DynamoDbMessaging implements OutboxStore {
@@ -100,7 +103,10 @@ export class DynamoDbMessaging implements OutboxStore {
   /** The subscribers this service can ever owe a message: the only ones it sweeps or counts. */
   private readonly subscribers: ServiceName[];
   private readonly held = new Map<ServiceName, Held[]>();
-  /** Held entries the relay has taken and not yet settled: an untried one goes back to memory, unwritten. */
+  /**
+   * Held entries the relay has taken and not yet settled: an untried one goes back to memory, unwritten, and
+   * one whose in-memory lease ended unsettled is offered again (as a lapsed lease would be).
+   */
   private readonly handedOut = new Map<string, Held>();
   private readonly lastSweep = new Map<ServiceName, number>();
   /** Sweep again at once: the last one filled its batch, so more may be due. */
@@ -150,7 +156,8 @@ export class DynamoDbMessaging implements OutboxStore {
       const put = item.Put;
       if (put?.TableName !== this.table.name || !String(put.Item?.PK).startsWith('out#')) continue;
       const key = keyOfOutboxItem(put.Item!);
-      this.hold({ ...entryOf(key, put.Item!), dueAt: Number(put.Item!.DueAt) });
+      // Only subscribers this service relays to: its relay never asks for the others (subscribersOf).
+      if (this.subscribers.includes(key.subscriber)) this.hold({ ...entryOf(key, put.Item!), dueAt: Number(put.Item!.DueAt) });
     }
   }
 
@@ -197,7 +204,7 @@ export class DynamoDbMessaging implements OutboxStore {
    * when a sweep is due.
    */
   async claimDue(subscriber: ServiceName, limit: number, now: number, leaseMs: number): Promise<OutboxEntry[]> {
-    const fromMemory = this.takeHeld(subscriber, limit, now);
+    const fromMemory = this.takeHeld(subscriber, limit, now, leaseMs);
     if (fromMemory.length > 0) return fromMemory;
     if (!this.subscribers.includes(subscriber) || !this.sweepDue(subscriber, now)) return [];
     this.lastSweep.set(subscriber, now);
@@ -208,15 +215,22 @@ export class DynamoDbMessaging implements OutboxStore {
     return swept;
   }
 
-  private takeHeld(subscriber: ServiceName, limit: number, now: number): OutboxEntry[] {
-    for (const [id, entry] of this.handedOut) if (entry.dueAt <= now) this.handedOut.delete(id);
+  private takeHeld(subscriber: ServiceName, limit: number, now: number, leaseMs: number): OutboxEntry[] {
+    const lapsed: Held[] = [];
+    for (const [id, entry] of this.handedOut) {
+      if (entry.leaseUntil! > now) continue;
+      this.handedOut.delete(id);
+      lapsed.push(entry);
+    }
+    // Back to the head of memory, oldest first.
+    for (const entry of lapsed.sort((a, b) => seqOf(b.id).localeCompare(seqOf(a.id)))) this.hold(entry, true);
     const queue = this.held.get(subscriber) ?? [];
     const taken: Held[] = [];
     while (taken.length < limit && queue.length > 0) {
       const entry = queue.shift()!;
       if (entry.dueAt <= now) continue; // the sweep's now: it leases it before anyone sends it
       taken.push(entry);
-      this.handedOut.set(entry.id, entry);
+      this.handedOut.set(entry.id, { ...entry, leaseUntil: now + leaseMs });
     }
     return taken.map(({ id, subscriber: s, message, attempts }) => ({ id, subscriber: s, message, attempts }));
   }
