@@ -57,8 +57,18 @@ export const Order = z.object({
 });
 export type Order = z.infer<typeof Order>;
 
-export const OrderList = z.object({ items: z.array(Order) });
-export const TicketList = z.object({ items: z.array(Ticket) });
+/** `?cursor=&limit=`: the cursor is the nextCursor of the previous page, passed back verbatim. */
+const OwnListQuery = z.strictObject({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+export const OrderListQuery = OwnListQuery;
+export const TicketListQuery = OwnListQuery;
+
+/** A page of the caller's orders, newest first; nextCursor is null on the last page. */
+export const OrderList = z.object({ items: z.array(Order), nextCursor: z.string().nullable() });
+/** A page of the caller's tickets, newest first; nextCursor is null on the last page. */
+export const TicketList = z.object({ items: z.array(Ticket), nextCursor: z.string().nullable() });
 
 export const Availability = z.object({
   eventId: Id,

@@ -7,12 +7,14 @@ import {
   MAX_TICKETS_PER_ORDER,
   Order,
   OrderList,
+  OrderListQuery,
   OrderStatus,
   PlaceOrderBody,
   RefundStatus,
   Ticket,
   TicketCode,
   TicketList,
+  TicketListQuery,
   TicketStatus,
 } from '@dems/contracts';
 import { refusedPaths } from './issues.js';
@@ -93,7 +95,9 @@ describe('Ticket', () => {
     expect(Ticket.parse(ticket)).toEqual(ticket);
     const cancelled = { ...ticket, status: 'cancelled', cancelledAt: '2029-06-01T00:00:00.000Z' };
     expect(Ticket.parse(cancelled)).toEqual(cancelled);
-    expect(TicketList.parse({ items: [ticket] })).toEqual({ items: [ticket] });
+    expect(TicketList.parse({ items: [ticket], nextCursor: null })).toEqual({ items: [ticket], nextCursor: null });
+    expect(TicketList.parse({ items: [], nextCursor: 'abc' })).toEqual({ items: [], nextCursor: 'abc' });
+    expect(refusedPaths(TicketList, { items: [] })).toEqual(['nextCursor']);
   });
 
   it.each([
@@ -113,7 +117,7 @@ describe('Ticket', () => {
     ['cancelledAt', undefined],
   ])('refuses %s = %j', (field, value) => {
     expect(refusedPaths(Ticket, { ...ticket, [field]: value })).toEqual([field]);
-    expect(refusedPaths(TicketList, { items: [{ ...ticket, [field]: value }] })).toEqual([`items.0.${field}`]);
+    expect(refusedPaths(TicketList, { items: [{ ...ticket, [field]: value }], nextCursor: null })).toEqual([`items.0.${field}`]);
   });
 });
 
@@ -146,7 +150,8 @@ describe('Order', () => {
     expect(Order.parse(order)).toEqual(order);
     const refunded = { ...order, status: 'cancelled', refundStatus: 'full', refundedCents: 5000 };
     expect(Order.parse(refunded)).toEqual(refunded);
-    expect(OrderList.parse({ items: [order] })).toEqual({ items: [order] });
+    expect(OrderList.parse({ items: [order], nextCursor: 'next' })).toEqual({ items: [order], nextCursor: 'next' });
+    expect(refusedPaths(OrderList, { items: [order] })).toEqual(['nextCursor']);
   });
 
   it.each([
@@ -166,7 +171,7 @@ describe('Order', () => {
     ['tickets', undefined],
   ])('refuses %s = %j', (field, value) => {
     expect(refusedPaths(Order, { ...order, [field]: value })).toEqual([field]);
-    expect(refusedPaths(OrderList, { items: [{ ...order, [field]: value }] })).toEqual([`items.0.${field}`]);
+    expect(refusedPaths(OrderList, { items: [{ ...order, [field]: value }], nextCursor: null })).toEqual([`items.0.${field}`]);
   });
 
   it.each([
@@ -234,5 +239,29 @@ describe('CapacityChangeBody (events → ticketing)', () => {
 
   it('refuses unknown fields', () => {
     expect(refusedPaths(CapacityChangeBody, { ...body, force: true })).toEqual(['']);
+  });
+});
+
+describe.each([
+  ['OrderListQuery', OrderListQuery],
+  ['TicketListQuery', TicketListQuery],
+])('%s', (_name, query) => {
+  it('takes a cursor and a limit of 1–100, 50 by default', () => {
+    expect(query.parse({})).toEqual({ limit: 50 });
+    expect(query.parse({ cursor: 'abc', limit: '1' })).toEqual({ cursor: 'abc', limit: 1 });
+    expect(query.parse({ limit: '100' })).toEqual({ limit: 100 });
+  });
+
+  it.each([
+    ['limit', '0'],
+    ['limit', '101'],
+    ['limit', '2.5'],
+    ['cursor', 'x'.repeat(513)],
+  ])('refuses %s = %j', (field, value) => {
+    expect(refusedPaths(query, { [field]: value })).toEqual([field]);
+  });
+
+  it('refuses unknown parameters', () => {
+    expect(refusedPaths(query, { page: '2' })).toEqual(['']);
   });
 });

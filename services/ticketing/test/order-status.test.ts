@@ -96,8 +96,8 @@ describe.skipIf(!dynamo.endpoint)('DynamoDB order items from before RefundStatus
       const legacy = (id: string, status: string) =>
         doc.send(
           new UpdateCommand({
-            TableName: ticketingTables(settings.tablePrefix).orders.name,
-            Key: { OrderID: id },
+            TableName: ticketingTables(settings.tablePrefix).ticketing.name,
+            Key: { PK: 'user#usr_ann', SK: `order#${id}` },
             UpdateExpression: 'SET #Status = :status REMOVE #RefundStatus',
             ExpressionAttributeNames: { '#Status': 'Status', '#RefundStatus': 'RefundStatus' },
             ExpressionAttributeValues: { ':status': status },

@@ -195,6 +195,44 @@ describe('GET /orders, /orders/:id, /tickets', () => {
     expect(tickets[0]).toMatchObject({ orderId: second.id, eventTitle: 'Jazz Night', ticketTypeName: 'General admission', priceCents: 2500, status: 'valid' });
   });
 
+  it('pages with cursor and limit: nextCursor leads through every order and ticket once, then is null', async () => {
+    const placed: Order[] = [];
+    for (const quantity of [2, 1, 3]) placed.push((await buy(ann, body({ quantity }))).json<Order>());
+    await buy(bob, body({ quantity: 1 }));
+    type Page<T> = { items: T[]; nextCursor: string | null };
+    const walk = async <T>(path: string, limit: number) => {
+      const pages: Page<T>[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await app.inject({ method: 'GET', url: `${path}?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, headers: ann });
+        expect(res.statusCode).toBe(200);
+        pages.push(res.json<Page<T>>());
+        cursor = pages.at(-1)!.nextCursor;
+      } while (cursor && pages.length < 20);
+      return pages;
+    };
+    const orders = await walk<Order>('/orders', 2);
+    expect(orders.map((p) => p.items.length)).toEqual([2, 1]);
+    expect(orders.flatMap((p) => p.items.map((o) => o.id))).toEqual(placed.map((o) => o.id).reverse());
+    const tickets = await walk<Ticket>('/tickets', 4);
+    expect(tickets.map((p) => p.items.length)).toEqual([4, 2]);
+    expect(tickets.flatMap((p) => p.items.map((t) => t.id))).toEqual(placed.flatMap((o) => o.tickets.map((t) => t.id)).reverse());
+    // Without a limit: one page of up to 50, and no next page.
+    expect((await app.inject({ method: 'GET', url: '/tickets', headers: ann })).json<Page<Ticket>>()).toMatchObject({ nextCursor: null });
+    expect((await app.inject({ method: 'GET', url: '/orders', headers: ann })).json<Page<Order>>().items).toHaveLength(3);
+  });
+
+  it('refuses a limit outside 1–100, a cursor it did not make and unknown parameters with 400', async () => {
+    await buy(ann, body());
+    for (const path of ['/orders', '/tickets']) {
+      for (const query of ['limit=0', 'limit=101', 'limit=two', 'cursor=not-a-cursor', 'page=2']) {
+        const res = await app.inject({ method: 'GET', url: `${path}?${query}`, headers: ann });
+        expect([path, query, res.statusCode, res.json().code]).toEqual([path, query, 400, 'VALIDATION_FAILED']);
+      }
+      expect((await app.inject({ method: 'GET', url: `${path}?limit=100`, headers: ann })).statusCode).toBe(200);
+    }
+  });
+
   it('needs a signed-in caller', async () => {
     for (const url of ['/orders', '/orders/ord_x', '/tickets']) {
       expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(401);

@@ -59,10 +59,10 @@ describe('SqliteTicketingStore when the disk fills up during a group commit', ()
     for (const error of failures) expect({ code: error.code, message: error.message }).toEqual({ code: 'SQLITE_FULL', message: 'database or disk is full' });
 
     // The file holds exactly the orders answered as placed: their tickets, their seats and their messages.
-    const stored = (await Promise.all(users.map((u) => store.listOrders(u)))).flat();
+    const stored = (await Promise.all(users.map(async (u) => (await store.listOrders(u, { limit: 100 })).items))).flat();
     expect(stored.map((o) => o.id).sort()).toEqual(placed.map((o) => o.id).sort());
     expect(await sold()).toBe(placed.reduce((n, o) => n + o.quantity, 0));
-    const tickets = (await Promise.all(users.map((u) => store.listTickets(u)))).flat();
+    const tickets = (await Promise.all(users.map(async (u) => (await store.listTickets(u, { limit: 100 })).items))).flat();
     expect(tickets).toHaveLength(placed.length * 4);
     expect((await orderPlaced()).map((m) => (m.data as { orderId: string }).orderId).sort()).toEqual(placed.map((o) => o.id).sort());
     expect(commits).toBe(placed.length > 0 ? 1 : 0);
@@ -103,7 +103,7 @@ describe('SqliteTicketingStore when the disk fills up during a group commit', ()
         expect(logged.find((l) => l.reqId === body.requestId)?.err).toMatchObject({ code: 'SQLITE_FULL', message: 'database or disk is full' });
       }
       const placed = answers.filter((res) => res.statusCode === 201).map((res) => res.json<{ id: string }>().id);
-      expect((await store.listOrders('usr_ann')).map((o) => o.id).sort()).toEqual(placed.sort());
+      expect((await store.listOrders('usr_ann', { limit: 100 })).items.map((o) => o.id).sort()).toEqual(placed.sort());
       expect(await sold()).toBe(placed.length * 4);
 
       makeRoom(db);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Message, MessageType } from '@dems/contracts';
+import type { Message, MessageType, Order } from '@dems/contracts';
 import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
 import { purchaseFingerprint } from '../src/domain/purchase.js';
 import { DynamoTicketingStore } from '../src/store/dynamodb.js';
@@ -61,6 +61,10 @@ async function outboxMessages(store: TicketingStore, subscriber: 'engagement' | 
   return (await store.outbox.claimDue(subscriber, 1000, Date.now(), 1)).map((e) => e.message);
 }
 
+/** Everything in one page (the suite's users have far fewer than 100 orders). */
+const ordersOf = async (store: TicketingStore, userId: string) => (await store.listOrders(userId, { limit: 100 })).items;
+const ticketsOf = async (store: TicketingStore, userId: string) => (await store.listTickets(userId, { limit: 100 })).items;
+
 const ofType = <T extends MessageType>(messages: Message[], type: T) => messages.filter((m) => m.type === type) as Message<T>[];
 
 describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare }) => {
@@ -117,7 +121,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       await expect(store.placeOrder(order({ ticketTypeId: 'tt_gone' }))).rejects.toMatchObject({ code: 'TICKET_TYPE_NOT_FOUND' });
       await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 4 }))).rejects.toMatchObject({ code: 'SOLD_OUT', message: 'Sorry — only 3 tickets left.' });
 
-      expect(await store.listOrders('usr_ann')).toEqual([]);
+      expect(await ordersOf(store, 'usr_ann')).toEqual([]);
       expect(ofType(await outboxMessages(store), 'OrderPlaced')).toEqual([]);
       expect((await store.getAvailability('evt_jazz'))?.ticketTypes.map((t) => t.sold)).toEqual([0, 0]);
     });
@@ -135,7 +139,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       const again = await store.placeOrder({ ...input });
       expect(again.replayed).toBe(true);
       expect(again.order).toEqual(first.order);
-      expect(await store.listOrders('usr_ann')).toHaveLength(1);
+      expect(await ordersOf(store, 'usr_ann')).toHaveLength(1);
       expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]?.sold).toBe(2);
       expect(ofType(await outboxMessages(store), 'OrderPlaced')).toHaveLength(1);
     });
@@ -175,7 +179,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
         expect((await s.getAvailability('evt_hot'))?.ticketTypes[0]).toMatchObject({ capacity: 100, sold: 100, remaining: 0 });
       }
       let tickets = 0;
-      for (let u = 0; u < 37; u++) tickets += (await store.listTickets(`usr_${u}`)).filter((t) => t.eventId === 'evt_hot').length;
+      for (let u = 0; u < 37; u++) tickets += (await ticketsOf(store, `usr_${u}`)).filter((t) => t.eventId === 'evt_hot').length;
       expect(tickets).toBe(100);
     });
 
@@ -185,7 +189,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       const [a, b, c] = await Promise.all([store.placeOrder(first), store.placeOrder(order({ quantity: 1 })), store.placeOrder({ ...first })]);
       expect(a!.order).toEqual(c!.order);
       expect([a!.replayed, c!.replayed].sort()).toEqual([false, true]);
-      expect((await store.listOrders('usr_ann')).map((o) => o.id).sort()).toEqual([a!.order.id, b!.order.id].sort());
+      expect((await ordersOf(store, 'usr_ann')).map((o) => o.id).sort()).toEqual([a!.order.id, b!.order.id].sort());
       expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]?.sold).toBe(3);
     });
 
@@ -205,12 +209,12 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       const kept = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.order] : []));
       const sold = Object.fromEntries((await store.getAvailability('evt_jazz'))!.ticketTypes.map((t) => [t.ticketTypeId, t.sold]));
       expect(sold).toEqual({ tt_ga: kept.filter((o) => o.ticketTypeId === 'tt_ga').reduce((n, o) => n + o.quantity, 0), tt_vip: 3 });
-      expect((await store.listOrders('usr_ann')).map((o) => o.id).sort()).toEqual(kept.map((o) => o.id).sort());
+      expect((await ordersOf(store, 'usr_ann')).map((o) => o.id).sort()).toEqual(kept.map((o) => o.id).sort());
       expect(ofType(await outboxMessages(store), 'OrderPlaced')).toHaveLength(3);
       // Every answer came after its commit: a second store on the same data sees every order at once.
       const other = create(dir.path);
       extra.push(other);
-      expect(await other.listOrders('usr_ann')).toHaveLength(3);
+      expect(await ordersOf(other, 'usr_ann')).toHaveLength(3);
     });
   });
 
@@ -219,14 +223,69 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       const a1 = await store.placeOrder(order({ quantity: 1, now: new Date(Date.now() - 2000) }));
       const a2 = await store.placeOrder(order({ quantity: 2, now: new Date(Date.now() - 1000) }));
       const b1 = await store.placeOrder(order({ quantity: 1, userId: 'usr_bob' }));
-      expect((await store.listOrders('usr_ann')).map((o) => o.id)).toEqual([a2.order.id, a1.order.id]);
+      expect((await ordersOf(store, 'usr_ann')).map((o) => o.id)).toEqual([a2.order.id, a1.order.id]);
       expect(await store.getOrder('usr_ann', b1.order.id)).toBeNull();
       expect(await store.getOrder('usr_bob', b1.order.id)).toEqual(b1.order);
-      const tickets = await store.listTickets('usr_ann');
+      const tickets = await ticketsOf(store, 'usr_ann');
       expect(tickets).toHaveLength(3);
       expect(tickets[0]).toMatchObject({ orderId: a2.order.id, eventTitle: 'Jazz Night', ticketTypeName: 'General admission', priceCents: 2500, status: 'valid', cancelledAt: null });
       expect(tickets[2]?.orderId).toBe(a1.order.id);
-      expect((await store.listTickets('usr_bob')).map((t) => t.id)).toEqual(b1.order.tickets.map((t) => t.id));
+      expect((await ticketsOf(store, 'usr_bob')).map((t) => t.id)).toEqual(b1.order.tickets.map((t) => t.id));
+    });
+
+    /** Every page of a list, following nextCursor; checks each page's size on the way. */
+    async function allPages<T>(list: (page: { cursor?: string; limit: number }) => Promise<{ items: T[]; next: string | null }>, limit: number) {
+      const pages: T[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await list({ cursor, limit });
+        pages.push(page.items);
+        cursor = page.next ?? undefined;
+        // A page that says there is more is full; only the last may be short (never empty, unless the list is).
+        if (cursor) expect(page.items).toHaveLength(limit);
+        expect(pages.length).toBeLessThan(50);
+      } while (cursor);
+      return pages;
+    }
+
+    it('pages orders newest first: every order exactly once, whatever the page size', async () => {
+      const placed: string[] = [];
+      for (const quantity of [1, 3, 2, 1, 2, 1, 1]) placed.push((await store.placeOrder(order({ quantity, userId: 'usr_pages' }))).order.id);
+      await store.placeOrder(order({ userId: 'usr_other' }));
+      const all = await ordersOf(store, 'usr_pages');
+      expect(all.map((o) => o.id)).toEqual([...placed].reverse());
+      expect(all.map((o) => o.createdAt)).toEqual(all.map((o) => o.createdAt).sort().reverse());
+      for (const limit of [1, 2, 3, 7, 100]) {
+        const pages = await allPages((page) => store.listOrders('usr_pages', page), limit);
+        expect(pages.length).toBe(Math.ceil(7 / limit));
+        expect(pages.flat()).toEqual(all);
+      }
+      expect(await store.listOrders('usr_nobody', { limit: 10 })).toEqual({ items: [], next: null });
+    });
+
+    it('pages tickets newest first, a page may end inside an order and the next goes on from there', async () => {
+      const placed: string[][] = [];
+      for (const quantity of [3, 1, 2, 3, 1]) placed.push((await store.placeOrder(order({ quantity, userId: 'usr_pages' }))).order.tickets.map((t) => t.id));
+      // Newest order first, and in an order the last-issued ticket first.
+      const expected = placed.reverse().flatMap((ids) => [...ids].reverse());
+      expect((await ticketsOf(store, 'usr_pages')).map((t) => t.id)).toEqual(expected);
+      for (const limit of [1, 2, 4, 9, 10]) {
+        const pages = await allPages((page) => store.listTickets('usr_pages', page), limit);
+        expect(pages.length).toBe(Math.ceil(10 / limit));
+        expect(pages.flat().map((t) => t.id)).toEqual(expected);
+      }
+      // A cancelled ticket keeps its place, with its state.
+      await store.cancelTicket('usr_pages', expected[1]!);
+      const [, second] = (await store.listTickets('usr_pages', { limit: 2 })).items;
+      expect(second).toMatchObject({ id: expected[1], status: 'cancelled', cancelledAt: expect.any(String) });
+    });
+
+    it('refuses a cursor it did not make', async () => {
+      await store.placeOrder(order());
+      for (const cursor of ['nonsense', Buffer.from('{"order":"../x","skip":-1}').toString('base64url'), Buffer.from('{"at":1}').toString('base64url')]) {
+        await expect(store.listOrders('usr_ann', { cursor, limit: 10 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+        await expect(store.listTickets('usr_ann', { cursor, limit: 10 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+      }
     });
   });
 
@@ -267,7 +326,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       const both = await store.getOrder('usr_ann', other.id);
       expect(both).toMatchObject({ status: 'cancelled', refundStatus: 'none' });
       expect(both?.tickets.map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
-      expect((await store.listOrders('usr_ann')).map((o) => o.status)).toEqual(['cancelled', 'cancelled']);
+      expect((await ordersOf(store, 'usr_ann')).map((o) => o.status)).toEqual(['cancelled', 'cancelled']);
     });
 
     it("refuses another user's ticket, a cancelled one, and one of an event that is over", async () => {
@@ -301,7 +360,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       // tt_vip is no longer in the newest snapshot, so it is no longer on sale.
       expect(availability?.ticketTypes).toEqual([{ ticketTypeId: 'tt_ga', name: 'General admission', priceCents: 3000, currency: 'USD', capacity: 50, sold: 5, remaining: 45 }]);
       await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1 }))).rejects.toMatchObject({ code: 'TICKET_TYPE_NOT_FOUND' });
-      expect((await store.listOrders('usr_ann'))[0]?.eventTitle).toBe('Late title');
+      expect((await ordersOf(store, 'usr_ann'))[0]?.eventTitle).toBe('Late title');
     });
 
     it('never takes a capacity below what is sold from a snapshot', async () => {
@@ -326,7 +385,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       const v2 = eventSnapshot({ version: 2, title: 'Renamed', ticketTypes: [ticketType({ capacity: 100 }), ticketType({ id: 'tt_vip', name: 'VIP', capacity: 3 })] });
       await store.applyEventSnapshot(updated(v2), v2);
       expect(await capacities()).toEqual([['tt_ga', 4, 4], ['tt_vip', 7, 0]]);
-      expect((await store.listOrders('usr_ann'))[0]?.eventTitle).toBe('Renamed');
+      expect((await ordersOf(store, 'usr_ann'))[0]?.eventTitle).toBe('Renamed');
 
       const v3 = eventSnapshot({ version: 3, ticketTypes: [ticketType({ capacity: 6 }), ticketType({ id: 'tt_vip', name: 'VIP', capacity: 8 })] });
       await store.applyEventSnapshot(updated(v3), v3);
@@ -384,8 +443,8 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       expect(await store.applyEventSnapshot(cancelled(snapshot), snapshot)).toBe('applied');
       expect(commits).toBe(before + 1);
 
-      expect((await store.listTickets('usr_ann')).map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
-      expect((await store.listTickets('usr_bob')).map((t) => t.status)).toEqual(['cancelled']);
+      expect((await ticketsOf(store, 'usr_ann')).map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
+      expect((await ticketsOf(store, 'usr_bob')).map((t) => t.status)).toEqual(['cancelled']);
       expect(await store.getOrder('usr_ann', ann.order.id)).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 5000 });
       expect(await store.getOrder('usr_bob', bob.order.id)).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 9900 });
       expect((await store.getAvailability('evt_jazz'))?.ticketTypes.map((t) => t.sold)).toEqual([0, 0]);
@@ -393,6 +452,36 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       const byEvent = ofType(await outboxMessages(store), 'TicketCancelled').filter((m) => m.data.reason === 'event_cancelled');
       expect(byEvent.map((m) => m.data.ticketId).sort()).toEqual([ann.order.tickets[1]!.id, bob.order.tickets[0]!.id].sort());
       await expect(store.placeOrder(order())).rejects.toMatchObject({ code: 'EVENT_CANCELLED' });
+    });
+
+    it('on cancellation of an event sold over several shards, cancels every valid ticket of every order', async () => {
+      const big = eventSnapshot({ id: 'evt_big', ticketTypes: [ticketType({ id: 'tt_big', capacity: 200 }), ticketType({ id: 'tt_big2', name: 'Balcony', capacity: 50 })] });
+      await store.applyEventSnapshot(published(big), big);
+      const orders: Order[] = [];
+      for (let i = 0; i < 24; i++) {
+        orders.push((await store.placeOrder(order({ eventId: 'evt_big', ticketTypeId: i % 4 ? 'tt_big' : 'tt_big2', quantity: (i % 3) + 1, userId: `usr_${i % 5}` }))).order);
+      }
+      // Some tickets are already cancelled by their holders: partly and wholly cancelled orders.
+      await store.cancelTicket(orders[2]!.userId, orders[2]!.tickets[0]!.id);
+      await store.cancelTicket(orders[3]!.userId, orders[3]!.tickets[0]!.id);
+      const valid = orders.flatMap((o) => o.tickets.map((t) => t.id)).filter((id) => id !== orders[2]!.tickets[0]!.id && id !== orders[3]!.tickets[0]!.id);
+      await outboxMessages(store);
+
+      const snapshot = { ...big, version: 2, status: 'cancelled' as const };
+      expect(await store.applyEventSnapshot(cancelled(snapshot), snapshot)).toBe('applied');
+
+      expect((await store.getAvailability('evt_big'))?.ticketTypes.map((t) => t.sold)).toEqual([0, 0]);
+      for (let u = 0; u < 5; u++) {
+        const mine = await ordersOf(store, `usr_${u}`);
+        for (const o of mine.filter((o) => o.eventId === 'evt_big')) expect(o).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: o.totalCents });
+        for (const t of await ticketsOf(store, `usr_${u}`)) expect(t).toMatchObject({ status: 'cancelled', cancelledAt: expect.any(String) });
+      }
+      const byEvent = ofType(await outboxMessages(store), 'TicketCancelled').filter((m) => m.data.reason === 'event_cancelled');
+      expect(byEvent.map((m) => m.data.ticketId).sort()).toEqual(valid.sort());
+      // Another delivery of the cancellation finds nothing left to cancel, and enqueues nothing.
+      const before = commits;
+      expect(await store.applyEventSnapshot({ ...cancelled(snapshot), id: crypto.randomUUID() }, snapshot)).toBe('applied');
+      expect(commits).toBe(before);
     });
 
     it('records messages it has no use for, once', async () => {

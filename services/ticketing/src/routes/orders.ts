@@ -1,4 +1,4 @@
-import { IDEMPOTENCY_HEADER, IdempotencyKey, IdParams, Order, OrderList, PlaceOrderBody } from '@dems/contracts';
+import { IDEMPOTENCY_HEADER, IdempotencyKey, IdParams, Order, OrderList, OrderListQuery, PlaceOrderBody } from '@dems/contracts';
 import { AppError, metricsOf, requireUser, type App, type Throttle } from '@dems/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -52,9 +52,20 @@ export function orderRoutes(app: App, store: TicketingStore, purchases: Throttle
     '/orders',
     {
       onRequest: signedIn,
-      schema: { tags: ['orders'], summary: 'My orders, newest first', security: [{ bearer: [] }], response: { 200: OrderList } },
+      schema: {
+        tags: ['orders'],
+        summary: 'My orders, newest first',
+        description: 'A page of at most `limit` orders (50 by default); pass `nextCursor` back as `cursor` for the next page, until it is null.',
+        security: [{ bearer: [] }],
+        querystring: OrderListQuery,
+        response: { 200: OrderList },
+      },
     },
-    async (req) => ({ items: await store.listOrders(requireUser(req).id) }),
+    async (req) => {
+      const { cursor, limit } = req.query;
+      const page = await store.listOrders(requireUser(req).id, { cursor, limit });
+      return { items: page.items, nextCursor: page.next };
+    },
   );
 
   app.get(

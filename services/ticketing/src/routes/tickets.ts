@@ -1,4 +1,4 @@
-import { IdParams, Ticket, TicketList } from '@dems/contracts';
+import { IdParams, Ticket, TicketList, TicketListQuery } from '@dems/contracts';
 import { requireUser, type App } from '@dems/kit';
 import type { TicketingStore } from '../store/ticketing-store.js';
 
@@ -7,9 +7,20 @@ export function ticketRoutes(app: App, store: TicketingStore): void {
     '/tickets',
     {
       onRequest: async (req) => void requireUser(req),
-      schema: { tags: ['tickets'], summary: 'My tickets, newest first', security: [{ bearer: [] }], response: { 200: TicketList } },
+      schema: {
+        tags: ['tickets'],
+        summary: 'My tickets, newest first',
+        description: 'A page of at most `limit` tickets (50 by default); pass `nextCursor` back as `cursor` for the next page, until it is null.',
+        security: [{ bearer: [] }],
+        querystring: TicketListQuery,
+        response: { 200: TicketList },
+      },
     },
-    async (req) => ({ items: await store.listTickets(requireUser(req).id) }),
+    async (req) => {
+      const { cursor, limit } = req.query;
+      const page = await store.listTickets(requireUser(req).id, { cursor, limit });
+      return { items: page.items, nextCursor: page.next };
+    },
   );
 
   app.post(

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { newMessage, type Availability, type CapacityChangeBody, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
-import { AppError, newId } from '@dems/kit';
+import { AppError, decodeCursor, encodeCursor, invalidCursor, newId, type Page, type PageRequest } from '@dems/kit';
 import {
   attrNames,
   batchGet,
@@ -7,8 +8,8 @@ import {
   DynamoStoreBase,
   fullJitter,
   getItem,
-  orderedKey,
   queryAll,
+  queryUpTo,
   transactWrite,
   type DynamoSettings,
   type Item,
@@ -28,27 +29,44 @@ import {
 import { newTicketCode } from '../domain/ticket-code.js';
 import type { PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
 
-/** Table shapes (docs/dynamodb.md). `Tickets` keeps the seed's name and key. */
+/**
+ * Table shapes (docs/dynamodb.md). One table holds ticketing's own items, addressed by PK/SK:
+ * - `event#<eventId>` / `copy`: ticketing's copy of an event (definitions and shard counts of its ticket types);
+ * - `shard#<ticketTypeId>#<n>` / `shard`: one inventory shard (capacity, sold);
+ * - `user#<userId>` / `order#<orderId>`: an order with everything My orders and My tickets show, so a user's
+ *   lists are one Query of their partition. `ValidShard` (the order's first shard, only while it has a valid
+ *   ticket) keys the sparse `ByShard` index an event's cancellation walks, shard by shard: no event-wide key.
+ * `Tickets` keeps the seed's name and key: one item per ticket (what a check-in or a cancellation looks up by
+ * id). The first ticket of an order has an id derived from the Idempotency-Key: its Put is the idempotency check.
+ */
 export function ticketingTables(prefix: string) {
   return {
-    events: { name: `${prefix}TicketingEvents`, pk: { name: 'EventID', type: 'S' } },
-    inventory: { name: `${prefix}Inventory`, pk: { name: 'ShardID', type: 'S' } },
-    orders: {
-      name: `${prefix}Orders`,
-      pk: { name: 'OrderID', type: 'S' },
-      indexes: [{ name: 'ByUser', pk: { name: 'UserID', type: 'S' }, sk: { name: 'SortKey', type: 'S' } }],
+    ticketing: {
+      name: `${prefix}Ticketing`,
+      pk: { name: 'PK', type: 'S' },
+      sk: { name: 'SK', type: 'S' },
+      indexes: [{ name: 'ByShard', pk: { name: 'ValidShard', type: 'S' }, sk: { name: 'SK', type: 'S' }, projection: 'KEYS_ONLY' }],
     },
-    tickets: {
-      name: `${prefix}Tickets`,
-      pk: { name: 'TicketID', type: 'S' },
-      indexes: [
-        { name: 'ByUser', pk: { name: 'UserID', type: 'S' }, sk: { name: 'SortKey', type: 'S' } },
-        // Only valid tickets carry ValidEventID: an event's cancellation finds exactly the tickets it must cancel.
-        { name: 'ValidByEvent', pk: { name: 'ValidEventID', type: 'S' }, sk: { name: 'TicketID', type: 'S' } },
-      ],
-    },
-    idempotency: { name: `${prefix}IdempotencyKeys`, pk: { name: 'UserID', type: 'S' }, sk: { name: 'IdempotencyKey', type: 'S' } },
+    tickets: { name: `${prefix}Tickets`, pk: { name: 'TicketID', type: 'S' } },
   } satisfies Record<string, TableSpec>;
+}
+
+/** The keys of the items in the Ticketing table. */
+const keys = {
+  event: (eventId: string) => ({ PK: `event#${eventId}`, SK: 'copy' }),
+  shard: (shardId: string) => ({ PK: `shard#${shardId}`, SK: 'shard' }),
+  user: (userId: string) => `user#${userId}`,
+  order: (userId: string, orderId: string) => ({ PK: `user#${userId}`, SK: `${ORDER_PREFIX}${orderId}` }),
+};
+const ORDER_PREFIX = 'order#';
+
+/**
+ * The id of an order's first ticket: derived from the user and the Idempotency-Key, so the ticket's
+ * conditional Put refuses a second purchase with the same key, and a retry finds the first order with one
+ * GetItem. 192 bits of SHA-256 keep it unguessable without the key and well inside the Id format.
+ */
+export function idempotentTicketId(userId: string, idempotencyKey: string): string {
+  return `tkt_${createHash('sha256').update(`${userId}\n${idempotencyKey}`).digest('base64url').slice(0, 32)}`;
 }
 
 /** A ticket type as ticketing's event copy holds it: the definition plus how its inventory is sharded. */
@@ -75,7 +93,9 @@ interface EventCopy {
 }
 
 interface Shard {
+  /** `<ticketTypeId>#<n>`: what tickets record (ShardID) and orders are indexed by (ValidShard). */
   id: string;
+  n: number;
   capacity: number;
   sold: number;
   onSale: boolean;
@@ -108,11 +128,22 @@ function toEventCopy(i: Item): EventCopy {
   };
 }
 
-function toShard(id: string, i: Item | undefined): Shard {
+function toShard(ticketTypeId: string, n: number, i: Item | undefined): Shard {
+  const id = shardId(ticketTypeId, n);
   return i
-    ? { id, capacity: Number(i.Capacity), sold: Number(i.Sold), onSale: i.OnSale === true, def: Number(i.Def ?? 0), capVer: Number(i.CapVer ?? 0), exists: true }
-    : { id, capacity: 0, sold: 0, onSale: false, def: 0, capVer: 0, exists: false };
+    ? { id, n, capacity: Number(i.Capacity), sold: Number(i.Sold), onSale: i.OnSale === true, def: Number(i.Def ?? 0), capVer: Number(i.CapVer ?? 0), exists: true }
+    : { id, n, capacity: 0, sold: 0, onSale: false, def: 0, capVer: 0, exists: false };
 }
+
+/** A ticket as the order item lists it; `shard` is the number of the inventory shard its seat came from. */
+interface OrderTicket {
+  id: string;
+  code: string;
+  shard: number;
+}
+
+const ticketsOf = (order: Item) => (order.Tickets ?? []) as OrderTicket[];
+const cancelledOf = (order: Item) => (order.CancelledTickets as Set<string> | undefined) ?? new Set<string>();
 
 /**
  * Capacity per shard for a declared capacity: each shard keeps what it has sold and the unsold seats are
@@ -177,11 +208,29 @@ const EVENT_CACHE_MS = 1000;
 /** How long a purchase keeps re-planning after losing races for seats before it gives up (a 5xx). */
 const PURCHASE_DEADLINE_MS = 20_000;
 
+
+/** How long this process trusts what it last saw of a shard when choosing one to buy from (never to refuse). */
+const SHARD_BELIEF_MS = 2000;
+
+/** Where a page of orders or tickets starts: that order (inclusive), after `skip` of its tickets (newest first). */
+interface ListCursor {
+  order: string;
+  skip: number;
+}
+const isListCursor = (v: unknown): v is ListCursor =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as ListCursor).order === 'string' &&
+  /^[A-Za-z0-9_-]{1,64}$/.test((v as ListCursor).order) &&
+  Number.isSafeInteger((v as ListCursor).skip) &&
+  (v as ListCursor).skip >= 0;
+
 /**
  * Ticketing on DynamoDB. A purchase is ONE TransactWriteItems: the seat-taking update on each inventory shard
- * it draws from (conditioned on the sold count and capacity it read), the order, its tickets, the outbox items
- * and the idempotency record (conditioned on not existing). Losing a race re-reads and re-plans; only a
- * consistent read showing too few seats on every shard answers SOLD_OUT.
+ * it draws from (conditioned on the sold count and capacity it read), the order item in the buyer's
+ * partition, one item per ticket (the first one's conditional Put is the Idempotency-Key's check) and the
+ * OrderPlaced outbox entry. Losing a race re-reads and re-plans; only a consistent read showing too few
+ * seats on every shard answers SOLD_OUT.
  */
 export class DynamoTicketingStore extends DynamoStoreBase implements TicketingStore {
   private readonly t: ReturnType<typeof ticketingTables>;
@@ -191,6 +240,8 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
   private readonly eventCache = new Map<string, { at: number; copy: EventCopy | undefined }>();
   /** Seats left per ticket type as last seen in this process; only ever used to skip work, never to refuse. */
   private readonly seatHints = new Map<string, { remaining: number; at: number }>();
+  /** Seats left per shard as last seen in this process: which shard a purchase reads first (never a refusal). */
+  private readonly shardBeliefs = new Map<string, { remaining: number; at: number }>();
 
   constructor(opts: DynamoTicketingStoreOptions) {
     super(opts.settings, 'ticketing', Object.values(ticketingTables(opts.settings.tablePrefix)));
@@ -200,25 +251,38 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     this.onMessagesCommitted = opts.onMessagesCommitted;
   }
 
-  private async eventCopy(id: string): Promise<EventCopy | undefined> {
-    const item = await getItem(this.doc, this.t.events.name, { EventID: id });
+  private get table(): string {
+    return this.t.ticketing.name;
+  }
+
+  /** Strongly consistent where a decision follows (purchase, cancellation, snapshots); eventually for display. */
+  private async eventCopy(id: string, consistent = true): Promise<EventCopy | undefined> {
+    const item = await getItem(this.doc, this.table, keys.event(id), consistent);
     return item && toEventCopy(item);
   }
 
-  private async readShards(type: TypeDef): Promise<Shard[]> {
-    const ids = Array.from({ length: type.shards }, (_, n) => shardId(type.id, n));
-    const items = await batchGet(this.doc, this.t.inventory.name, ids.map((ShardID) => ({ ShardID })));
+  private async readShards(type: TypeDef, consistent = true): Promise<Shard[]> {
+    const all = Array.from({ length: type.shards }, (_, n) => n);
+    const items = await batchGet(this.doc, this.table, all.map((n) => keys.shard(shardId(type.id, n))), consistent);
     const byId = new Map(items.map((i) => [String(i.ShardID), i]));
-    return ids.map((id) => toShard(id, byId.get(id)));
+    const shards = all.map((n) => toShard(type.id, n, byId.get(shardId(type.id, n))));
+    for (const s of shards) this.believe(s);
+    return shards;
   }
 
+  private believe(s: Shard): void {
+    if (this.shardBeliefs.size > 100_000) this.shardBeliefs.clear();
+    this.shardBeliefs.set(s.id, { remaining: s.exists && s.onSale ? Math.max(0, s.capacity - s.sold) : 0, at: Date.now() });
+  }
+
+  /** Event copies for display (titles, start times), eventually consistent: a second-old title is harmless. */
   private async titles(eventIds: string[]): Promise<Map<string, EventCopy>> {
-    const items = await batchGet(this.doc, this.t.events.name, eventIds.map((EventID) => ({ EventID })), false);
+    const items = await batchGet(this.doc, this.table, eventIds.map(keys.event), false);
     return new Map(items.map((i) => [String(i.EventID), toEventCopy(i)]));
   }
 
   private toOrder(i: Item, eventTitle: string): Order {
-    const cancelled = (i.CancelledTickets as Set<string> | undefined) ?? new Set<string>();
+    const cancelled = cancelledOf(i);
     return {
       id: String(i.OrderID),
       userId: String(i.UserID),
@@ -231,32 +295,39 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       currency: String(i.Currency),
       ...storedOrderState(i, cancelled.size),
       createdAt: String(i.CreatedAt),
-      tickets: ((i.TicketList ?? []) as { id: string; code: string }[]).map((t) => ({ id: t.id, code: t.code, status: cancelled.has(t.id) ? 'cancelled' : 'valid' })),
+      tickets: ticketsOf(i).map((t) => ({ id: t.id, code: t.code, status: cancelled.has(t.id) ? 'cancelled' : 'valid' })),
     };
   }
 
-  private static toTicket(i: Item, event: EventCopy | undefined): Ticket {
-    return {
-      id: String(i.TicketID),
-      code: String(i.Code),
-      status: i.Status as Ticket['status'],
-      orderId: String(i.OrderID),
-      eventId: String(i.EventID),
-      eventTitle: event?.title ?? '',
-      eventStartsAt: event?.startsAt ?? String(i.CreatedAt),
-      ticketTypeId: String(i.TicketTypeID),
-      ticketTypeName: String(i.TicketTypeName),
-      priceCents: Number(i.PriceCents),
-      currency: String(i.Currency),
-      createdAt: String(i.CreatedAt),
-      cancelledAt: typeof i.CancelledAt === 'string' ? i.CancelledAt : null,
-    };
+  /** An order's tickets as My tickets lists them: the last issued first, as SQLite lists them. */
+  private static ticketsOfOrder(i: Item, event: EventCopy | undefined): Ticket[] {
+    const cancelled = cancelledOf(i);
+    const cancelledAt = (i.CancelledAt ?? {}) as Record<string, string>;
+    const createdAt = String(i.CreatedAt);
+    return ticketsOf(i)
+      .map((t) => ({
+        id: t.id,
+        code: t.code,
+        status: cancelled.has(t.id) ? ('cancelled' as const) : ('valid' as const),
+        orderId: String(i.OrderID),
+        eventId: String(i.EventID),
+        eventTitle: event?.title ?? '',
+        eventStartsAt: event?.startsAt ?? createdAt,
+        ticketTypeId: String(i.TicketTypeID),
+        ticketTypeName: String(i.TicketTypeName),
+        priceCents: Number(i.PriceCents),
+        currency: String(i.Currency),
+        createdAt,
+        cancelledAt: cancelled.has(t.id) ? (cancelledAt[t.id] ?? null) : null,
+      }))
+      .reverse();
   }
 
-  private async orderById(id: string): Promise<Order | null> {
-    const item = await getItem(this.doc, this.t.orders.name, { OrderID: id });
+  /** One of the user's orders by its key; strongly consistent, as a buyer looks at it right after buying. */
+  private async orderOf(userId: string, orderId: string): Promise<Order | null> {
+    const item = await getItem(this.doc, this.table, keys.order(userId, orderId));
     if (!item) return null;
-    const event = await this.eventCopy(String(item.EventID));
+    const event = await this.eventCopy(String(item.EventID), false);
     return this.toOrder(item, event?.title ?? '');
   }
 
@@ -272,21 +343,21 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
 
   /** The earlier outcome of this Idempotency-Key: its order, a reuse error, or undefined when the key is new. */
   private async replay(input: PlaceOrderInput): Promise<PlaceOrderResult | undefined> {
-    const seen = await getItem(this.doc, this.t.idempotency.name, { UserID: input.userId, IdempotencyKey: input.idempotencyKey });
-    if (!seen) return undefined;
-    if (seen.RequestHash !== input.requestHash) {
+    const first = await getItem(this.doc, this.t.tickets.name, { TicketID: idempotentTicketId(input.userId, input.idempotencyKey) });
+    if (!first) return undefined;
+    if (first.RequestHash !== input.requestHash) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different purchase. Use a new key for a new purchase.');
     }
-    const order = await this.orderById(String(seen.OrderID));
+    const order = await this.orderOf(input.userId, String(first.OrderID));
     return order ? { order, replayed: true } : undefined;
   }
 
   /**
-   * The hot path reads two things, the (cached) event copy and the shards, then commits. Correctness never
+   * The hot path reads two things, the (cached) event copy and one shard, then commits. Correctness never
    * rests on the cache: every shard condition checks the definition version and on-sale flag, and before
    * any refusal everything is read again fresh, the Idempotency-Key included (a retry of a purchase that
    * succeeded must get its order back, even once the event has sold out). A repeated key on the happy path
-   * is caught by the idempotency record's condition in the transaction itself.
+   * is caught by the condition on the first ticket's Put in the transaction itself.
    */
   async placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
     const now = input.now ?? new Date();
@@ -301,8 +372,8 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       let outcome: Order | Refusal | 'idempotency' | 'lost';
       if (early) outcome = early;
       else if (fresh) {
-        // Verifying a refusal: a fresh consistent read, outside the gate (reads never collide); if seats
-        // turned up after all, buy them the normal way.
+        // Verifying a refusal: a fresh consistent read of every shard, outside the gate (reads never
+        // collide); if seats turned up after all, buy them the normal way.
         const seats = await this.seats(type!, input.quantity, sale!, now);
         outcome = seats.refusal ?? (await this.gates.run(type!.id, type!.shards, () => this.tryTake(input, event!, type!, sale!, now, false)));
       } else outcome = await this.gates.run(type!.id, type!.shards, () => this.tryTake(input, event!, type!, sale!, now, true));
@@ -327,12 +398,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     }
   }
 
-  /**
-   * One try at taking seats: reads the shards, plans, commits the purchase transaction. Runs inside the
-   * ticket type's gate: one purchase at a time per shard in this process (a type with N shards admits N),
-   * so contenders queue here instead of colliding in DynamoDB, where each collision costs round trips.
-   */
-  /** The shards as a consistent read finds them now, and either a plan to take the seats or the refusal. */
+  /** Every shard as a consistent read finds them now, and either a plan to take the seats or the refusal. */
   private async seats(tt: TypeDef, quantity: number, sale: SaleEvent, now: Date) {
     const shards = await this.readShards(tt);
     const usable = shards.filter((s) => s.exists && s.onSale).map((s) => ({ ...s, remaining: Math.max(0, s.capacity - s.sold) }));
@@ -346,6 +412,27 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     return { usable, plan, refusal };
   }
 
+  /**
+   * The cheap way to seats: ONE consistent GetItem of a random shard that this process does not know to be
+   * short of them. Undefined when that shard lacks them (or every shard is known to): then all are read.
+   */
+  private async oneShardWithSeats(tt: TypeDef, quantity: number): Promise<Shard | undefined> {
+    const candidates = Array.from({ length: tt.shards }, (_, n) => n).filter((n) => {
+      const belief = this.shardBeliefs.get(shardId(tt.id, n));
+      return !belief || belief.remaining >= quantity || Date.now() - belief.at > SHARD_BELIEF_MS;
+    });
+    if (candidates.length === 0) return undefined;
+    const n = candidates[Math.floor(Math.random() * candidates.length)]!;
+    const shard = toShard(tt.id, n, await getItem(this.doc, this.table, keys.shard(shardId(tt.id, n))));
+    this.believe(shard);
+    return shard.exists && shard.onSale && shard.capacity - shard.sold >= quantity ? shard : undefined;
+  }
+
+  /**
+   * One try at taking seats: reads a shard (all of them when that one is short), plans, commits the purchase
+   * transaction. Runs inside the ticket type's gate: one purchase at a time per shard in this process (a
+   * type with N shards admits N), so contenders queue here instead of colliding in DynamoDB.
+   */
   private async tryTake(input: PlaceOrderInput, ev: EventCopy, tt: TypeDef, sale: SaleEvent, now: Date, useHint: boolean): Promise<Order | Refusal | 'idempotency' | 'lost'> {
     // What the previous holder of the gate saw a moment ago: when that was too few seats, don't spend a read
     // here; the caller verifies the refusal with a fresh read outside the gate.
@@ -353,21 +440,36 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     if (useHint && hint && hint.remaining < input.quantity && Date.now() - hint.at < EVENT_CACHE_MS) {
       return { code: 'SOLD_OUT', message: soldOutMessage(hint.remaining) };
     }
-    const { usable, plan, refusal } = await this.seats(tt, input.quantity, sale, now);
-    if (!plan) return refusal!;
+    let shards: Shard[];
+    let plan: { id: string; take: number }[];
+    const one = await this.oneShardWithSeats(tt, input.quantity);
+    if (one) {
+      shards = [one];
+      plan = [{ id: one.id, take: input.quantity }];
+    } else {
+      const seats = await this.seats(tt, input.quantity, sale, now);
+      if (!seats.plan) return seats.refusal!;
+      shards = seats.usable;
+      plan = seats.plan;
+    }
 
     const createdAt = now.toISOString();
     const orderId = newId('ord_');
-    const sortKey = `${createdAt}#${orderedKey()}`;
     const totalCents = tt.priceCents * input.quantity;
-    const tickets = Array.from({ length: input.quantity }, () => ({ id: newId('tkt_'), code: newTicketCode() }));
-    const shardOfTicket: string[] = plan.flatMap((p) => Array.from({ length: p.take }, () => p.id));
+    const shardOf = new Map(shards.map((s) => [s.id, s]));
+    // Ticket i takes its seat from the i-th seat of the plan; the first ticket's id carries the Idempotency-Key.
+    const seatShards = plan.flatMap((p) => Array.from({ length: p.take }, () => shardOf.get(p.id)!));
+    const tickets: OrderTicket[] = seatShards.map((s, i) => ({
+      id: i === 0 ? idempotentTicketId(input.userId, input.idempotencyKey) : newId('tkt_'),
+      code: newTicketCode(),
+      shard: s.n,
+    }));
     const items: TransactItem[] = plan.map((p) => {
-      const shard = usable.find((s) => s.id === p.id)!;
+      const shard = shardOf.get(p.id)!;
       return {
         Update: {
-          TableName: this.t.inventory.name,
-          Key: { ShardID: p.id },
+          TableName: this.table,
+          Key: keys.shard(p.id),
           UpdateExpression: 'ADD #Sold :take',
           // "sold + take <= capacity" without arithmetic: capacity as read, and sold no higher than leaves room.
           ConditionExpression: '#OnSale = :true AND #Def = :def AND #Capacity = :cap AND #Sold <= :room',
@@ -378,56 +480,54 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     });
     items.push({
       Put: {
-        TableName: this.t.orders.name,
-        ConditionExpression: 'attribute_not_exists(OrderID)',
+        TableName: this.table,
+        ConditionExpression: 'attribute_not_exists(PK)',
         Item: {
+          ...keys.order(input.userId, orderId),
           OrderID: orderId,
           UserID: input.userId,
-          SortKey: sortKey,
           EventID: ev.id,
           TicketTypeID: tt.id,
+          TicketTypeName: tt.name,
           Quantity: input.quantity,
+          PriceCents: tt.priceCents,
           TotalCents: totalCents,
           RefundedCents: 0,
           Currency: tt.currency,
           Status: 'confirmed',
           RefundStatus: 'none',
           CreatedAt: createdAt,
-          TicketList: tickets,
+          Tickets: tickets,
+          // While the order has a valid ticket: an event's cancellation finds it under its (first) shard.
+          ValidShard: plan[0]!.id,
         },
       },
     });
+    const firstTicketIndex = items.length;
     tickets.forEach((t, i) =>
       items.push({
         Put: {
           TableName: this.t.tickets.name,
+          ...(i === 0 ? { ConditionExpression: 'attribute_not_exists(TicketID)' } : {}),
           Item: {
             TicketID: t.id,
             Code: t.code,
             OrderID: orderId,
             UserID: input.userId,
-            SortKey: `${sortKey}#${String(i).padStart(3, '0')}`,
             EventID: ev.id,
-            ValidEventID: ev.id,
             TicketTypeID: tt.id,
             TicketTypeName: tt.name,
-            ShardID: shardOfTicket[i],
+            ShardID: shardId(tt.id, t.shard),
             PriceCents: tt.priceCents,
             Currency: tt.currency,
             Status: 'valid',
             CreatedAt: createdAt,
+            // The first ticket is the Idempotency-Key's record: a retry compares its request with this one.
+            ...(i === 0 ? { RequestHash: input.requestHash } : {}),
           },
         },
       }),
     );
-    const idempotencyIndex = items.length;
-    items.push({
-      Put: {
-        TableName: this.t.idempotency.name,
-        Item: { UserID: input.userId, IdempotencyKey: input.idempotencyKey, RequestHash: input.requestHash, OrderID: orderId, CreatedAt: createdAt },
-        ConditionExpression: 'attribute_not_exists(IdempotencyKey)',
-      },
-    });
     const message = newMessage(
       'ticketing',
       'OrderPlaced',
@@ -436,16 +536,21 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     );
     items.push(...this.outbox.outboxPuts(message));
     try {
-      await transactWrite(this.doc, items);
+      await this.commit(items);
     } catch (err) {
       if (!(err instanceof ConditionFailed)) throw err;
       // Another purchase with the same key won: the caller returns its order.
-      if (err.failedAt(idempotencyIndex)) return 'idempotency';
+      if (err.failedAt(firstTicketIndex)) return 'idempotency';
       // Someone took the seats we planned on (or the definition changed): read again and re-plan.
+      for (const p of plan) this.shardBeliefs.delete(p.id);
       return 'lost';
     }
     const seen = this.seatHints.get(tt.id);
     if (seen) seen.remaining -= input.quantity;
+    for (const p of plan) {
+      const belief = this.shardBeliefs.get(p.id);
+      if (belief) belief.remaining -= p.take;
+    }
     return {
       id: orderId,
       userId: input.userId,
@@ -459,118 +564,158 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       status: 'confirmed',
       refundStatus: 'none',
       createdAt,
-      tickets: tickets.map((t) => ({ ...t, status: 'valid' as const })),
+      tickets: tickets.map((t) => ({ id: t.id, code: t.code, status: 'valid' as const })),
     };
   }
 
-  async listOrders(userId: string): Promise<Order[]> {
-    const rows = await queryAll(this.doc, {
-      TableName: this.t.orders.name,
-      IndexName: 'ByUser',
-      KeyConditionExpression: 'UserID = :u',
-      ExpressionAttributeValues: { ':u': userId },
-      ScanIndexForward: false,
-    });
-    const events = await this.titles(rows.map((r) => String(r.EventID)));
-    return rows.map((r) => this.toOrder(r, events.get(String(r.EventID))?.title ?? ''));
+  /**
+   * The user's order items from the cursor's order on (newest first, eventually consistent), at least `orders`
+   * of them when there are that many. The cursor's order is included: a page may start inside it.
+   */
+  private async userOrders(userId: string, cursor: string | undefined, orders: number): Promise<{ rows: Item[]; from: ListCursor | undefined }> {
+    const from = cursor === undefined ? undefined : decodeCursor(cursor, isListCursor);
+    if (cursor !== undefined && !from) throw invalidCursor();
+    const rows = await queryUpTo(
+      this.doc,
+      {
+        TableName: this.table,
+        KeyConditionExpression: from ? 'PK = :pk AND SK BETWEEN :first AND :from' : 'PK = :pk AND begins_with(SK, :first)',
+        ExpressionAttributeValues: { ':pk': keys.user(userId), ':first': ORDER_PREFIX, ...(from ? { ':from': keys.order(userId, from.order).SK } : {}) },
+        ScanIndexForward: false,
+        ConsistentRead: false,
+      },
+      orders,
+    );
+    return { rows, from };
+  }
+
+  async listOrders(userId: string, page: PageRequest): Promise<Page<Order>> {
+    const { rows } = await this.userOrders(userId, page.cursor, page.limit + 1);
+    const kept = rows.slice(0, page.limit);
+    const events = await this.titles(kept.map((r) => String(r.EventID)));
+    const next = rows[page.limit];
+    return {
+      items: kept.map((r) => this.toOrder(r, events.get(String(r.EventID))?.title ?? '')),
+      next: next ? encodeCursor({ order: String(next.OrderID), skip: 0 } satisfies ListCursor) : null,
+    };
   }
 
   async getOrder(userId: string, orderId: string): Promise<Order | null> {
-    const order = await this.orderById(orderId);
-    return order && order.userId === userId ? order : null;
+    return this.orderOf(userId, orderId);
   }
 
-  async listTickets(userId: string): Promise<Ticket[]> {
-    const rows = await queryAll(this.doc, {
-      TableName: this.t.tickets.name,
-      IndexName: 'ByUser',
-      KeyConditionExpression: 'UserID = :u',
-      ExpressionAttributeValues: { ':u': userId },
-      ScanIndexForward: false,
-    });
+  /**
+   * A page of tickets from the user's orders: every order holds 1–10 tickets, so limit + 1 orders always hold
+   * the page and the first ticket of the next one, whose position (order, tickets skipped in it) is the cursor.
+   */
+  async listTickets(userId: string, page: PageRequest): Promise<Page<Ticket>> {
+    const { rows, from } = await this.userOrders(userId, page.cursor, page.limit + 1);
     const events = await this.titles(rows.map((r) => String(r.EventID)));
-    return rows.map((r) => DynamoTicketingStore.toTicket(r, events.get(String(r.EventID))));
+    const positioned = rows.flatMap((r) => {
+      const skip = from && String(r.OrderID) === from.order ? from.skip : 0;
+      return DynamoTicketingStore.ticketsOfOrder(r, events.get(String(r.EventID)))
+        .map((ticket, position) => ({ ticket, position }))
+        .slice(skip);
+    });
+    const next = positioned[page.limit];
+    return {
+      items: positioned.slice(0, page.limit).map((p) => p.ticket),
+      next: next ? encodeCursor({ order: next.ticket.orderId, skip: next.position } satisfies ListCursor) : null,
+    };
   }
 
   /**
    * The transaction items that cancel some valid tickets of ONE order: each ticket (still valid), the seats
-   * back on their shards (one update per shard: a transaction may touch an item once), the refund on the
-   * order (conditioned on the refund total we read), and one TicketCancelled each.
+   * back on their shards (one update per shard: a transaction may touch an item once), the refund and the
+   * cancellation times on the order (conditioned on the refund total and cancelled set we read; the last valid
+   * ticket takes the order out of the ByShard index), and one TicketCancelled each.
    */
-  private cancellation(order: Item, tickets: Item[], now: Date, reason: 'attendee' | 'event_cancelled', eventTitle: string): { items: TransactItem[]; messages: Message[] } {
+  private cancellation(order: Item, ticketIds: string[], now: Date, reason: 'attendee' | 'event_cancelled', eventTitle: string): TransactItem[] {
     const at = now.toISOString();
-    const items: TransactItem[] = tickets.map((t) => ({
+    const ticketTypeId = String(order.TicketTypeID);
+    const price = Number(order.PriceCents);
+    const items: TransactItem[] = ticketIds.map((id) => ({
       Update: {
         TableName: this.t.tickets.name,
-        Key: { TicketID: t.TicketID },
-        UpdateExpression: 'SET #Status = :cancelled, #CancelledAt = :at REMOVE #ValidEventID',
+        Key: { TicketID: id },
+        UpdateExpression: 'SET #Status = :cancelled, #CancelledAt = :at',
         ConditionExpression: '#Status = :valid',
-        ExpressionAttributeNames: attrNames('#Status #CancelledAt #ValidEventID'),
+        ExpressionAttributeNames: attrNames('#Status #CancelledAt'),
         ExpressionAttributeValues: { ':cancelled': 'cancelled', ':valid': 'valid', ':at': at },
       },
     }));
-    const perShard = new Map<string, number>();
-    for (const t of tickets) perShard.set(String(t.ShardID), (perShard.get(String(t.ShardID)) ?? 0) + 1);
-    for (const [id, n] of perShard) {
+    const perShard = new Map<number, number>();
+    const shardOfTicket = new Map(ticketsOf(order).map((t) => [t.id, t.shard]));
+    for (const id of ticketIds) perShard.set(shardOfTicket.get(id)!, (perShard.get(shardOfTicket.get(id)!) ?? 0) + 1);
+    for (const [n, count] of perShard) {
       items.push({
         Update: {
-          TableName: this.t.inventory.name,
-          Key: { ShardID: id },
+          TableName: this.table,
+          Key: keys.shard(shardId(ticketTypeId, n)),
           UpdateExpression: 'ADD #Sold :minus',
-          ConditionExpression: 'attribute_exists(ShardID)',
+          ConditionExpression: 'attribute_exists(PK)',
           ExpressionAttributeNames: attrNames('#Sold'),
-          ExpressionAttributeValues: { ':minus': -n },
+          ExpressionAttributeValues: { ':minus': -count },
         },
       });
     }
+    const quantity = Number(order.Quantity);
     const total = Number(order.TotalCents);
     const before = Number(order.RefundedCents);
-    const refunded = Math.min(total, before + tickets.reduce((n, t) => n + Number(t.PriceCents), 0));
-    const cancelledBefore = (order.CancelledTickets as Set<string> | undefined)?.size ?? 0;
-    const { status, refundStatus } = orderStateFor({
-      quantity: Number(order.Quantity),
-      cancelledTickets: cancelledBefore + tickets.length,
-      totalCents: total,
-      refundedCents: refunded,
-    });
+    const refunded = Math.min(total, before + price * ticketIds.length);
+    const cancelledBefore = cancelledOf(order).size;
+    const { status, refundStatus } = orderStateFor({ quantity, cancelledTickets: cancelledBefore + ticketIds.length, totalCents: total, refundedCents: refunded });
+    // The first cancellation creates the map of cancellation times; later ones add their tickets to it.
+    const times =
+      cancelledBefore === 0
+        ? { set: '#CancelledAt = :times', names: {}, values: { ':times': Object.fromEntries(ticketIds.map((id) => [id, at])) } }
+        : {
+            set: ticketIds.map((_, i) => `#CancelledAt.#t${i} = :at`).join(', '),
+            names: Object.fromEntries(ticketIds.map((id, i) => [`#t${i}`, id])),
+            values: { ':at': at },
+          };
+    const noneLeft = cancelledBefore + ticketIds.length >= quantity;
+    const update = `SET #RefundedCents = :refunded, #Status = :status, #RefundStatus = :refundStatus, ${times.set} ADD #CancelledTickets :ids${noneLeft ? ' REMOVE #ValidShard' : ''}`;
+    // Both as read: a free ticket refunds nothing, so only the cancelled set shows another cancellation in between.
+    const condition = `#RefundedCents = :before AND ${cancelledBefore === 0 ? 'attribute_not_exists(#CancelledTickets)' : 'size(#CancelledTickets) = :cancelledBefore'}`;
     items.push({
       Update: {
-        TableName: this.t.orders.name,
-        Key: { OrderID: order.OrderID },
-        UpdateExpression: 'SET #RefundedCents = :refunded, #Status = :status, #RefundStatus = :refundStatus ADD #CancelledTickets :ids',
-        // Both as read: a free ticket refunds nothing, so only the cancelled set shows another cancellation in between.
-        ConditionExpression: `#RefundedCents = :before AND ${cancelledBefore === 0 ? 'attribute_not_exists(#CancelledTickets)' : 'size(#CancelledTickets) = :cancelledBefore'}`,
-        ExpressionAttributeNames: attrNames('#RefundedCents #Status #RefundStatus #CancelledTickets'),
+        TableName: this.table,
+        Key: keys.order(String(order.UserID), String(order.OrderID)),
+        UpdateExpression: update,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: { ...attrNames(update, condition), ...times.names },
         ExpressionAttributeValues: {
           ':refunded': refunded,
           ':status': status,
           ':refundStatus': refundStatus,
-          ':ids': new Set(tickets.map((t) => String(t.TicketID))),
+          ':ids': new Set(ticketIds),
           ':before': before,
+          ...times.values,
           ...(cancelledBefore === 0 ? {} : { ':cancelledBefore': cancelledBefore }),
         },
       },
     });
-    const messages = tickets.map((t) =>
+    const messages = ticketIds.map((ticketId) =>
       newMessage(
         'ticketing',
         'TicketCancelled',
         {
-          ticketId: String(t.TicketID),
-          orderId: String(t.OrderID),
-          userId: String(t.UserID),
-          eventId: String(t.EventID),
+          ticketId,
+          orderId: String(order.OrderID),
+          userId: String(order.UserID),
+          eventId: String(order.EventID),
           eventTitle,
-          ticketTypeId: String(t.TicketTypeID),
-          refundCents: Number(t.PriceCents),
-          currency: String(t.Currency),
+          ticketTypeId,
+          refundCents: price,
+          currency: String(order.Currency),
           reason,
         },
         now,
       ),
     );
     items.push(...this.outbox.outboxPuts(...messages));
-    return { items, messages };
+    return items;
   }
 
   async cancelTicket(userId: string, ticketId: string, now = new Date()): Promise<Ticket> {
@@ -580,29 +725,31 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       const event = await this.eventCopy(String(ticket.EventID));
       const refusal = refuseCancellation(ticket.Status as Ticket['status'], event && { status: event.status, endsAt: event.endsAt }, now);
       if (refusal) throw new AppError(refusal.code, refusal.message);
-      const order = await getItem(this.doc, this.t.orders.name, { OrderID: ticket.OrderID });
+      const order = await getItem(this.doc, this.table, keys.order(userId, String(ticket.OrderID)));
       if (!order) throw new Error(`order ${String(ticket.OrderID)} of ticket ${ticketId} is missing`);
-      const { items } = this.cancellation(order, [ticket], now, 'attendee', event?.title ?? '');
       try {
-        await transactWrite(this.doc, items);
+        await this.commit(this.cancellation(order, [ticketId], now, 'attendee', event?.title ?? ''));
       } catch (err) {
         // Cancelled meanwhile (the next read says so) or another ticket of the order refunded first: re-read.
         if (err instanceof ConditionFailed && attempt < 20) continue;
         throw err;
       }
       this.onMessagesCommitted?.();
-      return DynamoTicketingStore.toTicket({ ...ticket, Status: 'cancelled', CancelledAt: now.toISOString() }, event);
+      const cancelled = { ...order, CancelledTickets: new Set([...cancelledOf(order), ticketId]), CancelledAt: { ...(order.CancelledAt as object), [ticketId]: now.toISOString() } };
+      return DynamoTicketingStore.ticketsOfOrder(cancelled, event).find((t) => t.id === ticketId)!;
     }
   }
 
+  /** Public and shown to browsers: eventually consistent reads (a second-old count is harmless); sold = Σ shards. */
   async getAvailability(eventId: string): Promise<Availability | null> {
-    const event = await this.eventCopy(eventId);
+    const event = await this.eventCopy(eventId, false);
     if (!event) return null;
     const types = event.types.filter((t) => t.active).sort((a, b) => a.position - b.position);
     const shards = await batchGet(
       this.doc,
-      this.t.inventory.name,
-      types.flatMap((t) => Array.from({ length: t.shards }, (_, n) => ({ ShardID: shardId(t.id, n) }))),
+      this.table,
+      types.flatMap((t) => Array.from({ length: t.shards }, (_, n) => keys.shard(shardId(t.id, n)))),
+      false,
     );
     // Capacity and sold are summed over the shards: the shards are the truth, the copy only defines the type.
     const byType = new Map<string, { capacity: number; sold: number }>();
@@ -636,8 +783,8 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
         s.exists
           ? {
               Update: {
-                TableName: this.t.inventory.name,
-                Key: { ShardID: s.id },
+                TableName: this.table,
+                Key: keys.shard(s.id),
                 UpdateExpression:
                   'SET #Capacity = :cap, #CapVer = :capVer, #OnSale = :onSale, #Def = :v, #Name = :name, #PriceCents = :price, #Currency = :currency',
                 // Sold and capacity as read: a purchase or a capacity change in between makes us re-read.
@@ -658,9 +805,10 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
             }
           : {
               Put: {
-                TableName: this.t.inventory.name,
-                ConditionExpression: 'attribute_not_exists(ShardID)',
+                TableName: this.table,
+                ConditionExpression: 'attribute_not_exists(PK)',
                 Item: {
+                  ...keys.shard(s.id),
                   ShardID: s.id,
                   EventID: eventId,
                   TicketTypeID: type.id,
@@ -701,8 +849,8 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
           if (!s.exists) return; // created by the snapshot that adds the shard, with this capacity kept (CapVer)
           items.push({
             Update: {
-              TableName: this.t.inventory.name,
-              Key: { ShardID: s.id },
+              TableName: this.table,
+              Key: keys.shard(s.id),
               UpdateExpression: 'SET #Capacity = :cap, #CapVer = :v',
               // Every shard exactly as read: the check against sales and the change are one atomic step.
               ConditionExpression: '#Sold = :sold AND #Capacity = :readCap',
@@ -716,6 +864,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
         // One transaction: up to 100 shards (20 types × 5 shards); more shards than that are changed type by type.
         for (let i = 0; i < items.length; i += 100) await transactWrite(this.doc, items.slice(i, i + 100));
         this.seatHints.clear();
+        this.shardBeliefs.clear();
         return;
       } catch (err) {
         // A purchase (or another change) touched a shard after we read it: read again and re-check.
@@ -730,12 +879,13 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     this.eventCache.delete(snapshot.id);
     const stored = await this.eventCopy(snapshot.id);
     const newer = !stored || stored.version < snapshot.version;
+    let types = stored?.types ?? [];
     let enqueued = false;
     if (newer) {
-      const previous = new Map((stored?.types ?? []).map((t) => [t.id, t]));
+      const previous = new Map(types.map((t) => [t.id, t]));
       const wanted = this.shardsFor(snapshot.id);
       const listed = new Set(snapshot.ticketTypes.map((t) => t.id));
-      const types: TypeDef[] = [
+      types = [
         ...snapshot.ticketTypes.map((t, position) => ({
           id: t.id,
           name: t.name,
@@ -756,11 +906,12 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
         await transactWrite(this.doc, [
           {
             Put: {
-              TableName: this.t.events.name,
-              ConditionExpression: 'attribute_not_exists(EventID) OR #Version < :v',
+              TableName: this.table,
+              ConditionExpression: 'attribute_not_exists(PK) OR #Version < :v',
               ExpressionAttributeNames: attrNames('#Version'),
               ExpressionAttributeValues: { ':v': snapshot.version },
               Item: {
+                ...keys.event(snapshot.id),
                 EventID: snapshot.id,
                 OrganizerID: snapshot.organizerId,
                 Title: snapshot.title,
@@ -783,42 +934,52 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     }
     // A cancellation cancels every valid ticket; re-running it (a redelivery after a crash) finds only the rest.
     if (snapshot.status === 'cancelled' && (newer || stored?.version === snapshot.version)) {
-      enqueued = await this.cancelAllTickets(snapshot.id, snapshot.title);
+      enqueued = await this.cancelAllTickets(snapshot.title, types);
     }
     const result = await this.outbox.acknowledge(message);
     if (enqueued) this.onMessagesCommitted?.();
     return result;
   }
 
-  /** Cancels the valid tickets of a cancelled event, one transaction per order; true when any were cancelled. */
-  private async cancelAllTickets(eventId: string, eventTitle: string): Promise<boolean> {
+  /**
+   * Cancels the valid tickets of a cancelled event, one transaction per order; true when any were cancelled.
+   * Orders are found shard by shard in the sparse ByShard index (keys only), so no key is event-wide; the
+   * index may lag, so each order is read itself, and rounds repeat until a round finds nothing left to cancel.
+   */
+  private async cancelAllTickets(eventTitle: string, types: TypeDef[]): Promise<boolean> {
     const now = new Date();
+    const shardIds = types.flatMap((t) => Array.from({ length: t.shards }, (_, n) => shardId(t.id, n)));
     let any = false;
     for (let round = 0; round < 50; round++) {
-      const valid = await queryAll(this.doc, {
-        TableName: this.t.tickets.name,
-        IndexName: 'ValidByEvent',
-        KeyConditionExpression: 'ValidEventID = :e',
-        ExpressionAttributeValues: { ':e': eventId },
-      });
-      if (valid.length === 0) return any;
-      const byOrder = new Map<string, string[]>();
-      for (const t of valid) byOrder.set(String(t.OrderID), [...(byOrder.get(String(t.OrderID)) ?? []), String(t.TicketID)]);
-      for (const [orderId, ticketIds] of byOrder) {
-        const order = await getItem(this.doc, this.t.orders.name, { OrderID: orderId });
-        // The index may lag: read each ticket itself and keep the ones still valid.
-        const tickets = (await batchGet(this.doc, this.t.tickets.name, ticketIds.map((TicketID) => ({ TicketID })))).filter((t) => t.Status === 'valid');
-        if (!order || tickets.length === 0) continue;
-        const { items } = this.cancellation(order, tickets, now, 'event_cancelled', eventTitle);
+      const found = (
+        await Promise.all(
+          shardIds.map((id) =>
+            queryAll(this.doc, {
+              TableName: this.table,
+              IndexName: 'ByShard',
+              KeyConditionExpression: 'ValidShard = :shard',
+              ExpressionAttributeValues: { ':shard': id },
+            }),
+          ),
+        )
+      ).flat();
+      let left = false;
+      for (const key of found) {
+        const order = await getItem(this.doc, this.table, { PK: key.PK, SK: key.SK });
+        const cancelled = order ? cancelledOf(order) : new Set<string>();
+        const valid = order ? ticketsOf(order).filter((t) => !cancelled.has(t.id)) : [];
+        if (!order || valid.length === 0) continue;
+        left = true;
         try {
-          await transactWrite(this.doc, items);
+          await this.commit(this.cancellation(order, valid.map((t) => t.id), now, 'event_cancelled', eventTitle));
           any = true;
         } catch (err) {
           if (!(err instanceof ConditionFailed)) throw err; // an attendee cancelled one meanwhile: next round
         }
       }
+      if (!left) return any;
     }
-    throw new Error(`could not cancel every ticket of event ${eventId}`);
+    throw new Error(`could not cancel every ticket of the event's ${shardIds.length} shards`);
   }
 
   async acknowledgeMessage(message: Message): Promise<'applied' | 'duplicate'> {
@@ -826,7 +987,6 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
   }
 
   ping(): Promise<boolean> {
-    return this.answers(this.t.events, { EventID: '_ping' });
+    return this.answers(this.t.ticketing, keys.event('_ping'));
   }
-
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { newMessage, type Availability, type CapacityChangeBody, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
-import { AppError, inCurrentTrace, newId } from '@dems/kit';
+import { AppError, decodeCursor, encodeCursor, inCurrentTrace, invalidCursor, newId, type Page, type PageRequest } from '@dems/kit';
 import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb, type StepOutcome } from '@dems/kit/sqlite';
 import { notYetReceived, orderStateFor, refuseCancellation, refuseCapacity, refusePurchase, remainingOf, type SaleEvent } from '../domain/purchase.js';
 import { newTicketCode } from '../domain/ticket-code.js';
@@ -104,6 +104,7 @@ interface InventoryRow {
 }
 
 interface OrderRow {
+  row_seq: number;
   id: string;
   user_id: string;
   event_id: string;
@@ -119,6 +120,7 @@ interface OrderRow {
 }
 
 interface TicketRow {
+  row_seq: number;
   id: string;
   code: string;
   status: Ticket['status'];
@@ -135,10 +137,19 @@ interface TicketRow {
   cancelled_at: string | null;
 }
 
+/** Where a page of a user's orders or tickets ended: the last row's creation time and rowid. */
+interface KeysetCursor {
+  at: string;
+  row: number;
+}
+const isKeysetCursor = (v: unknown): v is KeysetCursor =>
+  typeof v === 'object' && v !== null && typeof (v as KeysetCursor).at === 'string' && Number.isSafeInteger((v as KeysetCursor).row);
+
+/** Both selects carry the rowid (row_seq): it orders rows of one instant and ends a page (keysetPage). */
 const ORDER_SELECT = `
-  SELECT o.*, e.title AS event_title FROM orders o JOIN events e ON e.id = o.event_id`;
+  SELECT o.*, o.rowid AS row_seq, e.title AS event_title FROM orders o JOIN events e ON e.id = o.event_id`;
 const TICKET_SELECT = `
-  SELECT t.*, e.title AS event_title, e.starts_at AS event_starts_at FROM tickets t JOIN events e ON e.id = t.event_id`;
+  SELECT t.*, t.rowid AS row_seq, e.title AS event_title, e.starts_at AS event_starts_at FROM tickets t JOIN events e ON e.id = t.event_id`;
 
 type Statement = Database.Statement;
 type Enqueue = (...messages: Message[]) => void;
@@ -399,9 +410,9 @@ export class SqliteTicketingStore implements TicketingStore {
     };
   }
 
-  async listOrders(userId: string): Promise<Order[]> {
-    const rows = this.sql(`${ORDER_SELECT} WHERE o.user_id = ? ORDER BY o.created_at DESC, o.rowid DESC`).all(userId) as OrderRow[];
-    return this.ordersWithTickets(rows);
+  async listOrders(userId: string, page: PageRequest): Promise<Page<Order>> {
+    const { rows, next } = this.keysetPage<OrderRow>(ORDER_SELECT, 'o', userId, page);
+    return { items: this.ordersWithTickets(rows), next };
   }
 
   async getOrder(userId: string, orderId: string): Promise<Order | null> {
@@ -409,9 +420,28 @@ export class SqliteTicketingStore implements TicketingStore {
     return order && order.userId === userId ? order : null;
   }
 
-  async listTickets(userId: string): Promise<Ticket[]> {
-    const rows = this.sql(`${TICKET_SELECT} WHERE t.user_id = ? ORDER BY t.created_at DESC, t.rowid DESC`).all(userId) as TicketRow[];
-    return rows.map(SqliteTicketingStore.toTicket);
+  async listTickets(userId: string, page: PageRequest): Promise<Page<Ticket>> {
+    const { rows, next } = this.keysetPage<TicketRow>(TICKET_SELECT, 't', userId, page);
+    return { items: rows.map(SqliteTicketingStore.toTicket), next };
+  }
+
+  /**
+   * One page of a user's orders or tickets, newest first: (created_at, rowid) descending, and the cursor is the
+   * last row's pair, so a page starts right after the previous one whatever was written in between.
+   */
+  private keysetPage<R extends { created_at: string; row_seq: number }>(select: string, alias: 'o' | 't', userId: string, page: PageRequest): { rows: R[]; next: string | null } {
+    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, isKeysetCursor);
+    if (page.cursor !== undefined && !after) throw invalidCursor();
+    const where = after ? `AND (${alias}.created_at < ? OR (${alias}.created_at = ? AND ${alias}.rowid < ?))` : '';
+    const rows = this.sql(`${select} WHERE ${alias}.user_id = ? ${where} ORDER BY ${alias}.created_at DESC, ${alias}.rowid DESC LIMIT ?`).all(
+      userId,
+      ...(after ? [after.at, after.at, after.row] : []),
+      page.limit + 1,
+    ) as R[];
+    const more = rows.length > page.limit;
+    const kept = rows.slice(0, page.limit);
+    const last = kept.at(-1);
+    return { rows: kept, next: more && last ? encodeCursor({ at: last.created_at, row: last.row_seq } satisfies KeysetCursor) : null };
   }
 
   async cancelTicket(userId: string, ticketId: string, now = new Date()): Promise<Ticket> {

@@ -1,5 +1,5 @@
 import type { Availability, CapacityChangeBody, EventSnapshot, Message, Order, PlaceOrderBody, Ticket } from '@dems/contracts';
-import type { OutboxStore } from '@dems/kit';
+import type { OutboxStore, Page, PageRequest } from '@dems/kit';
 
 export interface PlaceOrderInput extends PlaceOrderBody {
   userId: string;
@@ -23,12 +23,12 @@ export interface PlaceOrderResult {
 export interface TicketingStore {
   /** Check-and-take seats, order, tickets, OrderPlaced and idempotency record in one atomic step; never oversells. */
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult>;
-  /** The user's orders with their tickets, newest first. */
-  listOrders(userId: string): Promise<Order[]>;
+  /** A page of the user's orders with their tickets, newest first. */
+  listOrders(userId: string, page: PageRequest): Promise<Page<Order>>;
   /** One of the user's orders; null when it does not exist or belongs to someone else. */
   getOrder(userId: string, orderId: string): Promise<Order | null>;
-  /** The user's tickets, newest first. */
-  listTickets(userId: string): Promise<Ticket[]>;
+  /** A page of the user's tickets, newest first (an order's tickets last-issued first, as a page may end inside an order). */
+  listTickets(userId: string, page: PageRequest): Promise<Page<Ticket>>;
   /** Cancels and refunds one of the user's tickets, returning its seat to sale and enqueuing TicketCancelled, atomically. */
   cancelTicket(userId: string, ticketId: string, now?: Date): Promise<Ticket>;
   /** Capacity, sold and remaining per ticket type; null when ticketing has no copy of the event. */
