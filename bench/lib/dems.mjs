@@ -53,6 +53,7 @@ export async function startBench({ portBase = 4600, env = {}, replicas = 1, base
   return {
     system,
     dataDir,
+    portBase,
     urls: { ...system.urls, hello: `http://127.0.0.1:${portBase + 10}`, noop: `http://127.0.0.1:${portBase + 11}` },
     /** A user and a token engagement itself would have issued. */
     async user(role = 'attendee') {

@@ -1,8 +1,14 @@
 // The six scenarios of issue 6. Each returns { rows, checks }: rows are measurements (medians of runs, with a
 // ratio to a baseline measured in the same run), checks are correctness assertions that must all hold.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { io } from 'socket.io-client';
-import { availability, call, createEventOnSale } from './dems.mjs';
+import { javaVersion, startDynamoDbLocal } from '../../scripts/lib/dynamodb-local.mjs';
+import { dynamoCapacityEnv, outboxPending, readCapacityLog, writeUnits } from './capacity-log.mjs';
+import { availability, call, createEventOnSale, startBench } from './dems.mjs';
 import { load, median, percentile, pool, repeat } from './load.mjs';
 
 const randomQuantity = () => 1 + Math.floor(Math.random() * 4);
@@ -371,4 +377,104 @@ export async function fanOut(bench, o) {
   }
 }
 
-export const SCENARIOS = { 'hot-sale': hotSale, durable: durableSale, 'flash-crowd': flashCrowd, 'sold-out': soldOut, browse, 'fan-out': fanOut };
+/** DynamoDB Local for the DynamoDB row: the first free port of 4990–4994. */
+async function freeDynamoPort() {
+  for (let port = 4990; port <= 4994; port++) {
+    const free = await new Promise((resolve) => {
+      const probe = createServer()
+        .once('error', () => resolve(false))
+        .listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('No free port in 4990–4994 for DynamoDB Local.');
+}
+
+/**
+ * 7. DynamoDB: the hot sale again with every service on DynamoDB Local (its own, on 4990–4994; the services on
+ * --port-base + 12 … + 15), once with 1 inventory shard and once with 8, 50 buyers, quantities 1–4, runs of at least
+ * 2 s (`--runs` of them; --quick: one). Every DynamoDB
+ * call is logged with its consumed capacity (DYNAMODB_CAPACITY_LOG), so the row also says what a ticket costs in
+ * write units end to end: from the first measured purchase until ticketing's outbox has drained (engagement
+ * has applied every OrderPlaced), divided by the tickets sold. DynamoDB Local is a single Java process on this
+ * machine: its purchases/s say how 1 and 8 shards compare, not what AWS sustains.
+ */
+export async function dynamoDb(bench, o, base) {
+  if (!javaVersion()) {
+    const detail = 'skipped: Java 17 is not installed, so DynamoDB Local cannot run (sudo apt-get install -y openjdk-17-jre-headless)';
+    return { rows: [], checks: [{ scenario: '7 dynamodb', check: 'DynamoDB Local runs (required under CI=true)', ok: process.env.CI !== 'true', detail }] };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'dems-bench-dynamodb-'));
+  const log = join(dataDir, 'dynamodb-capacity.jsonl');
+  const local = await startDynamoDbLocal({ dataDir, port: await freeDynamoPort() });
+  /** @type {Awaited<ReturnType<typeof startBench>> | undefined} */
+  let dynamo;
+  try {
+    dynamo = await startBench({
+      portBase: bench.portBase + 12,
+      baselines: false,
+      env: { ...dynamoCapacityEnv({ endpoint: local.endpoint, tablePrefix: 'bench_', log }), INVENTORY_SHARDS: '1' },
+    });
+    const organizer = await dynamo.user('organizer');
+    const users = await Promise.all(Array.from({ length: 50 }, () => dynamo.user()));
+    // DynamoDB Local answers a purchase in a few hundred ms under load: runs of at least 2 s, even with --quick.
+    const duration = Math.max(o.duration, 2);
+    const measured = {};
+    for (const shards of [1, 8]) {
+      if (shards !== 1) await dynamo.restartTicketing({ INVENTORY_SHARDS: String(shards) });
+      const event = await createEventOnSale(dynamo, organizer, { capacity: 1_000_000, title: `DynamoDB sale, ${shards} shard${shards === 1 ? '' : 's'}` });
+      const opts = { url: dynamo.urls.ticketing, connections: o.connections, requests: purchases({ event, users }) };
+      await load({ ...opts, duration: Math.max(o.warmup, 1) });
+      await drained(dynamo);
+      const before = await availability(dynamo, event.id);
+      const from = Date.now();
+      const m = await repeat(o.heavyRuns, () => load({ ...opts, duration }));
+      await drained(dynamo);
+      const to = Date.now();
+      const after = await availability(dynamo, event.id);
+      const units = writeUnits(readCapacityLog(log, { from, to })).total;
+      // Sold, not the 201s autocannon counted: purchases still in flight when a run ends complete all the same.
+      measured[shards] = { m, units, tickets: after.sold - before.sold };
+    }
+    const one = measured[1];
+    const eight = measured[8];
+    const perTicket = one.tickets ? one.units / one.tickets : NaN;
+    return {
+      rows: [
+        {
+          scenario: '7 dynamodb',
+          what: `POST /orders on DynamoDB Local, 1 shard; ${perTicket.toFixed(1)} write units per ticket`,
+          ...pick(one.m),
+          vs: 'hello',
+          ratio: one.m.rps / base.hello.rps,
+          writeUnitsPerTicket: perTicket,
+        },
+        { scenario: '7 dynamodb', what: 'POST /orders on DynamoDB Local, 8 shards', ...pick(eight.m), vs: '1 shard', ratio: eight.m.rps / one.m.rps },
+      ],
+      checks: [
+        ...[one, eight].map(({ m }, i) => saleChecks(`7 dynamodb ${i ? 8 : 1} shard${i ? 's' : ''}`, m)),
+        {
+          scenario: '7 dynamodb',
+          check: 'the capacity log saw the sale: write units and tickets counted',
+          ok: one.units > 0 && one.tickets > 0 && eight.units > 0 && eight.tickets > 0,
+          detail: `${one.units} write units for ${one.tickets} tickets (1 shard); ${eight.units} for ${eight.tickets} tickets (8 shards)`,
+        },
+      ],
+    };
+  } finally {
+    await dynamo?.stop();
+    await local.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Until ticketing's outbox is empty: every purchase's message delivered and applied (at most a minute). */
+async function drained(bench) {
+  const deadline = Date.now() + 60_000;
+  while ((await outboxPending(bench.urls.ticketing)) > 0) {
+    if (Date.now() > deadline) throw new Error('ticketing outbox did not drain within 60 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export const SCENARIOS = { 'hot-sale': hotSale, durable: durableSale, 'flash-crowd': flashCrowd, 'sold-out': soldOut, browse, 'fan-out': fanOut, dynamodb: dynamoDb };
