@@ -1,15 +1,30 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { IDEMPOTENCY_HEADER, type Event, type Order, type PlaceOrderBody, type Ticket } from '@dems/contracts';
 import { apiRequest } from '../../../lib/api-client';
 import { retryDelay, retryIdempotent } from '../../../lib/retry-policy';
 import { queryKeys } from '../../../lib/query-keys';
 import { useSession } from '../../../lib/session';
 
+export interface TicketPage {
+  items: Ticket[];
+  nextCursor: string | null;
+}
+
+/** How many tickets a page brings: a few events' worth; "Show more" asks for the next page. */
+export const TICKETS_PER_PAGE = 50;
+
+/** The caller's tickets, newest first, a page at a time (fetchNextPage while hasNextPage). */
 export function useTickets() {
   const { user } = useSession();
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: queryKeys.tickets(),
-    queryFn: ({ signal }) => apiRequest<{ items: Ticket[] }>('/tickets', { auth: true, signal }).then((r) => r.items),
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) => {
+      const params = new URLSearchParams({ limit: String(TICKETS_PER_PAGE) });
+      if (pageParam) params.set('cursor', pageParam);
+      return apiRequest<TicketPage>(`/tickets?${params}`, { auth: true, signal });
+    },
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
     enabled: Boolean(user),
   });
 }

@@ -5,6 +5,7 @@ import { ConfirmDialog } from '../../../components/confirm-dialog';
 import { ErrorAlert } from '../../../components/error-alert';
 import { EmptyState, PageHeader } from '../../../components/page-header';
 import { LineSkeletons } from '../../../components/skeleton';
+import { Spinner } from '../../../components/spinner';
 import { useToast } from '../../../components/toasts';
 import { formatDateTime, formatMoney } from '../../../lib/format';
 import { useCancelTicket, useTicketEvent, useTickets } from '../api/tickets-api';
@@ -16,7 +17,8 @@ export function MyTicketsPage() {
   const [toCancel, setToCancel] = useState<Ticket | null>(null);
   const cancel = useCancelTicket();
   const toast = useToast();
-  const groups = tickets.data ? groupTicketsByEvent(tickets.data) : [];
+  // Grouped over every page loaded so far: a later page may add tickets to an event shown already.
+  const groups = tickets.data ? groupTicketsByEvent(tickets.data.pages.flatMap((p) => p.items)) : [];
 
   return (
     <>
@@ -25,14 +27,26 @@ export function MyTicketsPage() {
         <div className="bg-white rounded-4 shadow-sm p-4">
           <LineSkeletons lines={5} label="Loading your tickets…" />
         </div>
-      ) : tickets.isError ? (
+      ) : tickets.isError && !tickets.data ? (
         <ErrorAlert error={tickets.error} onRetry={() => void tickets.refetch()} />
       ) : groups.length === 0 ? (
         <EmptyState title="You have no tickets yet">
           <Link to="/">Find an event</Link> and your tickets will appear here.
         </EmptyState>
       ) : (
-        groups.map((g) => <TicketGroupSection key={g.eventId} group={g} onCancel={setToCancel} />)
+        <>
+          {groups.map((g) => (
+            <TicketGroupSection key={g.eventId} group={g} onCancel={setToCancel} />
+          ))}
+          {tickets.hasNextPage && (
+            <div className="text-center mb-4">
+              <button type="button" className="btn btn-outline-primary" onClick={() => void tickets.fetchNextPage()} disabled={tickets.isFetchingNextPage}>
+                {tickets.isFetchingNextPage ? <Spinner small label="Loading more tickets…" /> : 'Show more tickets'}
+              </button>
+            </div>
+          )}
+          {tickets.isFetchNextPageError && <ErrorAlert error={tickets.error} onRetry={() => void tickets.fetchNextPage()} />}
+        </>
       )}
       <ConfirmDialog
         open={toCancel !== null}
