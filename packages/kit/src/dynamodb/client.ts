@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { instrumentCapacity } from '../dynamodb-capacity.js';
 
 export type Doc = DynamoDBDocumentClient;
 /** One entry of a TransactWriteItems request, as the document client takes it. */
@@ -37,6 +38,8 @@ export function createDynamo(settings: DynamoSettings, env: Record<string, strin
     // conflicts. SDK retries underneath it would multiply (3 × 20 tries of a contended purchase).
     maxAttempts: 1,
   });
+  // DYNAMODB_CAPACITY_LOG: a diagnostic that logs every call's consumed capacity (the capacity tests read it).
+  instrumentCapacity(client, env);
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   return { client, doc, prefix: settings.tablePrefix };
 }
