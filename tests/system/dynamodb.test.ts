@@ -138,7 +138,12 @@ describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local: inventory split ove
   /** The inventory items of one ticket type, read straight from the table. */
   async function shardsOf(ticketTypeId: string) {
     const res = await doc.send(
-      new ScanCommand({ TableName: `${t.tablePrefix}Inventory`, FilterExpression: 'TicketTypeID = :t', ExpressionAttributeValues: { ':t': ticketTypeId }, ConsistentRead: true }),
+      new ScanCommand({
+        TableName: `${t.tablePrefix}Ticketing`,
+        FilterExpression: 'SK = :shard AND TicketTypeID = :t',
+        ExpressionAttributeValues: { ':shard': 'shard', ':t': ticketTypeId },
+        ConsistentRead: true,
+      }),
     );
     return (res.Items ?? []).map((i) => ({ capacity: Number(i.Capacity), sold: Number(i.Sold) }));
   }
