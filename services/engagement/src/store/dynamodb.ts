@@ -154,7 +154,10 @@ const FAN_OUT_CONCURRENCY = 25;
 
 export class DynamoEngagementStore extends DynamoStoreBase implements EngagementStore {
   private readonly t: ReturnType<typeof engagementTables>;
-  /** Engagement enqueues no messages yet; whoever adds the first must call this after that commit (relay.kick). */
+  /**
+   * Engagement publishes no messages yet; whoever adds the first must write it through `this.commit(items)`
+   * (which hands it to the relay) and call this after that commit (relay.kick).
+   */
   readonly onMessagesCommitted?: () => void;
 
   constructor(opts: { settings: DynamoSettings; onMessagesCommitted?: () => void }) {
@@ -575,21 +578,23 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
    * transaction charges 2), more as one transaction. A false condition is ConditionFailed either way.
    */
   private async writeAtomically(items: TransactItem[]): Promise<void> {
-    const only = items.length === 1 ? items[0] : undefined;
-    const single = only?.Put
-      ? new PutCommand(only.Put)
-      : only?.Update
-        ? new UpdateCommand(only.Update)
-        : only?.Delete
-          ? new DeleteCommand(only.Delete)
-          : undefined;
-    if (!single) return transactWrite(this.doc, items);
+    const write = items.length === 1 ? this.singleWrite(items[0]!) : null;
+    if (!write) return transactWrite(this.doc, items);
     try {
-      await withRetry(() => this.doc.send(single as PutCommand));
+      await withRetry(write);
     } catch (err) {
       if ((err as Error).name === 'ConditionalCheckFailedException') throw new ConditionFailed(['ConditionalCheckFailed']);
       throw err;
     }
+  }
+
+  /** The plain write that does what one transaction item does; null for a ConditionCheck, which has none. */
+  private singleWrite(item: TransactItem): (() => Promise<unknown>) | null {
+    const { Put, Update, Delete } = item;
+    if (Put) return () => this.doc.send(new PutCommand(Put));
+    if (Update) return () => this.doc.send(new UpdateCommand(Update));
+    if (Delete) return () => this.doc.send(new DeleteCommand(Delete));
+    return null;
   }
 
   /**
@@ -639,29 +644,20 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
   }
 
   async createAnnouncement(input: { eventId: string; senderId: string; message: string; text: NotificationText; limits?: AnnouncementLimits }) {
-    // Fixed before any attempt, so a re-plan's notification keys are the ones the last attempt may have written.
     const id = newId('ann_');
     const createdAt = nowIso();
     if (!(await this.getEvent(input.eventId))) return null;
     if (input.limits) await this.reserveAnnouncement(input.eventId, input.limits, createdAt);
-    for (let attempt = 0; ; attempt++) {
-      const notifications = this.notify(await this.audience(input.eventId, false), input.text, id, Date.parse(createdAt));
-      const announcement = { id, eventId: input.eventId, message: input.message, recipients: notifications.length, createdAt };
-      const state: TransactItem[] = [
-        {
-          Put: {
-            TableName: this.t.announcements.name,
-            Item: { AnnouncementID: id, EventID: input.eventId, SenderID: input.senderId, Message: input.message, Recipients: notifications.length, CreatedAt: createdAt },
-          },
-        },
-      ];
-      try {
-        const created = await this.commitEffect({ state, notifications });
-        return { announcement, created };
-      } catch (err) {
-        if (!(err instanceof ConditionFailed) || attempt >= MAX_REPLANS) throw err;
-      }
-    }
+    const notifications = this.notify(await this.audience(input.eventId, false), input.text, id, Date.parse(createdAt));
+    const announcement = { id, eventId: input.eventId, message: input.message, recipients: notifications.length, createdAt };
+    const record: TransactItem = {
+      Put: {
+        TableName: this.t.announcements.name,
+        Item: { AnnouncementID: id, EventID: input.eventId, SenderID: input.senderId, Message: input.message, Recipients: notifications.length, CreatedAt: createdAt },
+      },
+    };
+    // The notifications, then the announcement's record: one write each, nothing conditional to re-plan.
+    return { announcement, created: await this.commitEffect({ state: [record], notifications }) };
   }
 
   /** Plans an effect from fresh reads, commits it with the inbox record; a lost race re-plans. */
