@@ -11,6 +11,8 @@ export const queryKeys = {
   tickets: () => ['tickets'] as const,
   orders: () => ['orders'] as const,
   registrations: () => ['registrations'] as const,
+  /** Under registrations(), so refreshing the list refreshes this too. */
+  registrationFor: (eventId: string) => ['registrations', 'event', eventId] as const,
   notifications: () => ['notifications'] as const,
 };
 

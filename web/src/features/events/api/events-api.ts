@@ -14,19 +14,29 @@ interface EventPage {
 }
 
 const PAGE_SIZE = 12;
+/**
+ * A search reads a bounded slice of the events per request, so a rare word can come back with no events and a
+ * cursor to go on: one "Load more" follows up to this many such empty pages before showing what it has.
+ */
+const EMPTY_PAGES_FOLLOWED = 5;
 
 /** Upcoming events, soonest first, one page per "Load more". */
 export function useEventList(filters: EventFilters) {
   return useInfiniteQuery({
     queryKey: queryKeys.events(filters),
     initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) => {
-      const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
-      if (filters.q) params.set('q', filters.q);
-      if (filters.from) params.set('from', filters.from);
-      if (filters.to) params.set('to', filters.to);
-      if (pageParam) params.set('cursor', pageParam);
-      return apiRequest<EventPage>(`/events?${params}`, { signal });
+    queryFn: async ({ pageParam, signal }) => {
+      let cursor = pageParam;
+      for (let followed = 1; ; followed++) {
+        const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+        if (filters.q) params.set('q', filters.q);
+        if (filters.from) params.set('from', filters.from);
+        if (filters.to) params.set('to', filters.to);
+        if (cursor) params.set('cursor', cursor);
+        const page = await apiRequest<EventPage>(`/events?${params}`, { signal });
+        if (page.items.length > 0 || page.nextCursor === null || followed >= EMPTY_PAGES_FOLLOWED) return page;
+        cursor = page.nextCursor;
+      }
     },
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });

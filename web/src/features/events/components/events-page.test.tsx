@@ -69,6 +69,33 @@ describe('EventsPage (discover)', () => {
     expect(queries.at(-1)!.get('q')).toBe('jazz');
   });
 
+  it('follows a search through pages that came back empty with a cursor, and offers to keep searching', async () => {
+    // A stand-in for the events service's search budget: each request reads a slice and may match nothing.
+    const cursors: (string | null)[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string | URL | Request) => {
+        const u = new URL(String(url), 'http://localhost');
+        if (u.pathname !== '/api/events') return json({ eventId: 'ev-4', ticketTypes: [] });
+        const cursor = u.searchParams.get('cursor');
+        cursors.push(cursor);
+        const at = cursor === null ? 0 : Number(cursor.replace('slice-', ''));
+        // Slices 0-6 hold nothing; slice 7 holds the match.
+        if (at < 7) return json({ items: [], nextCursor: `slice-${at + 1}` });
+        return json({ items: [event(4)], nextCursor: null });
+      }),
+    );
+    renderApp(<EventsPage />, { path: '/?q=rare' });
+    // The first load follows five empty pages, then says it is not done.
+    expect(await screen.findByText('No matches yet')).toBeInTheDocument();
+    expect(cursors).toEqual([null, 'slice-1', 'slice-2', 'slice-3', 'slice-4']);
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('button', { name: 'Keep searching' }));
+    expect(await screen.findByRole('link', { name: 'Event number 4' })).toBeInTheDocument();
+    expect(cursors.slice(5)).toEqual(['slice-5', 'slice-6', 'slice-7']);
+    expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
+  });
+
   it('date presets are windows from now', () => {
     const now = new Date('2030-05-01T10:00:00.000Z');
     expect(presetRange('any', now)).toEqual({});

@@ -124,6 +124,13 @@ export function EventsPage() {
         <CardSkeletons />
       ) : list.isError && events.length === 0 ? (
         <ErrorAlert error={list.error} onRetry={() => void list.refetch()} />
+      ) : events.length === 0 && list.hasNextPage ? (
+        <EmptyState title="No matches yet">
+          <p className="mb-3">We have looked through part of the events and are not done yet.</p>
+          <button type="button" className="btn btn-outline-primary" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+            {list.isFetchingNextPage ? <Spinner small label="Searching further…" /> : 'Keep searching'}
+          </button>
+        </EmptyState>
       ) : events.length === 0 ? (
         <EmptyState title={q ? 'No events match your search' : 'No upcoming events yet'}>
           {q || when !== 'any' ? 'Try another word or a wider date range.' : 'Check back soon — organizers are busy.'}

@@ -40,11 +40,18 @@ export function useSales(eventId: string) {
   });
 }
 
+/** An event's attendees, earliest sign-up first, one page per "Show more"; refreshed while the dashboard is open. */
 export function useAttendees(eventId: string) {
   const { user } = useSession();
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: queryKeys.eventRegistrations(eventId),
-    queryFn: ({ signal }) => apiRequest<{ items: Registration[] }>(`/events/${encodeURIComponent(eventId)}/registrations`, { auth: true, signal }).then((r) => r.items),
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) => {
+      const params = new URLSearchParams({ limit: '50' });
+      if (pageParam) params.set('cursor', pageParam);
+      return apiRequest<{ items: Registration[]; nextCursor: string | null }>(`/events/${encodeURIComponent(eventId)}/registrations?${params}`, { auth: true, signal });
+    },
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
     enabled: Boolean(user),
     refetchInterval: 15_000,
   });

@@ -6,6 +6,7 @@ import { ErrorAlert } from '../../../components/error-alert';
 import { Field } from '../../../components/form-field';
 import { PageHeader } from '../../../components/page-header';
 import { LineSkeletons } from '../../../components/skeleton';
+import { ShowMore } from '../../../components/show-more';
 import { useToast } from '../../../components/toasts';
 import { ApiError } from '../../../lib/api-client';
 import { formatDateTime, formatMoney } from '../../../lib/format';
@@ -34,6 +35,7 @@ export function EventDashboardPage({ id }: { id: string }) {
 function Dashboard({ event }: { event: Event }) {
   const sales = useSales(event.id);
   const attendees = useAttendees(event.id);
+  const attendeeList = attendees.data?.pages.flatMap((p) => p.items) ?? [];
   const cancel = useCancelEvent(event.id);
   const [confirming, setConfirming] = useState(false);
   const toast = useToast();
@@ -83,7 +85,7 @@ function Dashboard({ event }: { event: Event }) {
           value={sales.data ? revenue(sales.data).map((r) => formatMoney(r.cents, r.currency, { freeAsWord: false })).join(' + ') || formatMoney(0, 'USD', { freeAsWord: false }) : '—'}
           testId="stat-revenue"
         />
-        <Stat label="Registrations" value={String(attendees.data?.length ?? event.registrationCount)} sub={event.registrationLimit ? `limit ${event.registrationLimit}` : 'free RSVPs'} testId="stat-registrations" />
+        <Stat label="Registrations" value={String(event.registrationCount)} sub={event.registrationLimit ? `limit ${event.registrationLimit}` : 'free RSVPs'} testId="stat-registrations" />
       </div>
 
       <div className="row g-4">
@@ -135,9 +137,9 @@ function Dashboard({ event }: { event: Event }) {
             </h2>
             {attendees.isPending ? (
               <LineSkeletons lines={3} label="Loading attendees…" />
-            ) : attendees.isError ? (
+            ) : attendees.isError && attendeeList.length === 0 ? (
               <ErrorAlert error={attendees.error} onRetry={() => void attendees.refetch()} />
-            ) : attendees.data.length === 0 ? (
+            ) : attendeeList.length === 0 ? (
               <p className="text-secondary mb-0">Nobody has registered yet.</p>
             ) : (
               <div className="table-responsive">
@@ -150,7 +152,7 @@ function Dashboard({ event }: { event: Event }) {
                     </tr>
                   </thead>
                   <tbody>
-                    {attendees.data.map((r) => (
+                    {attendeeList.map((r) => (
                       <tr key={r.id}>
                         <td>{r.userName}</td>
                         <td className="text-break">{r.userEmail}</td>
@@ -159,6 +161,7 @@ function Dashboard({ event }: { event: Event }) {
                     ))}
                   </tbody>
                 </table>
+                <ShowMore list={attendees} label="Show more attendees" loading="Loading more attendees…" className="text-center mt-3" small />
               </div>
             )}
           </section>

@@ -1,14 +1,39 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Registration } from '@dems/contracts';
 import { apiRequest } from '../../../lib/api-client';
 import { queryKeys } from '../../../lib/query-keys';
 import { useSession } from '../../../lib/session';
 
+interface RegistrationPage {
+  items: Registration[];
+  nextCursor: string | null;
+}
+
+const PAGE_SIZE = 50;
+
+/** My registrations, the most recently published event first, one page per "Show more". */
 export function useRegistrations() {
   const { user } = useSession();
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: queryKeys.registrations(),
-    queryFn: ({ signal }) => apiRequest<{ items: Registration[] }>('/registrations', { auth: true, signal }).then((r) => r.items),
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) => {
+      const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+      if (pageParam) params.set('cursor', pageParam);
+      return apiRequest<RegistrationPage>(`/registrations?${params}`, { auth: true, signal });
+    },
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    enabled: Boolean(user),
+  });
+}
+
+/** My registration for one event, or null: asked for that event alone, however many registrations I have. */
+export function useMyRegistration(eventId: string) {
+  const { user } = useSession();
+  return useQuery({
+    queryKey: queryKeys.registrationFor(eventId),
+    queryFn: ({ signal }) =>
+      apiRequest<RegistrationPage>(`/registrations?${new URLSearchParams({ eventId })}`, { auth: true, signal }).then((r) => r.items[0] ?? null),
     enabled: Boolean(user),
   });
 }

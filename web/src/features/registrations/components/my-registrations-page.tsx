@@ -2,11 +2,13 @@ import { Link } from 'react-router';
 import { ErrorAlert } from '../../../components/error-alert';
 import { EmptyState, PageHeader } from '../../../components/page-header';
 import { LineSkeletons } from '../../../components/skeleton';
+import { ShowMore } from '../../../components/show-more';
 import { formatDateTime } from '../../../lib/format';
 import { useRegistrations } from '../api/registrations-api';
 
 export function MyRegistrationsPage() {
   const registrations = useRegistrations();
+  const items = registrations.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>
       <PageHeader title="My registrations" subtitle="Events you have RSVP’d to." />
@@ -14,26 +16,30 @@ export function MyRegistrationsPage() {
         <div className="bg-white rounded-4 shadow-sm p-4">
           <LineSkeletons lines={4} label="Loading your registrations…" />
         </div>
-      ) : registrations.isError ? (
+      ) : registrations.isError && items.length === 0 ? (
         <ErrorAlert error={registrations.error} onRetry={() => void registrations.refetch()} />
-      ) : registrations.data.length === 0 ? (
+      ) : items.length === 0 ? (
         <EmptyState title="No registrations yet">
           <Link to="/">Browse events</Link> and press Register on one you like.
         </EmptyState>
       ) : (
-        <ul className="list-group shadow-sm rounded-4">
-          {registrations.data.map((r) => (
-            <li key={r.id} className="list-group-item d-flex flex-wrap justify-content-between align-items-center gap-2 py-3">
-              <div>
-                <Link to={`/events/${r.eventId}`} className="fw-semibold">
-                  {r.eventTitle}
-                </Link>
-                <div className="small text-secondary">{formatDateTime(r.eventStartsAt)}</div>
-              </div>
-              <span className="badge text-bg-success">Registered</span>
-            </li>
-          ))}
-        </ul>
+        <>
+          <ul className="list-group shadow-sm rounded-4">
+            {items.map((r) => (
+              <li key={r.id} className="list-group-item d-flex flex-wrap justify-content-between align-items-center gap-2 py-3">
+                <div>
+                  <Link to={`/events/${r.eventId}`} className="fw-semibold">
+                    {r.eventTitle}
+                  </Link>
+                  <div className="small text-secondary">{formatDateTime(r.eventStartsAt)}</div>
+                </div>
+                <span className="badge text-bg-success">Registered</span>
+              </li>
+            ))}
+          </ul>
+          <ShowMore list={registrations} label="Show more registrations" loading="Loading more registrations…" />
+          {registrations.isFetchNextPageError && <ErrorAlert className="mt-3" error={registrations.error} onRetry={() => void registrations.fetchNextPage()} />}
+        </>
       )}
     </>
   );

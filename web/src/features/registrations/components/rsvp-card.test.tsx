@@ -26,4 +26,19 @@ describe('RsvpCard', () => {
     expect(await screen.findByText(/Let the organizer know you’re coming/)).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Register' }) !== null).toBe(offered);
   });
+
+  it('asks for this event’s registration alone and shows it, whatever else the user registered for', async () => {
+    const asked: string[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string | URL | Request) => {
+        const u = new URL(String(url), 'http://localhost');
+        asked.push(`${u.pathname}?${u.searchParams}`);
+        return json({ items: [{ id: 'reg-1', eventId: event.id, userId: 'u1', userName: 'Ada', userEmail: 'a@x', eventTitle: event.title, eventStartsAt: event.startsAt, createdAt: event.createdAt }], nextCursor: null });
+      }),
+    );
+    renderApp(<RsvpCard event={event} />, { session: attendeeSession, path: '/events/ev-1' });
+    expect(await screen.findByText('You’re registered for this event.')).toBeInTheDocument();
+    expect(asked).toEqual([`/api/registrations?eventId=${event.id}`]);
+  });
 });

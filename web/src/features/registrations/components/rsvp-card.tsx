@@ -3,13 +3,13 @@ import { hasEnded, type Event } from '@dems/contracts';
 import { ErrorAlert } from '../../../components/error-alert';
 import { Spinner } from '../../../components/spinner';
 import { useSession } from '../../../lib/session';
-import { useRegister, useRegistrations, useWithdraw } from '../api/registrations-api';
+import { useMyRegistration, useRegister, useWithdraw } from '../api/registrations-api';
 
 /** Register / Withdraw for the free RSVP of one event. */
 export function RsvpCard({ event }: { event: Event }) {
   const { user } = useSession();
   const location = useLocation();
-  const registrations = useRegistrations();
+  const mine = useMyRegistration(event.id);
   const register = useRegister(event.id);
   const withdraw = useWithdraw(event.id);
 
@@ -23,10 +23,10 @@ export function RsvpCard({ event }: { event: Event }) {
       </>
     );
   }
-  if (registrations.isPending) return <Spinner small label="Checking your registration…" />;
-  if (registrations.isError) return <ErrorAlert error={registrations.error} onRetry={() => void registrations.refetch()} />;
+  if (mine.isPending) return <Spinner small label="Checking your registration…" />;
+  if (mine.isError) return <ErrorAlert error={mine.error} onRetry={() => void mine.refetch()} />;
 
-  const registered = registrations.data.some((r) => r.eventId === event.id);
+  const registered = mine.data !== null;
   const full = event.registrationLimit !== null && event.registrationCount >= event.registrationLimit;
   const closed = event.status === 'cancelled' || hasEnded(event, Date.now());
   const busy = register.isPending || withdraw.isPending;
