@@ -3,13 +3,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CreateEventBody, newMessage, type UpdateEventBody } from '@dems/contracts';
+import { CreateEventBody, newMessage, type Registration, type UpdateEventBody } from '@dems/contracts';
 import { AppError } from '@dems/kit';
 import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
 import { buildNewEvent, planEventUpdate } from '../src/domain/event-rules.js';
-import type { EventsStore } from '../src/store/events-store.js';
+import type { EventRecord } from '../src/domain/banner.js';
+import type { EventCursor, EventFilter, EventsStore } from '../src/store/events-store.js';
 import { DynamoEventsStore } from '../src/store/dynamodb.js';
 import { SqliteEventsStore } from '../src/store/sqlite.js';
 import { DAY, eventBody, inDays, pendingMessages } from './helpers.js';
@@ -290,6 +292,127 @@ describe.each(adapters)('EventsStore contract: $name', ({ create }) => {
     await expectAppError(store.register(event.id, person('usr_ada'), new Date()), 'EVENT_CANCELLED');
   });
 
+  /** Every page of a listing, following `next` until it is null (at most 50 pages: a loop here is a bug). */
+  async function allPages(filter: EventFilter, limit: number, on: EventsStore = store) {
+    const pages: EventRecord[][] = [];
+    let after: EventCursor | undefined;
+    do {
+      const page = await on.listEvents(filter, { after, limit });
+      pages.push(page.items);
+      after = page.next ?? undefined;
+    } while (after && pages.length < 50);
+    expect(after).toBeUndefined();
+    return pages;
+  }
+
+  it('lists across month boundaries: an event spanning two months, a long one, ongoing ones, events years ahead', async () => {
+    const y = new Date().getUTCFullYear() + 2;
+    const at = (iso: string) => `${y}-${iso}:00.000Z`;
+    const make = (title: string, startsAt: string, endsAt: string) => store.createEvent(newEvent({ title, startsAt, endsAt }));
+    const ended = await make('Ended', at('01-02T10:00'), at('01-03T10:00'));
+    const long = await make('Long', at('01-05T10:00'), at('04-30T10:00'));
+    const thirtyDays = await make('Thirty days', at('01-22T00:00'), at('02-21T00:00'));
+    const spanning = await make('Spanning', at('01-30T20:00'), at('02-02T10:00'));
+    const feb = await make('February', at('02-15T18:00'), at('02-15T21:00'));
+    const march = await make('March', at('03-10T18:00'), at('03-10T21:00'));
+    const later = await make('Years ahead', `${y + 5}-06-01T18:00:00.000Z`, `${y + 5}-06-01T21:00:00.000Z`);
+    const ids = (events: EventRecord[]) => events.map((e) => e.id);
+
+    // From inside the spanning event: the month before is read from 31 days back, the event that ended is not listed.
+    const from = at('02-01T00:00');
+    const expected = [long.id, thirtyDays.id, spanning.id, feb.id, march.id, later.id];
+    expect(ids((await store.listEvents({ kind: 'upcoming', from }, { limit: 20 })).items)).toEqual(expected);
+    for (const limit of [1, 2, 4]) expect(ids((await allPages({ kind: 'upcoming', from }, limit)).flat())).toEqual(expected);
+    expect(ids((await store.listEvents({ kind: 'upcoming', from, to: at('02-28T00:00') }, { limit: 20 })).items)).toEqual([long.id, thirtyDays.id, spanning.id, feb.id]);
+    expect(ids((await store.listEvents({ kind: 'upcoming', from: at('02-20T12:00') }, { limit: 20 })).items)).toEqual([long.id, thirtyDays.id, march.id, later.id]);
+    expect(ids((await store.listEvents({ kind: 'upcoming', from: at('03-01T00:00') }, { limit: 20 })).items)).toEqual([long.id, march.id, later.id]);
+    expect(ids((await store.listEvents({ kind: 'upcoming', from: at('05-01T00:00') }, { limit: 20 })).items)).toEqual([later.id]);
+    expect(ids((await store.listEvents({ kind: 'upcoming', from: at('01-01T00:00') }, { limit: 20 })).items)).toEqual([ended.id, ...expected]);
+
+    // Moving an event to another month (or making it long) moves it in the listing; cancelling removes it.
+    await change(feb.id, { startsAt: `${y - 1}-12-31T18:00:00.000Z`, endsAt: at('02-01T01:00') });
+    await change(march.id, { endsAt: at('05-01T00:00') });
+    await store.cancelEvent(spanning.id, new Date());
+    expect(ids((await store.listEvents({ kind: 'upcoming', from }, { limit: 20 })).items)).toEqual([feb.id, long.id, thirtyDays.id, march.id, later.id]);
+    expect(ids((await store.listEvents({ kind: 'upcoming', from: at('04-01T00:00') }, { limit: 20 })).items)).toEqual([long.id, march.id, later.id]);
+  });
+
+  it('searches in pages that, followed to the end, hold every match once, in order', async () => {
+    const made: EventRecord[] = [];
+    for (let i = 0; i < 12; i++) made.push(await store.createEvent(newEvent({ title: i % 4 === 0 ? `Quartet ${i}` : `Solo ${i}`, startsAt: inDays(2 + i), endsAt: inDays(2 + i, 2) })));
+    const from = new Date().toISOString();
+    const matches = made.filter((e) => e.title.startsWith('Quartet')).map((e) => e.id);
+    expect((await allPages({ kind: 'upcoming', from, q: 'quartet' }, 2)).flat().map((e) => e.id)).toEqual(matches);
+    expect((await allPages({ kind: 'upcoming', from, q: 'no such words' }, 5)).flat()).toEqual([]);
+  });
+
+  it('shows the registration count with listed events', async () => {
+    const event = await store.createEvent(newEvent({ registrationLimit: 3 }));
+    await store.register(event.id, person('usr_ada'), new Date());
+    const [listed] = (await store.listEvents({ kind: 'upcoming', from: new Date().toISOString() }, { limit: 5 })).items;
+    expect(listed).toMatchObject({ id: event.id, registrationCount: 1, registrationLimit: 3 });
+  });
+
+  it('pages registrations without gaps or repeats: an event’s in sign-up order, a user’s newest event first', async () => {
+    const event = await store.createEvent(newEvent());
+    const now = new Date();
+    const people = ['usr_m', 'usr_c', 'usr_x', 'usr_a', 'usr_q', 'usr_b', 'usr_k'];
+    for (const id of people) await store.register(event.id, person(id), now);
+    const attendees: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.registrationsOfEvent(event.id, { cursor, limit: 3 });
+      expect(page.items.length).toBeLessThanOrEqual(3);
+      attendees.push(...page.items.map((r) => r.userId));
+      cursor = page.next ?? undefined;
+    } while (cursor);
+    expect(attendees).toEqual(people);
+
+    const events: EventRecord[] = [];
+    for (let i = 0; i < 5; i++) events.push(await store.createEvent(newEvent({ title: `Event ${i}` })));
+    for (const e of events) await store.register(e.id, person('usr_ada'), new Date());
+    const mine: Registration[] = [];
+    cursor = undefined;
+    do {
+      const page = await store.registrationsOfUser('usr_ada', { cursor, limit: 2 });
+      mine.push(...page.items);
+      cursor = page.next ?? undefined;
+    } while (cursor);
+    expect(mine.map((r) => r.eventId)).toEqual([...events.map((e) => e.id)].sort().reverse());
+    expect(mine.map((r) => r.eventTitle)).toEqual(mine.map((r) => events.find((e) => e.id === r.eventId)!.title));
+
+    await expectAppError(store.registrationsOfUser('usr_ada', { cursor: 'not-a-cursor', limit: 2 }), 'VALIDATION_FAILED');
+    await expectAppError(store.registrationsOfEvent(event.id, { cursor: 'bm90LWpzb24', limit: 2 }), 'VALIDATION_FAILED');
+  });
+
+  it('keeps the registration limit exact under concurrent sign-ups, and withdrawals free places', async () => {
+    const event = await store.createEvent(newEvent({ registrationLimit: 5 }));
+    const outcomes = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => store.register(event.id, person(`usr_${i}`), new Date()).then(() => 'created', (e: AppError) => e.code)),
+    );
+    expect(outcomes.filter((o) => o === 'created')).toHaveLength(5);
+    expect(outcomes.filter((o) => o !== 'created').every((o) => o === 'EVENT_FULL')).toBe(true);
+    expect((await store.getEvent(event.id))!.registrationCount).toBe(5);
+    expect((await store.registrationsOfEvent(event.id, { limit: 50 })).items).toHaveLength(5);
+    const [first] = (await store.registrationsOfEvent(event.id, { limit: 1 })).items;
+    expect(await store.withdraw(event.id, first!.userId, new Date())).toBe(true);
+    expect((await store.getEvent(event.id))!.registrationCount).toBe(4);
+    expect((await store.register(event.id, person('usr_late'), new Date())).created).toBe(true);
+    await expectAppError(store.register(event.id, person('usr_later'), new Date()), 'EVENT_FULL');
+  });
+
+  it('lowers and lifts a limit against the registrations at the time', async () => {
+    const event = await store.createEvent(newEvent({ registrationLimit: 3 }));
+    await store.register(event.id, person('usr_a'), new Date());
+    await store.register(event.id, person('usr_b'), new Date());
+    expect((await change(event.id, { registrationLimit: 2 })).saved).toBe(true);
+    await expectAppError(store.register(event.id, person('usr_c'), new Date()), 'EVENT_FULL');
+    expect((await change(event.id, { registrationLimit: null })).saved).toBe(true);
+    expect((await store.register(event.id, person('usr_c'), new Date())).created).toBe(true);
+    expect(await store.getEvent(event.id)).toMatchObject({ registrationLimit: null, registrationCount: 3 });
+    await expectAppError(change(event.id, { registrationLimit: 2 }), 'VALIDATION_FAILED');
+  });
+
   it('acknowledges a message it has no use for, once', async () => {
     const message = newMessage('ticketing', 'OrderPlaced', {
       orderId: 'ord_1', userId: 'u', eventId: 'evt_x', eventTitle: 'X', ticketTypeId: 'tt_x', ticketTypeName: 'X', quantity: 1, totalCents: 0, currency: 'USD',
@@ -300,6 +423,113 @@ describe.each(adapters)('EventsStore contract: $name', ({ create }) => {
 
   it('reports readiness', async () => {
     expect(await store.isReady()).toBe(true);
+  });
+});
+
+/**
+ * The DynamoDB store with every call metered: DynamoDB reports the capacity each call consumed (per table and
+ * index) and how many items each query read. Instrumentation only: the calls go to DynamoDB Local unchanged.
+ */
+class MeteredEventsStore extends DynamoEventsStore {
+  readonly calls: { command: string; read: number; units: { table: string; capacity: number }[] }[] = [];
+
+  constructor(opts: ConstructorParameters<typeof DynamoEventsStore>[0]) {
+    super(opts);
+    this.dynamo.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as Record<string, unknown>;
+        if (!('ReturnConsumedCapacity' in input)) input.ReturnConsumedCapacity = 'INDEXES';
+        const result = await next(args);
+        const output = result.output as { ScannedCount?: number; ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
+        const consumed = [output.ConsumedCapacity ?? []].flat();
+        const units = consumed.flatMap((c) => [
+          { table: String(c.TableName), capacity: c.Table?.CapacityUnits ?? 0 },
+          ...Object.entries(c.GlobalSecondaryIndexes ?? {}).map(([name, i]) => ({ table: `${c.TableName}.${name}`, capacity: i.CapacityUnits ?? 0 })),
+        ]);
+        this.calls.push({ command: context.commandName ?? '', read: output.ScannedCount ?? 0, units });
+        return result;
+      },
+      { step: 'initialize', name: 'meterCapacity' },
+    );
+  }
+
+  /** Write units per table (and index) of the calls since the last `take`, and the items queries read. */
+  take(): { writes: Record<string, number>; total: number; read: number } {
+    const calls = this.calls.splice(0);
+    const writes: Record<string, number> = {};
+    for (const c of calls.filter((c) => /Put|Update|Delete|TransactWrite/.test(c.command))) for (const u of c.units) writes[u.table] = (writes[u.table] ?? 0) + u.capacity;
+    return { writes, total: Object.values(writes).reduce((a, b) => a + b, 0), read: calls.reduce((a, c) => a + c.read, 0) };
+  }
+}
+
+describe.runIf(dynamo.endpoint && (!wanted || wanted.includes('dynamodb')))('DynamoEventsStore costs', () => {
+  const open = async (listingReadBudget?: number) => {
+    const store = new MeteredEventsStore({ settings: { region: 'us-east-1', endpoint: dynamo.endpoint!, tablePrefix: uniqueTablePrefix('events') }, listingReadBudget });
+    await store.createTables();
+    store.take();
+    return store;
+  };
+
+  it('stops a search after its read budget with a cursor, and following the cursors finds every match once', async () => {
+    const store = await open(10);
+    try {
+      const made: EventRecord[] = [];
+      for (let i = 0; i < 30; i++) made.push(await store.createEvent(newEvent({ title: i === 7 || i === 23 ? `Needle ${i}` : `Hay ${i}`, startsAt: inDays(2 + i), endsAt: inDays(2 + i, 2) })));
+      const from = new Date().toISOString();
+      store.take();
+      const first = await store.listEvents({ kind: 'upcoming', from, q: 'nothing matches this' }, { limit: 20 });
+      expect(first.items).toEqual([]);
+      expect(first.next).not.toBeNull();
+      expect(store.take().read).toBeLessThanOrEqual(10);
+
+      const found: string[] = [];
+      let after: EventCursor | undefined;
+      let pages = 0;
+      do {
+        const page = await store.listEvents({ kind: 'upcoming', from, q: 'needle' }, { after, limit: 20 });
+        expect(store.take().read).toBeLessThanOrEqual(10);
+        found.push(...page.items.map((e) => e.id));
+        after = page.next ?? undefined;
+        pages++;
+      } while (after && pages < 20);
+      expect(after).toBeUndefined();
+      expect(pages).toBeGreaterThanOrEqual(3);
+      expect(found).toEqual([made[7]!.id, made[23]!.id]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reads no past month and no ended event’s bucket to list upcoming events', async () => {
+    const store = await open();
+    try {
+      for (let i = 0; i < 8; i++) await store.createEvent(newEvent({ startsAt: inDays(1 + i), endsAt: inDays(1 + i, 2) }));
+      store.take();
+      // Years later, none of these is upcoming: the listing reads from a month before `from`, not the archive.
+      const later = new Date(Date.now() + 3 * 365 * DAY).toISOString();
+      expect((await store.listEvents({ kind: 'upcoming', from: later }, { limit: 20 })).items).toEqual([]);
+      expect(store.take().read).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('registers and withdraws without writing the event: three small items, at most 8 write units', async () => {
+    const store = await open();
+    try {
+      const event = await store.createEvent(newEvent({ registrationLimit: 100, description: 'x'.repeat(4000) }));
+      store.take();
+      await store.register(event.id, person('usr_ada'), new Date());
+      const register = store.take();
+      expect(Object.keys(register.writes).some((t) => t.endsWith('Events') || t.includes('Events.'))).toBe(false);
+      expect(register.total).toBeLessThanOrEqual(8);
+      await store.withdraw(event.id, 'usr_ada', new Date());
+      const withdraw = store.take();
+      expect(Object.keys(withdraw.writes).some((t) => t.endsWith('Events') || t.includes('Events.'))).toBe(false);
+      expect(withdraw.total).toBeLessThanOrEqual(8);
+    } finally {
+      await store.close();
+    }
   });
 });
 
