@@ -617,6 +617,32 @@ describe('GET /registrations and GET /events/:id/registrations', () => {
     expect(unknown.statusCode).toBe(404);
   });
 
+  it('pages both lists with cursor and limit, narrows mine to one event, and refuses a cursor it did not make', async () => {
+    const events = [await createEvent({ title: 'A' }), await createEvent({ title: 'B' }), await createEvent({ title: 'C' })];
+    for (const e of events) await app.inject({ method: 'POST', url: '/register', headers: as.ada, payload: { eventId: e.id } });
+    await app.inject({ method: 'POST', url: '/register', headers: as.bob, payload: { eventId: events[0]!.id } });
+
+    const first = (await app.inject({ method: 'GET', url: '/registrations?limit=2', headers: as.ada })).json();
+    expect(first.items.map((r: Registration) => r.eventTitle)).toEqual(['C', 'B']);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = (await app.inject({ method: 'GET', url: `/registrations?limit=2&cursor=${first.nextCursor}`, headers: as.ada })).json();
+    expect(second).toEqual({ items: [expect.objectContaining({ eventTitle: 'A' })], nextCursor: null });
+
+    const one = (await app.inject({ method: 'GET', url: `/registrations?eventId=${events[1]!.id}`, headers: as.ada })).json();
+    expect(one).toEqual({ items: [expect.objectContaining({ eventId: events[1]!.id, userId: ADA.id })], nextCursor: null });
+    expect((await app.inject({ method: 'GET', url: `/registrations?eventId=${events[1]!.id}`, headers: as.bob })).json()).toEqual({ items: [], nextCursor: null });
+
+    const attendees = (await app.inject({ method: 'GET', url: `/events/${events[0]!.id}/registrations?limit=1`, headers: as.org })).json();
+    expect(attendees.items.map((r: Registration) => r.userId)).toEqual([ADA.id]);
+    const rest = (await app.inject({ method: 'GET', url: `/events/${events[0]!.id}/registrations?limit=1&cursor=${attendees.nextCursor}`, headers: as.org })).json();
+    expect(rest.items.map((r: Registration) => r.userId)).toEqual([BOB.id]);
+
+    const bad = await app.inject({ method: 'GET', url: '/registrations?cursor=not-ours', headers: as.ada });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe('VALIDATION_FAILED');
+    expect((await app.inject({ method: 'GET', url: '/registrations?limit=101', headers: as.ada })).statusCode).toBe(400);
+  });
+
   it('keeps registrations showing the event’s current title and start', async () => {
     const event = await createEvent();
     await app.inject({ method: 'POST', url: '/register', headers: as.ada, payload: { eventId: event.id } });
