@@ -8,10 +8,13 @@ import type { TicketingStore } from './store/ticketing-store.js';
 // The DynamoDB adapter (and the AWS SDK) is loaded only when configured.
 const dynamo = () => import('./store/dynamodb.js');
 
-if (process.argv.includes('--create-tables')) {
-  await createTablesAndExit('ticketing', async (log) =>
-    new (await dynamo()).DynamoTicketingStore({ settings: dynamoSettings(loadTicketingConfig()) }).createTables(log),
-  );
+if (process.argv.includes('--create-tables') || process.argv.includes('--migrate-tables')) {
+  await createTablesAndExit('ticketing', async (log) => {
+    const settings = dynamoSettings(loadTicketingConfig());
+    await new (await dynamo()).DynamoTicketingStore({ settings }).createTables(log);
+    // Upgrading a deployment from the separate TicketingEvents/Inventory/Orders tables (docs/dynamodb.md).
+    if (process.argv.includes('--migrate-tables')) await (await import('./store/dynamodb-migration.js')).migrateTicketingTables(settings, log);
+  });
 }
 
 await runService('ticketing', async () => {

@@ -209,6 +209,9 @@ const EVENT_CACHE_MS = 1000;
 const PURCHASE_DEADLINE_MS = 20_000;
 
 
+/** How many shards' ByShard queries an event's cancellation runs at once. */
+const SWEEP_QUERIES_AT_ONCE = 16;
+
 /** How long this process trusts what it last saw of a shard when choosing one to buy from (never to refuse). */
 const SHARD_BELIEF_MS = 2000;
 
@@ -951,9 +954,11 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     const shardIds = types.flatMap((t) => Array.from({ length: t.shards }, (_, n) => shardId(t.id, n)));
     let any = false;
     for (let round = 0; round < 50; round++) {
-      const found = (
-        await Promise.all(
-          shardIds.map((id) =>
+      const found: Item[] = [];
+      // A few shards' queries at a time: an event may have 20 types × 50 shards.
+      for (let i = 0; i < shardIds.length; i += SWEEP_QUERIES_AT_ONCE) {
+        const pages = await Promise.all(
+          shardIds.slice(i, i + SWEEP_QUERIES_AT_ONCE).map((id) =>
             queryAll(this.doc, {
               TableName: this.table,
               IndexName: 'ByShard',
@@ -961,8 +966,9 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
               ExpressionAttributeValues: { ':shard': id },
             }),
           ),
-        )
-      ).flat();
+        );
+        found.push(...pages.flat());
+      }
       let left = false;
       for (const key of found) {
         const order = await getItem(this.doc, this.table, { PK: key.PK, SK: key.SK });
