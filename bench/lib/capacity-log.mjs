@@ -1,4 +1,4 @@
-// Reading the DynamoDB capacity log (DYNAMODB_CAPACITY_LOG, written by packages/kit/src/dynamodb-capacity.ts):
+// Reading the DynamoDB capacity log (DYNAMODB_CAPACITY_LOG, written by packages/kit/src/dynamodb/capacity.ts):
 // write units per window, per table and index, per partition key. Used by the DynamoDB bench row and by
 // tests/system/dynamodb-capacity.test.ts and dynamodb-keys.test.ts.
 import { existsSync, readFileSync } from 'node:fs';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { instrumentCapacity } from '../../packages/kit/src/dynamodb-capacity.js';
+import { instrumentCapacity } from '../../packages/kit/src/dynamodb/capacity.js';
 import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
 import { breakdown, dynamoCapacityEnv, outboxPending, readCalls, readCapacityLog, writeUnits } from '../../bench/lib/capacity-log.mjs';
 import { startSystem } from '../../scripts/lib/system.mjs';
@@ -14,7 +14,7 @@ import { client, eventually, inDays, waitOnSale, type Api } from './helpers.js';
 // (DYNAMODB_CAPACITY_LOG, ReturnConsumedCapacity=INDEXES), and the test sums the write units of all of them from
 // just before a POST /orders until the order has fully settled (the buyer's notification exists and ticketing's
 // outbox is empty). Failed conditional writes and cancelled transactions, which DynamoDB Local does not report,
-// are modelled from their items (packages/kit/src/dynamodb-capacity.ts says how).
+// are modelled from their items (packages/kit/src/dynamodb/capacity.ts says how).
 
 const dynamo = dynamoTestTarget();
 

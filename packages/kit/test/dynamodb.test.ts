@@ -185,9 +185,12 @@ describe.skipIf(!dynamo.endpoint)('DynamoDB mechanics on DynamoDB Local', () => 
 
     // Between sweeps, with no retry of its own due, a claim costs no DynamoDB call at all.
     sweeper.calls.length = 0;
-    expect(await sweeper.messaging.claimDue('engagement', 10, t0 + OUTBOX_SWEEP_MS - 1, 60_000)).toEqual([]);
+    expect(await sweeper.messaging.claimDue('engagement', 10, t0 + OUTBOX_SWEEP_GRACE_MS - 1000, 60_000)).toEqual([]);
     expect(sweeper.calls).toEqual([]);
 
+    // A process that starts sweeps again one grace period later (well before OUTBOX_SWEEP_MS), when what the
+    // process it replaces left behind has become due.
+    expect(OUTBOX_SWEEP_MS).toBeGreaterThan(OUTBOX_SWEEP_GRACE_MS + 1000);
     const later = t0 + OUTBOX_SWEEP_GRACE_MS + 1000;
     const swept = await sweeper.messaging.claimDue('engagement', 10, later, 60_000);
     expect(swept.map((e) => [e.message.id, e.attempts])).toEqual([[m.id, 0]]);

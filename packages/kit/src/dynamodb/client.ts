@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { instrumentCapacity } from '../dynamodb-capacity.js';
+import { instrumentCapacity } from './capacity.js';
 
 export type Doc = DynamoDBDocumentClient;
 /** One entry of a TransactWriteItems request, as the document client takes it. */

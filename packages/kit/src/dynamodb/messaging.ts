@@ -24,8 +24,13 @@ import type { TableSpec } from './tables.js';
 
 /** Partitions per subscriber the outbox entries are spread over (random per entry). */
 export const OUTBOX_BUCKETS = 64;
-/** How often a relay's store looks in DynamoDB for entries left behind, when it scheduled no earlier retry. */
-export const OUTBOX_SWEEP_MS = 5000;
+/**
+ * How often a relay's store looks in DynamoDB for entries left behind when it has no reason to look sooner: a
+ * safety net for a replica that crashed and was not restarted. A process that starts sweeps at once and again
+ * when the entries of the process it replaces become due (OUTBOX_SWEEP_GRACE_MS), and a retry it scheduled
+ * brings its own sweep; so an idle relay costs one bounded read of its buckets a minute.
+ */
+export const OUTBOX_SWEEP_MS = 60_000;
 /**
  * How long an entry belongs to the process that wrote it: a sweep may take it only once its DueAt
  * (creation + this) has passed, so a live writer's hand-off is never raced by another process's sweep.
@@ -120,6 +125,8 @@ export class DynamoDbMessaging implements OutboxStore {
   ) {
     this.table = messagingTables(prefix, service);
     this.subscribers = subscribersOf(service);
+    // A restarted process's predecessor may have left entries that become due one grace period from now.
+    for (const subscriber of this.subscribers) this.scheduleRetry(subscriber, Date.now() + OUTBOX_SWEEP_GRACE_MS);
   }
 
   /**

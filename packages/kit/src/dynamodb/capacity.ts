@@ -1,5 +1,4 @@
 import { appendFileSync } from 'node:fs';
-// eslint-disable-next-line no-restricted-imports -- a part of kit's DynamoDB adapter: dynamodb.ts wires it into createDynamo
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 /**
