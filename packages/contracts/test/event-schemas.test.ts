@@ -9,6 +9,8 @@ import {
   RegisterBody,
   Registration,
   RegistrationList,
+  RegistrationListQuery,
+  EventRegistrationListQuery,
   TicketType,
   TicketTypeInput,
   TicketTypePatch,
@@ -377,7 +379,19 @@ describe('registrations', () => {
 
   it('Registration and RegistrationList accept what the service answers', () => {
     expect(Registration.parse(registration)).toEqual(registration);
-    expect(RegistrationList.parse({ items: [registration] })).toEqual({ items: [registration] });
+    expect(RegistrationList.parse({ items: [registration], nextCursor: null })).toEqual({ items: [registration], nextCursor: null });
+    expect(RegistrationList.parse({ items: [], nextCursor: 'abc' })).toEqual({ items: [], nextCursor: 'abc' });
+    expect(refusedPaths(RegistrationList, { items: [registration] })).toEqual(['nextCursor']);
+  });
+
+  it('RegistrationListQuery takes a cursor, a limit of 1 to 100 (50 by default) and an optional event id; the attendee list no event id', () => {
+    expect(RegistrationListQuery.parse({})).toEqual({ limit: 50 });
+    expect(RegistrationListQuery.parse({ limit: '100', cursor: 'c', eventId: 'evt_1' })).toEqual({ limit: 100, cursor: 'c', eventId: 'evt_1' });
+    expect(refusedPaths(RegistrationListQuery, { limit: '0' })).toEqual(['limit']);
+    expect(refusedPaths(RegistrationListQuery, { limit: '101' })).toEqual(['limit']);
+    expect(refusedPaths(RegistrationListQuery, { eventId: 'a b' })).toEqual(['eventId']);
+    expect(EventRegistrationListQuery.parse({ cursor: 'c' })).toEqual({ limit: 50, cursor: 'c' });
+    expect(refusedPaths(EventRegistrationListQuery, { eventId: 'evt_1' })).toEqual(['']);
   });
 
   it.each([
@@ -391,6 +405,6 @@ describe('registrations', () => {
     ['createdAt', '2030-01-01T19:00:00+01:00'],
   ])('Registration refuses %s = %j', (field, value) => {
     expect(refusedPaths(Registration, { ...registration, [field]: value })).toEqual([field]);
-    expect(refusedPaths(RegistrationList, { items: [{ ...registration, [field]: value }] })).toEqual([`items.0.${field}`]);
+    expect(refusedPaths(RegistrationList, { items: [{ ...registration, [field]: value }], nextCursor: null })).toEqual([`items.0.${field}`]);
   });
 });
