@@ -28,6 +28,7 @@ import {
 } from '../domain/purchase.js';
 import { newTicketCode } from '../domain/ticket-code.js';
 import type { PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
+import { MAX_INVENTORY_SHARDS } from '../config.js';
 
 /**
  * Table shapes (docs/dynamodb.md). One table holds ticketing's own items, addressed by PK/SK:
@@ -250,7 +251,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     super(opts.settings, 'ticketing', Object.values(ticketingTables(opts.settings.tablePrefix)));
     this.t = ticketingTables(opts.settings.tablePrefix);
     const shards = opts.shards ?? 1;
-    this.shardsFor = (eventId) => Math.max(1, Math.min(50, Math.floor(typeof shards === 'number' ? shards : shards(eventId))));
+    this.shardsFor = (eventId) => Math.max(1, Math.min(MAX_INVENTORY_SHARDS, Math.floor(typeof shards === 'number' ? shards : shards(eventId))));
     this.onMessagesCommitted = opts.onMessagesCommitted;
   }
 
