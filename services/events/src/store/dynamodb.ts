@@ -66,6 +66,8 @@ export const LISTING_READ_BUDGET = 1000;
 /** How often a write that lost a race (a condition on data another writer just changed) is re-planned. */
 const MAX_REPLANS = 25;
 const MONTHS_KEY = { EventID: 'listing#months' };
+/** Sorts before every StartKey: the lower bound of a range read from its start (a key value may not be empty). */
+const FIRST_KEY = ' ';
 
 const userKey = (userId: string, eventId: string) => ({ PK: `user#${userId}`, SK: `event#${eventId}` });
 const counterKey = (eventId: string) => ({ PK: `event#${eventId}`, SK: 'count' });
@@ -255,15 +257,16 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
 
     let reads: StreamRead<Item>[];
     if (filter.kind === 'organizer') {
-      // ' ' sorts before every StartKey (a key value may not be empty).
-      const lower = page.after ? startKey(page.after.startsAt, page.after.id) : ' ';
+      const lower = page.after ? startKey(page.after.startsAt, page.after.id) : FIRST_KEY;
       reads = [await this.readRange(range('ByOrganizer', { OrganizerID: filter.organizerId }, lower), wanted, budget)];
     } else {
       const lower = lowerKey(filter.from, page.after);
       // The long bucket may spend half the budget, so the months always get a read too and every page moves on.
+      // Its events may have started any time before `from`, so only the cursor bounds it from below.
       const longShare = Math.ceil(budget.left / 2);
       const longBudget: Budget = { left: longShare };
-      const long = await this.readRange(range('ByStartMonth', { ListingMonth: LONG_BUCKET }, lower), wanted, longBudget);
+      const longLower = page.after ? startKey(page.after.startsAt, page.after.id) : FIRST_KEY;
+      const long = await this.readRange(range('ByStartMonth', { ListingMonth: LONG_BUCKET }, longLower), wanted, longBudget);
       budget.left -= longShare - longBudget.left;
       reads = [long, await this.readMonths(lower, filter.to, (month) => range('ByStartMonth', { ListingMonth: month }, lower), wanted, budget)];
     }
