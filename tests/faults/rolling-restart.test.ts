@@ -108,7 +108,16 @@ describe('fault: a rolling restart of every service under steady load (two repli
 
     // Every acknowledged purchase exists, once; nothing else was sold.
     const api = client(gateway);
-    const stored = await Promise.all(buyers.map(async (b) => (await api.get('/orders', b.token)).body.items.map((o: { id: string }) => o.id).sort()));
+    const ordersOf = async (token: string): Promise<string[]> => {
+      const ids: string[] = [];
+      for (let cursor = ''; ; ) {
+        const page = (await api.get(`/orders?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, token)).body;
+        ids.push(...page.items.map((o: { id: string }) => o.id));
+        if (!page.nextCursor) return ids;
+        cursor = page.nextCursor;
+      }
+    };
+    const stored = await Promise.all(buyers.map(async (b) => (await ordersOf(b.token)).sort()));
     const expected = buyers.map((b) => acknowledged.filter((a) => a.buyer === b).map((a) => a.id).sort());
     expect(stored).toEqual(expected);
     expect((await api.get(`/availability/${event.id}`)).body.ticketTypes[0].sold).toBe(acknowledged.length);

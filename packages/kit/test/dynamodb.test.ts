@@ -130,7 +130,7 @@ describe.skipIf(!dynamo.endpoint)('DynamoDB mechanics on DynamoDB Local', () => 
     await ensureTables(d!.client, [withIndex]);
     const described = await d!.client.send(new DescribeTableCommand({ TableName: table.name }));
     expect(described.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['ByOwner']);
-  });
+  }, 60_000); // building an index takes DynamoDB Local seconds, many more when the whole suite loads the machine
 
   it('turns on time to live and builds INCLUDE projections, idempotently, also when run concurrently', async () => {
     const spec = {
