@@ -21,11 +21,13 @@ export function useMyEvents() {
   });
 }
 
-export function useManagedEvent(id: string) {
+/** One of the organizer's events; `poll` refreshes it while a live page shows it (the dashboard's counts). */
+export function useManagedEvent(id: string, { poll }: { poll?: number } = {}) {
   return useQuery({
     queryKey: queryKeys.event(id),
     queryFn: ({ signal }) => apiRequest<Event>(`/events/${encodeURIComponent(id)}`, { signal }),
     retry: (count, err) => !(err instanceof ApiError && err.status === 404) && count < 2,
+    ...(poll ? { refetchInterval: poll } : {}),
   });
 }
 

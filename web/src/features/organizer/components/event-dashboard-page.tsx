@@ -20,7 +20,8 @@ export function revenue(availability: Availability): { currency: string; cents: 
 }
 
 export function EventDashboardPage({ id }: { id: string }) {
-  const event = useManagedEvent(id);
+  // Refreshed like the attendee list, so the registration count stays live while the page is open.
+  const event = useManagedEvent(id, { poll: 15_000 });
   if (event.isPending) {
     return (
       <div className="bg-white rounded-4 shadow-sm p-4">
