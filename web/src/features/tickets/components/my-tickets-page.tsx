@@ -4,8 +4,8 @@ import type { Ticket } from '@dems/contracts';
 import { ConfirmDialog } from '../../../components/confirm-dialog';
 import { ErrorAlert } from '../../../components/error-alert';
 import { EmptyState, PageHeader } from '../../../components/page-header';
+import { ShowMore } from '../../../components/show-more';
 import { LineSkeletons } from '../../../components/skeleton';
-import { Spinner } from '../../../components/spinner';
 import { useToast } from '../../../components/toasts';
 import { formatDateTime, formatMoney } from '../../../lib/format';
 import { useCancelTicket, useTicketEvent, useTickets } from '../api/tickets-api';
@@ -38,13 +38,7 @@ export function MyTicketsPage() {
           {groups.map((g) => (
             <TicketGroupSection key={g.eventId} group={g} onCancel={setToCancel} />
           ))}
-          {tickets.hasNextPage && (
-            <div className="text-center mb-4">
-              <button type="button" className="btn btn-outline-primary" onClick={() => void tickets.fetchNextPage()} disabled={tickets.isFetchingNextPage}>
-                {tickets.isFetchingNextPage ? <Spinner small label="Loading more tickets…" /> : 'Show more tickets'}
-              </button>
-            </div>
-          )}
+          <ShowMore list={tickets} label="Show more tickets" loading="Loading more tickets…" className="text-center mb-4" />
           {tickets.isFetchNextPageError && <ErrorAlert error={tickets.error} onRetry={() => void tickets.fetchNextPage()} />}
         </>
       )}
