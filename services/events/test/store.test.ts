@@ -514,6 +514,24 @@ describe.runIf(dynamo.endpoint && (!wanted || wanted.includes('dynamodb')))('Dyn
     }
   });
 
+  it('writes a long event once per table and index, with no search copy doubling it', async () => {
+    const store = await open();
+    try {
+      // 4,000 characters of description: a 5 KB item (2 write units per KB in a transaction); with a lower-cased copy
+      // of the text kept for search it would be 9 KB, in the table and in both indexes.
+      await store.createEvent(newEvent({ description: 'x'.repeat(4000) }));
+      const { writes } = store.take();
+      const events = Object.entries(writes).filter(([t]) => /Events(\.|$)/.test(t));
+      expect(events.map(([t]) => t.replace(/^.*Events/, 'Events')).sort()).toEqual(['Events', 'Events.ByOrganizer', 'Events.ByStartMonth']);
+      // 10 each (the table also takes 1 for the new month in `listing#months`); 18 each with a search copy.
+      for (const [table, units] of events) expect(units, table).toBeLessThanOrEqual(table.endsWith('Events') ? 11 : 10);
+      const found = await store.listEvents({ kind: 'upcoming', from: new Date().toISOString(), q: 'XXXX' }, { limit: 5 });
+      expect(found.items).toHaveLength(1); // the search is still case-blind
+    } finally {
+      await store.close();
+    }
+  });
+
   it('registers and withdraws without writing the event: three small items, at most 8 write units', async () => {
     const store = await open();
     try {

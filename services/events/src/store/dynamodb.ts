@@ -44,8 +44,8 @@ export function eventsTables(prefix: string): { events: TableSpec; registrations
       pk: { name: 'EventID', type: 'S' },
       indexes: [
         // Only published events carry `ListingMonth` (their start month, or `long`), so the public listing reads
-        // the months from "not over yet" on and never a cancelled event. ALL: a page returns whole events and
-        // its search filters on SearchText, which must be in the index to be filtered there.
+        // the months from "not over yet" on and never a cancelled event. ALL: a page returns whole events, and
+        // a search matches their title, description and venue as read.
         { name: 'ByStartMonth', pk: { name: 'ListingMonth', type: 'S' }, sk: { name: 'StartKey', type: 'S' } },
         { name: 'ByOrganizer', pk: { name: 'OrganizerID', type: 'S' }, sk: { name: 'StartKey', type: 'S' } },
       ],
@@ -71,7 +71,12 @@ const FIRST_KEY = ' ';
 
 const userKey = (userId: string, eventId: string) => ({ PK: `user#${userId}`, SK: `event#${eventId}` });
 const counterKey = (eventId: string) => ({ PK: `event#${eventId}`, SK: 'count' });
-const searchText = (e: Pick<EventRecord, 'title' | 'description' | 'venue'>) => `${e.title}\n${e.description}\n${e.venue}`.toLowerCase();
+/**
+ * What a search looks in, lower-cased. Matched here rather than by a FilterExpression on a stored copy: a filter saves
+ * no read units (they count what is read), and the copy would double the event item in the table and both its
+ * indexes, i.e. double the write units of every change of an event.
+ */
+const searchText = (i: Item) => `${String(i.Title)}\n${String(i.Description)}\n${String(i.Venue)}`.toLowerCase();
 
 /** The counter's view of an event: registrations so far (0 when it has no counter item yet). */
 const countOf = (counter: Item | undefined): number => Number(counter?.RegistrationCount ?? 0);
@@ -122,7 +127,6 @@ function editableAttributes(event: EventRecord): Item {
     StartsAt: event.startsAt,
     EndsAt: event.endsAt,
     TicketTypes: event.ticketTypes,
-    SearchText: searchText(event),
     StartKey: startKey(event.startsAt, event.id),
     ListingMonth: listingBucket(event),
     UpdatedAt: event.updatedAt,
@@ -158,8 +162,8 @@ interface RangeQuery {
   upper: string;
   filters: string[];
   values: Item;
-  /** A text search matches few of the items it reads, so it reads in larger pages. */
-  searching: boolean;
+  /** A text search: it matches few of the items it reads, so it reads in larger pages. */
+  matches?: (item: Item) => boolean;
 }
 
 /**
@@ -246,14 +250,19 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
       filters.push('EndsAt > :from');
       values[':from'] = filter.from;
     }
-    if (filter.q) {
-      filters.push('contains(SearchText, :q)');
-      values[':q'] = filter.q.toLowerCase();
-    }
+    const q = filter.q?.toLowerCase();
     const budget: Budget = { left: this.readBudget };
     const wanted = page.limit + 1;
     const upper = upperKey(filter.to);
-    const range = (index: RangeQuery['index'], partition: Item, lower: string): RangeQuery => ({ index, partition, lower, upper, filters, values, searching: Boolean(filter.q) });
+    const range = (index: RangeQuery['index'], partition: Item, lower: string): RangeQuery => ({
+      index,
+      partition,
+      lower,
+      upper,
+      filters,
+      values,
+      ...(q ? { matches: (i: Item) => searchText(i).includes(q) } : {}),
+    });
 
     let reads: StreamRead<Item>[];
     if (filter.kind === 'organizer') {
@@ -308,7 +317,7 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     let readUpTo = q.lower;
     for (;;) {
       if (budget.left <= 0) return { items, readUpTo };
-      const limit = Math.min(budget.left, q.searching ? 100 : wanted - items.length + 1);
+      const limit = Math.min(budget.left, q.matches ? 100 : wanted - items.length + 1);
       const res = await withRetry(() =>
         this.doc.send(
           new QueryCommand({
@@ -324,7 +333,7 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
         ),
       );
       budget.left -= res.ScannedCount ?? limit;
-      items.push(...((res.Items ?? []) as Item[]).filter((i) => i.StartKey !== q.lower));
+      items.push(...((res.Items ?? []) as Item[]).filter((i) => i.StartKey !== q.lower && (!q.matches || q.matches(i))));
       start = res.LastEvaluatedKey as Item | undefined;
       if (!start) return { items, readUpTo: null };
       readUpTo = String(start.StartKey);
