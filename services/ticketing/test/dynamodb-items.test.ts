@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
 import { purchaseFingerprint } from '../src/domain/purchase.js';
 import { DynamoTicketingStore, idempotentTicketId, ticketingTables } from '../src/store/dynamodb.js';
-import { eventSnapshot, published, ticketType } from './fixtures.js';
+import { cancelled, eventSnapshot, published, ticketType } from './fixtures.js';
 
 // What the DynamoDB adapter writes and reads per operation. Reads and single writes are as DynamoDB Local
 // reports them (ReturnConsumedCapacity=INDEXES). A transaction is modelled from its items, as AWS bills it,
@@ -198,6 +198,29 @@ describe.skipIf(!runs)('DynamoDB ticketing: write units, items and keys', () => 
     expect(calls.filter((c) => c.op === 'GetItemCommand' && c.byTable[tables.tickets.name])).toHaveLength(1);
     // Tried once on the happy path: the transaction fails on the first ticket's condition, then the replay.
     expect(calls.filter((c) => c.op === 'TransactWriteItemsCommand').map((c) => c.failed)).toEqual([true]);
+  });
+
+  it('an event cancellation waits out the index lag before it concludes that no valid ticket is left', async () => {
+    const { order } = await store.placeOrder(purchase(2));
+    // A fake, to force the failure path: ByShard answers empty for the first half second after the shards close,
+    // as a global index on AWS may for an order committed the instant before (DynamoDB Local's never lags).
+    const client = (store as unknown as { dynamo: { client: DynamoDBClient } }).dynamo.client;
+    let lagUntil = Infinity;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { IndexName?: string };
+        const result = await next(args);
+        if (input.IndexName === 'ByShard' && Date.now() < lagUntil) {
+          if (lagUntil === Infinity) lagUntil = Date.now() + 500;
+          (result.output as { Items?: unknown[] }).Items = [];
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'fakeIndexLag' },
+    );
+    const event = eventSnapshot({ id: EVENT, title: TITLE, version: 2, status: 'cancelled', ticketTypes: [ticketType({ id: TT, capacity: 1000 })] });
+    await store.applyEventSnapshot(cancelled(event), event);
+    for (const t of order.tickets) expect((await ticketItem(t.id))?.Status, t.id).toBe('cancelled');
   });
 
   it('spreads orders over the shards, indexes each valid order under its first shard, and drops it once nothing is valid', async () => {

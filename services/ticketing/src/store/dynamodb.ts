@@ -212,6 +212,8 @@ const PURCHASE_DEADLINE_MS = 20_000;
 
 /** How many shards' ByShard queries an event's cancellation runs at once. */
 const SWEEP_QUERIES_AT_ONCE = 16;
+/** How long a global index may lag behind its table, for the event cancellation's last look (see cancelAllTickets). */
+const INDEX_LAG_MS = 1000;
 
 /** How long this process trusts what it last saw of a shard when choosing one to buy from (never to refuse). */
 const SHARD_BELIEF_MS = 2000;
@@ -885,6 +887,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     const newer = !stored || stored.version < snapshot.version;
     let types = stored?.types ?? [];
     let enqueued = false;
+    let closedAt = 0;
     if (newer) {
       const previous = new Map(types.map((t) => [t.id, t]));
       const wanted = this.shardsFor(snapshot.id);
@@ -906,6 +909,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       const onSale = snapshot.status === 'published';
       // Shards first, then the copy: a purchase reads the copy, and finds shards that match it or are newer.
       for (const type of types) await this.syncShards(snapshot.id, type, onSale && type.active, snapshot.version);
+      closedAt = Date.now();
       try {
         await transactWrite(this.doc, [
           {
@@ -938,7 +942,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     }
     // A cancellation cancels every valid ticket; re-running it (a redelivery after a crash) finds only the rest.
     if (snapshot.status === 'cancelled' && (newer || stored?.version === snapshot.version)) {
-      enqueued = await this.cancelAllTickets(snapshot.title, types);
+      enqueued = await this.cancelAllTickets(snapshot.title, types, closedAt);
     }
     const result = await this.outbox.acknowledge(message);
     if (enqueued) this.onMessagesCommitted?.();
@@ -950,7 +954,12 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
    * Orders are found shard by shard in the sparse ByShard index (keys only), so no key is event-wide; the
    * index may lag, so each order is read itself, and rounds repeat until a round finds nothing left to cancel.
    */
-  private async cancelAllTickets(eventTitle: string, types: TypeDef[]): Promise<boolean> {
+  /**
+   * `closedAt`: when this call closed the shards to sales (0 when they were closed before, as on a redelivery). An
+   * order committed just before may not be in the `ByShard` index yet (global indexes lag, usually well under a
+   * second), so "nothing left" only counts once INDEX_LAG_MS has passed since then.
+   */
+  private async cancelAllTickets(eventTitle: string, types: TypeDef[], closedAt: number): Promise<boolean> {
     const now = new Date();
     const shardIds = types.flatMap((t) => Array.from({ length: t.shards }, (_, n) => shardId(t.id, n)));
     let any = false;
@@ -984,7 +993,10 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
           if (!(err instanceof ConditionFailed)) throw err; // an attendee cancelled one meanwhile: next round
         }
       }
-      if (!left) return any;
+      if (left) continue;
+      const settling = closedAt + INDEX_LAG_MS - Date.now();
+      if (settling <= 0) return any;
+      await new Promise((r) => setTimeout(r, settling));
     }
     throw new Error(`could not cancel every ticket of the event's ${shardIds.length} shards`);
   }
