@@ -19,7 +19,8 @@ import {
   withRetry,
   type Doc,
 } from '../src/dynamodb.js';
-import { dynamoTestTarget, uniqueTablePrefix } from '../src/testing.js';
+import { startDynamoDbLocal } from '../../../scripts/lib/dynamodb-local.mjs';
+import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '../src/testing.js';
 
 const canceled = (...codes: string[]) =>
   new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
@@ -123,14 +124,26 @@ describe.skipIf(!dynamo.endpoint)('DynamoDB mechanics on DynamoDB Local', () => 
   const commands = (calls: Call[]) => calls.map((c) => c.command);
 
   it('creates missing tables and indexes, idempotently, also when run concurrently', async () => {
-    const table = { name: `${d!.prefix}Things`, pk: { name: 'ID', type: 'S' as const } };
-    await Promise.all([ensureTables(d!.client, [table]), ensureTables(d!.client, [table])]);
-    const withIndex = { ...table, indexes: [{ name: 'ByOwner', pk: { name: 'Owner', type: 'S' as const } }] };
-    await ensureTables(d!.client, [withIndex]);
-    await ensureTables(d!.client, [withIndex]);
-    const described = await d!.client.send(new DescribeTableCommand({ TableName: table.name }));
-    expect(described.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['ByOwner']);
-  }, 60_000); // building an index takes DynamoDB Local seconds, many more when the whole suite loads the machine
+    // On a DynamoDB Local of its own: an index added to an existing table is built by a background thread that
+    // DynamoDB Local shares with its time-to-live sweeps, and the hundreds of TTL tables a test run leaves in the
+    // shared one starve it (the index stays CREATING). Production tables get their indexes from the CDK app.
+    const dir = tempDir('dems-kit-tables-');
+    const local = await startDynamoDbLocal({ dataDir: dir.path, port: 4950 });
+    const own = createDynamo({ region: 'us-east-1', endpoint: local.endpoint, tablePrefix: uniqueTablePrefix('kit') });
+    try {
+      const table = { name: `${own.prefix}Things`, pk: { name: 'ID', type: 'S' as const } };
+      await Promise.all([ensureTables(own.client, [table]), ensureTables(own.client, [table])]);
+      const withIndex = { ...table, indexes: [{ name: 'ByOwner', pk: { name: 'Owner', type: 'S' as const } }] };
+      await ensureTables(own.client, [withIndex]);
+      await ensureTables(own.client, [withIndex]);
+      const described = await own.client.send(new DescribeTableCommand({ TableName: table.name }));
+      expect(described.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['ByOwner']);
+    } finally {
+      own.client.destroy();
+      await local.stop();
+      dir.cleanup();
+    }
+  }, 60_000);
 
   it('turns on time to live and builds INCLUDE projections, idempotently, also when run concurrently', async () => {
     const spec = {
