@@ -6,7 +6,7 @@
 export { createDynamo, dynamoSettings, type Doc, type Dynamo, type DynamoSettings, type Item, type TransactItem } from './dynamodb/client.js';
 export { ensureTables, type IndexSpec, type KeyAttr, type TableSpec } from './dynamodb/tables.js';
 export { cancellationReasons, ConditionFailed, fullJitter, isConditionalCheckFailed, isTransient, withRetry } from './dynamodb/retry.js';
-export { attrNames, batchGet, getItem, putItem, queryAll, queryUpTo, transactWrite } from './dynamodb/operations.js';
+export { attrNames, batchGet, getItem, putItem, queryAll, queryPages, queryUpTo, transactWrite } from './dynamodb/operations.js';
 export { decodeKey, encodeKey, orderedKey, orderedKeyTime, pad } from './dynamodb/keys.js';
 export {
   DynamoDbMessaging,

@@ -4,7 +4,7 @@ import type { DeadLetter, DeliveryFailure, OutboxEntry, OutboxStats, OutboxStore
 import { withTraceContext } from '../tracing.js';
 import type { Doc, Item, TransactItem } from './client.js';
 import { orderedKey, orderedKeyTime } from './keys.js';
-import { getItem, transactWrite } from './operations.js';
+import { getItem, queryPages, transactWrite } from './operations.js';
 import { ConditionFailed, isConditionalCheckFailed, withRetry } from './retry.js';
 import type { TableSpec } from './tables.js';
 
@@ -299,12 +299,10 @@ export class DynamoDbMessaging implements OutboxStore {
   /** Up to `pages` pages of a query, stopping early once `enough` items came. */
   private async queryBounded(input: QueryCommandInput, pages: number, enough: number): Promise<Item[]> {
     const items: Item[] = [];
-    let start: Item | undefined;
-    for (let page = 0; page < pages && items.length < enough; page++) {
-      const res = await withRetry(() => this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start })));
-      items.push(...((res.Items ?? []) as Item[]));
-      start = res.LastEvaluatedKey as Item | undefined;
-      if (!start) break;
+    let read = 0;
+    for await (const page of queryPages(this.doc, input)) {
+      items.push(...((page.Items ?? []) as Item[]));
+      if (++read >= pages || items.length >= enough) break;
     }
     return items;
   }
@@ -413,23 +411,8 @@ export class DynamoDbMessaging implements OutboxStore {
       this.subscribers.flatMap((subscriber) =>
         Array.from({ length: OUTBOX_BUCKETS }, async (_, bucket) => {
           let total = 0;
-          let start: Item | undefined;
-          do {
-            const page = await withRetry(() =>
-              this.doc.send(
-                new QueryCommand({
-                  TableName: this.table.name,
-                  KeyConditionExpression: 'PK = :pk',
-                  ExpressionAttributeValues: { ':pk': outboxPk(subscriber, bucket) },
-                  Select: 'COUNT',
-                  ConsistentRead: true,
-                  ExclusiveStartKey: start,
-                }),
-              ),
-            );
-            total += page.Count ?? 0;
-            start = page.LastEvaluatedKey as Item | undefined;
-          } while (start);
+          const query = { TableName: this.table.name, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': outboxPk(subscriber, bucket) }, Select: 'COUNT' as const, ConsistentRead: true };
+          for await (const page of queryPages(this.doc, query)) total += page.Count ?? 0;
           return total;
         }),
       ),

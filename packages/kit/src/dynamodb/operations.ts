@@ -6,6 +6,7 @@ import {
   TransactWriteCommand,
   type BatchGetCommandInput,
   type QueryCommandInput,
+  type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import type { Doc, Item, TransactItem } from './client.js';
 import { cancellationReasons, ConditionFailed, fullJitter, sleep, withRetry } from './retry.js';
@@ -30,26 +31,32 @@ export async function transactWrite(doc: Doc, items: TransactItem[]): Promise<vo
  * The pages of a query until at least `max` items have come (or there are no more). Each page asks for
  * input.Limit items, else for those still missing; a filtered page may bring fewer than it read.
  */
+/** The pages of a query, one request each (retried on transient failures), following LastEvaluatedKey until the last. */
+export async function* queryPages(doc: Doc, input: QueryCommandInput): AsyncGenerator<QueryCommandOutput> {
+  let start = input.ExclusiveStartKey;
+  do {
+    const page = await withRetry(() => doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start })));
+    yield page;
+    start = page.LastEvaluatedKey;
+  } while (start);
+}
+
 export async function queryUpTo(doc: Doc, input: QueryCommandInput, max: number): Promise<Item[]> {
   const items: Item[] = [];
-  let start: Item | undefined;
-  do {
-    const page = await withRetry(() => doc.send(new QueryCommand({ ...input, Limit: input.Limit ?? max - items.length, ExclusiveStartKey: start })));
+  // queryPages spreads `request` for each page, so a Limit set here applies to the next one.
+  const request = { ...input, Limit: input.Limit ?? max };
+  for await (const page of queryPages(doc, request)) {
     items.push(...((page.Items ?? []) as Item[]));
-    start = page.LastEvaluatedKey as Item | undefined;
-  } while (start && items.length < max);
+    if (items.length >= max) break;
+    if (input.Limit === undefined) request.Limit = max - items.length;
+  }
   return items;
 }
 
 /** Every page of a query, following LastEvaluatedKey (for bounded lists such as one user's orders). */
 export async function queryAll(doc: Doc, input: QueryCommandInput): Promise<Item[]> {
   const items: Item[] = [];
-  let start: Item | undefined;
-  do {
-    const page = await withRetry(() => doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start })));
-    items.push(...((page.Items ?? []) as Item[]));
-    start = page.LastEvaluatedKey as Item | undefined;
-  } while (start);
+  for await (const page of queryPages(doc, input)) items.push(...((page.Items ?? []) as Item[]));
   return items;
 }
 

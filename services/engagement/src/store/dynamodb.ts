@@ -8,6 +8,7 @@ import {
   DynamoStoreBase,
   getItem,
   queryAll,
+  queryPages,
   transactWrite,
   withRetry,
   type DynamoSettings,
@@ -419,30 +420,23 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
   async markAllNotificationsRead(userId: string): Promise<number> {
     const at = nowIso();
     let changed = 0;
-    let start: Item | undefined;
-    do {
-      const page = await withRetry(() =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.t.notifications.name,
-            KeyConditionExpression: 'UserID = :u',
-            FilterExpression: 'attribute_not_exists(#ReadAt)',
-            ProjectionExpression: '#Timestamp',
-            ExpressionAttributeNames: attrNames('#ReadAt #Timestamp'),
-            ExpressionAttributeValues: { ':u': userId },
-            ScanIndexForward: false,
-            Limit: 100,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
+    const unreadOfUser = {
+      TableName: this.t.notifications.name,
+      KeyConditionExpression: 'UserID = :u',
+      FilterExpression: 'attribute_not_exists(#ReadAt)',
+      ProjectionExpression: '#Timestamp',
+      ExpressionAttributeNames: attrNames('#ReadAt #Timestamp'),
+      ExpressionAttributeValues: { ':u': userId },
+      ScanIndexForward: false,
+      Limit: 100,
+    };
+    for await (const page of queryPages(this.doc, unreadOfUser)) {
       const unread = (page.Items ?? []) as Item[];
       for (let i = 0; i < unread.length; i += FAN_OUT_CONCURRENCY) {
         const results = await Promise.all(unread.slice(i, i + FAN_OUT_CONCURRENCY).map((k) => this.markRead(userId, Number(k.Timestamp), at)));
         changed += results.filter((r) => r !== null).length;
       }
-      start = page.LastEvaluatedKey as Item | undefined;
-    } while (start);
+    }
     return changed;
   }
 
