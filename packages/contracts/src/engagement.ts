@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Id, IsoDateTime } from './common.js';
+import { WaitingRoomSettings } from './waiting-room.js';
 
 export const Role = z.enum(['attendee', 'organizer', 'admin']);
 export type Role = z.infer<typeof Role>;
@@ -161,3 +162,21 @@ export const LiveAuthenticateResult = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
 ]);
 export type LiveAuthenticateResult = z.infer<typeof LiveAuthenticateResult>;
+
+/** Socket.IO: a client emits `{ eventId }` to receive WAITING_ROOM_EVENT for that room (at once, then on every change). */
+export const WAITING_ROOM_WATCH_EVENT = 'waiting-room:watch';
+/** Socket.IO: a client emits `{ eventId }` to stop receiving that room's changes. */
+export const WAITING_ROOM_UNWATCH_EVENT = 'waiting-room:unwatch';
+/** Socket.IO: the server emits WaitingRoomLive to the watchers of a room. */
+export const WAITING_ROOM_EVENT = 'waiting-room';
+
+export const WaitingRoomWatchBody = z.strictObject({ eventId: Id });
+export type WaitingRoomWatchBody = z.infer<typeof WaitingRoomWatchBody>;
+
+/** The payload of WAITING_ROOM_EVENT: the room's live settings, `null` when the sale is no longer queued. */
+export const WaitingRoomLive = z.object({
+  eventId: Id,
+  room: WaitingRoomSettings.nullable(),
+  now: IsoDateTime,
+});
+export type WaitingRoomLive = z.infer<typeof WaitingRoomLive>;

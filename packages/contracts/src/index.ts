@@ -4,6 +4,7 @@ export * from './event-time.js';
 export * from './engagement.js';
 export * from './events.js';
 export * from './ticketing.js';
+export * from './waiting-room.js';
 export * from './messages.js';
 export * from './routes.js';
 export * from './authorization.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Id, IsoDateTime } from './common.js';
 import { EventStatus, TicketType } from './events.js';
+import { WaitingRoomSettings } from './waiting-room.js';
 
 /** The part of an event other services keep a copy of. */
 export const EventSnapshot = z.object({
@@ -59,6 +60,8 @@ export const MessageData = {
     currency: z.string(),
     reason: z.enum(['attendee', 'event_cancelled']),
   }),
+  /** A waiting room was set, changed or deleted (`room: null`): the sale of the event is (no longer) queued. */
+  WaitingRoomChanged: z.object({ eventId: Id, room: WaitingRoomSettings.nullable() }),
 } as const;
 
 export type MessageType = keyof typeof MessageData;
@@ -76,6 +79,7 @@ export const SUBSCRIPTIONS: Record<MessageType, readonly ServiceName[]> = {
   RegistrationWithdrawn: ['engagement'],
   OrderPlaced: ['engagement'],
   TicketCancelled: ['engagement'],
+  WaitingRoomChanged: ['engagement'],
 };
 
 /** Which service writes each message type: its relay drains only the subscribers of those types. */
@@ -87,6 +91,7 @@ export const PUBLISHED_BY: Record<MessageType, ServiceName> = {
   RegistrationWithdrawn: 'events',
   OrderPlaced: 'ticketing',
   TicketCancelled: 'ticketing',
+  WaitingRoomChanged: 'ticketing',
 };
 
 /**

@@ -11,6 +11,7 @@ export const GATEWAY_ROUTES: readonly { prefix: string; service: ServiceName }[]
   { prefix: '/orders', service: 'ticketing' },
   { prefix: '/tickets', service: 'ticketing' },
   { prefix: '/availability', service: 'ticketing' },
+  { prefix: '/waiting-rooms', service: 'ticketing' },
   { prefix: '/users', service: 'engagement' },
   { prefix: '/sessions', service: 'engagement' },
   { prefix: '/me', service: 'engagement' },

@@ -56,6 +56,7 @@ const DATA: { [T in MessageType]: unknown } = {
     currency: 'USD',
     reason: 'attendee',
   },
+  WaitingRoomChanged: { eventId: 'evt_1', room: { opensAt: '2030-01-01T18:00:00.000Z', admitPerMinute: 600, passMinutes: 10 } },
 };
 
 const envelope = (type: MessageType, data: unknown = DATA[type]) => ({
@@ -67,7 +68,7 @@ const envelope = (type: MessageType, data: unknown = DATA[type]) => ({
 });
 
 describe('the message catalogue', () => {
-  it('has these seven types', () => {
+  it('has these eight types', () => {
     expect(MESSAGE_TYPES).toEqual([
       'EventPublished',
       'EventUpdated',
@@ -76,6 +77,7 @@ describe('the message catalogue', () => {
       'RegistrationWithdrawn',
       'OrderPlaced',
       'TicketCancelled',
+      'WaitingRoomChanged',
     ]);
   });
 
@@ -92,6 +94,7 @@ describe('the message catalogue', () => {
       RegistrationWithdrawn: ['engagement'],
       OrderPlaced: ['engagement'],
       TicketCancelled: ['engagement'],
+      WaitingRoomChanged: ['engagement'],
     });
   });
 
@@ -104,6 +107,7 @@ describe('the message catalogue', () => {
       RegistrationWithdrawn: 'events',
       OrderPlaced: 'ticketing',
       TicketCancelled: 'ticketing',
+      WaitingRoomChanged: 'ticketing',
     });
   });
 
@@ -192,8 +196,17 @@ describe('parseMessage', () => {
     ['TicketCancelled', { ...(DATA.TicketCancelled as object), refundCents: 0.5 }],
     ['TicketCancelled', { ...(DATA.TicketCancelled as object), currency: undefined }],
     ['TicketCancelled', { ...(DATA.TicketCancelled as object), reason: 'refund' }],
+    ['WaitingRoomChanged', { eventId: 'evt_1' }],
+    ['WaitingRoomChanged', { eventId: 'a b', room: null }],
+    ['WaitingRoomChanged', { eventId: 'evt_1', room: { opensAt: 'soon', admitPerMinute: 600, passMinutes: 10 } }],
+    ['WaitingRoomChanged', { eventId: 'evt_1', room: { opensAt: '2030-01-01T18:00:00.000Z', admitPerMinute: 0, passMinutes: 10 } }],
+    ['WaitingRoomChanged', { eventId: 'evt_1', room: { opensAt: '2030-01-01T18:00:00.000Z', admitPerMinute: 600, passMinutes: 61 } }],
   ] as [MessageType, unknown][])('refuses a %s with data %j', (type, data) => {
     expect(() => parseMessage(envelope(type, data))).toThrow();
+  });
+
+  it('accepts a deleted waiting room (room: null)', () => {
+    expect(parseMessage(envelope('WaitingRoomChanged', { eventId: 'evt_1', room: null })).data).toEqual({ eventId: 'evt_1', room: null });
   });
 
   it.each(['attendee', 'event_cancelled'])('accepts a ticket cancelled for the reason %s', (reason) => {
