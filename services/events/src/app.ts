@@ -5,6 +5,7 @@ import { sharpImages } from './banners/sharp-images.js';
 import { messageHandlers } from './messages/handlers.js';
 import { bannerRoutes } from './routes/banner.js';
 import { eventRoutes } from './routes/events.js';
+import type { PublicCacheSettings } from './routes/public-reads.js';
 import { registrationRoutes } from './routes/registrations.js';
 import type { EventsStore } from './store/events-store.js';
 import type { TicketingInventory } from './ticketing/inventory.js';
@@ -32,6 +33,12 @@ export interface EventsAppDeps {
   eventsPerOrganizerPerDay?: number;
   /** Where the publishing limit is counted: Redis shared by the replicas (REDIS_URL), or this process (default). */
   shared?: SharedState;
+  /**
+   * Public reads served from memory (routes/public-reads.ts): Cache-Control s-maxage and stale-while-revalidate in
+   * seconds (default 1 and 5), and how long an answer may be kept where the store cannot see other replicas' writes
+   * (ms, default 1000).
+   */
+  publicCache?: PublicCacheSettings;
   /** Stopped before the store closes, e.g. the relay and the key refresh. */
   onClose?: () => Promise<void> | void;
 }
@@ -55,6 +62,7 @@ export async function buildApp(deps: EventsAppDeps): Promise<App> {
     inventory: deps.inventory,
     publishing: (deps.shared ?? new SharedState()).throttle({ name: 'events:publishing', limit: deps.eventsPerOrganizerPerDay ?? 50, windowMs: 24 * 3_600_000 }),
     bannerBaseUrl,
+    publicCache: deps.publicCache ?? {},
   });
   await bannerRoutes(app, { store: deps.store, banners: deps.banners.store, images: deps.banners.images ?? sharpImages(), bannerBaseUrl });
   await registrationRoutes(app, { store: deps.store });

@@ -54,6 +54,7 @@ await runService('events', async () => {
     shedding: sheddingSettings(config),
     trustProxy: config.TRUST_PROXY,
     eventsPerOrganizerPerDay: config.EVENTS_PER_ORGANIZER_PER_DAY,
+    publicCache: { sMaxAgeSeconds: config.PUBLIC_CACHE_SECONDS, staleSeconds: config.PUBLIC_CACHE_STALE_SECONDS, ttlMs: config.READ_CACHE_TTL_MS },
     onReplay: kick,
     onClose: async () => {
       jwks.stop();

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { CreateEventBody, ErrorBody, Event, EventListQuery, EventPage, Id, IdParams, IsoDateTime, UpdateEventBody } from '@dems/contracts';
-import { AppError, decodeCursor, encodeCursor, requireRole, requireUser, type App, type Throttle } from '@dems/kit';
+import { AppError, decodeCursor, encodeCursor, PRIVATE_NO_STORE, requireRole, requireUser, type App, type Throttle } from '@dems/kit';
 import { presentEvent, type EventRecord } from '../domain/banner.js';
 import { buildNewEvent } from '../domain/event-rules.js';
 import type { EventCursor, EventFilter, EventsStore } from '../store/events-store.js';
 import { onBehalfOf, type TicketingInventory } from '../ticketing/inventory.js';
 import { eventNotFound, eventToManage } from '../use-cases/event-to-manage.js';
 import { updateEvent } from '../use-cases/update-event.js';
+import { publicReads, type PublicCacheSettings } from './public-reads.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody, 503: ErrorBody };
 const security = [{ bearer: [] }];
@@ -17,10 +18,11 @@ const isCursor = (v: unknown): v is EventCursor =>
 
 export async function eventRoutes(
   app: App,
-  /** `publishing`: events per organizer per day; `bannerBaseUrl`: BANNER_PUBLIC_URL. */
-  { store, inventory, publishing, bannerBaseUrl }: { store: EventsStore; inventory: TicketingInventory; publishing: Throttle; bannerBaseUrl: string },
+  /** `publishing`: events per organizer per day; `bannerBaseUrl`: BANNER_PUBLIC_URL; `publicCache`: app.ts. */
+  { store, inventory, publishing, bannerBaseUrl, publicCache }: { store: EventsStore; inventory: TicketingInventory; publishing: Throttle; bannerBaseUrl: string; publicCache: PublicCacheSettings },
 ): Promise<void> {
   const present = (event: EventRecord) => presentEvent(event, bannerBaseUrl);
+  const shared = publicReads(store, publicCache);
   // Shown only: a second's lag behind a change is harmless, and an eventually consistent read costs half.
   const findEvent = async (id: string) => {
     const event = await store.getEvent(id, 'eventual');
@@ -57,27 +59,34 @@ export async function eventRoutes(
         response: { 200: EventPage, ...errors },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { q, from, to, mine, cursor, limit } = req.query;
       const after = decodeCursor(cursor, isCursor);
       if (cursor && !after) throw new AppError('VALIDATION_FAILED', 'query.cursor: this cursor is not valid; use the nextCursor of a previous page.');
       const text = q ? q : undefined;
-      let filter: EventFilter;
+      const listPage = async (filter: EventFilter) => {
+        const page = await store.listEvents(filter, { after, limit });
+        return { items: page.items.map(present), nextCursor: page.next ? encodeCursor(page.next) : null };
+      };
       if (mine) {
+        // The caller's own events, drafts of a dashboard: never in the shared cache, nor in anyone else's.
         const user = requireRole(req, 'organizer', 'admin');
-        filter = { kind: 'organizer', organizerId: user.id, from, to, q: text };
-      } else {
-        filter = { kind: 'upcoming', from: from ?? new Date().toISOString(), to, q: text };
+        reply.header('cache-control', PRIVATE_NO_STORE);
+        return listPage({ kind: 'organizer', organizerId: user.id, from, to, q: text });
       }
-      const page = await store.listEvents(filter, { after, limit });
-      return { items: page.items.map(present), nextCursor: page.next ? encodeCursor(page.next) : null };
+      // The same for everyone. Without `from` it means "not over now": the page changes when one of its events ends.
+      return shared.send(req, reply, `list:${JSON.stringify([text, from, to, cursor, limit])}`, async () => {
+        const page = await listPage({ kind: 'upcoming', from: from ?? new Date().toISOString(), to, q: text });
+        const validUntil = from === undefined ? Math.min(...page.items.map((e) => Date.parse(e.endsAt))) : undefined;
+        return { data: page, validUntil };
+      });
     },
   );
 
   app.get(
     '/events/:id',
     { schema: { tags: ['events'], summary: 'One event, in any status', params: IdParams, response: { 200: Event, ...errors } } },
-    async (req) => present(await findEvent(req.params.id)),
+    async (req, reply) => shared.send(req, reply, `event:${req.params.id}`, async () => ({ data: present(await findEvent(req.params.id)) })),
   );
 
   app.patch(

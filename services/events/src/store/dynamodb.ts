@@ -187,8 +187,21 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
 
   /** Commits the items and the messages' outbox entries in one transaction; wakes the relay when there were messages. */
   private async commitWith(items: TransactItem[], messages: Message[]): Promise<void> {
-    await this.commit([...items, ...this.outbox.outboxPuts(...messages)]);
+    try {
+      await this.commit([...items, ...this.outbox.outboxPuts(...messages)]);
+    } finally {
+      this.ownWrites++;
+    }
     if (messages.length) this.onMessagesCommitted();
+  }
+
+  /** This process's writes, counted after each ends (a failed one too: a needless rebuild, never a stale answer). */
+  private ownWrites = 0;
+  /** Other replicas' writes are not seen here: caches of these answers expire after a short time as well. */
+  readonly dataVersionSeesEveryWriter = false;
+
+  dataVersion(): string {
+    return String(this.ownWrites);
   }
 
   private async loadEvent(id: string, read: ReadConsistency = 'consistent'): Promise<{ event: EventRecord; version: number } | null> {
@@ -426,6 +439,8 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     } catch (err) {
       if (isConditionalCheckFailed(err)) return null;
       throw err;
+    } finally {
+      this.ownWrites++;
     }
   }
 

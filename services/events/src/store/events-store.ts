@@ -84,6 +84,14 @@ export interface EventsStore {
   registrationsOfEvent(eventId: string, page: PageRequest): Promise<Page<Registration>>;
   /** Records a message that has no effect here, so the inbox still shows it was seen. */
   acknowledge(message: Message): Promise<'applied' | 'duplicate'>;
+  /**
+   * A mark that changes whenever data this store answers with may have changed, for caches of its answers: after
+   * every write of this store, and, where `dataVersionSeesEveryWriter`, after every commit of any other process
+   * sharing the data (SQLite: other connections to the file). Cheap enough to read on every request.
+   */
+  dataVersion(): string;
+  /** False where other processes' writes do not move dataVersion (DynamoDB replicas): caches must then also expire. */
+  readonly dataVersionSeesEveryWriter: boolean;
   /** Whether the store answers a trivial query (for /readyz). */
   isReady(): Promise<boolean>;
   close(): Promise<void>;

@@ -145,25 +145,40 @@ export class SqliteEventsStore implements EventsStore {
   readonly outbox: SqliteMessaging;
   private readonly db: SqliteDb;
   private readonly onMessagesCommitted: () => void;
+  /** PRAGMA data_version moves with commits of other connections only; this counts this store's own writes. */
+  private ownWrites = 0;
+  private readonly otherWriters;
+  readonly dataVersionSeesEveryWriter = true;
 
   constructor(opts: SqliteEventsStoreOptions) {
     this.db = openSqlite(opts.file, opts.synchronous ?? 'FULL');
     migrate(this.db, MIGRATIONS);
     this.outbox = new SqliteMessaging(this.db);
     this.onMessagesCommitted = opts.onMessagesCommitted ?? (() => {});
+    this.otherWriters = this.db.prepare('PRAGMA data_version').pluck();
+  }
+
+  dataVersion(): string {
+    return `${this.ownWrites}.${this.otherWriters.get() as number}`;
   }
 
   /** Runs `fn` in an immediate transaction; `enqueue` collects messages written in it and kicks the relay after commit. */
   private write<T>(fn: (enqueue: (...m: Message[]) => void) => T): T {
     let enqueued = false;
-    const result = this.db
-      .transaction(() =>
-        fn((...messages) => {
-          this.outbox.enqueue(...messages);
-          enqueued = true;
-        }),
-      )
-      .immediate();
+    let result: T;
+    try {
+      result = this.db
+        .transaction(() =>
+          fn((...messages) => {
+            this.outbox.enqueue(...messages);
+            enqueued = true;
+          }),
+        )
+        .immediate();
+    } finally {
+      // Also when it failed: a version that moves without a change costs a cache rebuild, never a stale answer.
+      this.ownWrites++;
+    }
     if (enqueued) this.onMessagesCommitted();
     return result;
   }
@@ -408,6 +423,7 @@ export class SqliteEventsStore implements EventsStore {
   }
 
   async close(): Promise<void> {
+    this.outbox.close();
     if (this.db.open) this.db.close();
   }
 }
