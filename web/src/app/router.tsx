@@ -5,6 +5,7 @@ import { EventsPage, EventView } from '../features/events';
 import { NotificationsPage } from '../features/notifications';
 import { MyRegistrationsPage, RsvpCard } from '../features/registrations';
 import { BuyTickets, MyTicketsPage } from '../features/tickets';
+import { QueuedSale, WaitingRoomSettings } from '../features/waiting-room';
 import { AppLayout } from './layout/app-layout';
 import { NotFoundPage } from './layout/not-found-page';
 import { RequireAuth } from './require-auth';
@@ -24,7 +25,8 @@ function EventRoute() {
       key={id}
       id={id}
       slots={{
-        tickets: (event, availability) => <BuyTickets event={event} availability={availability} />,
+        // A queued sale puts its waiting room in front of the ticket list and hands it the pass to buy with.
+        tickets: (event, availability) => <QueuedSale event={event}>{(queuePass) => <BuyTickets event={event} availability={availability} queuePass={queuePass} />}</QueuedSale>,
         rsvp: (event) => <RsvpCard event={event} />,
       }}
     />
@@ -57,7 +59,7 @@ export const routes = [
         children: [
           { path: '/organizer', element: <MyEventsPage /> },
           { path: '/organizer/events/new', element: <CreateEventPage /> },
-          { path: '/organizer/events/:id', element: <ParamPage render={(id) => <EventDashboardPage key={id} id={id} />} /> },
+          { path: '/organizer/events/:id', element: <ParamPage render={(id) => <EventDashboardPage key={id} id={id} sections={(event) => <WaitingRoomSettings event={event} />} />} /> },
           { path: '/organizer/events/:id/edit', element: <ParamPage render={(id) => <EditEventPage key={id} id={id} />} /> },
         ],
       },

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { ErrorAlert } from './error-alert';
 
 interface ConfirmDialogProps {
   open: boolean;
@@ -79,5 +80,50 @@ export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel
       </div>
       <div className="modal-backdrop show" />
     </>
+  );
+}
+
+/** A change the dialog confirms: a TanStack mutation that takes no input. */
+interface ConfirmedChange {
+  isPending: boolean;
+  isError: boolean;
+  error: unknown;
+  mutate: (input: undefined, options: { onSuccess: () => void }) => void;
+  reset: () => void;
+}
+
+interface ConfirmChangeDialogProps extends Omit<ConfirmDialogProps, 'pending' | 'onConfirm' | 'onCancel'> {
+  change: ConfirmedChange;
+  /** Closes the dialog (the caller owns `open`). */
+  onClose: () => void;
+  /** After the change succeeded and the dialog closed: say so (a toast). */
+  onDone: () => void;
+}
+
+/**
+ * A confirm dialog that runs one change: pending while it runs, its error inside the dialog, closed on success.
+ * Cancelling forgets a failed attempt, so reopening starts clean.
+ */
+export function ConfirmChangeDialog({ change, onClose, onDone, children, ...dialog }: ConfirmChangeDialogProps) {
+  return (
+    <ConfirmDialog
+      {...dialog}
+      pending={change.isPending}
+      onCancel={() => {
+        onClose();
+        change.reset();
+      }}
+      onConfirm={() =>
+        change.mutate(undefined, {
+          onSuccess: () => {
+            onClose();
+            onDone();
+          },
+        })
+      }
+    >
+      {children}
+      {change.isError && <ErrorAlert className="mt-3 mb-0" error={change.error} />}
+    </ConfirmDialog>
   );
 }

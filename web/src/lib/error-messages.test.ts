@@ -46,3 +46,17 @@ describe('fieldErrors: validation answers map onto form fields', () => {
     expect(fieldErrors(new Error('x'))).toEqual({});
   });
 });
+
+describe('errorMessage: the waiting room speaks the app’s words', () => {
+  // Even when the server's message reads as a sentence: it names routes and headers, for API clients.
+  const said = (code: string) => errorMessage(new ApiError(code, 'Send the pass in the queue-pass header of POST /orders.', 'r', 403));
+  it.each([
+    ['QUEUE_PASS_REQUIRED', 'This sale is queued: join the queue on the event page, and you can buy once you are let in.'],
+    ['QUEUE_PASS_INVALID', 'Your pass to buy is no longer valid. Please join the queue again.'],
+    ['QUEUE_PASS_EXPIRED', 'Your time to buy has run out. Please join the queue again.'],
+    ['QUEUE_TOKEN_INVALID', 'We could not check your place in the queue. Please join the queue again.'],
+    ['NOT_ADMITTED_YET', 'It is not your turn yet — keep this tab open and we will let you in automatically.'],
+    ['SALE_NOT_OPEN_YET', 'This sale has not opened yet. Join the queue and we will let you in when it opens.'],
+    ['WAITING_ROOM_NOT_FOUND', 'The sale of this event is no longer queued. Reload the page to buy directly.'],
+  ])('%s has its own sentence', (code, sentence) => expect(said(code)).toBe(sentence));
+});

@@ -34,6 +34,20 @@ const SENTENCES: Record<string, (ctx: ErrorContext) => string> = {
   TICKET_ALREADY_CANCELLED: () => 'This ticket was already cancelled.',
 };
 
+/**
+ * The waiting room's codes: the server's sentences speak of routes, headers and ISO times (they are written for
+ * API clients), so these are said in the app's words even when the server's message reads as a sentence.
+ */
+const QUEUE_SENTENCES: Record<string, string> = {
+  WAITING_ROOM_NOT_FOUND: 'The sale of this event is no longer queued. Reload the page to buy directly.',
+  QUEUE_PASS_REQUIRED: 'This sale is queued: join the queue on the event page, and you can buy once you are let in.',
+  QUEUE_PASS_INVALID: 'Your pass to buy is no longer valid. Please join the queue again.',
+  QUEUE_PASS_EXPIRED: 'Your time to buy has run out. Please join the queue again.',
+  QUEUE_TOKEN_INVALID: 'We could not check your place in the queue. Please join the queue again.',
+  NOT_ADMITTED_YET: 'It is not your turn yet — keep this tab open and we will let you in automatically.',
+  SALE_NOT_OPEN_YET: 'This sale has not opened yet. Join the queue and we will let you in when it opens.',
+};
+
 /** A server message is shown as is when it reads as a sentence; "body.x: …" and bare phrases are not. */
 export function isSentence(message: string): boolean {
   return /^[A-Z][^]*[.!?]$/.test(message.trim()) && !/^[a-z]+\.[\w.]+:/.test(message);
@@ -45,6 +59,8 @@ export function errorMessage(error: unknown, ctx: ErrorContext = {}): string {
     const sentence = SENTENCES[error.code];
     // The page knows how many are left; the server's SOLD_OUT sentence cannot say it.
     if (error.code === 'SOLD_OUT' && ctx.remaining !== undefined && ctx.remaining > 0) return SENTENCES.SOLD_OUT!(ctx);
+    const queue = QUEUE_SENTENCES[error.code];
+    if (queue) return queue;
     if (isSentence(error.message)) return error.message;
     if (sentence) return sentence(ctx);
     const field = fieldErrors(error);

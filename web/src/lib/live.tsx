@@ -1,7 +1,17 @@
 import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { io, type Socket } from 'socket.io-client';
-import { LIVE_AUTHENTICATE_EVENT, LIVE_NOTIFICATION_EVENT, LIVE_PATH, LiveAuthenticateResult, Notification } from '@dems/contracts';
+import {
+  LIVE_AUTHENTICATE_EVENT,
+  LIVE_NOTIFICATION_EVENT,
+  LIVE_PATH,
+  LiveAuthenticateResult,
+  Notification,
+  WAITING_ROOM_EVENT,
+  WAITING_ROOM_UNWATCH_EVENT,
+  WAITING_ROOM_WATCH_EVENT,
+  WaitingRoomLive,
+} from '@dems/contracts';
 import { accessToken, renewSession } from './api-client';
 import { LIVE_STALE_KEYS } from './query-keys';
 import { useSession } from './session';
@@ -14,13 +24,16 @@ const MAX_RETRY_MS = 30_000;
 /** `down` means we were connected (or tried) and lost it; Socket.IO keeps retrying on its own meanwhile. */
 export type LiveStatus = 'off' | 'connecting' | 'connected' | 'down';
 type Listener = (n: Notification) => void;
+type RoomListener = (update: WaitingRoomLive) => void;
 
 interface LiveContextValue {
   status: LiveStatus;
   subscribe: (listener: Listener) => () => void;
+  /** Receives a waiting room's settings at once and on every change, while subscribed (signed in only). */
+  watchWaitingRoom: (eventId: string, listener: RoomListener) => () => void;
 }
 
-const LiveContext = createContext<LiveContextValue>({ status: 'off', subscribe: () => () => {} });
+const LiveContext = createContext<LiveContextValue>({ status: 'off', subscribe: () => () => {}, watchWaitingRoom: () => () => {} });
 
 export type SocketFactory = () => Socket;
 
@@ -50,6 +63,9 @@ export function LiveProvider({ children, connect = defaultFactory }: { children:
   const queryClient = useQueryClient();
   const [status, setStatus] = useState<LiveStatus>('off');
   const listeners = useRef(new Set<Listener>());
+  /** Waiting rooms this tab watches, each with its listeners: asked for again on every (re)connection. */
+  const roomListeners = useRef(new Map<string, Set<RoomListener>>());
+  const socketRef = useRef<Socket | null>(null);
 
   useEffect(() => {
     if (!userId) {
@@ -58,6 +74,7 @@ export function LiveProvider({ children, connect = defaultFactory }: { children:
     }
     setStatus('connecting');
     const socket = connect();
+    socketRef.current = socket;
     let retry: ReturnType<typeof setTimeout> | undefined;
     let refusals = 0;
     /** The access token the server last accepted for this socket. */
@@ -73,6 +90,8 @@ export function LiveProvider({ children, connect = defaultFactory }: { children:
       // Back after a drop (a replica stopping, a network blip): what happened meanwhile was not pushed, so look.
       if (connectedBefore) refreshStale();
       connectedBefore = true;
+      // A new connection is in no Socket.IO room yet: watch again, and the server answers each with its settings.
+      for (const eventId of roomListeners.current.keys()) socket.emit(WAITING_ROOM_WATCH_EVENT, { eventId });
     });
     socket.on('disconnect', (reason) => {
       setStatus('down');
@@ -114,7 +133,13 @@ export function LiveProvider({ children, connect = defaultFactory }: { children:
       refreshStale();
       for (const listener of listeners.current) listener(parsed.data);
     });
+    socket.on(WAITING_ROOM_EVENT, (raw: unknown) => {
+      const parsed = WaitingRoomLive.safeParse(raw);
+      if (!parsed.success) return;
+      for (const listener of roomListeners.current.get(parsed.data.eventId) ?? []) listener(parsed.data);
+    });
     return () => {
+      socketRef.current = null;
       clearTimeout(retry);
       unsubscribeSession();
       socket.removeAllListeners();
@@ -136,6 +161,21 @@ export function LiveProvider({ children, connect = defaultFactory }: { children:
       subscribe: (listener) => {
         listeners.current.add(listener);
         return () => listeners.current.delete(listener);
+      },
+      watchWaitingRoom: (eventId, listener) => {
+        const rooms = roomListeners.current;
+        const existing = rooms.get(eventId);
+        const watchers = existing ?? new Set<RoomListener>();
+        watchers.add(listener);
+        rooms.set(eventId, watchers);
+        // Not connected yet: the connect handler watches every room in the map.
+        if (!existing && socketRef.current?.connected) socketRef.current.emit(WAITING_ROOM_WATCH_EVENT, { eventId });
+        return () => {
+          watchers.delete(listener);
+          if (watchers.size > 0 || rooms.get(eventId) !== watchers) return;
+          rooms.delete(eventId);
+          if (socketRef.current?.connected) socketRef.current.emit(WAITING_ROOM_UNWATCH_EVENT, { eventId });
+        };
       },
     }),
     [status],

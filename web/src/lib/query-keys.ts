@@ -14,6 +14,8 @@ export const queryKeys = {
   /** Under registrations(), so refreshing the list refreshes this too. */
   registrationFor: (eventId: string) => ['registrations', 'event', eventId] as const,
   notifications: () => ['notifications'] as const,
+  /** A queued sale's room (null when the sale is not queued); kept live by the socket while watched. */
+  waitingRoom: (eventId: string) => ['waiting-room', eventId] as const,
 };
 
 /** What a new notification can have changed: availability, tickets, registrations, events and the list itself. */

@@ -1,7 +1,6 @@
 import { useId, useRef, useState, type DragEvent } from 'react';
 import { BANNER_MAX_BYTES, type Event } from '@dems/contracts';
-import { ConfirmDialog } from '../../../components/confirm-dialog';
-import { ErrorAlert } from '../../../components/error-alert';
+import { ConfirmChangeDialog } from '../../../components/confirm-dialog';
 import { EventCover } from '../../../components/event-cover';
 import { useToast } from '../../../components/toasts';
 import { useRemoveBanner, useUploadBanner } from '../api/organizer-api';
@@ -197,29 +196,18 @@ export function BannerEditor({ event }: { event: Event }) {
         </div>
       </div>
 
-      <ConfirmDialog
+      <ConfirmChangeDialog
         open={confirming}
         title="Remove the banner?"
         confirmLabel="Remove banner"
         cancelLabel="Keep banner"
         danger
-        pending={remove.isPending}
-        onCancel={() => {
-          setConfirming(false);
-          remove.reset();
-        }}
-        onConfirm={() =>
-          remove.mutate(undefined, {
-            onSuccess: () => {
-              setConfirming(false);
-              toast({ title: 'Banner removed', body: 'Cards and the event page show a generated cover instead.', tone: 'info' });
-            },
-          })
-        }
+        change={remove}
+        onClose={() => setConfirming(false)}
+        onDone={() => toast({ title: 'Banner removed', body: 'Cards and the event page show a generated cover instead.', tone: 'info' })}
       >
         <p className="mb-0">Cards and the event page will show a generated cover instead. You can upload a banner again at any time.</p>
-        {remove.isError && <ErrorAlert className="mt-3 mb-0" error={remove.error} />}
-      </ConfirmDialog>
+      </ConfirmChangeDialog>
     </section>
   );
 }

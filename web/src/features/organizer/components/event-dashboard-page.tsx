@@ -1,7 +1,7 @@
-import { useId, useState } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { AnnouncementBody, type Availability, type Event } from '@dems/contracts';
-import { ConfirmDialog } from '../../../components/confirm-dialog';
+import { ConfirmChangeDialog } from '../../../components/confirm-dialog';
 import { ErrorAlert } from '../../../components/error-alert';
 import { Field } from '../../../components/form-field';
 import { PageHeader } from '../../../components/page-header';
@@ -19,7 +19,8 @@ export function revenue(availability: Availability): { currency: string; cents: 
   return [...byCurrency].map(([currency, cents]) => ({ currency, cents }));
 }
 
-export function EventDashboardPage({ id }: { id: string }) {
+/** `sections`: more of the organizer's tools for this event, from other features (the waiting room), beside the announcement form. */
+export function EventDashboardPage({ id, sections }: { id: string; sections?: (event: Event) => ReactNode }) {
   // Refreshed like the attendee list, so the registration count stays live while the page is open.
   const event = useManagedEvent(id, { poll: 15_000 });
   if (event.isPending) {
@@ -30,10 +31,10 @@ export function EventDashboardPage({ id }: { id: string }) {
     );
   }
   if (event.isError) return <ErrorAlert error={event.error} onRetry={() => void event.refetch()} />;
-  return <Dashboard event={event.data} />;
+  return <Dashboard event={event.data} sections={sections} />;
 }
 
-function Dashboard({ event }: { event: Event }) {
+function Dashboard({ event, sections }: { event: Event; sections?: (event: Event) => ReactNode }) {
   const sales = useSales(event.id);
   const attendees = useAttendees(event.id);
   const attendeeList = attendees.data?.pages.flatMap((p) => p.items) ?? [];
@@ -168,37 +169,27 @@ function Dashboard({ event }: { event: Event }) {
           </section>
         </div>
         <div className="col-12 col-lg-5">
+          {sections?.(event)}
           <AnnouncementForm event={event} />
         </div>
       </div>
 
-      <ConfirmDialog
+      <ConfirmChangeDialog
         open={confirming}
         title="Cancel this event?"
         confirmLabel="Cancel event"
         cancelLabel="Keep event"
         danger
-        pending={cancel.isPending}
-        onCancel={() => {
-          setConfirming(false);
-          cancel.reset();
-        }}
-        onConfirm={() =>
-          cancel.mutate(undefined, {
-            onSuccess: () => {
-              setConfirming(false);
-              toast({ title: 'Event cancelled', body: 'Tickets are being refunded and attendees notified.', tone: 'info' });
-            },
-          })
-        }
+        change={cancel}
+        onClose={() => setConfirming(false)}
+        onDone={() => toast({ title: 'Event cancelled', body: 'Tickets are being refunded and attendees notified.', tone: 'info' })}
       >
         <p>
           <strong>{event.title}</strong> will be cancelled. All {sold} {sold === 1 ? 'ticket' : 'tickets'} sold will be refunded in full, and everyone with a
           ticket or registration will be notified.
         </p>
         <p className="mb-0">This cannot be undone.</p>
-        {cancel.isError && <ErrorAlert className="mt-3 mb-0" error={cancel.error} />}
-      </ConfirmDialog>
+      </ConfirmChangeDialog>
     </>
   );
 }

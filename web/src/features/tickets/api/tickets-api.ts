@@ -1,6 +1,6 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { IDEMPOTENCY_HEADER, type Event, type Order, type PlaceOrderBody, type Ticket } from '@dems/contracts';
-import { apiRequest } from '../../../lib/api-client';
+import { IDEMPOTENCY_HEADER, QUEUE_PASS_HEADER, type Event, type Order, type PlaceOrderBody, type Ticket } from '@dems/contracts';
+import { ApiError, apiRequest } from '../../../lib/api-client';
 import { retryDelay, retryIdempotent } from '../../../lib/retry-policy';
 import { queryKeys } from '../../../lib/query-keys';
 import { useSession } from '../../../lib/session';
@@ -52,18 +52,24 @@ export function useCancelTicket() {
 export interface PlaceOrderInput extends PlaceOrderBody {
   /** One key per checkout attempt: a retry or a double click with the same key buys once. */
   idempotencyKey: string;
+  /** The waiting room's pass, when the event's sale is queued and this buyer was let in. */
+  queuePass?: string;
 }
+
+const QUEUED_SALE_REFUSALS = new Set(['QUEUE_PASS_REQUIRED', 'SALE_NOT_OPEN_YET']);
 
 export function usePlaceOrder() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: ({ idempotencyKey, ...body }: PlaceOrderInput) =>
-      apiRequest<Order>('/orders', { method: 'POST', body, auth: true, headers: { [IDEMPOTENCY_HEADER]: idempotencyKey } }),
+    mutationFn: ({ idempotencyKey, queuePass, ...body }: PlaceOrderInput) =>
+      apiRequest<Order>('/orders', { method: 'POST', body, auth: true, headers: { [IDEMPOTENCY_HEADER]: idempotencyKey, ...(queuePass ? { [QUEUE_PASS_HEADER]: queuePass } : {}) } }),
     // The key makes a repeat safe: a busy ticketing (503) or a lost answer is tried again with the same key.
     retry: retryIdempotent,
     retryDelay,
-    onSettled: (_order, _err, input) => {
+    onSettled: (_order, err, input) => {
       void queryClient.invalidateQueries({ queryKey: queryKeys.availability(input.eventId) });
+      // Refused because the sale is (now) queued: the event page re-reads its waiting room and offers the queue.
+      if (err instanceof ApiError && QUEUED_SALE_REFUSALS.has(err.code)) void queryClient.invalidateQueries({ queryKey: queryKeys.waitingRoom(input.eventId) });
       void queryClient.invalidateQueries({ queryKey: queryKeys.tickets() });
       void queryClient.invalidateQueries({ queryKey: queryKeys.orders() });
     },

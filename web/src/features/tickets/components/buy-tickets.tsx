@@ -15,10 +15,12 @@ interface BuyTicketsProps {
   availability: { data: Availability | undefined; isPending: boolean; error: unknown };
   /** Makes the key of a new checkout attempt; tests pass a predictable one. */
   newKey?: () => string;
+  /** The waiting room's pass, sent with each purchase when the sale is queued. */
+  queuePass?: string;
 }
 
 /** The ticket list of an event page: each type with its price, live seats left, a quantity and Buy. */
-export function BuyTickets({ event, availability, newKey = () => crypto.randomUUID() }: BuyTicketsProps) {
+export function BuyTickets({ event, availability, newKey = () => crypto.randomUUID(), queuePass }: BuyTicketsProps) {
   const { user } = useSession();
   const location = useLocation();
   if (event.status === 'cancelled') return <p className="text-secondary mb-0">Ticket sales have ended because the event was cancelled.</p>;
@@ -44,6 +46,7 @@ export function BuyTickets({ event, availability, newKey = () => crypto.randomUU
             signedIn={Boolean(user)}
             loginHref={`/login?next=${encodeURIComponent(location.pathname)}`}
             newKey={newKey}
+            queuePass={queuePass}
           />
         ))}
       </ul>
@@ -51,7 +54,7 @@ export function BuyTickets({ event, availability, newKey = () => crypto.randomUU
   );
 }
 
-function TicketTypeRow({ event, type, seats, signedIn, loginHref, newKey }: { event: Event; type: TicketType; seats: Seats | undefined; signedIn: boolean; loginHref: string; newKey: () => string }) {
+function TicketTypeRow({ event, type, seats, signedIn, loginHref, newKey, queuePass }: { event: Event; type: TicketType; seats: Seats | undefined; signedIn: boolean; loginHref: string; newKey: () => string; queuePass?: string }) {
   const [quantity, setQuantity] = useState(1);
   const [bought, setBought] = useState<Order | null>(null);
   const order = usePlaceOrder();
@@ -71,7 +74,7 @@ function TicketTypeRow({ event, type, seats, signedIn, loginHref, newKey }: { ev
     attemptKey.current ??= newKey();
     setBought(null);
     order.mutate(
-      { eventId: event.id, ticketTypeId: type.id, quantity, idempotencyKey: attemptKey.current },
+      { eventId: event.id, ticketTypeId: type.id, quantity, idempotencyKey: attemptKey.current, queuePass },
       {
         onSuccess: (placed) => {
           attemptKey.current = null;

@@ -1,0 +1,2 @@
+export { QueuedSale } from './components/queued-sale';
+export { WaitingRoomSettings } from './components/waiting-room-settings';
