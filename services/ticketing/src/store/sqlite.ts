@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import { newMessage, type Availability, type CapacityChangeBody, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
 import { AppError, decodeCursor, encodeCursor, inCurrentTrace, invalidCursor, newId, type Page, type PageRequest } from '@dems/kit';
 import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb, type StepOutcome } from '@dems/kit/sqlite';
-import { notYetReceived, orderStateFor, refuseCancellation, refuseCapacity, refusePurchase, remainingOf, type SaleEvent } from '../domain/purchase.js';
+import { hasEnded } from '@dems/contracts';
+import { notYetReceived, orderStateFor, refuseCancellation, refuseCapacity, refusePurchase, remainingOf, soldOutMessage, type SaleEvent } from '../domain/purchase.js';
 import { newTicketCode } from '../domain/ticket-code.js';
 import type { PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
 
@@ -166,6 +167,30 @@ interface QueuedOrder {
 /** Most purchases one group commit takes; more wait for the next turn of the event loop. */
 const MAX_BATCH = 256;
 
+/**
+ * What the file looked like at one moment, as one string: PRAGMA data_version changes whenever ANOTHER connection
+ * (another process or replica sharing the file) commits, total_changes() whenever THIS connection writes anything
+ * (rolled back or not). Both together are unchanged exactly as long as nothing can have changed.
+ */
+const FILE_VERSION = `(SELECT data_version FROM pragma_data_version) || ':' || total_changes()`;
+
+/**
+ * A ticket type known to have too few seats: `remaining` of an event on sale that ends at `endsAt`, true at
+ * `fileVersion`. Seats come back only through a write (a cancelled ticket, a capacity change, a snapshot),
+ * and any write moves the file's version, so while it has not moved this is still exactly the truth.
+ */
+interface KnownShortage {
+  eventId: string;
+  endsAt: string;
+  remaining: number;
+  fileVersion: string;
+}
+
+type TypeShortage = KnownShortage & { ticketTypeId: string };
+
+/** Shortages remembered at most (one per sold-out ticket type); beyond, the oldest is forgotten. */
+const MAX_KNOWN_SHORTAGES = 10_000;
+
 export interface SqliteTicketingStoreOptions {
   file: string;
   synchronous?: 'FULL' | 'NORMAL';
@@ -186,9 +211,11 @@ export class SqliteTicketingStore implements TicketingStore {
   /** Purchases waiting for the next group commit (see placeOrder). */
   private queued: QueuedOrder[] = [];
   /** Runs a whole batch in one immediate transaction; each purchase inside it is its own SAVEPOINT. */
-  private readonly commitBatch: (batch: QueuedOrder[], enqueue: Enqueue) => Outcome[];
+  private readonly commitBatch: (batch: QueuedOrder[], enqueue: Enqueue) => { outcomes: Outcome[]; shortages: TypeShortage[] };
   /** One purchase in its own SAVEPOINT of the batch (batchStep: a failure that ends the whole transaction fails the batch). */
   private readonly placeOne: (input: PlaceOrderInput, now: Date, enqueue: Enqueue) => Outcome;
+  /** Sold-out ticket types by id, each valid for one version of the file (see refuseFromMemory). */
+  private readonly shortages = new Map<string, KnownShortage>();
 
   constructor(opts: SqliteTicketingStoreOptions) {
     this.db = openSqlite(opts.file, opts.synchronous ?? 'FULL');
@@ -197,9 +224,10 @@ export class SqliteTicketingStore implements TicketingStore {
     this.onMessagesCommitted = opts.onMessagesCommitted;
     this.placeOne = batchStep(this.db, (input: PlaceOrderInput, now: Date, enqueue: Enqueue) => this.placeOrderNow(input, now, enqueue));
     // A purchase refused or failed is rolled back to its SAVEPOINT: it leaves no trace, the others in the batch stand.
-    this.commitBatch = this.db.transaction((batch: QueuedOrder[], enqueue: Enqueue) =>
-      batch.map((q) => q.inItsTrace(() => this.placeOne(q.input, q.now, enqueue))),
-    ).immediate;
+    this.commitBatch = this.db.transaction((batch: QueuedOrder[], enqueue: Enqueue) => {
+      const outcomes = batch.map((q) => q.inItsTrace(() => this.placeOne(q.input, q.now, enqueue)));
+      return { outcomes, shortages: this.shortagesOf(batch, outcomes) };
+    }).immediate;
   }
 
   private sql(source: string): Statement {
@@ -294,10 +322,61 @@ export class SqliteTicketingStore implements TicketingStore {
    * An error after which SQLite keeps no transaction (a full disk, an I/O error) fails the whole batch with it.
    */
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
+    const now = input.now ?? new Date();
+    const refusal = this.refuseFromMemory(input, now);
+    if (refusal) return Promise.reject(refusal);
     return new Promise((resolve, reject) => {
-      this.queued.push({ input, now: input.now ?? new Date(), resolve, reject, inItsTrace: inCurrentTrace() });
+      this.queued.push({ input, now, resolve, reject, inItsTrace: inCurrentTrace() });
       if (this.queued.length === 1) setImmediate(() => this.commitQueued());
     });
+  }
+
+  /**
+   * The sold-out answer without a transaction: a rush that has sold out would otherwise queue every refusal for
+   * the write lock and a group commit. It answers only what the transaction would answer: the shortage must be
+   * of this very file version (nothing written since, by this connection or any other), the event not over by
+   * now, and the key not used before (a retry of a purchase that succeeded gets its order back, the transaction's
+   * way). One read, no lock taken; anything else goes the normal way.
+   */
+  private refuseFromMemory(input: PlaceOrderInput, now: Date): AppError | undefined {
+    const known = this.shortages.get(input.ticketTypeId);
+    if (!known || known.eventId !== input.eventId || input.quantity <= known.remaining || hasEnded(known, now)) return undefined;
+    const { fileVersion, seen } = this.sql(`SELECT ${FILE_VERSION} AS fileVersion, EXISTS (SELECT 1 FROM idempotency WHERE user_id = ? AND key = ?) AS seen`)
+      .get(input.userId, input.idempotencyKey) as { fileVersion: string; seen: number };
+    if (fileVersion !== known.fileVersion) {
+      this.shortages.delete(input.ticketTypeId);
+      return undefined;
+    }
+    return seen ? undefined : new AppError('SOLD_OUT', soldOutMessage(known.remaining));
+  }
+
+  /**
+   * Inside a batch's transaction, after its purchases: the ticket types it refused as sold out, with what is left
+   * of them now and the file's version now. Read at the end, as the batch commits them: earlier purchases of the
+   * batch have taken their seats, and while the transaction holds the write lock no other connection can commit.
+   */
+  private shortagesOf(batch: QueuedOrder[], outcomes: Outcome[]): TypeShortage[] {
+    const refused = new Map<string, string>();
+    outcomes.forEach((o, i) => {
+      if (!o.ok && o.error instanceof AppError && o.error.code === 'SOLD_OUT') refused.set(batch[i]!.input.ticketTypeId, batch[i]!.input.eventId);
+    });
+    if (refused.size === 0) return [];
+    const { fileVersion } = this.sql(`SELECT ${FILE_VERSION} AS fileVersion`).get() as { fileVersion: string };
+    const read = this.sql(
+      `SELECT i.ticket_type_id, i.event_id, i.capacity, i.sold, e.ends_at FROM inventory i JOIN events e ON e.id = i.event_id
+       WHERE i.ticket_type_id = ? AND i.event_id = ? AND i.active = 1 AND e.status = 'published'`,
+    );
+    return [...refused].flatMap(([ticketTypeId, eventId]) => {
+      const row = read.get(ticketTypeId, eventId) as (InventoryRow & { ends_at: string }) | undefined;
+      return row ? [{ ticketTypeId, eventId, endsAt: row.ends_at, remaining: remainingOf(row), fileVersion }] : [];
+    });
+  }
+
+  private remember(shortages: TypeShortage[]): void {
+    for (const { ticketTypeId, ...known } of shortages) {
+      if (this.shortages.size >= MAX_KNOWN_SHORTAGES) this.shortages.delete(this.shortages.keys().next().value as string);
+      this.shortages.set(ticketTypeId, known);
+    }
   }
 
   private commitQueued(): void {
@@ -306,9 +385,9 @@ export class SqliteTicketingStore implements TicketingStore {
     if (this.queued.length > 0) setImmediate(() => this.commitQueued());
     if (batch.length === 0) return;
     let enqueued = false;
-    let outcomes: Outcome[];
+    let committed: { outcomes: Outcome[]; shortages: TypeShortage[] };
     try {
-      outcomes = this.commitBatch(batch, (...messages) => {
+      committed = this.commitBatch(batch, (...messages) => {
         this.outbox.enqueue(...messages);
         if (messages.length) enqueued = true;
       });
@@ -318,9 +397,11 @@ export class SqliteTicketingStore implements TicketingStore {
       for (const q of batch) q.reject(error);
       return;
     }
+    // Only now: a shortage seen inside a transaction that then failed would describe a state that never was.
+    this.remember(committed.shortages);
     if (enqueued) this.onMessagesCommitted?.();
     batch.forEach((q, i) => {
-      const outcome = outcomes[i]!;
+      const outcome = committed.outcomes[i]!;
       if (outcome.ok) q.resolve(outcome.value);
       else q.reject(outcome.error);
     });
@@ -584,6 +665,7 @@ export class SqliteTicketingStore implements TicketingStore {
   }
 
   async close(): Promise<void> {
+    this.outbox.close();
     if (this.db.open) this.db.close();
   }
 }
