@@ -102,16 +102,40 @@ export const MESSAGING_SCHEMA = `
 /**
  * Outbox and inbox on the service's own SQLite file. `enqueue` and `recordReceived` must run inside
  * the caller's transaction: that is what makes a state change and its message commit together.
+ *
+ * The relay's bookkeeping (claim leases, deletes of delivered rows, retry schedules) runs on a second connection
+ * to the same file with `synchronous = NORMAL`, so it never adds an fsync per delivered batch. In WAL mode the
+ * frames it writes are durable as soon as the next FULL commit of anyone syncs the log; a power cut before that
+ * loses at most a lease or a delete, and the message is delivered again, which the subscriber's inbox absorbs.
+ * A claim is still an IMMEDIATE transaction under the file's write lock, so two processes sharing the file never
+ * lease the same entries at once.
  */
 export class SqliteMessaging implements OutboxStore {
   private readonly insertOutbox;
   private readonly insertInbox;
+  /** The relay's own connection, opened on first use (a service that publishes nothing never opens it). */
+  private relayDb?: SqliteDb;
+  private statements?: ReturnType<typeof bookkeepingStatements>;
 
   constructor(private readonly db: SqliteDb) {
     this.insertOutbox = db.prepare(
       'INSERT INTO outbox (message_id, subscriber, payload, next_attempt_at, created_at) VALUES (?, ?, ?, 0, ?)',
     );
     this.insertInbox = db.prepare('INSERT OR IGNORE INTO inbox (message_id, type, received_at) VALUES (?, ?, ?)');
+  }
+
+  /** Closes the relay's connection (the service closes its own); later bookkeeping fails as on a closed store. */
+  close(): void {
+    if (this.relayDb !== this.db && this.relayDb?.open) this.relayDb.close();
+    this.relayDb = this.db;
+    this.statements = undefined;
+  }
+
+  /** The service's own connection for an in-memory database, which a second connection cannot see. */
+  private get bookkeeping(): SqliteDb {
+    // It lives no longer than the service's connection: bookkeeping for a closed store fails as the store does.
+    if (!this.db.open) throw new TypeError('The database connection is not open');
+    return (this.relayDb ??= this.db.memory ? this.db : openSqlite(this.db.name, 'NORMAL'));
   }
 
   /**
@@ -130,17 +154,16 @@ export class SqliteMessaging implements OutboxStore {
     return this.insertInbox.run(message.id, message.type, new Date().toISOString()).changes === 1;
   }
 
+  /** Prepared on first use: the service's migrations create the tables after this object exists. */
+  private get sql(): ReturnType<typeof bookkeepingStatements> {
+    return (this.statements ??= bookkeepingStatements(this.bookkeeping));
+  }
+
   async claimDue(subscriber: ServiceName, limit: number, now: number, leaseMs: number): Promise<OutboxEntry[]> {
-    return this.db
+    const { due, lease } = this.sql;
+    return this.bookkeeping
       .transaction(() => {
-        const rows = this.db
-          .prepare(
-            `SELECT seq, payload, attempts FROM outbox
-             WHERE subscriber = ? AND dead = 0 AND next_attempt_at <= ? AND lease_until <= ?
-             ORDER BY seq LIMIT ?`,
-          )
-          .all(subscriber, now, now, limit) as { seq: number; payload: string; attempts: number }[];
-        const lease = this.db.prepare('UPDATE outbox SET lease_until = ? WHERE seq = ?');
+        const rows = due.all(subscriber, now, now, limit) as { seq: number; payload: string; attempts: number }[];
         for (const r of rows) lease.run(now + leaseMs, r.seq);
         return rows.map((r) => ({ id: String(r.seq), subscriber, message: JSON.parse(r.payload) as Message, attempts: r.attempts }));
       })
@@ -148,17 +171,15 @@ export class SqliteMessaging implements OutboxStore {
   }
 
   async markDelivered(ids: string[]): Promise<void> {
-    const del = this.db.prepare('DELETE FROM outbox WHERE seq = ?');
-    this.db.transaction(() => ids.forEach((id) => del.run(Number(id)))).immediate();
+    const { remove } = this.sql;
+    this.bookkeeping.transaction(() => ids.forEach((id) => remove.run(Number(id)))).immediate();
   }
 
   async markFailed(failures: DeliveryFailure[]): Promise<void> {
-    const upd = this.db.prepare(
-      'UPDATE outbox SET attempts = ?, next_attempt_at = ?, lease_until = 0, dead = ?, last_error = ? WHERE seq = ?',
-    );
-    this.db
+    const { fail } = this.sql;
+    this.bookkeeping
       .transaction(() =>
-        failures.forEach((f) => upd.run(f.attempts, f.nextAttemptAt ?? 0, f.nextAttemptAt === null ? 1 : 0, f.error.slice(0, 500), Number(f.id))),
+        failures.forEach((f) => fail.run(f.attempts, f.nextAttemptAt ?? 0, f.nextAttemptAt === null ? 1 : 0, f.error.slice(0, 500), Number(f.id))),
       )
       .immediate();
   }
@@ -200,4 +221,17 @@ export class SqliteMessaging implements OutboxStore {
     }
     return [...bySubscriber.values()];
   }
+}
+
+function bookkeepingStatements(db: SqliteDb) {
+  return {
+    due: db.prepare(
+      `SELECT seq, payload, attempts FROM outbox
+       WHERE subscriber = ? AND dead = 0 AND next_attempt_at <= ? AND lease_until <= ?
+       ORDER BY seq LIMIT ?`,
+    ),
+    lease: db.prepare('UPDATE outbox SET lease_until = ? WHERE seq = ?'),
+    remove: db.prepare('DELETE FROM outbox WHERE seq = ?'),
+    fail: db.prepare('UPDATE outbox SET attempts = ?, next_attempt_at = ?, lease_until = 0, dead = ?, last_error = ? WHERE seq = ?'),
+  };
 }
