@@ -1,4 +1,4 @@
-import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { io, type Socket } from 'socket.io-client';
 import {
@@ -155,6 +155,23 @@ export function LiveProvider({ children, connect = defaultFactory }: { children:
     return () => clearTimeout(timer);
   }, [userId, expiresAt]);
 
+  // Stable across status changes, so a watching component does not unwatch and watch again at each one.
+  const watchWaitingRoom = useCallback((eventId: string, listener: RoomListener) => {
+    const rooms = roomListeners.current;
+    const existing = rooms.get(eventId);
+    const watchers = existing ?? new Set<RoomListener>();
+    watchers.add(listener);
+    rooms.set(eventId, watchers);
+    // Not connected yet: the connect handler watches every room in the map.
+    if (!existing && socketRef.current?.connected) socketRef.current.emit(WAITING_ROOM_WATCH_EVENT, { eventId });
+    return () => {
+      watchers.delete(listener);
+      if (watchers.size > 0 || rooms.get(eventId) !== watchers) return;
+      rooms.delete(eventId);
+      if (socketRef.current?.connected) socketRef.current.emit(WAITING_ROOM_UNWATCH_EVENT, { eventId });
+    };
+  }, []);
+
   const value = useMemo<LiveContextValue>(
     () => ({
       status,
@@ -162,23 +179,9 @@ export function LiveProvider({ children, connect = defaultFactory }: { children:
         listeners.current.add(listener);
         return () => listeners.current.delete(listener);
       },
-      watchWaitingRoom: (eventId, listener) => {
-        const rooms = roomListeners.current;
-        const existing = rooms.get(eventId);
-        const watchers = existing ?? new Set<RoomListener>();
-        watchers.add(listener);
-        rooms.set(eventId, watchers);
-        // Not connected yet: the connect handler watches every room in the map.
-        if (!existing && socketRef.current?.connected) socketRef.current.emit(WAITING_ROOM_WATCH_EVENT, { eventId });
-        return () => {
-          watchers.delete(listener);
-          if (watchers.size > 0 || rooms.get(eventId) !== watchers) return;
-          rooms.delete(eventId);
-          if (socketRef.current?.connected) socketRef.current.emit(WAITING_ROOM_UNWATCH_EVENT, { eventId });
-        };
-      },
+      watchWaitingRoom,
     }),
-    [status],
+    [status, watchWaitingRoom],
   );
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
 }
