@@ -6,6 +6,10 @@ import { capacityRoute } from './routes/capacity.js';
 import { orderRoutes } from './routes/orders.js';
 import { ticketRoutes } from './routes/tickets.js';
 import type { TicketingStore } from './store/ticketing-store.js';
+import { WaitingRooms } from './waiting-room/rooms.js';
+import { waitingRoomRoutes } from './waiting-room/routes.js';
+import type { WaitingRoomStore } from './waiting-room/store/waiting-room-store.js';
+import { QueueTokens } from './waiting-room/tokens.js';
 
 export interface TicketingDeps {
   store: TicketingStore;
@@ -24,6 +28,10 @@ export interface TicketingDeps {
   shared?: SharedState;
   /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
   trustProxy?: string | string[] | boolean;
+  /** Queued sales (serve.ts opens it beside the store); without it no sale is queued and /waiting-rooms answers 404. */
+  waitingRooms?: WaitingRoomStore;
+  /** WAITING_ROOM_ADMIT_PER_MINUTE: the admission rate of a room whose organizer gives none; default 600. */
+  waitingRoomAdmitPerMinute?: number;
   /** Stops what serve.ts started (relay, key refresh) before the store closes. */
   onClose?: () => Promise<void> | void;
 }
@@ -41,7 +49,14 @@ export async function buildApp(deps: TicketingDeps): Promise<App> {
     trustProxy: deps.trustProxy,
   });
   registerAuth(app, deps.verify, 'ticketing');
-  orderRoutes(app, store, (deps.shared ?? new SharedState()).throttle({ name: 'ticketing:purchases', limit: deps.ordersPerUserPerMinute ?? 30, windowMs: 60_000 }));
+  const rooms = deps.waitingRooms && waitingRoomsOf(deps.waitingRooms, store, deps);
+  orderRoutes(
+    app,
+    store,
+    (deps.shared ?? new SharedState()).throttle({ name: 'ticketing:purchases', limit: deps.ordersPerUserPerMinute ?? 30, windowMs: 60_000 }),
+    rooms && ((purchase) => rooms.admitPurchase(purchase.userId, purchase.eventId, purchase.pass, purchase.idempotencyKey)),
+  );
+  if (rooms) waitingRoomRoutes(app, rooms);
   ticketRoutes(app, store);
   availabilityRoutes(app, store);
   await registerInternalRoutes(app, {
@@ -53,7 +68,21 @@ export async function buildApp(deps: TicketingDeps): Promise<App> {
   });
   app.addHook('onClose', async () => {
     await deps.onClose?.();
+    await rooms?.close();
     await store.close();
   });
   return app;
+}
+
+/** The waiting rooms' rules over their store; a room is sold out when none of the event's ticket types has a seat left. */
+function waitingRoomsOf(roomStore: WaitingRoomStore, store: TicketingStore, deps: TicketingDeps): WaitingRooms {
+  return new WaitingRooms({
+    store: roomStore,
+    tokens: new QueueTokens(deps.secret),
+    defaultAdmitPerMinute: deps.waitingRoomAdmitPerMinute ?? 600,
+    remaining: async (eventId) => {
+      const availability = await store.getAvailability(eventId);
+      return availability && availability.ticketTypes.reduce((sum, t) => sum + Math.max(0, t.remaining), 0);
+    },
+  });
 }

@@ -7,6 +7,8 @@ export const TicketingConfig = BaseConfig.extend({
   TICKETING_PORT: Port.default(3002),
   /** Purchases (POST /orders, retries included) one user may make per minute in one process; beyond, 429 with Retry-After. */
   ORDERS_PER_USER_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  /** The admission rate of a waiting room whose organizer sets none (PUT /waiting-rooms/:eventId). */
+  WAITING_ROOM_ADMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
   /**
    * DynamoDB: inventory items per ticket type, so a hot event's sales spread over several items (docs/dynamodb.md).
    * At most 100: a capacity change rewrites every shard of a type in one transaction, which takes 100 items.

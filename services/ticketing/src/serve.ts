@@ -3,7 +3,9 @@ import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, OutboxRela
 import { buildApp } from './app.js';
 import { loadTicketingConfig } from './config.js';
 import { SqliteTicketingStore } from './store/sqlite.js';
+import { SqliteWaitingRoomStore } from './waiting-room/store/sqlite.js';
 import type { TicketingStore } from './store/ticketing-store.js';
+import type { WaitingRoomStore } from './waiting-room/store/waiting-room-store.js';
 
 // The DynamoDB adapter (and the AWS SDK) is loaded only when configured.
 const dynamo = () => import('./store/dynamodb.js');
@@ -23,6 +25,7 @@ await runService('ticketing', async () => {
   const late: { relay?: OutboxRelay; app?: App } = {};
   const kick = () => late.relay?.kick();
   let store: TicketingStore;
+  let waitingRooms: WaitingRoomStore;
   if (config.STORE === 'dynamodb') {
     const dynamoStore = new (await dynamo()).DynamoTicketingStore({
       settings: dynamoSettings(config),
@@ -31,8 +34,13 @@ await runService('ticketing', async () => {
     });
     if (config.DYNAMODB_CREATE_TABLES) await dynamoStore.createTables();
     store = dynamoStore;
+    const { DynamoWaitingRoomStore } = await import('./waiting-room/store/dynamodb.js');
+    waitingRooms = new DynamoWaitingRoomStore({ settings: dynamoSettings(config), outbox: dynamoStore.outbox, onMessagesCommitted: kick });
   } else {
-    store = new SqliteTicketingStore({ file: join(config.DATA_DIR, 'ticketing.db'), synchronous: config.SQLITE_SYNCHRONOUS, onMessagesCommitted: kick });
+    const file = join(config.DATA_DIR, 'ticketing.db');
+    store = new SqliteTicketingStore({ file, synchronous: config.SQLITE_SYNCHRONOUS, onMessagesCommitted: kick });
+    // Its own connection to the same file, opened after the store has migrated it.
+    waitingRooms = new SqliteWaitingRoomStore({ file, synchronous: config.SQLITE_SYNCHRONOUS, onMessagesCommitted: kick });
   }
   const jwks = new CachedJwks({
     engagementUrls: config.ENGAGEMENT_URL,
@@ -43,6 +51,8 @@ await runService('ticketing', async () => {
   const shared = SharedState.forUrl(config.REDIS_URL);
   const app = await buildApp({
     store,
+    waitingRooms,
+    waitingRoomAdmitPerMinute: config.WAITING_ROOM_ADMIT_PER_MINUTE,
     shared,
     verify: verifierFor(jwks.getKey),
     secret: config.SERVICE_SECRET,

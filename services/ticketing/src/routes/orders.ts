@@ -1,4 +1,4 @@
-import { IDEMPOTENCY_HEADER, IdempotencyKey, IdParams, Order, OrderList, OrderListQuery, PlaceOrderBody } from '@dems/contracts';
+import { IDEMPOTENCY_HEADER, IdempotencyKey, QUEUE_PASS_HEADER, IdParams, Order, OrderList, OrderListQuery, PlaceOrderBody } from '@dems/contracts';
 import { AppError, metricsOf, requireUser, type App, type Throttle } from '@dems/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -9,8 +9,11 @@ const signedIn = async (req: Parameters<typeof requireUser>[0]) => {
   requireUser(req);
 };
 
+/** Refuses a purchase its event's waiting room does not admit (waiting-room/rooms.ts); absent: no sale is queued. */
+export type PurchaseGate = (purchase: { userId: string; eventId: string; pass: string | undefined; idempotencyKey: string }) => Promise<void>;
+
 /** `purchases`: per user, across the replicas: a script buying (or retrying) in a loop is slowed down, people are not. */
-export function orderRoutes(app: App, store: TicketingStore, purchases: Throttle): void {
+export function orderRoutes(app: App, store: TicketingStore, purchases: Throttle, gate?: PurchaseGate): void {
   const outcomes = purchaseOutcomes(app);
   app.post(
     '/orders',
@@ -25,12 +28,18 @@ export function orderRoutes(app: App, store: TicketingStore, purchases: Throttle
           throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'Send an Idempotency-Key header (1–200 visible characters, e.g. a UUID) so a retry never buys twice.');
         }
       },
+      // The event is named in the body, so the waiting room's check runs once the body is validated.
+      preHandler: gate && (async (req) => {
+        const pass = req.headers[QUEUE_PASS_HEADER];
+        const key = String(req.headers[IDEMPOTENCY_HEADER]);
+        await gate({ userId: requireUser(req).id, eventId: req.body.eventId, pass: typeof pass === 'string' ? pass : undefined, idempotencyKey: key });
+      }),
       schema: {
         tags: ['orders'],
         summary: 'Buy tickets',
         description: 'Takes the seats, creates the order and its tickets. Retrying with the same Idempotency-Key returns the first order (header idempotent-replayed: true) and creates nothing.',
         security: [{ bearer: [] }],
-        headers: z.object({ [IDEMPOTENCY_HEADER]: z.string().optional() }),
+        headers: z.object({ [IDEMPOTENCY_HEADER]: z.string().optional(), [QUEUE_PASS_HEADER]: z.string().optional() }),
         body: PlaceOrderBody,
         response: { 201: Order },
       },
