@@ -165,3 +165,35 @@ export class ResponseCache {
     return answer;
   }
 }
+
+/** Answers of some routes that are the same for whoever asks, kept by URL (see ResponseCache). */
+export interface PublicAnswers {
+  /**
+   * A route's onRequest hook: answers a URL already answered, while still valid, before its validation and handler
+   * run (the app's own onRequest hooks, authentication and load shedding among them, have run by then).
+   */
+  serveKept(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
+  /**
+   * From the route's handler, after validation: sends the answer kept for this URL, or the one `build` makes
+   * (serialised once by the route's response schema), kept until the data changes or until `validUntil` (epoch ms).
+   * Only for answers that depend on nothing about the caller.
+   */
+  send(req: FastifyRequest, reply: FastifyReply, build: () => Promise<{ data: unknown; validUntil?: number }>): Promise<FastifyReply>;
+}
+
+export function publicAnswers(opts: ResponseCacheOptions & { cacheControl: string }): PublicAnswers {
+  const cache = new ResponseCache(opts);
+  return {
+    async serveKept(req, reply) {
+      const kept = req.method === 'GET' || req.method === 'HEAD' ? cache.get(req.url) : undefined;
+      return kept ? sendAnswer(req, reply, kept, opts.cacheControl) : undefined;
+    },
+    async send(req, reply, build) {
+      const answer = await cache.answer(req.url, async () => {
+        const { data, validUntil } = await build();
+        return { body: reply.serialize(data) as string, validUntil };
+      });
+      return sendAnswer(req, reply, answer, opts.cacheControl);
+    },
+  };
+}

@@ -258,6 +258,26 @@ describe.each(adapters)('EventsStore contract: $name', ({ create }) => {
     expect((await store.getEvent(event.id))?.banner).toEqual(banner);
   });
 
+  it('moves its data version with every kind of write, and not with reads', async () => {
+    const moved = async (step: () => Promise<unknown>) => {
+      const before = store.dataVersion();
+      await step();
+      return store.dataVersion() !== before;
+    };
+    const event = newEvent({ registrationLimit: 10 });
+    expect(await moved(() => store.createEvent(event))).toBe(true);
+    expect(await moved(() => store.getEvent(event.id))).toBe(false);
+    expect(await moved(() => store.listEvents({ kind: 'upcoming', from: new Date().toISOString() }, { limit: 10 }))).toBe(false);
+    const current = (await store.getEventForUpdate(event.id))!;
+    const plan = planEventUpdate(current.event, { title: 'Renamed' }, new Date());
+    expect(await moved(() => store.saveEventUpdate({ ...plan, version: current.version + 1 }))).toBe(true);
+    expect(await moved(() => store.replaceBanner(event.id, [{ width: 480, height: 240, key: `${event.id}/b-480.webp` }], new Date()))).toBe(true);
+    expect(await moved(() => store.register(event.id, person('usr_a'), new Date()))).toBe(true);
+    expect(await moved(() => store.withdraw(event.id, 'usr_a', new Date()))).toBe(true);
+    expect(await moved(() => store.cancelEvent(event.id, new Date()))).toBe(true);
+    expect(await moved(() => store.registrationsOfEvent(event.id, { limit: 10 }))).toBe(false);
+  });
+
   it('registers each person once, up to the limit, and withdraws', async () => {
     const event = await store.createEvent(newEvent({ registrationLimit: 2 }));
     // One instant for both sign-ups: the attendee list must still show them in sign-up order (not by random id).
@@ -571,6 +591,28 @@ describe('SqliteEventsStore', () => {
 });
 
 describe('SqliteEventsStore shared by several processes', () => {
+  it('moves its data version with the commits of another connection to the file', async () => {
+    const dir = tempDir('dems-events-version-');
+    const file = join(dir.path, 'events.db');
+    const here = new SqliteEventsStore({ file, synchronous: 'NORMAL' });
+    const there = new SqliteEventsStore({ file, synchronous: 'NORMAL' });
+    try {
+      expect(here.dataVersionSeesEveryWriter).toBe(true);
+      const before = here.dataVersion();
+      await here.getEvent('evt_missing');
+      expect(here.dataVersion()).toBe(before);
+      const event = await there.createEvent(newEvent());
+      const afterCreate = here.dataVersion();
+      expect(afterCreate).not.toBe(before);
+      await there.register(event.id, person('usr_a'), new Date());
+      expect(here.dataVersion()).not.toBe(afterCreate);
+    } finally {
+      await here.close();
+      await there.close();
+      dir.cleanup();
+    }
+  });
+
   it('never registers more people than the limit', async () => {
     // Bundle the worker (our packages inlined, npm packages left to node_modules) where Node resolves them.
     const root = fileURLToPath(new URL('../../..', import.meta.url));

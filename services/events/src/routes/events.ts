@@ -52,6 +52,7 @@ export async function eventRoutes(
   app.get(
     '/events',
     {
+      onRequest: shared.serveKept,
       schema: {
         tags: ['events'],
         summary: 'Search published events that have not ended, soonest first; mine=true lists your own events',
@@ -75,7 +76,7 @@ export async function eventRoutes(
         return listPage({ kind: 'organizer', organizerId: user.id, from, to, q: text });
       }
       // The same for everyone. Without `from` it means "not over now": the page changes when one of its events ends.
-      return shared.send(req, reply, `list:${JSON.stringify([text, from, to, cursor, limit])}`, async () => {
+      return shared.send(req, reply, async () => {
         const page = await listPage({ kind: 'upcoming', from: from ?? new Date().toISOString(), to, q: text });
         const validUntil = from === undefined ? Math.min(...page.items.map((e) => Date.parse(e.endsAt))) : undefined;
         return { data: page, validUntil };
@@ -85,8 +86,8 @@ export async function eventRoutes(
 
   app.get(
     '/events/:id',
-    { schema: { tags: ['events'], summary: 'One event, in any status', params: IdParams, response: { 200: Event, ...errors } } },
-    async (req, reply) => shared.send(req, reply, `event:${req.params.id}`, async () => ({ data: present(await findEvent(req.params.id)) })),
+    { onRequest: shared.serveKept, schema: { tags: ['events'], summary: 'One event, in any status', params: IdParams, response: { 200: Event, ...errors } } },
+    async (req, reply) => shared.send(req, reply, async () => ({ data: present(await findEvent(req.params.id)) })),
   );
 
   app.patch(
