@@ -268,6 +268,13 @@ export async function browse(bench, o, base) {
     const m = await repeat(o.runs, () => load({ ...opts, duration: o.duration }), () => load({ ...opts, duration: o.warmup }));
     rows.push({ scenario: '5 browse', what, ...pick(m), vs: 'hello', ratio: m.rps / base.hello.rps, goal: '≥ 0.50', met: m.rps / base.hello.rps >= 0.5 });
     checks.push({ scenario: '5 browse', check: `${what} answers 200 only`, ok: statusCount(m.statuses, (c) => c !== 200) === 0 && m.errors === 0, detail: fmtStatuses(m.statuses) });
+    // What a browser (and a CDN) revalidates with: the answer's ETag, then 304 without a body.
+    const first = await fetch(opts.url);
+    await first.text();
+    const etag = first.headers.get('etag');
+    const again = etag ? await fetch(opts.url, { headers: { 'if-none-match': etag } }) : null;
+    await again?.text();
+    checks.push({ scenario: '5 browse', check: `${what} has an ETag, 304 for If-None-Match`, ok: first.status === 200 && again?.status === 304, detail: `${first.status} → ${again?.status ?? 'no ETag'}` });
   }
   return { rows, checks };
 }
