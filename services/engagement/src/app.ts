@@ -5,6 +5,7 @@ import { DEFAULT_ANNOUNCEMENT_LIMITS, type AnnouncementLimits } from './domain/a
 import { Accounts, type AccountLimits } from './identity/accounts.js';
 import type { SigningKeys } from './identity/signing-keys.js';
 import { LiveNotifications } from './live/live-notifications.js';
+import { LiveWaitingRooms, withWaitingRooms } from './live/waiting-rooms.js';
 import { messageHandler } from './messages/handlers.js';
 import { announcementRoutes } from './routes/announcements.js';
 import { identityRoutes } from './routes/identity.js';
@@ -30,6 +31,8 @@ export interface EngagementDeps {
   trustProxy?: string | string[] | boolean;
   /** Where committed notifications go for live push; Socket.IO subscribes to it in serve.ts. */
   live?: LiveNotifications;
+  /** The waiting rooms' live settings, fed by WaitingRoomChanged; Socket.IO pushes them to watchers (serve.ts). */
+  waitingRooms?: LiveWaitingRooms;
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
   /** When to answer 503 OVERLOADED (main: sheddingSettings(config)); kit defaults otherwise. */
@@ -50,6 +53,7 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
     trustProxy: deps.trustProxy,
   });
   const live = deps.live ?? new LiveNotifications(app.log);
+  const waitingRooms = deps.waitingRooms ?? new LiveWaitingRooms();
   const accounts = new Accounts(deps.store, deps.keys, {
     accessTtlSeconds: deps.tokenTtlSeconds ?? 900,
     refreshTtlSeconds: deps.refreshTtlSeconds ?? 30 * 24 * 3600,
@@ -65,7 +69,7 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
   announcementRoutes(app, { store: deps.store, live, limits: { ...DEFAULT_ANNOUNCEMENT_LIMITS, ...deps.announcementLimits } });
   await registerInternalRoutes(app, {
     secret: deps.secret,
-    apply: messageHandler(deps.store, live),
+    apply: withWaitingRooms(messageHandler(deps.store, live), waitingRooms),
     outbox: deps.store.outbox,
     onReplay: deps.onReplay,
     // The operator's key rotation (npm run rotate-signing-key): signed like every /internal request.

@@ -7,6 +7,7 @@ import { sessionVerifier } from './identity/session-tokens.js';
 import { SigningKeys } from './identity/signing-keys.js';
 import { LiveNotifications } from './live/live-notifications.js';
 import { attachSocketIo } from './live/socket-io.js';
+import { LiveWaitingRooms, ticketingLookup } from './live/waiting-rooms.js';
 import type { EngagementStore } from './store/engagement-store.js';
 import { SqliteEngagementStore } from './store/sqlite.js';
 
@@ -40,12 +41,14 @@ await runService('engagement', async () => {
     reset: config.JWT_SIGNING_KEY_RESET,
   });
   const live = new LiveNotifications();
+  const waitingRooms = new LiveWaitingRooms(ticketingLookup(config.TICKETING_URL[0]!));
   // Sign-in limits, spent challenges and live sockets, shared by the replicas through Redis when REDIS_URL is set.
   const shared = SharedState.forUrl(config.REDIS_URL);
   const app = await buildApp({
     store,
     keys,
     live,
+    waitingRooms,
     shared,
     secret: config.SERVICE_SECRET,
     tokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
@@ -73,6 +76,7 @@ await runService('engagement', async () => {
     allowedOrigins: liveOrigins(config),
     maxConnectionsPerUser: config.LIVE_MAX_CONNECTIONS_PER_USER,
     redis: shared.redis,
+    waitingRooms,
   });
 
   // Engagement publishes nothing today; the relay is here so dead letters and future messages just work.

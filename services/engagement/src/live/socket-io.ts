@@ -2,13 +2,29 @@ import type { IncomingMessage } from 'node:http';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Server, type Socket } from 'socket.io';
 import type { FastifyInstance } from 'fastify';
-import { LIVE_AUTHENTICATE_EVENT, LIVE_NOTIFICATION_EVENT, LIVE_PATH, LiveAuthenticateBody, type LiveAuthenticateResult } from '@dems/contracts';
+import {
+  LIVE_AUTHENTICATE_EVENT,
+  LIVE_NOTIFICATION_EVENT,
+  LIVE_PATH,
+  LiveAuthenticateBody,
+  WAITING_ROOM_EVENT,
+  WAITING_ROOM_UNWATCH_EVENT,
+  WAITING_ROOM_WATCH_EVENT,
+  WaitingRoomWatchBody,
+  type LiveAuthenticateResult,
+  type WaitingRoomLive,
+  type WaitingRoomSettings,
+} from '@dems/contracts';
 import { metricsOf, type SharedRedis } from '@dems/kit';
 import type { SessionVerifier, VerifiedSession } from '../identity/session-tokens.js';
 import type { LiveNotifications, SocketTarget } from './live-notifications.js';
+import type { LiveWaitingRooms } from './waiting-rooms.js';
 
 export const userRoom = (userId: string): string => `user:${userId}`;
 const sessionRoom = (userId: string, sessionId: string): string => `session:${userId}:${sessionId}`;
+export const waitingRoomRoom = (eventId: string): string => `waiting-room:${eventId}`;
+/** Waiting rooms one socket may watch at once (a page watches one). */
+const MAX_WATCHED_ROOMS = 20;
 const roomOf = (t: SocketTarget): string => (t.sessionId ? sessionRoom(t.userId, t.sessionId) : userRoom(t.userId));
 
 /** setTimeout fires at once for delays above 2^31-1 ms; no access token lives that long anyway. */
@@ -86,6 +102,8 @@ export interface LiveSocketOptions {
    * sign-out closes. Without it, this process alone (one replica).
    */
   redis?: SharedRedis;
+  /** The waiting rooms' live settings: sockets watch a room (WAITING_ROOM_WATCH_EVENT) and get each change. */
+  waitingRooms?: LiveWaitingRooms;
 }
 
 /**
@@ -188,7 +206,28 @@ export function attachSocketIo(app: FastifyInstance, opts: LiveSocketOptions): S
         (err: unknown) => reply(refusal(err)),
       );
     });
+
+    const rooms = opts.waitingRooms;
+    if (rooms) {
+      socket.on(WAITING_ROOM_WATCH_EVENT, (raw: unknown) => {
+        const body = WaitingRoomWatchBody.safeParse(raw);
+        const watched = [...socket.rooms].filter((r) => r.startsWith('waiting-room:')).length;
+        if (!body.success || watched >= MAX_WATCHED_ROOMS) return;
+        const { eventId } = body.data;
+        void socket.join(waitingRoomRoom(eventId));
+        // At once what this replica knows (or learns from ticketing); nothing when nobody can tell yet.
+        rooms.current(eventId).then((room) => {
+          if (room !== undefined) socket.emit(WAITING_ROOM_EVENT, waitingRoomPush(eventId, room));
+        }, () => {});
+      });
+      socket.on(WAITING_ROOM_UNWATCH_EVENT, (raw: unknown) => {
+        const body = WaitingRoomWatchBody.safeParse(raw);
+        if (body.success) void socket.leave(waitingRoomRoom(body.data.eventId));
+      });
+    }
   });
+  // To the watchers on every replica (through the adapter), from whichever replica received the change.
+  const unwatchRooms = opts.waitingRooms?.subscribe((eventId, room) => io.to(waitingRoomRoom(eventId)).emit(WAITING_ROOM_EVENT, waitingRoomPush(eventId, room)));
 
   // What this replica holds open (/metrics); summed over the replicas, everyone connected.
   const metrics = metricsOf(app);
@@ -207,6 +246,7 @@ export function attachSocketIo(app: FastifyInstance, opts: LiveSocketOptions): S
   app.addHook('preClose', async () => {
     closing = true;
     unsubscribe();
+    unwatchRooms?.();
     stopClosing();
     io.engine.close();
     // Stops reading the Redis stream, then closes its connections.
@@ -215,3 +255,5 @@ export function attachSocketIo(app: FastifyInstance, opts: LiveSocketOptions): S
   });
   return io;
 }
+
+const waitingRoomPush = (eventId: string, room: WaitingRoomSettings | null): WaitingRoomLive => ({ eventId, room, now: new Date().toISOString() });
