@@ -61,6 +61,9 @@ function applyToStore(store: EngagementStore, m: Message): Promise<AppliedMessag
         text: byEvent ? null : ticketCancelledText(m.data),
       });
     }
+    case 'WaitingRoomChanged':
+      // Nothing stored: the room's settings live in memory, handed to live/waiting-rooms.ts (withWaitingRooms in app.ts).
+      return Promise.resolve({ result: 'applied', created: [] });
   }
 }
 
