@@ -124,7 +124,7 @@ export class SqliteMessaging implements OutboxStore {
     this.insertInbox = db.prepare('INSERT OR IGNORE INTO inbox (message_id, type, received_at) VALUES (?, ?, ?)');
   }
 
-  /** Closes the relay's connection (the service closes its own); later bookkeeping fails as on a closed store. */
+  /** Closes the relay's connection; later bookkeeping uses the service's, which the store closes next (so it fails as the store does). */
   close(): void {
     if (this.relayDb !== this.db && this.relayDb?.open) this.relayDb.close();
     this.relayDb = this.db;

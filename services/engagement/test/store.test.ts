@@ -316,6 +316,34 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
       expect(cancelled.created.map((c) => c.userId).sort()).toEqual([...people].sort());
     });
 
+    it('applies a delivered batch in order, answering each; one change that throws is undone alone', async () => {
+      await store.applyEventChange(msg.published(snapshot()), { event: snapshot(), kind: 'published', text: null });
+      const earlier = order('usr_d');
+      await store.applyAudienceChange(earlier.m, earlier.change);
+      const a = order('usr_a');
+      const b = msg.registered('usr_b');
+      const c = msg.registered('usr_c');
+      /** Test fake: a notification text that throws when read, so the store fails inside that change's apply. */
+      const exploding = Object.defineProperty({}, 'type', { get: () => { throw new Error('forced failure (test fake)'); } }) as AudienceChange['text'];
+      const outcomes = await store.applyMessages([
+        { message: a.m, audience: a.change },
+        { message: b, audience: { eventId: 'evt_jazz', userId: 'usr_b', registered: true, text: exploding } },
+        { message: c, audience: { eventId: 'evt_jazz', userId: 'usr_c', registered: true, text: null } },
+        { message: earlier.m, audience: earlier.change },
+      ]);
+      expect(outcomes).toHaveLength(4);
+      expect(outcomes[0]).toMatchObject({ result: 'applied', created: [{ userId: 'usr_a', notification: { type: 'order_confirmed' } }] });
+      expect(outcomes[1]).toEqual({ error: expect.objectContaining({ message: 'forced failure (test fake)' }) });
+      expect(outcomes[2]).toEqual({ result: 'applied', created: [] });
+      expect(outcomes[3]).toEqual({ result: 'duplicate', created: [] });
+      // Nothing of the failed change stayed: its redelivery is applied (no inbox record), and it was not in the audience.
+      const announced = await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Hi', text: announcementText({ id: 'evt_jazz', title: 'Jazz' }, 'Hi') });
+      expect(announced!.created.map((n) => n.userId).sort()).toEqual(['usr_a', 'usr_c', 'usr_d']);
+      const retried = await store.applyMessages([{ message: b, audience: { eventId: 'evt_jazz', userId: 'usr_b', registered: true, text: null } }]);
+      expect(retried).toEqual([{ result: 'applied', created: [] }]);
+      expect(await store.applyMessages([])).toEqual([]);
+    });
+
     it('counts tickets the same whatever order orders and cancellations arrive in', async () => {
       await store.applyEventChange(msg.published(snapshot()), { event: snapshot(), kind: 'published', text: null });
       const cancel = (userId: string) => {

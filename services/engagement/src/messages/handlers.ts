@@ -1,5 +1,5 @@
 import type { Message } from '@dems/contracts';
-import type { ApplyMessage } from '@dems/kit';
+import type { ApplyBatch, ApplyMessage, BatchItemOutcome, MessageLag } from '@dems/kit';
 import { heldTicketIds } from '../domain/audience.js';
 import {
   eventCancelledText,
@@ -10,7 +10,7 @@ import {
   ticketCancelledText,
 } from '../domain/notification-texts.js';
 import type { LiveNotifications } from '../live/live-notifications.js';
-import type { AppliedMessage, EngagementStore, EventCopy } from '../store/engagement-store.js';
+import type { AppliedMessage, AudienceChange, CreatedNotification, EngagementStore, EventCopy, MessageChange } from '../store/engagement-store.js';
 
 const copyOf = (e: { id: string; title: string; organizerId: string; status: EventCopy['status']; version: number }): EventCopy => ({
   id: e.id,
@@ -20,31 +20,31 @@ const copyOf = (e: { id: string; title: string; organizerId: string; status: Eve
   version: e.version,
 });
 
-/** Maps each message engagement subscribes to onto one store call, which applies it exactly once. */
-function applyToStore(store: EngagementStore, m: Message): Promise<AppliedMessage> {
+/** The change each message engagement subscribes to makes in the store (applied exactly once); null: nothing to store. */
+function changeOf(m: Message): MessageChange | null {
   switch (m.type) {
     case 'EventPublished':
-      return store.applyEventChange(m, { event: copyOf(m.data.event), kind: 'published', text: null });
+      return { message: m, event: { event: copyOf(m.data.event), kind: 'published', text: null } };
     case 'EventUpdated':
-      return store.applyEventChange(m, { event: copyOf(m.data.event), kind: 'updated', text: eventUpdatedText(m.data.event, m.data.changes) });
+      return { message: m, event: { event: copyOf(m.data.event), kind: 'updated', text: eventUpdatedText(m.data.event, m.data.changes) } };
     case 'EventCancelled':
-      return store.applyEventChange(m, { event: copyOf(m.data.event), kind: 'cancelled', text: eventCancelledText(m.data.event) });
+      return { message: m, event: { event: copyOf(m.data.event), kind: 'cancelled', text: eventCancelledText(m.data.event) } };
     case 'UserRegistered':
-      return store.applyAudienceChange(m, {
+      return audience(m, {
         eventId: m.data.eventId,
         userId: m.data.userId,
         registered: true,
         text: registrationConfirmedText(m.data.eventId, m.data.eventTitle),
       });
     case 'RegistrationWithdrawn':
-      return store.applyAudienceChange(m, {
+      return audience(m, {
         eventId: m.data.eventId,
         userId: m.data.userId,
         registered: false,
         text: registrationWithdrawnText(m.data.eventId, m.data.eventTitle),
       });
     case 'OrderPlaced':
-      return store.applyAudienceChange(m, {
+      return audience(m, {
         eventId: m.data.eventId,
         userId: m.data.userId,
         ticketsHeld: heldTicketIds(m.data.orderId, m.data.quantity),
@@ -52,7 +52,7 @@ function applyToStore(store: EngagementStore, m: Message): Promise<AppliedMessag
       });
     case 'TicketCancelled': {
       const byEvent = m.data.reason === 'event_cancelled';
-      return store.applyAudienceChange(m, {
+      return audience(m, {
         eventId: m.data.eventId,
         userId: m.data.userId,
         ticketsGone: [m.data.ticketId],
@@ -63,15 +63,50 @@ function applyToStore(store: EngagementStore, m: Message): Promise<AppliedMessag
     }
     case 'WaitingRoomChanged':
       // Nothing stored: the room's settings live in memory, handed to live/waiting-rooms.ts (withWaitingRooms in app.ts).
-      return Promise.resolve({ result: 'applied', created: [] });
+      return null;
   }
 }
 
-/** The inbox's apply function: store first, then the live push of whatever the commit created. */
-export function messageHandler(store: EngagementStore, live: LiveNotifications): ApplyMessage {
+const audience = (message: Message, change: AudienceChange): MessageChange => ({ message, audience: change });
+
+function applyToStore(store: EngagementStore, change: MessageChange): Promise<AppliedMessage> {
+  return 'event' in change ? store.applyEventChange(change.message, change.event) : store.applyAudienceChange(change.message, change.audience);
+}
+
+/** What follows the commit of a message's change: the live push of what it created, timed as the `pushed` hop. */
+function afterCommit(live: LiveNotifications, lag: MessageLag | undefined, message: Message, created: CreatedNotification[]): void {
+  if (created.length === 0) return;
+  live.publish(created);
+  lag?.('pushed', message);
+}
+
+/** The inbox's apply function for one message: store first, then the live push of whatever the commit created. */
+export function messageHandler(store: EngagementStore, live: LiveNotifications, lag?: MessageLag): ApplyMessage {
   return async (message) => {
-    const { result, created } = await applyToStore(store, message);
-    live.publish(created);
+    const change = changeOf(message);
+    const { result, created } = change ? await applyToStore(store, change) : NOTHING_STORED;
+    afterCommit(live, lag, message, created);
     return result;
+  };
+}
+
+const NOTHING_STORED: AppliedMessage = { result: 'applied', created: [] };
+
+/**
+ * The inbox's batch apply: every change of a delivered batch in one store call (one commit on SQLite), then the
+ * pushes, only once that commit is done, so a socket never hears of a change that could still roll back. A push
+ * that fails loses nothing: the notification is stored and the web app lists it.
+ */
+export function messageBatchHandler(store: EngagementStore, live: LiveNotifications, lag?: MessageLag): ApplyBatch {
+  return async (messages) => {
+    const changes = messages.map(changeOf);
+    const stored = await store.applyMessages(changes.filter((c): c is MessageChange => c !== null));
+    let next = 0;
+    const outcomes = changes.map((c) => (c ? stored[next++]! : NOTHING_STORED));
+    return outcomes.map((outcome, i): BatchItemOutcome => {
+      if ('error' in outcome) return { error: outcome.error };
+      afterCommit(live, lag, messages[i]!, outcome.created);
+      return outcome.result;
+    });
   };
 }

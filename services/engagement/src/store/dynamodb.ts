@@ -25,6 +25,8 @@ import type {
   EngagementStore,
   EventChange,
   EventCopy,
+  MessageChange,
+  MessageChangeOutcome,
   NewUser,
   NotificationCursor,
   NotificationPage,
@@ -693,6 +695,19 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
       if (change.text && change.kind === 'cancelled' && before?.status !== 'cancelled') recipients = await this.audience(event.id, true);
       return { state, notifications: change.text ? this.notify(recipients, change.text, message.id, Date.parse(message.occurredAt)) : [] };
     });
+  }
+
+  /** One by one, in order: DynamoDB has no transaction that spans a batch's notifications and inbox records. */
+  async applyMessages(changes: MessageChange[]): Promise<MessageChangeOutcome[]> {
+    const outcomes: MessageChangeOutcome[] = [];
+    for (const c of changes) {
+      try {
+        outcomes.push(await ('event' in c ? this.applyEventChange(c.message, c.event) : this.applyAudienceChange(c.message, c.audience)));
+      } catch (error) {
+        outcomes.push({ error });
+      }
+    }
+    return outcomes;
   }
 
   async applyAudienceChange(message: Message, change: AudienceChange): Promise<AppliedMessage> {

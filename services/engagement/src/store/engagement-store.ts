@@ -105,6 +105,12 @@ export interface EventChange {
   text: NotificationText | null;
 }
 
+/** One delivered message and the change it makes, as applyMessages takes it. */
+export type MessageChange = { message: Message; event: EventChange } | { message: Message; audience: AudienceChange };
+
+/** What became of one change of applyMessages: its result, or the error that undid that change alone. */
+export type MessageChangeOutcome = AppliedMessage | { error: unknown };
+
 /**
  * Everything engagement keeps: accounts, notifications, event copies and audiences, and the messaging
  * inbox. Every method that writes notifications does so in one transaction and returns what it created.
@@ -163,6 +169,12 @@ export interface EngagementStore {
    * its notification and is reported `duplicate`, unless the change has no text to tell.
    */
   applyAudienceChange(message: Message, change: AudienceChange): Promise<AppliedMessage>;
+  /**
+   * Applies a delivered batch as applyEventChange / applyAudienceChange would, answering in order. SQLite commits it
+   * in one transaction (one fsync), each change in its own savepoint so one that throws is undone alone; DynamoDB
+   * applies them one by one. A rejection of the whole call means none was applied.
+   */
+  applyMessages(changes: MessageChange[]): Promise<MessageChangeOutcome[]>;
   /** The first signing key this store's deployment created (its key file's), so a lost file is noticed; null before any. */
   recordedSigningKey(): Promise<{ kid: string; createdAt: string } | null>;
   /** Remembers the signing key a new key file was created with; the first record stays. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Message, Notification, User } from '@dems/contracts';
 import { newId, nowIso } from '@dems/kit';
-import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
+import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb, type StepOutcome } from '@dems/kit/sqlite';
 import { checkAnnouncementLimits, type AnnouncementLimits } from '../domain/announcement-limits.js';
 import type { NotificationText } from '../domain/notification-texts.js';
 import type {
@@ -11,6 +11,8 @@ import type {
   EngagementStore,
   EventChange,
   EventCopy,
+  MessageChange,
+  MessageChangeOutcome,
   NewUser,
   NotificationCursor,
   NotificationPage,
@@ -158,12 +160,15 @@ export class SqliteEngagementStore implements EngagementStore {
   private readonly db: SqliteDb;
   /** Engagement enqueues no messages yet; whoever adds the first must call this after that commit (relay.kick). */
   private readonly onMessagesCommitted?: () => void;
+  /** One change of a delivered batch in its own savepoint (its applyOnce transaction nests as a savepoint too). */
+  private readonly applyStep: (c: MessageChange) => StepOutcome<AppliedMessage>;
 
   constructor(opts: { file: string; synchronous?: 'FULL' | 'NORMAL'; onMessagesCommitted?: () => void }) {
     this.db = openSqlite(opts.file, opts.synchronous ?? 'FULL');
     migrate(this.db, MIGRATIONS);
     this.outbox = new SqliteMessaging(this.db);
     this.onMessagesCommitted = opts.onMessagesCommitted;
+    this.applyStep = batchStep(this.db, (c: MessageChange) => ('event' in c ? this.eventChange(c.message, c.event) : this.audienceChange(c.message, c.audience)));
   }
 
   async ping(): Promise<boolean> {
@@ -334,6 +339,25 @@ export class SqliteEngagementStore implements EngagementStore {
   }
 
   async applyEventChange(message: Message, change: EventChange): Promise<AppliedMessage> {
+    return this.eventChange(message, change);
+  }
+
+  async applyAudienceChange(message: Message, change: AudienceChange): Promise<AppliedMessage> {
+    return this.audienceChange(message, change);
+  }
+
+  async applyMessages(changes: MessageChange[]): Promise<MessageChangeOutcome[]> {
+    return this.db
+      .transaction(() =>
+        changes.map((c) => {
+          const outcome = this.applyStep(c);
+          return outcome.ok ? outcome.value : { error: outcome.error };
+        }),
+      )
+      .immediate();
+  }
+
+  private eventChange(message: Message, change: EventChange): AppliedMessage {
     return this.applyOnce(message, () => {
       const { event } = change;
       const before = this.db.prepare('SELECT * FROM events WHERE id = ?').get(event.id) as EventRow | undefined;
@@ -359,7 +383,7 @@ export class SqliteEngagementStore implements EngagementStore {
     });
   }
 
-  async applyAudienceChange(message: Message, change: AudienceChange): Promise<AppliedMessage> {
+  private audienceChange(message: Message, change: AudienceChange): AppliedMessage {
     return this.applyOnce(message, () => {
       this.db.prepare('INSERT INTO audience (event_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING').run(change.eventId, change.userId);
       if (change.registered !== undefined) {
@@ -403,6 +427,7 @@ export class SqliteEngagementStore implements EngagementStore {
   }
 
   async close(): Promise<void> {
+    this.outbox.close();
     if (this.db.open) this.db.close();
   }
 
