@@ -149,3 +149,17 @@ describe('apiUpload (a file as the body, with progress)', () => {
     expect(sent).toHaveLength(2);
   });
 });
+
+describe('apiRequest and the browser’s HTTP cache', () => {
+  it('has every answer confirmed by the server (no-cache), so a read right after a change never gets the copy from before', async () => {
+    sessionStore.set(attendeeSession);
+    const modes: (RequestCache | undefined)[] = [];
+    fakeApi((_path, init) => {
+      modes.push(init.cache);
+      return json({});
+    });
+    await apiRequest('/events/ev-1');
+    await apiRequest('/tickets', { auth: true, method: 'POST', body: {} });
+    expect(modes).toEqual(['no-cache', 'no-cache']);
+  });
+});

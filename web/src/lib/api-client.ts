@@ -41,6 +41,10 @@ async function send<T>(path: string, options: RequestOptions, token: string | nu
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: options.signal,
+      // Public reads carry Cache-Control stale-while-revalidate for CloudFront, and browsers honour it too: without
+      // this, a page re-reading an event right after changing it could be answered the copy from before. `no-cache`
+      // still uses the copy, but only after the server confirms it (If-None-Match → 304: no body sent).
+      cache: 'no-cache',
     });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
