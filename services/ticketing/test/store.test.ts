@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Message, MessageType, Order } from '@dems/contracts';
+import { newMessage, type Message, type MessageType, type Order } from '@dems/contracts';
 import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
 import { purchaseFingerprint } from '../src/domain/purchase.js';
 import { DynamoTicketingStore } from '../src/store/dynamodb.js';
@@ -448,6 +448,31 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       await store.applyEventSnapshot(updated(v2), v2);
       expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]).toMatchObject({ capacity: 5, sold: 5, remaining: 0 });
       await expect(store.placeOrder(order({ quantity: 1 }))).rejects.toMatchObject({ code: 'SOLD_OUT' });
+    });
+  });
+
+  describe('applyMessages', () => {
+    it('applies a delivered batch in order, answering each; one change that throws is undone alone', async () => {
+      const v2 = eventSnapshot({ title: 'Batch title', version: 2 });
+      const renamed = updated(v2);
+      const other = eventSnapshot({ id: 'evt_other', version: 1, ticketTypes: [ticketType({ id: 'tt_other' })] });
+      /** Test fake: a snapshot whose ticket types throw when read, so the store fails inside that change's apply. */
+      const exploding = Object.defineProperty({ ...other }, 'ticketTypes', { get: () => { throw new Error('forced failure (test fake)'); } });
+      const otherMessage = published(other);
+      const unused = newMessage('events', 'UserRegistered', { registrationId: 'reg_1', eventId: 'evt_jazz', eventTitle: 'Jazz', userId: 'usr_ann' });
+      const outcomes = await store.applyMessages([
+        { message: renamed, snapshot: v2 },
+        { message: otherMessage, snapshot: exploding },
+        { message: unused, snapshot: null },
+        { message: renamed, snapshot: v2 },
+      ]);
+      expect(outcomes).toEqual(['applied', { error: expect.objectContaining({ message: 'forced failure (test fake)' }) }, 'applied', 'duplicate']);
+      expect((await store.placeOrder(order())).order.eventTitle).toBe('Batch title');
+      // Nothing of the failed change stayed: no event, and its redelivery is applied (its inbox record was undone too).
+      expect(await store.getAvailability('evt_other')).toBeNull();
+      expect(await store.applyMessages([{ message: otherMessage, snapshot: other }, { message: unused, snapshot: null }])).toEqual(['applied', 'duplicate']);
+      expect((await store.getAvailability('evt_other'))?.ticketTypes.map((t) => t.ticketTypeId)).toEqual(['tt_other']);
+      expect(await store.applyMessages([])).toEqual([]);
     });
   });
 

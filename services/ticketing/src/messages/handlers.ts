@@ -1,17 +1,29 @@
-import type { ApplyMessage } from '@dems/kit';
-import type { TicketingStore } from '../store/ticketing-store.js';
+import type { Message } from '@dems/contracts';
+import type { ApplyBatch, ApplyMessage } from '@dems/kit';
+import type { MessageChange, TicketingStore } from '../store/ticketing-store.js';
 
-/** Maps each message type ticketing subscribes to (SUBSCRIPTIONS in contracts) onto one store call. */
+/** What each message type ticketing subscribes to (SUBSCRIPTIONS in contracts) changes: an event snapshot, or nothing. */
+function changeOf(message: Message): MessageChange {
+  switch (message.type) {
+    case 'EventPublished':
+    case 'EventUpdated':
+    case 'EventCancelled':
+      return { message, snapshot: message.data.event };
+    default:
+      // Not ours to act on (a misrouted message); record it so the sender stops retrying.
+      return { message, snapshot: null };
+  }
+}
+
+/** The inbox's apply function for one message: one store call. */
 export function messageHandler(store: TicketingStore): ApplyMessage {
   return async (message) => {
-    switch (message.type) {
-      case 'EventPublished':
-      case 'EventUpdated':
-      case 'EventCancelled':
-        return store.applyEventSnapshot(message, message.data.event);
-      default:
-        // Not ours to act on (a misrouted message); record it so the sender stops retrying.
-        return store.acknowledgeMessage(message);
-    }
+    const { snapshot } = changeOf(message);
+    return snapshot ? store.applyEventSnapshot(message, snapshot) : store.acknowledgeMessage(message);
   };
+}
+
+/** The inbox's batch apply: a delivered batch in one store call (one commit on SQLite). */
+export function messageBatchHandler(store: TicketingStore): ApplyBatch {
+  return (messages) => store.applyMessages(messages.map(changeOf));
 }

@@ -27,7 +27,7 @@ import {
   type SaleEvent,
 } from '../domain/purchase.js';
 import { newTicketCode } from '../domain/ticket-code.js';
-import type { PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
+import type { MessageChange, MessageChangeOutcome, PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
 import { MAX_INVENTORY_SHARDS } from '../config.js';
 
 /**
@@ -999,6 +999,19 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       await new Promise((r) => setTimeout(r, settling));
     }
     throw new Error(`could not cancel every ticket of the event's ${shardIds.length} shards`);
+  }
+
+  /** One by one, in order: a snapshot's writes are transactions of their own (and may span several). */
+  async applyMessages(changes: MessageChange[]): Promise<MessageChangeOutcome[]> {
+    const outcomes: MessageChangeOutcome[] = [];
+    for (const c of changes) {
+      try {
+        outcomes.push(await (c.snapshot ? this.applyEventSnapshot(c.message, c.snapshot) : this.acknowledgeMessage(c.message)));
+      } catch (error) {
+        outcomes.push({ error });
+      }
+    }
+    return outcomes;
   }
 
   async acknowledgeMessage(message: Message): Promise<'applied' | 'duplicate'> {

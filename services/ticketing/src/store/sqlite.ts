@@ -5,7 +5,7 @@ import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type
 import { hasEnded } from '@dems/contracts';
 import { notYetReceived, orderStateFor, refuseCancellation, refuseCapacity, refusePurchase, remainingOf, soldOutMessage, type SaleEvent } from '../domain/purchase.js';
 import { newTicketCode } from '../domain/ticket-code.js';
-import type { PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
+import type { MessageChange, MessageChangeOutcome, PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
 
 const MIGRATIONS = [
   `${MESSAGING_SCHEMA}
@@ -214,6 +214,8 @@ export class SqliteTicketingStore implements TicketingStore {
   private readonly commitBatch: (batch: QueuedOrder[], enqueue: Enqueue) => { outcomes: Outcome[]; shortages: TypeShortage[] };
   /** One purchase in its own SAVEPOINT of the batch (batchStep: a failure that ends the whole transaction fails the batch). */
   private readonly placeOne: (input: PlaceOrderInput, now: Date, enqueue: Enqueue) => Outcome;
+  /** One message of a delivered batch in its own SAVEPOINT of the batch's transaction (applyMessages). */
+  private readonly applyOneMessage: (change: MessageChange, enqueue: Enqueue) => StepOutcome<'applied' | 'duplicate'>;
   /** Sold-out ticket types by id, each valid for one version of the file (see refuseFromMemory). */
   private readonly shortages = new Map<string, KnownShortage>();
 
@@ -223,6 +225,9 @@ export class SqliteTicketingStore implements TicketingStore {
     this.outbox = new SqliteMessaging(this.db);
     this.onMessagesCommitted = opts.onMessagesCommitted;
     this.placeOne = batchStep(this.db, (input: PlaceOrderInput, now: Date, enqueue: Enqueue) => this.placeOrderNow(input, now, enqueue));
+    this.applyOneMessage = batchStep(this.db, (c: MessageChange, enqueue: Enqueue) =>
+      c.snapshot ? this.snapshotNow(c.message, c.snapshot, enqueue) : this.outbox.recordReceived(c.message) ? 'applied' : 'duplicate',
+    );
     // A purchase refused or failed is rolled back to its SAVEPOINT: it leaves no trace, the others in the batch stand.
     this.commitBatch = this.db.transaction((batch: QueuedOrder[], enqueue: Enqueue) => {
       const outcomes = batch.map((q) => q.inItsTrace(() => this.placeOne(q.input, q.now, enqueue)));
@@ -607,53 +612,65 @@ export class SqliteTicketingStore implements TicketingStore {
   }
 
   async applyEventSnapshot(message: Message, snapshot: EventSnapshot): Promise<'applied' | 'duplicate'> {
-    return this.write((enqueue) => {
-      if (!this.outbox.recordReceived(message)) return 'duplicate';
-      const stored = this.event(snapshot.id);
-      // Messages may arrive out of order: an older snapshot than the one we hold changes nothing.
-      if (stored && stored.version >= snapshot.version) return 'applied';
-      const now = new Date();
-      this.sql(
-          `INSERT INTO events (id, organizer_id, title, venue, timezone, starts_at, ends_at, status, version, updated_at)
-           VALUES (@id, @organizerId, @title, @venue, @timezone, @startsAt, @endsAt, @status, @version, @updatedAt)
-           ON CONFLICT (id) DO UPDATE SET organizer_id = excluded.organizer_id, title = excluded.title, venue = excluded.venue,
-             timezone = excluded.timezone, starts_at = excluded.starts_at, ends_at = excluded.ends_at, status = excluded.status,
-             version = excluded.version, updated_at = excluded.updated_at`,
-        )
-        .run({
-          id: snapshot.id,
-          organizerId: snapshot.organizerId,
-          title: snapshot.title,
-          venue: snapshot.venue,
-          timezone: snapshot.timezone,
-          startsAt: snapshot.startsAt,
-          endsAt: snapshot.endsAt,
-          status: snapshot.status,
-          version: snapshot.version,
-          updatedAt: now.toISOString(),
-        });
-      // `sold` is ticketing's own truth and is never taken from a message. Capacity is taken from a snapshot only
-      // when it is newer than the last confirmed change, and never below what is sold.
-      const upsertType = this.sql(
-        `INSERT INTO inventory (ticket_type_id, event_id, name, price_cents, currency, capacity, sold, position, active, capacity_version)
-         VALUES (?, ?, ?, ?, ?, ?, 0, ?, 1, ?)
-         ON CONFLICT (ticket_type_id) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
-           currency = excluded.currency, position = excluded.position, active = 1,
-           capacity = CASE WHEN inventory.capacity_version < excluded.capacity_version
-             THEN MAX(excluded.capacity, inventory.sold) ELSE inventory.capacity END,
-           capacity_version = MAX(inventory.capacity_version, excluded.capacity_version)
-         WHERE inventory.event_id = excluded.event_id`,
-      );
-      snapshot.ticketTypes.forEach((t, i) => upsertType.run(t.id, snapshot.id, t.name, t.priceCents, t.currency, t.capacity, i, snapshot.version));
-      this.sql('UPDATE inventory SET active = 0 WHERE event_id = ? AND ticket_type_id NOT IN (SELECT value FROM json_each(?))')
-        .run(snapshot.id, JSON.stringify(snapshot.ticketTypes.map((t) => t.id)));
+    return this.write((enqueue) => this.snapshotNow(message, snapshot, enqueue));
+  }
 
-      if (snapshot.status === 'cancelled') {
-        const valid = this.sql(`${TICKET_SELECT} WHERE t.event_id = ? AND t.status = 'valid' ORDER BY t.rowid`).all(snapshot.id) as TicketRow[];
-        enqueue(...valid.map((t) => this.cancelOne(t, now, 'event_cancelled')));
-      }
-      return 'applied';
-    });
+  async applyMessages(changes: MessageChange[]): Promise<MessageChangeOutcome[]> {
+    return this.write((enqueue) =>
+      changes.map((c) => {
+        const outcome = this.applyOneMessage(c, enqueue);
+        return outcome.ok ? outcome.value : { error: outcome.error };
+      }),
+    );
+  }
+
+  /** applyEventSnapshot inside the caller's transaction. */
+  private snapshotNow(message: Message, snapshot: EventSnapshot, enqueue: Enqueue): 'applied' | 'duplicate' {
+    if (!this.outbox.recordReceived(message)) return 'duplicate';
+    const stored = this.event(snapshot.id);
+    // Messages may arrive out of order: an older snapshot than the one we hold changes nothing.
+    if (stored && stored.version >= snapshot.version) return 'applied';
+    const now = new Date();
+    this.sql(
+        `INSERT INTO events (id, organizer_id, title, venue, timezone, starts_at, ends_at, status, version, updated_at)
+         VALUES (@id, @organizerId, @title, @venue, @timezone, @startsAt, @endsAt, @status, @version, @updatedAt)
+         ON CONFLICT (id) DO UPDATE SET organizer_id = excluded.organizer_id, title = excluded.title, venue = excluded.venue,
+           timezone = excluded.timezone, starts_at = excluded.starts_at, ends_at = excluded.ends_at, status = excluded.status,
+           version = excluded.version, updated_at = excluded.updated_at`,
+      )
+      .run({
+        id: snapshot.id,
+        organizerId: snapshot.organizerId,
+        title: snapshot.title,
+        venue: snapshot.venue,
+        timezone: snapshot.timezone,
+        startsAt: snapshot.startsAt,
+        endsAt: snapshot.endsAt,
+        status: snapshot.status,
+        version: snapshot.version,
+        updatedAt: now.toISOString(),
+      });
+    // `sold` is ticketing's own truth and is never taken from a message. Capacity is taken from a snapshot only
+    // when it is newer than the last confirmed change, and never below what is sold.
+    const upsertType = this.sql(
+      `INSERT INTO inventory (ticket_type_id, event_id, name, price_cents, currency, capacity, sold, position, active, capacity_version)
+       VALUES (?, ?, ?, ?, ?, ?, 0, ?, 1, ?)
+       ON CONFLICT (ticket_type_id) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
+         currency = excluded.currency, position = excluded.position, active = 1,
+         capacity = CASE WHEN inventory.capacity_version < excluded.capacity_version
+           THEN MAX(excluded.capacity, inventory.sold) ELSE inventory.capacity END,
+         capacity_version = MAX(inventory.capacity_version, excluded.capacity_version)
+       WHERE inventory.event_id = excluded.event_id`,
+    );
+    snapshot.ticketTypes.forEach((t, i) => upsertType.run(t.id, snapshot.id, t.name, t.priceCents, t.currency, t.capacity, i, snapshot.version));
+    this.sql('UPDATE inventory SET active = 0 WHERE event_id = ? AND ticket_type_id NOT IN (SELECT value FROM json_each(?))')
+      .run(snapshot.id, JSON.stringify(snapshot.ticketTypes.map((t) => t.id)));
+
+    if (snapshot.status === 'cancelled') {
+      const valid = this.sql(`${TICKET_SELECT} WHERE t.event_id = ? AND t.status = 'valid' ORDER BY t.rowid`).all(snapshot.id) as TicketRow[];
+      enqueue(...valid.map((t) => this.cancelOne(t, now, 'event_cancelled')));
+    }
+    return 'applied';
   }
 
   async acknowledgeMessage(message: Message): Promise<'applied' | 'duplicate'> {

@@ -15,6 +15,15 @@ export interface PlaceOrderResult {
   replayed: boolean;
 }
 
+/** One delivered message and the event snapshot it carries (null: a message ticketing only records), for applyMessages. */
+export interface MessageChange {
+  message: Message;
+  snapshot: EventSnapshot | null;
+}
+
+/** What became of one change of applyMessages: its result, or the error that undid that change alone. */
+export type MessageChangeOutcome = 'applied' | 'duplicate' | { error: unknown };
+
 /**
  * Everything ticketing keeps: its copy of each event, inventory per ticket type, orders, tickets and
  * idempotency records, plus the outbox/inbox that make every change and its message commit together.
@@ -47,6 +56,12 @@ export interface TicketingStore {
   applyEventSnapshot(message: Message, event: EventSnapshot): Promise<'applied' | 'duplicate'>;
   /** Records a message ticketing has no use for, so a redelivery is recognised; no other effect. */
   acknowledgeMessage(message: Message): Promise<'applied' | 'duplicate'>;
+  /**
+   * Applies a delivered batch as applyEventSnapshot (a change with a snapshot) or acknowledgeMessage (without) would,
+   * answering in order. SQLite commits it in one transaction, each change in its own savepoint so one that throws is
+   * undone alone; DynamoDB applies them one by one. A rejection of the whole call means none was applied.
+   */
+  applyMessages(changes: MessageChange[]): Promise<MessageChangeOutcome[]>;
   /** Whether the store answers (readiness). */
   ping(): Promise<boolean>;
   /** The outbox the relay delivers from and the dead-letter routes read. */
