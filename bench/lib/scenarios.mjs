@@ -11,6 +11,7 @@ import { dynamoCapacityEnv, outboxPending, readCapacityLog, writeUnits } from '.
 import { availability, call, createEventOnSale, startBench } from './dems.mjs';
 import { load, median, percentile, pool, repeat } from './load.mjs';
 import { lagPercentile, readMessageLag } from './message-lag.mjs';
+import { waitingRoom } from './waiting-room.mjs';
 
 const randomQuantity = () => 1 + Math.floor(Math.random() * 4);
 
@@ -499,4 +500,4 @@ async function drained(bench) {
   }
 }
 
-export const SCENARIOS = { 'hot-sale': hotSale, durable: durableSale, 'flash-crowd': flashCrowd, 'sold-out': soldOut, browse, 'fan-out': fanOut, dynamodb: dynamoDb };
+export const SCENARIOS = { 'hot-sale': hotSale, durable: durableSale, 'flash-crowd': flashCrowd, 'sold-out': soldOut, browse, 'fan-out': fanOut, dynamodb: dynamoDb, 'waiting-room': waitingRoom };
