@@ -89,6 +89,11 @@ describe('public reads from memory', () => {
     }
     expect((await get(app, `/events/${event.id}`)).json<Event>().id).toBe(event.id);
     expect((await get(app, '/events')).json<Page>().items.map((e) => e.id)).toEqual([event.id]);
+
+    const head = await app.inject({ method: 'HEAD', url: `/events/${event.id}` });
+    expect(head.statusCode).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers.etag).toBe((await get(app, `/events/${event.id}`)).headers.etag);
   });
 
   it('gives two replicas the same ETag for the same answer', async () => {
