@@ -142,7 +142,8 @@ export async function waitingRoom(bench, o) {
   const tag = '8 waiting room';
   const counts = `bought ${by('bought').length}, refused SOLD_OUT ${refused.length}, told sold out ${by('told-sold-out').length}, still waiting ${by('still-waiting').length}, errors ${errors.length}`;
 
-  const rows = Object.keys(latencies).map((kind) => ({
+  // A kind nobody needed (no page waited 10 s to re-read the room in a short run) has nothing to report.
+  const rows = Object.keys(latencies).filter((kind) => latencies[kind].length > 0).map((kind) => ({
     scenario: tag,
     what: `${kind === 'join' ? 'POST entries' : kind === 'poll' ? 'GET room' : kind === 'pass' ? 'POST passes' : 'POST /orders with pass'} (${latencies[kind].length})`,
     rps: latencies[kind].length / elapsedS,
