@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { newMessage, type Message } from '@dems/contracts';
-import { createServiceApp, registerInternalRoutes, type ApplyBatch, type BatchItemOutcome } from '@dems/kit';
+import Fastify from 'fastify';
+import { createServiceApp, messageLag, registerInternalRoutes, type ApplyBatch, type BatchItemOutcome } from '@dems/kit';
 import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
 import { deliver, signedHeaders, tempDir, TEST_SECRET } from '@dems/kit/testing';
 
@@ -145,4 +146,23 @@ describe('inbox: a delivered batch applied in one call', () => {
       await sub.app.close();
     });
   }
+
+  it('one lag histogram per app, whoever asks first: the service adds the pushed hop to the inbox histogram', async () => {
+    const sub = await subscriber(db);
+    const pushed = messageLag(sub.app);
+    expect(messageLag(sub.app)).toBe(pushed);
+    await deliver(sub.app, [registered(1)]);
+    pushed('pushed', { occurredAt: new Date(Date.now() - 60_000).toISOString() });
+    const text = (await sub.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(text).toMatch(/dems_message_lag_seconds_count\{hop="pushed"\} 1/);
+    // A minute late: counted above the 10 s bucket, below the 60 s one.
+    expect(text).toMatch(/dems_message_lag_seconds_bucket\{le="10",hop="pushed"\} 0/);
+    expect(text).toMatch(/dems_message_lag_seconds_bucket\{le="60",hop="pushed"\} 1/);
+    await sub.app.close();
+  });
+
+  it('an app without metrics records nothing and does not fail', () => {
+    const lag = messageLag(Fastify());
+    expect(() => lag('committed', { occurredAt: new Date().toISOString() })).not.toThrow();
+  });
 });
