@@ -196,7 +196,34 @@ const CASES: Record<string, Case> = {
     },
   },
   'ticketing GET /availability/:eventId': { request: async () => ({ url: `/availability/${eventId}` }) },
+  'ticketing PUT /waiting-rooms/:eventId': {
+    request: async () => ({ method: 'PUT', url: `/waiting-rooms/${await queuedSale()}`, payload: { opensAt: QUEUE_OPENED, admitPerMinute: 50_000 } }),
+    untouched: async () => expect((await call('ticketing', { url: `/waiting-rooms/${await queuedSale()}` })).json().admitPerMinute).toBe(100_000),
+  },
+  'ticketing DELETE /waiting-rooms/:eventId': {
+    request: async () => ({ method: 'DELETE', url: `/waiting-rooms/${await queuedSale()}` }),
+    untouched: async () => expect((await call('ticketing', { url: `/waiting-rooms/${await queuedSale()}` })).statusCode).toBe(200),
+  },
+  'ticketing GET /waiting-rooms/:eventId': { request: async () => ({ url: `/waiting-rooms/${await queuedSale()}` }) },
+  'ticketing POST /waiting-rooms/:eventId/entries': { request: async () => ({ method: 'POST', url: `/waiting-rooms/${await queuedSale()}/entries` }) },
+  'ticketing POST /waiting-rooms/:eventId/passes': {
+    request: async (actor) => {
+      const eventId = await queuedSale();
+      const joined = await call('ticketing', { method: 'POST', url: `/waiting-rooms/${eventId}/entries`, headers: authOf(actor) });
+      return { method: 'POST', url: `/waiting-rooms/${eventId}/passes`, payload: { token: joined.statusCode < 300 ? joined.json().token : 'no-place' } };
+    },
+  },
 };
+
+const QUEUE_OPENED = new Date(Date.now() - 60_000).toISOString();
+
+/** An event of its own whose sale is queued (open since a minute, everyone admitted at once): set again before each use. */
+async function queuedSale(): Promise<string> {
+  const id = await once('queuedSale', () => newEvent('Queued sale'));
+  const set = await call('ticketing', { method: 'PUT', url: `/waiting-rooms/${id}`, headers: who.organizer.auth, payload: { opensAt: QUEUE_OPENED, admitPerMinute: 100_000 } });
+  expect(set.statusCode, set.body).toBe(200);
+  return id;
+}
 
 for (const service of SERVICE_NAMES) {
   Object.assign(CASES, {

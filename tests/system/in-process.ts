@@ -14,6 +14,7 @@ import { SqliteEventsStore } from '../../services/events/src/store/sqlite.js';
 import { ticketingInventory } from '../../services/events/src/ticketing/inventory.js';
 import { buildApp as buildTicketing } from '../../services/ticketing/src/app.js';
 import { SqliteTicketingStore } from '../../services/ticketing/src/store/sqlite.js';
+import { SqliteWaitingRoomStore } from '../../services/ticketing/src/waiting-room/store/sqlite.js';
 
 export const ADMIN = { email: 'root@example.com', password: 'an admin passphrase' };
 
@@ -53,7 +54,13 @@ export async function startInProcess(opts: { accountLimits?: Partial<AccountLimi
   });
   const apps: Record<ServiceName, App> = {
     events: await buildEvents({ store: stores.events, banners: { store: new FilesystemBannerStore(join(dir.path, 'banners')) }, verify, secret: TEST_SECRET, inventory }),
-    ticketing: await buildTicketing({ store: stores.ticketing, verify, secret: TEST_SECRET, ordersPerUserPerMinute: opts.ordersPerUserPerMinute }),
+    ticketing: await buildTicketing({
+      store: stores.ticketing,
+      waitingRooms: new SqliteWaitingRoomStore({ file: files.ticketing, synchronous: 'NORMAL' }),
+      verify,
+      secret: TEST_SECRET,
+      ordersPerUserPerMinute: opts.ordersPerUserPerMinute,
+    }),
     engagement: await buildEngagement({ store: stores.engagement, keys, secret: TEST_SECRET, tokenTtlSeconds: 900, accountLimits: opts.accountLimits }),
   };
   // The first admin comes from configuration only, as main.ts does with ADMIN_EMAIL / ADMIN_PASSWORD.

@@ -95,6 +95,11 @@ export const AUTHORIZATION: readonly EndpointRule[] = [
   { service: 'ticketing', method: 'GET', path: '/tickets', access: 'self', ok: 200 },
   { service: 'ticketing', method: 'POST', path: '/tickets/:id/cancel', access: 'owner', ok: 200 },
   { service: 'ticketing', method: 'GET', path: '/availability/:eventId', access: 'anyone', ok: 200 },
+  { service: 'ticketing', method: 'PUT', path: '/waiting-rooms/:eventId', access: 'event-organizer', ok: 200 },
+  { service: 'ticketing', method: 'DELETE', path: '/waiting-rooms/:eventId', access: 'event-organizer', ok: 204 },
+  { service: 'ticketing', method: 'GET', path: '/waiting-rooms/:eventId', access: 'anyone', ok: 200 },
+  { service: 'ticketing', method: 'POST', path: '/waiting-rooms/:eventId/entries', access: 'signed-in', ok: 201 },
+  { service: 'ticketing', method: 'POST', path: '/waiting-rooms/:eventId/passes', access: 'signed-in', ok: 201 },
   { service: 'ticketing', method: 'POST', path: '/internal/capacity', access: 'service', ok: 200 },
   ...common('ticketing'),
 ];
