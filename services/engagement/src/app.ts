@@ -1,12 +1,12 @@
 import type { FastifyServerOptions } from 'fastify';
-import { AppError, createServiceApp, registerAuth, registerInternalRoutes, type App, type ServiceAppOptions, type SharedState } from '@dems/kit';
+import { AppError, createServiceApp, messageLag, registerAuth, registerInternalRoutes, type App, type ServiceAppOptions, type SharedState } from '@dems/kit';
 import { z } from 'zod';
 import { DEFAULT_ANNOUNCEMENT_LIMITS, type AnnouncementLimits } from './domain/announcement-limits.js';
 import { Accounts, type AccountLimits } from './identity/accounts.js';
 import type { SigningKeys } from './identity/signing-keys.js';
 import { LiveNotifications } from './live/live-notifications.js';
-import { LiveWaitingRooms, withWaitingRooms } from './live/waiting-rooms.js';
-import { messageHandler } from './messages/handlers.js';
+import { LiveWaitingRooms, withWaitingRooms, withWaitingRoomsBatch } from './live/waiting-rooms.js';
+import { messageBatchHandler, messageHandler } from './messages/handlers.js';
 import { announcementRoutes } from './routes/announcements.js';
 import { identityRoutes } from './routes/identity.js';
 import { notificationRoutes } from './routes/notifications.js';
@@ -69,7 +69,8 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
   announcementRoutes(app, { store: deps.store, live, limits: { ...DEFAULT_ANNOUNCEMENT_LIMITS, ...deps.announcementLimits } });
   await registerInternalRoutes(app, {
     secret: deps.secret,
-    apply: withWaitingRooms(messageHandler(deps.store, live), waitingRooms),
+    apply: withWaitingRooms(messageHandler(deps.store, live, messageLag(app)), waitingRooms),
+    applyBatch: withWaitingRoomsBatch(messageBatchHandler(deps.store, live, messageLag(app)), waitingRooms),
     outbox: deps.store.outbox,
     onReplay: deps.onReplay,
     // The operator's key rotation (npm run rotate-signing-key): signed like every /internal request.
