@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Notification } from '@dems/contracts';
+import { join } from 'node:path';
+import { newMessage, type Notification } from '@dems/contracts';
+import { openSqlite } from '@dems/kit/sqlite';
 import { deliver } from '@dems/kit/testing';
 import type { CreatedNotification } from '../src/store/engagement-store.js';
 import { msg, snapshot, testApp, type TestApp } from './helpers.js';
@@ -54,6 +56,26 @@ describe('incoming messages', () => {
     pushed = [];
     await send(msg.updated(snapshot({ version: 2 }), ['venue']));
     expect(pushed).toEqual([]);
+  });
+
+  it('a delivered batch is pushed only once committed, each message answered in its place (one with nothing to store too)', async () => {
+    // Another connection to the file sees only what is committed: every pushed notification must already be there.
+    const reader = openSqlite(join(t.dir, 'engagement.db'));
+    const committedWhenPushed: boolean[] = [];
+    t.live.subscribe((created) => {
+      for (const c of created) committedWhenPushed.push(reader.prepare('SELECT 1 FROM notifications WHERE id = ?').get(c.notification.id) !== undefined);
+    });
+    const room = newMessage('ticketing', 'WaitingRoomChanged', { eventId: 'evt_jazz', room: null });
+    const [a, b] = [msg.order('usr_a', 1), msg.order('usr_b', 3)];
+    const res = await send(a, room, b);
+    expect(res.results).toEqual([
+      { id: a.id, result: 'applied' },
+      { id: room.id, result: 'applied' },
+      { id: b.id, result: 'applied' },
+    ]);
+    expect(pushed.map((p) => p.userId)).toEqual(['usr_a', 'usr_b']);
+    expect(committedWhenPushed).toEqual([true, true]);
+    reader.close();
   });
 
   it('UserRegistered and RegistrationWithdrawn tell the person concerned', async () => {
