@@ -85,21 +85,25 @@ export async function registerAdmission(app: FastifyInstance, opts: AdmissionOpt
   };
   const queues = opts.maxQueueDelayMs > 0 ? new StandingQueues(opts.maxQueueDelayMs) : undefined;
 
-  app.addHook('onRequest', async (req, reply) => {
-    if (alwaysAnswered(req)) return;
+  // Callback hooks, not async ones: they run on every request, and a promise each is a cost for nothing.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (alwaysAnswered(req)) return done();
     if (life.stage === 'refusing') {
       return reply.send(refuse(req, reply, 'SHUTTING_DOWN', `${opts.name} is stopping and did nothing with this request; send it again.`, SHUTTING_DOWN_RETRY_AFTER_SECONDS));
     }
     const route = routeOf(req);
     const quickestMs = route && queues?.standing(route);
     if (quickestMs) return reply.send(overloaded(req, reply, { route, quickestMs: Math.round(quickestMs), maxQueueDelayMs: opts.maxQueueDelayMs }));
+    done();
   });
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = routeOf(req);
     if (queues && route && !refused.has(req) && !alwaysAnswered(req)) queues.answered(route, reply.elapsedTime);
+    done();
   });
-  app.addHook('onSend', async (_req, reply) => {
+  app.addHook('onSend', (_req, reply, payload, done) => {
     if (life.stage !== 'serving') reply.header('connection', 'close');
+    done(null, payload);
   });
 
   if (opts.maxEventLoopDelayMs <= 0) return;

@@ -100,8 +100,9 @@ export function registerMetrics(app: FastifyInstance, access: MetricsAccess): Ap
     'route',
     'status_code',
   ]);
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
   app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
     if (access === 'private-network' && !fromPrivatePeer(req)) return reply.callNotFound();

@@ -55,6 +55,16 @@ describe('service app factory', () => {
     expect(res.body).not.toContain('hunter2');
   });
 
+  it('builds a refusal without a stack trace, a 5xx with one, and leaves the stack limit as it was', () => {
+    const limit = Error.stackTraceLimit;
+    const refusal = new AppError('SOLD_OUT', 'Sorry — this ticket type is sold out.');
+    expect(refusal).toMatchObject({ code: 'SOLD_OUT', status: 409, headers: {}, name: 'AppError' });
+    expect(refusal.stack).toBe('AppError: Sorry — this ticket type is sold out.');
+    const failure = new AppError('INTERNAL', 'broken');
+    expect(failure.stack?.split('\n').length).toBeGreaterThan(1);
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
+
   it('authenticates bearer tokens and checks roles', async () => {
     expect((await app.inject('/organizers-only')).statusCode).toBe(401);
     const attendee = await tokens.bearer({ id: 'usr_a', role: 'attendee' });

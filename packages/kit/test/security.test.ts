@@ -1,3 +1,5 @@
+import fastifyHelmet from '@fastify/helmet';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { newMessage, SIGNATURE_HEADER, TIMESTAMP_HEADER, type Message } from '@dems/contracts';
@@ -24,6 +26,12 @@ async function inboxApp() {
   });
   return { app, applied, replayed };
 }
+
+/** The headers of an answer that are not about its content, its connection or its request. */
+const securityHeadersOf = (headers: Record<string, unknown>) =>
+  Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'x-request-id'].includes(name)),
+  );
 
 const message = () => newMessage('events', 'UserRegistered', { registrationId: 'reg_1', eventId: 'evt_1', eventTitle: 'Jazz', userId: 'usr_1' });
 
@@ -112,6 +120,22 @@ describe('request limits', () => {
   it('refuses prototype poisoning', async () => {
     const res = await app.inject({ method: 'POST', url: '/things', headers: { 'content-type': 'application/json' }, payload: '{"__proto__":{"admin":true}}' });
     expect(res.statusCode).toBe(400);
+  });
+
+  it('sends exactly the headers @fastify/helmet would, on answers and on refusals', async () => {
+    // The reference: the plugin itself on a bare Fastify, with the options createServiceApp uses.
+    const reference = Fastify();
+    await reference.register(fastifyHelmet, {
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
+    });
+    reference.get('/healthz', async () => ({ ok: true }));
+    const expected = securityHeadersOf((await reference.inject('/healthz')).headers);
+    await reference.close();
+    expect(Object.keys(expected).length).toBeGreaterThan(10);
+    expect(securityHeadersOf((await app.inject('/healthz')).headers)).toEqual(expected);
+    const refused = await app.inject({ method: 'POST', url: '/things', headers: { 'content-type': 'application/json' }, payload: '{' });
+    expect(refused.statusCode).toBe(400);
+    expect(securityHeadersOf(refused.headers)).toEqual(expected);
   });
 
   it('sends security headers on API answers, no X-Powered-By, and a CSP that loads nothing', async () => {

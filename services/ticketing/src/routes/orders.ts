@@ -10,7 +10,7 @@ const signedIn = async (req: Parameters<typeof requireUser>[0]) => {
 };
 
 /** Refuses a purchase its event's waiting room does not admit (waiting-room/rooms.ts); absent: no sale is queued. */
-export type PurchaseGate = (purchase: { userId: string; eventId: string; pass: string | undefined; idempotencyKey: string }) => Promise<void>;
+export type PurchaseGate = (purchase: { userId: string; eventId: string; pass: string | undefined; idempotencyKey: string }) => Promise<void> | undefined;
 
 /** `purchases`: per user, across the replicas: a script buying (or retrying) in a loop is slowed down, people are not. */
 export function orderRoutes(app: App, store: TicketingStore, purchases: Throttle, gate?: PurchaseGate): void {
@@ -29,10 +29,13 @@ export function orderRoutes(app: App, store: TicketingStore, purchases: Throttle
         }
       },
       // The event is named in the body, so the waiting room's check runs once the body is validated.
-      preHandler: gate && (async (req) => {
+      // A callback hook: for an event known not to be queued the gate answers at once, with no promise.
+      preHandler: gate && ((req, _reply, done) => {
         const pass = req.headers[QUEUE_PASS_HEADER];
         const key = String(req.headers[IDEMPOTENCY_HEADER]);
-        await gate({ userId: requireUser(req).id, eventId: req.body.eventId, pass: typeof pass === 'string' ? pass : undefined, idempotencyKey: key });
+        const check = gate({ userId: requireUser(req).id, eventId: req.body.eventId, pass: typeof pass === 'string' ? pass : undefined, idempotencyKey: key });
+        if (!check) return done();
+        check.then(() => done(), done);
       }),
       schema: {
         tags: ['orders'],
@@ -113,12 +116,15 @@ function purchaseOutcomes(app: App) {
   const counter = metricsOf(app)?.counter('dems_purchases_total', 'Answers to POST /orders by outcome.', ['outcome']);
   for (const outcome of PURCHASE_OUTCOMES) counter?.inc({ outcome }, 0);
   const codes = new WeakMap<FastifyRequest, string>();
+  // Callback hooks: a promise per purchase would cost more than the counting.
   return {
-    onError: async (req: FastifyRequest, _reply: FastifyReply, err: { code?: string }) => {
+    onError: (req: FastifyRequest, _reply: FastifyReply, err: { code?: string }, done: () => void) => {
       if (err.code) codes.set(req, err.code);
+      done();
     },
-    onResponse: async (req: FastifyRequest, reply: FastifyReply) => {
+    onResponse: (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
       counter?.inc({ outcome: purchaseOutcome(reply.statusCode, codes.get(req), reply.getHeader('idempotent-replayed') === 'true') });
+      done();
     },
   };
 }

@@ -2,7 +2,6 @@ import type Database from 'better-sqlite3';
 import { newMessage, type Availability, type CapacityChangeBody, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
 import { AppError, decodeCursor, encodeCursor, inCurrentTrace, invalidCursor, newId, type Page, type PageRequest } from '@dems/kit';
 import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb, type StepOutcome } from '@dems/kit/sqlite';
-import { hasEnded } from '@dems/contracts';
 import { notYetReceived, orderStateFor, refuseCancellation, refuseCapacity, refusePurchase, remainingOf, soldOutMessage, type SaleEvent } from '../domain/purchase.js';
 import { newTicketCode } from '../domain/ticket-code.js';
 import type { MessageChange, MessageChangeOutcome, PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
@@ -181,7 +180,8 @@ const FILE_VERSION = `(SELECT data_version FROM pragma_data_version) || ':' || t
  */
 interface KnownShortage {
   eventId: string;
-  endsAt: string;
+  /** When the event ends, in ms, parsed once: from that instant on (hasEnded's rule) the answer is EVENT_ENDED. */
+  endsAtMs: number;
   remaining: number;
   fileVersion: string;
 }
@@ -345,7 +345,7 @@ export class SqliteTicketingStore implements TicketingStore {
    */
   private refuseFromMemory(input: PlaceOrderInput, now: Date): AppError | undefined {
     const known = this.shortages.get(input.ticketTypeId);
-    if (!known || known.eventId !== input.eventId || input.quantity <= known.remaining || hasEnded(known, now)) return undefined;
+    if (!known || known.eventId !== input.eventId || input.quantity <= known.remaining || now.getTime() >= known.endsAtMs) return undefined;
     const { fileVersion, seen } = this.sql(`SELECT ${FILE_VERSION} AS fileVersion, EXISTS (SELECT 1 FROM idempotency WHERE user_id = ? AND key = ?) AS seen`)
       .get(input.userId, input.idempotencyKey) as { fileVersion: string; seen: number };
     if (fileVersion !== known.fileVersion) {
@@ -373,7 +373,7 @@ export class SqliteTicketingStore implements TicketingStore {
     );
     return [...refused].flatMap(([ticketTypeId, eventId]) => {
       const row = read.get(ticketTypeId, eventId) as (InventoryRow & { ends_at: string }) | undefined;
-      return row ? [{ ticketTypeId, eventId, endsAt: row.ends_at, remaining: remainingOf(row), fileVersion }] : [];
+      return row ? [{ ticketTypeId, eventId, endsAtMs: Date.parse(row.ends_at), remaining: remainingOf(row), fileVersion }] : [];
     });
   }
 
