@@ -50,6 +50,12 @@ class ReadCache<T> {
     return pending;
   }
 
+  /** The value read less than ttlMs ago, if any (no promise: for the purchase path's common case). */
+  fresh(key: string): { value: T } | undefined {
+    const hit = this.values.get(key);
+    return hit && this.now() - hit.at < this.ttlMs ? hit : undefined;
+  }
+
   peek(key: string): T | undefined {
     return this.values.get(key)?.value;
   }
@@ -185,8 +191,15 @@ export class WaitingRooms {
    * The purchase gate: nothing for an event whose sale is not queued; before opening, SALE_NOT_OPEN_YET; after,
    * a valid pass of this user for this event. A refused request that retries a purchase already made (same
    * Idempotency-Key) goes through, so the retry replays: that one read is paid only by refused requests.
+   * Undefined (no check to wait for) when this replica knows the sale is not queued.
    */
-  async admitPurchase(userId: string, eventId: string, pass: string | undefined, idempotencyKey: string): Promise<void> {
+  admitPurchase(userId: string, eventId: string, pass: string | undefined, idempotencyKey: string): Promise<void> | undefined {
+    // Most purchases are for events whose sale is not queued: known so, they pass without a promise.
+    if (this.rooms.fresh(eventId)?.value === null) return undefined;
+    return this.checkPurchase(userId, eventId, pass, idempotencyKey);
+  }
+
+  private async checkPurchase(userId: string, eventId: string, pass: string | undefined, idempotencyKey: string): Promise<void> {
     const room = await this.room(eventId);
     if (!room) return;
     const refusal = await this.refusal(room, userId, eventId, pass);
