@@ -52,11 +52,10 @@ const toRoom = (r: RoomRow): StoredRoom => ({
 const toPlace = (e: EntryRow): QueuePlace => ({ position: e.position, admitAtMs: e.admit_at, passExpiresAtMs: e.pass_expires_at });
 
 
-interface QueuedJoin {
-  eventId: string;
-  userId: string;
-  now: Date;
-  resolve: (r: JoinResult | null) => void;
+/** A write waiting for the next group commit: run inside its transaction, answered after the COMMIT. */
+interface QueuedWrite {
+  run: () => unknown;
+  resolve: (value: never) => void;
   reject: (e: unknown) => void;
 }
 
@@ -71,7 +70,8 @@ export interface SqliteWaitingRoomOptions {
 /**
  * Waiting rooms on ticketing's SQLite file, over a connection of their own: its transactions serialize with the
  * purchases' on the file's write lock (each runs start to commit within one synchronous call, so they never
- * interleave in this process), and the messages it enqueues land in the same outbox table the relay drains. Joins are group-committed like purchases: those that arrive while the
+ * interleave in this process), and the messages it enqueues land in the same outbox table the relay drains. Joins
+ * and pass windows are group-committed like purchases: those that arrive while the
  * event loop is busy share one BEGIN IMMEDIATE … COMMIT (one fsync), in arrival order, so a crowd arriving at the
  * opening costs one commit per turn of the loop, not one per person. The write lock makes the head's update
  * atomic across processes sharing the file.
@@ -80,14 +80,14 @@ export class SqliteWaitingRoomStore implements WaitingRoomStore {
   private readonly db: SqliteDb;
   private readonly outbox: SqliteMessaging;
   private readonly statements = new Map<string, Database.Statement>();
-  private queued: QueuedJoin[] = [];
-  private readonly joinBatch: (batch: QueuedJoin[]) => (JoinResult | null)[];
+  private queued: QueuedWrite[] = [];
+  private readonly commitBatch: (batch: QueuedWrite[]) => unknown[];
 
   constructor(private readonly opts: SqliteWaitingRoomOptions) {
     this.db = openSqlite(opts.file, opts.synchronous ?? 'FULL');
     this.outbox = new SqliteMessaging(this.db);
     this.db.transaction(() => this.db.exec(SCHEMA)).immediate();
-    this.joinBatch = this.db.transaction((batch: QueuedJoin[]) => batch.map((q) => this.joinNow(q.eventId, q.userId, q.now))).immediate;
+    this.commitBatch = this.db.transaction((batch: QueuedWrite[]) => batch.map((q) => q.run())).immediate;
   }
 
   private sql(source: string): Database.Statement {
@@ -153,8 +153,17 @@ export class SqliteWaitingRoomStore implements WaitingRoomStore {
   }
 
   join(eventId: string, userId: string, now: Date): Promise<JoinResult | null> {
-    return new Promise((resolve, reject) => {
-      this.queued.push({ eventId, userId, now, resolve, reject });
+    return this.grouped(() => this.joinNow(eventId, userId, now));
+  }
+
+  /**
+   * Runs `write` in the next group commit: the writes that arrive while the event loop is busy share one
+   * transaction and one fsync, in arrival order. None of them is expected to throw (refusals are results); an
+   * error fails the whole batch, as after it SQLite may have rolled back all of it.
+   */
+  private grouped<T>(write: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queued.push({ run: write, resolve: resolve as (value: never) => void, reject });
       if (this.queued.length === 1) setImmediate(() => this.commitQueued());
     });
   }
@@ -163,8 +172,8 @@ export class SqliteWaitingRoomStore implements WaitingRoomStore {
     const batch = this.queued;
     this.queued = [];
     try {
-      const results = this.joinBatch(batch);
-      batch.forEach((q, i) => q.resolve(results[i]!));
+      const results = this.commitBatch(batch);
+      batch.forEach((q, i) => q.resolve(results[i] as never));
     } catch (error) {
       for (const q of batch) q.reject(error);
     }
@@ -188,8 +197,11 @@ export class SqliteWaitingRoomStore implements WaitingRoomStore {
     return { place, created: true, room: { ...room, joined: place.position, lastAdmitAtMs: place.admitAtMs } };
   }
 
-  async issuePass(eventId: string, userId: string, position: number, passMs: number, now: Date): Promise<PassOutcome> {
-    const nowMs = now.getTime();
+  issuePass(eventId: string, userId: string, position: number, passMs: number, now: Date): Promise<PassOutcome> {
+    return this.grouped(() => this.issuePassNow(eventId, userId, position, passMs, now.getTime()));
+  }
+
+  private issuePassNow(eventId: string, userId: string, position: number, passMs: number, nowMs: number): PassOutcome {
     // Opened only where no window is open yet; then whatever window the place has decides.
     this.sql('UPDATE waiting_room_entries SET pass_expires_at = ? WHERE event_id = ? AND user_id = ? AND position = ? AND pass_expires_at IS NULL').run(
       nowMs + passMs,
