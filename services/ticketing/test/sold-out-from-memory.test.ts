@@ -1,4 +1,4 @@
-// SQLite answers a sold-out ticket type from memory while its file is unchanged (SqliteTicketingStore.refuseFromMemory).
+// SQLite answers a sold-out ticket type from memory while its file is unchanged (SqliteTicketingStore.refuseQueued).
 // The store suite checks that seats freed through any store are sold at once; these check what only a real file
 // shows: another PROCESS writing to it, and a refusal answered while another connection holds the write lock.
 import { execFileSync } from 'node:child_process';

@@ -216,8 +216,12 @@ export class SqliteTicketingStore implements TicketingStore {
   private readonly placeOne: (input: PlaceOrderInput, now: Date, enqueue: Enqueue) => Outcome;
   /** One message of a delivered batch in its own SAVEPOINT of the batch's transaction (applyMessages). */
   private readonly applyOneMessage: (change: MessageChange, enqueue: Enqueue) => StepOutcome<'applied' | 'duplicate'>;
-  /** Sold-out ticket types by id, each valid for one version of the file (see refuseFromMemory). */
+  /** Sold-out ticket types by id, each valid for one version of the file (see refuseQueued). */
   private readonly shortages = new Map<string, KnownShortage>();
+  /** Purchases a known shortage refuses, waiting for the next turn's one read that confirms it (refuseQueued). */
+  private refusable: QueuedOrder[] = [];
+  /** In one read transaction: which of these purchases a still-valid shortage refuses (the others go to the group commit). */
+  private readonly confirmRefusals: (batch: QueuedOrder[]) => (KnownShortage | undefined)[];
 
   constructor(opts: SqliteTicketingStoreOptions) {
     this.db = openSqlite(opts.file, opts.synchronous ?? 'FULL');
@@ -233,6 +237,16 @@ export class SqliteTicketingStore implements TicketingStore {
       const outcomes = batch.map((q) => q.inItsTrace(() => this.placeOne(q.input, q.now, enqueue)));
       return { outcomes, shortages: this.shortagesOf(batch, outcomes) };
     }).immediate;
+    // A deferred (read) transaction: one snapshot of the file for the whole batch, no write lock taken.
+    this.confirmRefusals = this.db.transaction((batch: QueuedOrder[]) => {
+      const { fileVersion } = this.sql(`SELECT ${FILE_VERSION} AS fileVersion`).get() as { fileVersion: string };
+      const used = this.sql('SELECT 1 FROM idempotency WHERE user_id = ? AND key = ?');
+      return batch.map(({ input, now }) => {
+        const known = this.shortageRefusing(input, now);
+        if (known && known.fileVersion !== fileVersion) this.shortages.delete(input.ticketTypeId);
+        return known && known.fileVersion === fileVersion && used.get(input.userId, input.idempotencyKey) === undefined ? known : undefined;
+      });
+    });
   }
 
   private sql(source: string): Statement {
@@ -327,32 +341,47 @@ export class SqliteTicketingStore implements TicketingStore {
    * An error after which SQLite keeps no transaction (a full disk, an I/O error) fails the whole batch with it.
    */
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
-    const now = input.now ?? new Date();
-    const refusal = this.refuseFromMemory(input, now);
-    if (refusal) return Promise.reject(refusal);
     return new Promise((resolve, reject) => {
-      this.queued.push({ input, now, resolve, reject, inItsTrace: inCurrentTrace() });
-      if (this.queued.length === 1) setImmediate(() => this.commitQueued());
+      const q: QueuedOrder = { input, now: input.now ?? new Date(), resolve, reject, inItsTrace: inCurrentTrace() };
+      if (this.shortageRefusing(q.input, q.now)) {
+        this.refusable.push(q);
+        if (this.refusable.length === 1) setImmediate(() => this.refuseQueued());
+      } else this.queue(q);
     });
   }
 
-  /**
-   * The sold-out answer without a transaction: a rush that has sold out would otherwise queue every refusal for
-   * the write lock and a group commit. It answers only what the transaction would answer: the shortage must be
-   * of this very file version (nothing written since, by this connection or any other), the event not over by
-   * now, and the key not used before (a retry of a purchase that succeeded gets its order back, the transaction's
-   * way). One read, no lock taken; anything else goes the normal way.
-   */
-  private refuseFromMemory(input: PlaceOrderInput, now: Date): AppError | undefined {
+  private queue(q: QueuedOrder): void {
+    this.queued.push(q);
+    if (this.queued.length === 1) setImmediate(() => this.commitQueued());
+  }
+
+  /** The remembered shortage that refuses this purchase, if any: same event, more asked than left, not over yet. */
+  private shortageRefusing(input: PlaceOrderInput, now: Date): KnownShortage | undefined {
     const known = this.shortages.get(input.ticketTypeId);
-    if (!known || known.eventId !== input.eventId || input.quantity <= known.remaining || now.getTime() >= known.endsAtMs) return undefined;
-    const { fileVersion, seen } = this.sql(`SELECT ${FILE_VERSION} AS fileVersion, EXISTS (SELECT 1 FROM idempotency WHERE user_id = ? AND key = ?) AS seen`)
-      .get(input.userId, input.idempotencyKey) as { fileVersion: string; seen: number };
-    if (fileVersion !== known.fileVersion) {
-      this.shortages.delete(input.ticketTypeId);
-      return undefined;
+    return known && known.eventId === input.eventId && input.quantity > known.remaining && now.getTime() < known.endsAtMs ? known : undefined;
+  }
+
+  /**
+   * The sold-out answer without the write lock or a group commit, which a rush that has sold out would otherwise
+   * queue every refusal for. It answers only what the transaction would answer: the shortage must be of the file's
+   * version now (nothing written since, by this connection or any other), the event not over, and the key not
+   * used before (a retry of a purchase that succeeded gets its order back, the transaction's way). The purchases
+   * of one turn share one read transaction; those it does not confirm go to the group commit.
+   */
+  private refuseQueued(): void {
+    const batch = this.refusable.splice(0);
+    let confirmed: (KnownShortage | undefined)[];
+    try {
+      confirmed = this.confirmRefusals(batch);
+    } catch {
+      // Could not even read (the file is busy being recovered, …): the full path decides, and reports its own error.
+      confirmed = [];
     }
-    return seen ? undefined : new AppError('SOLD_OUT', soldOutMessage(known.remaining));
+    batch.forEach((q, i) => {
+      const known = confirmed[i];
+      if (known) q.reject(new AppError('SOLD_OUT', soldOutMessage(known.remaining)));
+      else this.queue(q);
+    });
   }
 
   /**
