@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -12,7 +10,7 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
-import type { FastifyHelmetOptions } from '@fastify/helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
@@ -58,7 +56,7 @@ export interface ServiceAppOptions {
   /** Replace Fastify's JSON parser with the depth-checking one (default). The gateway passes bodies through unparsed. */
   checkJsonDepth?: boolean;
   /** Content-Security-Policy directives; the default suits a JSON API (nothing may load, nothing may frame it). */
-  contentSecurityPolicy?: NonNullable<Exclude<FastifyHelmetOptions['contentSecurityPolicy'], boolean>>['directives'];
+  contentSecurityPolicy?: NonNullable<Exclude<HelmetOptions['contentSecurityPolicy'], boolean>>['directives'];
   /** Who may read /metrics: anyone (default: a service's port is internal) or private-network peers only (the gateway). */
   metricsAccess?: MetricsAccess;
   /** When to shed load with 503 OVERLOADED (sheddingSettings(config)); each measure defaults to 1000 ms, 0 turns it off. */
@@ -115,20 +113,6 @@ const API_CSP = {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-type HelmetOptions = Omit<FastifyHelmetOptions, 'global' | 'enableCSPNonces'>;
-type HelmetMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
-
-/**
- * helmet's middleware for these options, built once. @fastify/helmet builds it anew for every request (the CSP
- * directives parsed, a dozen middlewares made each time) only to run it; built once, the same headers cost a
- * fraction, and directives that depend on the request (the gateway's) still get each request. helmet itself is
- * taken from where @fastify/helmet finds it: the very version the plugin would run.
- */
-function securityHeaders(options: HelmetOptions): HelmetMiddleware {
-  const fromFastifyHelmet = createRequire(createRequire(import.meta.url).resolve('@fastify/helmet'));
-  return (fromFastifyHelmet('helmet') as (options: HelmetOptions) => HelmetMiddleware)(options);
-}
-
 /**
  * The Fastify instance every service starts from: zod validation, one error shape, request ids,
  * health and readiness, and OpenAPI at /openapi.json with an interactive page at /docs.
@@ -173,8 +157,11 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
   }
 
   // Security headers on every answer; no X-Powered-By (Fastify sends none and helmet removes any).
-  const helmet = securityHeaders({ contentSecurityPolicy: { useDefaults: false, directives: opts.contentSecurityPolicy ?? API_CSP } });
-  app.addHook('onRequest', (req, reply, done) => helmet(req.raw, reply.raw, (err) => done(err as FastifyError | undefined)));
+  // helmet itself, built once: @fastify/helmet builds the same middleware anew for every request (the CSP directives
+  // parsed, a dozen middlewares made) only to run it. Directives that depend on the request (the gateway's) still
+  // get each request.
+  const securityHeaders = helmet({ contentSecurityPolicy: { useDefaults: false, directives: opts.contentSecurityPolicy ?? API_CSP } });
+  app.addHook('onRequest', (req, reply, done) => securityHeaders(req.raw, reply.raw, (err) => done(err as FastifyError | undefined)));
   // After helmet, so that refusals carry the security headers too.
   await registerAdmission(app, {
     name: opts.name,
