@@ -59,7 +59,8 @@ export async function seriousA11yViolations(page: Page): Promise<string[]> {
 
 export async function expectAccessible(page: Page, what: string): Promise<void> {
   const found = await seriousA11yViolations(page);
-  expect(found, `axe-core on ${what}`).toEqual([]);
+  // As one string, so a failure names each violation and where (an array prints as `[ Array(1) ]`).
+  expect(found.join('\n'), `axe-core on ${what}`).toBe('');
 }
 
 // Each run's screens go to test-results; UPDATE_SCREENSHOTS=1 refreshes the ones committed for the README.
