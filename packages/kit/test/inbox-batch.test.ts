@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { newMessage, type Message } from '@dems/contracts';
 import Fastify from 'fastify';
-import { createServiceApp, messageLag, registerInternalRoutes, type ApplyBatch, type BatchItemOutcome } from '@dems/kit';
+import { createServiceApp, messageLag, registerInternalRoutes, type ApplyBatch, type ApplyMessage, type BatchItemOutcome } from '@dems/kit';
 import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
 import { deliver, signedHeaders, tempDir, TEST_SECRET } from '@dems/kit/testing';
 
@@ -33,16 +33,13 @@ async function subscriber(db: SqliteDb, opts: { throwFor?: string; batch?: Apply
     }))();
   };
   const app = await createServiceApp({ name: 'subscriber', description: 'batch inbox test', isReady: () => true });
-  await registerInternalRoutes(app, {
-    secret: TEST_SECRET,
-    apply: async (m) => {
-      if (!opts.oneByOne) throw new Error('the one-by-one apply must not be used when a batch apply is given');
-      const [outcome] = await applyBatch([m]);
-      if (typeof outcome === 'object') throw outcome.error;
-      return outcome!;
-    },
-    applyBatch: opts.oneByOne ? undefined : (opts.batch ?? applyBatch),
-  });
+  // A service gives one or the other: one call per message, or one per delivered batch.
+  const oneAtATime: ApplyMessage = async (m) => {
+    const [outcome] = await applyBatch([m]);
+    if (typeof outcome === 'object') throw outcome.error;
+    return outcome!;
+  };
+  await registerInternalRoutes(app, { secret: TEST_SECRET, ...(opts.oneByOne ? { apply: oneAtATime } : { applyBatch: opts.batch ?? applyBatch }) });
   await app.ready();
   const applied = () => (db.prepare('SELECT id FROM applied ORDER BY rowid').all() as { id: string }[]).map((r) => r.id);
   const inboxIds = () => (db.prepare('SELECT message_id FROM inbox').all() as { message_id: string }[]).map((r) => r.message_id).sort();

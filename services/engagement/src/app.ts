@@ -5,8 +5,8 @@ import { DEFAULT_ANNOUNCEMENT_LIMITS, type AnnouncementLimits } from './domain/a
 import { Accounts, type AccountLimits } from './identity/accounts.js';
 import type { SigningKeys } from './identity/signing-keys.js';
 import { LiveNotifications } from './live/live-notifications.js';
-import { LiveWaitingRooms, withWaitingRooms, withWaitingRoomsBatch } from './live/waiting-rooms.js';
-import { messageBatchHandler, messageHandler } from './messages/handlers.js';
+import { LiveWaitingRooms, withWaitingRoomsBatch } from './live/waiting-rooms.js';
+import { messageBatchHandler } from './messages/handlers.js';
 import { announcementRoutes } from './routes/announcements.js';
 import { identityRoutes } from './routes/identity.js';
 import { notificationRoutes } from './routes/notifications.js';
@@ -69,7 +69,6 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
   announcementRoutes(app, { store: deps.store, live, limits: { ...DEFAULT_ANNOUNCEMENT_LIMITS, ...deps.announcementLimits } });
   await registerInternalRoutes(app, {
     secret: deps.secret,
-    apply: withWaitingRooms(messageHandler(deps.store, live, messageLag(app)), waitingRooms),
     applyBatch: withWaitingRoomsBatch(messageBatchHandler(deps.store, live, messageLag(app)), waitingRooms),
     outbox: deps.store.outbox,
     onReplay: deps.onReplay,

@@ -1,6 +1,6 @@
 import type { FastifyServerOptions } from 'fastify';
 import { createServiceApp, registerAuth, registerInternalRoutes, SharedState, type App, type ServiceAppOptions, type TokenVerifier } from '@dems/kit';
-import { messageBatchHandler, messageHandler } from './messages/handlers.js';
+import { messageBatchHandler } from './messages/handlers.js';
 import { availabilityRoutes } from './routes/availability.js';
 import { capacityRoute } from './routes/capacity.js';
 import { orderRoutes } from './routes/orders.js';
@@ -61,7 +61,6 @@ export async function buildApp(deps: TicketingDeps): Promise<App> {
   availabilityRoutes(app, store);
   await registerInternalRoutes(app, {
     secret: deps.secret,
-    apply: messageHandler(store),
     applyBatch: messageBatchHandler(store),
     outbox: store.outbox,
     onReplay: deps.onReplay,

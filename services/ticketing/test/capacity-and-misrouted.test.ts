@@ -3,8 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newMessage } from '@dems/contracts';
 import { tempDir } from '@dems/kit/testing';
 import { refuseCancellation, refuseCapacity, refusePurchase } from '../src/domain/purchase.js';
-import { messageHandler } from '../src/messages/handlers.js';
+import { messageBatchHandler } from '../src/messages/handlers.js';
 import { SqliteTicketingStore } from '../src/store/sqlite.js';
+import { eventSnapshot, published } from './fixtures.js';
 
 describe('a capacity below what is sold', () => {
   it('is refused in words the organizer reads, one ticket or many; down to exactly what is sold is fine', () => {
@@ -45,7 +46,7 @@ describe('a message ticketing has no use for', () => {
   });
 
   it('is recorded once, so that the sender stops retrying it', async () => {
-    const apply = messageHandler(store);
+    const apply = async (message: Parameters<ReturnType<typeof messageBatchHandler>>[0][number]) => (await messageBatchHandler(store)([message]))[0];
     const misrouted = newMessage('events', 'UserRegistered', {
       eventId: 'evt_jazz',
       eventTitle: 'Jazz Night',
@@ -54,5 +55,15 @@ describe('a message ticketing has no use for', () => {
     });
     expect(await apply(misrouted)).toBe('applied');
     expect(await apply(misrouted)).toBe('duplicate');
+  });
+
+  it('a delivered batch applies each event snapshot and records each other message once, answering in order', async () => {
+    const applyBatch = messageBatchHandler(store);
+    const misrouted = newMessage('events', 'UserRegistered', { eventId: 'evt_jazz', eventTitle: 'Jazz Night', userId: 'usr_ann', registrationId: 'reg_1' });
+    const snapshot = published(eventSnapshot());
+    expect(await applyBatch([misrouted, snapshot, misrouted])).toEqual(['applied', 'applied', 'duplicate']);
+    // The snapshot went in as a snapshot, not merely as a message seen: its ticket types are on sale.
+    expect((await store.getAvailability('evt_jazz'))?.ticketTypes.map((t) => t.ticketTypeId)).toEqual(['tt_ga', 'tt_vip']);
+    expect(await applyBatch([snapshot])).toEqual(['duplicate']);
   });
 });

@@ -29,14 +29,15 @@ export async function registerInternalRoutes(
   app: FastifyInstance,
   opts: {
     secret: string;
-    apply: ApplyMessage;
-    /** Preferred over `apply` when given: one call, and so one commit, per delivered batch. */
-    applyBatch?: ApplyBatch;
     outbox?: OutboxStore;
     onReplay?: () => void;
     /** More signed routes of this service (engagement: signing-key rotation). */
     extra?: (internal: FastifyInstance) => void;
-  },
+  } & (
+    | { apply: ApplyMessage }
+    /** One call, and so one commit, per delivered batch. */
+    | { applyBatch: ApplyBatch }
+  ),
 ): Promise<void> {
   const observe = inboxMetrics(app);
   const lag = messageLag(app);
@@ -70,9 +71,10 @@ export async function registerInternalRoutes(
       if (!parsed.success) throw new AppError('VALIDATION_FAILED', 'Expected { messages: [...] }.');
       // Each message is applied on its own: one that is refused or whose handler throws never holds back the
       // messages after it. The answer says, per message, what happened, so the sender can act on each one.
-      const results = opts.applyBatch
-        ? await applyAll(parsed.data.messages, opts.applyBatch, req, observe, lag)
-        : await applyEach(parsed.data.messages, opts.apply, req, observe, lag);
+      const results =
+        'applyBatch' in opts
+          ? await applyAll(parsed.data.messages, opts.applyBatch, req, observe, lag)
+          : await applyEach(parsed.data.messages, opts.apply, req, observe, lag);
       // `applied` keeps its older meaning, the leading run that went through: a relay that reads only that
       // number marks those delivered and sends the rest again, which the inbox then answers as duplicates.
       const firstBad = results.findIndex((r) => r.result === 'rejected' || r.result === 'failed');

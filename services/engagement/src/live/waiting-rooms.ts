@@ -1,5 +1,4 @@
 import { WaitingRoom, type Message, type WaitingRoomSettings } from '@dems/contracts';
-import type { ApplyMessage } from '@dems/kit';
 
 export type WaitingRoomSink = (eventId: string, room: WaitingRoomSettings | null) => void;
 
@@ -78,13 +77,6 @@ export class LiveWaitingRooms {
  * The inbox's apply functions with WaitingRoomChanged handed to the live rooms first. Nothing of it is stored
  * (messages/handlers.ts answers it as applied with no store call): a redelivery pushes the same settings again.
  */
-export function withWaitingRooms(apply: ApplyMessage, rooms: LiveWaitingRooms): ApplyMessage {
-  return (message) => {
-    if (message.type === 'WaitingRoomChanged') rooms.changed(message);
-    return apply(message);
-  };
-}
-
 export function withWaitingRoomsBatch<R>(applyBatch: (messages: Message[]) => Promise<R>, rooms: LiveWaitingRooms): (messages: Message[]) => Promise<R> {
   return (messages) => {
     for (const m of messages) if (m.type === 'WaitingRoomChanged') rooms.changed(m);

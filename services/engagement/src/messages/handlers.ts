@@ -1,5 +1,5 @@
 import type { Message } from '@dems/contracts';
-import type { ApplyBatch, ApplyMessage, BatchItemOutcome, MessageLag } from '@dems/kit';
+import type { ApplyBatch, BatchItemOutcome, MessageLag } from '@dems/kit';
 import { heldTicketIds } from '../domain/audience.js';
 import {
   eventCancelledText,
@@ -62,32 +62,18 @@ function changeOf(m: Message): MessageChange | null {
       });
     }
     case 'WaitingRoomChanged':
-      // Nothing stored: the room's settings live in memory, handed to live/waiting-rooms.ts (withWaitingRooms in app.ts).
+      // Nothing stored: the room's settings live in memory, handed to live/waiting-rooms.ts (withWaitingRoomsBatch in app.ts).
       return null;
   }
 }
 
 const audience = (message: Message, change: AudienceChange): MessageChange => ({ message, audience: change });
 
-function applyToStore(store: EngagementStore, change: MessageChange): Promise<AppliedMessage> {
-  return 'event' in change ? store.applyEventChange(change.message, change.event) : store.applyAudienceChange(change.message, change.audience);
-}
-
 /** What follows the commit of a message's change: the live push of what it created, timed as the `pushed` hop. */
 function afterCommit(live: LiveNotifications, lag: MessageLag | undefined, message: Message, created: CreatedNotification[]): void {
   if (created.length === 0) return;
   live.publish(created);
   lag?.('pushed', message);
-}
-
-/** The inbox's apply function for one message: store first, then the live push of whatever the commit created. */
-export function messageHandler(store: EngagementStore, live: LiveNotifications, lag?: MessageLag): ApplyMessage {
-  return async (message) => {
-    const change = changeOf(message);
-    const { result, created } = change ? await applyToStore(store, change) : NOTHING_STORED;
-    afterCommit(live, lag, message, created);
-    return result;
-  };
 }
 
 const NOTHING_STORED: AppliedMessage = { result: 'applied', created: [] };

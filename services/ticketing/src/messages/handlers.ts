@@ -1,5 +1,5 @@
 import type { Message } from '@dems/contracts';
-import type { ApplyBatch, ApplyMessage } from '@dems/kit';
+import type { ApplyBatch } from '@dems/kit';
 import type { MessageChange, TicketingStore } from '../store/ticketing-store.js';
 
 /** What each message type ticketing subscribes to (SUBSCRIPTIONS in contracts) changes: an event snapshot, or nothing. */
@@ -13,14 +13,6 @@ function changeOf(message: Message): MessageChange {
       // Not ours to act on (a misrouted message); record it so the sender stops retrying.
       return { message, snapshot: null };
   }
-}
-
-/** The inbox's apply function for one message: one store call. */
-export function messageHandler(store: TicketingStore): ApplyMessage {
-  return async (message) => {
-    const { snapshot } = changeOf(message);
-    return snapshot ? store.applyEventSnapshot(message, snapshot) : store.acknowledgeMessage(message);
-  };
 }
 
 /** The inbox's batch apply: a delivered batch in one store call (one commit on SQLite). */
