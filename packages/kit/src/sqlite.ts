@@ -67,6 +67,31 @@ export function batchStep<A extends unknown[], T>(db: SqliteDb, step: (...args: 
   };
 }
 
+/**
+ * Gathers what arrives during one turn of the event loop and hands it to `flush` together at the next
+ * (setImmediate): the shape of a group commit, where a whole batch shares one transaction and one fsync. At most
+ * `max` items go per flush, so one batch never holds the event loop for long; the rest go a turn later.
+ */
+export class PerTurn<T> {
+  private items: T[] = [];
+
+  constructor(
+    private readonly flush: (batch: T[]) => void,
+    private readonly max = Number.POSITIVE_INFINITY,
+  ) {}
+
+  add(item: T): void {
+    this.items.push(item);
+    if (this.items.length === 1) setImmediate(() => this.drain());
+  }
+
+  private drain(): void {
+    const batch = this.items.splice(0, this.max);
+    if (this.items.length > 0) setImmediate(() => this.drain());
+    if (batch.length > 0) this.flush(batch);
+  }
+}
+
 /** Applies the migrations the file has not seen yet, tracked in PRAGMA user_version, each in a transaction. */
 export function migrate(db: SqliteDb, migrations: readonly string[]): void {
   db.transaction(() => {

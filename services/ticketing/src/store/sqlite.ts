@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { newMessage, type Availability, type CapacityChangeBody, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
 import { AppError, decodeCursor, encodeCursor, inCurrentTrace, invalidCursor, newId, type Page, type PageRequest } from '@dems/kit';
-import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb, type StepOutcome } from '@dems/kit/sqlite';
+import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, PerTurn, SqliteMessaging, type SqliteDb, type StepOutcome } from '@dems/kit/sqlite';
 import { notYetReceived, orderStateFor, refuseCancellation, refuseCapacity, refusePurchase, remainingOf, soldOutMessage, type SaleEvent } from '../domain/purchase.js';
 import { newTicketCode } from '../domain/ticket-code.js';
 import type { MessageChange, MessageChangeOutcome, PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
@@ -209,7 +209,7 @@ export class SqliteTicketingStore implements TicketingStore {
   /** Prepared once, reused: compiling SQL on every purchase cost more than running it. */
   private readonly statements = new Map<string, Statement>();
   /** Purchases waiting for the next group commit (see placeOrder). */
-  private queued: QueuedOrder[] = [];
+  private readonly queued = new PerTurn<QueuedOrder>((batch) => this.commitQueued(batch), MAX_BATCH);
   /** Runs a whole batch in one immediate transaction; each purchase inside it is its own SAVEPOINT. */
   private readonly commitBatch: (batch: QueuedOrder[], enqueue: Enqueue) => { outcomes: Outcome[]; shortages: TypeShortage[] };
   /** One purchase in its own SAVEPOINT of the batch (batchStep: a failure that ends the whole transaction fails the batch). */
@@ -219,7 +219,7 @@ export class SqliteTicketingStore implements TicketingStore {
   /** Sold-out ticket types by id, each valid for one version of the file (see refuseQueued). */
   private readonly shortages = new Map<string, KnownShortage>();
   /** Purchases a known shortage refuses, waiting for the next turn's one read that confirms it (refuseQueued). */
-  private refusable: QueuedOrder[] = [];
+  private readonly refusable = new PerTurn<QueuedOrder>((batch) => this.refuseQueued(batch));
   /** In one read transaction: which of these purchases a still-valid shortage refuses (the others go to the group commit). */
   private readonly confirmRefusals: (batch: QueuedOrder[]) => (KnownShortage | undefined)[];
 
@@ -343,16 +343,8 @@ export class SqliteTicketingStore implements TicketingStore {
   placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
     return new Promise((resolve, reject) => {
       const q: QueuedOrder = { input, now: input.now ?? new Date(), resolve, reject, inItsTrace: inCurrentTrace() };
-      if (this.shortageRefusing(q.input, q.now)) {
-        this.refusable.push(q);
-        if (this.refusable.length === 1) setImmediate(() => this.refuseQueued());
-      } else this.queue(q);
+      (this.shortageRefusing(q.input, q.now) ? this.refusable : this.queued).add(q);
     });
-  }
-
-  private queue(q: QueuedOrder): void {
-    this.queued.push(q);
-    if (this.queued.length === 1) setImmediate(() => this.commitQueued());
   }
 
   /** The remembered shortage that refuses this purchase, if any: same event, more asked than left, not over yet. */
@@ -368,8 +360,7 @@ export class SqliteTicketingStore implements TicketingStore {
    * used before (a retry of a purchase that succeeded gets its order back, the transaction's way). The purchases
    * of one turn share one read transaction; those it does not confirm go to the group commit.
    */
-  private refuseQueued(): void {
-    const batch = this.refusable.splice(0);
+  private refuseQueued(batch: QueuedOrder[]): void {
     let confirmed: (KnownShortage | undefined)[];
     try {
       confirmed = this.confirmRefusals(batch);
@@ -380,7 +371,7 @@ export class SqliteTicketingStore implements TicketingStore {
     batch.forEach((q, i) => {
       const known = confirmed[i];
       if (known) q.reject(new AppError('SOLD_OUT', soldOutMessage(known.remaining)));
-      else this.queue(q);
+      else this.queued.add(q);
     });
   }
 
@@ -413,11 +404,7 @@ export class SqliteTicketingStore implements TicketingStore {
     }
   }
 
-  private commitQueued(): void {
-    const batch = this.queued.splice(0, MAX_BATCH);
-    // A batch is bounded so that one commit never holds the event loop for long; the rest go next turn.
-    if (this.queued.length > 0) setImmediate(() => this.commitQueued());
-    if (batch.length === 0) return;
+  private commitQueued(batch: QueuedOrder[]): void {
     let enqueued = false;
     let committed: { outcomes: Outcome[]; shortages: TypeShortage[] };
     try {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { newMessage, type Message, type WaitingRoomSettings } from '@dems/contracts';
-import { openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
+import { openSqlite, PerTurn, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
 import { isSpent, nextAdmitAt } from '../bucket.js';
 import type { JoinResult, PassOutcome, QueuePlace, StoredRoom, WaitingRoomStore } from './waiting-room-store.js';
 
@@ -80,7 +80,7 @@ export class SqliteWaitingRoomStore implements WaitingRoomStore {
   private readonly db: SqliteDb;
   private readonly outbox: SqliteMessaging;
   private readonly statements = new Map<string, Database.Statement>();
-  private queued: QueuedWrite[] = [];
+  private readonly queued = new PerTurn<QueuedWrite>((batch) => this.commitQueued(batch));
   private readonly commitBatch: (batch: QueuedWrite[]) => unknown[];
 
   constructor(private readonly opts: SqliteWaitingRoomOptions) {
@@ -163,14 +163,11 @@ export class SqliteWaitingRoomStore implements WaitingRoomStore {
    */
   private grouped<T>(write: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queued.push({ run: write, resolve: resolve as (value: never) => void, reject });
-      if (this.queued.length === 1) setImmediate(() => this.commitQueued());
+      this.queued.add({ run: write, resolve: resolve as (value: never) => void, reject });
     });
   }
 
-  private commitQueued(): void {
-    const batch = this.queued;
-    this.queued = [];
+  private commitQueued(batch: QueuedWrite[]): void {
     try {
       const results = this.commitBatch(batch);
       batch.forEach((q, i) => q.resolve(results[i] as never));
