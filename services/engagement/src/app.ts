@@ -49,7 +49,7 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
     shedding: deps.shedding,
-    isReady: () => deps.store.ping(),
+    isReady: () => deps.store.isReady(),
     trustProxy: deps.trustProxy,
   });
   const live = deps.live ?? new LiveNotifications(app.log);

@@ -87,8 +87,8 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
     cleanup();
   });
 
-  it('answers ping', async () => {
-    expect(await store.ping()).toBe(true);
+  it('answers isReady', async () => {
+    expect(await store.isReady()).toBe(true);
   });
 
   describe('users', () => {

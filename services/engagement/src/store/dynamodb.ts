@@ -169,7 +169,7 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
     this.onMessagesCommitted = opts.onMessagesCommitted;
   }
 
-  ping(): Promise<boolean> {
+  isReady(): Promise<boolean> {
     return this.answers(this.t.users, { UserID: '_ping' });
   }
 

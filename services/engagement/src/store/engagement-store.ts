@@ -119,7 +119,7 @@ export interface EngagementStore {
   /** The outbox the relay and the dead-letter routes use (engagement publishes nothing yet). */
   readonly outbox: OutboxStore;
   /** True when the store answers a trivial query; backs /readyz. */
-  ping(): Promise<boolean>;
+  isReady(): Promise<boolean>;
   /** Creates an account; null when the (lower-cased) email is already taken — decided by a unique index, not a race-prone read. */
   createUser(user: NewUser): Promise<User | null>;
   /** The account and its password hash, for sign-in only. */

@@ -171,7 +171,7 @@ export class SqliteEngagementStore implements EngagementStore {
     this.applyStep = batchStep(this.db, (c: MessageChange) => ('event' in c ? this.eventChange(c.message, c.event) : this.audienceChange(c.message, c.audience)));
   }
 
-  async ping(): Promise<boolean> {
+  async isReady(): Promise<boolean> {
     return this.db.prepare('SELECT 1 AS ok').get() !== undefined;
   }
 
