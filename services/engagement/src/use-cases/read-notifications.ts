@@ -3,11 +3,10 @@ import { AppError, decodeCursor, encodeCursor } from '@dems/kit';
 import type { z } from 'zod';
 import type { EngagementStore, NotificationCursor } from '../store/engagement-store.js';
 
-const isCursor = (v: unknown): v is NotificationCursor =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as NotificationCursor).createdAt === 'string' &&
-  typeof (v as NotificationCursor).id === 'string';
+const isCursor = (v: unknown): v is NotificationCursor => {
+  const c = v as Partial<NotificationCursor> | null;
+  return typeof c?.createdAt === 'string' && typeof c.id === 'string';
+};
 
 /**
  * One page of the user's own notifications, newest first, with their unread count. `cursor` is a `nextCursor`
