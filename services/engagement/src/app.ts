@@ -5,7 +5,7 @@ import { DEFAULT_ANNOUNCEMENT_LIMITS, type AnnouncementLimits } from './domain/a
 import { Accounts, type AccountLimits } from './identity/accounts.js';
 import type { SigningKeys } from './identity/signing-keys.js';
 import { LiveNotifications } from './live/live-notifications.js';
-import { LiveWaitingRooms, withWaitingRoomsBatch } from './live/waiting-rooms.js';
+import { LiveWaitingRooms } from './live/waiting-rooms.js';
 import { messageBatchHandler } from './messages/handlers.js';
 import { announcementRoutes } from './routes/announcements.js';
 import { identityRoutes } from './routes/identity.js';
@@ -49,7 +49,7 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
     shedding: deps.shedding,
-    isReady: () => deps.store.ping(),
+    isReady: () => deps.store.isReady(),
     trustProxy: deps.trustProxy,
   });
   const live = deps.live ?? new LiveNotifications(app.log);
@@ -69,7 +69,7 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
   announcementRoutes(app, { store: deps.store, live, limits: { ...DEFAULT_ANNOUNCEMENT_LIMITS, ...deps.announcementLimits } });
   await registerInternalRoutes(app, {
     secret: deps.secret,
-    applyBatch: withWaitingRoomsBatch(messageBatchHandler(deps.store, live, messageLag(app)), waitingRooms),
+    applyBatch: messageBatchHandler({ store: deps.store, live, waitingRooms, lag: messageLag(app) }),
     outbox: deps.store.outbox,
     onReplay: deps.onReplay,
     // The operator's key rotation (npm run rotate-signing-key): signed like every /internal request.

@@ -5,9 +5,12 @@ import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateComma
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '@dems/contracts';
 import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
-import { heldTicketIds } from '../src/domain/audience.js';
-import { announcementText, orderConfirmedText, eventCancelledText, eventUpdatedText, ticketCancelledText } from '../src/domain/notification-texts.js';
+import { checkAnnouncementLimits } from '../src/domain/announcement-limits.js';
+import { followsEvent, heldTicketIds } from '../src/domain/audience.js';
+import type { EventMessage } from '../src/domain/event-news.js';
+import { announcementText, orderConfirmedText, ticketCancelledText } from '../src/domain/notification-texts.js';
 import type { AudienceChange, EngagementStore } from '../src/store/engagement-store.js';
+import { eventChanged } from '../src/use-cases/event-changed.js';
 import { AUDIENCE_BUCKETS, audienceBucket, DynamoEngagementStore, engagementTables, notificationKey } from '../src/store/dynamodb.js';
 import { SqliteEngagementStore } from '../src/store/sqlite.js';
 import { msg, snapshot } from './helpers.js';
@@ -86,9 +89,11 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
     await store.close();
     cleanup();
   });
+  /** Applies an event message as its use case decides it. */
+  const applyEvent = (m: EventMessage) => store.applyEventChange(m, eventChanged(m).event);
 
-  it('answers ping', async () => {
-    expect(await store.ping()).toBe(true);
+  it('answers isReady', async () => {
+    expect(await store.isReady()).toBe(true);
   });
 
   describe('users', () => {
@@ -238,14 +243,14 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
   describe('events and audiences', () => {
     it('keeps the highest version of an event copy, whatever the arrival order', async () => {
       expect(await store.getEvent('evt_jazz')).toBeNull();
-      await store.applyEventChange(msg.published(snapshot({ version: 2, title: 'New' })), { event: { ...snapshot({ version: 2, title: 'New' }) }, kind: 'published', text: null });
-      await store.applyEventChange(msg.published(snapshot({ version: 1, title: 'Old' })), { event: snapshot({ version: 1, title: 'Old' }), kind: 'published', text: null });
+      await applyEvent(msg.published(snapshot({ version: 2, title: 'New' })));
+      await applyEvent(msg.published(snapshot({ version: 1, title: 'Old' })));
       expect(await store.getEvent('evt_jazz')).toMatchObject({ title: 'New', version: 2, organizerId: 'usr_org', status: 'published' });
     });
 
     it('notifies the audience of a newer update only, and of a cancellation once', async () => {
       const published = snapshot();
-      await store.applyEventChange(msg.published(published), { event: published, kind: 'published', text: null });
+      await applyEvent(msg.published(published));
       await store.applyAudienceChange(msg.registered('usr_reg'), { eventId: 'evt_jazz', userId: 'usr_reg', registered: true, text: null });
       const bought = msg.order('usr_tix', 1);
       await store.applyAudienceChange(bought, orderChange(bought, false));
@@ -253,15 +258,14 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
       await store.applyAudienceChange(msg.withdrawn('usr_out'), { eventId: 'evt_jazz', userId: 'usr_out', registered: false, text: null });
 
       const v2 = snapshot({ version: 2 });
-      const updated = await store.applyEventChange(msg.updated(v2, ['venue']), { event: v2, kind: 'updated', text: eventUpdatedText(v2, ['venue']) });
+      const updated = await applyEvent(msg.updated(v2, ['venue']));
       expect(updated.created.map((c) => c.userId).sort()).toEqual(['usr_reg', 'usr_tix']);
-      const stale = await store.applyEventChange(msg.updated(v2, ['venue']), { event: v2, kind: 'updated', text: eventUpdatedText(v2, ['venue']) });
+      const stale = await applyEvent(msg.updated(v2, ['venue']));
       expect(stale).toEqual({ result: 'applied', created: [] });
 
       const v3 = snapshot({ version: 3, status: 'cancelled' });
-      const cancel = { event: v3, kind: 'cancelled' as const, text: eventCancelledText(v3) };
-      expect((await store.applyEventChange(msg.cancelled(v3), cancel)).created).toHaveLength(2);
-      expect((await store.applyEventChange(msg.cancelled(v3), cancel)).created).toHaveLength(0);
+      expect((await applyEvent(msg.cancelled(v3))).created).toHaveLength(2);
+      expect((await applyEvent(msg.cancelled(v3))).created).toHaveLength(0);
       expect((await store.getEvent('evt_jazz'))?.status).toBe('cancelled');
     });
 
@@ -271,17 +275,17 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
       const lost = msg.ticketCancelled('usr_a', 'event_cancelled');
       await store.applyAudienceChange(lost, cancelChange(lost));
       const v2 = snapshot({ version: 2, status: 'cancelled' });
-      const res = await store.applyEventChange(msg.cancelled(v2), { event: v2, kind: 'cancelled', text: eventCancelledText(v2) });
+      const res = await applyEvent(msg.cancelled(v2));
       expect(res.created.map((c) => c.userId)).toEqual(['usr_a']);
     });
 
     // The relay may deliver a message later than the ones behind it (a retried one), so the audience must come
     // out the same in any arrival order.
     const announce = async () =>
-      (await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'x', text: announcementText(snapshot(), 'x') }))!.created.map((c) => c.userId).sort();
+      (await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'x', tell: { hears: followsEvent, text: announcementText(snapshot(), 'x') } }))!.created.map((c) => c.userId).sort();
 
     it('applies a redelivered OrderPlaced or TicketCancelled once: nothing written or told twice, in any order', async () => {
-      await store.applyEventChange(msg.published(snapshot()), { event: snapshot(), kind: 'published', text: null });
+      await applyEvent(msg.published(snapshot()));
       const bought = msg.order('usr_a', 2);
       const [first, second] = [msg.ticketCancelled('usr_a', 'attendee'), msg.ticketCancelled('usr_a', 'attendee')];
       // The first cancellation overtakes the order, and both come twice.
@@ -304,7 +308,7 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
     });
 
     it('finds the whole audience however its people are spread over the store', async () => {
-      await store.applyEventChange(msg.published(snapshot()), { event: snapshot(), kind: 'published', text: null });
+      await applyEvent(msg.published(snapshot()));
       const people = onePerBucket();
       for (const [i, userId] of people.entries()) {
         const m = i % 2 ? msg.registered(userId) : msg.order(userId, 1);
@@ -312,12 +316,12 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
       }
       expect(await announce()).toEqual([...people].sort());
       const v2 = snapshot({ version: 2, status: 'cancelled' });
-      const cancelled = await store.applyEventChange(msg.cancelled(v2), { event: v2, kind: 'cancelled', text: eventCancelledText(v2) });
+      const cancelled = await applyEvent(msg.cancelled(v2));
       expect(cancelled.created.map((c) => c.userId).sort()).toEqual([...people].sort());
     });
 
     it('applies a delivered batch in order, answering each; one change that throws is undone alone', async () => {
-      await store.applyEventChange(msg.published(snapshot()), { event: snapshot(), kind: 'published', text: null });
+      await applyEvent(msg.published(snapshot()));
       const earlier = order('usr_d');
       await store.applyAudienceChange(earlier.m, earlier.change);
       const a = order('usr_a');
@@ -337,7 +341,7 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
       expect(outcomes[2]).toEqual({ result: 'applied', created: [] });
       expect(outcomes[3]).toEqual({ result: 'duplicate', created: [] });
       // Nothing of the failed change stayed: its redelivery is applied (no inbox record), and it was not in the audience.
-      const announced = await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Hi', text: announcementText({ id: 'evt_jazz', title: 'Jazz' }, 'Hi') });
+      const announced = await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Hi', tell: { hears: followsEvent, text: announcementText({ id: 'evt_jazz', title: 'Jazz' }, 'Hi') } });
       expect(announced!.created.map((n) => n.userId).sort()).toEqual(['usr_a', 'usr_c', 'usr_d']);
       const retried = await store.applyMessages([{ message: b, audience: { eventId: 'evt_jazz', userId: 'usr_b', registered: true, text: null } }]);
       expect(retried).toEqual([{ result: 'applied', created: [] }]);
@@ -345,7 +349,7 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
     });
 
     it('counts tickets the same whatever order orders and cancellations arrive in', async () => {
-      await store.applyEventChange(msg.published(snapshot()), { event: snapshot(), kind: 'published', text: null });
+      await applyEvent(msg.published(snapshot()));
       const cancel = (userId: string) => {
         const m = msg.ticketCancelled(userId, 'attendee');
         return store.applyAudienceChange(m, cancelChange(m));
@@ -363,7 +367,7 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
     });
 
     it('keeps the newest RSVP whatever order registrations and withdrawals arrive in', async () => {
-      await store.applyEventChange(msg.published(snapshot()), { event: snapshot(), kind: 'published', text: null });
+      await applyEvent(msg.published(snapshot()));
       const at = (m: Message, ms: number) => ({ ...m, occurredAt: new Date(Date.UTC(2030, 0, 1) + ms).toISOString() }) as Message;
       const rsvp = (m: Message, userId: string, registered: boolean) => store.applyAudienceChange(m, { eventId: 'evt_jazz', userId, registered, text: null });
       // usr_left registered, then withdrew; the registration is redelivered last. usr_back withdrew, then registered again.
@@ -376,13 +380,13 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
 
     it('creates an announcement with one notification per audience member; null for an unknown event', async () => {
       expect(
-        await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Hi', text: announcementText({ id: 'evt_jazz', title: 'Jazz Night' }, 'Hi') }),
+        await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Hi', tell: { hears: followsEvent, text: announcementText({ id: 'evt_jazz', title: 'Jazz Night' }, 'Hi') } }),
       ).toBeNull();
       const event = snapshot();
-      await store.applyEventChange(msg.published(event), { event, kind: 'published', text: null });
+      await applyEvent(msg.published(event));
       await store.applyAudienceChange(msg.registered('usr_a'), { eventId: 'evt_jazz', userId: 'usr_a', registered: true, text: null });
       for (const m of [msg.order('usr_a', 2), msg.order('usr_b', 1)]) await store.applyAudienceChange(m, orderChange(m, false));
-      const res = await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Hi', text: announcementText(event, 'Hi') });
+      const res = await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Hi', tell: { hears: followsEvent, text: announcementText(event, 'Hi') } });
       expect(res?.announcement).toMatchObject({ eventId: 'evt_jazz', message: 'Hi', recipients: 2 });
       expect(res?.created.map((c) => c.userId).sort()).toEqual(['usr_a', 'usr_b']);
       expect((await store.listNotifications('usr_a', { limit: 10 })).items[0]).toMatchObject({ type: 'announcement', body: 'Hi' });
@@ -390,11 +394,11 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
 
     it('holds announcements to their limits per event, even when requests race', async () => {
       const event = snapshot();
-      await store.applyEventChange(msg.published(event), { event, kind: 'published', text: null });
+      await applyEvent(msg.published(event));
       const other = snapshot({ id: 'evt_other' });
-      await store.applyEventChange(msg.published(other), { event: other, kind: 'published', text: null });
+      await applyEvent(msg.published(other));
       const announce = (eventId: string, limits = { perEventPerHour: 2, perEventTotal: 3 }) =>
-        store.createAnnouncement({ eventId, senderId: 'usr_org', message: 'Hi', text: announcementText(event, 'Hi'), limits });
+        store.createAnnouncement({ eventId, senderId: 'usr_org', message: 'Hi', tell: { hears: followsEvent, text: announcementText(event, 'Hi') }, admit: (sent, now) => checkAnnouncementLimits(sent, limits, now) });
       const raced = await Promise.allSettled(Array.from({ length: 5 }, () => announce('evt_jazz')));
       expect(raced.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
       for (const r of raced.filter((r) => r.status === 'rejected')) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'RATE_LIMITED' });
@@ -408,7 +412,7 @@ describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
       const people = await audienceOf(store, 250);
       const v2 = snapshot({ version: 2 });
       const update = msg.updated(v2, ['venue']);
-      const change = { event: v2, kind: 'updated' as const, text: eventUpdatedText(v2, ['venue']) };
+      const { event: change } = eventChanged(update);
       expect((await store.applyEventChange(update, change)).created).toHaveLength(250);
       expect(await store.applyEventChange(update, change)).toEqual({ result: 'duplicate', created: [] });
       expect(await notificationsPerPerson(store, people)).toEqual(people.map(() => 1));
@@ -425,8 +429,8 @@ function onePerBucket(): string[] {
 
 /** 250 people registered for the published event evt_jazz, as the store learns of them. */
 async function audienceOf(store: EngagementStore, size: number): Promise<string[]> {
-  const event = snapshot();
-  await store.applyEventChange(msg.published(event), { event, kind: 'published', text: null });
+  const published = msg.published(snapshot());
+  await store.applyEventChange(published, eventChanged(published).event);
   const people = Array.from({ length: size }, (_, i) => `usr_${String(i).padStart(3, '0')}`);
   for (let i = 0; i < people.length; i += 25) {
     await Promise.all(
@@ -477,7 +481,7 @@ describe.each(adapters.filter((a) => a.name === 'dynamodb'))('DynamoDB notificat
     const people = await audienceOf(store, 250);
     const v2 = snapshot({ version: 2, status: 'cancelled' });
     const cancelled = msg.cancelled(v2);
-    const change = { event: v2, kind: 'cancelled' as const, text: eventCancelledText(v2) };
+    const { event: change } = eventChanged(cancelled);
 
     const crash = failAfterNotifications(store, 120);
     await expect(store.applyEventChange(cancelled, change)).rejects.toThrow(/injected failure/);
@@ -511,7 +515,7 @@ describe.each(adapters.filter((a) => a.name === 'dynamodb'))('DynamoDB notificat
 
   it('announces to an audience larger than one transaction, once per person', async () => {
     const people = await audienceOf(store, 150);
-    const ann = await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Doors at 7', text: announcementText(snapshot(), 'Doors at 7') });
+    const ann = await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Doors at 7', tell: { hears: followsEvent, text: announcementText(snapshot(), 'Doors at 7') } });
     expect(ann?.created).toHaveLength(150);
     expect(await notificationsPerPerson(store, people)).toEqual(people.map(() => 1));
   });

@@ -73,17 +73,6 @@ export class LiveWaitingRooms {
   }
 }
 
-/**
- * The inbox's apply functions with WaitingRoomChanged handed to the live rooms first. Nothing of it is stored
- * (messages/handlers.ts answers it as applied with no store call): a redelivery pushes the same settings again.
- */
-export function withWaitingRoomsBatch<R>(applyBatch: (messages: Message[]) => Promise<R>, rooms: LiveWaitingRooms): (messages: Message[]) => Promise<R> {
-  return (messages) => {
-    for (const m of messages) if (m.type === 'WaitingRoomChanged') rooms.changed(m);
-    return applyBatch(messages);
-  };
-}
-
 /** Asks ticketing (through its internal address) for a room: the public GET, so no secret is involved. */
 export function ticketingLookup(ticketingUrl: string, fetchImpl: typeof fetch = fetch): WaitingRoomLookup {
   return async (eventId) => {

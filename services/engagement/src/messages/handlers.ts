@@ -1,98 +1,38 @@
 import type { Message } from '@dems/contracts';
-import type { ApplyBatch, BatchItemOutcome, MessageLag } from '@dems/kit';
-import { heldTicketIds } from '../domain/audience.js';
-import {
-  eventCancelledText,
-  eventUpdatedText,
-  orderConfirmedText,
-  registrationConfirmedText,
-  registrationWithdrawnText,
-  ticketCancelledText,
-} from '../domain/notification-texts.js';
-import type { LiveNotifications } from '../live/live-notifications.js';
-import type { AppliedMessage, AudienceChange, CreatedNotification, EngagementStore, EventCopy, MessageChange } from '../store/engagement-store.js';
+import type { ApplyBatch } from '@dems/kit';
+import type { LiveWaitingRooms } from '../live/waiting-rooms.js';
+import type { MessageChange } from '../store/engagement-store.js';
+import { applyMessages, type ApplyMessagesDeps } from '../use-cases/apply-messages.js';
+import { eventChanged } from '../use-cases/event-changed.js';
+import { orderPlaced } from '../use-cases/order-placed.js';
+import { registrationChanged } from '../use-cases/registration-changed.js';
+import { ticketCancelled } from '../use-cases/ticket-cancelled.js';
+import { waitingRoomChanged } from '../use-cases/waiting-room-changed.js';
 
-const copyOf = (e: { id: string; title: string; organizerId: string; status: EventCopy['status']; version: number }): EventCopy => ({
-  id: e.id,
-  title: e.title,
-  organizerId: e.organizerId,
-  status: e.status,
-  version: e.version,
-});
+export interface MessageHandlerDeps extends ApplyMessagesDeps {
+  waitingRooms: Pick<LiveWaitingRooms, 'changed'>;
+}
 
-/** The change each message engagement subscribes to makes in the store (applied exactly once); null: nothing to store. */
-function changeOf(m: Message): MessageChange | null {
+/** The use case of each message engagement subscribes to: the change it makes in the store (null: nothing to store). */
+function changeOf(deps: MessageHandlerDeps, m: Message): MessageChange | null {
   switch (m.type) {
     case 'EventPublished':
-      return { message: m, event: { event: copyOf(m.data.event), kind: 'published', text: null } };
     case 'EventUpdated':
-      return { message: m, event: { event: copyOf(m.data.event), kind: 'updated', text: eventUpdatedText(m.data.event, m.data.changes) } };
     case 'EventCancelled':
-      return { message: m, event: { event: copyOf(m.data.event), kind: 'cancelled', text: eventCancelledText(m.data.event) } };
+      return eventChanged(m);
     case 'UserRegistered':
-      return audience(m, {
-        eventId: m.data.eventId,
-        userId: m.data.userId,
-        registered: true,
-        text: registrationConfirmedText(m.data.eventId, m.data.eventTitle),
-      });
     case 'RegistrationWithdrawn':
-      return audience(m, {
-        eventId: m.data.eventId,
-        userId: m.data.userId,
-        registered: false,
-        text: registrationWithdrawnText(m.data.eventId, m.data.eventTitle),
-      });
+      return registrationChanged(m);
     case 'OrderPlaced':
-      return audience(m, {
-        eventId: m.data.eventId,
-        userId: m.data.userId,
-        ticketsHeld: heldTicketIds(m.data.orderId, m.data.quantity),
-        text: orderConfirmedText(m.data),
-      });
-    case 'TicketCancelled': {
-      const byEvent = m.data.reason === 'event_cancelled';
-      return audience(m, {
-        eventId: m.data.eventId,
-        userId: m.data.userId,
-        ticketsGone: [m.data.ticketId],
-        lostToEventCancellation: byEvent,
-        // The EventCancelled notification already tells the holder; one message per person, not one per ticket.
-        text: byEvent ? null : ticketCancelledText(m.data),
-      });
-    }
+      return orderPlaced(m);
+    case 'TicketCancelled':
+      return ticketCancelled(m);
     case 'WaitingRoomChanged':
-      // Nothing stored: the room's settings live in memory, handed to live/waiting-rooms.ts (withWaitingRoomsBatch in app.ts).
-      return null;
+      return waitingRoomChanged(deps.waitingRooms, m);
   }
 }
 
-const audience = (message: Message, change: AudienceChange): MessageChange => ({ message, audience: change });
-
-/** What follows the commit of a message's change: the live push of what it created, timed as the `pushed` hop. */
-function afterCommit(live: LiveNotifications, lag: MessageLag | undefined, message: Message, created: CreatedNotification[]): void {
-  if (created.length === 0) return;
-  live.publish(created);
-  lag?.('pushed', message);
-}
-
-const NOTHING_STORED: AppliedMessage = { result: 'applied', created: [] };
-
-/**
- * The inbox's batch apply: every change of a delivered batch in one store call (one commit on SQLite), then the
- * pushes, only once that commit is done, so a socket never hears of a change that could still roll back. A push
- * that fails loses nothing: the notification is stored and the web app lists it.
- */
-export function messageBatchHandler(store: EngagementStore, live: LiveNotifications, lag?: MessageLag): ApplyBatch {
-  return async (messages) => {
-    const changes = messages.map(changeOf);
-    const stored = await store.applyMessages(changes.filter((c): c is MessageChange => c !== null));
-    let next = 0;
-    const outcomes = changes.map((c) => (c ? stored[next++]! : NOTHING_STORED));
-    return outcomes.map((outcome, i): BatchItemOutcome => {
-      if ('error' in outcome) return { error: outcome.error };
-      afterCommit(live, lag, messages[i]!, outcome.created);
-      return outcome.result;
-    });
-  };
+/** The inbox's batch apply: each message to its use case, and the batch's changes committed together (use-cases/apply-messages.ts). */
+export function messageBatchHandler(deps: MessageHandlerDeps): ApplyBatch {
+  return (messages) => applyMessages(deps, messages.map((m) => changeOf(deps, m)));
 }

@@ -1,11 +1,8 @@
 import { Announcement, AnnouncementBody, ErrorBody } from '@dems/contracts';
-import { AppError, requireUser, type App } from '@dems/kit';
-import type { AnnouncementLimits } from '../domain/announcement-limits.js';
-import { announcementText } from '../domain/notification-texts.js';
-import type { LiveNotifications } from '../live/live-notifications.js';
-import type { EngagementStore } from '../store/engagement-store.js';
+import { requireUser, type App } from '@dems/kit';
+import { sendAnnouncement, type SendAnnouncementDeps } from '../use-cases/send-announcement.js';
 
-export function announcementRoutes(app: App, deps: { store: EngagementStore; live: LiveNotifications; limits: AnnouncementLimits }): void {
+export function announcementRoutes(app: App, deps: SendAnnouncementDeps): void {
   app.post(
     '/announcements',
     {
@@ -20,23 +17,6 @@ export function announcementRoutes(app: App, deps: { store: EngagementStore; liv
         response: { 201: Announcement, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody },
       },
     },
-    async (req, reply) => {
-      const user = requireUser(req);
-      const event = await deps.store.getEvent(req.body.eventId);
-      if (!event) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
-      if (event.organizerId !== user.id && user.role !== 'admin') {
-        throw new AppError('FORBIDDEN', "Only the event's organizer can send announcements to its audience.");
-      }
-      const result = await deps.store.createAnnouncement({
-        eventId: event.id,
-        senderId: user.id,
-        message: req.body.message,
-        text: announcementText(event, req.body.message),
-        limits: deps.limits,
-      });
-      if (!result) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
-      deps.live.publish(result.created);
-      return reply.code(201).send(result.announcement);
-    },
+    async (req, reply) => reply.code(201).send(await sendAnnouncement(deps, requireUser(req), req.body)),
   );
 }

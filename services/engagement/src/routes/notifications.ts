@@ -1,12 +1,7 @@
 import { ErrorBody, IdParams, Notification, NotificationPage, PageQuery, ReadAllResult } from '@dems/contracts';
-import { AppError, decodeCursor, encodeCursor, requireUser, type App } from '@dems/kit';
-import { NOTIFICATION_RETENTION_DAYS, UNREAD_COUNT_WINDOW, type EngagementStore, type NotificationCursor } from '../store/engagement-store.js';
-
-const isCursor = (v: unknown): v is NotificationCursor =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as NotificationCursor).createdAt === 'string' &&
-  typeof (v as NotificationCursor).id === 'string';
+import { requireUser, type App } from '@dems/kit';
+import { NOTIFICATION_RETENTION_DAYS, UNREAD_COUNT_WINDOW, type EngagementStore } from '../store/engagement-store.js';
+import { listNotifications, markAllNotificationsRead, markNotificationRead } from '../use-cases/read-notifications.js';
 
 export function notificationRoutes(app: App, deps: { store: EngagementStore }): void {
   app.get(
@@ -21,13 +16,7 @@ export function notificationRoutes(app: App, deps: { store: EngagementStore }): 
         response: { 200: NotificationPage, 400: ErrorBody, 401: ErrorBody },
       },
     },
-    async (req) => {
-      const user = requireUser(req);
-      const after = decodeCursor(req.query.cursor, isCursor);
-      if (req.query.cursor && !after) throw new AppError('VALIDATION_FAILED', 'The cursor is not valid; pass back a nextCursor you were given.');
-      const page = await deps.store.listNotifications(user.id, { after, limit: req.query.limit });
-      return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null, unreadCount: page.unreadCount };
-    },
+    async (req) => listNotifications(deps.store, requireUser(req).id, req.query),
   );
 
   app.post(
@@ -41,7 +30,7 @@ export function notificationRoutes(app: App, deps: { store: EngagementStore }): 
         response: { 200: ReadAllResult, 401: ErrorBody },
       },
     },
-    async (req) => ({ updated: await deps.store.markAllNotificationsRead(requireUser(req).id) }),
+    async (req) => markAllNotificationsRead(deps.store, requireUser(req).id),
   );
 
   app.post(
@@ -55,10 +44,6 @@ export function notificationRoutes(app: App, deps: { store: EngagementStore }): 
         response: { 200: Notification, 401: ErrorBody, 404: ErrorBody },
       },
     },
-    async (req) => {
-      const found = await deps.store.markNotificationRead(requireUser(req).id, req.params.id);
-      if (!found) throw new AppError('NOTIFICATION_NOT_FOUND', 'No notification with this id belongs to you.');
-      return found;
-    },
+    async (req) => markNotificationRead(deps.store, requireUser(req).id, req.params.id),
   );
 }

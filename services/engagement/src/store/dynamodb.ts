@@ -16,7 +16,8 @@ import {
   type TableSpec,
   type TransactItem,
 } from '@dems/kit/dynamodb';
-import { checkAnnouncementLimits, withinLastHour, type AnnouncementLimits } from '../domain/announcement-limits.js';
+import { withinLastHour, type AnnouncementsSent } from '../domain/announcement-limits.js';
+import type { AudienceMember, Telling } from '../domain/audience.js';
 import type { NotificationText } from '../domain/notification-texts.js';
 import type {
   AppliedMessage,
@@ -27,6 +28,7 @@ import type {
   EventCopy,
   MessageChange,
   MessageChangeOutcome,
+  NewAnnouncement,
   NewUser,
   NotificationCursor,
   NotificationPage,
@@ -126,6 +128,14 @@ const toNotification = (i: Item): Notification => ({
   readAt: typeof i.ReadAt === 'string' ? i.ReadAt : null,
 });
 
+/** A person holds tickets while they gained more ticket ids than they lost. */
+const toMember = (i: Item): AudienceMember => ({
+  userId: String(i.UserID),
+  registered: i.Registered === true,
+  holdsTickets: sizeOf(i.Held) > sizeOf(i.Gone),
+  lostTicketsToCancellation: i.LostToCancellation === true,
+});
+
 const toEvent = (i: Item): EventCopy => ({
   id: String(i.EventID),
   title: String(i.Title),
@@ -169,7 +179,7 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
     this.onMessagesCommitted = opts.onMessagesCommitted;
   }
 
-  ping(): Promise<boolean> {
+  isReady(): Promise<boolean> {
     return this.answers(this.t.users, { UserID: '_ping' });
   }
 
@@ -452,10 +462,10 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
   }
 
   /**
-   * People registered or holding tickets (plus, for a cancellation, those whose tickets it took): every bucket
-   * of the event, read strongly consistent, since who is told depends on it.
+   * The members of the event's audience that `hears` picks: every bucket of the event, read strongly
+   * consistent, since who is told depends on it.
    */
-  private async audience(eventId: string, forCancellation: boolean): Promise<string[]> {
+  private async audience(eventId: string, hears: Telling['hears']): Promise<string[]> {
     const buckets = await Promise.all(
       Array.from({ length: AUDIENCE_BUCKETS }, (_, n) =>
         queryAll(this.doc, {
@@ -468,8 +478,9 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
     );
     return buckets
       .flat()
-      .filter((r) => r.Registered === true || sizeOf(r.Held) > sizeOf(r.Gone) || (forCancellation && r.LostToCancellation === true))
-      .map((r) => String(r.UserID));
+      .map(toMember)
+      .filter(hears)
+      .map((m) => m.userId);
   }
 
   /**
@@ -610,17 +621,18 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
   }
 
   /**
-   * Counts one announcement of the event against `limits` on its `event#<id>` item, conditioned on the count it
-   * read. Taken before any notification is written, so a refused or lost race never leaves notifications behind;
+   * Counts one announcement of the event on its `event#<id>` item once `admit` lets it, conditioned on the count
+   * it read. Taken before any notification is written, so a refused or lost race never leaves notifications behind;
    * a crash after it only counts an announcement that was not sent.
    */
-  private async reserveAnnouncement(eventId: string, limits: AnnouncementLimits, createdAt: string): Promise<void> {
+  private async reserveAnnouncement(eventId: string, admit: (sent: AnnouncementsSent, now: number) => void, createdAt: string): Promise<void> {
     const key = { AnnouncementID: `event#${eventId}` };
     for (let attempt = 0; ; attempt++) {
       const counter = await getItem(this.doc, this.t.announcements.name, key);
       const total = Number(counter?.Total ?? 0);
+      // Only the times the hourly limit still counts are kept: the item stays small.
       const recent = withinLastHour(Array.isArray(counter?.Recent) ? counter.Recent.map(String) : [], Date.parse(createdAt));
-      checkAnnouncementLimits({ total, recent }, limits, Date.parse(createdAt));
+      admit({ total, recent }, Date.parse(createdAt));
       try {
         await withRetry(() =>
           this.doc.send(
@@ -639,12 +651,12 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
     }
   }
 
-  async createAnnouncement(input: { eventId: string; senderId: string; message: string; text: NotificationText; limits?: AnnouncementLimits }) {
+  async createAnnouncement(input: NewAnnouncement) {
     const id = newId('ann_');
     const createdAt = nowIso();
     if (!(await this.getEvent(input.eventId))) return null;
-    if (input.limits) await this.reserveAnnouncement(input.eventId, input.limits, createdAt);
-    const notifications = this.notify(await this.audience(input.eventId, false), input.text, id, Date.parse(createdAt));
+    if (input.admit) await this.reserveAnnouncement(input.eventId, input.admit, createdAt);
+    const notifications = this.notify(await this.audience(input.eventId, input.tell.hears), input.tell.text, id, Date.parse(createdAt));
     const announcement = { id, eventId: input.eventId, message: input.message, recipients: notifications.length, createdAt };
     const record: TransactItem = {
       Put: {
@@ -675,8 +687,8 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
     return this.applyOnce(message, async () => {
       const { event } = change;
       const before = await this.getEvent(event.id);
-      const newer = !before || event.version > before.version;
-      const state: TransactItem[] = newer
+      const plan = change.decide(before);
+      const state: TransactItem[] = plan.keepCopy
         ? [
             {
               Put: {
@@ -689,11 +701,8 @@ export class DynamoEngagementStore extends DynamoStoreBase implements Engagement
             },
           ]
         : [];
-      let recipients: string[] = [];
-      if (change.text && change.kind === 'updated' && newer && before?.status !== 'cancelled') recipients = await this.audience(event.id, false);
-      // A cancellation is news once, even if a later version of the event arrived before it.
-      if (change.text && change.kind === 'cancelled' && before?.status !== 'cancelled') recipients = await this.audience(event.id, true);
-      return { state, notifications: change.text ? this.notify(recipients, change.text, message.id, Date.parse(message.occurredAt)) : [] };
+      const notifications = plan.tell ? this.notify(await this.audience(event.id, plan.tell.hears), plan.tell.text, message.id, Date.parse(message.occurredAt)) : [];
+      return { state, notifications };
     });
   }
 

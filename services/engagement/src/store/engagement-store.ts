@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import type { Announcement, EventStatus, Message, Notification, Role, User } from '@dems/contracts';
 import type { OutboxStore } from '@dems/kit';
-import type { AnnouncementLimits } from '../domain/announcement-limits.js';
+import type { AnnouncementsSent } from '../domain/announcement-limits.js';
+import type { Telling } from '../domain/audience.js';
+import type { EventNews } from '../domain/event-news.js';
 import type { NotificationText } from '../domain/notification-texts.js';
 
 /** Engagement's copy of an event: just what ownership checks and notification texts need. */
@@ -97,16 +99,36 @@ export interface AudienceChange {
   text: NotificationText | null;
 }
 
-/** An event snapshot from EventPublished / EventUpdated / EventCancelled. */
+/** An event snapshot from EventPublished / EventUpdated / EventCancelled, and how to decide what it changes. */
 export interface EventChange {
   event: EventCopy;
-  kind: 'published' | 'updated' | 'cancelled';
-  /** Sent to the audience when the change is news: an update newer than our copy, or a first cancellation. */
-  text: NotificationText | null;
+  /**
+   * Called with the copy held before (null: none) inside the store's transaction, so the decision stands on what
+   * the commit replaces. Pure: DynamoDB calls it again when a concurrent write makes it re-plan.
+   */
+  decide: (before: EventCopy | null) => EventNews;
+}
+
+/** An announcement to record, whom it tells, and what may refuse it. */
+export interface NewAnnouncement {
+  eventId: string;
+  senderId: string;
+  message: string;
+  tell: Telling;
+  /** Throws to refuse one more announcement of the event, given those it has sent (the limits). */
+  admit?: (sent: AnnouncementsSent, now: number) => void;
 }
 
 /** One delivered message and the change it makes, as applyMessages takes it. */
-export type MessageChange = { message: Message; event: EventChange } | { message: Message; audience: AudienceChange };
+export type MessageChange = EventMessageChange | AudienceMessageChange;
+export interface EventMessageChange {
+  message: Message;
+  event: EventChange;
+}
+export interface AudienceMessageChange {
+  message: Message;
+  audience: AudienceChange;
+}
 
 /** What became of one change of applyMessages: its result, or the error that undid that change alone. */
 export type MessageChangeOutcome = AppliedMessage | { error: unknown };
@@ -119,7 +141,7 @@ export interface EngagementStore {
   /** The outbox the relay and the dead-letter routes use (engagement publishes nothing yet). */
   readonly outbox: OutboxStore;
   /** True when the store answers a trivial query; backs /readyz. */
-  ping(): Promise<boolean>;
+  isReady(): Promise<boolean>;
   /** Creates an account; null when the (lower-cased) email is already taken — decided by a unique index, not a race-prone read. */
   createUser(user: NewUser): Promise<User | null>;
   /** The account and its password hash, for sign-in only. */
@@ -149,18 +171,15 @@ export interface EngagementStore {
   markAllNotificationsRead(userId: string): Promise<number>;
   getEvent(eventId: string): Promise<EventCopy | null>;
   /**
-   * Records an announcement and one notification per audience member; null when the event is unknown. With
-   * `limits`, first counts the event's announcements and refuses (checkAnnouncementLimits) atomically with the
-   * insert, so concurrent requests cannot together exceed them.
+   * Records an announcement and tells the event's audience (`tell`); null when the event is unknown. With
+   * `admit`, first counts the event's announcements and hands them to it, atomically with the insert, so that
+   * concurrent requests cannot together get past what it admits; it throws to refuse.
    */
-  createAnnouncement(input: {
-    eventId: string;
-    senderId: string;
-    message: string;
-    text: NotificationText;
-    limits?: AnnouncementLimits;
-  }): Promise<{ announcement: z.infer<typeof Announcement>; created: CreatedNotification[] } | null>;
-  /** Applies an event message with its inbox record in one transaction; keeps the highest version; a duplicate changes nothing. */
+  createAnnouncement(input: NewAnnouncement): Promise<{ announcement: z.infer<typeof Announcement>; created: CreatedNotification[] } | null>;
+  /**
+   * Applies an event message with its inbox record in one transaction: the snapshot replaces the copy and the
+   * audience is told as `change.decide` says; a duplicate changes nothing.
+   */
   applyEventChange(message: Message, change: EventChange): Promise<AppliedMessage>;
   /**
    * Applies an audience message; a duplicate changes nothing and notifies nobody again. A change of tickets

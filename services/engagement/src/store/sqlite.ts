@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Message, Notification, User } from '@dems/contracts';
 import { newId, nowIso } from '@dems/kit';
 import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb, type StepOutcome } from '@dems/kit/sqlite';
-import { checkAnnouncementLimits, type AnnouncementLimits } from '../domain/announcement-limits.js';
+import type { AudienceMember, Telling } from '../domain/audience.js';
 import type { NotificationText } from '../domain/notification-texts.js';
 import type {
   AppliedMessage,
@@ -13,6 +13,7 @@ import type {
   EventCopy,
   MessageChange,
   MessageChangeOutcome,
+  NewAnnouncement,
   NewUser,
   NotificationCursor,
   NotificationPage,
@@ -150,10 +151,19 @@ const toNotification = (r: NotificationRow): Notification => ({
 
 const toEvent = (r: EventRow): EventCopy => ({ id: r.id, title: r.title, organizerId: r.organizer_id, status: r.status, version: r.version });
 
-/** Who hears about an event: people registered or holding tickets (plus, for its cancellation, those whose tickets it took). */
-const AUDIENCE = 'SELECT user_id FROM audience WHERE event_id = ? AND (registered = 1 OR tickets > 0)';
-const CANCELLATION_AUDIENCE =
-  'SELECT user_id FROM audience WHERE event_id = ? AND (registered = 1 OR tickets > 0 OR tickets_lost_to_cancellation > 0)';
+interface AudienceRow {
+  user_id: string;
+  registered: number;
+  tickets: number;
+  tickets_lost_to_cancellation: number;
+}
+
+const toMember = (r: AudienceRow): AudienceMember => ({
+  userId: r.user_id,
+  registered: r.registered === 1,
+  holdsTickets: r.tickets > 0,
+  lostTicketsToCancellation: r.tickets_lost_to_cancellation > 0,
+});
 
 export class SqliteEngagementStore implements EngagementStore {
   readonly outbox: SqliteMessaging;
@@ -171,7 +181,7 @@ export class SqliteEngagementStore implements EngagementStore {
     this.applyStep = batchStep(this.db, (c: MessageChange) => ('event' in c ? this.eventChange(c.message, c.event) : this.audienceChange(c.message, c.audience)));
   }
 
-  async ping(): Promise<boolean> {
+  async isReady(): Promise<boolean> {
     return this.db.prepare('SELECT 1 AS ok').get() !== undefined;
   }
 
@@ -314,21 +324,20 @@ export class SqliteEngagementStore implements EngagementStore {
     return row ? toEvent(row) : null;
   }
 
-  async createAnnouncement(input: { eventId: string; senderId: string; message: string; text: NotificationText; limits?: AnnouncementLimits }) {
+  async createAnnouncement(input: NewAnnouncement) {
     return this.db
       .transaction(() => {
         if (!this.db.prepare('SELECT 1 FROM events WHERE id = ?').get(input.eventId)) return null;
         const createdAt = nowIso();
-        if (input.limits) {
+        if (input.admit) {
           const now = Date.parse(createdAt);
           const { total } = this.db.prepare('SELECT COUNT(*) AS total FROM announcements WHERE event_id = ?').get(input.eventId) as { total: number };
           const recent = this.db
             .prepare('SELECT created_at FROM announcements WHERE event_id = ? AND created_at > ?')
             .all(input.eventId, new Date(now - 3600_000).toISOString()) as { created_at: string }[];
-          checkAnnouncementLimits({ total, recent: recent.map((r) => r.created_at) }, input.limits, now);
+          input.admit({ total, recent: recent.map((r) => r.created_at) }, now);
         }
-        const recipients = this.audience(AUDIENCE, input.eventId);
-        const created = this.notify(recipients, input.text, createdAt);
+        const created = this.tell(input.eventId, input.tell, createdAt);
         const announcement = { id: newId('ann_'), eventId: input.eventId, message: input.message, recipients: created.length, createdAt };
         this.db
           .prepare('INSERT INTO announcements (id, event_id, sender_id, message, recipients, created_at) VALUES (?, ?, ?, ?, ?, ?)')
@@ -361,8 +370,8 @@ export class SqliteEngagementStore implements EngagementStore {
     return this.applyOnce(message, () => {
       const { event } = change;
       const before = this.db.prepare('SELECT * FROM events WHERE id = ?').get(event.id) as EventRow | undefined;
-      const newer = !before || event.version > before.version;
-      if (newer) {
+      const plan = change.decide(before ? toEvent(before) : null);
+      if (plan.keepCopy) {
         this.db
           .prepare(
             `INSERT INTO events (id, title, organizer_id, status, version) VALUES (@id, @title, @organizerId, @status, @version)
@@ -371,15 +380,7 @@ export class SqliteEngagementStore implements EngagementStore {
           )
           .run(event);
       }
-      if (!change.text) return [];
-      if (change.kind === 'updated' && newer && before?.status !== 'cancelled') {
-        return this.notify(this.audience(AUDIENCE, event.id), change.text, nowIso());
-      }
-      // A cancellation is news once, even if a later version of the event arrived before it.
-      if (change.kind === 'cancelled' && before?.status !== 'cancelled') {
-        return this.notify(this.audience(CANCELLATION_AUDIENCE, event.id), change.text, nowIso());
-      }
-      return [];
+      return plan.tell ? this.tell(event.id, plan.tell, nowIso()) : [];
     });
   }
 
@@ -441,8 +442,14 @@ export class SqliteEngagementStore implements EngagementStore {
       .immediate();
   }
 
-  private audience(sql: string, eventId: string): string[] {
-    return (this.db.prepare(sql).all(eventId) as { user_id: string }[]).map((r) => r.user_id);
+  /** Tells the members of the event's audience that `tell.hears` picks; call inside a transaction. */
+  private tell(eventId: string, tell: Telling, createdAt: string): CreatedNotification[] {
+    const members = (this.db.prepare('SELECT * FROM audience WHERE event_id = ?').all(eventId) as AudienceRow[]).map(toMember);
+    return this.notify(
+      members.filter(tell.hears).map((m) => m.userId),
+      tell.text,
+      createdAt,
+    );
   }
 
   /** Inserts one notification per user; call inside a transaction. */
