@@ -334,6 +334,31 @@ describe.each(adapters)('EventsStore contract: $name', ({ create }) => {
     await expectAppError(registerForEvent(store, event.id, person('usr_ada'), new Date()), 'EVENT_CANCELLED');
   });
 
+  it('adds a registration only while its premises hold at commit, and removes one once', async () => {
+    const event = await storeNewEvent(store, newEvent({ registrationLimit: 2 }));
+    const at = new Date().toISOString();
+    const registration = (id: string, userId: string): Registration => ({
+      id, eventId: event.id, userId, userName: userId, userEmail: `${userId}@example.com`, eventTitle: 'As read', eventStartsAt: at, createdAt: at,
+    });
+    const joined = newMessage('events', 'UserRegistered', { registrationId: 'reg_a', eventId: event.id, eventTitle: event.title, userId: 'usr_a' });
+    expect(await store.addRegistration(registration('reg_a', 'usr_a'), [joined])).toBe(true);
+    // The title and start shown are the event's, not what the caller read.
+    expect(await store.registrationOf(event.id, 'usr_a')).toMatchObject({ id: 'reg_a', eventTitle: event.title, eventStartsAt: event.startsAt });
+    expect(await store.addRegistration(registration('reg_a2', 'usr_a'), [])).toBe(false); // registered already
+    expect(await store.addRegistration(registration('reg_b', 'usr_b'), [])).toBe(true);
+    expect(await store.addRegistration(registration('reg_c', 'usr_c'), [])).toBe(false); // full
+    expect((await store.getEvent(event.id))?.registrationCount).toBe(2);
+
+    const ada = (await store.registrationOf(event.id, 'usr_a'))!;
+    expect(await store.removeRegistration(ada, [])).toBe(true);
+    expect(await store.removeRegistration(ada, [])).toBe(false);
+    expect((await store.getEvent(event.id))?.registrationCount).toBe(1);
+    await cancel(store, event.id, new Date());
+    expect(await store.addRegistration(registration('reg_d', 'usr_d'), [])).toBe(false); // cancelled
+    expect((await store.getEvent(event.id))?.registrationCount).toBe(1);
+    expect((await pendingMessages(store.outbox, 'engagement')).map((m) => m.type)).toEqual(['EventPublished', 'UserRegistered', 'EventCancelled']);
+  });
+
   /** Every page of a listing, following `next` until it is null (at most 50 pages: a loop here is a bug). */
   async function allPages(filter: EventFilter, limit: number, on: EventsStore = store) {
     const pages: EventRecord[][] = [];

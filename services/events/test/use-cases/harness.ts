@@ -40,6 +40,13 @@ export async function sent<T extends MessageType>(store: SqliteEventsStore, type
   return (await pendingMessages(store.outbox, subscriber)).filter((m) => m.type === type) as Message<T>[];
 }
 
+/** The one message of `type` waiting for `subscriber` (failing the test unless there is exactly one). */
+export async function onlyMessage<T extends MessageType>(store: SqliteEventsStore, type: T, subscriber: 'ticketing' | 'engagement' = 'engagement'): Promise<Message<T>> {
+  const messages = await sent(store, type, subscriber);
+  expect(messages).toHaveLength(1);
+  return messages[0]!;
+}
+
 /** The AppError a promise rejects with (failing the test when it resolves or rejects with something else). */
 export async function refusal(p: Promise<unknown>): Promise<AppError> {
   const err = await p.then(
