@@ -157,8 +157,9 @@ interface RangeQuery {
 
 /**
  * The events store on DynamoDB. Each change and its outbox items are one TransactWriteItems; a change that
- * depends on what it read (version, registration count) carries that as a condition and is re-planned when
- * another writer got there first, which is how the registration limit holds across any number of processes.
+ * depends on what its caller read (version, registration count) carries that as a condition and answers false
+ * when another writer got there first, so the use case plans again: that is how the registration limit holds
+ * across any number of processes.
  */
 export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
   private readonly t: ReturnType<typeof eventsTables>;
