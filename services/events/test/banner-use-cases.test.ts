@@ -9,6 +9,8 @@ import { buildNewEvent } from '../src/domain/event-rules.js';
 import type { EventsStore } from '../src/store/events-store.js';
 import { SqliteEventsStore } from '../src/store/sqlite.js';
 import type { BannerDeps } from '../src/use-cases/banner-files.js';
+import { cancelEvent } from '../src/use-cases/cancel-event.js';
+import { storeNewEvent } from '../src/use-cases/create-event.js';
 import { removeBanner } from '../src/use-cases/remove-banner.js';
 import { setBanner } from '../src/use-cases/set-banner.js';
 import { eventBody } from './helpers.js';
@@ -37,7 +39,7 @@ beforeEach(async () => {
   store = new SqliteEventsStore({ file: join(dir.path, 'events.db'), synchronous: 'NORMAL' });
   files = new FilesystemBannerStore(join(dir.path, 'banners'));
   warnings = [];
-  event = await store.createEvent(buildNewEvent(CreateEventBody.parse(eventBody()), ORGANIZER.id, new Date()));
+  event = await storeNewEvent(store, buildNewEvent(CreateEventBody.parse(eventBody()), ORGANIZER.id, new Date()));
 });
 afterEach(async () => {
   await store.close();
@@ -146,7 +148,7 @@ describe('setting a banner', () => {
     const notAnImage = Buffer.from('not an image');
     await expect(setBanner(deps(), 'evt_missing', notAnImage, ORGANIZER)).rejects.toMatchObject({ code: 'EVENT_NOT_FOUND' });
     await expect(setBanner(deps(), event.id, notAnImage, { id: 'usr_other', role: 'organizer' } as AuthUser)).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await store.cancelEvent(event.id, new Date());
+    await cancelEvent(store, event.id, ORGANIZER);
     await expect(setBanner(deps(), event.id, notAnImage, ORGANIZER)).rejects.toMatchObject({ code: 'EVENT_CANCELLED' });
     expect(await listed()).toEqual([]);
   });

@@ -7,6 +7,7 @@ import { buildApp } from '../src/app.js';
 import { buildNewEvent } from '../src/domain/event-rules.js';
 import { SqliteEventsStore } from '../src/store/sqlite.js';
 import { presentEvent } from '../src/domain/banner.js';
+import { storeNewEvent } from '../src/use-cases/create-event.js';
 import { bannersIn, DAY, eventBody, pendingMessages, UNREACHABLE_TICKETING } from './helpers.js';
 
 // PATCH /events/:id as an organizer and the subscribers of EventUpdated see it, on real SQLite. Ticketing is
@@ -33,7 +34,7 @@ afterAll(async () => {
 let event: Event;
 beforeEach(async () => {
   // Published an hour ago, so that a change's updatedAt is visibly later.
-  event = presentEvent(await store.createEvent(buildNewEvent(CreateEventBody.parse(eventBody()), 'usr_org1', new Date(Date.now() - 3_600_000))), '/banners');
+  event = presentEvent(await storeNewEvent(store, buildNewEvent(CreateEventBody.parse(eventBody()), 'usr_org1', new Date(Date.now() - 3_600_000))), '/banners');
   // Each test reads only the messages it caused.
   for (const subscriber of ['ticketing', 'engagement'] as const) {
     await store.outbox.markDelivered((await store.outbox.claimDue(subscriber, 1000, Date.now(), 0)).map((e) => e.id));

@@ -5,6 +5,7 @@ import type { App } from '@dems/kit';
 import { tempDir, TEST_SECRET, testTokens } from '@dems/kit/testing';
 import { buildApp } from '../src/app.js';
 import { SqliteEventsStore } from '../src/store/sqlite.js';
+import { storeNewEvent } from '../src/use-cases/create-event.js';
 import { bannersIn, eventBody, inDays, UNREACHABLE_TICKETING } from './helpers.js';
 import { picture } from './images.js';
 
@@ -167,7 +168,7 @@ describe('public reads from memory', () => {
   it('drops an event from the kept listing when it ends, with no write in between', async () => {
     const seed = new SqliteEventsStore({ file, synchronous: 'NORMAL' });
     const now = Date.now();
-    await seed.createEvent({
+    await storeNewEvent(seed, {
       id: 'evt_ending',
       organizerId: ORG.id,
       title: 'Ending soon',

@@ -4,6 +4,7 @@
  */
 import { AppError } from '@dems/kit';
 import { SqliteEventsStore } from '../src/store/sqlite.js';
+import { registerForEvent } from '../src/use-cases/register-for-event.js';
 
 const [file, eventId, prefix, count, startAt] = process.argv.slice(2) as [string, string, string, string, string];
 const store = new SqliteEventsStore({ file, synchronous: 'NORMAL' });
@@ -13,7 +14,7 @@ while (Date.now() < Number(startAt)) {
 const results: string[] = [];
 for (let i = 0; i < Number(count); i++) {
   try {
-    const { created } = await store.register(eventId, { id: `${prefix}_${i}`, name: `User ${i}`, email: `${prefix}${i}@example.com` }, new Date());
+    const { created } = await registerForEvent(store, eventId, { id: `${prefix}_${i}`, name: `User ${i}`, email: `${prefix}${i}@example.com` }, new Date());
     results.push(created ? 'created' : 'existing');
   } catch (err) {
     results.push(err instanceof AppError ? err.code : `error: ${String(err)}`);

@@ -6,6 +6,7 @@ import { deliver, signedHeaders, tempDir, TEST_SECRET, testTokens } from '@dems/
 import { buildApp } from '../src/app.js';
 import { SqliteEventsStore } from '../src/store/sqlite.js';
 import type { EventRecord } from '../src/domain/banner.js';
+import { storeNewEvent } from '../src/use-cases/create-event.js';
 import { bannersIn, DAY, eventBody, inDays, pendingMessages, pendingTypes, UNREACHABLE_TICKETING } from './helpers.js';
 
 type Tokens = Awaited<ReturnType<typeof testTokens>>;
@@ -54,7 +55,7 @@ async function createEvent(overrides: Parameters<typeof eventBody>[0] = {}, head
 /** An event that is already over can't be made through the API; the store takes any well-formed event. */
 async function pastEvent(): Promise<EventRecord> {
   const at = new Date(Date.now() - 10 * DAY).toISOString();
-  return store.createEvent({
+  return storeNewEvent(store, {
     id: 'evt_past',
     organizerId: ORG.id,
     title: 'Last Year Gala',

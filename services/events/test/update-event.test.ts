@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CreateEventBody, type CapacityChangeBody, type UpdateEventBody } from '@dems/contracts';
+import { CreateEventBody, newMessage, type CapacityChangeBody, type UpdateEventBody } from '@dems/contracts';
 import type { EventRecord } from '../src/domain/banner.js';
 import { AppError, type AuthUser } from '@dems/kit';
 import { tempDir } from '@dems/kit/testing';
-import { buildNewEvent, planEventUpdate } from '../src/domain/event-rules.js';
+import { buildNewEvent, planEventUpdate, toSnapshot } from '../src/domain/event-rules.js';
 import { SqliteEventsStore } from '../src/store/sqlite.js';
-import type { PlannedEventUpdate } from '../src/store/events-store.js';
+import type { EventChange } from '../src/store/events-store.js';
 import type { TicketingInventory } from '../src/ticketing/inventory.js';
+import { storeNewEvent } from '../src/use-cases/create-event.js';
 import { updateEvent } from '../src/use-cases/update-event.js';
 import { eventBody, pendingMessages } from './helpers.js';
 
@@ -23,14 +24,16 @@ const ORGANIZER = { id: 'usr_org', role: 'organizer' } as AuthUser;
 class RaceLosingStore extends SqliteEventsStore {
   losses = 0;
   rivals = 0;
-  override async saveEventUpdate(update: PlannedEventUpdate): Promise<boolean> {
+  override async saveEvent(change: EventChange): Promise<boolean> {
     if (this.losses > 0) {
       this.losses--;
-      const current = (await this.getEventForUpdate(update.event.id))!;
-      const rival = planEventUpdate(current.event, { title: `Rival edit ${++this.rivals}` }, new Date());
-      expect(await super.saveEventUpdate({ ...rival, version: current.version + 1 })).toBe(true);
+      const current = (await this.getEventForUpdate(change.event.id))!;
+      const { event, changes } = planEventUpdate(current.event, { title: `Rival edit ${++this.rivals}` }, new Date());
+      const version = current.version + 1;
+      const messages = [newMessage('events', 'EventUpdated', { event: toSnapshot(event, version), changes })];
+      expect(await super.saveEvent({ event, changes, version, messages })).toBe(true);
     }
-    return super.saveEventUpdate(update);
+    return super.saveEvent(change);
   }
 }
 
@@ -61,7 +64,7 @@ beforeEach(async () => {
       ],
     }),
   );
-  event = await store.createEvent(buildNewEvent(body, ORGANIZER.id, new Date()));
+  event = await storeNewEvent(store, buildNewEvent(body, ORGANIZER.id, new Date()));
 });
 
 afterEach(async () => {

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { CreateEventBody, ErrorBody, Event, EventListQuery, EventPage, Id, IdParams, IsoDateTime, UpdateEventBody } from '@dems/contracts';
 import { AppError, decodeCursor, encodeCursor, PRIVATE_NO_STORE, requireRole, requireUser, type App, type Throttle } from '@dems/kit';
 import { presentEvent, type EventRecord } from '../domain/banner.js';
-import { buildNewEvent } from '../domain/event-rules.js';
 import type { EventCursor, EventFilter, EventsStore } from '../store/events-store.js';
 import { onBehalfOf, type TicketingInventory } from '../ticketing/inventory.js';
-import { eventNotFound, eventToManage } from '../use-cases/event-to-manage.js';
+import { cancelEvent } from '../use-cases/cancel-event.js';
+import { createEvent } from '../use-cases/create-event.js';
+import { eventNotFound } from '../use-cases/event-to-manage.js';
 import { updateEvent } from '../use-cases/update-event.js';
 import { publicReads, type PublicCacheSettings } from './public-reads.js';
 
@@ -43,9 +44,7 @@ export async function eventRoutes(
     },
     async (req, reply) => {
       const user = requireRole(req, 'organizer', 'admin');
-      const event = buildNewEvent(req.body, user.id, new Date());
-      if (user.role !== 'admin') await publishing.take(user.id, `You can publish up to ${publishing.limit} events a day.`);
-      return reply.code(201).send(present(await store.createEvent(event)));
+      return reply.code(201).send(present(await createEvent({ store, publishing }, req.body, user)));
     },
   );
 
@@ -118,10 +117,7 @@ export async function eventRoutes(
         response: { 200: Event, ...errors },
       },
     },
-    async (req) => {
-      await eventToManage(store, req.params.id, requireUser(req));
-      return present((await store.cancelEvent(req.params.id, new Date())).event);
-    },
+    async (req) => present(await cancelEvent(store, req.params.id, requireUser(req))),
   );
 }
 

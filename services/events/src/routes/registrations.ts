@@ -1,7 +1,9 @@
 import { ErrorBody, EventRegistrationListQuery, IdParams, Ok, RegisterBody, Registration, RegistrationList, RegistrationListQuery } from '@dems/contracts';
-import { AppError, requireUser, type App } from '@dems/kit';
+import { requireUser, type App } from '@dems/kit';
 import type { EventsStore } from '../store/events-store.js';
 import { eventToManage } from '../use-cases/event-to-manage.js';
+import { registerForEvent } from '../use-cases/register-for-event.js';
+import { withdrawRegistration } from '../use-cases/withdraw-registration.js';
 import { EventIdParams } from './events.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -21,7 +23,7 @@ export async function registrationRoutes(app: App, { store }: { store: EventsSto
     },
     async (req, reply) => {
       const user = requireUser(req);
-      const { registration, created } = await store.register(req.body.eventId, { id: user.id, name: user.name, email: user.email }, new Date());
+      const { registration, created } = await registerForEvent(store, req.body.eventId, { id: user.id, name: user.name, email: user.email });
       return reply.code(created ? 201 : 200).send(registration);
     },
   );
@@ -38,10 +40,7 @@ export async function registrationRoutes(app: App, { store }: { store: EventsSto
       },
     },
     async (req) => {
-      const user = requireUser(req);
-      if (!(await store.withdraw(req.params.eventId, user.id, new Date()))) {
-        throw new AppError('REGISTRATION_NOT_FOUND', 'You are not registered for this event.');
-      }
+      await withdrawRegistration(store, req.params.eventId, requireUser(req).id);
       return { ok: true as const };
     },
   );

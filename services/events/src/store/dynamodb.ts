@@ -1,6 +1,6 @@
 import { QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { newMessage, type Message, type Registration, type TicketType } from '@dems/contracts';
-import { AppError, invalidCursor, newId } from '@dems/kit';
+import type { Message, Registration, TicketType } from '@dems/contracts';
+import { invalidCursor } from '@dems/kit';
 import {
   batchGet,
   ConditionFailed,
@@ -17,17 +17,7 @@ import {
   type TransactItem,
 } from '@dems/kit/dynamodb';
 import type { BannerRendition, EventRecord } from '../domain/banner.js';
-import { assertCanRegister, assertLimitCovers, toSnapshot } from '../domain/event-rules.js';
-import {
-  type EventCursor,
-  type EventFilter,
-  type EventsStore,
-  type Page,
-  type PageRequest,
-  type PlannedEventUpdate,
-  type ReadConsistency,
-  type Registrant,
-} from './events-store.js';
+import type { EventChange, EventCursor, EventFilter, EventsStore, Page, PageRequest, ReadConsistency } from './events-store.js';
 import { cursorAt, endOfMonthKey, listingBucket, LONG_BUCKET, lowerKey, mergePage, monthsToRead, startKey, upperKey, type StreamRead } from './listing-buckets.js';
 
 /**
@@ -63,8 +53,6 @@ export function eventsTables(prefix: string): { events: TableSpec; registrations
 
 /** How many index items one listing request reads at most (a search that matches little stops there, with a cursor). */
 export const LISTING_READ_BUDGET = 1000;
-/** How often a write that lost a race (a condition on data another writer just changed) is re-planned. */
-const MAX_REPLANS = 25;
 const MONTHS_KEY = { EventID: 'listing#months' };
 /** Sorts before every StartKey: the lower bound of a range read from its start (a key value may not be empty). */
 const FIRST_KEY = ' ';
@@ -115,11 +103,12 @@ function toRegistration(r: Item, event: Pick<EventRecord, 'title' | 'startsAt'>)
 }
 
 /**
- * The attributes a PATCH may change, with those derived from them (search text, listing keys): written alike on
- * create and update. Only called for published events (a cancelled one cannot be changed).
+ * The attributes a change may set, with those derived from them (listing keys), written alike on create and
+ * update. Only a published event carries `ListingMonth`, so only published events are in the public listing.
  */
-function editableAttributes(event: EventRecord): Item {
+function changeableAttributes(event: EventRecord): Item {
   return {
+    Status: event.status,
     Title: event.title,
     Description: event.description,
     Venue: event.venue,
@@ -128,7 +117,7 @@ function editableAttributes(event: EventRecord): Item {
     EndsAt: event.endsAt,
     TicketTypes: event.ticketTypes,
     StartKey: startKey(event.startsAt, event.id),
-    ListingMonth: listingBucket(event),
+    ListingMonth: event.status === 'published' ? listingBucket(event) : undefined,
     UpdatedAt: event.updatedAt,
   };
 }
@@ -168,8 +157,9 @@ interface RangeQuery {
 
 /**
  * The events store on DynamoDB. Each change and its outbox items are one TransactWriteItems; a change that
- * depends on what it read (version, registration count) carries that as a condition and is re-planned when
- * another writer got there first, which is how the registration limit holds across any number of processes.
+ * depends on what its caller read (version, registration count) carries that as a condition and answers false
+ * when another writer got there first, so the use case plans again: that is how the registration limit holds
+ * across any number of processes.
  */
 export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
   private readonly t: ReturnType<typeof eventsTables>;
@@ -186,13 +176,24 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
   }
 
   /** Commits the items and the messages' outbox entries in one transaction; wakes the relay when there were messages. */
-  private async commitWith(items: TransactItem[], messages: Message[]): Promise<void> {
+  private async commitWith(items: TransactItem[], messages: readonly Message[]): Promise<void> {
     try {
       await this.commit([...items, ...this.outbox.outboxPuts(...messages)]);
     } finally {
       this.ownWrites++;
     }
     if (messages.length) this.onMessagesCommitted();
+  }
+
+  /** commitWith, answering false instead when a condition no longer held (another writer came first). */
+  private async commitIfStill(items: TransactItem[], messages: readonly Message[]): Promise<boolean> {
+    try {
+      await this.commitWith(items, messages);
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionFailed) return false;
+      throw err;
+    }
   }
 
   /** This process's writes, counted after each ends (a failed one too: a needless rebuild, never a stale answer). */
@@ -228,27 +229,30 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     this.knownMonths.add(month);
   }
 
-  async createEvent(event: EventRecord): Promise<EventRecord> {
-    await this.noteMonth(event);
+  async createEvent(event: EventRecord, messages: readonly Message[]): Promise<void> {
+    if (event.status === 'published') await this.noteMonth(event);
     const item: Item = {
       EventID: event.id,
       OrganizerID: event.organizerId,
-      ...editableAttributes(event),
-      Status: event.status,
+      ...changeableAttributes(event),
       RegistrationLimit: event.registrationLimit ?? undefined,
       Version: 1,
       Banner: event.banner.length ? event.banner : undefined,
       CreatedAt: event.createdAt,
     };
-    const counter: Item = { ...counterKey(event.id), RegistrationCount: event.registrationCount, RegistrationLimit: event.registrationLimit ?? undefined };
+    const counter: Item = {
+      ...counterKey(event.id),
+      RegistrationCount: event.registrationCount,
+      RegistrationLimit: event.registrationLimit ?? undefined,
+      Closed: event.status === 'published' ? undefined : true,
+    };
     await this.commitWith(
       [
         { Put: { TableName: this.t.events.name, Item: item, ConditionExpression: 'attribute_not_exists(EventID)' } },
         { Put: { TableName: this.t.registrations.name, Item: counter, ConditionExpression: 'attribute_not_exists(PK)' } },
       ],
-      [newMessage('events', 'EventPublished', { event: toSnapshot(event, 1) })],
+      messages,
     );
-    return event;
   }
 
   async getEvent(id: string, read: ReadConsistency = 'consistent'): Promise<EventRecord | null> {
@@ -358,60 +362,74 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     return this.loadEvent(id);
   }
 
-  async saveEventUpdate({ event, changes, version }: PlannedEventUpdate): Promise<boolean> {
-    await this.noteMonth(event);
+  async saveEvent({ event, changes, version, messages }: EventChange): Promise<boolean> {
+    if (event.status === 'published') await this.noteMonth(event);
     // Every attribute goes through a name placeholder: several (Timezone, Status, …) are reserved words.
-    const fields: Item = {
-      ...editableAttributes(event),
-      Version: version,
-      ...(event.registrationLimit === null ? {} : { RegistrationLimit: event.registrationLimit }),
-    };
+    const fields = Object.entries({ ...changeableAttributes(event), Version: version, RegistrationLimit: event.registrationLimit ?? undefined });
     const names: Record<string, string> = { '#version': 'Version' };
     const values: Item = { ':current': version - 1 };
-    const sets = Object.entries(fields).map(([k, v], i) => {
-      names[`#f${i}`] = k;
-      values[`:f${i}`] = v;
-      return `#f${i} = :f${i}`;
-    });
-    const removeLimit = event.registrationLimit === null ? ' REMOVE RegistrationLimit' : '';
+    const sets: string[] = [];
+    const removes: string[] = [];
+    for (const [i, [name, value]] of fields.entries()) {
+      names[`#f${i}`] = name;
+      if (value === undefined) removes.push(`#f${i}`);
+      else {
+        values[`:f${i}`] = value;
+        sets.push(`#f${i} = :f${i}`);
+      }
+    }
     const items: TransactItem[] = [
       {
         Update: {
           TableName: this.t.events.name,
           Key: { EventID: event.id },
-          UpdateExpression: `SET ${sets.join(', ')}${removeLimit}`,
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: '#version = :current',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         },
       },
     ];
-    if (changes.includes('registrationLimit')) items.push(this.limitUpdate(event));
-    try {
-      await this.commitWith(items, [newMessage('events', 'EventUpdated', { event: toSnapshot(event, version), changes }, new Date(event.updatedAt))]);
-      return true;
-    } catch (err) {
-      if (!(err instanceof ConditionFailed)) throw err;
-      // Registrations outgrew the new limit since the plan (say so, if they still do), or another change came
-      // first: plan again.
-      if (!err.failedAt(0) && err.failedAt(1)) {
-        const counter = await getItem(this.doc, this.t.registrations.name, counterKey(event.id));
-        assertLimitCovers(event, countOf(counter));
-      }
-      return false;
-    }
+    const counter = this.counterUpdate(event, changes);
+    if (counter) items.push(counter);
+    // False when another change came first, or registrations outgrew the new limit since the plan.
+    return this.commitIfStill(items, messages);
   }
 
-  /** The counter's copy of a new limit, refused when more people are registered by now than it allows. */
-  private limitUpdate(event: EventRecord): TransactItem {
-    const update = { TableName: this.t.registrations.name, Key: counterKey(event.id) };
-    if (event.registrationLimit === null) return { Update: { ...update, UpdateExpression: 'REMOVE RegistrationLimit' } };
+  /**
+   * The counter's copy of what a registration's transaction looks at, when the change touches it: the limit (a new
+   * one refused when more people are registered by now than it allows) and whether registration is closed (the
+   * event is no longer published).
+   */
+  private counterUpdate(event: EventRecord, changes: readonly string[]): TransactItem | null {
+    const sets: string[] = [];
+    const removes: string[] = [];
+    const values: Item = {};
+    let condition: string | undefined;
+    if (changes.includes('registrationLimit')) {
+      if (event.registrationLimit === null) removes.push('RegistrationLimit');
+      else {
+        sets.push('RegistrationLimit = :limit');
+        values[':limit'] = event.registrationLimit;
+        condition = 'attribute_not_exists(RegistrationCount) OR RegistrationCount <= :limit';
+      }
+    }
+    if (changes.includes('status')) {
+      if (event.status === 'published') removes.push('Closed');
+      else {
+        sets.push('Closed = :closed');
+        values[':closed'] = true;
+      }
+    }
+    if (sets.length === 0 && removes.length === 0) return null;
+    const expression = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].filter(Boolean).join(' ');
     return {
       Update: {
-        ...update,
-        UpdateExpression: 'SET RegistrationLimit = :limit',
-        ConditionExpression: 'attribute_not_exists(RegistrationCount) OR RegistrationCount <= :limit',
-        ExpressionAttributeValues: { ':limit': event.registrationLimit },
+        TableName: this.t.registrations.name,
+        Key: counterKey(event.id),
+        UpdateExpression: expression,
+        ...(condition ? { ConditionExpression: condition } : {}),
+        ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
       },
     };
   }
@@ -444,121 +462,66 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     }
   }
 
-  async cancelEvent(id: string, now: Date): Promise<{ event: EventRecord; changed: boolean }> {
-    for (let attempt = 0; ; attempt++) {
-      const current = await this.loadEvent(id);
-      if (!current) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
-      if (current.event.status === 'cancelled') return { event: current.event, changed: false };
-      const version = current.version + 1;
-      const event: EventRecord = { ...current.event, status: 'cancelled', updatedAt: now.toISOString() };
-      try {
-        await this.commitWith(
-          [
-            {
-              Update: {
-                TableName: this.t.events.name,
-                Key: { EventID: id },
-                UpdateExpression: 'SET #s = :cancelled, Version = :version, UpdatedAt = :at REMOVE ListingMonth',
-                ConditionExpression: 'Version = :current',
-                ExpressionAttributeNames: { '#s': 'Status' },
-                ExpressionAttributeValues: { ':cancelled': 'cancelled', ':version': version, ':current': current.version, ':at': event.updatedAt },
-              },
-            },
-            // Closes registration on the counter, which is all a registration's transaction looks at.
-            { Update: { TableName: this.t.registrations.name, Key: counterKey(id), UpdateExpression: 'SET Closed = :closed', ExpressionAttributeValues: { ':closed': true } } },
-          ],
-          [newMessage('events', 'EventCancelled', { event: toSnapshot(event, version) }, now)],
-        );
-        return { event, changed: true };
-      } catch (err) {
-        if (!(err instanceof ConditionFailed) || attempt >= MAX_REPLANS) throw err;
-      }
-    }
-  }
-
   private async registrationItem(eventId: string, userId: string): Promise<Item | undefined> {
     return getItem(this.doc, this.t.registrations.name, userKey(userId, eventId));
   }
 
-  async register(eventId: string, user: Registrant, now: Date): Promise<{ registration: Registration; created: boolean }> {
-    // Read, decide, then commit with the decision's premises as conditions on the counter (registration still
-    // open, still below the limit) and the registration (not registered yet). A lost race re-reads and decides
-    // again, so the limit holds globally. The event item is only read: an RSVP writes three small items.
-    for (let attempt = 0; ; attempt++) {
-      const [current, existing] = await Promise.all([this.loadEvent(eventId), this.registrationItem(eventId, user.id)]);
-      if (!current) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
-      if (existing && current.event.status !== 'cancelled') return { registration: toRegistration(existing, current.event), created: false };
-      assertCanRegister(current.event, now);
-      const createdAt = now.toISOString();
-      // Orders sign-ups of the same millisecond as they were made (in this process; across processes, by ms).
-      const seq = orderedKey();
-      const item: Item = {
-        ...userKey(user.id, eventId),
-        EventID: eventId,
-        UserID: user.id,
-        RegistrationID: newId('reg_'),
-        UserName: user.name,
-        UserEmail: user.email,
-        CreatedAt: createdAt,
-        Seq: seq,
-        Signup: `${createdAt}#${seq}`,
-      };
-      const registration = toRegistration(item, current.event);
-      try {
-        await this.commitWith(
-          [
-            { Put: { TableName: this.t.registrations.name, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
-            {
-              Update: {
-                TableName: this.t.registrations.name,
-                Key: counterKey(eventId),
-                UpdateExpression: 'ADD RegistrationCount :one',
-                ConditionExpression: 'attribute_not_exists(Closed) AND (attribute_not_exists(RegistrationLimit) OR RegistrationCount < RegistrationLimit)',
-                ExpressionAttributeValues: { ':one': 1 },
-              },
-            },
-          ],
-          [newMessage('events', 'UserRegistered', { registrationId: registration.id, eventId, eventTitle: registration.eventTitle, userId: user.id }, now)],
-        );
-        return { registration, created: true };
-      } catch (err) {
-        if (!(err instanceof ConditionFailed) || attempt >= MAX_REPLANS) throw err;
-      }
-    }
+  async addRegistration(registration: Registration, messages: readonly Message[]): Promise<boolean> {
+    // The premises of the caller's decision are conditions: on the counter (registration still open, still below
+    // the limit) and on the registration (not registered yet). The event item is only read: an RSVP writes three
+    // small items. The title and start shown with it are joined from the event item when read.
+    // Orders sign-ups of the same millisecond as they were made (in this process; across processes, by ms).
+    const seq = orderedKey();
+    const item: Item = {
+      ...userKey(registration.userId, registration.eventId),
+      EventID: registration.eventId,
+      UserID: registration.userId,
+      RegistrationID: registration.id,
+      UserName: registration.userName,
+      UserEmail: registration.userEmail,
+      CreatedAt: registration.createdAt,
+      Seq: seq,
+      Signup: `${registration.createdAt}#${seq}`,
+    };
+    return this.commitIfStill(
+      [
+        { Put: { TableName: this.t.registrations.name, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
+        {
+          Update: {
+            TableName: this.t.registrations.name,
+            Key: counterKey(registration.eventId),
+            UpdateExpression: 'ADD RegistrationCount :one',
+            ConditionExpression: 'attribute_not_exists(Closed) AND (attribute_not_exists(RegistrationLimit) OR RegistrationCount < RegistrationLimit)',
+            ExpressionAttributeValues: { ':one': 1 },
+          },
+        },
+      ],
+      messages,
+    );
   }
 
-  async withdraw(eventId: string, userId: string, now: Date): Promise<boolean> {
-    const row = await this.registrationItem(eventId, userId);
-    if (!row) return false;
-    const event = await getItem(this.doc, this.t.events.name, { EventID: eventId }, false);
-    try {
-      await this.commitWith(
-        [
-          {
-            Delete: {
-              TableName: this.t.registrations.name,
-              Key: userKey(userId, eventId),
-              ConditionExpression: 'RegistrationID = :id',
-              ExpressionAttributeValues: { ':id': row.RegistrationID },
-            },
+  async removeRegistration(registration: Registration, messages: readonly Message[]): Promise<boolean> {
+    return this.commitIfStill(
+      [
+        {
+          Delete: {
+            TableName: this.t.registrations.name,
+            Key: userKey(registration.userId, registration.eventId),
+            ConditionExpression: 'RegistrationID = :id',
+            ExpressionAttributeValues: { ':id': registration.id },
           },
-          {
-            Update: {
-              TableName: this.t.registrations.name,
-              Key: counterKey(eventId),
-              UpdateExpression: 'ADD RegistrationCount :minus',
-              ExpressionAttributeValues: { ':minus': -1 },
-            },
+        },
+        {
+          Update: {
+            TableName: this.t.registrations.name,
+            Key: counterKey(registration.eventId),
+            UpdateExpression: 'ADD RegistrationCount :minus',
+            ExpressionAttributeValues: { ':minus': -1 },
           },
-        ],
-        [newMessage('events', 'RegistrationWithdrawn', { registrationId: String(row.RegistrationID), eventId, eventTitle: String(event?.Title ?? ''), userId }, now)],
-      );
-      return true;
-    } catch (err) {
-      // Withdrawn by a concurrent request: this one changed nothing.
-      if (err instanceof ConditionFailed) return false;
-      throw err;
-    }
+        },
+      ],
+      messages,
+    );
   }
 
   /** The events of these registrations, read in batches (eventually consistent), for the title and start shown with each. */

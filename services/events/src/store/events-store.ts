@@ -2,12 +2,16 @@ import type { Message, Registration } from '@dems/contracts';
 import type { OutboxStore, Page, PageRequest } from '@dems/kit';
 import type { BannerRendition, EventRecord } from '../domain/banner.js';
 
-/** A change planned by the domain rules, to be committed as `version`. */
-export interface PlannedEventUpdate {
+/** A change a use case planned on the stored event, to be committed as `version` together with its messages. */
+export interface EventChange {
+  /** The event as it is to be stored. */
   event: EventRecord;
-  /** Names of the fields that changed (for EventUpdated). */
-  changes: string[];
+  /** Names of the fields that differ from the stored event, so a store rewrites only what depends on them. */
+  changes: readonly string[];
+  /** The version it becomes: one more than the version it was planned on. */
   version: number;
+  /** What announces the change (EventUpdated, EventCancelled), written in the same commit. */
+  messages: readonly Message[];
 }
 
 /** Where a listing page continues: the last item's start time and id (events are ordered by both). */
@@ -30,21 +34,18 @@ export type { Page, PageRequest };
  */
 export type ReadConsistency = 'consistent' | 'eventual';
 
-export interface Registrant {
-  id: string;
-  name: string;
-  email: string;
-}
-
 /**
- * The Event Registration service's storage. Every method that changes state writes the change and its
- * outbox messages atomically; rule violations are thrown as AppError with the code the API answers.
+ * The Event Registration service's storage: persistence only. The use cases decide what a change is and which
+ * messages announce it; every method that changes state writes the change and those messages atomically. A write
+ * that rests on what was read carries that as a condition and answers false when it no longer holds (another
+ * writer came first), so the use case plans again on what is stored now: that is how the registration limit and
+ * event versions hold across any number of processes.
  */
 export interface EventsStore {
   /** The outbox the relay drains and operators inspect (dead letters). */
   readonly outbox: OutboxStore;
-  /** Stores a fully built event with its ticket types and enqueues EventPublished (version 1). */
-  createEvent(event: EventRecord): Promise<EventRecord>;
+  /** Stores a new event with its ticket types as version 1, with the messages announcing it. */
+  createEvent(event: EventRecord, messages: readonly Message[]): Promise<void>;
   /** One event in any status, or null; `eventual` for pages that only show it. */
   getEvent(id: string, read?: ReadConsistency): Promise<EventRecord | null>;
   /**
@@ -56,10 +57,11 @@ export interface EventsStore {
   /** One event with the version a change to it builds on, or null. */
   getEventForUpdate(id: string): Promise<{ event: EventRecord; version: number } | null>;
   /**
-   * Commits a planned change with its EventUpdated message if the event is still at `version - 1`; false when
-   * another change came first (plan again). Refuses a registration limit below the registrations at commit.
+   * Commits a planned change with its messages if the event is still at `version - 1` and its registration limit
+   * (if any) still covers everyone registered at commit; false otherwise (another change or registrations came
+   * first: plan again).
    */
-  saveEventUpdate(update: PlannedEventUpdate): Promise<boolean>;
+  saveEvent(change: EventChange): Promise<boolean>;
   /**
    * Puts `banner` in place of the event's banner (an empty list removes it) and sets updatedAt, in one step, and
    * returns the event as changed with the banner it replaced — exactly what was replaced, even when two uploads
@@ -67,12 +69,14 @@ export interface EventsStore {
    * sent: the banner is no part of what other services keep of an event.
    */
   replaceBanner(id: string, banner: BannerRendition[], now: Date): Promise<{ event: EventRecord; previous: BannerRendition[] } | null>;
-  /** Cancels once (version+1, EventCancelled); cancelling a cancelled event changes nothing. */
-  cancelEvent(id: string, now: Date): Promise<{ event: EventRecord; changed: boolean }>;
-  /** Registers the user, or returns their existing registration; the limit check and insert are one serialized step. */
-  register(eventId: string, user: Registrant, now: Date): Promise<{ registration: Registration; created: boolean }>;
-  /** Removes the user's registration and enqueues RegistrationWithdrawn; false when there was none. */
-  withdraw(eventId: string, userId: string, now: Date): Promise<boolean>;
+  /**
+   * Adds the registration with its messages if, at commit, its event is still published, below its registration
+   * limit, and the user is not registered for it yet; false otherwise (plan again). The event's title and start
+   * shown with a registration are always the event's current ones, whatever `registration` carries.
+   */
+  addRegistration(registration: Registration, messages: readonly Message[]): Promise<boolean>;
+  /** Removes this registration (by its id) with its messages; false when it is gone already. */
+  removeRegistration(registration: Registration, messages: readonly Message[]): Promise<boolean>;
   /** The user's registration for one event, or null (read consistently: the user has just changed it). */
   registrationOf(eventId: string, userId: string): Promise<Registration | null>;
   /**

@@ -1,9 +1,8 @@
-import { newMessage, type Message, type Registration, type TicketType } from '@dems/contracts';
-import { AppError, decodeCursor, encodeCursor, invalidCursor, newId } from '@dems/kit';
+import type { Message, Registration, TicketType } from '@dems/contracts';
+import { decodeCursor, encodeCursor, invalidCursor } from '@dems/kit';
 import { migrate, MESSAGING_SCHEMA, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
 import type { BannerRendition, EventRecord } from '../domain/banner.js';
-import { assertCanRegister, assertLimitCovers, toSnapshot } from '../domain/event-rules.js';
-import { type EventCursor, type EventFilter, type EventsStore, type Page, type PageRequest, type PlannedEventUpdate, type Registrant } from './events-store.js';
+import type { EventChange, EventCursor, EventFilter, EventsStore, Page, PageRequest } from './events-store.js';
 
 const MIGRATIONS = [
   `${MESSAGING_SCHEMA}
@@ -163,15 +162,15 @@ export class SqliteEventsStore implements EventsStore {
   }
 
   /** Runs `fn` in an immediate transaction; `enqueue` collects messages written in it and kicks the relay after commit. */
-  private write<T>(fn: (enqueue: (...m: Message[]) => void) => T): T {
+  private write<T>(fn: (enqueue: (messages: readonly Message[]) => void) => T): T {
     let enqueued = false;
     let result: T;
     try {
       result = this.db
         .transaction(() =>
-          fn((...messages) => {
+          fn((messages) => {
             this.outbox.enqueue(...messages);
-            enqueued = true;
+            enqueued ||= messages.length > 0;
           }),
         )
         .immediate();
@@ -224,8 +223,8 @@ export class SqliteEventsStore implements EventsStore {
     return row && event ? { event, version: row.version } : null;
   }
 
-  async createEvent(event: EventRecord): Promise<EventRecord> {
-    return this.write((enqueue) => {
+  async createEvent(event: EventRecord, messages: readonly Message[]): Promise<void> {
+    this.write((enqueue) => {
       this.db
         .prepare(
           `INSERT INTO events (id, organizer_id, title, description, venue, timezone, starts_at, ends_at, status,
@@ -234,17 +233,21 @@ export class SqliteEventsStore implements EventsStore {
         )
         .run(event.id, event.organizerId, event.title, event.description, event.venue, event.timezone, event.startsAt, event.endsAt,
           event.status, event.registrationLimit, event.registrationCount, searchText(event), bannerColumn(event.banner), event.createdAt, event.updatedAt);
-      this.insertTicketTypes(event.id, event.ticketTypes, 0);
-      enqueue(newMessage('events', 'EventPublished', { event: toSnapshot(event, 1) }));
-      return event;
+      this.writeTicketTypes(event);
+      enqueue(messages);
     });
   }
 
-  private insertTicketTypes(eventId: string, types: TicketType[], firstPosition: number) {
-    const insert = this.db.prepare(
-      'INSERT INTO ticket_types (id, event_id, position, name, price_cents, currency, capacity) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  /**
+   * Writes the event's ticket types in their order: new ones are inserted at their position, known ones changed in
+   * place (a change only appends types, so a known type's position stays).
+   */
+  private writeTicketTypes(event: EventRecord) {
+    const upsert = this.db.prepare(
+      `INSERT INTO ticket_types (id, event_id, position, name, price_cents, currency, capacity) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents, currency = excluded.currency, capacity = excluded.capacity`,
     );
-    types.forEach((t, i) => insert.run(t.id, eventId, firstPosition + i, t.name, t.priceCents, t.currency, t.capacity));
+    event.ticketTypes.forEach((t, i) => upsert.run(t.id, event.id, i, t.name, t.priceCents, t.currency, t.capacity));
   }
 
   async getEvent(id: string): Promise<EventRecord | null> {
@@ -292,29 +295,24 @@ export class SqliteEventsStore implements EventsStore {
     return this.loadEvent(id);
   }
 
-  async saveEventUpdate({ event, changes, version }: PlannedEventUpdate): Promise<boolean> {
+  async saveEvent({ event, changes, version, messages }: EventChange): Promise<boolean> {
     return this.write((enqueue) => {
-      const current = this.loadEvent(event.id);
-      if (!current || current.version !== version - 1) return false;
-      assertLimitCovers(event, current.event.registrationCount);
-      this.db
+      // The conditions of the plan: nobody changed the event since, and the limit covers who registered since.
+      const saved = this.db
         .prepare(
-          `UPDATE events SET title = ?, description = ?, venue = ?, timezone = ?, starts_at = ?, ends_at = ?,
-             registration_limit = ?, version = ?, search_text = ?, updated_at = ? WHERE id = ?`,
+          `UPDATE events SET title = ?, description = ?, venue = ?, timezone = ?, starts_at = ?, ends_at = ?, status = ?,
+             registration_limit = ?, version = ?, search_text = ?, updated_at = ?
+           WHERE id = ? AND version = ? AND (? IS NULL OR registration_count <= ?)`,
         )
-        .run(event.title, event.description, event.venue, event.timezone, event.startsAt, event.endsAt,
-          event.registrationLimit, version, searchText(event), event.updatedAt, event.id);
-      if (changes.includes('ticketTypes')) {
-        const known = new Set(current.event.ticketTypes.map((t) => t.id));
-        const update = this.db.prepare('UPDATE ticket_types SET name = ?, price_cents = ?, currency = ?, capacity = ? WHERE id = ?');
-        for (const t of event.ticketTypes) if (known.has(t.id)) update.run(t.name, t.priceCents, t.currency, t.capacity, t.id);
-        this.insertTicketTypes(event.id, event.ticketTypes.filter((t) => !known.has(t.id)), known.size);
-      }
+        .run(event.title, event.description, event.venue, event.timezone, event.startsAt, event.endsAt, event.status,
+          event.registrationLimit, version, searchText(event), event.updatedAt, event.id, version - 1, event.registrationLimit, event.registrationLimit);
+      if (saved.changes === 0) return false;
+      if (changes.includes('ticketTypes')) this.writeTicketTypes(event);
       if (changes.includes('title') || changes.includes('startsAt')) {
         // Registrations carry the event's title and start for the attendee's list; keep them current.
         this.db.prepare('UPDATE registrations SET event_title = ?, event_starts_at = ? WHERE event_id = ?').run(event.title, event.startsAt, event.id);
       }
-      enqueue(newMessage('events', 'EventUpdated', { event: toSnapshot(event, version), changes }, new Date(event.updatedAt)));
+      enqueue(messages);
       return true;
     });
   }
@@ -329,61 +327,34 @@ export class SqliteEventsStore implements EventsStore {
     });
   }
 
-  async cancelEvent(id: string, now: Date): Promise<{ event: EventRecord; changed: boolean }> {
+  async addRegistration(registration: Registration, messages: readonly Message[]): Promise<boolean> {
+    // Inside the immediate transaction the write lock is held: the conditions read here cannot change before the
+    // commit, even with other processes writing the same file.
     return this.write((enqueue) => {
-      const current = this.loadEvent(id);
-      if (!current) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
-      if (current.event.status === 'cancelled') return { event: current.event, changed: false };
-      const version = current.version + 1;
-      const event: EventRecord = { ...current.event, status: 'cancelled', updatedAt: now.toISOString() };
-      this.db.prepare("UPDATE events SET status = 'cancelled', version = ?, updated_at = ? WHERE id = ?").run(version, event.updatedAt, id);
-      enqueue(newMessage('events', 'EventCancelled', { event: toSnapshot(event, version) }, now));
-      return { event, changed: true };
-    });
-  }
-
-  async register(eventId: string, user: Registrant, now: Date): Promise<{ registration: Registration; created: boolean }> {
-    // The read of registration_count and the insert share one immediate transaction: the write lock is
-    // taken first, so concurrent registrations (even from other processes) queue and never exceed the limit.
-    return this.write((enqueue) => {
-      const current = this.loadEvent(eventId);
-      if (!current) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
-      const existing = this.db.prepare('SELECT * FROM registrations WHERE event_id = ? AND user_id = ?').get(eventId, user.id) as
-        | RegistrationRow
-        | undefined;
-      if (existing && current.event.status !== 'cancelled') return { registration: toRegistration(existing), created: false };
-      assertCanRegister(current.event, now);
-      const registration: Registration = {
-        id: newId('reg_'),
-        eventId,
-        userId: user.id,
-        userName: user.name,
-        userEmail: user.email,
-        eventTitle: current.event.title,
-        eventStartsAt: current.event.startsAt,
-        createdAt: now.toISOString(),
-      };
-      this.db
+      const open = this.db
+        .prepare("SELECT 1 FROM events WHERE id = ? AND status = 'published' AND (registration_limit IS NULL OR registration_count < registration_limit)")
+        .get(registration.eventId);
+      if (!open) return false;
+      // The title and start come from the event row as it is now, not as the caller read it.
+      const inserted = this.db
         .prepare(
           `INSERT INTO registrations (id, event_id, user_id, user_name, user_email, event_title, event_starts_at, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+           SELECT ?, id, ?, ?, ?, title, starts_at, ? FROM events WHERE id = ?
+           ON CONFLICT (event_id, user_id) DO NOTHING`,
         )
-        .run(registration.id, eventId, user.id, user.name, user.email, registration.eventTitle, registration.eventStartsAt, registration.createdAt);
-      this.db.prepare('UPDATE events SET registration_count = registration_count + 1 WHERE id = ?').run(eventId);
-      enqueue(
-        newMessage('events', 'UserRegistered', { registrationId: registration.id, eventId, eventTitle: registration.eventTitle, userId: user.id }, now),
-      );
-      return { registration, created: true };
+        .run(registration.id, registration.userId, registration.userName, registration.userEmail, registration.createdAt, registration.eventId);
+      if (inserted.changes === 0) return false;
+      this.db.prepare('UPDATE events SET registration_count = registration_count + 1 WHERE id = ?').run(registration.eventId);
+      enqueue(messages);
+      return true;
     });
   }
 
-  async withdraw(eventId: string, userId: string, now: Date): Promise<boolean> {
+  async removeRegistration(registration: Registration, messages: readonly Message[]): Promise<boolean> {
     return this.write((enqueue) => {
-      const row = this.db.prepare('SELECT * FROM registrations WHERE event_id = ? AND user_id = ?').get(eventId, userId) as RegistrationRow | undefined;
-      if (!row) return false;
-      this.db.prepare('DELETE FROM registrations WHERE id = ?').run(row.id);
-      this.db.prepare('UPDATE events SET registration_count = registration_count - 1 WHERE id = ?').run(eventId);
-      enqueue(newMessage('events', 'RegistrationWithdrawn', { registrationId: row.id, eventId, eventTitle: row.event_title, userId }, now));
+      if (this.db.prepare('DELETE FROM registrations WHERE id = ?').run(registration.id).changes === 0) return false;
+      this.db.prepare('UPDATE events SET registration_count = registration_count - 1 WHERE id = ?').run(registration.eventId);
+      enqueue(messages);
       return true;
     });
   }
