@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '@dems/contracts';
 import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
-import { purchaseFingerprint } from '../src/domain/purchase.js';
+import { purchaseInput } from '../src/use-cases/place-order.js';
 import { DynamoTicketingStore } from '../src/store/dynamodb.js';
 import { SqliteTicketingStore } from '../src/store/sqlite.js';
 import type { TicketingStore } from '../src/store/ticketing-store.js';
@@ -10,6 +10,7 @@ import { DynamoWaitingRoomStore } from '../src/waiting-room/store/dynamodb.js';
 import { SqliteWaitingRoomStore } from '../src/waiting-room/store/sqlite.js';
 import type { WaitingRoomStore } from '../src/waiting-room/store/waiting-room-store.js';
 import { eventSnapshot, published } from './fixtures.js';
+import { eventChange } from '../src/use-cases/apply-event-changes.js';
 
 /** The waiting room's store contract, on every adapter: the ticketing store and the rooms' store over the same data. */
 interface Adapter {
@@ -73,7 +74,7 @@ describe.each(adapters)('WaitingRoomStore contract ($name)', ({ open, prepare })
     dir = tempDir('waiting-room-store-');
     await prepare?.(dir.path);
     stores = open(dir.path);
-    await stores.tickets.applyEventSnapshot(published(eventSnapshot()), eventSnapshot());
+    await stores.tickets.applyEventSnapshot(eventChange(published(eventSnapshot()), eventSnapshot()));
   });
   afterEach(async () => {
     for (const s of [stores, ...extra.splice(0)]) {
@@ -177,7 +178,7 @@ describe.each(adapters)('WaitingRoomStore contract ($name)', ({ open, prepare })
 
   it('tells whether a user already bought with an Idempotency-Key', async () => {
     const body = { eventId: 'evt_jazz', ticketTypeId: 'tt_ga', quantity: 1 };
-    await stores.tickets.placeOrder({ ...body, userId: 'usr_a', idempotencyKey: 'key-1', requestHash: purchaseFingerprint(body) });
+    await stores.tickets.placeOrder(purchaseInput({ ...body, userId: 'usr_a', idempotencyKey: 'key-1' }));
     expect(await stores.rooms.hasPurchase('usr_a', 'key-1')).toBe(true);
     expect(await stores.rooms.hasPurchase('usr_a', 'key-2')).toBe(false);
     expect(await stores.rooms.hasPurchase('usr_b', 'key-1')).toBe(false);
