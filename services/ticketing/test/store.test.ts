@@ -314,6 +314,21 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       expect((await ticketsOf(store, 'usr_bob')).map((t) => t.id)).toEqual(b1.order.tickets.map((t) => t.id));
     });
 
+    it('lists each ticket with its event as the newest snapshot describes it: venue, time zone, start, end, status', async () => {
+      await store.placeOrder(order({ quantity: 1 }));
+      const first = eventSnapshot();
+      expect((await ticketsOf(store, 'usr_ann'))[0]).toMatchObject({ eventVenue: 'Blue Room', eventTimezone: 'Europe/Berlin', eventStatus: 'published' });
+      const moved = eventSnapshot({ venue: 'Great Hall', timezone: 'Asia/Tokyo', startsAt: first.endsAt, endsAt: '2099-01-01T00:00:00.000Z', version: 2 });
+      await store.applyEventSnapshot(eventChange(updated(moved, ['venue']), moved));
+      expect((await ticketsOf(store, 'usr_ann'))[0]).toMatchObject({
+        eventVenue: 'Great Hall',
+        eventTimezone: 'Asia/Tokyo',
+        eventStartsAt: first.endsAt,
+        eventEndsAt: '2099-01-01T00:00:00.000Z',
+        eventStatus: 'published',
+      });
+    });
+
     /** Every page of a list, following nextCursor; checks each page's size on the way. */
     async function allPages<T>(list: (page: { cursor?: string; limit: number }) => Promise<{ items: T[]; next: string | null }>, limit: number) {
       const pages: T[][] = [];
@@ -551,6 +566,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
 
       expect((await ticketsOf(store, 'usr_ann')).map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
       expect((await ticketsOf(store, 'usr_bob')).map((t) => t.status)).toEqual(['cancelled']);
+      expect((await ticketsOf(store, 'usr_bob')).map((t) => t.eventStatus)).toEqual(['cancelled']);
       expect(await store.getOrder('usr_ann', ann.order.id)).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 5000 });
       expect(await store.getOrder('usr_bob', bob.order.id)).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 9900 });
       expect((await store.getAvailability('evt_jazz'))?.ticketTypes.map((t) => t.sold)).toEqual([0, 0]);

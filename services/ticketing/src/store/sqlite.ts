@@ -3,16 +3,8 @@ import type { Availability, CapacityChangeBody, Message, Order, Ticket } from '@
 import { AppError, decodeCursor, encodeCursor, inCurrentTrace, invalidCursor, type Page, type PageRequest } from '@dems/kit';
 import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, PerTurn, SqliteMessaging, type SqliteDb, type StepOutcome } from '@dems/kit/sqlite';
 import { orderAfterCancelling, refuseCapacityChange, refusePurchase, remainingOf, soldOutMessage, type SaleEvent } from '../domain/purchase.js';
-import type {
-  Cancellation,
-  EventChange,
-  MessageChange,
-  MessageChangeOutcome,
-  PlaceOrderInput,
-  PlaceOrderResult,
-  TicketCancellation,
-  TicketingStore,
-} from './ticketing-store.js';
+import type { MessageChange, MessageChangeOutcome, PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
+import type { Cancellation, EventChange, TicketCancellation } from './ticketing-store.js';
 
 const MIGRATIONS = [
   `${MESSAGING_SCHEMA}
