@@ -467,9 +467,9 @@ export class SqliteTicketingStore implements TicketingStore {
       ticketType: { id: tt.ticket_type_id, name: tt.name, priceCents: tt.price_cents, currency: tt.currency },
     });
     this.sql(
-      `INSERT INTO orders (id, user_id, event_id, ticket_type_id, quantity, total_cents, refunded_cents, currency, status, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'confirmed', ?)`,
-    ).run(order.id, input.userId, ev.id, tt.ticket_type_id, input.quantity, order.totalCents, order.currency, order.createdAt);
+      `INSERT INTO orders (id, user_id, event_id, ticket_type_id, quantity, total_cents, refunded_cents, currency, status, refund_status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(order.id, order.userId, ev.id, tt.ticket_type_id, order.quantity, order.totalCents, order.refundedCents, order.currency, order.status, order.refundStatus, order.createdAt);
     const insertTicket = this.sql(
       `INSERT INTO tickets (id, code, order_id, user_id, event_id, ticket_type_id, ticket_type_name, price_cents, currency, status, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?)`,
