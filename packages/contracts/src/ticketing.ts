@@ -22,7 +22,16 @@ export const Ticket = z.object({
   orderId: Id,
   eventId: Id,
   eventTitle: z.string(),
+  /**
+   * The event as ticketing's copy of it stands now (updated by every EventUpdated): enough for My tickets to show
+   * where and when, in the event's own time zone, without asking events.
+   */
+  eventVenue: z.string(),
+  eventTimezone: z.string(),
   eventStartsAt: IsoDateTime,
+  eventEndsAt: IsoDateTime,
+  /** cancelled: the event was called off (its tickets were cancelled and refunded with it). */
+  eventStatus: z.enum(['published', 'cancelled']),
   ticketTypeId: Id,
   ticketTypeName: z.string(),
   priceCents: z.number().int(),

@@ -77,7 +77,11 @@ const ticket = {
   orderId: 'ord_1',
   eventId: 'evt_1',
   eventTitle: 'Jazz Night',
+  eventVenue: 'Blue Room',
+  eventTimezone: 'Europe/Berlin',
   eventStartsAt: '2030-01-01T19:00:00.000Z',
+  eventEndsAt: '2030-01-01T22:00:00.000Z',
+  eventStatus: 'published',
   ticketTypeId: 'tt_1',
   ticketTypeName: 'General',
   priceCents: 2500,
@@ -93,7 +97,7 @@ describe('Ticket', () => {
 
   it('accepts a valid and a cancelled ticket', () => {
     expect(Ticket.parse(ticket)).toEqual(ticket);
-    const cancelled = { ...ticket, status: 'cancelled', cancelledAt: '2029-06-01T00:00:00.000Z' };
+    const cancelled = { ...ticket, status: 'cancelled', eventStatus: 'cancelled', cancelledAt: '2029-06-01T00:00:00.000Z' };
     expect(Ticket.parse(cancelled)).toEqual(cancelled);
     expect(TicketList.parse({ items: [ticket], nextCursor: null })).toEqual({ items: [ticket], nextCursor: null });
     expect(TicketList.parse({ items: [], nextCursor: 'abc' })).toEqual({ items: [], nextCursor: 'abc' });
@@ -107,7 +111,13 @@ describe('Ticket', () => {
     ['orderId', ''],
     ['eventId', undefined],
     ['eventTitle', 1],
+    ['eventVenue', undefined],
+    ['eventTimezone', 7],
     ['eventStartsAt', 'soon'],
+    ['eventEndsAt', undefined],
+    ['eventEndsAt', 'later'],
+    ['eventStatus', 'draft'],
+    ['eventStatus', undefined],
     ['ticketTypeId', 'a/b'],
     ['ticketTypeName', null],
     ['priceCents', 1.5],

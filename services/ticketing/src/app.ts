@@ -45,7 +45,7 @@ export async function buildApp(deps: TicketingDeps): Promise<App> {
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
     shedding: deps.shedding,
-    isReady: () => store.ping(),
+    isReady: () => store.isReady(),
     trustProxy: deps.trustProxy,
   });
   registerAuth(app, deps.verify, 'ticketing');

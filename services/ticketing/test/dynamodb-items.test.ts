@@ -3,8 +3,11 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
 import { purchaseFingerprint } from '../src/domain/purchase.js';
+import { purchaseInput } from '../src/use-cases/place-order.js';
 import { DynamoTicketingStore, idempotentTicketId, ticketingTables } from '../src/store/dynamodb.js';
 import { cancelled, eventSnapshot, published, ticketType } from './fixtures.js';
+import { eventChange } from '../src/use-cases/apply-event-changes.js';
+import { byAttendee } from '../src/use-cases/cancel-tickets.js';
 
 // What the DynamoDB adapter writes and reads per operation. Reads and single writes are as DynamoDB Local
 // reports them (ReturnConsumedCapacity=INDEXES). A transaction is modelled from its items, as AWS bills it,
@@ -126,7 +129,7 @@ describe.skipIf(!runs)('DynamoDB ticketing: write units, items and keys', () => 
   };
   const purchase = (quantity: number, over: { userId?: string; key?: string } = {}) => {
     const body = { eventId: EVENT, ticketTypeId: TT, quantity };
-    return { ...body, userId: over.userId ?? USER, idempotencyKey: over.key ?? crypto.randomUUID(), requestHash: purchaseFingerprint(body) };
+    return purchaseInput({ ...body, userId: over.userId ?? USER, idempotencyKey: over.key ?? crypto.randomUUID() });
   };
   const ticketItem = async (id: string) => (await doc.send(new GetCommand({ TableName: tables.tickets.name, Key: { TicketID: id } }))).Item;
 
@@ -135,7 +138,7 @@ describe.skipIf(!runs)('DynamoDB ticketing: write units, items and keys', () => 
     await store.createTables();
     const event = eventSnapshot({ id: EVENT, title: TITLE, ticketTypes: [ticketType({ id: TT, capacity: 1000 })] });
     expect(TITLE).toHaveLength(60);
-    await store.applyEventSnapshot(published(event), event);
+    await store.applyEventSnapshot(eventChange(published(event), event));
   });
   afterEach(async () => {
     await store.close();
@@ -219,7 +222,7 @@ describe.skipIf(!runs)('DynamoDB ticketing: write units, items and keys', () => 
       { step: 'initialize', name: 'fakeIndexLag' },
     );
     const event = eventSnapshot({ id: EVENT, title: TITLE, version: 2, status: 'cancelled', ticketTypes: [ticketType({ id: TT, capacity: 1000 })] });
-    await store.applyEventSnapshot(cancelled(event), event);
+    await store.applyEventSnapshot(eventChange(cancelled(event), event));
     for (const t of order.tickets) expect((await ticketItem(t.id))?.Status, t.id).toBe('cancelled');
   });
 
@@ -236,7 +239,7 @@ describe.skipIf(!runs)('DynamoDB ticketing: write units, items and keys', () => 
     const first = orders[0]!;
     expect((await orderItem(first.userId, first.id))?.ValidShard).toBe((await ticketItem(first.tickets[0]!.id))?.ShardID);
     const calls = meter(store);
-    await store.cancelTicket(first.userId, first.tickets[0]!.id);
+    await store.cancelTicket(first.userId, first.tickets[0]!.id, byAttendee());
     expect((await orderItem(first.userId, first.id))?.ValidShard).toBeUndefined();
     // Ticket 2 + shard 2 + order 2 (+ its index entry removed 2) + one outbox entry 2.
     expect(sum(calls, 'write')).toBe(10);

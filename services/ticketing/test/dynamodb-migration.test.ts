@@ -5,6 +5,8 @@ import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
 import { DynamoTicketingStore } from '../src/store/dynamodb.js';
 import { migrateTicketingTables } from '../src/store/dynamodb-migration.js';
 import { cancelled, eventSnapshot, ticketType } from './fixtures.js';
+import { eventChange } from '../src/use-cases/apply-event-changes.js';
+import { byAttendee } from '../src/use-cases/cancel-tickets.js';
 
 const dynamo = dynamoTestTarget();
 const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim());
@@ -119,17 +121,17 @@ describe.skipIf(!runs)('moving DynamoDB data from the separate tables of the pre
     expect((await store.getAvailability(EVENT.id))?.ticketTypes[0]).toMatchObject({ capacity: 100, sold: 3 });
 
     // A copied ticket is cancelled on the shard it came from; the event's cancellation finds the rest by shard.
-    await store.cancelTicket('usr_ann', 'tkt_3');
+    await store.cancelTicket('usr_ann', 'tkt_3', byAttendee());
     expect((await store.getAvailability(EVENT.id))?.ticketTypes[0]).toMatchObject({ sold: 2 });
     const gone = { ...EVENT, version: 2, status: 'cancelled' as const };
-    await store.applyEventSnapshot(cancelled(gone), gone);
+    await store.applyEventSnapshot(eventChange(cancelled(gone), gone));
     expect((await store.getAvailability(EVENT.id))?.ticketTypes[0]).toMatchObject({ sold: 0 });
     expect((await store.getOrder('usr_bob', 'ord_m1cccc'))?.status).toBe('cancelled');
     expect((await store.getOrder('usr_ann', 'ord_m1aaaa'))).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 5000 });
   });
 
   it('changes nothing when run again, even after the new version has written', async () => {
-    await store.cancelTicket('usr_ann', 'tkt_3');
+    await store.cancelTicket('usr_ann', 'tkt_3', byAttendee());
     expect(await migrateTicketingTables(s)).toEqual({ events: 1, shards: 2, orders: 3 });
     expect((await store.getOrder('usr_ann', 'ord_m1bbbb'))?.status).toBe('cancelled');
     expect((await store.getAvailability(EVENT.id))?.ticketTypes[0]).toMatchObject({ sold: 2 });

@@ -3,11 +3,14 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
-import { orderStateFor, purchaseFingerprint } from '../src/domain/purchase.js';
+import { orderStateFor } from '../src/domain/purchase.js';
+import { purchaseInput } from '../src/use-cases/place-order.js';
 import { DynamoTicketingStore, ticketingTables } from '../src/store/dynamodb.js';
 import { SqliteTicketingStore } from '../src/store/sqlite.js';
 import type { TicketingStore } from '../src/store/ticketing-store.js';
 import { eventSnapshot, published, ticketType } from './fixtures.js';
+import { eventChange } from '../src/use-cases/apply-event-changes.js';
+import { byAttendee } from '../src/use-cases/cancel-tickets.js';
 
 // An order's status once followed its money alone, so two free tickets both cancelled left the order
 // "confirmed". Status now follows the tickets, refundStatus the money; stores written before are read right.
@@ -30,16 +33,16 @@ const FREE = eventSnapshot({ ticketTypes: [ticketType(), ticketType({ id: 'tt_fr
 
 function purchase(ticketTypeId: string, quantity: number) {
   const body = { eventId: FREE.id, ticketTypeId, quantity };
-  return { ...body, userId: 'usr_ann', idempotencyKey: crypto.randomUUID(), requestHash: purchaseFingerprint(body) };
+  return purchaseInput({ ...body, userId: 'usr_ann', idempotencyKey: crypto.randomUUID() });
 }
 
 /** Two orders as a user left them: free (both tickets cancelled) and paid (one of two cancelled). */
 async function leaveOrders(store: TicketingStore) {
-  await store.applyEventSnapshot(published(FREE), FREE);
+  await store.applyEventSnapshot(eventChange(published(FREE), FREE));
   const { order: free } = await store.placeOrder(purchase('tt_free', 2));
-  for (const t of free.tickets) await store.cancelTicket('usr_ann', t.id);
+  for (const t of free.tickets) await store.cancelTicket('usr_ann', t.id, byAttendee());
   const { order: paid } = await store.placeOrder(purchase('tt_ga', 2));
-  await store.cancelTicket('usr_ann', paid.tickets[0]!.id);
+  await store.cancelTicket('usr_ann', paid.tickets[0]!.id, byAttendee());
   const { order: kept } = await store.placeOrder(purchase('tt_ga', 1));
   return { free, paid, kept };
 }
@@ -49,7 +52,7 @@ async function expectConverted(store: TicketingStore, { free, paid, kept }: Awai
   expect(await store.getOrder('usr_ann', paid.id)).toMatchObject({ status: 'partially_cancelled', refundStatus: 'partial', refundedCents: 2500 });
   expect(await store.getOrder('usr_ann', kept.id)).toMatchObject({ status: 'confirmed', refundStatus: 'none' });
   // And the converted order goes on by the new rule.
-  await store.cancelTicket('usr_ann', paid.tickets[1]!.id);
+  await store.cancelTicket('usr_ann', paid.tickets[1]!.id, byAttendee());
   expect(await store.getOrder('usr_ann', paid.id)).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 5000 });
 }
 

@@ -195,6 +195,25 @@ describe('GET /orders, /orders/:id, /tickets', () => {
     expect(tickets[0]).toMatchObject({ orderId: second.id, eventTitle: 'Jazz Night', ticketTypeName: 'General admission', priceCents: 2500, status: 'valid' });
   });
 
+  it('a ticket carries its event (venue, time zone, start, end, status) as the latest EventUpdated left it', async () => {
+    await buy(ann, body({ quantity: 1 }));
+    const ticket = async () => (await app.inject({ method: 'GET', url: '/tickets', headers: ann })).json<{ items: Ticket[] }>().items[0]!;
+    const before = await ticket();
+    expect(before).toMatchObject({ eventTitle: 'Jazz Night', eventVenue: 'Blue Room', eventTimezone: 'Europe/Berlin', eventStatus: 'published' });
+    // The fixture's event lasts three hours from a start a day ahead.
+    expect(Date.parse(before.eventEndsAt) - Date.parse(before.eventStartsAt)).toBe(3 * 3_600_000);
+
+    const moved = eventSnapshot({ venue: 'Great Hall', timezone: 'America/New_York', startsAt: '2031-03-01T19:00:00.000Z', endsAt: '2031-03-01T23:00:00.000Z', version: 2 });
+    expect((await deliver(app, [updated(moved, ['venue', 'timezone', 'startsAt', 'endsAt'])])).statusCode).toBe(200);
+    expect(await ticket()).toMatchObject({
+      eventVenue: 'Great Hall',
+      eventTimezone: 'America/New_York',
+      eventStartsAt: '2031-03-01T19:00:00.000Z',
+      eventEndsAt: '2031-03-01T23:00:00.000Z',
+      eventStatus: 'published',
+    });
+  });
+
   it('pages with cursor and limit: nextCursor leads through every order and ticket once, then is null', async () => {
     const placed: Order[] = [];
     for (const quantity of [2, 1, 3]) placed.push((await buy(ann, body({ quantity }))).json<Order>());
@@ -337,6 +356,7 @@ describe('incoming messages', () => {
 
     const annTickets = (await app.inject({ method: 'GET', url: '/tickets', headers: ann })).json<{ items: Ticket[] }>().items;
     expect(annTickets.map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
+    expect(annTickets.map((t) => t.eventStatus)).toEqual(['cancelled', 'cancelled']);
     expect((await app.inject({ method: 'GET', url: `/orders/${annOrder.id}`, headers: ann })).json()).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 5000 });
     expect((await app.inject({ method: 'GET', url: `/orders/${bobOrder.id}`, headers: bob })).json()).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 9900 });
     const availability = await app.inject({ method: 'GET', url: '/availability/evt_jazz' });

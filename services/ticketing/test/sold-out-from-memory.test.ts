@@ -6,14 +6,15 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '@dems/kit/testing';
-import { purchaseFingerprint } from '../src/domain/purchase.js';
+import { purchaseInput, type PurchaseRequest } from '../src/use-cases/place-order.js';
 import { SqliteTicketingStore } from '../src/store/sqlite.js';
 import type { PlaceOrderInput } from '../src/store/ticketing-store.js';
 import { eventSnapshot, published, ticketType } from './fixtures.js';
+import { eventChange } from '../src/use-cases/apply-event-changes.js';
 
-function order(quantity: number, over: Partial<PlaceOrderInput> = {}): PlaceOrderInput {
+function order(quantity: number, over: Partial<PurchaseRequest> = {}): PlaceOrderInput {
   const body = { eventId: 'evt_jazz', ticketTypeId: 'tt_ga', quantity };
-  return { ...body, userId: 'usr_ann', idempotencyKey: crypto.randomUUID(), requestHash: purchaseFingerprint(body), ...over };
+  return purchaseInput({ ...body, userId: 'usr_ann', idempotencyKey: crypto.randomUUID(), ...over });
 }
 
 describe('SqliteTicketingStore: a sold-out answer from memory is never stale', () => {
@@ -26,7 +27,7 @@ describe('SqliteTicketingStore: a sold-out answer from memory is never stale', (
     file = join(dir.path, 'ticketing.db');
     store = new SqliteTicketingStore({ file, synchronous: 'NORMAL' });
     const event = eventSnapshot({ ticketTypes: [ticketType({ capacity: 2 })] });
-    await store.applyEventSnapshot(published(event), event);
+    await store.applyEventSnapshot(eventChange(published(event), event));
     await store.placeOrder(order(2));
     // Refused twice: the second refusal is answered from what the first one learnt.
     for (let i = 0; i < 2; i++) await expect(store.placeOrder(order(1))).rejects.toMatchObject({ code: 'SOLD_OUT' });

@@ -7,14 +7,15 @@ import type { Message } from '@dems/contracts';
 import { TEST_SECRET, tempDir, testTokens } from '@dems/kit/testing';
 import type { SqliteDb } from '@dems/kit/sqlite';
 import { buildApp } from '../src/app.js';
-import { purchaseFingerprint } from '../src/domain/purchase.js';
+import { purchaseInput } from '../src/use-cases/place-order.js';
 import { SqliteTicketingStore } from '../src/store/sqlite.js';
 import type { PlaceOrderInput } from '../src/store/ticketing-store.js';
 import { eventSnapshot, published, ticketType } from './fixtures.js';
+import { eventChange } from '../src/use-cases/apply-event-changes.js';
 
 function order(userId: string, quantity: number): PlaceOrderInput {
   const body = { eventId: 'evt_jazz', ticketTypeId: 'tt_ga', quantity };
-  return { ...body, userId, idempotencyKey: crypto.randomUUID(), requestHash: purchaseFingerprint(body) };
+  return purchaseInput({ ...body, userId, idempotencyKey: crypto.randomUUID() });
 }
 
 /** The store's own connection: max_page_count is a setting of the connection, not of the file. */
@@ -34,7 +35,7 @@ describe('SqliteTicketingStore when the disk fills up during a group commit', ()
     commits = 0;
     store = new SqliteTicketingStore({ file: join(dir.path, 'ticketing.db'), synchronous: 'NORMAL', onMessagesCommitted: () => commits++ });
     const event = eventSnapshot({ ticketTypes: [ticketType({ capacity: 1000 })] });
-    await store.applyEventSnapshot(published(event), event);
+    await store.applyEventSnapshot(eventChange(published(event), event));
   });
   afterEach(async () => {
     await store.close();

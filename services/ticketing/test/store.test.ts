@@ -2,11 +2,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newMessage, type Message, type MessageType, type Order } from '@dems/contracts';
 import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
-import { purchaseFingerprint } from '../src/domain/purchase.js';
+import { purchaseInput, type PurchaseRequest } from '../src/use-cases/place-order.js';
 import { DynamoTicketingStore } from '../src/store/dynamodb.js';
 import { SqliteTicketingStore } from '../src/store/sqlite.js';
 import type { PlaceOrderInput, TicketingStore } from '../src/store/ticketing-store.js';
 import { cancelled, eventSnapshot, pastEvent, published, ticketType, updated } from './fixtures.js';
+import { eventChange } from '../src/use-cases/apply-event-changes.js';
+import { byAttendee } from '../src/use-cases/cancel-tickets.js';
 
 interface Adapter {
   name: string;
@@ -51,9 +53,9 @@ if (dynamo.skip && (!wanted || wanted.includes('dynamodb'))) {
   });
 }
 
-function order(over: Partial<PlaceOrderInput> = {}): PlaceOrderInput {
+function order(over: Partial<PurchaseRequest> = {}): PlaceOrderInput {
   const body = { eventId: over.eventId ?? 'evt_jazz', ticketTypeId: over.ticketTypeId ?? 'tt_ga', quantity: over.quantity ?? 2 };
-  return { ...body, userId: 'usr_ann', idempotencyKey: crypto.randomUUID(), requestHash: purchaseFingerprint(body), ...over };
+  return purchaseInput({ ...body, userId: 'usr_ann', idempotencyKey: crypto.randomUUID(), ...over });
 }
 
 async function outboxMessages(store: TicketingStore, subscriber: 'engagement' | 'events' = 'engagement'): Promise<Message[]> {
@@ -78,7 +80,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
     commits = 0;
     await prepare?.(dir.path);
     store = create(dir.path, () => commits++);
-    await store.applyEventSnapshot(published(eventSnapshot()), eventSnapshot());
+    await store.applyEventSnapshot(eventChange(published(eventSnapshot()), eventSnapshot()));
   });
   afterEach(async () => {
     await store.close();
@@ -108,10 +110,10 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
     });
 
     it('refuses with the code that says why, and changes nothing', async () => {
-      await store.applyEventSnapshot(published(pastEvent()), pastEvent());
+      await store.applyEventSnapshot(eventChange(published(pastEvent()), pastEvent()));
       const gone = eventSnapshot({ id: 'evt_gone', ticketTypes: [ticketType({ id: 'tt_gone' })] });
-      await store.applyEventSnapshot(published(gone), gone);
-      await store.applyEventSnapshot(cancelled({ ...gone, version: 2 }), { ...gone, status: 'cancelled', version: 2 });
+      await store.applyEventSnapshot(eventChange(published(gone), gone));
+      await store.applyEventSnapshot(eventChange(cancelled({ ...gone, version: 2 }), { ...gone, status: 'cancelled', version: 2 }));
 
       await expect(store.placeOrder(order({ eventId: 'evt_unknown' }))).rejects.toMatchObject({ code: 'EVENT_NOT_ON_SALE' });
       await expect(store.placeOrder(order({ eventId: 'evt_gone', ticketTypeId: 'tt_gone' }))).rejects.toMatchObject({ code: 'EVENT_CANCELLED' });
@@ -162,7 +164,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
 
     it('never oversells: two stores on the same data, 300 concurrent orders of 1–3 against capacity 100', async () => {
       const hot = eventSnapshot({ id: 'evt_hot', ticketTypes: [ticketType({ id: 'tt_hot', capacity: 100 })] });
-      await store.applyEventSnapshot(published(hot), hot);
+      await store.applyEventSnapshot(eventChange(published(hot), hot));
       const other = create(dir.path);
       extra.push(other);
       const results = await Promise.allSettled(
@@ -236,7 +238,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       const sold = await sellOutVip();
       const other = create(dir.path);
       extra.push(other);
-      await other.cancelTicket('usr_ann', sold.tickets[0]!.id);
+      await other.cancelTicket('usr_ann', sold.tickets[0]!.id, byAttendee());
       const { order: bought } = await store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }));
       expect(bought.quantity).toBe(1);
       expect(await vipSold(store)).toBe(3);
@@ -251,7 +253,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       await store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }));
       await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }))).rejects.toMatchObject({ code: 'SOLD_OUT' });
       const v3 = eventSnapshot({ version: 3, ticketTypes: [ticketType(), ticketType({ id: 'tt_vip', name: 'VIP', priceCents: 9900, capacity: 6 })] });
-      await other.applyEventSnapshot(updated(v3, ['ticketTypes']), v3);
+      await other.applyEventSnapshot(eventChange(updated(v3, ['ticketTypes']), v3));
       const { order: bought } = await store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 2, userId: 'usr_bob' }));
       expect(bought.quantity).toBe(2);
       expect(await vipSold(other)).toBe(6);
@@ -259,7 +261,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
 
     it('sells at once what this same store freed or added', async () => {
       const sold = await sellOutVip();
-      await store.cancelTicket('usr_ann', sold.tickets[1]!.id);
+      await store.cancelTicket('usr_ann', sold.tickets[1]!.id, byAttendee());
       await store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }));
       await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }))).rejects.toMatchObject({ code: 'SOLD_OUT' });
       await store.changeCapacity({ eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_vip', capacity: 5 }] });
@@ -292,7 +294,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       const other = create(dir.path);
       extra.push(other);
       const gone = { ...eventSnapshot({ version: 2 }), status: 'cancelled' as const };
-      await other.applyEventSnapshot(cancelled(gone), gone);
+      await other.applyEventSnapshot(eventChange(cancelled(gone), gone));
       await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }))).rejects.toMatchObject({ code: 'EVENT_CANCELLED' });
     });
   });
@@ -310,6 +312,21 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       expect(tickets[0]).toMatchObject({ orderId: a2.order.id, eventTitle: 'Jazz Night', ticketTypeName: 'General admission', priceCents: 2500, status: 'valid', cancelledAt: null });
       expect(tickets[2]?.orderId).toBe(a1.order.id);
       expect((await ticketsOf(store, 'usr_bob')).map((t) => t.id)).toEqual(b1.order.tickets.map((t) => t.id));
+    });
+
+    it('lists each ticket with its event as the newest snapshot describes it: venue, time zone, start, end, status', async () => {
+      await store.placeOrder(order({ quantity: 1 }));
+      const first = eventSnapshot();
+      expect((await ticketsOf(store, 'usr_ann'))[0]).toMatchObject({ eventVenue: 'Blue Room', eventTimezone: 'Europe/Berlin', eventStatus: 'published' });
+      const moved = eventSnapshot({ venue: 'Great Hall', timezone: 'Asia/Tokyo', startsAt: first.endsAt, endsAt: '2099-01-01T00:00:00.000Z', version: 2 });
+      await store.applyEventSnapshot(eventChange(updated(moved, ['venue']), moved));
+      expect((await ticketsOf(store, 'usr_ann'))[0]).toMatchObject({
+        eventVenue: 'Great Hall',
+        eventTimezone: 'Asia/Tokyo',
+        eventStartsAt: first.endsAt,
+        eventEndsAt: '2099-01-01T00:00:00.000Z',
+        eventStatus: 'published',
+      });
     });
 
     /** Every page of a list, following nextCursor; checks each page's size on the way. */
@@ -354,7 +371,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
         expect(pages.flat().map((t) => t.id)).toEqual(expected);
       }
       // A cancelled ticket keeps its place, with its state.
-      await store.cancelTicket('usr_pages', expected[1]!);
+      await store.cancelTicket('usr_pages', expected[1]!, byAttendee());
       const [, second] = (await store.listTickets('usr_pages', { limit: 2 })).items;
       expect(second).toMatchObject({ id: expected[1], status: 'cancelled', cancelledAt: expect.any(String) });
     });
@@ -372,13 +389,13 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
     it('cancels, refunds, returns the seat to sale and enqueues TicketCancelled', async () => {
       const { order: placed } = await store.placeOrder(order({ quantity: 2 }));
       const [t1, t2] = placed.tickets;
-      const ticket = await store.cancelTicket('usr_ann', t1!.id);
+      const ticket = await store.cancelTicket('usr_ann', t1!.id, byAttendee());
       expect(ticket).toMatchObject({ id: t1!.id, status: 'cancelled' });
       expect(ticket.cancelledAt).not.toBeNull();
       expect(await store.getOrder('usr_ann', placed.id)).toMatchObject({ refundedCents: 2500, status: 'partially_cancelled', refundStatus: 'partial' });
       expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]).toMatchObject({ sold: 1, remaining: 99 });
 
-      await store.cancelTicket('usr_ann', t2!.id);
+      await store.cancelTicket('usr_ann', t2!.id, byAttendee());
       expect(await store.getOrder('usr_ann', placed.id)).toMatchObject({ refundedCents: 5000, status: 'cancelled', refundStatus: 'full' });
       const messages = ofType(await outboxMessages(store), 'TicketCancelled');
       expect(messages.map((m) => m.data)).toEqual([
@@ -389,19 +406,19 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
 
     it('a free order follows its tickets to cancelled, with nothing to refund, even when both go at once', async () => {
       const free = eventSnapshot({ id: 'evt_free', ticketTypes: [ticketType({ id: 'tt_free', name: 'Free entry', priceCents: 0 })] });
-      await store.applyEventSnapshot(published(free), free);
+      await store.applyEventSnapshot(eventChange(published(free), free));
       const freeOrder = () => order({ eventId: 'evt_free', ticketTypeId: 'tt_free', quantity: 2 });
       const { order: placed } = await store.placeOrder(freeOrder());
       expect(placed).toMatchObject({ totalCents: 0, status: 'confirmed', refundStatus: 'none' });
       const [t1, t2] = placed.tickets;
 
-      await store.cancelTicket('usr_ann', t1!.id);
+      await store.cancelTicket('usr_ann', t1!.id, byAttendee());
       expect(await store.getOrder('usr_ann', placed.id)).toMatchObject({ status: 'partially_cancelled', refundStatus: 'none', refundedCents: 0 });
-      await store.cancelTicket('usr_ann', t2!.id);
+      await store.cancelTicket('usr_ann', t2!.id, byAttendee());
       expect(await store.getOrder('usr_ann', placed.id)).toMatchObject({ status: 'cancelled', refundStatus: 'none', refundedCents: 0 });
 
       const { order: other } = await store.placeOrder(freeOrder());
-      await Promise.all(other.tickets.map((t) => store.cancelTicket('usr_ann', t.id)));
+      await Promise.all(other.tickets.map((t) => store.cancelTicket('usr_ann', t.id, byAttendee())));
       const both = await store.getOrder('usr_ann', other.id);
       expect(both).toMatchObject({ status: 'cancelled', refundStatus: 'none' });
       expect(both?.tickets.map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
@@ -411,11 +428,11 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
     it("refuses another user's ticket, a cancelled one, and one of an event that is over", async () => {
       const { order: placed } = await store.placeOrder(order({ quantity: 2 }));
       const [t1, t2] = placed.tickets;
-      await expect(store.cancelTicket('usr_bob', t1!.id)).rejects.toMatchObject({ code: 'TICKET_NOT_FOUND' });
-      await store.cancelTicket('usr_ann', t1!.id);
-      await expect(store.cancelTicket('usr_ann', t1!.id)).rejects.toMatchObject({ code: 'TICKET_ALREADY_CANCELLED' });
+      await expect(store.cancelTicket('usr_bob', t1!.id, byAttendee())).rejects.toMatchObject({ code: 'TICKET_NOT_FOUND' });
+      await store.cancelTicket('usr_ann', t1!.id, byAttendee());
+      await expect(store.cancelTicket('usr_ann', t1!.id, byAttendee())).rejects.toMatchObject({ code: 'TICKET_ALREADY_CANCELLED' });
       const afterTheEvent = new Date(Date.now() + 48 * 3_600_000);
-      await expect(store.cancelTicket('usr_ann', t2!.id, afterTheEvent)).rejects.toMatchObject({ code: 'EVENT_ENDED' });
+      await expect(store.cancelTicket('usr_ann', t2!.id, byAttendee(afterTheEvent))).rejects.toMatchObject({ code: 'EVENT_ENDED' });
       expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]?.sold).toBe(1);
     });
   });
@@ -424,8 +441,8 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
     it('applies a message once, however often it is delivered', async () => {
       const v2 = eventSnapshot({ title: 'Jazz Night II', version: 2 });
       const message = updated(v2);
-      expect(await store.applyEventSnapshot(message, v2)).toBe('applied');
-      expect(await store.applyEventSnapshot(message, v2)).toBe('duplicate');
+      expect(await store.applyEventSnapshot(eventChange(message, v2))).toBe('applied');
+      expect(await store.applyEventSnapshot(eventChange(message, v2))).toBe('duplicate');
       expect((await store.placeOrder(order())).order.eventTitle).toBe('Jazz Night II');
     });
 
@@ -433,8 +450,8 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       await store.placeOrder(order({ quantity: 5 }));
       const v3 = eventSnapshot({ title: 'Late title', version: 3, ticketTypes: [ticketType({ capacity: 50, priceCents: 3000 })] });
       const v2 = eventSnapshot({ title: 'Stale title', version: 2, ticketTypes: [ticketType({ capacity: 10 })] });
-      expect(await store.applyEventSnapshot(updated(v3), v3)).toBe('applied');
-      expect(await store.applyEventSnapshot(updated(v2), v2)).toBe('applied');
+      expect(await store.applyEventSnapshot(eventChange(updated(v3), v3))).toBe('applied');
+      expect(await store.applyEventSnapshot(eventChange(updated(v2), v2))).toBe('applied');
       const availability = await store.getAvailability('evt_jazz');
       // tt_vip is no longer in the newest snapshot, so it is no longer on sale.
       expect(availability?.ticketTypes).toEqual([{ ticketTypeId: 'tt_ga', name: 'General admission', priceCents: 3000, currency: 'USD', capacity: 50, sold: 5, remaining: 45 }]);
@@ -445,7 +462,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
     it('never takes a capacity below what is sold from a snapshot', async () => {
       await store.placeOrder(order({ quantity: 5 }));
       const v2 = eventSnapshot({ version: 2, ticketTypes: [ticketType({ capacity: 3 })] });
-      await store.applyEventSnapshot(updated(v2), v2);
+      await store.applyEventSnapshot(eventChange(updated(v2), v2));
       expect((await store.getAvailability('evt_jazz'))?.ticketTypes[0]).toMatchObject({ capacity: 5, sold: 5, remaining: 0 });
       await expect(store.placeOrder(order({ quantity: 1 }))).rejects.toMatchObject({ code: 'SOLD_OUT' });
     });
@@ -461,16 +478,16 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       const otherMessage = published(other);
       const unused = newMessage('events', 'UserRegistered', { registrationId: 'reg_1', eventId: 'evt_jazz', eventTitle: 'Jazz', userId: 'usr_ann' });
       const outcomes = await store.applyMessages([
-        { message: renamed, snapshot: v2 },
-        { message: otherMessage, snapshot: exploding },
+        eventChange(renamed, v2),
+        eventChange(otherMessage, exploding),
         { message: unused, snapshot: null },
-        { message: renamed, snapshot: v2 },
+        eventChange(renamed, v2),
       ]);
       expect(outcomes).toEqual(['applied', { error: expect.objectContaining({ message: 'forced failure (test fake)' }) }, 'applied', 'duplicate']);
       expect((await store.placeOrder(order())).order.eventTitle).toBe('Batch title');
       // Nothing of the failed change stayed: no event, and its redelivery is applied (its inbox record was undone too).
       expect(await store.getAvailability('evt_other')).toBeNull();
-      expect(await store.applyMessages([{ message: otherMessage, snapshot: other }, { message: unused, snapshot: null }])).toEqual(['applied', 'duplicate']);
+      expect(await store.applyMessages([eventChange(otherMessage, other), { message: unused, snapshot: null }])).toEqual(['applied', 'duplicate']);
       expect((await store.getAvailability('evt_other'))?.ticketTypes.map((t) => t.ticketTypeId)).toEqual(['tt_other']);
       expect(await store.applyMessages([])).toEqual([]);
     });
@@ -487,12 +504,12 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
 
       // The snapshot of the same change (or an older one still on its way) carries what events had: no effect on capacity.
       const v2 = eventSnapshot({ version: 2, title: 'Renamed', ticketTypes: [ticketType({ capacity: 100 }), ticketType({ id: 'tt_vip', name: 'VIP', capacity: 3 })] });
-      await store.applyEventSnapshot(updated(v2), v2);
+      await store.applyEventSnapshot(eventChange(updated(v2), v2));
       expect(await capacities()).toEqual([['tt_ga', 4, 4], ['tt_vip', 7, 0]]);
       expect((await ordersOf(store, 'usr_ann'))[0]?.eventTitle).toBe('Renamed');
 
       const v3 = eventSnapshot({ version: 3, ticketTypes: [ticketType({ capacity: 6 }), ticketType({ id: 'tt_vip', name: 'VIP', capacity: 8 })] });
-      await store.applyEventSnapshot(updated(v3), v3);
+      await store.applyEventSnapshot(eventChange(updated(v3), v3));
       expect(await capacities()).toEqual([['tt_ga', 6, 4], ['tt_vip', 8, 0]]);
     });
 
@@ -522,7 +539,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
         const id = `evt_race${round}`;
         const tt = `tt_race${round}`;
         const race = eventSnapshot({ id, ticketTypes: [ticketType({ id: tt, capacity: 100 })] });
-        await store.applyEventSnapshot(published(race), race);
+        await store.applyEventSnapshot(eventChange(published(race), race));
         const buys = Array.from({ length: 5 }, (_, i) => (i % 2 ? other : store).placeOrder(order({ eventId: id, ticketTypeId: tt, quantity: 10, userId: `usr_${i}` })));
         // The change is started at a different point of the rush in each round.
         const change = new Promise((r) => setTimeout(r, round * 3)).then(() =>
@@ -541,14 +558,15 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
     it('on cancellation cancels and refunds every valid ticket, frees the seats and enqueues one TicketCancelled each', async () => {
       const ann = await store.placeOrder(order({ quantity: 2 }));
       const bob = await store.placeOrder(order({ quantity: 1, userId: 'usr_bob', ticketTypeId: 'tt_vip' }));
-      await store.cancelTicket('usr_ann', ann.order.tickets[0]!.id);
+      await store.cancelTicket('usr_ann', ann.order.tickets[0]!.id, byAttendee());
       const before = commits;
       const snapshot = { ...eventSnapshot({ version: 2 }), status: 'cancelled' as const };
-      expect(await store.applyEventSnapshot(cancelled(snapshot), snapshot)).toBe('applied');
+      expect(await store.applyEventSnapshot(eventChange(cancelled(snapshot), snapshot))).toBe('applied');
       expect(commits).toBe(before + 1);
 
       expect((await ticketsOf(store, 'usr_ann')).map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
       expect((await ticketsOf(store, 'usr_bob')).map((t) => t.status)).toEqual(['cancelled']);
+      expect((await ticketsOf(store, 'usr_bob')).map((t) => t.eventStatus)).toEqual(['cancelled']);
       expect(await store.getOrder('usr_ann', ann.order.id)).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 5000 });
       expect(await store.getOrder('usr_bob', bob.order.id)).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 9900 });
       expect((await store.getAvailability('evt_jazz'))?.ticketTypes.map((t) => t.sold)).toEqual([0, 0]);
@@ -560,19 +578,19 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
 
     it('on cancellation of an event sold over several shards, cancels every valid ticket of every order', async () => {
       const big = eventSnapshot({ id: 'evt_big', ticketTypes: [ticketType({ id: 'tt_big', capacity: 200 }), ticketType({ id: 'tt_big2', name: 'Balcony', capacity: 50 })] });
-      await store.applyEventSnapshot(published(big), big);
+      await store.applyEventSnapshot(eventChange(published(big), big));
       const orders: Order[] = [];
       for (let i = 0; i < 24; i++) {
         orders.push((await store.placeOrder(order({ eventId: 'evt_big', ticketTypeId: i % 4 ? 'tt_big' : 'tt_big2', quantity: (i % 3) + 1, userId: `usr_${i % 5}` }))).order);
       }
       // Some tickets are already cancelled by their holders: partly and wholly cancelled orders.
-      await store.cancelTicket(orders[2]!.userId, orders[2]!.tickets[0]!.id);
-      await store.cancelTicket(orders[3]!.userId, orders[3]!.tickets[0]!.id);
+      await store.cancelTicket(orders[2]!.userId, orders[2]!.tickets[0]!.id, byAttendee());
+      await store.cancelTicket(orders[3]!.userId, orders[3]!.tickets[0]!.id, byAttendee());
       const valid = orders.flatMap((o) => o.tickets.map((t) => t.id)).filter((id) => id !== orders[2]!.tickets[0]!.id && id !== orders[3]!.tickets[0]!.id);
       await outboxMessages(store);
 
       const snapshot = { ...big, version: 2, status: 'cancelled' as const };
-      expect(await store.applyEventSnapshot(cancelled(snapshot), snapshot)).toBe('applied');
+      expect(await store.applyEventSnapshot(eventChange(cancelled(snapshot), snapshot))).toBe('applied');
 
       expect((await store.getAvailability('evt_big'))?.ticketTypes.map((t) => t.sold)).toEqual([0, 0]);
       for (let u = 0; u < 5; u++) {
@@ -584,19 +602,19 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       expect(byEvent.map((m) => m.data.ticketId).sort()).toEqual(valid.sort());
       // Another delivery of the cancellation finds nothing left to cancel, and enqueues nothing.
       const before = commits;
-      expect(await store.applyEventSnapshot({ ...cancelled(snapshot), id: crypto.randomUUID() }, snapshot)).toBe('applied');
+      expect(await store.applyEventSnapshot(eventChange({ ...cancelled(snapshot), id: crypto.randomUUID() }, snapshot))).toBe('applied');
       expect(commits).toBe(before);
     });
 
     it('records messages it has no use for, once', async () => {
       const message = published(eventSnapshot());
       const other = { ...message, id: crypto.randomUUID() };
-      expect(await store.acknowledgeMessage(other)).toBe('applied');
-      expect(await store.acknowledgeMessage(other)).toBe('duplicate');
+      expect(await store.acknowledge(other)).toBe('applied');
+      expect(await store.acknowledge(other)).toBe('duplicate');
     });
   });
 
   it('answers ping', async () => {
-    expect(await store.ping()).toBe(true);
+    expect(await store.isReady()).toBe(true);
   });
 });

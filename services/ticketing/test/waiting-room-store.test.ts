@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '@dems/contracts';
 import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
-import { purchaseFingerprint } from '../src/domain/purchase.js';
+import { purchaseInput } from '../src/use-cases/place-order.js';
 import { DynamoTicketingStore } from '../src/store/dynamodb.js';
 import { SqliteTicketingStore } from '../src/store/sqlite.js';
 import type { TicketingStore } from '../src/store/ticketing-store.js';
@@ -10,6 +10,8 @@ import { DynamoWaitingRoomStore } from '../src/waiting-room/store/dynamodb.js';
 import { SqliteWaitingRoomStore } from '../src/waiting-room/store/sqlite.js';
 import type { WaitingRoomStore } from '../src/waiting-room/store/waiting-room-store.js';
 import { eventSnapshot, published } from './fixtures.js';
+import { eventChange } from '../src/use-cases/apply-event-changes.js';
+import { roomChanged } from '../src/waiting-room/rooms.js';
 
 /** The waiting room's store contract, on every adapter: the ticketing store and the rooms' store over the same data. */
 interface Adapter {
@@ -73,7 +75,7 @@ describe.each(adapters)('WaitingRoomStore contract ($name)', ({ open, prepare })
     dir = tempDir('waiting-room-store-');
     await prepare?.(dir.path);
     stores = open(dir.path);
-    await stores.tickets.applyEventSnapshot(published(eventSnapshot()), eventSnapshot());
+    await stores.tickets.applyEventSnapshot(eventChange(published(eventSnapshot()), eventSnapshot()));
   });
   afterEach(async () => {
     for (const s of [stores, ...extra.splice(0)]) {
@@ -90,14 +92,14 @@ describe.each(adapters)('WaitingRoomStore contract ($name)', ({ open, prepare })
 
   it('sets, changes and deletes a room, each with its WaitingRoomChanged in the same commit', async () => {
     expect(await stores.rooms.getRoom('evt_jazz')).toBeNull();
-    const set = await stores.rooms.setRoom('evt_jazz', settings, at(0));
+    const set = await stores.rooms.setRoom('evt_jazz', settings, roomChanged('evt_jazz', settings, at(0)));
     expect(set).toEqual({ eventId: 'evt_jazz', settings, joined: 0, lastAdmitAtMs: 0 });
     const changed = { ...settings, admitPerMinute: 60 };
-    await stores.rooms.setRoom('evt_jazz', changed, at(1));
+    await stores.rooms.setRoom('evt_jazz', changed, roomChanged('evt_jazz', changed, at(1)));
     expect((await stores.rooms.getRoom('evt_jazz'))?.settings).toEqual(changed);
-    expect(await stores.rooms.deleteRoom('evt_jazz', at(2))).toBe(true);
+    expect(await stores.rooms.deleteRoom('evt_jazz', roomChanged('evt_jazz', null, at(2)))).toBe(true);
     expect(await stores.rooms.getRoom('evt_jazz')).toBeNull();
-    expect(await stores.rooms.deleteRoom('evt_jazz', at(3))).toBe(false);
+    expect(await stores.rooms.deleteRoom('evt_jazz', roomChanged('evt_jazz', null, at(3)))).toBe(false);
 
     const messages = await roomMessages(stores.tickets);
     expect(messages.map((m) => m.data)).toEqual([
@@ -108,7 +110,7 @@ describe.each(adapters)('WaitingRoomStore contract ($name)', ({ open, prepare })
   });
 
   it('admits by the leaky bucket: from the opening, one interval apart, and at once when nobody is ahead', async () => {
-    await stores.rooms.setRoom('evt_jazz', settings, at(-60_000));
+    await stores.rooms.setRoom('evt_jazz', settings, roomChanged('evt_jazz', settings, at(-60_000)));
     // Before the opening: placed in join order, the first at the opening.
     const a = await stores.rooms.join('evt_jazz', 'usr_a', at(-30_000));
     const b = await stores.rooms.join('evt_jazz', 'usr_b', at(-20_000));
@@ -120,14 +122,14 @@ describe.each(adapters)('WaitingRoomStore contract ($name)', ({ open, prepare })
     expect(c?.place.admitAtMs).toBe(T0 + 50_000);
     expect(c?.room).toEqual({ eventId: 'evt_jazz', settings, joined: 3, lastAdmitAtMs: T0 + 50_000 });
     // A rate change applies to places handed out after it.
-    await stores.rooms.setRoom('evt_jazz', { ...settings, admitPerMinute: 6 }, at(50_001));
+    await stores.rooms.setRoom('evt_jazz', { ...settings, admitPerMinute: 6 }, roomChanged('evt_jazz', { ...settings, admitPerMinute: 6 }, at(50_001)));
     const d = await stores.rooms.join('evt_jazz', 'usr_d', at(50_002));
     expect(d?.place).toMatchObject({ position: 4, admitAtMs: T0 + 60_000 });
     expect((await stores.rooms.getRoom('evt_jazz'))?.joined).toBe(4);
   });
 
   it('gives a user who joins again the same place, never a second one', async () => {
-    await stores.rooms.setRoom('evt_jazz', settings, at(0));
+    await stores.rooms.setRoom('evt_jazz', settings, roomChanged('evt_jazz', settings, at(0)));
     const first = await stores.rooms.join('evt_jazz', 'usr_a', at(1));
     const again = await stores.rooms.join('evt_jazz', 'usr_a', at(2));
     expect(again).toMatchObject({ created: false, place: first!.place });
@@ -137,7 +139,7 @@ describe.each(adapters)('WaitingRoomStore contract ($name)', ({ open, prepare })
   it('hands out unique positions in join order under concurrency, across two stores on the same data', async () => {
     const other = open(dir.path);
     extra.push(other);
-    await stores.rooms.setRoom('evt_jazz', settings, at(0));
+    await stores.rooms.setRoom('evt_jazz', settings, roomChanged('evt_jazz', settings, at(0)));
     const users = Array.from({ length: 40 }, (_, i) => `usr_${i}`);
     const results = await Promise.all(users.map((u, i) => (i % 2 ? other : stores).rooms.join('evt_jazz', u, at(10))));
     const places = results.map((r) => r!.place).sort((x, y) => x.position - y.position);
@@ -149,17 +151,17 @@ describe.each(adapters)('WaitingRoomStore contract ($name)', ({ open, prepare })
 
   it('answers null for an event whose sale is not queued (never queued, or deleted)', async () => {
     expect(await stores.rooms.join('evt_jazz', 'usr_a', at(0))).toBeNull();
-    await stores.rooms.setRoom('evt_jazz', settings, at(0));
+    await stores.rooms.setRoom('evt_jazz', settings, roomChanged('evt_jazz', settings, at(0)));
     await stores.rooms.join('evt_jazz', 'usr_a', at(1));
-    await stores.rooms.deleteRoom('evt_jazz', at(2));
+    await stores.rooms.deleteRoom('evt_jazz', roomChanged('evt_jazz', null, at(2)));
     expect(await stores.rooms.join('evt_jazz', 'usr_b', at(3))).toBeNull();
     // Queued again: the chain goes on, so places already handed out stay unique.
-    await stores.rooms.setRoom('evt_jazz', settings, at(4));
+    await stores.rooms.setRoom('evt_jazz', settings, roomChanged('evt_jazz', settings, at(4)));
     expect((await stores.rooms.join('evt_jazz', 'usr_b', at(5)))?.place.position).toBe(2);
   });
 
   it('opens one pass window per place: the same until it ends, expired after, and a new place on joining again', async () => {
-    await stores.rooms.setRoom('evt_jazz', settings, at(0));
+    await stores.rooms.setRoom('evt_jazz', settings, roomChanged('evt_jazz', settings, at(0)));
     const joined = await stores.rooms.join('evt_jazz', 'usr_a', at(1));
     const position = joined!.place.position;
     const first = await stores.rooms.issuePass('evt_jazz', 'usr_a', position, 600_000, at(1_000));
@@ -177,7 +179,7 @@ describe.each(adapters)('WaitingRoomStore contract ($name)', ({ open, prepare })
 
   it('tells whether a user already bought with an Idempotency-Key', async () => {
     const body = { eventId: 'evt_jazz', ticketTypeId: 'tt_ga', quantity: 1 };
-    await stores.tickets.placeOrder({ ...body, userId: 'usr_a', idempotencyKey: 'key-1', requestHash: purchaseFingerprint(body) });
+    await stores.tickets.placeOrder(purchaseInput({ ...body, userId: 'usr_a', idempotencyKey: 'key-1' }));
     expect(await stores.rooms.hasPurchase('usr_a', 'key-1')).toBe(true);
     expect(await stores.rooms.hasPurchase('usr_a', 'key-2')).toBe(false);
     expect(await stores.rooms.hasPurchase('usr_b', 'key-1')).toBe(false);

@@ -61,6 +61,11 @@ export const notYetReceived: Refusal = {
   message: 'Ticketing has not received this event or ticket type yet. Please try again in a moment.',
 };
 
+/** refuseCapacity for a ticket type ticketing may not know yet (undefined): that is refused as not received. */
+export function refuseCapacityChange(ticketType: { name: string; sold: number } | undefined, capacity: number): Refusal | null {
+  return ticketType ? refuseCapacity(ticketType, capacity) : notYetReceived;
+}
+
 /** Whether a ticket can still be handed back for a refund. */
 export function refuseCancellation(ticketStatus: 'valid' | 'cancelled', event: SaleEvent | undefined, now: Date): Refusal | null {
   if (ticketStatus === 'cancelled') return { code: 'TICKET_ALREADY_CANCELLED', message: 'This ticket was already cancelled.' };
@@ -86,6 +91,15 @@ export function orderStateFor(o: OrderProgress): { status: OrderStatus; refundSt
   const status: OrderStatus = o.cancelledTickets <= 0 ? 'confirmed' : o.cancelledTickets >= o.quantity ? 'cancelled' : 'partially_cancelled';
   const refundStatus: RefundStatus = o.refundedCents <= 0 ? 'none' : o.refundedCents >= o.totalCents ? 'full' : 'partial';
   return { status, refundStatus };
+}
+
+/**
+ * An order once `count` more of its tickets, each bought at `priceCents`, are cancelled: each refunds its price,
+ * never more in all than the order cost; status and refund status follow (orderStateFor).
+ */
+export function orderAfterCancelling(o: OrderProgress, count: number, priceCents: number): OrderProgress & { status: OrderStatus; refundStatus: RefundStatus } {
+  const after = { ...o, cancelledTickets: o.cancelledTickets + count, refundedCents: Math.min(o.totalCents, o.refundedCents + priceCents * count) };
+  return { ...after, ...orderStateFor(after) };
 }
 
 /**

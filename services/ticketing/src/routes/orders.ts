@@ -2,8 +2,8 @@ import { IDEMPOTENCY_HEADER, IdempotencyKey, QUEUE_PASS_HEADER, IdParams, Order,
 import { AppError, metricsOf, requireUser, type App, type Throttle } from '@dems/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { purchaseFingerprint } from '../domain/purchase.js';
 import type { TicketingStore } from '../store/ticketing-store.js';
+import { placeOrder } from '../use-cases/place-order.js';
 
 const signedIn = async (req: Parameters<typeof requireUser>[0]) => {
   requireUser(req);
@@ -49,12 +49,7 @@ export function orderRoutes(app: App, store: TicketingStore, purchases: Throttle
     },
     async (req, reply) => {
       const user = requireUser(req);
-      const { order, replayed } = await store.placeOrder({
-        ...req.body,
-        userId: user.id,
-        idempotencyKey: String(req.headers[IDEMPOTENCY_HEADER]),
-        requestHash: purchaseFingerprint(req.body),
-      });
+      const { order, replayed } = await placeOrder(store, { ...req.body, userId: user.id, idempotencyKey: String(req.headers[IDEMPOTENCY_HEADER]) });
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(order);
     },

@@ -1,6 +1,7 @@
 import { IdParams, Ticket, TicketList, TicketListQuery } from '@dems/contracts';
 import { requireUser, type App } from '@dems/kit';
 import type { TicketingStore } from '../store/ticketing-store.js';
+import { cancelTicket } from '../use-cases/cancel-tickets.js';
 
 export function ticketRoutes(app: App, store: TicketingStore): void {
   app.get(
@@ -36,6 +37,6 @@ export function ticketRoutes(app: App, store: TicketingStore): void {
         response: { 200: Ticket },
       },
     },
-    async (req) => store.cancelTicket(requireUser(req).id, req.params.id),
+    async (req) => cancelTicket(store, requireUser(req).id, req.params.id),
   );
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { newMessage, type Availability, type CapacityChangeBody, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
-import { AppError, decodeCursor, encodeCursor, invalidCursor, newId, type Page, type PageRequest } from '@dems/kit';
+import type { Availability, CapacityChangeBody, Message, Order, Ticket } from '@dems/contracts';
+import { AppError, decodeCursor, encodeCursor, invalidCursor, type Page, type PageRequest } from '@dems/kit';
 import {
   attrNames,
   batchGet,
@@ -16,18 +16,17 @@ import {
   type TableSpec,
   type TransactItem,
 } from '@dems/kit/dynamodb';
-import {
-  notYetReceived,
-  orderStateFor,
-  refuseCancellation,
-  refuseCapacity,
-  refusePurchase,
-  soldOutMessage,
-  type Refusal,
-  type SaleEvent,
-} from '../domain/purchase.js';
-import { newTicketCode } from '../domain/ticket-code.js';
-import type { MessageChange, MessageChangeOutcome, PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
+import { orderAfterCancelling, orderStateFor, refuseCapacityChange, refusePurchase, soldOutMessage, type Refusal, type SaleEvent } from '../domain/purchase.js';
+import type {
+  Cancellation,
+  EventChange,
+  MessageChange,
+  MessageChangeOutcome,
+  PlaceOrderInput,
+  PlaceOrderResult,
+  TicketCancellation,
+  TicketingStore,
+} from './ticketing-store.js';
 import { MAX_INVENTORY_SHARDS } from '../config.js';
 
 /**
@@ -86,6 +85,8 @@ interface TypeDef {
 interface EventCopy {
   id: string;
   title: string;
+  venue: string;
+  timezone: string;
   startsAt: string;
   endsAt: string;
   status: 'published' | 'cancelled';
@@ -121,6 +122,9 @@ function toEventCopy(i: Item): EventCopy {
   return {
     id: String(i.EventID),
     title: String(i.Title),
+    // Written with every copy since the first version of this adapter (and carried over by dynamodb-migration.ts).
+    venue: String(i.Venue ?? ''),
+    timezone: String(i.Timezone ?? 'UTC'),
     startsAt: String(i.StartsAt),
     endsAt: String(i.EndsAt),
     status: i.Status as EventCopy['status'],
@@ -317,8 +321,13 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
         status: cancelled.has(t.id) ? ('cancelled' as const) : ('valid' as const),
         orderId: String(i.OrderID),
         eventId: String(i.EventID),
+        // A copy is always there before its tickets; the fallbacks only keep a damaged table listable.
         eventTitle: event?.title ?? '',
+        eventVenue: event?.venue ?? '',
+        eventTimezone: event?.timezone ?? 'UTC',
         eventStartsAt: event?.startsAt ?? createdAt,
+        eventEndsAt: event?.endsAt ?? createdAt,
+        eventStatus: event?.status ?? 'published',
         ticketTypeId: String(i.TicketTypeID),
         ticketTypeName: String(i.TicketTypeName),
         priceCents: Number(i.PriceCents),
@@ -366,7 +375,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
    * is caught by the condition on the first ticket's Put in the transaction itself.
    */
   async placeOrder(input: PlaceOrderInput): Promise<PlaceOrderResult> {
-    const now = input.now ?? new Date();
+    const { now } = input;
     const deadline = Date.now() + PURCHASE_DEADLINE_MS;
     let fresh = false;
     for (let attempt = 0; ; attempt++) {
@@ -459,17 +468,15 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       plan = seats.plan;
     }
 
-    const createdAt = now.toISOString();
-    const orderId = newId('ord_');
-    const totalCents = tt.priceCents * input.quantity;
+    const { order, messages } = input.issue({
+      event: ev,
+      ticketType: { id: tt.id, name: tt.name, priceCents: tt.priceCents, currency: tt.currency },
+      firstTicketId: idempotentTicketId(input.userId, input.idempotencyKey),
+    });
     const shardOf = new Map(shards.map((s) => [s.id, s]));
     // Ticket i takes its seat from the i-th seat of the plan; the first ticket's id carries the Idempotency-Key.
     const seatShards = plan.flatMap((p) => Array.from({ length: p.take }, () => shardOf.get(p.id)!));
-    const tickets: OrderTicket[] = seatShards.map((s, i) => ({
-      id: i === 0 ? idempotentTicketId(input.userId, input.idempotencyKey) : newId('tkt_'),
-      code: newTicketCode(),
-      shard: s.n,
-    }));
+    const tickets: OrderTicket[] = order.tickets.map((t, i) => ({ id: t.id, code: t.code, shard: seatShards[i]!.n }));
     const items: TransactItem[] = plan.map((p) => {
       const shard = shardOf.get(p.id)!;
       return {
@@ -489,20 +496,20 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
         TableName: this.table,
         ConditionExpression: 'attribute_not_exists(PK)',
         Item: {
-          ...keys.order(input.userId, orderId),
-          OrderID: orderId,
+          ...keys.order(input.userId, order.id),
+          OrderID: order.id,
           UserID: input.userId,
           EventID: ev.id,
           TicketTypeID: tt.id,
           TicketTypeName: tt.name,
           Quantity: input.quantity,
           PriceCents: tt.priceCents,
-          TotalCents: totalCents,
-          RefundedCents: 0,
-          Currency: tt.currency,
-          Status: 'confirmed',
-          RefundStatus: 'none',
-          CreatedAt: createdAt,
+          TotalCents: order.totalCents,
+          RefundedCents: order.refundedCents,
+          Currency: order.currency,
+          Status: order.status,
+          RefundStatus: order.refundStatus,
+          CreatedAt: order.createdAt,
           Tickets: tickets,
           // While the order has a valid ticket: an event's cancellation finds it under its (first) shard.
           ValidShard: plan[0]!.id,
@@ -518,7 +525,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
           Item: {
             TicketID: t.id,
             Code: t.code,
-            OrderID: orderId,
+            OrderID: order.id,
             UserID: input.userId,
             EventID: ev.id,
             TicketTypeID: tt.id,
@@ -527,20 +534,14 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
             PriceCents: tt.priceCents,
             Currency: tt.currency,
             Status: 'valid',
-            CreatedAt: createdAt,
+            CreatedAt: order.createdAt,
             // The first ticket is the Idempotency-Key's record: a retry compares its request with this one.
             ...(i === 0 ? { RequestHash: input.requestHash } : {}),
           },
         },
       }),
     );
-    const message = newMessage(
-      'ticketing',
-      'OrderPlaced',
-      { orderId, userId: input.userId, eventId: ev.id, eventTitle: ev.title, ticketTypeId: tt.id, ticketTypeName: tt.name, quantity: input.quantity, totalCents, currency: tt.currency },
-      now,
-    );
-    items.push(...this.outbox.outboxPuts(message));
+    items.push(...this.outbox.outboxPuts(...messages));
     try {
       await this.commit(items);
     } catch (err) {
@@ -557,21 +558,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       const belief = this.shardBeliefs.get(p.id);
       if (belief) belief.remaining -= p.take;
     }
-    return {
-      id: orderId,
-      userId: input.userId,
-      eventId: ev.id,
-      eventTitle: ev.title,
-      ticketTypeId: tt.id,
-      quantity: input.quantity,
-      totalCents,
-      refundedCents: 0,
-      currency: tt.currency,
-      status: 'confirmed',
-      refundStatus: 'none',
-      createdAt,
-      tickets: tickets.map((t) => ({ id: t.id, code: t.code, status: 'valid' as const })),
-    };
+    return order;
   }
 
   /**
@@ -636,7 +623,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
    * cancellation times on the order (conditioned on the refund total and cancelled set we read; the last valid
    * ticket takes the order out of the ByShard index), and one TicketCancelled each.
    */
-  private cancellation(order: Item, ticketIds: string[], now: Date, reason: 'attendee' | 'event_cancelled', eventTitle: string): TransactItem[] {
+  private cancellation(order: Item, ticketIds: string[], { now, announce }: Cancellation, eventTitle: string): TransactItem[] {
     const at = now.toISOString();
     const ticketTypeId = String(order.TicketTypeID);
     const price = Number(order.PriceCents);
@@ -665,12 +652,13 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
         },
       });
     }
-    const quantity = Number(order.Quantity);
-    const total = Number(order.TotalCents);
     const before = Number(order.RefundedCents);
-    const refunded = Math.min(total, before + price * ticketIds.length);
     const cancelledBefore = cancelledOf(order).size;
-    const { status, refundStatus } = orderStateFor({ quantity, cancelledTickets: cancelledBefore + ticketIds.length, totalCents: total, refundedCents: refunded });
+    const after = orderAfterCancelling(
+      { quantity: Number(order.Quantity), cancelledTickets: cancelledBefore, totalCents: Number(order.TotalCents), refundedCents: before },
+      ticketIds.length,
+      price,
+    );
     // The first cancellation creates the map of cancellation times; later ones add their tickets to it.
     const times =
       cancelledBefore === 0
@@ -680,7 +668,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
             names: Object.fromEntries(ticketIds.map((id, i) => [`#t${i}`, id])),
             values: { ':at': at },
           };
-    const noneLeft = cancelledBefore + ticketIds.length >= quantity;
+    const noneLeft = after.cancelledTickets >= after.quantity;
     const update = `SET #RefundedCents = :refunded, #Status = :status, #RefundStatus = :refundStatus, ${times.set} ADD #CancelledTickets :ids${noneLeft ? ' REMOVE #ValidShard' : ''}`;
     // Both as read: a free ticket refunds nothing, so only the cancelled set shows another cancellation in between.
     const condition = `#RefundedCents = :before AND ${cancelledBefore === 0 ? 'attribute_not_exists(#CancelledTickets)' : 'size(#CancelledTickets) = :cancelledBefore'}`;
@@ -692,9 +680,9 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
         ConditionExpression: condition,
         ExpressionAttributeNames: { ...attrNames(update, condition), ...times.names },
         ExpressionAttributeValues: {
-          ':refunded': refunded,
-          ':status': status,
-          ':refundStatus': refundStatus,
+          ':refunded': after.refundedCents,
+          ':status': after.status,
+          ':refundStatus': after.refundStatus,
           ':ids': new Set(ticketIds),
           ':before': before,
           ...times.values,
@@ -703,38 +691,33 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       },
     });
     const messages = ticketIds.map((ticketId) =>
-      newMessage(
-        'ticketing',
-        'TicketCancelled',
-        {
-          ticketId,
-          orderId: String(order.OrderID),
-          userId: String(order.UserID),
-          eventId: String(order.EventID),
-          eventTitle,
-          ticketTypeId,
-          refundCents: price,
-          currency: String(order.Currency),
-          reason,
-        },
-        now,
-      ),
+      announce({
+        ticketId,
+        orderId: String(order.OrderID),
+        userId: String(order.UserID),
+        eventId: String(order.EventID),
+        eventTitle,
+        ticketTypeId,
+        refundCents: price,
+        currency: String(order.Currency),
+      }),
     );
     items.push(...this.outbox.outboxPuts(...messages));
     return items;
   }
 
-  async cancelTicket(userId: string, ticketId: string, now = new Date()): Promise<Ticket> {
+  async cancelTicket(userId: string, ticketId: string, cancellation: TicketCancellation): Promise<Ticket> {
+    const { now } = cancellation;
     for (let attempt = 0; ; attempt++) {
       const ticket = await getItem(this.doc, this.t.tickets.name, { TicketID: ticketId });
       if (!ticket || ticket.UserID !== userId) throw new AppError('TICKET_NOT_FOUND', 'You have no ticket with this id.');
       const event = await this.eventCopy(String(ticket.EventID));
-      const refusal = refuseCancellation(ticket.Status as Ticket['status'], event && { status: event.status, endsAt: event.endsAt }, now);
+      const refusal = cancellation.refuse(ticket.Status as Ticket['status'], event && { status: event.status, endsAt: event.endsAt });
       if (refusal) throw new AppError(refusal.code, refusal.message);
       const order = await getItem(this.doc, this.table, keys.order(userId, String(ticket.OrderID)));
       if (!order) throw new Error(`order ${String(ticket.OrderID)} of ticket ${ticketId} is missing`);
       try {
-        await this.commit(this.cancellation(order, [ticketId], now, 'attendee', event?.title ?? ''));
+        await this.commit(this.cancellation(order, [ticketId], cancellation, event?.title ?? ''));
       } catch (err) {
         // Cancelled meanwhile (the next read says so) or another ticket of the order refunded first: re-read.
         if (err instanceof ConditionFailed && attempt < 20) continue;
@@ -848,7 +831,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       for (const wanted of ticketTypes) {
         const type = copy?.types.find((t) => t.id === wanted.id);
         const shards = type ? await this.readShards(type) : [];
-        const refusal = type ? refuseCapacity({ name: type.name, sold: shards.reduce((n, s) => n + s.sold, 0) }, wanted.capacity) : notYetReceived;
+        const refusal = refuseCapacityChange(type && { name: type.name, sold: shards.reduce((n, s) => n + s.sold, 0) }, wanted.capacity);
         if (refusal) throw new AppError(refusal.code, refusal.message);
         const capacities = distributeCapacity(wanted.capacity, shards.map((s) => s.sold));
         shards.forEach((s, n) => {
@@ -880,7 +863,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     }
   }
 
-  async applyEventSnapshot(message: Message, snapshot: EventSnapshot): Promise<'applied' | 'duplicate'> {
+  async applyEventSnapshot({ message, snapshot, cancelTickets }: EventChange): Promise<'applied' | 'duplicate'> {
     if (await this.outbox.seen(message)) return 'duplicate';
     this.eventCache.delete(snapshot.id);
     const stored = await this.eventCopy(snapshot.id);
@@ -941,8 +924,8 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       }
     }
     // A cancellation cancels every valid ticket; re-running it (a redelivery after a crash) finds only the rest.
-    if (snapshot.status === 'cancelled' && (newer || stored?.version === snapshot.version)) {
-      enqueued = await this.cancelAllTickets(snapshot.title, types, closedAt);
+    if (cancelTickets && (newer || stored?.version === snapshot.version)) {
+      enqueued = await this.cancelAllTickets(snapshot.title, types, closedAt, cancelTickets);
     }
     const result = await this.outbox.acknowledge(message);
     if (enqueued) this.onMessagesCommitted?.();
@@ -959,8 +942,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
    * order committed just before may not be in the `ByShard` index yet (global indexes lag, usually well under a
    * second), so "nothing left" only counts once INDEX_LAG_MS has passed since then.
    */
-  private async cancelAllTickets(eventTitle: string, types: TypeDef[], closedAt: number): Promise<boolean> {
-    const now = new Date();
+  private async cancelAllTickets(eventTitle: string, types: TypeDef[], closedAt: number, cancellation: Cancellation): Promise<boolean> {
     const shardIds = types.flatMap((t) => Array.from({ length: t.shards }, (_, n) => shardId(t.id, n)));
     let any = false;
     for (let round = 0; round < 50; round++) {
@@ -987,7 +969,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
         if (!order || valid.length === 0) continue;
         left = true;
         try {
-          await this.commit(this.cancellation(order, valid.map((t) => t.id), now, 'event_cancelled', eventTitle));
+          await this.commit(this.cancellation(order, valid.map((t) => t.id), cancellation, eventTitle));
           any = true;
         } catch (err) {
           if (!(err instanceof ConditionFailed)) throw err; // an attendee cancelled one meanwhile: next round
@@ -1006,7 +988,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     const outcomes: MessageChangeOutcome[] = [];
     for (const c of changes) {
       try {
-        outcomes.push(await (c.snapshot ? this.applyEventSnapshot(c.message, c.snapshot) : this.acknowledgeMessage(c.message)));
+        outcomes.push(await (c.snapshot ? this.applyEventSnapshot(c) : this.acknowledge(c.message)));
       } catch (error) {
         outcomes.push({ error });
       }
@@ -1014,11 +996,11 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     return outcomes;
   }
 
-  async acknowledgeMessage(message: Message): Promise<'applied' | 'duplicate'> {
+  async acknowledge(message: Message): Promise<'applied' | 'duplicate'> {
     return this.outbox.acknowledge(message);
   }
 
-  ping(): Promise<boolean> {
+  isReady(): Promise<boolean> {
     return this.answers(this.t.ticketing, keys.event('_ping'));
   }
 }

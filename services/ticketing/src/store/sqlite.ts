@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
-import { newMessage, type Availability, type CapacityChangeBody, type EventSnapshot, type Message, type Order, type Ticket } from '@dems/contracts';
-import { AppError, decodeCursor, encodeCursor, inCurrentTrace, invalidCursor, newId, type Page, type PageRequest } from '@dems/kit';
+import type { Availability, CapacityChangeBody, Message, Order, Ticket } from '@dems/contracts';
+import { AppError, decodeCursor, encodeCursor, inCurrentTrace, invalidCursor, type Page, type PageRequest } from '@dems/kit';
 import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, PerTurn, SqliteMessaging, type SqliteDb, type StepOutcome } from '@dems/kit/sqlite';
-import { notYetReceived, orderStateFor, refuseCancellation, refuseCapacity, refusePurchase, remainingOf, soldOutMessage, type SaleEvent } from '../domain/purchase.js';
-import { newTicketCode } from '../domain/ticket-code.js';
+import { orderAfterCancelling, refuseCapacityChange, refusePurchase, remainingOf, soldOutMessage, type SaleEvent } from '../domain/purchase.js';
 import type { MessageChange, MessageChangeOutcome, PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
+import type { Cancellation, EventChange, TicketCancellation } from './ticketing-store.js';
 
 const MIGRATIONS = [
   `${MESSAGING_SCHEMA}
@@ -128,7 +128,11 @@ interface TicketRow {
   user_id: string;
   event_id: string;
   event_title: string;
+  event_venue: string;
+  event_timezone: string;
   event_starts_at: string;
+  event_ends_at: string;
+  event_status: Ticket['eventStatus'];
   ticket_type_id: string;
   ticket_type_name: string;
   price_cents: number;
@@ -149,7 +153,9 @@ const isKeysetCursor = (v: unknown): v is KeysetCursor =>
 const ORDER_SELECT = `
   SELECT o.*, o.rowid AS row_seq, e.title AS event_title FROM orders o JOIN events e ON e.id = o.event_id`;
 const TICKET_SELECT = `
-  SELECT t.*, t.rowid AS row_seq, e.title AS event_title, e.starts_at AS event_starts_at FROM tickets t JOIN events e ON e.id = t.event_id`;
+  SELECT t.*, t.rowid AS row_seq, e.title AS event_title, e.venue AS event_venue, e.timezone AS event_timezone, e.starts_at AS event_starts_at,
+    e.ends_at AS event_ends_at, e.status AS event_status
+  FROM tickets t JOIN events e ON e.id = t.event_id`;
 
 type Statement = Database.Statement;
 type Enqueue = (...messages: Message[]) => void;
@@ -230,7 +236,7 @@ export class SqliteTicketingStore implements TicketingStore {
     this.onMessagesCommitted = opts.onMessagesCommitted;
     this.placeOne = batchStep(this.db, (input: PlaceOrderInput, now: Date, enqueue: Enqueue) => this.placeOrderNow(input, now, enqueue));
     this.applyOneMessage = batchStep(this.db, (c: MessageChange, enqueue: Enqueue) =>
-      c.snapshot ? this.snapshotNow(c.message, c.snapshot, enqueue) : this.outbox.recordReceived(c.message) ? 'applied' : 'duplicate',
+      c.snapshot ? this.snapshotNow(c, enqueue) : this.outbox.recordReceived(c.message) ? 'applied' : 'duplicate',
     );
     // A purchase refused or failed is rolled back to its SAVEPOINT: it leaves no trace, the others in the batch stand.
     this.commitBatch = this.db.transaction((batch: QueuedOrder[], enqueue: Enqueue) => {
@@ -323,7 +329,11 @@ export class SqliteTicketingStore implements TicketingStore {
       orderId: r.order_id,
       eventId: r.event_id,
       eventTitle: r.event_title,
+      eventVenue: r.event_venue,
+      eventTimezone: r.event_timezone,
       eventStartsAt: r.event_starts_at,
+      eventEndsAt: r.event_ends_at,
+      eventStatus: r.event_status,
       ticketTypeId: r.ticket_type_id,
       ticketTypeName: r.ticket_type_name,
       priceCents: r.price_cents,
@@ -452,64 +462,28 @@ export class SqliteTicketingStore implements TicketingStore {
       .run(input.quantity, tt.ticket_type_id, input.quantity);
     if (taken.changes !== 1) throw new AppError('SOLD_OUT', 'Sorry — this ticket type is sold out.');
 
-    const createdAt = now.toISOString();
-    const orderId = newId('ord_');
-    const totalCents = tt.price_cents * input.quantity;
+    const { order, messages } = input.issue({
+      event: ev,
+      ticketType: { id: tt.ticket_type_id, name: tt.name, priceCents: tt.price_cents, currency: tt.currency },
+    });
     this.sql(
-      `INSERT INTO orders (id, user_id, event_id, ticket_type_id, quantity, total_cents, refunded_cents, currency, status, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'confirmed', ?)`,
-    ).run(orderId, input.userId, ev.id, tt.ticket_type_id, input.quantity, totalCents, tt.currency, createdAt);
+      `INSERT INTO orders (id, user_id, event_id, ticket_type_id, quantity, total_cents, refunded_cents, currency, status, refund_status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(order.id, order.userId, ev.id, tt.ticket_type_id, order.quantity, order.totalCents, order.refundedCents, order.currency, order.status, order.refundStatus, order.createdAt);
     const insertTicket = this.sql(
       `INSERT INTO tickets (id, code, order_id, user_id, event_id, ticket_type_id, ticket_type_name, price_cents, currency, status, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?)`,
     );
-    const tickets: Order['tickets'] = [];
-    for (let i = 0; i < input.quantity; i++) {
-      const ticket = { id: newId('tkt_'), code: newTicketCode(), status: 'valid' as const };
-      insertTicket.run(ticket.id, ticket.code, orderId, input.userId, ev.id, tt.ticket_type_id, tt.name, tt.price_cents, tt.currency, createdAt);
-      tickets.push(ticket);
+    for (const ticket of order.tickets) {
+      insertTicket.run(ticket.id, ticket.code, order.id, input.userId, ev.id, tt.ticket_type_id, tt.name, tt.price_cents, tt.currency, order.createdAt);
     }
     this.sql(
       `INSERT INTO idempotency (user_id, key, request_hash, order_id, created_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, order_id = excluded.order_id`,
-    ).run(input.userId, input.idempotencyKey, input.requestHash, orderId, createdAt);
-    enqueue(
-      newMessage(
-        'ticketing',
-        'OrderPlaced',
-        {
-          orderId,
-          userId: input.userId,
-          eventId: ev.id,
-          eventTitle: ev.title,
-          ticketTypeId: tt.ticket_type_id,
-          ticketTypeName: tt.name,
-          quantity: input.quantity,
-          totalCents,
-          currency: tt.currency,
-        },
-        now,
-      ),
-    );
-    // Built from what was just written rather than read back: the same answer, two queries fewer.
-    return {
-      order: {
-        id: orderId,
-        userId: input.userId,
-        eventId: ev.id,
-        eventTitle: ev.title,
-        ticketTypeId: tt.ticket_type_id,
-        quantity: input.quantity,
-        totalCents,
-        refundedCents: 0,
-        currency: tt.currency,
-        status: 'confirmed',
-        refundStatus: 'none',
-        createdAt,
-        tickets,
-      },
-      replayed: false,
-    };
+    ).run(input.userId, input.idempotencyKey, input.requestHash, order.id, order.createdAt);
+    enqueue(...messages);
+    // The order as just written rather than read back: the same answer, two queries fewer.
+    return { order, replayed: false };
   }
 
   async listOrders(userId: string, page: PageRequest): Promise<Page<Order>> {
@@ -546,52 +520,43 @@ export class SqliteTicketingStore implements TicketingStore {
     return { rows: kept, next: more && last ? encodeCursor({ at: last.created_at, row: last.row_seq } satisfies KeysetCursor) : null };
   }
 
-  async cancelTicket(userId: string, ticketId: string, now = new Date()): Promise<Ticket> {
+  async cancelTicket(userId: string, ticketId: string, cancellation: TicketCancellation): Promise<Ticket> {
     return this.write((enqueue) => {
       const ticket = this.sql(`${TICKET_SELECT} WHERE t.id = ? AND t.user_id = ?`).get(ticketId, userId) as TicketRow | undefined;
       if (!ticket) throw new AppError('TICKET_NOT_FOUND', 'You have no ticket with this id.');
-      const refusal = refuseCancellation(ticket.status, this.saleEvent(ticket.event_id), now);
+      const refusal = cancellation.refuse(ticket.status, this.saleEvent(ticket.event_id));
       if (refusal) throw new AppError(refusal.code, refusal.message);
-      enqueue(this.cancelOne(ticket, now, 'attendee'));
+      enqueue(this.cancelOne(ticket, cancellation));
       const updated = this.sql(`${TICKET_SELECT} WHERE t.id = ?`).get(ticketId) as TicketRow;
       return SqliteTicketingStore.toTicket(updated);
     });
   }
 
-  /** Cancels one valid ticket inside the caller's transaction: seat back to sale, refund on its order. */
-  private cancelOne(ticket: TicketRow, now: Date, reason: 'attendee' | 'event_cancelled'): Message<'TicketCancelled'> {
-    const at = now.toISOString();
-    this.sql(`UPDATE tickets SET status = 'cancelled', cancelled_at = ? WHERE id = ?`).run(at, ticket.id);
-    this.sql('UPDATE inventory SET sold = sold - 1 WHERE ticket_type_id = ? AND sold > 0').run(ticket.ticket_type_id);
+  /** Cancels one valid ticket inside the caller's transaction: seat back to sale, refund on its order; its message. */
+  private cancelOne(ticket: TicketRow, { now, announce }: Cancellation): Message {
     const order = this.sql(
       `SELECT quantity, total_cents, refunded_cents,
          (SELECT COUNT(*) FROM tickets t WHERE t.order_id = o.id AND t.status = 'cancelled') AS cancelled
        FROM orders o WHERE id = ?`,
     ).get(ticket.order_id) as { quantity: number; total_cents: number; refunded_cents: number; cancelled: number };
-    const refunded = Math.min(order.total_cents, order.refunded_cents + ticket.price_cents);
-    const { status, refundStatus } = orderStateFor({
-      quantity: order.quantity,
-      cancelledTickets: order.cancelled,
-      totalCents: order.total_cents,
-      refundedCents: refunded,
-    });
-    this.sql('UPDATE orders SET refunded_cents = ?, status = ?, refund_status = ? WHERE id = ?').run(refunded, status, refundStatus, ticket.order_id);
-    return newMessage(
-      'ticketing',
-      'TicketCancelled',
-      {
-        ticketId: ticket.id,
-        orderId: ticket.order_id,
-        userId: ticket.user_id,
-        eventId: ticket.event_id,
-        eventTitle: ticket.event_title,
-        ticketTypeId: ticket.ticket_type_id,
-        refundCents: ticket.price_cents,
-        currency: ticket.currency,
-        reason,
-      },
-      now,
+    const after = orderAfterCancelling(
+      { quantity: order.quantity, cancelledTickets: order.cancelled, totalCents: order.total_cents, refundedCents: order.refunded_cents },
+      1,
+      ticket.price_cents,
     );
+    this.sql(`UPDATE tickets SET status = 'cancelled', cancelled_at = ? WHERE id = ?`).run(now.toISOString(), ticket.id);
+    this.sql('UPDATE inventory SET sold = sold - 1 WHERE ticket_type_id = ? AND sold > 0').run(ticket.ticket_type_id);
+    this.sql('UPDATE orders SET refunded_cents = ?, status = ?, refund_status = ? WHERE id = ?').run(after.refundedCents, after.status, after.refundStatus, ticket.order_id);
+    return announce({
+      ticketId: ticket.id,
+      orderId: ticket.order_id,
+      userId: ticket.user_id,
+      eventId: ticket.event_id,
+      eventTitle: ticket.event_title,
+      ticketTypeId: ticket.ticket_type_id,
+      refundCents: ticket.price_cents,
+      currency: ticket.currency,
+    });
   }
 
   async getAvailability(eventId: string): Promise<Availability | null> {
@@ -618,8 +583,7 @@ export class SqliteTicketingStore implements TicketingStore {
         (this.sql('SELECT * FROM inventory WHERE event_id = ?').all(eventId) as InventoryRow[]).map((r) => [r.ticket_type_id, r]),
       );
       for (const t of ticketTypes) {
-        const row = rows.get(t.id);
-        const refusal = row ? refuseCapacity(row, t.capacity) : notYetReceived;
+        const refusal = refuseCapacityChange(rows.get(t.id), t.capacity);
         if (refusal) throw new AppError(refusal.code, refusal.message);
       }
       const set = this.sql('UPDATE inventory SET capacity = ?, capacity_version = MAX(capacity_version, ?) WHERE ticket_type_id = ?');
@@ -627,8 +591,8 @@ export class SqliteTicketingStore implements TicketingStore {
     });
   }
 
-  async applyEventSnapshot(message: Message, snapshot: EventSnapshot): Promise<'applied' | 'duplicate'> {
-    return this.write((enqueue) => this.snapshotNow(message, snapshot, enqueue));
+  async applyEventSnapshot(change: EventChange): Promise<'applied' | 'duplicate'> {
+    return this.write((enqueue) => this.snapshotNow(change, enqueue));
   }
 
   async applyMessages(changes: MessageChange[]): Promise<MessageChangeOutcome[]> {
@@ -641,7 +605,7 @@ export class SqliteTicketingStore implements TicketingStore {
   }
 
   /** applyEventSnapshot inside the caller's transaction. */
-  private snapshotNow(message: Message, snapshot: EventSnapshot, enqueue: Enqueue): 'applied' | 'duplicate' {
+  private snapshotNow({ message, snapshot, cancelTickets }: EventChange, enqueue: Enqueue): 'applied' | 'duplicate' {
     if (!this.outbox.recordReceived(message)) return 'duplicate';
     const stored = this.event(snapshot.id);
     // Messages may arrive out of order: an older snapshot than the one we hold changes nothing.
@@ -682,18 +646,18 @@ export class SqliteTicketingStore implements TicketingStore {
     this.sql('UPDATE inventory SET active = 0 WHERE event_id = ? AND ticket_type_id NOT IN (SELECT value FROM json_each(?))')
       .run(snapshot.id, JSON.stringify(snapshot.ticketTypes.map((t) => t.id)));
 
-    if (snapshot.status === 'cancelled') {
+    if (cancelTickets) {
       const valid = this.sql(`${TICKET_SELECT} WHERE t.event_id = ? AND t.status = 'valid' ORDER BY t.rowid`).all(snapshot.id) as TicketRow[];
-      enqueue(...valid.map((t) => this.cancelOne(t, now, 'event_cancelled')));
+      enqueue(...valid.map((t) => this.cancelOne(t, cancelTickets)));
     }
     return 'applied';
   }
 
-  async acknowledgeMessage(message: Message): Promise<'applied' | 'duplicate'> {
+  async acknowledge(message: Message): Promise<'applied' | 'duplicate'> {
     return this.write(() => (this.outbox.recordReceived(message) ? 'applied' : 'duplicate'));
   }
 
-  async ping(): Promise<boolean> {
+  async isReady(): Promise<boolean> {
     return this.sql('SELECT 1 AS ok').get() !== undefined;
   }
 

@@ -22,3 +22,30 @@ export function admittedThrough(opts: { joined: number; lastAdmitAtMs: number; n
 /** A place whose pass has run out is spent: its holder may queue again, and its token buys nothing more. */
 export const isSpent = (place: { passExpiresAtMs: number | null }, nowMs: number): boolean =>
   place.passExpiresAtMs !== null && place.passExpiresAtMs <= nowMs;
+
+interface Place {
+  position: number;
+  admitAtMs: number;
+  passExpiresAtMs: number | null;
+}
+
+interface Head {
+  settings: { opensAt: string; admitPerMinute: number };
+  joined: number;
+  lastAdmitAtMs: number;
+}
+
+/**
+ * Who joins at `nowMs` keeps the live place they hold (created false), or gets a new one at the end of the chain
+ * (created true: the next position, its admission time by the bucket, no pass yet). The store writes a new place
+ * and the room's new head together, conditioned on the head it read.
+ */
+export function placeFor<R extends Head>(room: R, held: Place | null | undefined, nowMs: number): { place: Place; created: boolean; room: R } {
+  if (held && !isSpent(held, nowMs)) return { place: held, created: false, room };
+  const place: Place = {
+    position: room.joined + 1,
+    admitAtMs: nextAdmitAt({ ...room, joinedAtMs: nowMs, opensAtMs: Date.parse(room.settings.opensAt), admitPerMinute: room.settings.admitPerMinute }),
+    passExpiresAtMs: null,
+  };
+  return { place, created: true, room: { ...room, joined: place.position, lastAdmitAtMs: place.admitAtMs } };
+}

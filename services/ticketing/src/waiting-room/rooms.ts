@@ -1,4 +1,4 @@
-import type { QueueEntry, QueuePass, WaitingRoom, WaitingRoomSettings, WaitingRoomSettingsBody } from '@dems/contracts';
+import { newMessage, type QueueEntry, type QueuePass, type WaitingRoom, type WaitingRoomSettings, type WaitingRoomSettingsBody } from '@dems/contracts';
 import { AppError, type AuthUser } from '@dems/kit';
 import { admittedThrough } from './bucket.js';
 import type { StoredRoom, WaitingRoomStore } from './store/waiting-room-store.js';
@@ -131,14 +131,14 @@ export class WaitingRooms {
       admitPerMinute: body.admitPerMinute ?? this.opts.defaultAdmitPerMinute,
       passMinutes: body.passMinutes,
     };
-    const room = await this.opts.store.setRoom(eventId, settings, new Date(this.now()));
+    const room = await this.opts.store.setRoom(eventId, settings, roomChanged(eventId, settings, new Date(this.now())));
     this.remember(eventId, room);
     return this.view(room);
   }
 
   async remove(user: AuthUser, eventId: string): Promise<void> {
     await this.requireOrganizer(user, eventId);
-    const deleted = await this.opts.store.deleteRoom(eventId, new Date(this.now()));
+    const deleted = await this.opts.store.deleteRoom(eventId, roomChanged(eventId, null, new Date(this.now())));
     this.remember(eventId, null);
     if (!deleted) throw new AppError('WAITING_ROOM_NOT_FOUND', 'The sale of this event is not queued: there is no waiting room.');
   }
@@ -224,5 +224,8 @@ export class WaitingRooms {
     return this.opts.store.close();
   }
 }
+
+/** What a room's change tells events (which shows buyers that the sale is queued): the settings, or null once deleted. */
+export const roomChanged = (eventId: string, room: WaitingRoomSettings | null, now: Date) => newMessage('ticketing', 'WaitingRoomChanged', { eventId, room }, now);
 
 const invalidToken = () => new AppError('QUEUE_TOKEN_INVALID', 'This waiting-room token is not yours or not for this event; join the waiting room.');

@@ -1,5 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { newMessage, type WaitingRoomSettings } from '@dems/contracts';
+import type { Message, WaitingRoomSettings } from '@dems/contracts';
 import {
   attrNames,
   batchGet,
@@ -17,7 +17,7 @@ import {
   type TransactItem,
 } from '@dems/kit/dynamodb';
 import { idempotentTicketId, ticketingTables } from '../../store/dynamodb.js';
-import { isSpent, nextAdmitAt } from '../bucket.js';
+import { isSpent, placeFor } from '../bucket.js';
 import type { JoinResult, PassOutcome, QueuePlace, StoredRoom, WaitingRoomStore } from './waiting-room-store.js';
 
 /**
@@ -91,7 +91,7 @@ export class DynamoWaitingRoomStore implements WaitingRoomStore {
     return item && item.Active === true ? toRoom(eventId, item) : null;
   }
 
-  async setRoom(eventId: string, settings: WaitingRoomSettings, now: Date): Promise<StoredRoom> {
+  async setRoom(eventId: string, settings: WaitingRoomSettings, changed: Message): Promise<StoredRoom> {
     const update = 'SET #OpensAt = :o, #AdmitPerMinute = :r, #PassMinutes = :p, #Active = :t, #Joined = if_not_exists(#Joined, :z), #LastAdmitAt = if_not_exists(#LastAdmitAt, :z)';
     await this.commit([
       {
@@ -103,12 +103,12 @@ export class DynamoWaitingRoomStore implements WaitingRoomStore {
           ExpressionAttributeValues: { ':o': settings.opensAt, ':r': settings.admitPerMinute, ':p': settings.passMinutes, ':t': true, ':z': 0 },
         },
       },
-      ...this.opts.outbox.outboxPuts(newMessage('ticketing', 'WaitingRoomChanged', { eventId, room: settings }, now)),
+      ...this.opts.outbox.outboxPuts(changed),
     ]);
     return (await this.getRoom(eventId))!;
   }
 
-  async deleteRoom(eventId: string, now: Date): Promise<boolean> {
+  async deleteRoom(eventId: string, changed: Message): Promise<boolean> {
     const update = 'SET #Active = :f';
     const condition = '#Active = :t';
     try {
@@ -123,7 +123,7 @@ export class DynamoWaitingRoomStore implements WaitingRoomStore {
             ExpressionAttributeValues: { ':f': false, ':t': true },
           },
         },
-        ...this.opts.outbox.outboxPuts(newMessage('ticketing', 'WaitingRoomChanged', { eventId, room: null }, now)),
+        ...this.opts.outbox.outboxPuts(changed),
       ]);
       return true;
     } catch (err) {
@@ -140,15 +140,11 @@ export class DynamoWaitingRoomStore implements WaitingRoomStore {
       const room = toRoom(eventId, roomItem);
       const heldItem = items.find((i) => i.SK !== 'room');
       const held = heldItem && toPlace(heldItem);
-      if (held && !isSpent(held, now.getTime())) return { place: held, created: false, room };
-      const place: QueuePlace = {
-        position: room.joined + 1,
-        admitAtMs: nextAdmitAt({ ...room, joinedAtMs: now.getTime(), opensAtMs: Date.parse(room.settings.opensAt), admitPerMinute: room.settings.admitPerMinute }),
-        passExpiresAtMs: null,
-      };
+      const joined = placeFor(room, held, now.getTime());
+      if (!joined.created) return joined;
       try {
-        await this.commit(this.joinItems(eventId, userId, room, place, held));
-        return { place, created: true, room: { ...room, joined: place.position, lastAdmitAtMs: place.admitAtMs } };
+        await this.commit(this.joinItems(eventId, userId, room, joined.place, held));
+        return joined;
       } catch (err) {
         if (!(err instanceof ConditionFailed) || attempt + 1 >= MAX_JOIN_ATTEMPTS) throw err;
         await new Promise((r) => setTimeout(r, fullJitter(attempt, 5, 200)));

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import { newMessage, type Message, type WaitingRoomSettings } from '@dems/contracts';
+import type { Message, WaitingRoomSettings } from '@dems/contracts';
 import { openSqlite, PerTurn, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
-import { isSpent, nextAdmitAt } from '../bucket.js';
+import { isSpent, placeFor } from '../bucket.js';
 import type { JoinResult, PassOutcome, QueuePlace, StoredRoom, WaitingRoomStore } from './waiting-room-store.js';
 
 /**
@@ -133,8 +133,8 @@ export class SqliteWaitingRoomStore implements WaitingRoomStore {
     return this.room(eventId);
   }
 
-  async setRoom(eventId: string, settings: WaitingRoomSettings, now: Date): Promise<StoredRoom> {
-    return this.changeWith(newMessage('ticketing', 'WaitingRoomChanged', { eventId, room: settings }, now), () => {
+  async setRoom(eventId: string, settings: WaitingRoomSettings, changed: Message): Promise<StoredRoom> {
+    return this.changeWith(changed, () => {
       this.sql(
         `INSERT INTO waiting_rooms (event_id, opens_at, admit_per_minute, pass_minutes, active) VALUES (?, ?, ?, ?, 1)
          ON CONFLICT (event_id) DO UPDATE SET opens_at = excluded.opens_at, admit_per_minute = excluded.admit_per_minute,
@@ -144,9 +144,9 @@ export class SqliteWaitingRoomStore implements WaitingRoomStore {
     });
   }
 
-  async deleteRoom(eventId: string, now: Date): Promise<boolean> {
+  async deleteRoom(eventId: string, changed: Message): Promise<boolean> {
     return this.changeWith(
-      newMessage('ticketing', 'WaitingRoomChanged', { eventId, room: null }, now),
+      changed,
       () => this.sql('UPDATE waiting_rooms SET active = 0 WHERE event_id = ? AND active = 1').run(eventId).changes === 1,
       (deleted) => deleted,
     );
@@ -179,19 +179,15 @@ export class SqliteWaitingRoomStore implements WaitingRoomStore {
   private joinNow(eventId: string, userId: string, now: Date): JoinResult | null {
     const room = this.room(eventId);
     if (!room) return null;
-    const held = this.entry(eventId, userId);
-    if (held && !isSpent(held, now.getTime())) return { place: held, created: false, room };
-    const place: QueuePlace = {
-      position: room.joined + 1,
-      admitAtMs: nextAdmitAt({ ...room, joinedAtMs: now.getTime(), opensAtMs: Date.parse(room.settings.opensAt), admitPerMinute: room.settings.admitPerMinute }),
-      passExpiresAtMs: null,
-    };
+    const joined = placeFor(room, this.entry(eventId, userId), now.getTime());
+    if (!joined.created) return joined;
+    const { place } = joined;
     this.sql('UPDATE waiting_rooms SET joined = ?, last_admit_at = ? WHERE event_id = ?').run(place.position, place.admitAtMs, eventId);
     this.sql(
       `INSERT INTO waiting_room_entries (event_id, user_id, position, admit_at, pass_expires_at) VALUES (?, ?, ?, ?, NULL)
        ON CONFLICT (event_id, user_id) DO UPDATE SET position = excluded.position, admit_at = excluded.admit_at, pass_expires_at = NULL`,
     ).run(eventId, userId, place.position, place.admitAtMs);
-    return { place, created: true, room: { ...room, joined: place.position, lastAdmitAtMs: place.admitAtMs } };
+    return joined;
   }
 
   issuePass(eventId: string, userId: string, position: number, passMs: number, now: Date): Promise<PassOutcome> {

@@ -1,4 +1,4 @@
-import type { WaitingRoomSettings } from '@dems/contracts';
+import type { Message, WaitingRoomSettings } from '@dems/contracts';
 
 /** A waiting room as stored: its settings and the head of its chain of places (the last one handed out). */
 export interface StoredRoom {
@@ -45,13 +45,13 @@ export interface WaitingRoomStore {
   eventOrganizer(eventId: string): Promise<string | null>;
   /** The room of the event; null when the sale is not queued. */
   getRoom(eventId: string): Promise<StoredRoom | null>;
-  /** Creates or changes the room (the head is kept: places already handed out stand) and enqueues WaitingRoomChanged. */
-  setRoom(eventId: string, settings: WaitingRoomSettings, now: Date): Promise<StoredRoom>;
-  /** Ends the queueing of the sale and enqueues WaitingRoomChanged (room: null); false when there was no room. */
-  deleteRoom(eventId: string, now: Date): Promise<boolean>;
+  /** Creates or changes the room (the head is kept: places already handed out stand), committing `changed` with it. */
+  setRoom(eventId: string, settings: WaitingRoomSettings, changed: Message): Promise<StoredRoom>;
+  /** Ends the queueing of the sale, committing `changed` with it; false (and nothing committed) when there was no room. */
+  deleteRoom(eventId: string, changed: Message): Promise<boolean>;
   /**
-   * The user's place: the live one they hold, or a new one at the end of the chain with its admission time by the
-   * leaky bucket (nextAdmitAt). A place whose pass has expired is spent: joining again queues the user anew.
+   * The user's place as placeFor (bucket.ts) decides it from the room and the place the user holds, read and
+   * written in one atomic step. A place whose pass has expired is spent: joining again queues the user anew.
    * Null when the event has no room.
    */
   join(eventId: string, userId: string, now: Date): Promise<JoinResult | null>;

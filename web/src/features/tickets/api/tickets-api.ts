@@ -1,5 +1,5 @@
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { IDEMPOTENCY_HEADER, QUEUE_PASS_HEADER, type Event, type Order, type PlaceOrderBody, type Ticket } from '@dems/contracts';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { IDEMPOTENCY_HEADER, QUEUE_PASS_HEADER, type Order, type PlaceOrderBody, type Ticket } from '@dems/contracts';
 import { ApiError, apiRequest } from '../../../lib/api-client';
 import { retryDelay, retryIdempotent } from '../../../lib/retry-policy';
 import { queryKeys } from '../../../lib/query-keys';
@@ -26,15 +26,6 @@ export function useTickets() {
     },
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     enabled: Boolean(user),
-  });
-}
-
-/** The event behind a group of tickets, for its time zone and venue (tickets carry only the start time). */
-export function useTicketEvent(eventId: string) {
-  return useQuery({
-    queryKey: queryKeys.event(eventId),
-    queryFn: ({ signal }) => apiRequest<Event>(`/events/${encodeURIComponent(eventId)}`, { signal }),
-    staleTime: 60_000,
   });
 }
 

@@ -1,9 +1,13 @@
 import type { Ticket } from '@dems/contracts';
 
+/** One event's tickets, with the event as its tickets carry it (ticketing keeps it current). */
 export interface TicketGroup {
   eventId: string;
   eventTitle: string;
   eventStartsAt: string;
+  eventVenue: string;
+  eventTimezone: string;
+  eventCancelled: boolean;
   tickets: Ticket[];
   validCount: number;
 }
@@ -15,7 +19,16 @@ export interface TicketGroup {
 export function groupTicketsByEvent(tickets: Ticket[]): TicketGroup[] {
   const groups = new Map<string, TicketGroup>();
   for (const t of tickets) {
-    const g = groups.get(t.eventId) ?? { eventId: t.eventId, eventTitle: t.eventTitle, eventStartsAt: t.eventStartsAt, tickets: [], validCount: 0 };
+    const g = groups.get(t.eventId) ?? {
+      eventId: t.eventId,
+      eventTitle: t.eventTitle,
+      eventStartsAt: t.eventStartsAt,
+      eventVenue: t.eventVenue,
+      eventTimezone: t.eventTimezone,
+      eventCancelled: t.eventStatus === 'cancelled',
+      tickets: [],
+      validCount: 0,
+    };
     g.tickets.push(t);
     if (t.status === 'valid') g.validCount++;
     groups.set(t.eventId, g);

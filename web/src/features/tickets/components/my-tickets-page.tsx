@@ -8,7 +8,7 @@ import { ShowMore } from '../../../components/show-more';
 import { LineSkeletons } from '../../../components/skeleton';
 import { useToast } from '../../../components/toasts';
 import { formatDateTime, formatMoney } from '../../../lib/format';
-import { useCancelTicket, useTicketEvent, useTickets } from '../api/tickets-api';
+import { useCancelTicket, useTickets } from '../api/tickets-api';
 import { groupTicketsByEvent, type TicketGroup } from './group-tickets';
 import { TicketQr } from './ticket-qr';
 
@@ -77,9 +77,6 @@ export function MyTicketsPage() {
 }
 
 function TicketGroupSection({ group, onCancel }: { group: TicketGroup; onCancel: (t: Ticket) => void }) {
-  const event = useTicketEvent(group.eventId);
-  const timezone = event.data?.timezone;
-  const eventCancelled = event.data?.status === 'cancelled';
   return (
     <section className="ticket-group bg-white rounded-4 shadow-sm p-3 p-md-4 mb-4" aria-labelledby={`group-${group.eventId}`} data-testid="ticket-group">
       <div className="d-flex flex-wrap justify-content-between align-items-start gap-2 mb-3">
@@ -90,15 +87,15 @@ function TicketGroupSection({ group, onCancel }: { group: TicketGroup; onCancel:
             </Link>
           </h2>
           <p className="text-secondary mb-0">
-            {formatDateTime(group.eventStartsAt, timezone)}
-            {event.data ? ` · ${event.data.venue}` : ''}
+            {formatDateTime(group.eventStartsAt, group.eventTimezone)}
+            {group.eventVenue ? ` · ${group.eventVenue}` : ''}
           </p>
         </div>
         <span className={`badge ${group.validCount > 0 ? 'text-bg-success' : 'text-bg-secondary'}`}>
           {group.validCount} of {group.tickets.length} valid
         </span>
       </div>
-      {eventCancelled && (
+      {group.eventCancelled && (
         <div className="alert alert-danger py-2" role="status">
           This event was cancelled; its tickets have been refunded.
         </div>
