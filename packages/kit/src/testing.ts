@@ -22,6 +22,7 @@ export {
   type OpenStore,
   type StoreAdapters,
 } from './testing/adapters.js';
+export { describeOutboxStoreContract, type OutboxUnderTest } from './testing/outbox-contract.js';
 
 export const TEST_SECRET = 'test-service-secret-0123456789';
 
