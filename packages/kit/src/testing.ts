@@ -13,6 +13,7 @@ export {
   adapterWanted,
   describeEachAdapter,
   dynamoTestTarget,
+  onDynamoDbLocal,
   tempDir,
   uniqueTablePrefix,
   type AdapterCase,

@@ -19,10 +19,9 @@ import {
   withRetry,
   type Doc,
   type Dynamo,
-  type DynamoSettings,
 } from '../src/dynamodb.js';
 import { startDynamoDbLocal } from '../../../scripts/lib/dynamodb-local.mjs';
-import { describeEachAdapter, tempDir, uniqueTablePrefix, type StoreAdapters } from '../src/testing.js';
+import { describeEachAdapter, onDynamoDbLocal, tempDir, uniqueTablePrefix } from '../src/testing.js';
 
 const canceled = (...codes: string[]) =>
   new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
@@ -103,10 +102,7 @@ const orderPlaced = (n: number): Message =>
     quantity: 1, totalCents: 2500, currency: 'EUR',
   });
 
-/** DynamoDB Local alone; each test's settings name fresh tables. */
-const onDynamo: StoreAdapters<DynamoSettings> = { dynamodb: (settings) => settings };
-
-describeEachAdapter('DynamoDB mechanics on DynamoDB Local', onDynamo, (h) => {
+describeEachAdapter('DynamoDB mechanics on DynamoDB Local', onDynamoDbLocal, (h) => {
   const clients: { destroy(): void }[] = [];
   afterAll(() => clients.forEach((c) => c.destroy()));
   /** One "process": its own client, call log and messaging instance of the ticketing service, on the tables of `prefix`. */

@@ -83,6 +83,12 @@ export interface AdapterHarness<S, O = undefined> {
   reopen(options?: O): Promise<S>;
 }
 
+/**
+ * DynamoDB Local alone, for suites that build their own clients or stores: each test's "store" is its settings,
+ * naming fresh tables (a unique prefix) on the run's DynamoDB Local.
+ */
+export const onDynamoDbLocal: StoreAdapters<DynamoSettings> = { dynamodb: (settings) => settings };
+
 const defaultClose = (store: unknown) => (store as { close?: () => unknown }).close?.();
 
 /**
