@@ -1,24 +1,31 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { FastifyInstance } from 'fastify';
-import { inject } from 'vitest';
 import type { Message, Role } from '@dems/contracts';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER, verifierFor, type AuthUser, type TokenVerifier } from './auth.js';
 import { signedJsonHeaders } from './signing.js';
 
-/** Helpers for tests only. Every store in tests is a real SQLite file in a fresh directory. */
+/** Helpers for tests only. Stores in tests are real: SQLite files in fresh directories, tables on DynamoDB Local. */
+
+export {
+  ADAPTER_TIMEOUTS,
+  adapterWanted,
+  describeEachAdapter,
+  dynamoTestTarget,
+  onDynamoDbLocal,
+  tempDir,
+  uniqueTablePrefix,
+  type AdapterCase,
+  type AdapterHarness,
+  type Backing,
+  type MatrixOptions,
+  type OpenStore,
+  type StoreAdapters,
+} from './testing/adapters.js';
+export { describeOutboxStoreContract, type OutboxUnderTest } from './testing/outbox-contract.js';
 
 export const TEST_SECRET = 'test-service-secret-0123456789';
-
-export function tempDir(prefix = 'dems-test-'): { path: string; cleanup: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
-}
 
 /** A real Ed25519 key pair standing in for engagement's, so services can be tested alone with genuine tokens. */
 export async function testTokens(): Promise<{
@@ -52,21 +59,6 @@ export function signedHeaders(body: string, secret = TEST_SECRET): Record<string
 export async function deliver(app: FastifyInstance, messages: Message[], secret = TEST_SECRET) {
   const payload = JSON.stringify({ messages });
   return app.inject({ method: 'POST', url: '/internal/messages', headers: signedHeaders(payload, secret), payload });
-}
-
-/**
- * Where the DynamoDB contract suites run: the DynamoDB Local that tests/setup/dynamodb-local.ts started for
- * this test run, or why there is none (the suites are then skipped and say so).
- */
-export function dynamoTestTarget(): { endpoint: string; skip?: undefined } | { endpoint?: undefined; skip: string } {
-  const endpoint = inject('dynamodbEndpoint') || process.env.DEMS_TEST_DYNAMODB_ENDPOINT;
-  if (endpoint) return { endpoint };
-  return { skip: inject('dynamodbSkipReason') || process.env.DEMS_TEST_DYNAMODB_SKIP || 'DynamoDB Local was not started' };
-}
-
-/** A table prefix no other suite or test uses, so each gets empty tables on the one shared DynamoDB Local. */
-export function uniqueTablePrefix(label: string): string {
-  return `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}_${label}_`;
 }
 
 export interface ReplicaStandIn {

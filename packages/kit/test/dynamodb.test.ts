@@ -1,5 +1,5 @@
 import { DescribeTableCommand, DescribeTimeToLiveCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { Id, newMessage, type Message } from '@dems/contracts';
 import {
   ConditionFailed,
@@ -18,9 +18,10 @@ import {
   transactWrite,
   withRetry,
   type Doc,
+  type Dynamo,
 } from '../src/dynamodb.js';
 import { startDynamoDbLocal } from '../../../scripts/lib/dynamodb-local.mjs';
-import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '../src/testing.js';
+import { describeEachAdapter, onDynamoDbLocal, tempDir, uniqueTablePrefix } from '../src/testing.js';
 
 const canceled = (...codes: string[]) =>
   new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
@@ -69,8 +70,6 @@ describe('DynamoDB retry rules', () => {
   });
 });
 
-const dynamo = dynamoTestTarget();
-
 /**
  * What one DynamoDB call of a "process" cost, as DynamoDB reports it (ReturnConsumedCapacity=INDEXES): capacity
  * units over the table and its indexes, write units for a write and read units for a read.
@@ -103,16 +102,19 @@ const orderPlaced = (n: number): Message =>
     quantity: 1, totalCents: 2500, currency: 'EUR',
   });
 
-describe.skipIf(!dynamo.endpoint)('DynamoDB mechanics on DynamoDB Local', () => {
+describeEachAdapter('DynamoDB mechanics on DynamoDB Local', onDynamoDbLocal, (h) => {
   const clients: { destroy(): void }[] = [];
   afterAll(() => clients.forEach((c) => c.destroy()));
   /** One "process": its own client, call log and messaging instance of the ticketing service, on the tables of `prefix`. */
   const processOf = (prefix: string) => {
-    const d = createDynamo({ region: 'us-east-1', endpoint: dynamo.endpoint!, tablePrefix: prefix });
+    const d = createDynamo({ ...h.store, tablePrefix: prefix });
     clients.push(d.client);
     return { d, calls: recordCalls(d.doc), messaging: new DynamoDbMessaging(d.doc, prefix, 'ticketing') };
   };
-  const d = dynamo.endpoint ? processOf(uniqueTablePrefix('kit')).d : undefined;
+  let d: Dynamo | undefined;
+  beforeEach(() => {
+    d = processOf(h.store.tablePrefix).d;
+  });
   /** A fresh messaging table; `next()` is one more process on it. */
   const messagingTable = async () => {
     const prefix = uniqueTablePrefix('msg');
@@ -215,20 +217,6 @@ describe.skipIf(!dynamo.endpoint)('DynamoDB mechanics on DynamoDB Local', () => 
     expect(await sweeper.messaging.pendingCount()).toBe(0);
   });
 
-  it('two sweepers at once never both claim one entry', async () => {
-    const { first: writer, next } = await messagingTable();
-    const messages = Array.from({ length: 20 }, (_, i) => orderPlaced(100 + i));
-    await writer.messaging.commit(writer.messaging.outboxPuts(...messages));
-    const [a, b] = [next(), next()];
-    const later = Date.now() + OUTBOX_SWEEP_GRACE_MS + 1000;
-    const [fromA, fromB] = await Promise.all([a.messaging.claimDue('engagement', 100, later, 60_000), b.messaging.claimDue('engagement', 100, later, 60_000)]);
-    const ids = [...fromA, ...fromB].map((e) => e.message.id);
-    expect(ids.sort()).toEqual(messages.map((m) => m.id).sort());
-    await a.messaging.markDelivered(fromA.map((e) => e.id));
-    await b.messaging.markDelivered(fromB.map((e) => e.id));
-    expect(await a.messaging.pendingCount()).toBe(0);
-  });
-
   it('a batch larger than the claim limit is swept again at once, not a sweep interval later', async () => {
     const { first: writer, next } = await messagingTable();
     const messages = Array.from({ length: 5 }, (_, i) => orderPlaced(200 + i));
@@ -296,18 +284,6 @@ describe.skipIf(!dynamo.endpoint)('DynamoDB mechanics on DynamoDB Local', () => 
     expect((await p.messaging.claimDue('engagement', 10, now, 60_000)).map((e) => e.message.id)).toEqual([a.id, b.id]);
     expect(p.calls).toEqual([]);
     await p.messaging.markDelivered(claimed.map((e) => e.id));
-  });
-
-  it('an entry handed out from memory and never settled is offered again when its claim lapses, not before', async () => {
-    const { first: p } = await messagingTable();
-    const [a, b] = [orderPlaced(6), orderPlaced(7)];
-    await p.messaging.commit(p.messaging.outboxPuts(a));
-    const now = Date.now();
-    expect((await p.messaging.claimDue('engagement', 10, now, 1000)).map((e) => e.message.id)).toEqual([a.id]);
-    await p.messaging.commit(p.messaging.outboxPuts(b));
-    expect((await p.messaging.claimDue('engagement', 10, now + 999, 1000)).map((e) => e.message.id)).toEqual([b.id]);
-    expect((await p.messaging.claimDue('engagement', 10, now + 1000, 1000)).map((e) => e.message.id)).toEqual([a.id]);
-    expect((await p.messaging.claimDue('engagement', 10, now + 2000, 1000)).map((e) => e.message.id)).toEqual([a.id, b.id]);
   });
 
   it('ignores ids that are not outbox entries', async () => {

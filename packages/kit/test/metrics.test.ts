@@ -1,11 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import { newMessage, type Message } from '@dems/contracts';
 import { createServiceApp, fromPrivatePeer, metricsOf, registerInternalRoutes, type App, type OutboxStore } from '@dems/kit';
-import { createDynamo, DynamoDbMessaging, ensureTables } from '@dems/kit/dynamodb';
-import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging } from '@dems/kit/sqlite';
-import { deliver, dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
+import { deliver, describeEachAdapter } from '@dems/kit/testing';
 import type { FastifyRequest } from 'fastify';
+import { outboxAdapters } from './support/outboxes.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -186,36 +184,9 @@ describe('inbox metrics: results by type, and lag from creation to effect', () =
   });
 });
 
-const dynamo = dynamoTestTarget();
-
-/** A publisher's outbox on each adapter, with a way to write messages as a store transaction does. */
-const adapters: { name: string; skip?: string; open: () => Promise<{ store: OutboxStore; enqueue: (...m: Message[]) => Promise<void> }> }[] = [
-  {
-    name: 'sqlite',
-    open: async () => {
-      const dir = tempDir();
-      const db = openSqlite(join(dir.path, 'outbox.db'));
-      migrate(db, [MESSAGING_SCHEMA]);
-      cleanups.push(dir.cleanup, () => db.close());
-      const store = new SqliteMessaging(db);
-      return { store, enqueue: async (...m) => db.transaction(() => store.enqueue(...m))() };
-    },
-  },
-  {
-    name: 'dynamodb',
-    skip: dynamo.skip,
-    open: async () => {
-      const d = createDynamo({ region: 'us-east-1', endpoint: dynamo.endpoint!, tablePrefix: uniqueTablePrefix('metrics') });
-      cleanups.push(() => d.client.destroy());
-      const store = new DynamoDbMessaging(d.doc, d.prefix, 'events');
-      await ensureTables(d.client, [store.table]);
-      return { store, enqueue: (...m) => store.commit(store.outboxPuts(...m)) };
-    },
-  },
-];
-
-for (const adapter of adapters) {
-  describe.skipIf(adapter.skip)(`outbox gauges on ${adapter.name}: pending, age of the oldest, dead letters, per subscriber`, () => {
+describeEachAdapter('outbox gauges: pending, age of the oldest, dead letters, per subscriber', outboxAdapters, (h) => {
+    /** A publisher's outbox, with a way to write messages as a store transaction does. */
+    const adapter = { open: async () => ({ store: h.store.outbox, enqueue: h.store.commit }) };
     const snapshot = { id: 'evt_1', organizerId: 'usr_1', title: 'Jazz', venue: 'Hall', timezone: 'UTC', startsAt: '2030-01-01T20:00:00.000Z', endsAt: '2030-01-01T22:00:00.000Z', status: 'published' as const, ticketTypes: [], version: 1 };
 
     it('reflects a pending entry and a dead letter, read from the store at each scrape', async () => {
@@ -253,8 +224,7 @@ for (const adapter of adapters) {
       expect(value(text, 'dems_outbox_dead_letters', { subscriber: 'engagement' })).toBe(0);
       expect(value(text, 'dems_outbox_pending', { subscriber: 'engagement' })).toBe(2);
     });
-  });
-}
+});
 
 describe('outbox gauges when the store does not answer', () => {
   it('the scrape still answers, without them, and the reason is logged', async () => {

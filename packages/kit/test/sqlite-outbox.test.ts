@@ -44,22 +44,6 @@ describe('SQLite outbox: the relay bookkeeping on a connection of its own', () =
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
   });
 
-  it('two stores on one file (two processes) never lease the same entry', async () => {
-    const otherDb = openSqlite(join(dir.path, 'service.db'));
-    const other = new SqliteMessaging(otherDb);
-    try {
-      const now = Date.now();
-      const [mine, theirs] = await Promise.all([outbox.claimDue('engagement', 1, now, 10_000), other.claimDue('engagement', 10, now, 10_000)]);
-      expect(mine).toHaveLength(1);
-      expect(theirs).toHaveLength(1);
-      expect(mine[0]!.id).not.toBe(theirs[0]!.id);
-      expect(await outbox.claimDue('engagement', 10, now, 10_000)).toEqual([]);
-    } finally {
-      other.close();
-      otherDb.close();
-    }
-  });
-
   it('bookkeeping fails once the store is closed, as the store does', async () => {
     db.close();
     await expect(outbox.claimDue('engagement', 10, Date.now(), 10_000)).rejects.toThrow(/not open/);

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '@dems/contracts';
-import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
+import { describeEachAdapter, type StoreAdapters } from '@dems/kit/testing';
 import { checkAnnouncementLimits } from '../src/domain/announcement-limits.js';
 import { followsEvent, heldTicketIds } from '../src/domain/audience.js';
 import type { EventMessage } from '../src/domain/event-news.js';
@@ -15,47 +15,15 @@ import { AUDIENCE_BUCKETS, audienceBucket, DynamoEngagementStore, engagementTabl
 import { SqliteEngagementStore } from '../src/store/sqlite.js';
 import { msg, snapshot } from './helpers.js';
 
-interface Adapter {
-  name: string;
-  create: () => Promise<{ store: EngagementStore; reopen: () => Promise<EngagementStore>; cleanup: () => void }>;
-}
-
-const all: Adapter[] = [
-  {
-    name: 'sqlite',
-    create: async () => {
-      const dir = tempDir('dems-engagement-store-');
-      const file = join(dir.path, 'engagement.db');
-      return {
-        store: new SqliteEngagementStore({ file, synchronous: 'NORMAL' }),
-        reopen: async () => new SqliteEngagementStore({ file, synchronous: 'NORMAL' }),
-        cleanup: dir.cleanup,
-      };
-    },
-  },
-];
-const dynamo = dynamoTestTarget();
-if (dynamo.endpoint) {
-  const endpoint = dynamo.endpoint;
-  all.push({
-    name: 'dynamodb',
-    create: async () => {
-      // Fresh tables per test (a unique prefix) on the one DynamoDB Local of this test run.
-      const settings = { region: 'us-east-1', endpoint, tablePrefix: uniqueTablePrefix('engagement') };
-      const store = new DynamoEngagementStore({ settings });
-      await store.createTables();
-      return { store, reopen: async () => new DynamoEngagementStore({ settings }), cleanup: () => {} };
-    },
-  });
-}
-const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim());
-const adapters = wanted ? all.filter((a) => wanted.includes(a.name)) : all;
-
-if (dynamo.skip && (!wanted || wanted.includes('dynamodb'))) {
-  describe.skip(`EngagementStore contract: dynamodb — skipped: ${dynamo.skip}`, () => {
-    it('runs when DynamoDB Local is available', () => {});
-  });
-}
+/** The DynamoDB adapter alone, for the suites about how it lays out and writes its items. */
+const onDynamo: StoreAdapters<DynamoEngagementStore> = {
+  dynamodb: { open: (settings) => new DynamoEngagementStore({ settings }), prepare: (store) => store.createTables() },
+};
+/** The store on each adapter, fresh for every test (the kit's adapter matrix). */
+const adapters: StoreAdapters<EngagementStore> = {
+  sqlite: (dir) => new SqliteEngagementStore({ file: join(dir, 'engagement.db'), synchronous: 'NORMAL' }),
+  dynamodb: onDynamo.dynamodb,
+};
 
 const user = (email: string) => ({ email, name: 'Ada', role: 'attendee' as const, passwordHash: 'scrypt$1$1$1$AA==$AA==' });
 /** The audience change the message handler makes of an OrderPlaced: one ticket id per ticket, told or silent. */
@@ -78,16 +46,12 @@ const order = (userId: string, quantity = 1) => {
   return { m, change: orderChange(m) };
 };
 
-describe.each(adapters)('EngagementStore contract: $name', (adapter) => {
+describeEachAdapter('EngagementStore contract', adapters, (h) => {
   let store: EngagementStore;
-  let reopen: () => Promise<EngagementStore>;
-  let cleanup: () => void;
-  beforeEach(async () => {
-    ({ store, reopen, cleanup } = await adapter.create());
-  });
-  afterEach(async () => {
-    await store.close();
-    cleanup();
+  /** Another store on the same data, as a restart or another process opens it. */
+  const reopen = async () => h.open();
+  beforeEach(() => {
+    store = h.store;
   });
   /** Applies an event message as its use case decides it. */
   const applyEvent = (m: EventMessage) => store.applyEventChange(m, eventChanged(m).event);
@@ -464,17 +428,10 @@ function failAfterNotifications(store: DynamoEngagementStore, okItems: number): 
   return { heal: () => (doc.send = send) };
 }
 
-describe.each(adapters.filter((a) => a.name === 'dynamodb'))('DynamoDB notification fan-out after a failure', (adapter) => {
+describeEachAdapter('DynamoDB notification fan-out after a failure', onDynamo, (h) => {
   let store: DynamoEngagementStore;
-  let cleanup: () => void;
-  beforeEach(async () => {
-    const created = await adapter.create();
-    store = created.store as DynamoEngagementStore;
-    cleanup = created.cleanup;
-  });
-  afterEach(async () => {
-    await store.close();
-    cleanup();
+  beforeEach(() => {
+    store = h.store;
   });
 
   it('a redelivery after a crash between chunks notifies each of 250 people exactly once', async () => {
@@ -542,13 +499,10 @@ function failNextWrite(store: DynamoEngagementStore, matches: (command: unknown)
   };
 }
 
-describe.each(adapters.filter((a) => a.name === 'dynamodb'))('DynamoDB: purchase notifications without an inbox', (adapter) => {
+describeEachAdapter('DynamoDB: purchase notifications without an inbox', onDynamo, (h) => {
   let store: DynamoEngagementStore;
-  beforeEach(async () => {
-    store = (await adapter.create()).store as DynamoEngagementStore;
-  });
-  afterEach(async () => {
-    await store.close();
+  beforeEach(() => {
+    store = h.store;
   });
 
   const audienceItem = (userId: string) => {

@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { CreateEventBody, newMessage, type Registration, type UpdateEventBody } from '@dems/contracts';
 import { AppError, type AuthUser } from '@dems/kit';
-import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
+import { describeEachAdapter, tempDir, type StoreAdapters } from '@dems/kit/testing';
 import { buildNewEvent, planEventUpdate, toSnapshot, type PlannedUpdate } from '../src/domain/event-rules.js';
 import type { EventRecord } from '../src/domain/banner.js';
 import type { EventCursor, EventFilter, EventsStore } from '../src/store/events-store.js';
@@ -20,65 +20,11 @@ import { registerForEvent } from '../src/use-cases/register-for-event.js';
 import { withdrawRegistration } from '../src/use-cases/withdraw-registration.js';
 import { DAY, eventBody, inDays, pendingMessages } from './helpers.js';
 
-/** A store under test, a way to open it again on the same data, and cleanup. */
-interface Harness {
-  store: EventsStore;
-  reopen: () => Promise<EventsStore>;
-  cleanup: () => Promise<void>;
-}
-
-const allAdapters: { name: string; create: () => Promise<Harness> }[] = [
-  {
-    name: 'sqlite',
-    create: async () => {
-      const dir = tempDir('dems-events-store-');
-      const file = join(dir.path, 'events.db');
-      const opened: SqliteEventsStore[] = [new SqliteEventsStore({ file, synchronous: 'NORMAL' })];
-      return {
-        store: opened[0]!,
-        reopen: async () => {
-          await opened.at(-1)!.close();
-          const next = new SqliteEventsStore({ file, synchronous: 'NORMAL' });
-          opened.push(next);
-          return next;
-        },
-        cleanup: async () => {
-          for (const s of opened) await s.close();
-          dir.cleanup();
-        },
-      };
-    },
-  },
-];
-
-const dynamo = dynamoTestTarget();
-if (dynamo.endpoint) {
-  const endpoint = dynamo.endpoint;
-  allAdapters.push({
-    name: 'dynamodb',
-    create: async () => {
-      // Fresh tables per test (a unique prefix) on the one DynamoDB Local of this test run.
-      const settings = { region: 'us-east-1', endpoint, tablePrefix: uniqueTablePrefix('events') };
-      const opened: DynamoEventsStore[] = [new DynamoEventsStore({ settings })];
-      await opened[0]!.createTables();
-      return {
-        store: opened[0]!,
-        reopen: async () => {
-          await opened.at(-1)!.close();
-          const next = new DynamoEventsStore({ settings });
-          opened.push(next);
-          return next;
-        },
-        cleanup: async () => {
-          for (const s of opened) await s.close();
-        },
-      };
-    },
-  });
-}
-
-const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim()).filter(Boolean);
-const adapters = wanted ? allAdapters.filter((a) => wanted.includes(a.name)) : allAdapters;
+/** The store on each adapter, fresh for every test (the kit's adapter matrix). */
+const adapters: StoreAdapters<EventsStore> = {
+  sqlite: (dir) => new SqliteEventsStore({ file: join(dir, 'events.db'), synchronous: 'NORMAL' }),
+  dynamodb: { open: (settings) => new DynamoEventsStore({ settings }), prepare: (store: DynamoEventsStore) => store.createTables() },
+};
 
 const ORGANIZER = 'usr_org';
 const newEvent = (overrides: Parameters<typeof eventBody>[0] = {}, organizerId = ORGANIZER) =>
@@ -107,22 +53,11 @@ async function expectAppError(promise: Promise<unknown>, code: string) {
   expect((err as AppError).code).toBe(code);
 }
 
-if (dynamo.skip && (!wanted || wanted.includes('dynamodb'))) {
-  describe.skip(`EventsStore contract: dynamodb — skipped: ${dynamo.skip}`, () => {
-    it('runs when DynamoDB Local is available', () => {});
-  });
-}
-
-describe.each(adapters)('EventsStore contract: $name', ({ create }) => {
-  let h: Harness;
+describeEachAdapter('EventsStore contract', adapters, (h) => {
   let store: EventsStore;
 
-  beforeEach(async () => {
-    h = await create();
+  beforeEach(() => {
     store = h.store;
-  });
-  afterEach(async () => {
-    await h.cleanup();
   });
 
   it('creates an event with its ticket types and an EventPublished message, and keeps it across a reopen', async () => {
@@ -529,10 +464,13 @@ class MeteredEventsStore extends DynamoEventsStore {
   }
 }
 
-describe.runIf(dynamo.endpoint && (!wanted || wanted.includes('dynamodb')))('DynamoEventsStore costs', () => {
+const metered: StoreAdapters<MeteredEventsStore, number> = {
+  dynamodb: { open: (settings, listingReadBudget) => new MeteredEventsStore({ settings, listingReadBudget }), prepare: (store) => store.createTables() },
+};
+
+describeEachAdapter('DynamoEventsStore costs', metered, (h) => {
   const open = async (listingReadBudget?: number) => {
-    const store = new MeteredEventsStore({ settings: { region: 'us-east-1', endpoint: dynamo.endpoint!, tablePrefix: uniqueTablePrefix('events') }, listingReadBudget });
-    await store.createTables();
+    const store = h.open(listingReadBudget);
     store.take();
     return store;
   };

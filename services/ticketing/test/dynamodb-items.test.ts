@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeEachAdapter, onDynamoDbLocal } from '@dems/kit/testing';
 import { purchaseFingerprint } from '../src/domain/purchase.js';
 import { purchaseInput } from '../src/use-cases/place-order.js';
 import { DynamoTicketingStore, idempotentTicketId, ticketingTables } from '../src/store/dynamodb.js';
@@ -105,10 +105,6 @@ interface ConsumedCapacity {
 
 const sum = (calls: Call[], key: 'write' | 'read') => calls.reduce((n, c) => n + c[key], 0);
 
-const dynamo = dynamoTestTarget();
-const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim());
-const runs = Boolean(dynamo.endpoint) && (!wanted || wanted.includes('dynamodb'));
-
 /** A typical event: a 60-character title, as the end-to-end budget assumes. */
 const TITLE = 'The Forty-Second Annual Riverside Jazz and Blues Festival 30';
 /** Ids as long as newId makes them: they are most of an order item's bytes. */
@@ -116,13 +112,13 @@ const EVENT = 'evt_m1x2y3z4AbCdEfGhIjKlMn';
 const TT = 'tt_m1x2y3z4AbCdEfGhIjKlMn';
 const USER = 'usr_m1x2y3z4AbCdEfGhIjKlMn';
 
-describe.skipIf(!runs)('DynamoDB ticketing: write units, items and keys', () => {
+describeEachAdapter('DynamoDB ticketing: write units, items and keys', onDynamoDbLocal, (h) => {
   let store: DynamoTicketingStore;
   let doc: DynamoDBDocumentClient;
   let tables: ReturnType<typeof ticketingTables>;
 
   const open = (shards: number) => {
-    const settings = { region: 'us-east-1', endpoint: dynamo.endpoint!, tablePrefix: uniqueTablePrefix('ticketing') };
+    const settings = h.store;
     tables = ticketingTables(settings.tablePrefix);
     store = new DynamoTicketingStore({ settings, shards });
     doc = (store as unknown as { doc: DynamoDBDocumentClient }).doc;

@@ -1,16 +1,12 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ensureTables, type TableSpec } from '@dems/kit/dynamodb';
-import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
+import { describeEachAdapter, onDynamoDbLocal } from '@dems/kit/testing';
 import { DynamoTicketingStore } from '../src/store/dynamodb.js';
 import { migrateTicketingTables } from '../src/store/dynamodb-migration.js';
 import { cancelled, eventSnapshot, ticketType } from './fixtures.js';
 import { eventChange } from '../src/use-cases/apply-event-changes.js';
 import { byAttendee } from '../src/use-cases/cancel-tickets.js';
-
-const dynamo = dynamoTestTarget();
-const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim());
-const runs = Boolean(dynamo.endpoint) && (!wanted || wanted.includes('dynamodb'));
 
 /** The tables of the version before the Ticketing table, as it created them. */
 const previousTables = (prefix: string): TableSpec[] => [
@@ -82,12 +78,12 @@ function previousItems(prefix: string): [string, Record<string, unknown>][] {
   ];
 }
 
-describe.skipIf(!runs)('moving DynamoDB data from the separate tables of the previous version', () => {
+describeEachAdapter('moving DynamoDB data from the separate tables of the previous version', onDynamoDbLocal, (h) => {
   let s: { region: string; endpoint: string; tablePrefix: string };
   let store: DynamoTicketingStore;
 
   beforeEach(async () => {
-    s = { region: 'us-east-1', endpoint: dynamo.endpoint!, tablePrefix: uniqueTablePrefix('ticketing') };
+    s = { region: 'us-east-1', endpoint: h.store.endpoint!, tablePrefix: h.store.tablePrefix };
     store = new DynamoTicketingStore({ settings: s, shards: 2 });
     const client = (store as unknown as { dynamo: { client: Parameters<typeof ensureTables>[0] } }).dynamo.client;
     await ensureTables(client, previousTables(s.tablePrefix));

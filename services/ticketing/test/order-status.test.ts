@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
+import { describeEachAdapter, onDynamoDbLocal, tempDir } from '@dems/kit/testing';
 import { orderStateFor } from '../src/domain/purchase.js';
 import { purchaseInput } from '../src/use-cases/place-order.js';
 import { DynamoTicketingStore, ticketingTables } from '../src/store/dynamodb.js';
@@ -85,10 +85,9 @@ describe('a SQLite file from before refund_status', () => {
   });
 });
 
-const dynamo = dynamoTestTarget();
-describe.skipIf(!dynamo.endpoint)('DynamoDB order items from before RefundStatus', () => {
+describeEachAdapter('DynamoDB order items from before RefundStatus', onDynamoDbLocal, (h) => {
   it('are read by what they record, and written in the new form on their next cancellation', async () => {
-    const settings = { region: 'us-east-1', endpoint: dynamo.endpoint!, tablePrefix: uniqueTablePrefix('ticketing') };
+    const settings = h.store;
     const store = new DynamoTicketingStore({ settings });
     try {
       await store.createTables();

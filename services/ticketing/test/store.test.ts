@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { newMessage, type Message, type MessageType, type Order } from '@dems/contracts';
-import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
+import { describeEachAdapter, type StoreAdapters } from '@dems/kit/testing';
 import { purchaseInput, type PurchaseRequest } from '../src/use-cases/place-order.js';
 import { DynamoTicketingStore } from '../src/store/dynamodb.js';
 import { SqliteTicketingStore } from '../src/store/sqlite.js';
@@ -10,48 +10,19 @@ import { cancelled, eventSnapshot, pastEvent, published, ticketType, updated } f
 import { eventChange } from '../src/use-cases/apply-event-changes.js';
 import { byAttendee } from '../src/use-cases/cancel-tickets.js';
 
-interface Adapter {
-  name: string;
-  /** Opens a store on `location`; two calls with the same location share the same data. */
-  create: (location: string, onMessagesCommitted?: () => void) => TicketingStore;
-  /** Prepares `location` before the first create (DynamoDB: its tables). */
-  prepare?: (location: string) => Promise<void>;
-}
+/** What a test may open a store with: `onMessagesCommitted` counts the commits that wrote messages. */
+type OpenOptions = { onMessagesCommitted?: () => void };
+const createTables = (store: DynamoTicketingStore) => store.createTables();
 
-const allAdapters: Adapter[] = [
-  { name: 'sqlite', create: (dir, onMessagesCommitted) => new SqliteTicketingStore({ file: join(dir, 'ticketing.db'), synchronous: 'NORMAL', onMessagesCommitted }) },
-];
-
-const dynamo = dynamoTestTarget();
-if (dynamo.endpoint) {
-  // One table prefix per test directory: fresh tables for every test on the one DynamoDB Local of the run.
-  const prefixes = new Map<string, string>();
-  const settings = (dir: string) => {
-    if (!prefixes.has(dir)) prefixes.set(dir, uniqueTablePrefix('ticketing'));
-    return { region: 'us-east-1', endpoint: dynamo.endpoint, tablePrefix: prefixes.get(dir)! };
-  };
-  allAdapters.push(
-    {
-      name: 'dynamodb',
-      create: (dir, onMessagesCommitted) => new DynamoTicketingStore({ settings: settings(dir), onMessagesCommitted }),
-      prepare: (dir) => new DynamoTicketingStore({ settings: settings(dir) }).createTables(),
-    },
-    {
-      // The same suite with each ticket type's inventory split over 4 shards: sharding must not change behaviour.
-      name: 'dynamodb-sharded',
-      create: (dir, onMessagesCommitted) => new DynamoTicketingStore({ settings: settings(dir), shards: 4, onMessagesCommitted }),
-      prepare: (dir) => new DynamoTicketingStore({ settings: settings(dir) }).createTables(),
-    },
-  );
-}
-const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim()).filter(Boolean);
-const adapters = wanted ? allAdapters.filter((a) => wanted.includes(a.name) || (a.name === 'dynamodb-sharded' && wanted.includes('dynamodb'))) : allAdapters;
-
-if (dynamo.skip && (!wanted || wanted.includes('dynamodb'))) {
-  describe.skip(`TicketingStore contract (dynamodb) — skipped: ${dynamo.skip}`, () => {
-    it('runs when DynamoDB Local is available', () => {});
-  });
-}
+/** The store on each adapter, fresh for every test (the kit's adapter matrix). */
+const adapters: StoreAdapters<TicketingStore, OpenOptions> = {
+  sqlite: (dir, o) => new SqliteTicketingStore({ file: join(dir, 'ticketing.db'), synchronous: 'NORMAL', ...o }),
+  dynamodb: { open: (settings, o) => new DynamoTicketingStore({ settings, ...o }), prepare: createTables },
+  variants: {
+    // The same suite with each ticket type's inventory split over 4 shards: sharding must not change behaviour.
+    'dynamodb-sharded': { dynamodb: { open: (settings, o) => new DynamoTicketingStore({ settings, shards: 4, ...o }), prepare: createTables } },
+  },
+};
 
 function order(over: Partial<PurchaseRequest> = {}): PlaceOrderInput {
   const body = { eventId: over.eventId ?? 'evt_jazz', ticketTypeId: over.ticketTypeId ?? 'tt_ga', quantity: over.quantity ?? 2 };
@@ -69,23 +40,14 @@ const ticketsOf = async (store: TicketingStore, userId: string) => (await store.
 
 const ofType = <T extends MessageType>(messages: Message[], type: T) => messages.filter((m) => m.type === type) as Message<T>[];
 
-describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare }) => {
-  let dir: ReturnType<typeof tempDir>;
+describeEachAdapter('TicketingStore contract', adapters, (h) => {
   let store: TicketingStore;
   let commits: number;
-  const extra: TicketingStore[] = [];
 
   beforeEach(async () => {
-    dir = tempDir('ticketing-store-');
     commits = 0;
-    await prepare?.(dir.path);
-    store = create(dir.path, () => commits++);
+    store = h.open({ onMessagesCommitted: () => commits++ });
     await store.applyEventSnapshot(eventChange(published(eventSnapshot()), eventSnapshot()));
-  });
-  afterEach(async () => {
-    await store.close();
-    for (const s of extra.splice(0)) await s.close();
-    dir.cleanup();
   });
 
   describe('placeOrder', () => {
@@ -158,15 +120,14 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
     it('keeps a committed order across a reopen of the store', async () => {
       const { order: placed } = await store.placeOrder(order());
       await store.close();
-      store = create(dir.path);
+      store = h.open();
       expect(await store.getOrder('usr_ann', placed.id)).toEqual(placed);
     });
 
     it('never oversells: two stores on the same data, 300 concurrent orders of 1–3 against capacity 100', async () => {
       const hot = eventSnapshot({ id: 'evt_hot', ticketTypes: [ticketType({ id: 'tt_hot', capacity: 100 })] });
       await store.applyEventSnapshot(eventChange(published(hot), hot));
-      const other = create(dir.path);
-      extra.push(other);
+      const other = h.open();
       const results = await Promise.allSettled(
         Array.from({ length: 300 }, (_, i) =>
           (i % 2 ? other : store).placeOrder(order({ eventId: 'evt_hot', ticketTypeId: 'tt_hot', quantity: (i % 3) + 1, userId: `usr_${i % 37}` })),
@@ -214,8 +175,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
       expect((await ordersOf(store, 'usr_ann')).map((o) => o.id).sort()).toEqual(kept.map((o) => o.id).sort());
       expect(ofType(await outboxMessages(store), 'OrderPlaced')).toHaveLength(3);
       // Every answer came after its commit: a second store on the same data sees every order at once.
-      const other = create(dir.path);
-      extra.push(other);
+      const other = h.open();
       expect(await ordersOf(other, 'usr_ann')).toHaveLength(3);
     });
   });
@@ -236,8 +196,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
 
     it('sells a seat another store on the same data freed, at once', async () => {
       const sold = await sellOutVip();
-      const other = create(dir.path);
-      extra.push(other);
+      const other = h.open();
       await other.cancelTicket('usr_ann', sold.tickets[0]!.id, byAttendee());
       const { order: bought } = await store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }));
       expect(bought.quantity).toBe(1);
@@ -247,8 +206,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
 
     it('sells at once after another store raises the capacity, or a newer snapshot does', async () => {
       await sellOutVip();
-      const other = create(dir.path);
-      extra.push(other);
+      const other = h.open();
       await other.changeCapacity({ eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_vip', capacity: 4 }] });
       await store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }));
       await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }))).rejects.toMatchObject({ code: 'SOLD_OUT' });
@@ -291,8 +249,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
 
     it('refuses a cancelled event as cancelled, not sold out', async () => {
       await sellOutVip();
-      const other = create(dir.path);
-      extra.push(other);
+      const other = h.open();
       const gone = { ...eventSnapshot({ version: 2 }), status: 'cancelled' as const };
       await other.applyEventSnapshot(eventChange(cancelled(gone), gone));
       await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }))).rejects.toMatchObject({ code: 'EVENT_CANCELLED' });
@@ -533,8 +490,7 @@ describe.each(adapters)('TicketingStore contract ($name)', ({ create, prepare })
     });
 
     it('never ends below sold when it races purchases: five buyers of 10 against a change to 10, from two stores', async () => {
-      const other = create(dir.path);
-      extra.push(other);
+      const other = h.open();
       for (let round = 0; round < 4; round++) {
         const id = `evt_race${round}`;
         const tt = `tt_race${round}`;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import type { Message } from '@dems/contracts';
-import { dynamoTestTarget, tempDir, uniqueTablePrefix } from '@dems/kit/testing';
+import { describeEachAdapter, type StoreAdapters } from '@dems/kit/testing';
 import { purchaseInput } from '../src/use-cases/place-order.js';
 import { DynamoTicketingStore } from '../src/store/dynamodb.js';
 import { SqliteTicketingStore } from '../src/store/sqlite.js';
@@ -14,48 +14,30 @@ import { eventChange } from '../src/use-cases/apply-event-changes.js';
 import { roomChanged } from '../src/waiting-room/rooms.js';
 
 /** The waiting room's store contract, on every adapter: the ticketing store and the rooms' store over the same data. */
-interface Adapter {
-  name: string;
-  /** Opens both stores on `location`; two calls with the same location share the same data. */
-  open: (location: string) => { tickets: TicketingStore; rooms: WaitingRoomStore };
-  prepare?: (location: string) => Promise<void>;
+interface Stores {
+  tickets: TicketingStore;
+  rooms: WaitingRoomStore;
 }
 
-const allAdapters: Adapter[] = [
-  {
-    name: 'sqlite',
-    open: (dir) => {
-      const file = join(dir, 'ticketing.db');
-      const tickets = new SqliteTicketingStore({ file, synchronous: 'NORMAL' });
-      return { tickets, rooms: new SqliteWaitingRoomStore({ file, synchronous: 'NORMAL' }) };
-    },
+const adapters: StoreAdapters<Stores> = {
+  sqlite: (dir) => {
+    const file = join(dir, 'ticketing.db');
+    const tickets = new SqliteTicketingStore({ file, synchronous: 'NORMAL' });
+    return { tickets, rooms: new SqliteWaitingRoomStore({ file, synchronous: 'NORMAL' }) };
   },
-];
-
-const dynamo = dynamoTestTarget();
-if (dynamo.endpoint) {
-  const prefixes = new Map<string, string>();
-  const settings = (dir: string) => {
-    if (!prefixes.has(dir)) prefixes.set(dir, uniqueTablePrefix('waitroom'));
-    return { region: 'us-east-1', endpoint: dynamo.endpoint, tablePrefix: prefixes.get(dir)! };
-  };
-  allAdapters.push({
-    name: 'dynamodb',
-    open: (dir) => {
-      const tickets = new DynamoTicketingStore({ settings: settings(dir) });
-      return { tickets, rooms: new DynamoWaitingRoomStore({ settings: settings(dir), outbox: tickets.outbox }) };
+  dynamodb: {
+    open: (settings) => {
+      const tickets = new DynamoTicketingStore({ settings });
+      return { tickets, rooms: new DynamoWaitingRoomStore({ settings, outbox: tickets.outbox }) };
     },
-    prepare: (dir) => new DynamoTicketingStore({ settings: settings(dir) }).createTables(),
-  });
-}
-const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim()).filter(Boolean);
-const adapters = wanted ? allAdapters.filter((a) => wanted.includes(a.name)) : allAdapters;
+    prepare: (stores: { tickets: DynamoTicketingStore; rooms: WaitingRoomStore }) => stores.tickets.createTables(),
+  },
+};
 
-if (dynamo.skip && (!wanted || wanted.includes('dynamodb'))) {
-  describe.skip(`WaitingRoomStore contract (dynamodb) — skipped: ${dynamo.skip}`, () => {
-    it('runs when DynamoDB Local is available', () => {});
-  });
-}
+const closeBoth = async (s: Stores) => {
+  await s.rooms.close();
+  await s.tickets.close();
+};
 
 const T0 = Date.parse('2030-01-01T10:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms);
@@ -66,23 +48,12 @@ async function roomMessages(store: TicketingStore): Promise<Message<'WaitingRoom
   return due.map((e) => e.message).filter((m): m is Message<'WaitingRoomChanged'> => m.type === 'WaitingRoomChanged');
 }
 
-describe.each(adapters)('WaitingRoomStore contract ($name)', ({ open, prepare }) => {
-  let dir: ReturnType<typeof tempDir>;
-  let stores: { tickets: TicketingStore; rooms: WaitingRoomStore };
-  const extra: { tickets: TicketingStore; rooms: WaitingRoomStore }[] = [];
+describeEachAdapter('WaitingRoomStore contract', adapters, (h) => {
+  let stores: Stores;
 
   beforeEach(async () => {
-    dir = tempDir('waiting-room-store-');
-    await prepare?.(dir.path);
-    stores = open(dir.path);
+    stores = h.store;
     await stores.tickets.applyEventSnapshot(eventChange(published(eventSnapshot()), eventSnapshot()));
-  });
-  afterEach(async () => {
-    for (const s of [stores, ...extra.splice(0)]) {
-      await s.rooms.close();
-      await s.tickets.close();
-    }
-    dir.cleanup();
   });
 
   it("knows the event's organizer from ticketing's copy, and no organizer of an event it has no copy of", async () => {
@@ -137,8 +108,7 @@ describe.each(adapters)('WaitingRoomStore contract ($name)', ({ open, prepare })
   });
 
   it('hands out unique positions in join order under concurrency, across two stores on the same data', async () => {
-    const other = open(dir.path);
-    extra.push(other);
+    const other = h.open();
     await stores.rooms.setRoom('evt_jazz', settings, roomChanged('evt_jazz', settings, at(0)));
     const users = Array.from({ length: 40 }, (_, i) => `usr_${i}`);
     const results = await Promise.all(users.map((u, i) => (i % 2 ? other : stores).rooms.join('evt_jazz', u, at(10))));
@@ -184,4 +154,4 @@ describe.each(adapters)('WaitingRoomStore contract ($name)', ({ open, prepare })
     expect(await stores.rooms.hasPurchase('usr_a', 'key-2')).toBe(false);
     expect(await stores.rooms.hasPurchase('usr_b', 'key-1')).toBe(false);
   });
-});
+}, { close: closeBoth });
