@@ -56,6 +56,7 @@ export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel
 
   return (
     <>
+      {/* eslint-disable-next-line jsx-a11y/no-noninteractive-element-interactions -- a click on the backdrop (outside the dialog box) is the mouse's Cancel; the keyboard has Escape and the Cancel button. */}
       <div className="modal d-block" role="dialog" aria-modal="true" aria-labelledby={titleId} onKeyDown={onKeyDown} onClick={(e) => e.target === e.currentTarget && onCancel()}>
         <div className="modal-dialog modal-dialog-centered" ref={dialogRef}>
           <div className="modal-content shadow">

@@ -1,10 +1,10 @@
 import { Link } from 'react-router';
-import { ErrorAlert } from '../../../components/error-alert';
-import { EmptyState, PageHeader } from '../../../components/page-header';
-import { LineSkeletons } from '../../../components/skeleton';
-import { Spinner } from '../../../components/spinner';
-import { formatDateTime, formatRelative } from '../../../lib/format';
-import { unreadText, useMarkAllRead, useMarkRead, useNotificationList } from '../api/notifications-api';
+import { ErrorAlert } from '@/components/error-alert';
+import { EmptyState, PageHeader } from '@/components/page-header';
+import { LineSkeletons } from '@/components/skeleton';
+import { Spinner } from '@/components/spinner';
+import { formatDateTime, formatRelative } from '@/lib/format';
+import { unreadText, useMarkAllRead, useMarkRead, useNotificationList } from '@/features/notifications/api/notifications-api';
 
 export function NotificationsPage() {
   const list = useNotificationList();

@@ -2,9 +2,9 @@ import { useRef, useState } from 'react';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Announcement as AnnouncementSchema, Availability, CreateEventBody, Event, Registration, UpdateEventBody } from '@dems/contracts';
 import type { z } from 'zod';
-import { ApiError, apiRequest, apiUpload, type UploadProgress } from '../../../lib/api-client';
-import { queryKeys } from '../../../lib/query-keys';
-import { useSession } from '../../../lib/session';
+import { ApiError, apiRequest, apiUpload, type UploadProgress } from '@/lib/api-client';
+import { queryKeys } from '@/lib/query-keys';
+import { useSession } from '@/lib/session';
 
 export function useMyEvents() {
   const { user } = useSession();

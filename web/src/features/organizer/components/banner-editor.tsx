@@ -1,9 +1,9 @@
 import { useId, useRef, useState, type DragEvent } from 'react';
 import { BANNER_MAX_BYTES, type Event } from '@dems/contracts';
-import { ConfirmChangeDialog } from '../../../components/confirm-dialog';
-import { EventCover } from '../../../components/event-cover';
-import { useToast } from '../../../components/toasts';
-import { useRemoveBanner, useUploadBanner } from '../api/organizer-api';
+import { ConfirmChangeDialog } from '@/components/confirm-dialog';
+import { EventCover } from '@/components/event-cover';
+import { useToast } from '@/components/toasts';
+import { useRemoveBanner, useUploadBanner } from '@/features/organizer/api/organizer-api';
 import { BANNER_ACCEPT, bannerContentType, bannerErrorMessage, bannerFileProblem, formatBytes } from './banner-file';
 
 /** A file that passed the checks, waiting for the organizer to upload it. */

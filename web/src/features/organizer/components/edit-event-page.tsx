@@ -1,11 +1,11 @@
 import { useCallback, useMemo } from 'react';
 import { useNavigate } from 'react-router';
 import type { Event } from '@dems/contracts';
-import { ErrorAlert } from '../../../components/error-alert';
-import { PageHeader } from '../../../components/page-header';
-import { LineSkeletons } from '../../../components/skeleton';
-import { useToast } from '../../../components/toasts';
-import { useManagedEvent, useUpdateEvent } from '../api/organizer-api';
+import { ErrorAlert } from '@/components/error-alert';
+import { PageHeader } from '@/components/page-header';
+import { LineSkeletons } from '@/components/skeleton';
+import { useToast } from '@/components/toasts';
+import { useManagedEvent, useUpdateEvent } from '@/features/organizer/api/organizer-api';
 import { BannerEditor } from './banner-editor';
 import { EventForm } from './event-form';
 import { draftFromEvent, validateUpdate, type EventDraft } from './event-form-model';

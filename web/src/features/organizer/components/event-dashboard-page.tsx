@@ -1,16 +1,16 @@
 import { useId, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { AnnouncementBody, type Availability, type Event } from '@dems/contracts';
-import { ConfirmChangeDialog } from '../../../components/confirm-dialog';
-import { ErrorAlert } from '../../../components/error-alert';
-import { Field } from '../../../components/form-field';
-import { PageHeader } from '../../../components/page-header';
-import { LineSkeletons } from '../../../components/skeleton';
-import { ShowMore } from '../../../components/show-more';
-import { useToast } from '../../../components/toasts';
-import { ApiError } from '../../../lib/api-client';
-import { formatDateTime, formatMoney } from '../../../lib/format';
-import { useAnnounce, useAttendees, useCancelEvent, useManagedEvent, useSales } from '../api/organizer-api';
+import { ConfirmChangeDialog } from '@/components/confirm-dialog';
+import { ErrorAlert } from '@/components/error-alert';
+import { Field } from '@/components/form-field';
+import { PageHeader } from '@/components/page-header';
+import { LineSkeletons } from '@/components/skeleton';
+import { ShowMore } from '@/components/show-more';
+import { useToast } from '@/components/toasts';
+import { ApiError } from '@/lib/api-client';
+import { formatDateTime, formatMoney } from '@/lib/format';
+import { useAnnounce, useAttendees, useCancelEvent, useManagedEvent, useSales } from '@/features/organizer/api/organizer-api';
 
 /** Revenue per currency from what is sold now (refunded seats are no longer sold). */
 export function revenue(availability: Availability): { currency: string; cents: number }[] {

@@ -1,10 +1,10 @@
 import { Link } from 'react-router';
-import { ErrorAlert } from '../../../components/error-alert';
-import { EmptyState, PageHeader } from '../../../components/page-header';
-import { LineSkeletons } from '../../../components/skeleton';
-import { Spinner } from '../../../components/spinner';
-import { formatDateTime } from '../../../lib/format';
-import { useMyEvents } from '../api/organizer-api';
+import { ErrorAlert } from '@/components/error-alert';
+import { EmptyState, PageHeader } from '@/components/page-header';
+import { LineSkeletons } from '@/components/skeleton';
+import { Spinner } from '@/components/spinner';
+import { formatDateTime } from '@/lib/format';
+import { useMyEvents } from '@/features/organizer/api/organizer-api';
 
 export function MyEventsPage() {
   const list = useMyEvents();

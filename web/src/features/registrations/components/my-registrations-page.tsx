@@ -1,10 +1,10 @@
 import { Link } from 'react-router';
-import { ErrorAlert } from '../../../components/error-alert';
-import { EmptyState, PageHeader } from '../../../components/page-header';
-import { LineSkeletons } from '../../../components/skeleton';
-import { ShowMore } from '../../../components/show-more';
-import { formatDateTime } from '../../../lib/format';
-import { useRegistrations } from '../api/registrations-api';
+import { ErrorAlert } from '@/components/error-alert';
+import { EmptyState, PageHeader } from '@/components/page-header';
+import { LineSkeletons } from '@/components/skeleton';
+import { ShowMore } from '@/components/show-more';
+import { formatDateTime } from '@/lib/format';
+import { useRegistrations } from '@/features/registrations/api/registrations-api';
 
 export function MyRegistrationsPage() {
   const registrations = useRegistrations();

@@ -1,13 +1,13 @@
 import { useId, useState } from 'react';
 import { WAITING_ROOM_DEFAULT_PASS_MINUTES, WaitingRoomSettingsBody, type Event, type WaitingRoom } from '@dems/contracts';
-import { ConfirmChangeDialog } from '../../../components/confirm-dialog';
-import { ErrorAlert } from '../../../components/error-alert';
-import { Field } from '../../../components/form-field';
-import { LineSkeletons } from '../../../components/skeleton';
-import { useToast } from '../../../components/toasts';
-import { fieldErrors } from '../../../lib/error-messages';
-import { formatDateTime, isoToZonedInput, zonedInputToIso } from '../../../lib/format';
-import { useRemoveWaitingRoom, useSaveWaitingRoom, useWaitingRoom } from '../api/waiting-room-api';
+import { ConfirmChangeDialog } from '@/components/confirm-dialog';
+import { ErrorAlert } from '@/components/error-alert';
+import { Field } from '@/components/form-field';
+import { LineSkeletons } from '@/components/skeleton';
+import { useToast } from '@/components/toasts';
+import { fieldErrors } from '@/lib/error-messages';
+import { formatDateTime, isoToZonedInput, zonedInputToIso } from '@/lib/format';
+import { useRemoveWaitingRoom, useSaveWaitingRoom, useWaitingRoom } from '@/features/waiting-room/api/waiting-room-api';
 
 /** What ticketing admits per minute when the organizer does not say (its WAITING_ROOM_ADMIT_PER_MINUTE default). */
 export const DEFAULT_ADMIT_PER_MINUTE = 600;
