@@ -5,7 +5,7 @@ import { ErrorAlert } from '@/components/error-alert';
 import { EventCover } from '@/components/event-cover';
 import { CalendarIcon, PeopleIcon, PinIcon } from '@/components/icons';
 import { useDocumentTitle } from '@/components/page-header';
-import { LineSkeletons } from '@/components/skeleton';
+import { LoadingCard } from '@/components/query-states';
 import { ApiError } from '@/lib/api-client';
 import { formatDate, formatPriceRange, formatTime } from '@/lib/format';
 import { downloadIcs } from '@/lib/ics';
@@ -30,11 +30,7 @@ export function EventView({ id, slots }: { id: string; slots: EventSlots }) {
   useDocumentTitle(event.data?.title ?? 'Event');
 
   if (event.isPending) {
-    return (
-      <div className="bg-white rounded-4 shadow-sm p-4">
-        <LineSkeletons lines={6} label="Loading the event…" />
-      </div>
-    );
+    return <LoadingCard lines={6} label="Loading the event…" />;
   }
   if (event.isError) {
     const missing = event.error instanceof ApiError && event.error.status === 404;
