@@ -1,5 +1,4 @@
 import { defineConfig } from 'vitest/config';
-import react from '@vitejs/plugin-react';
 
 export default defineConfig({
   test: {
@@ -18,7 +17,8 @@ export default defineConfig({
         },
       },
       {
-        plugins: [react()],
+        // The web app's own Vite config: its React plugin and its `@/` alias, declared once there.
+        extends: './web/vite.config.ts',
         test: {
           name: 'web',
           include: ['web/src/**/*.test.{ts,tsx}'],

@@ -1,11 +1,14 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
 
 // `vite` (dev) talks to a running `npm start` through the same paths the gateway serves in production.
 const backend = 'http://127.0.0.1:3000';
 
 export default defineConfig({
   plugins: [react()],
+  // The same `@/` as web/tsconfig.json's paths; Vitest's web project extends this file, so tests resolve it too.
+  resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -1,10 +1,10 @@
 import { useState, type ReactNode } from 'react';
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { ToastProvider } from '../components/toasts';
-import { ApiError } from '../lib/api-client';
-import { LiveProvider, type SocketFactory } from '../lib/live';
-import { retryDelay, retryQuery } from '../lib/retry-policy';
-import { SessionProvider, useSession, type SessionData } from '../lib/session';
+import { ToastProvider } from '@/components/toasts';
+import { ApiError } from '@/lib/api-client';
+import { LiveProvider, type SocketFactory } from '@/lib/live';
+import { retryDelay, retryQuery } from '@/lib/retry-policy';
+import { SessionProvider, useSession, type SessionData } from '@/lib/session';
 
 /** A token the server no longer accepts means the session is over: sign out, and protected pages ask to log in. */
 function QueryLayer({ children }: { children: ReactNode }) {

@@ -1,8 +1,8 @@
 import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LoginPage } from '../features/auth';
-import { attendeeSession, json, renderApp } from '../test/render';
+import { LoginPage } from '@/features/auth';
+import { attendeeSession, json, renderApp } from '@/test/render';
 import { RequireAuth } from './require-auth';
 
 const routes = [

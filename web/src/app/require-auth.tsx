@@ -1,6 +1,6 @@
 import { Link, Navigate, Outlet, useLocation } from 'react-router';
 import type { Role } from '@dems/contracts';
-import { useSession } from '../lib/session';
+import { useSession } from '@/lib/session';
 
 /** Sends a signed-out visitor to log in and, afterwards, back to the page they asked for. */
 export function RequireAuth({ role }: { role?: Role }) {

@@ -1,17 +1,17 @@
 import { lazy } from 'react';
 import { createBrowserRouter, useParams } from 'react-router';
-import { LoginPage, SignUpPage } from '../features/auth';
-import { EventsPage, EventView } from '../features/events';
-import { NotificationsPage } from '../features/notifications';
-import { MyRegistrationsPage, RsvpCard } from '../features/registrations';
-import { BuyTickets, MyTicketsPage } from '../features/tickets';
-import { QueuedSale, WaitingRoomSettings } from '../features/waiting-room';
+import { LoginPage, SignUpPage } from '@/features/auth';
+import { EventsPage, EventView } from '@/features/events';
+import { NotificationsPage } from '@/features/notifications';
+import { MyRegistrationsPage, RsvpCard } from '@/features/registrations';
+import { BuyTickets, MyTicketsPage } from '@/features/tickets';
+import { QueuedSale, WaitingRoomSettings } from '@/features/waiting-room';
 import { AppLayout } from './layout/app-layout';
 import { NotFoundPage } from './layout/not-found-page';
 import { RequireAuth } from './require-auth';
 
 // Organizer pages load on first use: most visitors are attendees and never need their code.
-const organizer = () => import('../features/organizer');
+const organizer = () => import('@/features/organizer');
 const MyEventsPage = lazy(() => organizer().then((m) => ({ default: m.MyEventsPage })));
 const CreateEventPage = lazy(() => organizer().then((m) => ({ default: m.CreateEventPage })));
 const EventDashboardPage = lazy(() => organizer().then((m) => ({ default: m.EventDashboardPage })));

@@ -1,5 +1,6 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ErrorAlert } from './error-alert';
+import { useToast } from './toasts';
 
 interface ConfirmDialogProps {
   open: boolean;
@@ -56,6 +57,7 @@ export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel
 
   return (
     <>
+      {/* eslint-disable-next-line jsx-a11y/no-noninteractive-element-interactions -- a click on the backdrop (outside the dialog box) is the mouse's Cancel; the keyboard has Escape and the Cancel button. */}
       <div className="modal d-block" role="dialog" aria-modal="true" aria-labelledby={titleId} onKeyDown={onKeyDown} onClick={(e) => e.target === e.currentTarget && onCancel()}>
         <div className="modal-dialog modal-dialog-centered" ref={dialogRef}>
           <div className="modal-content shadow">
@@ -126,4 +128,19 @@ export function ConfirmChangeDialog({ change, onClose, onDone, children, ...dial
       {change.isError && <ErrorAlert className="mt-3 mb-0" error={change.error} />}
     </ConfirmDialog>
   );
+}
+
+/**
+ * One change that asks first, as the organizer's irreversible actions do (cancel an event, remove a banner, turn
+ * off a waiting room): `ask` opens the dialog, spread `dialog` into a ConfirmChangeDialog, and once the change is
+ * done a toast says `done`. The dialog is kept apart from the button that asks because a done change often
+ * hides that button (a removed banner has no Remove button), and the dialog must still close and say so.
+ */
+export function useConfirmedChange(change: ConfirmedChange, done: { title: string; body: string }) {
+  const [open, setOpen] = useState(false);
+  const toast = useToast();
+  return {
+    ask: () => setOpen(true),
+    dialog: { open, change, danger: true, onClose: () => setOpen(false), onDone: () => toast({ ...done, tone: 'info' }) },
+  };
 }

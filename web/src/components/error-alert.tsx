@@ -1,5 +1,5 @@
-import { ApiError } from '../lib/api-client';
-import { errorMessage, type ErrorContext } from '../lib/error-messages';
+import { ApiError } from '@/lib/api-client';
+import { errorMessage, type ErrorContext } from '@/lib/error-messages';
 
 /** An error as a plain sentence, with a retry button when the caller can retry. */
 export function ErrorAlert({ error, onRetry, context, className = '' }: { error: unknown; onRetry?: () => void; context?: ErrorContext; className?: string }) {

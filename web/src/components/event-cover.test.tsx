@@ -1,7 +1,7 @@
 import { fireEvent, render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { coverBackground } from '../lib/cover';
-import { testEvent } from '../test/fixtures';
+import { coverBackground } from '@/lib/cover';
+import { testEvent } from '@/test/fixtures';
 import { EventCover } from './event-cover';
 
 const withBanner = testEvent({

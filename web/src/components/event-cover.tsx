@@ -1,7 +1,7 @@
 import { useState, type CSSProperties } from 'react';
 import type { Event } from '@dems/contracts';
-import { coverBackground, coverInitials } from '../lib/cover';
-import { dateChip } from '../lib/format';
+import { coverBackground, coverInitials } from '@/lib/cover';
+import { dateChip } from '@/lib/format';
 
 export type CoverEvent = Pick<Event, 'id' | 'title' | 'startsAt' | 'timezone' | 'bannerUrl' | 'bannerSizes'>;
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { attendeeSession, json } from '../test/render';
-import { installFakeXhr } from '../test/fake-xhr';
+import { attendeeSession, json } from '@/test/render';
+import { installFakeXhr } from '@/test/fake-xhr';
 import { ApiError, apiRequest, apiUpload, type UploadProgress } from './api-client';
 import { sessionStore } from './session-store';
 

@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useEffectEvent, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { io, type Socket } from 'socket.io-client';
 import {
@@ -61,18 +61,20 @@ export function LiveProvider({ children, connect = defaultFactory }: { children:
   const userId = user?.id ?? null;
   const expiresAt = session?.expiresAt ?? null;
   const queryClient = useQueryClient();
-  const [status, setStatus] = useState<LiveStatus>('off');
+  /**
+   * What the current connection last reported, and for whom. Cleared when a connection closes, so a new one (or
+   * another user's) reads as connecting until it reports; signed out reads as off.
+   */
+  const [reported, setReported] = useState<{ userId: string; status: LiveStatus } | null>(null);
+  const status: LiveStatus = !userId ? 'off' : reported?.userId === userId ? reported.status : 'connecting';
   const listeners = useRef(new Set<Listener>());
   /** Waiting rooms this tab watches, each with its listeners: asked for again on every (re)connection. */
   const roomListeners = useRef(new Map<string, Set<RoomListener>>());
   const socketRef = useRef<Socket | null>(null);
 
   useEffect(() => {
-    if (!userId) {
-      setStatus('off');
-      return;
-    }
-    setStatus('connecting');
+    if (!userId) return;
+    const setStatus = (next: LiveStatus) => setReported({ userId, status: next });
     const socket = connect();
     socketRef.current = socket;
     let retry: ReturnType<typeof setTimeout> | undefined;
@@ -139,6 +141,7 @@ export function LiveProvider({ children, connect = defaultFactory }: { children:
       for (const listener of roomListeners.current.get(parsed.data.eventId) ?? []) listener(parsed.data);
     });
     return () => {
+      setReported(null);
       socketRef.current = null;
       clearTimeout(retry);
       unsubscribeSession();
@@ -191,7 +194,7 @@ export const useLive = () => useContext(LiveContext);
 /** Calls `listener` for every notification pushed while the component is mounted. */
 export function useLiveNotifications(listener: Listener): void {
   const { subscribe } = useLive();
-  const latest = useRef(listener);
-  latest.current = listener;
-  useEffect(() => subscribe((n) => latest.current(n)), [subscribe]);
+  // The latest listener is called, without subscribing again each time the caller renders a new one.
+  const onNotification = useEffectEvent(listener);
+  useEffect(() => subscribe((n) => onNotification(n)), [subscribe]);
 }

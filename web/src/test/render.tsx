@@ -3,9 +3,9 @@ import { render } from '@testing-library/react';
 import { createMemoryRouter, RouterProvider, type RouteObject } from 'react-router';
 import type { Socket } from 'socket.io-client';
 import { vi } from 'vitest';
-import { AppProviders } from '../app/providers';
-import { ToastViewport } from '../components/toasts';
-import type { SessionData } from '../lib/session';
+import { AppProviders } from '@/app/providers';
+import { ToastViewport } from '@/components/toasts';
+import type { SessionData } from '@/lib/session';
 
 export const attendeeSession: SessionData = {
   token: 'test-token',

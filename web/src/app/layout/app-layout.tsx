@@ -1,8 +1,8 @@
 import { Suspense, useEffect } from 'react';
 import { Outlet, useLocation } from 'react-router';
-import { Spinner } from '../../components/spinner';
-import { ToastViewport } from '../../components/toasts';
-import { LiveToasts } from '../../features/notifications';
+import { Spinner } from '@/components/spinner';
+import { ToastViewport } from '@/components/toasts';
+import { LiveToasts } from '@/features/notifications';
 import { BusyBanner } from './busy-banner';
 import { ConnectionBanner } from './connection-banner';
 import { Navbar } from './navbar';

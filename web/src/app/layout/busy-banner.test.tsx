@@ -1,8 +1,8 @@
 import { screen, waitFor } from '@testing-library/react';
 import { useQuery } from '@tanstack/react-query';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { apiRequest } from '../../lib/api-client';
-import { json, renderApp } from '../../test/render';
+import { apiRequest } from '@/lib/api-client';
+import { json, renderApp } from '@/test/render';
 import { BusyBanner } from './busy-banner';
 
 /** A page reading one thing, as every feature page does, through the app's real query client. */

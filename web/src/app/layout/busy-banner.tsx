@@ -1,5 +1,5 @@
 import { useIsFetching, useIsMutating } from '@tanstack/react-query';
-import { isBusy } from '../../lib/retry-policy';
+import { isBusy } from '@/lib/retry-policy';
 
 /**
  * Says so, calmly, while the app is repeating a request that DEMS answered "busy, try again" (or did not answer):

@@ -1,4 +1,4 @@
-import { useLive } from '../../lib/live';
+import { useLive } from '@/lib/live';
 
 /** Says so while live updates are down; Socket.IO reconnects by itself and the banner then disappears. */
 export function ConnectionBanner() {

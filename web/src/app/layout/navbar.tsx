@@ -1,21 +1,19 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Link, NavLink, useLocation, useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
-import { NotificationBell } from '../../features/notifications';
-import { useSession } from '../../lib/session';
+import { NotificationBell } from '@/features/notifications';
+import { useSession } from '@/lib/session';
 
 const linkClass = ({ isActive }: { isActive: boolean }) => `nav-link${isActive ? ' active fw-semibold' : ''}`;
 
 export function Navbar() {
   const { user, signOut } = useSession();
-  const [open, setOpen] = useState(false);
   const { pathname } = useLocation();
+  // The menu stays open only on the page it was opened on: following a link closes it.
+  const [openOn, setOpenOn] = useState<string | null>(null);
+  const open = openOn === pathname;
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  useEffect(() => {
-    setOpen(false);
-  }, [pathname]);
-
   const logOut = () => {
     signOut();
     // Nothing of the previous user's may linger in the cache for the next one.
@@ -39,7 +37,7 @@ export function Navbar() {
               aria-controls="main-nav"
               aria-expanded={open}
               aria-label={open ? 'Close menu' : 'Open menu'}
-              onClick={() => setOpen((o) => !o)}
+              onClick={() => setOpenOn(open ? null : pathname)}
             >
               <span className="navbar-toggler-icon" />
             </button>

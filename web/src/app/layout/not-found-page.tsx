@@ -1,5 +1,5 @@
 import { Link } from 'react-router';
-import { useDocumentTitle } from '../../components/page-header';
+import { useDocumentTitle } from '@/components/page-header';
 
 export function NotFoundPage() {
   useDocumentTitle('Page not found');

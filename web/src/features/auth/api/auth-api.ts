@@ -2,8 +2,8 @@ import { useState } from 'react';
 import { useMutation } from '@tanstack/react-query';
 import type { LoginBody, LoginChallenge, Session, SignUpBody, User } from '@dems/contracts';
 import type { z } from 'zod';
-import { ApiError, apiRequest } from '../../../lib/api-client';
-import { useSession } from '../../../lib/session';
+import { ApiError, apiRequest } from '@/lib/api-client';
+import { useSession } from '@/lib/session';
 import { solveChallenge } from './proof-of-work';
 
 type Credentials = Omit<z.input<typeof LoginBody>, 'proof'>;

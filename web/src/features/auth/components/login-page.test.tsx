@@ -3,8 +3,8 @@ import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { proofOfWorkBits, proofOfWorkInput } from '@dems/contracts';
-import { sessionStore } from '../../../lib/session-store';
-import { attendeeSession, json, renderApp } from '../../../test/render';
+import { sessionStore } from '@/lib/session-store';
+import { attendeeSession, json, renderApp } from '@/test/render';
 import { LoginPage } from './login-page';
 
 afterEach(() => vi.unstubAllGlobals());

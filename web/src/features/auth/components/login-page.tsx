@@ -1,12 +1,12 @@
 import { useState } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { LoginBody } from '@dems/contracts';
-import { ErrorAlert } from '../../../components/error-alert';
-import { Field } from '../../../components/form-field';
-import { useDocumentTitle } from '../../../components/page-header';
-import { useSession } from '../../../lib/session';
-import { issuesByPath } from '../../../lib/zod-errors';
-import { useLogin } from '../api/auth-api';
+import { ErrorAlert } from '@/components/error-alert';
+import { Field } from '@/components/form-field';
+import { useDocumentTitle } from '@/components/page-header';
+import { useSession } from '@/lib/session';
+import { issuesByPath } from '@/lib/zod-errors';
+import { useLogin } from '@/features/auth/api/auth-api';
 import { safeNext } from './safe-next';
 
 export function LoginPage() {

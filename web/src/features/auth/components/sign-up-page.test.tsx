@@ -1,7 +1,7 @@
 import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { renderApp } from '../../../test/render';
+import { renderApp } from '@/test/render';
 import { SignUpPage } from './sign-up-page';
 
 afterEach(() => vi.unstubAllGlobals());

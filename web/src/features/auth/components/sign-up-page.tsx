@@ -1,14 +1,14 @@
 import { useState } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { SignUpBody } from '@dems/contracts';
-import { ErrorAlert } from '../../../components/error-alert';
-import { Field } from '../../../components/form-field';
-import { useDocumentTitle } from '../../../components/page-header';
-import { ApiError } from '../../../lib/api-client';
-import { fieldErrors } from '../../../lib/error-messages';
-import { useSession } from '../../../lib/session';
-import { issuesByPath } from '../../../lib/zod-errors';
-import { useSignUp } from '../api/auth-api';
+import { ErrorAlert } from '@/components/error-alert';
+import { Field } from '@/components/form-field';
+import { useDocumentTitle } from '@/components/page-header';
+import { ApiError } from '@/lib/api-client';
+import { fieldErrors } from '@/lib/error-messages';
+import { useSession } from '@/lib/session';
+import { issuesByPath } from '@/lib/zod-errors';
+import { useSignUp } from '@/features/auth/api/auth-api';
 import { safeNext } from './safe-next';
 
 const FRIENDLY: Record<string, string> = {

@@ -1,7 +1,8 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import type { Availability, Event } from '@dems/contracts';
-import { ApiError, apiRequest } from '../../../lib/api-client';
-import { queryKeys } from '../../../lib/query-keys';
+import type { Event } from '@dems/contracts';
+import { apiRequest } from '@/lib/api-client';
+import { availabilityQuery, eventQuery } from '@/lib/queries';
+import { queryKeys } from '@/lib/query-keys';
 
 export interface EventFilters {
   q?: string;
@@ -43,23 +44,10 @@ export function useEventList(filters: EventFilters) {
 }
 
 export function useEvent(id: string) {
-  return useQuery({
-    queryKey: queryKeys.event(id),
-    queryFn: ({ signal }) => apiRequest<Event>(`/events/${encodeURIComponent(id)}`, { signal }),
-    retry: (count, err) => !(err instanceof ApiError && err.status === 404) && count < 2,
-  });
+  return useQuery(eventQuery(id));
 }
 
-/**
- * Seats left per ticket type. A brand-new event reaches ticketing by message a moment after it is
- * published, so a 404 here means "not on sale yet" and is retried rather than shown as an error.
- */
+/** Seats left per ticket type; `poll` keeps "N left" current while a buyer looks at it. */
 export function useAvailability(eventId: string, { poll = false }: { poll?: boolean } = {}) {
-  return useQuery({
-    queryKey: queryKeys.availability(eventId),
-    queryFn: ({ signal }) => apiRequest<Availability>(`/availability/${encodeURIComponent(eventId)}`, { signal }),
-    refetchInterval: poll ? 5000 : false,
-    retry: (count, err) => (err instanceof ApiError && err.code === 'EVENT_NOT_FOUND' ? count < 10 : count < 2),
-    retryDelay: 1000,
-  });
+  return useQuery({ ...availabilityQuery(eventId), refetchInterval: poll ? 5000 : false });
 }

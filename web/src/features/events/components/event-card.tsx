@@ -1,9 +1,9 @@
 import { Link } from 'react-router';
 import type { Event } from '@dems/contracts';
-import { EventCover } from '../../../components/event-cover';
-import { PinIcon } from '../../../components/icons';
-import { formatDateTime, formatPriceRange } from '../../../lib/format';
-import { useAvailability } from '../api/events-api';
+import { EventCover } from '@/components/event-cover';
+import { PinIcon } from '@/components/icons';
+import { formatDateTime, formatPriceRange } from '@/lib/format';
+import { useAvailability } from '@/features/events/api/events-api';
 import { RemainingBadge, remainingTotal } from './availability-badge';
 
 /** One event in the discover grid; the whole card is one link, named by the title. */

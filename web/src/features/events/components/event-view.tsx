@@ -1,16 +1,16 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { Availability, Event } from '@dems/contracts';
-import { ErrorAlert } from '../../../components/error-alert';
-import { EventCover } from '../../../components/event-cover';
-import { CalendarIcon, PeopleIcon, PinIcon } from '../../../components/icons';
-import { useDocumentTitle } from '../../../components/page-header';
-import { LineSkeletons } from '../../../components/skeleton';
-import { ApiError } from '../../../lib/api-client';
-import { formatDate, formatPriceRange, formatTime } from '../../../lib/format';
-import { downloadIcs } from '../../../lib/ics';
-import { useSession } from '../../../lib/session';
-import { useAvailability, useEvent } from '../api/events-api';
+import { ErrorAlert } from '@/components/error-alert';
+import { EventCover } from '@/components/event-cover';
+import { CalendarIcon, PeopleIcon, PinIcon } from '@/components/icons';
+import { useDocumentTitle } from '@/components/page-header';
+import { LoadingCard } from '@/components/query-states';
+import { ApiError } from '@/lib/api-client';
+import { formatDate, formatPriceRange, formatTime } from '@/lib/format';
+import { downloadIcs } from '@/lib/ics';
+import { useSession } from '@/lib/session';
+import { useAvailability, useEvent } from '@/features/events/api/events-api';
 
 export interface EventSlots {
   /** The ticket section: given the event and its live availability (undefined while it loads). */
@@ -30,11 +30,7 @@ export function EventView({ id, slots }: { id: string; slots: EventSlots }) {
   useDocumentTitle(event.data?.title ?? 'Event');
 
   if (event.isPending) {
-    return (
-      <div className="bg-white rounded-4 shadow-sm p-4">
-        <LineSkeletons lines={6} label="Loading the event…" />
-      </div>
-    );
+    return <LoadingCard lines={6} label="Loading the event…" />;
   }
   if (event.isError) {
     const missing = event.error instanceof ApiError && event.error.status === 404;

@@ -2,7 +2,7 @@ import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { Event } from '@dems/contracts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { json, renderApp } from '../../../test/render';
+import { json, renderApp } from '@/test/render';
 import { EventsPage, presetRange } from './events-page';
 
 const event = (n: number): Event => ({

@@ -1,11 +1,11 @@
 import { useEffect, useId, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
-import { ErrorAlert } from '../../../components/error-alert';
-import { SearchIcon } from '../../../components/icons';
-import { EmptyState, useDocumentTitle } from '../../../components/page-header';
-import { CardSkeletons } from '../../../components/skeleton';
-import { Spinner } from '../../../components/spinner';
-import { useEventList, type EventFilters } from '../api/events-api';
+import { ErrorAlert } from '@/components/error-alert';
+import { SearchIcon } from '@/components/icons';
+import { EmptyState, useDocumentTitle } from '@/components/page-header';
+import { CardSkeletons } from '@/components/skeleton';
+import { Spinner } from '@/components/spinner';
+import { useEventList, type EventFilters } from '@/features/events/api/events-api';
 import { EventCard } from './event-card';
 
 export const DATE_PRESETS = {

@@ -1,8 +1,8 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Notification } from '@dems/contracts';
-import { apiRequest } from '../../../lib/api-client';
-import { queryKeys } from '../../../lib/query-keys';
-import { useSession } from '../../../lib/session';
+import { apiRequest } from '@/lib/api-client';
+import { queryKeys } from '@/lib/query-keys';
+import { useSession } from '@/lib/session';
 
 export interface NotificationPage {
   items: Notification[];
@@ -18,7 +18,7 @@ export const unreadText = (count: number): string => (count > 99 ? '99+' : Strin
 export function useUnreadCount() {
   const { user } = useSession();
   return useQuery({
-    queryKey: [...queryKeys.notifications(), 'unread'],
+    queryKey: queryKeys.unreadCount(),
     queryFn: ({ signal }) => apiRequest<NotificationPage>('/notifications?limit=1', { auth: true, signal }).then((p) => p.unreadCount),
     enabled: Boolean(user),
     // A safety net for a missed push; the live connection normally refreshes it at once.
@@ -29,7 +29,7 @@ export function useUnreadCount() {
 export function useNotificationList() {
   const { user } = useSession();
   return useInfiniteQuery({
-    queryKey: [...queryKeys.notifications(), 'list'],
+    queryKey: queryKeys.notificationList(),
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam, signal }) => {
       const params = new URLSearchParams({ limit: '20' });

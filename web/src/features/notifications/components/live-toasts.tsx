@@ -1,5 +1,5 @@
-import { useToast } from '../../../components/toasts';
-import { useLiveNotifications } from '../../../lib/live';
+import { useToast } from '@/components/toasts';
+import { useLiveNotifications } from '@/lib/live';
 
 const TONE = { order_confirmed: 'success', registration_confirmed: 'success', event_cancelled: 'danger', ticket_cancelled: 'info' } as const;
 

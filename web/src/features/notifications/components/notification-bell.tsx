@@ -1,6 +1,6 @@
 import { NavLink } from 'react-router';
-import { BellIcon } from '../../../components/icons';
-import { unreadText, useUnreadCount } from '../api/notifications-api';
+import { BellIcon } from '@/components/icons';
+import { unreadText, useUnreadCount } from '@/features/notifications/api/notifications-api';
 
 /** The bell in the navbar: a link to the list, its name saying how many are unread. */
 export function NotificationBell() {

@@ -1,10 +1,10 @@
 import { Link } from 'react-router';
-import { ErrorAlert } from '../../../components/error-alert';
-import { EmptyState, PageHeader } from '../../../components/page-header';
-import { LineSkeletons } from '../../../components/skeleton';
-import { Spinner } from '../../../components/spinner';
-import { formatDateTime, formatRelative } from '../../../lib/format';
-import { unreadText, useMarkAllRead, useMarkRead, useNotificationList } from '../api/notifications-api';
+import { ErrorAlert } from '@/components/error-alert';
+import { EmptyState, PageHeader } from '@/components/page-header';
+import { ListStates } from '@/components/query-states';
+import { Spinner } from '@/components/spinner';
+import { formatDateTime, formatRelative } from '@/lib/format';
+import { unreadText, useMarkAllRead, useMarkRead, useNotificationList } from '@/features/notifications/api/notifications-api';
 
 export function NotificationsPage() {
   const list = useNotificationList();
@@ -27,16 +27,12 @@ export function NotificationsPage() {
       />
       {markAll.isError && <ErrorAlert error={markAll.error} />}
       {markRead.isError && <ErrorAlert error={markRead.error} />}
-      {list.isPending ? (
-        <div className="bg-white rounded-4 shadow-sm p-4">
-          <LineSkeletons lines={6} label="Loading notifications…" />
-        </div>
-      ) : list.isError && items.length === 0 ? (
-        <ErrorAlert error={list.error} onRetry={() => void list.refetch()} />
-      ) : items.length === 0 ? (
-        <EmptyState title="No notifications yet">Purchases, event changes and announcements will show up here the moment they happen.</EmptyState>
-      ) : (
-        <>
+      <ListStates
+        list={list}
+        count={items.length}
+        loading={{ lines: 6, label: 'Loading notifications…' }}
+        empty={<EmptyState title="No notifications yet">Purchases, event changes and announcements will show up here the moment they happen.</EmptyState>}
+      >
           <ul className="list-group shadow-sm rounded-4 notification-list">
             {items.map((n) => (
               <li key={n.id} className={`list-group-item py-3 d-flex gap-3 ${n.readAt ? '' : 'notification-unread'}`} data-testid="notification">
@@ -71,8 +67,7 @@ export function NotificationsPage() {
               </button>
             </div>
           )}
-        </>
-      )}
+      </ListStates>
     </>
   );
 }

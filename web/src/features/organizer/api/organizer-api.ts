@@ -1,10 +1,11 @@
 import { useRef, useState } from 'react';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Announcement as AnnouncementSchema, Availability, CreateEventBody, Event, Registration, UpdateEventBody } from '@dems/contracts';
+import type { Announcement as AnnouncementSchema, CreateEventBody, Event, Registration, UpdateEventBody } from '@dems/contracts';
 import type { z } from 'zod';
-import { ApiError, apiRequest, apiUpload, type UploadProgress } from '../../../lib/api-client';
-import { queryKeys } from '../../../lib/query-keys';
-import { useSession } from '../../../lib/session';
+import { apiRequest, apiUpload, type UploadProgress } from '@/lib/api-client';
+import { availabilityQuery, eventQuery } from '@/lib/queries';
+import { queryKeys } from '@/lib/query-keys';
+import { useSession } from '@/lib/session';
 
 export function useMyEvents() {
   const { user } = useSession();
@@ -23,23 +24,12 @@ export function useMyEvents() {
 
 /** One of the organizer's events; `poll` refreshes it while a live page shows it (the dashboard's counts). */
 export function useManagedEvent(id: string, { poll }: { poll?: number } = {}) {
-  return useQuery({
-    queryKey: queryKeys.event(id),
-    queryFn: ({ signal }) => apiRequest<Event>(`/events/${encodeURIComponent(id)}`, { signal }),
-    retry: (count, err) => !(err instanceof ApiError && err.status === 404) && count < 2,
-    ...(poll ? { refetchInterval: poll } : {}),
-  });
+  return useQuery({ ...eventQuery(id), ...(poll ? { refetchInterval: poll } : {}) });
 }
 
 /** Sold and remaining per type; polled while the dashboard is open, like a box office screen. */
 export function useSales(eventId: string) {
-  return useQuery({
-    queryKey: queryKeys.availability(eventId),
-    queryFn: ({ signal }) => apiRequest<Availability>(`/availability/${encodeURIComponent(eventId)}`, { signal }),
-    refetchInterval: 5000,
-    retry: (count, err) => (err instanceof ApiError && err.code === 'EVENT_NOT_FOUND' ? count < 10 : count < 2),
-    retryDelay: 1000,
-  });
+  return useQuery({ ...availabilityQuery(eventId), refetchInterval: 5000 });
 }
 
 /** An event's attendees, earliest sign-up first, one page per "Show more"; refreshed while the dashboard is open. */
@@ -63,8 +53,8 @@ function useEventsRefresh() {
   const queryClient = useQueryClient();
   return (event: Event) => {
     queryClient.setQueryData(queryKeys.event(event.id), event);
-    void queryClient.invalidateQueries({ queryKey: ['events'] });
-    void queryClient.invalidateQueries({ queryKey: ['availability'] });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.allEvents() });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.allAvailability() });
   };
 }
 

@@ -2,10 +2,10 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { Event } from '@dems/contracts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { installFakeXhr, type FakeXhr } from '../../../test/fake-xhr';
-import { testEvent } from '../../../test/fixtures';
-import { json, organizerSession, renderApp } from '../../../test/render';
-import { EventsPage } from '../../events';
+import { installFakeXhr, type FakeXhr } from '@/test/fake-xhr';
+import { testEvent } from '@/test/fixtures';
+import { json, organizerSession, renderApp } from '@/test/render';
+import { EventsPage } from '@/features/events';
 import { EditEventPage } from './edit-event-page';
 
 const MB = 1024 * 1024;

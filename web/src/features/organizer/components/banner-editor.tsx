@@ -1,9 +1,9 @@
 import { useId, useRef, useState, type DragEvent } from 'react';
 import { BANNER_MAX_BYTES, type Event } from '@dems/contracts';
-import { ConfirmChangeDialog } from '../../../components/confirm-dialog';
-import { EventCover } from '../../../components/event-cover';
-import { useToast } from '../../../components/toasts';
-import { useRemoveBanner, useUploadBanner } from '../api/organizer-api';
+import { ConfirmChangeDialog, useConfirmedChange } from '@/components/confirm-dialog';
+import { EventCover } from '@/components/event-cover';
+import { useToast } from '@/components/toasts';
+import { useRemoveBanner, useUploadBanner } from '@/features/organizer/api/organizer-api';
 import { BANNER_ACCEPT, bannerContentType, bannerErrorMessage, bannerFileProblem, formatBytes } from './banner-file';
 
 /** A file that passed the checks, waiting for the organizer to upload it. */
@@ -33,7 +33,7 @@ export function BannerEditor({ event }: { event: Event }) {
   const [chosen, setChosen] = useState<Chosen | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
-  const [confirming, setConfirming] = useState(false);
+  const removal = useConfirmedChange(remove, { title: 'Banner removed', body: 'Cards and the event page show a generated cover instead.' });
   const input = useRef<HTMLInputElement>(null);
   const inputId = useId();
   const hintId = useId();
@@ -188,7 +188,7 @@ export function BannerEditor({ event }: { event: Event }) {
               </>
             )}
             {!chosen && event.bannerUrl && (
-              <button type="button" className="btn btn-outline-danger" onClick={() => setConfirming(true)}>
+              <button type="button" className="btn btn-outline-danger" onClick={removal.ask}>
                 Remove banner
               </button>
             )}
@@ -196,16 +196,7 @@ export function BannerEditor({ event }: { event: Event }) {
         </div>
       </div>
 
-      <ConfirmChangeDialog
-        open={confirming}
-        title="Remove the banner?"
-        confirmLabel="Remove banner"
-        cancelLabel="Keep banner"
-        danger
-        change={remove}
-        onClose={() => setConfirming(false)}
-        onDone={() => toast({ title: 'Banner removed', body: 'Cards and the event page show a generated cover instead.', tone: 'info' })}
-      >
+      <ConfirmChangeDialog {...removal.dialog} title="Remove the banner?" confirmLabel="Remove banner" cancelLabel="Keep banner">
         <p className="mb-0">Cards and the event page will show a generated cover instead. You can upload a banner again at any time.</p>
       </ConfirmChangeDialog>
     </section>

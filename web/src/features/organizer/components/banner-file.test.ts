@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../../lib/api-client';
+import { ApiError } from '@/lib/api-client';
 import { bannerContentType, bannerErrorMessage, bannerFileProblem, formatBytes } from './banner-file';
 
 const MB = 1024 * 1024;

@@ -1,6 +1,6 @@
 import { BANNER_CONTENT_TYPES, BANNER_MAX_BYTES } from '@dems/contracts';
-import { ApiError } from '../../../lib/api-client';
-import { errorMessage, isSentence } from '../../../lib/error-messages';
+import { ApiError } from '@/lib/api-client';
+import { errorMessage, isSentence } from '@/lib/error-messages';
 
 export type BannerContentType = (typeof BANNER_CONTENT_TYPES)[number];
 

@@ -1,8 +1,8 @@
 import { useMemo } from 'react';
 import { useNavigate } from 'react-router';
-import { PageHeader } from '../../../components/page-header';
-import { useToast } from '../../../components/toasts';
-import { useCreateEvent } from '../api/organizer-api';
+import { PageHeader } from '@/components/page-header';
+import { useToast } from '@/components/toasts';
+import { useCreateEvent } from '@/features/organizer/api/organizer-api';
 import { EventForm } from './event-form';
 import { emptyDraft, validateCreate } from './event-form-model';
 

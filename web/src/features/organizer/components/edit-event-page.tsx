@@ -1,11 +1,11 @@
 import { useCallback, useMemo } from 'react';
 import { useNavigate } from 'react-router';
 import type { Event } from '@dems/contracts';
-import { ErrorAlert } from '../../../components/error-alert';
-import { PageHeader } from '../../../components/page-header';
-import { LineSkeletons } from '../../../components/skeleton';
-import { useToast } from '../../../components/toasts';
-import { useManagedEvent, useUpdateEvent } from '../api/organizer-api';
+import { ErrorAlert } from '@/components/error-alert';
+import { PageHeader } from '@/components/page-header';
+import { LoadingCard } from '@/components/query-states';
+import { useToast } from '@/components/toasts';
+import { useManagedEvent, useUpdateEvent } from '@/features/organizer/api/organizer-api';
 import { BannerEditor } from './banner-editor';
 import { EventForm } from './event-form';
 import { draftFromEvent, validateUpdate, type EventDraft } from './event-form-model';
@@ -13,11 +13,7 @@ import { draftFromEvent, validateUpdate, type EventDraft } from './event-form-mo
 export function EditEventPage({ id }: { id: string }) {
   const event = useManagedEvent(id);
   if (event.isPending) {
-    return (
-      <div className="bg-white rounded-4 shadow-sm p-4">
-        <LineSkeletons lines={6} label="Loading the event…" />
-      </div>
-    );
+    return <LoadingCard lines={6} label="Loading the event…" />;
   }
   if (event.isError) return <ErrorAlert error={event.error} onRetry={() => void event.refetch()} />;
   if (event.data.status === 'cancelled') {

@@ -1,16 +1,16 @@
 import { useId, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { AnnouncementBody, type Availability, type Event } from '@dems/contracts';
-import { ConfirmChangeDialog } from '../../../components/confirm-dialog';
-import { ErrorAlert } from '../../../components/error-alert';
-import { Field } from '../../../components/form-field';
-import { PageHeader } from '../../../components/page-header';
-import { LineSkeletons } from '../../../components/skeleton';
-import { ShowMore } from '../../../components/show-more';
-import { useToast } from '../../../components/toasts';
-import { ApiError } from '../../../lib/api-client';
-import { formatDateTime, formatMoney } from '../../../lib/format';
-import { useAnnounce, useAttendees, useCancelEvent, useManagedEvent, useSales } from '../api/organizer-api';
+import { ConfirmChangeDialog, useConfirmedChange } from '@/components/confirm-dialog';
+import { ErrorAlert } from '@/components/error-alert';
+import { Field } from '@/components/form-field';
+import { LoadingCard } from '@/components/query-states';
+import { PageHeader } from '@/components/page-header';
+import { LineSkeletons } from '@/components/skeleton';
+import { ShowMore } from '@/components/show-more';
+import { ApiError } from '@/lib/api-client';
+import { formatDateTime, formatMoney } from '@/lib/format';
+import { useAnnounce, useAttendees, useCancelEvent, useManagedEvent, useSales } from '@/features/organizer/api/organizer-api';
 
 /** Revenue per currency from what is sold now (refunded seats are no longer sold). */
 export function revenue(availability: Availability): { currency: string; cents: number }[] {
@@ -24,11 +24,7 @@ export function EventDashboardPage({ id, sections }: { id: string; sections?: (e
   // Refreshed like the attendee list, so the registration count stays live while the page is open.
   const event = useManagedEvent(id, { poll: 15_000 });
   if (event.isPending) {
-    return (
-      <div className="bg-white rounded-4 shadow-sm p-4">
-        <LineSkeletons lines={6} label="Loading the dashboard…" />
-      </div>
-    );
+    return <LoadingCard lines={6} label="Loading the dashboard…" />;
   }
   if (event.isError) return <ErrorAlert error={event.error} onRetry={() => void event.refetch()} />;
   return <Dashboard event={event.data} sections={sections} />;
@@ -39,8 +35,7 @@ function Dashboard({ event, sections }: { event: Event; sections?: (event: Event
   const attendees = useAttendees(event.id);
   const attendeeList = attendees.data?.pages.flatMap((p) => p.items) ?? [];
   const cancel = useCancelEvent(event.id);
-  const [confirming, setConfirming] = useState(false);
-  const toast = useToast();
+  const cancellation = useConfirmedChange(cancel, { title: 'Event cancelled', body: 'Tickets are being refunded and attendees notified.' });
   const cancelled = event.status === 'cancelled';
   const sold = sales.data?.ticketTypes.reduce((s, t) => s + t.sold, 0) ?? 0;
   const capacity = sales.data?.ticketTypes.reduce((s, t) => s + t.capacity, 0) ?? 0;
@@ -66,7 +61,7 @@ function Dashboard({ event, sections }: { event: Event; sections?: (event: Event
                 <Link to={`/organizer/events/${event.id}/edit`} className="btn btn-outline-secondary">
                   Edit
                 </Link>
-                <button type="button" className="btn btn-outline-danger" onClick={() => setConfirming(true)}>
+                <button type="button" className="btn btn-outline-danger" onClick={cancellation.ask}>
                   Cancel event
                 </button>
               </>
@@ -174,16 +169,7 @@ function Dashboard({ event, sections }: { event: Event; sections?: (event: Event
         </div>
       </div>
 
-      <ConfirmChangeDialog
-        open={confirming}
-        title="Cancel this event?"
-        confirmLabel="Cancel event"
-        cancelLabel="Keep event"
-        danger
-        change={cancel}
-        onClose={() => setConfirming(false)}
-        onDone={() => toast({ title: 'Event cancelled', body: 'Tickets are being refunded and attendees notified.', tone: 'info' })}
-      >
+      <ConfirmChangeDialog {...cancellation.dialog} title="Cancel this event?" confirmLabel="Cancel event" cancelLabel="Keep event">
         <p>
           <strong>{event.title}</strong> will be cancelled. All {sold} {sold === 1 ? 'ticket' : 'tickets'} sold will be refunded in full, and everyone with a
           ticket or registration will be notified.

@@ -1,7 +1,7 @@
 import { CreateEventBody, endsAfterStart, UpdateEventBody, type Event } from '@dems/contracts';
 import type { z } from 'zod';
-import { isoToZonedInput, zonedInputToIso } from '../../../lib/format';
-import { issuesByPath } from '../../../lib/zod-errors';
+import { isoToZonedInput, zonedInputToIso } from '@/lib/format';
+import { issuesByPath } from '@/lib/zod-errors';
 
 /** A ticket type row as typed: strings until validated; `id` only for types that already exist. */
 export interface TicketTypeDraft {

@@ -1,8 +1,8 @@
-import { useEffect, useMemo, useState } from 'react';
-import { ErrorAlert } from '../../../components/error-alert';
-import { Field } from '../../../components/form-field';
-import { ApiError } from '../../../lib/api-client';
-import { fieldErrors } from '../../../lib/error-messages';
+import { useMemo, useState } from 'react';
+import { ErrorAlert } from '@/components/error-alert';
+import { Field } from '@/components/form-field';
+import { ApiError } from '@/lib/api-client';
+import { fieldErrors } from '@/lib/error-messages';
 import { newTicketType, timeZones, type EventDraft, type TicketTypeDraft, type ValidationResult } from './event-form-model';
 
 interface EventFormProps<T> {
@@ -20,13 +20,12 @@ interface EventFormProps<T> {
 /** Create and edit share this form: validation messages beside each field, ticket types added and removed inline. */
 export function EventForm<T>({ initial, validate, onSubmit, pending, serverError, submitLabel, lockedTicketTypeIds, onCancel }: EventFormProps<T>) {
   const [draft, setDraft] = useState(initial);
-  const [errors, setErrors] = useState<Record<string, string>>({});
   const [attempted, setAttempted] = useState(false);
   // After a first attempt, messages follow the typing: a fixed field loses its message at once.
-  useEffect(() => {
-    if (!attempted) return;
+  const errors = useMemo<Record<string, string>>(() => {
+    if (!attempted) return {};
     const result = validate(draft);
-    setErrors(result.ok ? {} : result.errors);
+    return result.ok ? {} : result.errors;
   }, [attempted, draft, validate]);
   const zones = useMemo(() => {
     const all = timeZones();
@@ -44,12 +43,10 @@ export function EventForm<T>({ initial, validate, onSubmit, pending, serverError
     setAttempted(true);
     const result = validate(draft);
     if (!result.ok) {
-      setErrors(result.errors);
       // Take keyboard and screen-reader users to the first problem.
       requestAnimationFrame(() => document.querySelector<HTMLElement>('form [aria-invalid="true"]')?.focus());
       return;
     }
-    setErrors({});
     onSubmit(result.body);
   };
 

@@ -1,10 +1,9 @@
 import { Link } from 'react-router';
-import { ErrorAlert } from '../../../components/error-alert';
-import { EmptyState, PageHeader } from '../../../components/page-header';
-import { LineSkeletons } from '../../../components/skeleton';
-import { Spinner } from '../../../components/spinner';
-import { formatDateTime } from '../../../lib/format';
-import { useMyEvents } from '../api/organizer-api';
+import { EmptyState, PageHeader } from '@/components/page-header';
+import { ListStates } from '@/components/query-states';
+import { Spinner } from '@/components/spinner';
+import { formatDateTime } from '@/lib/format';
+import { useMyEvents } from '@/features/organizer/api/organizer-api';
 
 export function MyEventsPage() {
   const list = useMyEvents();
@@ -20,17 +19,16 @@ export function MyEventsPage() {
           </Link>
         }
       />
-      {list.isPending ? (
-        <div className="bg-white rounded-4 shadow-sm p-4">
-          <LineSkeletons lines={5} label="Loading your events…" />
-        </div>
-      ) : list.isError && events.length === 0 ? (
-        <ErrorAlert error={list.error} onRetry={() => void list.refetch()} />
-      ) : events.length === 0 ? (
-        <EmptyState title="You have not created an event yet">
-          <Link to="/organizer/events/new">Create your first event</Link> — it takes a minute.
-        </EmptyState>
-      ) : (
+      <ListStates
+        list={list}
+        count={events.length}
+        loading={{ lines: 5, label: 'Loading your events…' }}
+        empty={
+          <EmptyState title="You have not created an event yet">
+            <Link to="/organizer/events/new">Create your first event</Link> — it takes a minute.
+          </EmptyState>
+        }
+      >
         <ul className="list-group shadow-sm rounded-4">
           {events.map((e) => (
             <li key={e.id} className="list-group-item py-3 d-flex flex-wrap align-items-center gap-3" data-testid="my-event">
@@ -56,7 +54,7 @@ export function MyEventsPage() {
             </li>
           ))}
         </ul>
-      )}
+      </ListStates>
       {list.hasNextPage && (
         <div className="text-center mt-4">
           <button type="button" className="btn btn-outline-primary" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>

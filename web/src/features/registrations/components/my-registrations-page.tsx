@@ -1,10 +1,10 @@
 import { Link } from 'react-router';
-import { ErrorAlert } from '../../../components/error-alert';
-import { EmptyState, PageHeader } from '../../../components/page-header';
-import { LineSkeletons } from '../../../components/skeleton';
-import { ShowMore } from '../../../components/show-more';
-import { formatDateTime } from '../../../lib/format';
-import { useRegistrations } from '../api/registrations-api';
+import { ErrorAlert } from '@/components/error-alert';
+import { EmptyState, PageHeader } from '@/components/page-header';
+import { ListStates } from '@/components/query-states';
+import { ShowMore } from '@/components/show-more';
+import { formatDateTime } from '@/lib/format';
+import { useRegistrations } from '@/features/registrations/api/registrations-api';
 
 export function MyRegistrationsPage() {
   const registrations = useRegistrations();
@@ -12,18 +12,16 @@ export function MyRegistrationsPage() {
   return (
     <>
       <PageHeader title="My registrations" subtitle="Events you have RSVP’d to." />
-      {registrations.isPending ? (
-        <div className="bg-white rounded-4 shadow-sm p-4">
-          <LineSkeletons lines={4} label="Loading your registrations…" />
-        </div>
-      ) : registrations.isError && items.length === 0 ? (
-        <ErrorAlert error={registrations.error} onRetry={() => void registrations.refetch()} />
-      ) : items.length === 0 ? (
-        <EmptyState title="No registrations yet">
-          <Link to="/">Browse events</Link> and press Register on one you like.
-        </EmptyState>
-      ) : (
-        <>
+      <ListStates
+        list={registrations}
+        count={items.length}
+        loading={{ lines: 4, label: 'Loading your registrations…' }}
+        empty={
+          <EmptyState title="No registrations yet">
+            <Link to="/">Browse events</Link> and press Register on one you like.
+          </EmptyState>
+        }
+      >
           <ul className="list-group shadow-sm rounded-4">
             {items.map((r) => (
               <li key={r.id} className="list-group-item d-flex flex-wrap justify-content-between align-items-center gap-2 py-3">
@@ -39,8 +37,7 @@ export function MyRegistrationsPage() {
           </ul>
           <ShowMore list={registrations} label="Show more registrations" loading="Loading more registrations…" />
           {registrations.isFetchNextPageError && <ErrorAlert className="mt-3" error={registrations.error} onRetry={() => void registrations.fetchNextPage()} />}
-        </>
-      )}
+      </ListStates>
     </>
   );
 }

@@ -1,7 +1,7 @@
 import { screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { testEvent } from '../../../test/fixtures';
-import { attendeeSession, json, renderApp } from '../../../test/render';
+import { testEvent } from '@/test/fixtures';
+import { attendeeSession, json, renderApp } from '@/test/render';
 import { RsvpCard } from './rsvp-card';
 
 const END = Date.now() + 60_000;

@@ -1,9 +1,10 @@
 import { Link, useLocation } from 'react-router';
-import { hasEnded, type Event } from '@dems/contracts';
-import { ErrorAlert } from '../../../components/error-alert';
-import { Spinner } from '../../../components/spinner';
-import { useSession } from '../../../lib/session';
-import { useMyRegistration, useRegister, useWithdraw } from '../api/registrations-api';
+import type { Event } from '@dems/contracts';
+import { ErrorAlert } from '@/components/error-alert';
+import { Spinner } from '@/components/spinner';
+import { useHasEnded } from '@/lib/clock';
+import { useSession } from '@/lib/session';
+import { useMyRegistration, useRegister, useWithdraw } from '@/features/registrations/api/registrations-api';
 
 /** Register / Withdraw for the free RSVP of one event. */
 export function RsvpCard({ event }: { event: Event }) {
@@ -12,6 +13,7 @@ export function RsvpCard({ event }: { event: Event }) {
   const mine = useMyRegistration(event.id);
   const register = useRegister(event.id);
   const withdraw = useWithdraw(event.id);
+  const ended = useHasEnded(event);
 
   if (!user) {
     return (
@@ -28,7 +30,7 @@ export function RsvpCard({ event }: { event: Event }) {
 
   const registered = mine.data !== null;
   const full = event.registrationLimit !== null && event.registrationCount >= event.registrationLimit;
-  const closed = event.status === 'cancelled' || hasEnded(event, Date.now());
+  const closed = event.status === 'cancelled' || ended;
   const busy = register.isPending || withdraw.isPending;
   return (
     <>

@@ -1,9 +1,9 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { IDEMPOTENCY_HEADER, QUEUE_PASS_HEADER, type Order, type PlaceOrderBody, type Ticket } from '@dems/contracts';
-import { ApiError, apiRequest } from '../../../lib/api-client';
-import { retryDelay, retryIdempotent } from '../../../lib/retry-policy';
-import { queryKeys } from '../../../lib/query-keys';
-import { useSession } from '../../../lib/session';
+import { ApiError, apiRequest } from '@/lib/api-client';
+import { retryDelay, retryIdempotent } from '@/lib/retry-policy';
+import { queryKeys } from '@/lib/query-keys';
+import { useSession } from '@/lib/session';
 
 export interface TicketPage {
   items: Ticket[];

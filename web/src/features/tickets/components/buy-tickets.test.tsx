@@ -2,8 +2,8 @@ import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { Availability } from '@dems/contracts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { testEvent } from '../../../test/fixtures';
-import { attendeeSession, json, renderApp } from '../../../test/render';
+import { testEvent } from '@/test/fixtures';
+import { attendeeSession, json, renderApp } from '@/test/render';
 import { BuyTickets } from './buy-tickets';
 
 const event = testEvent({

@@ -1,12 +1,13 @@
 import { useId, useRef, useState } from 'react';
 import { Link, useLocation } from 'react-router';
-import { hasEnded, MAX_TICKETS_PER_ORDER, type Availability, type Event, type Order, type TicketType } from '@dems/contracts';
-import { ErrorAlert } from '../../../components/error-alert';
-import { LineSkeletons } from '../../../components/skeleton';
-import { ApiError } from '../../../lib/api-client';
-import { formatMoney } from '../../../lib/format';
-import { useSession } from '../../../lib/session';
-import { usePlaceOrder } from '../api/tickets-api';
+import { MAX_TICKETS_PER_ORDER, type Availability, type Event, type Order, type TicketType } from '@dems/contracts';
+import { ErrorAlert } from '@/components/error-alert';
+import { LineSkeletons } from '@/components/skeleton';
+import { ApiError } from '@/lib/api-client';
+import { useHasEnded } from '@/lib/clock';
+import { formatMoney } from '@/lib/format';
+import { useSession } from '@/lib/session';
+import { usePlaceOrder } from '@/features/tickets/api/tickets-api';
 
 type Seats = Availability['ticketTypes'][number];
 
@@ -23,8 +24,9 @@ interface BuyTicketsProps {
 export function BuyTickets({ event, availability, newKey = () => crypto.randomUUID(), queuePass }: BuyTicketsProps) {
   const { user } = useSession();
   const location = useLocation();
+  const ended = useHasEnded(event);
   if (event.status === 'cancelled') return <p className="text-secondary mb-0">Ticket sales have ended because the event was cancelled.</p>;
-  if (hasEnded(event, Date.now())) return <p className="text-secondary mb-0">This event is over.</p>;
+  if (ended) return <p className="text-secondary mb-0">This event is over.</p>;
 
   const notOnSaleYet = availability.error instanceof ApiError && availability.error.code === 'EVENT_NOT_FOUND';
   return (

@@ -2,7 +2,7 @@ import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Ticket } from '@dems/contracts';
-import { attendeeSession, json, renderApp } from '../../../test/render';
+import { attendeeSession, json, renderApp } from '@/test/render';
 import { MyTicketsPage } from './my-tickets-page';
 
 function ticket(id: string, eventId: string, eventTitle: string, event: Partial<Ticket> = {}): Ticket {

@@ -1,14 +1,14 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import type { Ticket } from '@dems/contracts';
-import { ConfirmDialog } from '../../../components/confirm-dialog';
-import { ErrorAlert } from '../../../components/error-alert';
-import { EmptyState, PageHeader } from '../../../components/page-header';
-import { ShowMore } from '../../../components/show-more';
-import { LineSkeletons } from '../../../components/skeleton';
-import { useToast } from '../../../components/toasts';
-import { formatDateTime, formatMoney } from '../../../lib/format';
-import { useCancelTicket, useTickets } from '../api/tickets-api';
+import { ConfirmDialog } from '@/components/confirm-dialog';
+import { ErrorAlert } from '@/components/error-alert';
+import { EmptyState, PageHeader } from '@/components/page-header';
+import { ShowMore } from '@/components/show-more';
+import { LineSkeletons } from '@/components/skeleton';
+import { useToast } from '@/components/toasts';
+import { formatDateTime, formatMoney } from '@/lib/format';
+import { useCancelTicket, useTickets } from '@/features/tickets/api/tickets-api';
 import { groupTicketsByEvent, type TicketGroup } from './group-tickets';
 import { TicketQr } from './ticket-qr';
 

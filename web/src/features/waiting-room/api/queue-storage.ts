@@ -1,4 +1,4 @@
-import type { QueuePlace } from '../model';
+import type { QueuePlace } from '@/features/waiting-room/model';
 
 /**
  * A buyer's place per event, in sessionStorage: a reload keeps it (and the pass), closing the tab forgets it.

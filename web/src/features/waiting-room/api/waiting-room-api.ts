@@ -1,9 +1,10 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { QueueEntry, QueuePass, WaitingRoom, WaitingRoomSettingsBody, WaitingRoomLive } from '@dems/contracts';
-import { ApiError, apiRequest } from '../../../lib/api-client';
-import { useLive } from '../../../lib/live';
-import { queryKeys } from '../../../lib/query-keys';
+import { ApiError, apiRequest } from '@/lib/api-client';
+import { useNow } from '@/lib/clock';
+import { useLive } from '@/lib/live';
+import { queryKeys } from '@/lib/query-keys';
 
 const roomPath = (eventId: string) => `/waiting-rooms/${encodeURIComponent(eventId)}`;
 
@@ -55,13 +56,7 @@ export function serverOffsetMs(room: { now: string }, receivedAtMs: number): num
 
 /** The server's time now, re-rendered once a second. */
 export function useServerNow(offsetMs: number): number {
-  const [now, setNow] = useState(() => Date.now() + offsetMs);
-  useEffect(() => {
-    setNow(Date.now() + offsetMs);
-    const timer = setInterval(() => setNow(Date.now() + offsetMs), 1000);
-    return () => clearInterval(timer);
-  }, [offsetMs]);
-  return now;
+  return useNow(1000) + offsetMs;
 }
 
 /** Takes a place in the queue (or gets back the one this user already has). */

@@ -2,9 +2,9 @@ import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { Availability, QueueEntry, WaitingRoom } from '@dems/contracts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { testEvent } from '../../../test/fixtures';
-import { attendeeSession, fakeSocket, json, renderApp } from '../../../test/render';
-import { BuyTickets } from '../../tickets';
+import { testEvent } from '@/test/fixtures';
+import { attendeeSession, fakeSocket, json, renderApp } from '@/test/render';
+import { BuyTickets } from '@/features/tickets';
 import { QueuedSale } from './queued-sale';
 
 const event = testEvent({ ticketTypes: [{ id: 'tt-gen', name: 'General', priceCents: 2500, currency: 'EUR', capacity: 50 }] });

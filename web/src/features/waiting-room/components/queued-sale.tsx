@@ -1,16 +1,17 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { Link, useLocation } from 'react-router';
 import { useMutationState } from '@tanstack/react-query';
-import { hasEnded, type Event, type WaitingRoom } from '@dems/contracts';
-import { ErrorAlert } from '../../../components/error-alert';
-import { LineSkeletons } from '../../../components/skeleton';
-import { ApiError } from '../../../lib/api-client';
-import { formatDateTime, formatTime } from '../../../lib/format';
-import { isBusy, retryDelay } from '../../../lib/retry-policy';
-import { useSession } from '../../../lib/session';
-import { loadPlace, savePlace } from '../api/queue-storage';
-import { requestPass, serverOffsetMs, useJoinQueue, useServerNow, useWaitingRoom } from '../api/waiting-room-api';
-import { formatCountdown, formatWait, queueView, type QueuePlace } from '../model';
+import type { Event, WaitingRoom } from '@dems/contracts';
+import { ErrorAlert } from '@/components/error-alert';
+import { LineSkeletons } from '@/components/skeleton';
+import { ApiError } from '@/lib/api-client';
+import { useHasEnded } from '@/lib/clock';
+import { formatDateTime, formatTime } from '@/lib/format';
+import { isBusy, retryDelay } from '@/lib/retry-policy';
+import { useSession } from '@/lib/session';
+import { loadPlace, savePlace } from '@/features/waiting-room/api/queue-storage';
+import { requestPass, serverOffsetMs, useJoinQueue, useServerNow, useWaitingRoom } from '@/features/waiting-room/api/waiting-room-api';
+import { formatCountdown, formatWait, queueView, type QueuePlace } from '@/features/waiting-room/model';
 
 /** Shortest pause before asking for the pass again when the server says "not yet" without saying how long. */
 const NOT_YET_MIN_WAIT_MS = 500;
@@ -29,8 +30,9 @@ interface QueuedSaleProps {
 export function QueuedSale({ event, children }: QueuedSaleProps) {
   const room = useWaitingRoom(event.id);
   const { user } = useSession();
+  const ended = useHasEnded(event);
   // Cancelled or over: the ticket list says so; there is nothing to queue for.
-  if (event.status === 'cancelled' || hasEnded(event, Date.now())) return <>{children(undefined)}</>;
+  if (event.status === 'cancelled' || ended) return <>{children(undefined)}</>;
   if (room.isPending) return <LineSkeletons lines={2} label="Checking how tickets are sold…" />;
   // No room, or one we could not read: the ticket list as usual (ticketing enforces a queue it has, and says so).
   if (!room.data) return <>{children(undefined)}</>;
@@ -215,9 +217,10 @@ function usePass(eventId: string, place: QueuePlace | null, admitting: boolean, 
         },
       );
     };
-    setError(null);
     ask();
     return () => {
+      // A new round (another place, or admitting again) starts without the last round's error.
+      setError(null);
       stopped = true;
       clearTimeout(timer);
     };

@@ -2,8 +2,8 @@ import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { WaitingRoom } from '@dems/contracts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { testEvent } from '../../../test/fixtures';
-import { json, organizerSession, renderApp } from '../../../test/render';
+import { testEvent } from '@/test/fixtures';
+import { json, organizerSession, renderApp } from '@/test/render';
 import { readDraft, WaitingRoomSettings } from './waiting-room-settings';
 
 const event = testEvent({ timezone: 'Europe/Lisbon' });

@@ -1,13 +1,13 @@
 import { useId, useState } from 'react';
 import { WAITING_ROOM_DEFAULT_PASS_MINUTES, WaitingRoomSettingsBody, type Event, type WaitingRoom } from '@dems/contracts';
-import { ConfirmChangeDialog } from '../../../components/confirm-dialog';
-import { ErrorAlert } from '../../../components/error-alert';
-import { Field } from '../../../components/form-field';
-import { LineSkeletons } from '../../../components/skeleton';
-import { useToast } from '../../../components/toasts';
-import { fieldErrors } from '../../../lib/error-messages';
-import { formatDateTime, isoToZonedInput, zonedInputToIso } from '../../../lib/format';
-import { useRemoveWaitingRoom, useSaveWaitingRoom, useWaitingRoom } from '../api/waiting-room-api';
+import { ConfirmChangeDialog, useConfirmedChange } from '@/components/confirm-dialog';
+import { ErrorAlert } from '@/components/error-alert';
+import { Field } from '@/components/form-field';
+import { LineSkeletons } from '@/components/skeleton';
+import { useToast } from '@/components/toasts';
+import { fieldErrors } from '@/lib/error-messages';
+import { formatDateTime, isoToZonedInput, zonedInputToIso } from '@/lib/format';
+import { useRemoveWaitingRoom, useSaveWaitingRoom, useWaitingRoom } from '@/features/waiting-room/api/waiting-room-api';
 
 /** What ticketing admits per minute when the organizer does not say (its WAITING_ROOM_ADMIT_PER_MINUTE default). */
 export const DEFAULT_ADMIT_PER_MINUTE = 600;
@@ -75,9 +75,9 @@ export function WaitingRoomSettings({ event }: { event: Event }) {
 function RoomForm({ event, room }: { event: Event; room: WaitingRoom | null }) {
   const [draft, setDraft] = useState(() => draftFrom(room, event.timezone));
   const [errors, setErrors] = useState<DraftErrors>({});
-  const [confirming, setConfirming] = useState(false);
   const save = useSaveWaitingRoom(event.id);
   const remove = useRemoveWaitingRoom(event.id);
+  const turningOff = useConfirmedChange(remove, { title: 'Waiting room turned off', body: 'Buyers can buy directly again.' });
   const toast = useToast();
   const disabled = event.status === 'cancelled';
   const serverErrors = fieldErrors(save.error);
@@ -144,22 +144,13 @@ function RoomForm({ event, room }: { event: Event; room: WaitingRoom | null }) {
             {room ? 'Save changes' : 'Queue the sale'}
           </button>
           {room && (
-            <button type="button" className="btn btn-outline-danger" onClick={() => setConfirming(true)} disabled={disabled}>
+            <button type="button" className="btn btn-outline-danger" onClick={turningOff.ask} disabled={disabled}>
               Turn off
             </button>
           )}
         </div>
       </form>
-      <ConfirmChangeDialog
-        open={confirming}
-        title="Turn off the waiting room?"
-        confirmLabel="Turn off"
-        cancelLabel="Keep it"
-        danger
-        change={remove}
-        onClose={() => setConfirming(false)}
-        onDone={() => toast({ title: 'Waiting room turned off', body: 'Buyers can buy directly again.', tone: 'info' })}
-      >
+      <ConfirmChangeDialog {...turningOff.dialog} title="Turn off the waiting room?" confirmLabel="Turn off" cancelLabel="Keep it">
         <p className="mb-0">Buyers will no longer queue: anyone can buy directly, and people waiting in the queue are simply shown the tickets.</p>
       </ConfirmChangeDialog>
     </>
