@@ -4,8 +4,8 @@ import type { Ticket } from '@dems/contracts';
 import { ConfirmDialog } from '@/components/confirm-dialog';
 import { ErrorAlert } from '@/components/error-alert';
 import { EmptyState, PageHeader } from '@/components/page-header';
+import { ListStates } from '@/components/query-states';
 import { ShowMore } from '@/components/show-more';
-import { LineSkeletons } from '@/components/skeleton';
 import { useToast } from '@/components/toasts';
 import { formatDateTime, formatMoney } from '@/lib/format';
 import { useCancelTicket, useTickets } from '@/features/tickets/api/tickets-api';
@@ -23,25 +23,22 @@ export function MyTicketsPage() {
   return (
     <>
       <PageHeader title="My tickets" subtitle="Show the QR code at the door. Each code lets one person in." />
-      {tickets.isPending ? (
-        <div className="bg-white rounded-4 shadow-sm p-4">
-          <LineSkeletons lines={5} label="Loading your tickets…" />
-        </div>
-      ) : tickets.isError && !tickets.data ? (
-        <ErrorAlert error={tickets.error} onRetry={() => void tickets.refetch()} />
-      ) : groups.length === 0 ? (
-        <EmptyState title="You have no tickets yet">
-          <Link to="/">Find an event</Link> and your tickets will appear here.
-        </EmptyState>
-      ) : (
-        <>
-          {groups.map((g) => (
-            <TicketGroupSection key={g.eventId} group={g} onCancel={setToCancel} />
-          ))}
-          <ShowMore list={tickets} label="Show more tickets" loading="Loading more tickets…" className="text-center mb-4" />
-          {tickets.isFetchNextPageError && <ErrorAlert error={tickets.error} onRetry={() => void tickets.fetchNextPage()} />}
-        </>
-      )}
+      <ListStates
+        list={tickets}
+        count={groups.length}
+        loading={{ lines: 5, label: 'Loading your tickets…' }}
+        empty={
+          <EmptyState title="You have no tickets yet">
+            <Link to="/">Find an event</Link> and your tickets will appear here.
+          </EmptyState>
+        }
+      >
+        {groups.map((g) => (
+          <TicketGroupSection key={g.eventId} group={g} onCancel={setToCancel} />
+        ))}
+        <ShowMore list={tickets} label="Show more tickets" loading="Loading more tickets…" className="text-center mb-4" />
+        {tickets.isFetchNextPageError && <ErrorAlert error={tickets.error} onRetry={() => void tickets.fetchNextPage()} />}
+      </ListStates>
       <ConfirmDialog
         open={toCancel !== null}
         title="Cancel this ticket?"
