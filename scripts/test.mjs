@@ -34,6 +34,8 @@ const bin = (name) => join(ROOT, 'node_modules', '.bin', name);
 for (const [label, cmd, args] of [
   ['type-check', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']],
   ...(existsSync(join(ROOT, 'web', 'tsconfig.json')) ? [['type-check web', bin('tsc'), ['-p', 'web/tsconfig.json', '--noEmit']]] : []),
+  // scripts/ and bench/ are JavaScript, checked with their JSDoc types (tsconfig.scripts.json).
+  ['type-check scripts', bin('tsc'), ['-p', 'tsconfig.scripts.json', '--noEmit']],
   ['lint', bin('eslint'), ['.', '--max-warnings=0']],
   // Formatting is checked, never applied here: `npm run format` writes it (.prettierrc.json, .prettierignore).
   ['format', bin('prettier'), ['--check', '.', '--log-level=warn']],
