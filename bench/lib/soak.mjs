@@ -54,7 +54,7 @@ function options(argv) {
     rate: positive(values, 'rate'),
     connections: positive(values, 'connections', { integer: true }),
     users: positive(values, 'users', { integer: true }),
-    // 10–30 s over a long run (the issue), more often in a short one so that it still has a series.
+    // 10–30 s over a long run (enough to see a trend, few enough to read), more often in a short one so that it still has a series.
     sampleEveryS: values['sample-every'] ? positive(values, 'sample-every') : Math.min(15, Math.max(2, durationS / 12)),
     // The first fifth of the run (at least 10 s, at most 2 minutes) is warm-up: caches, JIT, connection pools.
     warmupS: Math.min(120, Math.max(10, durationS / 5)),
