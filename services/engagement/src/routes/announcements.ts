@@ -1,5 +1,5 @@
 import { Announcement, AnnouncementBody, ErrorBody } from '@dems/contracts';
-import { AppError, requireUser, type App } from '@dems/kit';
+import { AppError, requireSignedIn, type App } from '@dems/kit';
 import type { AnnouncementLimits } from '../domain/announcement-limits.js';
 import { announcementText } from '../domain/notification-texts.js';
 import type { LiveNotifications } from '../live/live-notifications.js';
@@ -21,7 +21,7 @@ export function announcementRoutes(app: App, deps: { store: EngagementStore; liv
       },
     },
     async (req, reply) => {
-      const user = requireUser(req);
+      const user = requireSignedIn(req);
       const event = await deps.store.getEvent(req.body.eventId);
       if (!event) throw new AppError('EVENT_NOT_FOUND', 'No event with this id.');
       if (event.organizerId !== user.id && user.role !== 'admin') {

@@ -1,5 +1,5 @@
 import { ErrorBody, IdParams, Notification, NotificationPage, PageQuery, ReadAllResult } from '@dems/contracts';
-import { AppError, decodeCursor, encodeCursor, requireUser, type App } from '@dems/kit';
+import { AppError, decodeCursor, encodeCursor, requireSignedIn, type App } from '@dems/kit';
 import { NOTIFICATION_RETENTION_DAYS, UNREAD_COUNT_WINDOW, type EngagementStore, type NotificationCursor } from '../store/engagement-store.js';
 
 const isCursor = (v: unknown): v is NotificationCursor =>
@@ -22,7 +22,7 @@ export function notificationRoutes(app: App, deps: { store: EngagementStore }): 
       },
     },
     async (req) => {
-      const user = requireUser(req);
+      const user = requireSignedIn(req);
       const after = decodeCursor(req.query.cursor, isCursor);
       if (req.query.cursor && !after) throw new AppError('VALIDATION_FAILED', 'The cursor is not valid; pass back a nextCursor you were given.');
       const page = await deps.store.listNotifications(user.id, { after, limit: req.query.limit });
@@ -41,7 +41,7 @@ export function notificationRoutes(app: App, deps: { store: EngagementStore }): 
         response: { 200: ReadAllResult, 401: ErrorBody },
       },
     },
-    async (req) => ({ updated: await deps.store.markAllNotificationsRead(requireUser(req).id) }),
+    async (req) => ({ updated: await deps.store.markAllNotificationsRead(requireSignedIn(req).id) }),
   );
 
   app.post(
@@ -56,7 +56,7 @@ export function notificationRoutes(app: App, deps: { store: EngagementStore }): 
       },
     },
     async (req) => {
-      const found = await deps.store.markNotificationRead(requireUser(req).id, req.params.id);
+      const found = await deps.store.markNotificationRead(requireSignedIn(req).id, req.params.id);
       if (!found) throw new AppError('NOTIFICATION_NOT_FOUND', 'No notification with this id belongs to you.');
       return found;
     },

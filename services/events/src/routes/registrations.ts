@@ -1,5 +1,5 @@
 import { ErrorBody, EventRegistrationListQuery, IdParams, Ok, RegisterBody, Registration, RegistrationList, RegistrationListQuery } from '@dems/contracts';
-import { AppError, requireUser, type App } from '@dems/kit';
+import { AppError, requireSignedIn, type App } from '@dems/kit';
 import type { EventsStore } from '../store/events-store.js';
 import { eventToManage } from '../use-cases/event-to-manage.js';
 import { EventIdParams } from './events.js';
@@ -20,7 +20,7 @@ export async function registrationRoutes(app: App, { store }: { store: EventsSto
       },
     },
     async (req, reply) => {
-      const user = requireUser(req);
+      const user = requireSignedIn(req);
       const { registration, created } = await store.register(req.body.eventId, { id: user.id, name: user.name, email: user.email }, new Date());
       return reply.code(created ? 201 : 200).send(registration);
     },
@@ -38,7 +38,7 @@ export async function registrationRoutes(app: App, { store }: { store: EventsSto
       },
     },
     async (req) => {
-      const user = requireUser(req);
+      const user = requireSignedIn(req);
       if (!(await store.withdraw(req.params.eventId, user.id, new Date()))) {
         throw new AppError('REGISTRATION_NOT_FOUND', 'You are not registered for this event.');
       }
@@ -60,7 +60,7 @@ export async function registrationRoutes(app: App, { store }: { store: EventsSto
       },
     },
     async (req) => {
-      const userId = requireUser(req).id;
+      const userId = requireSignedIn(req).id;
       const { eventId, cursor, limit } = req.query;
       if (eventId !== undefined) {
         const registration = await store.registrationOf(eventId, userId);
@@ -85,7 +85,7 @@ export async function registrationRoutes(app: App, { store }: { store: EventsSto
       },
     },
     async (req) => {
-      const event = await eventToManage(store, req.params.id, requireUser(req));
+      const event = await eventToManage(store, req.params.id, requireSignedIn(req));
       const page = await store.registrationsOfEvent(event.id, req.query);
       return { items: page.items, nextCursor: page.next };
     },

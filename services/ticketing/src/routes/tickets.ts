@@ -1,12 +1,12 @@
 import { IdParams, Ticket, TicketList, TicketListQuery } from '@dems/contracts';
-import { requireUser, type App } from '@dems/kit';
+import { requireSignedIn, type App } from '@dems/kit';
 import type { TicketingStore } from '../store/ticketing-store.js';
 
 export function ticketRoutes(app: App, store: TicketingStore): void {
   app.get(
     '/tickets',
     {
-      onRequest: async (req) => void requireUser(req),
+      onRequest: async (req) => void requireSignedIn(req),
       schema: {
         tags: ['tickets'],
         summary: 'My tickets, newest first',
@@ -18,7 +18,7 @@ export function ticketRoutes(app: App, store: TicketingStore): void {
     },
     async (req) => {
       const { cursor, limit } = req.query;
-      const page = await store.listTickets(requireUser(req).id, { cursor, limit });
+      const page = await store.listTickets(requireSignedIn(req).id, { cursor, limit });
       return { items: page.items, nextCursor: page.next };
     },
   );
@@ -26,7 +26,7 @@ export function ticketRoutes(app: App, store: TicketingStore): void {
   app.post(
     '/tickets/:id/cancel',
     {
-      onRequest: async (req) => void requireUser(req),
+      onRequest: async (req) => void requireSignedIn(req),
       schema: {
         tags: ['tickets'],
         summary: 'Cancel one of my tickets',
@@ -36,6 +36,6 @@ export function ticketRoutes(app: App, store: TicketingStore): void {
         response: { 200: Ticket },
       },
     },
-    async (req) => store.cancelTicket(requireUser(req).id, req.params.id),
+    async (req) => store.cancelTicket(requireSignedIn(req).id, req.params.id),
   );
 }
