@@ -16,7 +16,7 @@ async function signed(method, url) {
   const timestamp = String(Date.now());
   const signature = createHmac('sha256', secret).update(`${timestamp}.`).digest('hex');
   const res = await fetch(url, { method, headers: { 'x-dems-timestamp': timestamp, 'x-dems-signature': signature } });
-  const body = await res.json();
+  const body = /** @type {Record<string, any>} */ (await res.json());
   if (!res.ok) throw new Error(`${res.status} ${body.code}: ${body.message}`);
   return body;
 }
@@ -28,7 +28,7 @@ try {
       console.log(`${s}: ${items.length} dead letter(s)`);
       for (const d of items) console.log(`  #${d.id} → ${d.subscriber}  ${d.message.type}  ${d.attempts} tries  last error: ${d.lastError}`);
     }
-  } else if (command === 'replay' && SERVICES.includes(service) && id) {
+  } else if (command === 'replay' && service && SERVICES.includes(service) && id) {
     await signed('POST', `${urlOf(service)}/internal/dead-letters/${encodeURIComponent(id)}/replay`);
     console.log(`Message #${id} of ${service} is queued for delivery again.`);
   } else {

@@ -210,6 +210,7 @@ async function invalidate(opts, paths, progress) {
       InvalidationBatch: { CallerReference: `deploy-web-${Date.now()}`, Paths: { Quantity: paths.length, Items: paths } },
     }),
   );
+  if (!Invalidation?.Id) throw new DeployError(`CloudFront answered no invalidation for ${opts.distribution}; the files are uploaded. Invalidate ${paths.join(' ')} in the CloudFront console.`);
   const id = Invalidation.Id;
   console.log(`CloudFront invalidation ${id} of ${paths.join(' ')} in ${opts.distribution}: ${Invalidation.Status}.`);
   if (!opts.wait) return console.log('Not waiting (--no-wait); visitors may get the previous index.html until it completes.');
@@ -221,7 +222,7 @@ async function invalidate(opts, paths, progress) {
     if (Date.now() - started > INVALIDATION_TIMEOUT_MS) throw new DeployError(`Invalidation ${id} is still ${status} after ${INVALIDATION_TIMEOUT_MS / 60_000} minutes; the files are uploaded. Check it in the CloudFront console.`);
     await sleep(pause);
     pause = Math.min(pause * 2, 10_000);
-    status = (await cloudfront.send(new sdk.GetInvalidationCommand({ DistributionId: opts.distribution, Id: id }))).Invalidation.Status;
+    status = (await cloudfront.send(new sdk.GetInvalidationCommand({ DistributionId: opts.distribution, Id: id }))).Invalidation?.Status;
     if (Date.now() - lastNote >= 30_000) {
       lastNote = Date.now();
       console.log(`  still ${status} after ${seconds(started)}…`);

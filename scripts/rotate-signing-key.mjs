@@ -17,7 +17,7 @@ if ((afterAt >= 0 && !Number.isInteger(after)) || args.some((a, i) => a !== '--a
 }
 const secret = serviceSecret(resolve(ROOT, process.env.DATA_DIR ?? 'data'));
 // ENGAGEMENT_URL may list several replicas; the first one is asked.
-const engagement = (process.env.ENGAGEMENT_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.engagement}`).split(',')[0].trim().replace(/\/$/, '');
+const engagement = (process.env.ENGAGEMENT_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.engagement}`).split(',')[0]?.trim().replace(/\/$/, '');
 const url = `${engagement}/internal/signing-keys/rotate`;
 const body = JSON.stringify(after === undefined ? {} : { activateAfterSeconds: after });
 const timestamp = String(Date.now());
@@ -29,7 +29,7 @@ try {
     headers: { 'content-type': 'application/json', 'x-dems-timestamp': timestamp, 'x-dems-signature': signature },
     body,
   });
-  const answer = await res.json();
+  const answer = /** @type {{ code?: string, message?: string, kid: string, activatesAt: string, published: string[] }} */ (await res.json());
   if (!res.ok) throw new Error(`${res.status} ${answer.code}: ${answer.message}`);
   console.log(`✔ New signing key ${answer.kid} is published; it signs from ${answer.activatesAt}.`);
   console.log(`  Published keys: ${answer.published.join(', ')}`);

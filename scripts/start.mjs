@@ -19,7 +19,7 @@ let store = process.env.STORE ?? 'sqlite';
 let replicasArg = '1';
 const unknown = [];
 for (let i = 0; i < args.length; i++) {
-  const a = args[i];
+  const a = /** @type {string} */ (args[i]);
   if (a === '--no-demo') continue;
   if (a === '--store' || a.startsWith('--store=')) {
     store = a === '--store' ? (args[++i] ?? '') : a.slice('--store='.length);
@@ -86,6 +86,7 @@ try {
 let dynamoLocal;
 /** @type {(() => Promise<DynamoLocal>) | undefined} */
 let startDynamoLocal;
+/** @type {Record<string, string>} */
 const storeEnv = {};
 if (store === 'dynamodb') {
   let endpoint = process.env.DYNAMODB_ENDPOINT;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: install, build, type-check, lint, then run every test (unit, route, store, system).
-// Ends with one line `tests: N passed, N failed[, N skipped]` counting every test run; type-check and lint
+// Ends with one line `tests: N passed, N failed[, N skipped]` counting every test run; type-check, lint and format
 // failures are counted as failed tests too, so the line never hides a red step.
 //   npm test -- <vitest filters>    run only matching test files (install/build/checks still run)
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -34,7 +34,11 @@ const bin = (name) => join(ROOT, 'node_modules', '.bin', name);
 for (const [label, cmd, args] of [
   ['type-check', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']],
   ...(existsSync(join(ROOT, 'web', 'tsconfig.json')) ? [['type-check web', bin('tsc'), ['-p', 'web/tsconfig.json', '--noEmit']]] : []),
+  // scripts/ and bench/ are JavaScript, checked with their JSDoc types (tsconfig.scripts.json).
+  ['type-check scripts', bin('tsc'), ['-p', 'tsconfig.scripts.json', '--noEmit']],
   ['lint', bin('eslint'), ['.', '--max-warnings=0']],
+  // Formatting is checked, never applied here: `npm run format` writes it (.prettierrc.json, .prettierignore).
+  ['format', bin('prettier'), ['--check', '.', '--log-level=warn']],
 ]) {
   if (!run(cmd, args, `${label}…`)) {
     failed++;

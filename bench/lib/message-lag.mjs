@@ -4,9 +4,10 @@
 /** { hop: [[upperBoundSeconds, cumulativeCount], …] } from a service's /metrics. */
 export async function readMessageLag(baseUrl) {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  /** @type {Record<string, [number, number][]>} */
   const hops = {};
   for (const m of text.matchAll(/^dems_message_lag_seconds_bucket\{([^}]*)\} (\d+)/gm)) {
-    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
     (hops[labels.hop] ??= []).push([labels.le === '+Inf' ? Infinity : Number(labels.le), Number(m[2])]);
   }
   return hops;

@@ -18,15 +18,17 @@ const randomQuantity = () => 1 + Math.floor(Math.random() * 4);
 /**
  * autocannon `requests` for POST /orders: every request has its own Idempotency-Key, a quantity from
  * `quantity()`, and the token of the next of several users; `record` (optional) gets every answer.
+ * @param {{ event: { id: string, ticketTypeId: string }, users: { token: string }[], quantity?: () => number, record?: (answer: object) => void }} o
  */
 function purchases({ event, users, quantity = randomQuantity, record }) {
   const prefix = randomUUID().slice(0, 8);
   let n = 0;
+  /** @type {{ method: string, path: string, setupRequest: Function, onResponse?: Function }} */
   const request = {
     method: 'POST',
     path: '/orders',
     setupRequest(req, context) {
-      const user = users[n % users.length];
+      const user = /** @type {{ token: string }} */ (users[n % users.length]);
       const key = `${prefix}-${n++}`;
       const q = quantity();
       Object.assign(context, { key, q, user });
@@ -110,6 +112,7 @@ export async function durableSale(bench, o, base) {
   const organizer = await bench.user('organizer');
   const users = await Promise.all(Array.from({ length: 50 }, () => bench.user()));
   const event = await createEventOnSale(bench, organizer, { capacity: 1_000_000, title: 'Durable sale' });
+  /** @type {Record<'FULL' | 'NORMAL', Awaited<ReturnType<typeof hotSaleRuns>>[]>} */
   const runs = { FULL: [], NORMAL: [] };
   const one = { ...o, runs: 1 };
   for (let i = 0; i < o.heavyRuns; i++) {
@@ -269,8 +272,8 @@ export async function soldOut(bench, o, base) {
 /** 5. Browse: the public event list and one event, next to hello-world. */
 export async function browse(bench, o, base) {
   const organizer = await bench.user('organizer');
-  let event;
-  for (let i = 0; i < 30; i++) event = await createEventOnSale(bench, organizer, { capacity: 100, title: `Browse ${i + 1}` });
+  let event = await createEventOnSale(bench, organizer, { capacity: 100, title: 'Browse 1' });
+  for (let i = 1; i < 30; i++) event = await createEventOnSale(bench, organizer, { capacity: 100, title: `Browse ${i + 1}` });
   const rows = [];
   const checks = [];
   for (const [what, path] of [['GET /events', '/events'], ['GET /events/:id', `/events/${event.id}`]]) {
@@ -454,7 +457,7 @@ export async function dynamoDb(bench, o, base) {
       env: { ...dynamoCapacityEnv({ endpoint: local.endpoint, tablePrefix: 'bench_', log }), INVENTORY_SHARDS: '1' },
     });
     const organizer = await dynamo.user('organizer');
-    const users = await Promise.all(Array.from({ length: 50 }, () => dynamo.user()));
+    const users = await Promise.all(Array.from({ length: 50 }, () => /** @type {NonNullable<typeof dynamo>} */ (dynamo).user()));
     // DynamoDB Local answers a purchase in a few hundred ms under load: runs of at least 2 s, even with --quick.
     const duration = Math.max(o.duration, 2);
     const measured = {};

@@ -54,7 +54,7 @@ function options(argv) {
     rate: positive(values, 'rate'),
     connections: positive(values, 'connections', { integer: true }),
     users: positive(values, 'users', { integer: true }),
-    // 10–30 s over a long run (the issue), more often in a short one so that it still has a series.
+    // 10–30 s over a long run (enough to see a trend, few enough to read), more often in a short one so that it still has a series.
     sampleEveryS: values['sample-every'] ? positive(values, 'sample-every') : Math.min(15, Math.max(2, durationS / 12)),
     // The first fifth of the run (at least 10 s, at most 2 minutes) is warm-up: caches, JIT, connection pools.
     warmupS: Math.min(120, Math.max(10, durationS / 5)),
@@ -69,6 +69,11 @@ function options(argv) {
 /**
  * One request as the web app makes it: a 503 ("nothing was done") or no answer is tried again after Retry-After
  * or 1 s doubling (at most 10 s), four times at most. Every try is counted by its outcome.
+ * @param {Record<string, number>} counts
+ * @param {string} method
+ * @param {string} url
+ * @param {{ body?: unknown, token?: string, headers?: Record<string, string> }} [options]
+ * @returns {Promise<{ status: number, outcome: string, body: any }>}
  */
 async function request(counts, method, url, { body, token, headers = {} } = {}) {
   for (let n = 0; ; n++) {
@@ -89,7 +94,7 @@ async function request(counts, method, url, { body, token, headers = {} } = {}) 
     const busy = !res || res.status === 503;
     if (!busy || n === 4) {
       const text = res ? await res.text() : '';
-      return { status: res?.status ?? 0, outcome, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+      return { status: res?.status ?? 0, outcome, body: text && res?.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
     }
     await res?.arrayBuffer();
     const asked = Number(res?.headers.get('retry-after'));
@@ -131,7 +136,7 @@ async function signIn(api, counts, gatewayUrl, user) {
   const socket = io(gatewayUrl, { auth: { token: renewed.body.token }, transports: ['websocket'], reconnectionDelay: 200, reconnectionDelayMax: 2000, forceNew: true });
   socket.on('notification', () => user.pushes++);
   await new Promise((resolve) => {
-    socket.once('connect', resolve);
+    socket.once('connect', () => resolve(undefined));
     setTimeout(resolve, 10_000);
   });
   const old = { socket: user.socket, refreshToken: user.refreshToken };
@@ -159,6 +164,7 @@ export async function main(argv) {
   );
   const bench = await startBench({ portBase: o.portBase, replicas: o.replicas, baselines: false });
   const api = `${bench.urls.gateway}/api`;
+  /** @type {Record<string, number>} */
   const counts = {};
   const failures = [];
   const samples = new Map();
@@ -172,7 +178,10 @@ export async function main(argv) {
     const pick = (xs) => xs[Math.floor(Math.random() * xs.length)];
     let orders = 0;
 
-    /** The mix, by weight: mostly browsing, a fifth purchases, the rest the signed-in pages. */
+    /**
+     * The mix, by weight: mostly browsing, a fifth purchases, the rest the signed-in pages.
+     * @type {[number, () => ReturnType<typeof request>][]}
+     */
     const actions = [
       [30, () => request(counts, 'GET', `${api}/events?limit=20`)],
       [15, () => request(counts, 'GET', `${api}/events/${pick(events).id}`)],
@@ -194,7 +203,8 @@ export async function main(argv) {
     const someAction = () => {
       let r = Math.random() * totalWeight;
       for (const [w, act] of actions) if ((r -= w) < 0) return act;
-      return actions[0][1];
+      // Only when rounding leaves r at exactly 0 after the last weight: the first action, which always exists.
+      return /** @type {(typeof actions)[number]} */ (actions[0])[1];
     };
 
     // Every process of the system, by instance name: its pid at the start, then a sample every few seconds.

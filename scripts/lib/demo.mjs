@@ -61,7 +61,7 @@ export async function seedDemo(gatewayUrl, dataDir) {
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(body),
     });
-    const json = await res.json();
+    const json = /** @type {Record<string, any>} */ (await res.json());
     if (!res.ok) throw new Error(`demo: POST ${path} answered ${res.status} ${json.code}: ${json.message}`);
     return json;
   };

@@ -41,6 +41,7 @@ export function signingKeyForReplicas(dataDir, { storeHasAccounts = false, reset
   const keys = readKeyFile(file);
   const active = keys.filter((k) => (Date.parse(k.activatesAt ?? k.createdAt) || 0) <= now);
   const signer = active[active.length - 1] ?? keys[0];
+  if (!signer) throw new Error(`${file} holds no signing key`);
   const ordered = [...keys.filter((k) => k !== signer), signer];
   return { value: JSON.stringify(ordered.map((k) => ({ ...k.privateJwk, kid: k.kid }))), file, created };
 }

@@ -275,21 +275,21 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
     expect(organizer.errors).toEqual([]);
   });
 
-  it('a protected page sends you to log in and back; the session survives a reload', async () => {
+  it('a protected page sends you to sign in and back; the session survives a reload', async () => {
     const context = await browser.newContext({ baseURL: t.system.urls.gateway });
     const page = await context.newPage();
     await page.goto('/tickets');
-    await page.waitForURL(/\/login\?next=%2Ftickets/);
+    await page.waitForURL(/\/signin\?next=%2Ftickets/);
     await expectAccessible(page, 'the log-in page');
     await page.getByLabel('Email').fill(`ada-${word}@example.com`);
     await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/tickets$/);
     await page.getByRole('heading', { level: 1, name: 'My tickets' }).waitFor();
     await page.reload();
     await page.getByTestId('signed-in-as').waitFor();
-    await page.getByRole('button', { name: 'Log out' }).click();
-    await page.getByRole('link', { name: 'Log in' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
     await context.close();
   });
 });

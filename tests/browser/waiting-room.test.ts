@@ -13,7 +13,7 @@ function thisMinuteUtc(): string {
 /**
  * A queued sale in a real browser against the real system (four processes, the built web app served by the
  * gateway): the organizer queues it on the dashboard, two buyers join, wait their turn live, get a pass and buy;
- * a signed-out visitor is sent to log in and brought back; turning the room off reaches a waiting page live.
+ * a signed-out visitor is sent to sign in and brought back; turning the room off reaches a waiting page live.
  */
 describe.skipIf(!hasChromium)('browser: the waiting room of a queued sale, in Chromium', { timeout: 90_000 }, () => {
   let t: Awaited<ReturnType<typeof startTestSystem>>;
@@ -109,16 +109,16 @@ describe.skipIf(!hasChromium)('browser: the waiting room of a queued sale, in Ch
     expect(people.second.errors).toEqual([]);
   });
 
-  it('a signed-out visitor is sent to log in and brought back to the queue', async () => {
+  it('a signed-out visitor is sent to sign in and brought back to the queue', async () => {
     const visitor = await openContext(browser, t.system.urls.gateway);
     const { page } = visitor;
     await t.api.account('attendee', 'vic-queue');
     await page.goto(`/events/${eventId}`);
-    await page.getByRole('link', { name: 'Log in to join the queue' }).click();
-    await page.waitForURL(/\/login\?next=/);
+    await page.getByRole('link', { name: 'Sign in to join the queue' }).click();
+    await page.waitForURL(/\/signin\?next=/);
     await page.getByLabel('Email').fill('vic-queue@example.com');
     await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(new RegExp(`/events/${eventId}$`));
     await page.getByRole('button', { name: 'Join the queue' }).waitFor();
     expect(visitor.errors).toEqual([]);

@@ -3,7 +3,7 @@
 // drains and every message has been applied exactly once — although the slow phase made the relay send some twice.
 //
 // Real processes; between ticketing (and events) and engagement's inbox sits a FAKE proxy that injects the fault.
-// The fault lasts DEMS_FAULT_WINDOW_SECONDS (default 20, at least 14; the "a minute" is
+// The fault lasts DEMS_FAULT_WINDOW_SECONDS (default 20, at least 14; a full minute's outage is
 // DEMS_FAULT_WINDOW_SECONDS=60): its first half slow, its second half 500s.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';

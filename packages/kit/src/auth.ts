@@ -157,7 +157,7 @@ export function registerAuth(app: FastifyInstance, verify: TokenVerifier, servic
     }
     const access = accessOf(req.method, req.routeOptions.url, req.query);
     if (!access || access === 'anyone' || access === 'service') return;
-    const user = requireUser(req);
+    const user = requireSignedIn(req);
     if ((access === 'organizer-role' || access === 'event-organizer') && user.role === 'attendee') {
       throw new AppError('FORBIDDEN', 'Only organizer or admin accounts can do this.');
     }
@@ -177,13 +177,14 @@ function accessRules(service: ServiceName) {
   };
 }
 
-export function requireUser(req: FastifyRequest): AuthUser {
+/** The signed-in user making the request; UNAUTHENTICATED (401) when nobody is signed in. */
+export function requireSignedIn(req: FastifyRequest): AuthUser {
   if (!req.user) throw new AppError('UNAUTHENTICATED', 'Please sign in to do this.');
   return req.user;
 }
 
 export function requireRole(req: FastifyRequest, ...roles: Role[]): AuthUser {
-  const user = requireUser(req);
+  const user = requireSignedIn(req);
   if (!roles.includes(user.role)) throw new AppError('FORBIDDEN', `Only ${roles.join(' or ')} accounts can do this.`);
   return user;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_PORTS } from '@dems/contracts';
 import { urlList } from './upstreams.js';
 
 export class ConfigError extends Error {
@@ -42,27 +43,39 @@ export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 /** redis://[[user]:password@]host[:port][/db] or rediss://… for TLS. */
 export const RedisUrl = z.url({ protocol: /^rediss?$/, hostname: /./, error: 'must be a redis:// or rediss:// URL naming a host, e.g. redis://127.0.0.1:6379' });
 
-/** Settings every service shares; each service extends this with its own. */
-export const BaseConfig = z.object({
+/**
+ * Settings every process has, the gateway included: where it listens and logs, where its files and AWS are, how
+ * large a request may be, and where each service is reached. The gateway extends this; services extend BaseConfig.
+ */
+export const ProcessConfig = z.object({
   ...RuntimeConfig.shape,
   HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The region of the AWS services a process uses (DynamoDB with STORE=dynamodb, S3 with BANNER_STORE=s3). */
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  BODY_LIMIT_BYTES: BodyLimit,
+  /**
+   * Where each service is reached: one URL, or a comma-separated list with one per replica. The gateway balances
+   * requests over the replicas that answer (docs/adr/010-gateway-balancing-and-retries.md).
+   */
+  EVENTS_URL: urlList(`http://127.0.0.1:${DEFAULT_PORTS.events}`),
+  TICKETING_URL: urlList(`http://127.0.0.1:${DEFAULT_PORTS.ticketing}`),
+  ENGAGEMENT_URL: urlList(`http://127.0.0.1:${DEFAULT_PORTS.engagement}`),
+});
+export type ProcessConfig = z.infer<typeof ProcessConfig>;
+
+/** Settings every service shares (storage, the service secret, messaging, Redis); each service extends this with its own. */
+export const BaseConfig = ProcessConfig.extend({
   SERVICE_SECRET: z.string().min(16, 'must be at least 16 characters'),
   STORE: z.enum(['sqlite', 'dynamodb']).default('sqlite'),
-  /** DynamoDB (STORE=dynamodb): region, an endpoint for DynamoDB Local, and a prefix for every table name. */
-  AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** DynamoDB (STORE=dynamodb): an endpoint for DynamoDB Local, and a prefix for every table name. */
   DYNAMODB_ENDPOINT: z.url().optional(),
   TABLE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]*$/, 'may contain only letters, digits, _ . and -').max(100).default(''),
   /** Development only: create missing DynamoDB tables at start (production tables come from infrastructure code). */
   DYNAMODB_CREATE_TABLES: z.stringbool().default(false),
   /** FULL: a committed order survives power loss. NORMAL: survives a process crash only. */
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
-  BODY_LIMIT_BYTES: BodyLimit,
-  /** Where each service is reached: one URL, or a comma-separated list with one per replica. */
-  EVENTS_URL: urlList('http://127.0.0.1:3001'),
-  TICKETING_URL: urlList('http://127.0.0.1:3002'),
-  ENGAGEMENT_URL: urlList('http://127.0.0.1:3003'),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10_000).default(60),
   /**
    * The Redis that replicas share (rate limits, one-time values, live sockets, revocations): redis:// or

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_PORTS, NewPassword, passwordIsEmail } from '@dems/contracts';
-import { BaseConfig, Port } from '@dems/kit';
+import { BaseConfig, loadConfig, Port } from '@dems/kit';
 import { REFRESH_TOKEN_MAX_LIFETIME_SECONDS } from './store/engagement-store.js';
 
 export const EngagementConfig = BaseConfig.extend({
@@ -60,6 +60,9 @@ export const EngagementConfig = BaseConfig.extend({
   }
 });
 export type EngagementConfig = z.infer<typeof EngagementConfig>;
+
+export const loadEngagementConfig = (env: Record<string, string | undefined> = process.env): EngagementConfig =>
+  loadConfig(EngagementConfig, env);
 
 /** Origins whose pages may open the live socket: the gateway's (it serves the web app and proxies the socket) plus configured ones. */
 export function liveOrigins(config: Pick<EngagementConfig, 'GATEWAY_PORT' | 'LIVE_ALLOWED_ORIGINS'>): string[] {

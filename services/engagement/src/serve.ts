@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { createTablesAndExit, dynamoSettings, LOG_REDACT, loadConfig, OutboxRelay, relayFromConfig, runService, SharedState, sheddingSettings } from '@dems/kit';
+import { createTablesAndExit, dynamoSettings, LOG_REDACT, OutboxRelay, relayFromConfig, runService, SharedState, sheddingSettings } from '@dems/kit';
 import { buildApp } from './app.js';
-import { EngagementConfig, liveOrigins } from './config.js';
+import { liveOrigins, loadEngagementConfig } from './config.js';
 import { Accounts } from './identity/accounts.js';
 import { sessionVerifier } from './identity/session-tokens.js';
 import { SigningKeys } from './identity/signing-keys.js';
@@ -16,12 +16,12 @@ const dynamo = () => import('./store/dynamodb.js');
 
 if (process.argv.includes('--create-tables')) {
   await createTablesAndExit('engagement', async (log) =>
-    new (await dynamo()).DynamoEngagementStore({ settings: dynamoSettings(loadConfig(EngagementConfig)) }).createTables(log),
+    new (await dynamo()).DynamoEngagementStore({ settings: dynamoSettings(loadEngagementConfig()) }).createTables(log),
   );
 }
 
 await runService('engagement', async () => {
-  const config = loadConfig(EngagementConfig);
+  const config = loadEngagementConfig();
   // The store and the relay need each other: the store kicks the relay after commits that enqueued messages.
   const relayRef: { current?: OutboxRelay } = {};
   const onMessagesCommitted = () => relayRef.current?.kick();

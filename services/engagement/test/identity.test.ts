@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '@dems/kit/testing';
-import { EngagementConfig, liveOrigins } from '../src/config.js';
-import { loadConfig } from '@dems/kit';
+import { liveOrigins, loadEngagementConfig } from '../src/config.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../src/identity/passwords.js';
 import { SigningKeys } from '../src/identity/signing-keys.js';
 import { SqliteEngagementStore } from '../src/store/sqlite.js';
@@ -151,36 +150,36 @@ describe('signing keys', () => {
 describe('config', () => {
   const base = { SERVICE_SECRET: 'x'.repeat(16) };
   it('has the documented defaults', () => {
-    const c = loadConfig(EngagementConfig, base);
+    const c = loadEngagementConfig(base);
     expect(c.ENGAGEMENT_PORT).toBe(3003);
     expect(c.ACCESS_TOKEN_TTL_SECONDS).toBe(900);
   });
   it('wants ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
-    expect(() => loadConfig(EngagementConfig, { ...base, ADMIN_EMAIL: 'admin@example.com' })).toThrow(/ADMIN_PASSWORD/);
-    expect(loadConfig(EngagementConfig, { ...base, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'long enough pw' }).ADMIN_EMAIL).toBe(
+    expect(() => loadEngagementConfig({ ...base, ADMIN_EMAIL: 'admin@example.com' })).toThrow(/ADMIN_PASSWORD/);
+    expect(loadEngagementConfig({ ...base, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'long enough pw' }).ADMIN_EMAIL).toBe(
       'admin@example.com',
     );
   });
   it('refuses an ADMIN_PASSWORD of only spaces', () => {
-    expect(() => loadConfig(EngagementConfig, { ...base, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: ' '.repeat(12) })).toThrow(/ADMIN_PASSWORD/);
+    expect(() => loadEngagementConfig({ ...base, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: ' '.repeat(12) })).toThrow(/ADMIN_PASSWORD/);
   });
   it('wants JWT_SIGNING_KEY with REDIS_URL: replicas share one key, none makes its own', () => {
-    expect(() => loadConfig(EngagementConfig, { ...base, REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(
+    expect(() => loadEngagementConfig({ ...base, REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(
       'JWT_SIGNING_KEY (not set): several replicas (REDIS_URL is set) must share one signing key: set JWT_SIGNING_KEY (a private Ed25519 JWK; npm start makes one for you)',
     );
-    const c = loadConfig(EngagementConfig, { ...base, REDIS_URL: 'redis://127.0.0.1:6379', JWT_SIGNING_KEY: '{"kty":"OKP"}' });
+    const c = loadEngagementConfig({ ...base, REDIS_URL: 'redis://127.0.0.1:6379', JWT_SIGNING_KEY: '{"kty":"OKP"}' });
     expect(c.REDIS_URL).toBe('redis://127.0.0.1:6379');
-    expect(loadConfig(EngagementConfig, base).REDIS_URL).toBeUndefined();
-    expect(loadConfig(EngagementConfig, { ...base, REDIS_URL: '' }).REDIS_URL).toBeUndefined();
+    expect(loadEngagementConfig(base).REDIS_URL).toBeUndefined();
+    expect(loadEngagementConfig({ ...base, REDIS_URL: '' }).REDIS_URL).toBeUndefined();
   });
   it('refuses a REDIS_URL that is not redis:// or rediss://, without showing it (it may carry a password)', () => {
-    const problem = () => loadConfig(EngagementConfig, { ...base, REDIS_URL: 'http://:hunter2@cache:6379', JWT_SIGNING_KEY: '{}' });
+    const problem = () => loadEngagementConfig({ ...base, REDIS_URL: 'http://:hunter2@cache:6379', JWT_SIGNING_KEY: '{}' });
     expect(problem).toThrow('REDIS_URL (set): must be a redis:// or rediss:// URL naming a host, e.g. redis://127.0.0.1:6379');
     expect(problem).not.toThrow(/hunter2/);
-    expect(loadConfig(EngagementConfig, { ...base, REDIS_URL: 'rediss://:pw@cache.example:6380/1', JWT_SIGNING_KEY: '{}' }).REDIS_URL).toBe('rediss://:pw@cache.example:6380/1');
+    expect(loadEngagementConfig({ ...base, REDIS_URL: 'rediss://:pw@cache.example:6380/1', JWT_SIGNING_KEY: '{}' }).REDIS_URL).toBe('rediss://:pw@cache.example:6380/1');
   });
   it("lets the gateway's pages and configured origins open the live socket", () => {
-    const c = loadConfig(EngagementConfig, { ...base, GATEWAY_PORT: '4100', LIVE_ALLOWED_ORIGINS: 'https://app.example.com, https://x.example' });
+    const c = loadEngagementConfig({ ...base, GATEWAY_PORT: '4100', LIVE_ALLOWED_ORIGINS: 'https://app.example.com, https://x.example' });
     expect(liveOrigins(c)).toEqual(['http://localhost:4100', 'http://127.0.0.1:4100', 'https://app.example.com', 'https://x.example']);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { BannerConfig, BodyLimit, loadConfig, Port, requireBannerBucket, RuntimeConfig, urlList } from '@dems/kit';
+import { DEFAULT_PORTS } from '@dems/contracts';
+import { BannerConfig, loadConfig, Port, ProcessConfig, requireBannerBucket } from '@dems/kit';
 import { TrustProxySetting } from './proxy-trust.js';
 
 const isOrigin = (s: string): boolean => {
@@ -11,24 +12,15 @@ const isOrigin = (s: string): boolean => {
 };
 
 export const GatewayConfig = requireBannerBucket(
-  z.object({
-    /** SHUTDOWN_DRAIN_SECONDS, SHUTDOWN_TIMEOUT_SECONDS, MAX_EVENT_LOOP_DELAY_MS, MAX_QUEUE_DELAY_MS: as every service (kit config.ts). */
-    ...RuntimeConfig.shape,
-    HOST: z.string().default('127.0.0.1'),
-    GATEWAY_PORT: Port.default(3000),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ProcessConfig.extend({
     /**
-     * Where each service is reached: one URL, or a comma-separated list with one per replica. Requests are balanced
-     * over the replicas that answer and retried on another when one cannot serve them (docs/adr/010-gateway-balancing-and-retries.md).
+     * From the kit's ProcessConfig, as every process: HOST, DATA_DIR, LOG_LEVEL, AWS_REGION (the banner bucket's,
+     * with BANNER_STORE=s3), the SHUTDOWN_* and MAX_*_DELAY_MS settings, BODY_LIMIT_BYTES (the largest body the
+     * gateway forwards; larger ones get 413 here, so set it as the services' is set), and EVENTS_URL, TICKETING_URL,
+     * ENGAGEMENT_URL (requests are balanced over the replicas that answer and retried on another when one cannot
+     * serve them).
      */
-    EVENTS_URL: urlList('http://127.0.0.1:3001'),
-    TICKETING_URL: urlList('http://127.0.0.1:3002'),
-    ENGAGEMENT_URL: urlList('http://127.0.0.1:3003'),
-    /**
-     * The largest request body the gateway forwards; larger ones get 413 from the gateway itself. Set it as the
-     * services' BODY_LIMIT_BYTES is set (the same variable in one environment does both).
-     */
-    BODY_LIMIT_BYTES: BodyLimit,
+    GATEWAY_PORT: Port.default(DEFAULT_PORTS.gateway),
     /** The built web app; served when the directory exists. */
     WEB_DIST: z.string().default('./web/dist'),
     /**
@@ -57,11 +49,8 @@ export const GatewayConfig = requireBannerBucket(
      * events service, which writes them. BANNER_DIR defaults to `<DATA_DIR>/banners` here too.
      */
     ...BannerConfig.shape,
-    DATA_DIR: z.string().default('./data'),
-    /** The banner bucket's region (BANNER_STORE=s3). */
-    AWS_REGION: z.string().min(1).default('us-east-1'),
   }),
 );
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 
-export const readConfig = (env = process.env) => loadConfig(GatewayConfig, env);
+export const loadGatewayConfig = (env: Record<string, string | undefined> = process.env): GatewayConfig => loadConfig(GatewayConfig, env);

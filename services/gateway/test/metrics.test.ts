@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, type App } from '@dems/kit';
+import { ConfigError, type App } from '@dems/kit';
 import { tempDir } from '@dems/kit/testing';
 import { buildApp } from '../src/app.js';
-import { GatewayConfig } from '../src/config.js';
+import { GatewayConfig, loadGatewayConfig } from '../src/config.js';
 
 /** The gateway's /metrics: its port is public, so who may read them is decided here (METRICS_PUBLIC). */
 describe('gateway /metrics', () => {
@@ -59,7 +59,7 @@ describe('gateway /metrics', () => {
   });
 
   it('a METRICS_PUBLIC that is not a boolean is named in the configuration error', () => {
-    expect(() => loadConfig(GatewayConfig, { METRICS_PUBLIC: 'maybe' })).toThrow(ConfigError);
-    expect(() => loadConfig(GatewayConfig, { METRICS_PUBLIC: 'maybe' })).toThrow(/METRICS_PUBLIC \("maybe"\)/);
+    expect(() => loadGatewayConfig({ METRICS_PUBLIC: 'maybe' })).toThrow(ConfigError);
+    expect(() => loadGatewayConfig({ METRICS_PUBLIC: 'maybe' })).toThrow(/METRICS_PUBLIC \("maybe"\)/);
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ConfigError, type App } from '@dems/kit';
 import { buildApp } from '../src/app.js';
-import { GatewayConfig, readConfig } from '../src/config.js';
+import { GatewayConfig, loadGatewayConfig } from '../src/config.js';
 
 // The addresses of a request that came CloudFront → ALB → gateway (documentation ranges, RFC 5737):
 const VIEWER = '198.51.100.7'; // the person, as CloudFront's edge saw them
@@ -97,7 +97,7 @@ describe('TRUST_PROXY values', () => {
   const parse = (value: string) => GatewayConfig.parse({ TRUST_PROXY: value }).TRUST_PROXY;
   const problem = (value: string): string => {
     try {
-      readConfig({ TRUST_PROXY: value });
+      loadGatewayConfig({ TRUST_PROXY: value });
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       return (err as ConfigError).problems.join('\n');

@@ -6,7 +6,7 @@ import { LiveProvider, type SocketFactory } from '@/lib/live';
 import { retryDelay, retryQuery } from '@/lib/retry-policy';
 import { SessionProvider, useSession, type SessionData } from '@/lib/session';
 
-/** A token the server no longer accepts means the session is over: sign out, and protected pages ask to log in. */
+/** A token the server no longer accepts means the session is over: sign out, and protected pages ask to sign in. */
 function QueryLayer({ children }: { children: ReactNode }) {
   const { signOut } = useSession();
   const [client] = useState(() => {

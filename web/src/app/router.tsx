@@ -1,6 +1,6 @@
 import { lazy } from 'react';
 import { createBrowserRouter, useParams } from 'react-router';
-import { LoginPage, SignUpPage } from '@/features/auth';
+import { SignInPage, SignUpPage } from '@/features/auth';
 import { EventsPage, EventView } from '@/features/events';
 import { NotificationsPage } from '@/features/notifications';
 import { MyRegistrationsPage, RsvpCard } from '@/features/registrations';
@@ -8,7 +8,7 @@ import { BuyTickets, MyTicketsPage } from '@/features/tickets';
 import { QueuedSale, WaitingRoomSettings } from '@/features/waiting-room';
 import { AppLayout } from './layout/app-layout';
 import { NotFoundPage } from './layout/not-found-page';
-import { RequireAuth } from './require-auth';
+import { RequireSignIn, SignInMoved } from './require-sign-in';
 
 // Organizer pages load on first use: most visitors are attendees and never need their code.
 const organizer = () => import('@/features/organizer');
@@ -44,10 +44,11 @@ export const routes = [
     children: [
       { path: '/', element: <EventsPage /> },
       { path: '/events/:id', element: <EventRoute /> },
-      { path: '/login', element: <LoginPage /> },
+      { path: '/signin', element: <SignInPage /> },
+      { path: '/login', element: <SignInMoved /> },
       { path: '/signup', element: <SignUpPage /> },
       {
-        element: <RequireAuth />,
+        element: <RequireSignIn />,
         children: [
           { path: '/tickets', element: <MyTicketsPage /> },
           { path: '/registrations', element: <MyRegistrationsPage /> },
@@ -55,7 +56,7 @@ export const routes = [
         ],
       },
       {
-        element: <RequireAuth role="organizer" />,
+        element: <RequireSignIn role="organizer" />,
         children: [
           { path: '/organizer', element: <MyEventsPage /> },
           { path: '/organizer/events/new', element: <CreateEventPage /> },

@@ -125,7 +125,7 @@ export async function accessToken(now = Date.now()): Promise<string | null> {
   return renewSession();
 }
 
-const signedOut = () => new ApiError('UNAUTHENTICATED', 'Please log in to continue.', null, 401);
+const signedOut = () => new ApiError('UNAUTHENTICATED', 'Please sign in to continue.', null, 401);
 
 /**
  * Runs a signed-in request with the current access token. The token may have been revoked or expired in

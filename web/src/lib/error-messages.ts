@@ -14,8 +14,8 @@ const SENTENCES: Record<string, (ctx: ErrorContext) => string> = {
       ? 'Sorry — these tickets are sold out.'
       : `Sorry — only ${plural(remaining, 'ticket', 'tickets')} left.`,
   NETWORK: () => 'We could not reach DEMS. Check your connection and try again.',
-  UNAUTHENTICATED: () => 'Your session has ended. Please log in again.',
-  INVALID_REFRESH_TOKEN: () => 'Your session has ended. Please log in again.',
+  UNAUTHENTICATED: () => 'Your session has ended. Please sign in again.',
+  INVALID_REFRESH_TOKEN: () => 'Your session has ended. Please sign in again.',
   INVALID_CREDENTIALS: () => 'That email and password do not match an account.',
   FORBIDDEN: () => 'You are not allowed to do that.',
   EVENT_NOT_ON_SALE: () => 'Tickets for this event go on sale in a moment. Please try again shortly.',

@@ -1,5 +1,5 @@
 import { Announcement, AnnouncementBody, ErrorBody } from '@dems/contracts';
-import { requireUser, type App } from '@dems/kit';
+import { requireSignedIn, type App } from '@dems/kit';
 import { sendAnnouncement, type SendAnnouncementDeps } from '../use-cases/send-announcement.js';
 
 export function announcementRoutes(app: App, deps: SendAnnouncementDeps): void {
@@ -17,6 +17,6 @@ export function announcementRoutes(app: App, deps: SendAnnouncementDeps): void {
         response: { 201: Announcement, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody },
       },
     },
-    async (req, reply) => reply.code(201).send(await sendAnnouncement(deps, requireUser(req), req.body)),
+    async (req, reply) => reply.code(201).send(await sendAnnouncement(deps, requireSignedIn(req), req.body)),
   );
 }

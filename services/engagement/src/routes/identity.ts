@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorBody, LoginBody, LoginChallenge, LoginChallengeBody, LogoutBody, LogoutEverywhereResult, Ok, RefreshBody, Session, SignUpBody, User } from '@dems/contracts';
-import { AppError, requireUser, type App } from '@dems/kit';
+import { AppError, requireSignedIn, type App } from '@dems/kit';
 import type { Accounts } from '../identity/accounts.js';
 import type { SigningKeys } from '../identity/signing-keys.js';
 import type { EngagementStore } from '../store/engagement-store.js';
@@ -94,7 +94,7 @@ export function identityRoutes(app: App, deps: { accounts: Accounts; store: Enga
         response: { 200: LogoutEverywhereResult, 401: ErrorBody },
       },
     },
-    async (req) => ({ ok: true as const, revoked: await deps.accounts.logoutEverywhere(requireUser(req).id) }),
+    async (req) => ({ ok: true as const, revoked: await deps.accounts.logoutEverywhere(requireSignedIn(req).id) }),
   );
 
   app.get(
@@ -108,7 +108,7 @@ export function identityRoutes(app: App, deps: { accounts: Accounts; store: Enga
       },
     },
     async (req) => {
-      const user = await deps.store.getUser(requireUser(req).id);
+      const user = await deps.store.getUser(requireSignedIn(req).id);
       if (!user) throw new AppError('UNAUTHENTICATED', 'This account no longer exists. Please sign in again.');
       return user;
     },

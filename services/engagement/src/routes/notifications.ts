@@ -1,5 +1,5 @@
 import { ErrorBody, IdParams, Notification, NotificationPage, PageQuery, ReadAllResult } from '@dems/contracts';
-import { requireUser, type App } from '@dems/kit';
+import { requireSignedIn, type App } from '@dems/kit';
 import { NOTIFICATION_RETENTION_DAYS, UNREAD_COUNT_WINDOW, type EngagementStore } from '../store/engagement-store.js';
 import { listNotifications, markAllNotificationsRead, markNotificationRead } from '../use-cases/read-notifications.js';
 
@@ -16,7 +16,7 @@ export function notificationRoutes(app: App, deps: { store: EngagementStore }): 
         response: { 200: NotificationPage, 400: ErrorBody, 401: ErrorBody },
       },
     },
-    async (req) => listNotifications(deps.store, requireUser(req).id, req.query),
+    async (req) => listNotifications(deps.store, requireSignedIn(req).id, req.query),
   );
 
   app.post(
@@ -30,7 +30,7 @@ export function notificationRoutes(app: App, deps: { store: EngagementStore }): 
         response: { 200: ReadAllResult, 401: ErrorBody },
       },
     },
-    async (req) => markAllNotificationsRead(deps.store, requireUser(req).id),
+    async (req) => markAllNotificationsRead(deps.store, requireSignedIn(req).id),
   );
 
   app.post(
@@ -44,6 +44,6 @@ export function notificationRoutes(app: App, deps: { store: EngagementStore }): 
         response: { 200: Notification, 401: ErrorBody, 404: ErrorBody },
       },
     },
-    async (req) => markNotificationRead(deps.store, requireUser(req).id, req.params.id),
+    async (req) => markNotificationRead(deps.store, requireSignedIn(req).id, req.params.id),
   );
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BANNER_CONTENT_TYPES, BANNER_MAX_BYTES, BANNER_TOO_LARGE_MESSAGE, ErrorBody, Event, IdParams } from '@dems/contracts';
-import { AppError, requireUser, type App, type BannerStore } from '@dems/kit';
+import { AppError, requireSignedIn, type App, type BannerStore } from '@dems/kit';
 import type { FastifyError } from 'fastify';
 import { BANNER_MIN_SIZE, presentEvent } from '../domain/banner.js';
 import type { BannerImages } from '../banners/banner-images.js';
@@ -67,7 +67,7 @@ export async function bannerRoutes(app: App, { store, banners, images, bannerBas
       },
       async (req) => {
         if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw new AppError('VALIDATION_FAILED', 'body: the request has no image; send the image file itself as the body.');
-        return presentEvent(await setBanner(deps(req.log), req.params.id, req.body, requireUser(req)), bannerBaseUrl);
+        return presentEvent(await setBanner(deps(req.log), req.params.id, req.body, requireSignedIn(req)), bannerBaseUrl);
       },
     );
 
@@ -83,7 +83,7 @@ export async function bannerRoutes(app: App, { store, banners, images, bannerBas
           response: { 200: Event, ...errors },
         },
       },
-      async (req) => presentEvent(await removeBanner(deps(req.log), req.params.id, requireUser(req)), bannerBaseUrl),
+      async (req) => presentEvent(await removeBanner(deps(req.log), req.params.id, requireSignedIn(req)), bannerBaseUrl),
     );
   });
 }

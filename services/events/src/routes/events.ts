@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CreateEventBody, ErrorBody, Event, EventListQuery, EventPage, Id, IdParams, IsoDateTime, UpdateEventBody } from '@dems/contracts';
-import { AppError, decodeCursor, encodeCursor, PRIVATE_NO_STORE, requireRole, requireUser, type App, type Throttle } from '@dems/kit';
+import { AppError, decodeCursor, encodeCursor, PRIVATE_NO_STORE, requireRole, requireSignedIn, type App, type Throttle } from '@dems/kit';
 import { presentEvent, type EventRecord } from '../domain/banner.js';
 import type { EventCursor, EventFilter, EventsStore } from '../store/events-store.js';
 import { onBehalfOf, type TicketingInventory } from '../ticketing/inventory.js';
@@ -103,7 +103,7 @@ export async function eventRoutes(
         response: { 200: Event, ...errors },
       },
     },
-    async (req) => present(await updateEvent({ store, inventory: onBehalfOf(inventory, req.id) }, req.params.id, req.body, requireUser(req))),
+    async (req) => present(await updateEvent({ store, inventory: onBehalfOf(inventory, req.id) }, req.params.id, req.body, requireSignedIn(req))),
   );
 
   app.post(
@@ -117,7 +117,7 @@ export async function eventRoutes(
         response: { 200: Event, ...errors },
       },
     },
-    async (req) => present(await cancelEvent(store, req.params.id, requireUser(req))),
+    async (req) => present(await cancelEvent(store, req.params.id, requireSignedIn(req))),
   );
 }
 

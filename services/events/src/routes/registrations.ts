@@ -1,5 +1,5 @@
 import { ErrorBody, EventRegistrationListQuery, IdParams, Ok, RegisterBody, Registration, RegistrationList, RegistrationListQuery } from '@dems/contracts';
-import { requireUser, type App } from '@dems/kit';
+import { requireSignedIn, type App } from '@dems/kit';
 import type { EventsStore } from '../store/events-store.js';
 import { eventToManage } from '../use-cases/event-to-manage.js';
 import { registerForEvent } from '../use-cases/register-for-event.js';
@@ -22,7 +22,7 @@ export async function registrationRoutes(app: App, { store }: { store: EventsSto
       },
     },
     async (req, reply) => {
-      const user = requireUser(req);
+      const user = requireSignedIn(req);
       const { registration, created } = await registerForEvent(store, req.body.eventId, { id: user.id, name: user.name, email: user.email });
       return reply.code(created ? 201 : 200).send(registration);
     },
@@ -40,7 +40,7 @@ export async function registrationRoutes(app: App, { store }: { store: EventsSto
       },
     },
     async (req) => {
-      await withdrawRegistration(store, req.params.eventId, requireUser(req).id);
+      await withdrawRegistration(store, req.params.eventId, requireSignedIn(req).id);
       return { ok: true as const };
     },
   );
@@ -59,7 +59,7 @@ export async function registrationRoutes(app: App, { store }: { store: EventsSto
       },
     },
     async (req) => {
-      const userId = requireUser(req).id;
+      const userId = requireSignedIn(req).id;
       const { eventId, cursor, limit } = req.query;
       if (eventId !== undefined) {
         const registration = await store.registrationOf(eventId, userId);
@@ -84,7 +84,7 @@ export async function registrationRoutes(app: App, { store }: { store: EventsSto
       },
     },
     async (req) => {
-      const event = await eventToManage(store, req.params.id, requireUser(req));
+      const event = await eventToManage(store, req.params.id, requireSignedIn(req));
       const page = await store.registrationsOfEvent(event.id, req.query);
       return { items: page.items, nextCursor: page.next };
     },

@@ -1,12 +1,12 @@
 import { IDEMPOTENCY_HEADER, IdempotencyKey, QUEUE_PASS_HEADER, IdParams, Order, OrderList, OrderListQuery, PlaceOrderBody } from '@dems/contracts';
-import { AppError, metricsOf, requireUser, type App, type Throttle } from '@dems/kit';
+import { AppError, metricsOf, requireSignedIn, type App, type Throttle } from '@dems/kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { TicketingStore } from '../store/ticketing-store.js';
 import { placeOrder } from '../use-cases/place-order.js';
 
-const signedIn = async (req: Parameters<typeof requireUser>[0]) => {
-  requireUser(req);
+const signedIn = async (req: Parameters<typeof requireSignedIn>[0]) => {
+  requireSignedIn(req);
 };
 
 /** Refuses a purchase its event's waiting room does not admit (waiting-room/rooms.ts); absent: no sale is queued. */
@@ -22,7 +22,7 @@ export function orderRoutes(app: App, store: TicketingStore, purchases: Throttle
       onResponse: outcomes.onResponse,
       // Auth and the key are checked before the body, so a caller learns first what it must fix first.
       onRequest: async (req) => {
-        const user = requireUser(req);
+        const user = requireSignedIn(req);
         await purchases.take(user.id, 'You are buying too fast.');
         if (!IdempotencyKey.safeParse(req.headers[IDEMPOTENCY_HEADER]).success) {
           throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'Send an Idempotency-Key header (1–200 visible characters, e.g. a UUID) so a retry never buys twice.');
@@ -33,7 +33,7 @@ export function orderRoutes(app: App, store: TicketingStore, purchases: Throttle
       preHandler: gate && ((req, _reply, done) => {
         const pass = req.headers[QUEUE_PASS_HEADER];
         const key = String(req.headers[IDEMPOTENCY_HEADER]);
-        const check = gate({ userId: requireUser(req).id, eventId: req.body.eventId, pass: typeof pass === 'string' ? pass : undefined, idempotencyKey: key });
+        const check = gate({ userId: requireSignedIn(req).id, eventId: req.body.eventId, pass: typeof pass === 'string' ? pass : undefined, idempotencyKey: key });
         if (!check) return done();
         check.then(() => done(), done);
       }),
@@ -48,7 +48,7 @@ export function orderRoutes(app: App, store: TicketingStore, purchases: Throttle
       },
     },
     async (req, reply) => {
-      const user = requireUser(req);
+      const user = requireSignedIn(req);
       const { order, replayed } = await placeOrder(store, { ...req.body, userId: user.id, idempotencyKey: String(req.headers[IDEMPOTENCY_HEADER]) });
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(order);
@@ -70,7 +70,7 @@ export function orderRoutes(app: App, store: TicketingStore, purchases: Throttle
     },
     async (req) => {
       const { cursor, limit } = req.query;
-      const page = await store.listOrders(requireUser(req).id, { cursor, limit });
+      const page = await store.listOrders(requireSignedIn(req).id, { cursor, limit });
       return { items: page.items, nextCursor: page.next };
     },
   );
@@ -82,7 +82,7 @@ export function orderRoutes(app: App, store: TicketingStore, purchases: Throttle
       schema: { tags: ['orders'], summary: 'One of my orders', security: [{ bearer: [] }], params: IdParams, response: { 200: Order } },
     },
     async (req) => {
-      const order = await store.getOrder(requireUser(req).id, req.params.id);
+      const order = await store.getOrder(requireSignedIn(req).id, req.params.id);
       if (!order) throw new AppError('ORDER_NOT_FOUND', 'You have no order with this id.');
       return order;
     },

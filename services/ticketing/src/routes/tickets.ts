@@ -1,5 +1,5 @@
 import { IdParams, Ticket, TicketList, TicketListQuery } from '@dems/contracts';
-import { requireUser, type App } from '@dems/kit';
+import { requireSignedIn, type App } from '@dems/kit';
 import type { TicketingStore } from '../store/ticketing-store.js';
 import { cancelTicket } from '../use-cases/cancel-tickets.js';
 
@@ -7,7 +7,7 @@ export function ticketRoutes(app: App, store: TicketingStore): void {
   app.get(
     '/tickets',
     {
-      onRequest: async (req) => void requireUser(req),
+      onRequest: async (req) => void requireSignedIn(req),
       schema: {
         tags: ['tickets'],
         summary: 'My tickets, newest first',
@@ -19,7 +19,7 @@ export function ticketRoutes(app: App, store: TicketingStore): void {
     },
     async (req) => {
       const { cursor, limit } = req.query;
-      const page = await store.listTickets(requireUser(req).id, { cursor, limit });
+      const page = await store.listTickets(requireSignedIn(req).id, { cursor, limit });
       return { items: page.items, nextCursor: page.next };
     },
   );
@@ -27,7 +27,7 @@ export function ticketRoutes(app: App, store: TicketingStore): void {
   app.post(
     '/tickets/:id/cancel',
     {
-      onRequest: async (req) => void requireUser(req),
+      onRequest: async (req) => void requireSignedIn(req),
       schema: {
         tags: ['tickets'],
         summary: 'Cancel one of my tickets',
@@ -37,6 +37,6 @@ export function ticketRoutes(app: App, store: TicketingStore): void {
         response: { 200: Ticket },
       },
     },
-    async (req) => cancelTicket(store, requireUser(req).id, req.params.id),
+    async (req) => cancelTicket(store, requireSignedIn(req).id, req.params.id),
   );
 }

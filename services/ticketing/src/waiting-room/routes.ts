@@ -1,11 +1,11 @@
 import { QueueEntry, QueuePass, QueuePassBody, WaitingRoom, WaitingRoomParams, WaitingRoomSettingsBody } from '@dems/contracts';
-import { requireUser, type App } from '@dems/kit';
+import { requireSignedIn, type App } from '@dems/kit';
 import type { WaitingRooms } from './rooms.js';
 
 const TAGS = ['waiting rooms'];
 const bearer = [{ bearer: [] }];
-const signedIn = async (req: Parameters<typeof requireUser>[0]) => {
-  requireUser(req);
+const signedIn = async (req: Parameters<typeof requireSignedIn>[0]) => {
+  requireSignedIn(req);
 };
 
 /** /waiting-rooms/:eventId — the virtual waiting room of a queued sale (README "Waiting room"). */
@@ -25,7 +25,7 @@ export function waitingRoomRoutes(app: App, rooms: WaitingRooms): void {
         response: { 200: WaitingRoom },
       },
     },
-    (req) => rooms.set(requireUser(req), req.params.eventId, req.body),
+    (req) => rooms.set(requireSignedIn(req), req.params.eventId, req.body),
   );
 
   app.delete(
@@ -35,7 +35,7 @@ export function waitingRoomRoutes(app: App, rooms: WaitingRooms): void {
       schema: { tags: TAGS, summary: 'Stop queueing the sale (passes are no longer needed)', security: bearer, params: WaitingRoomParams },
     },
     async (req, reply) => {
-      await rooms.remove(requireUser(req), req.params.eventId);
+      await rooms.remove(requireSignedIn(req), req.params.eventId);
       return reply.code(204).send();
     },
   );
@@ -67,7 +67,7 @@ export function waitingRoomRoutes(app: App, rooms: WaitingRooms): void {
       },
     },
     async (req, reply) => {
-      const { entry, created } = await rooms.join(requireUser(req), req.params.eventId);
+      const { entry, created } = await rooms.join(requireSignedIn(req), req.params.eventId);
       return reply.code(created ? 201 : 200).send(entry);
     },
   );
@@ -87,6 +87,6 @@ export function waitingRoomRoutes(app: App, rooms: WaitingRooms): void {
         response: { 201: QueuePass },
       },
     },
-    async (req, reply) => reply.code(201).send(await rooms.pass(requireUser(req), req.params.eventId, req.body.token)),
+    async (req, reply) => reply.code(201).send(await rooms.pass(requireSignedIn(req), req.params.eventId, req.body.token)),
   );
 }

@@ -86,15 +86,15 @@ export function Navbar() {
                   </li>
                   <li className="nav-item">
                     <button type="button" className="btn btn-outline-secondary btn-sm my-2 my-lg-0" onClick={logOut}>
-                      Log out
+                      Sign out
                     </button>
                   </li>
                 </>
               ) : (
                 <>
                   <li className="nav-item">
-                    <NavLink to="/login" className={linkClass}>
-                      Log in
+                    <NavLink to="/signin" className={linkClass}>
+                      Sign in
                     </NavLink>
                   </li>
                   <li className="nav-item">

@@ -1,2 +1,2 @@
-export { LoginPage } from './components/login-page';
+export { SignInPage } from './components/sign-in-page';
 export { SignUpPage } from './components/sign-up-page';

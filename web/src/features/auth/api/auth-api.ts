@@ -33,7 +33,7 @@ async function signInWithCheck(credentials: Credentials, onChecking: (checking: 
   }
 }
 
-export function useLogin() {
+export function useSignIn() {
   const { signIn } = useSession();
   const [checking, setChecking] = useState(false);
   const mutation = useMutation({

@@ -92,7 +92,7 @@ export function SignUpPage() {
           </button>
         </form>
         <p className="text-center mt-4 mb-0">
-          Already have an account? <Link to={`/login${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>Log in</Link>
+          Already have an account? <Link to={`/signin${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>Sign in</Link>
         </p>
       </div>
     </div>

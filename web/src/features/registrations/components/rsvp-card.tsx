@@ -19,8 +19,8 @@ export function RsvpCard({ event }: { event: Event }) {
     return (
       <>
         <p className="text-secondary">Let the organizer know you’re coming — it’s free.</p>
-        <Link className="btn btn-outline-primary" to={`/login?next=${encodeURIComponent(location.pathname)}`}>
-          Log in to register
+        <Link className="btn btn-outline-primary" to={`/signin?next=${encodeURIComponent(location.pathname)}`}>
+          Sign in to register
         </Link>
       </>
     );

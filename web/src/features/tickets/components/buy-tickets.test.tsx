@@ -127,10 +127,10 @@ describe('BuyTickets', () => {
     expect(screen.getByLabelText('Quantity of General tickets').querySelectorAll('option')).toHaveLength(2);
   });
 
-  it('asks a signed-out visitor to log in and come back', async () => {
+  it('asks a signed-out visitor to sign in and come back', async () => {
     fakeOrderServer(() => json(order, 201));
     renderApp(<BuyTickets event={event} availability={{ data: availability, isPending: false, error: null }} />, { session: null, path: '/events/ev-1' });
-    await waitFor(() => expect(screen.getByRole('link', { name: 'Log in to buy' })).toHaveAttribute('href', '/login?next=%2Fevents%2Fev-1'));
+    await waitFor(() => expect(screen.getByRole('link', { name: 'Sign in to buy' })).toHaveAttribute('href', '/signin?next=%2Fevents%2Fev-1'));
   });
 
   it('stops selling at the end instant, as ticketing does (one millisecond before, Buy is still there)', () => {

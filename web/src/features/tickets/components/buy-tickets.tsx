@@ -46,7 +46,7 @@ export function BuyTickets({ event, availability, newKey = () => crypto.randomUU
             type={type}
             seats={availability.data?.ticketTypes.find((t) => t.ticketTypeId === type.id)}
             signedIn={Boolean(user)}
-            loginHref={`/login?next=${encodeURIComponent(location.pathname)}`}
+            signInHref={`/signin?next=${encodeURIComponent(location.pathname)}`}
             newKey={newKey}
             queuePass={queuePass}
           />
@@ -56,7 +56,7 @@ export function BuyTickets({ event, availability, newKey = () => crypto.randomUU
   );
 }
 
-function TicketTypeRow({ event, type, seats, signedIn, loginHref, newKey, queuePass }: { event: Event; type: TicketType; seats: Seats | undefined; signedIn: boolean; loginHref: string; newKey: () => string; queuePass?: string }) {
+function TicketTypeRow({ event, type, seats, signedIn, signInHref, newKey, queuePass }: { event: Event; type: TicketType; seats: Seats | undefined; signedIn: boolean; signInHref: string; newKey: () => string; queuePass?: string }) {
   const [quantity, setQuantity] = useState(1);
   const [bought, setBought] = useState<Order | null>(null);
   const order = usePlaceOrder();
@@ -110,8 +110,8 @@ function TicketTypeRow({ event, type, seats, signedIn, loginHref, newKey, queueP
       {soldOut ? (
         <p className="text-secondary small mt-2 mb-0">Sorry — {type.name} tickets are sold out.</p>
       ) : !signedIn ? (
-        <Link className="btn btn-outline-primary btn-sm mt-2" to={loginHref}>
-          Log in to buy
+        <Link className="btn btn-outline-primary btn-sm mt-2" to={signInHref}>
+          Sign in to buy
         </Link>
       ) : (
         <div className="d-flex align-items-end gap-2 mt-2">

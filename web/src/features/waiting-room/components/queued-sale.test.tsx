@@ -68,13 +68,13 @@ describe('QueuedSale: the buyer’s waiting room', () => {
     expect(screen.queryByText(/Queued sale/)).toBeNull();
   });
 
-  it('a signed-out visitor sees the queued sale and is sent to log in and brought back, not offered Buy', async () => {
+  it('a signed-out visitor sees the queued sale and is sent to sign in and brought back, not offered Buy', async () => {
     const opensAt = Date.parse('2099-07-01T17:00:00.000Z');
     fakeServer({ room: () => json(openRoom({ opensAt: iso(opensAt) })) });
     renderSale(null as never);
     // In the event's zone (Lisbon, summer time), not the browser's.
     expect(await screen.findByTestId('queued-sale')).toHaveTextContent('Queued sale — opens Wed, Jul 1, 2099, 6:00 PM GMT+1');
-    expect(screen.getByRole('link', { name: 'Log in to join the queue' })).toHaveAttribute('href', '/login?next=%2Fevents%2Fev-1');
+    expect(screen.getByRole('link', { name: 'Sign in to join the queue' })).toHaveAttribute('href', '/signin?next=%2Fevents%2Fev-1');
     expect(screen.queryByRole('button', { name: /Buy|Join/ })).toBeNull();
   });
 

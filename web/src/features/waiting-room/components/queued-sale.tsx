@@ -86,8 +86,8 @@ function QueueCard({ event, room, receivedAtMs, children }: { event: Event; room
       <div>
         {header}
         <p className="text-secondary small">Buyers are let in a few at a time, in the order they join, so nobody has to race.</p>
-        <Link className="btn btn-primary" to={`/login?next=${encodeURIComponent(`${location.pathname}${location.search}`)}`}>
-          Log in to join the queue
+        <Link className="btn btn-primary" to={`/signin?next=${encodeURIComponent(`${location.pathname}${location.search}`)}`}>
+          Sign in to join the queue
         </Link>
       </div>
     );

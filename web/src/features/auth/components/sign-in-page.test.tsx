@@ -5,13 +5,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { proofOfWorkBits, proofOfWorkInput } from '@dems/contracts';
 import { sessionStore } from '@/lib/session-store';
 import { attendeeSession, json, renderApp } from '@/test/render';
-import { LoginPage } from './login-page';
+import { SignInPage } from './sign-in-page';
 
 afterEach(() => vi.unstubAllGlobals());
 
 const CHALLENGE = '10.9999999999999.nonce.tag.mac';
 
-describe('log in', () => {
+describe('sign in', () => {
   it('after repeated failures solves the security check with Web Crypto, saying so, and signs in', async () => {
     let releaseChallenge: () => void = () => {};
     const challengeAsked = new Promise<void>((resolve) => (releaseChallenge = resolve));
@@ -37,11 +37,11 @@ describe('log in', () => {
         return json({ items: [], nextCursor: null, unreadCount: 0 });
       }),
     );
-    renderApp(<LoginPage />, { session: null, path: '/login' });
+    renderApp(<SignInPage />, { session: null, path: '/signin' });
     const user = userEvent.setup();
     await user.type(screen.getByLabelText('Email'), 'ada@example.com');
     await user.type(screen.getByLabelText('Password'), 'correct horse battery');
-    await user.click(screen.getByRole('button', { name: 'Log in' }));
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
 
     expect(await screen.findByRole('button', { name: 'Checking…' })).toBeDisabled();
     expect(screen.getByText(/quick security check/)).toHaveAttribute('role', 'status');

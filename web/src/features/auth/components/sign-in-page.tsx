@@ -6,21 +6,21 @@ import { Field } from '@/components/form-field';
 import { useDocumentTitle } from '@/components/page-header';
 import { useSession } from '@/lib/session';
 import { issuesByPath } from '@/lib/zod-errors';
-import { useLogin } from '@/features/auth/api/auth-api';
+import { useSignIn } from '@/features/auth/api/auth-api';
 import { safeNext } from './safe-next';
 
-export function LoginPage() {
-  useDocumentTitle('Log in');
+export function SignInPage() {
+  useDocumentTitle('Sign in');
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
   const navigate = useNavigate();
   const { user } = useSession();
-  const login = useLogin();
+  const signIn = useSignIn();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
 
-  if (user && !login.isSuccess) return <Navigate to={next} replace />;
+  if (user && !signIn.isSuccess) return <Navigate to={next} replace />;
 
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
@@ -30,17 +30,17 @@ export function LoginPage() {
       return;
     }
     setErrors({});
-    login.mutate(parsed.data, { onSuccess: () => navigate(next, { replace: true }) });
+    signIn.mutate(parsed.data, { onSuccess: () => navigate(next, { replace: true }) });
   };
 
   return (
     <div className="auth-card mx-auto">
       <div className="bg-white rounded-4 shadow-sm p-4 p-md-5">
         <h1 className="h3 fw-bold mb-1">Welcome back</h1>
-        <p className="text-secondary mb-4">Log in to buy tickets and see your notifications.</p>
+        <p className="text-secondary mb-4">Sign in to buy tickets and see your notifications.</p>
         {params.get('next') && (
           <div className="alert alert-info py-2" role="status">
-            Please log in to continue.
+            Please sign in to continue.
           </div>
         )}
         <form onSubmit={submit} noValidate>
@@ -50,15 +50,15 @@ export function LoginPage() {
           <Field label="Password" error={errors.password}>
             <input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
           </Field>
-          {login.isError && <ErrorAlert error={login.error} />}
-          {login.checking && (
+          {signIn.isError && <ErrorAlert error={signIn.error} />}
+          {signIn.checking && (
             <div className="alert alert-secondary py-2" role="status">
               There were several failed sign-ins here recently, so we are running a quick security check. This takes a few seconds at most.
             </div>
           )}
-          <button type="submit" className="btn btn-primary w-100 py-2" disabled={login.isPending}>
-            {login.isPending && <span className="spinner-border spinner-border-sm me-2" aria-hidden="true" />}
-            {login.checking ? 'Checking…' : 'Log in'}
+          <button type="submit" className="btn btn-primary w-100 py-2" disabled={signIn.isPending}>
+            {signIn.isPending && <span className="spinner-border spinner-border-sm me-2" aria-hidden="true" />}
+            {signIn.checking ? 'Checking…' : 'Sign in'}
           </button>
         </form>
         <p className="text-center mt-4 mb-0">

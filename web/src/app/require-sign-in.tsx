@@ -2,13 +2,13 @@ import { Link, Navigate, Outlet, useLocation } from 'react-router';
 import type { Role } from '@dems/contracts';
 import { useSession } from '@/lib/session';
 
-/** Sends a signed-out visitor to log in and, afterwards, back to the page they asked for. */
-export function RequireAuth({ role }: { role?: Role }) {
+/** Sends a signed-out visitor to sign in and, afterwards, back to the page they asked for. */
+export function RequireSignIn({ role }: { role?: Role }) {
   const { user } = useSession();
   const location = useLocation();
   if (!user) {
     const next = `${location.pathname}${location.search}`;
-    return <Navigate to={`/login?next=${encodeURIComponent(next)}`} replace />;
+    return <Navigate to={`/signin?next=${encodeURIComponent(next)}`} replace />;
   }
   if (role && user.role !== role && user.role !== 'admin') {
     return (
@@ -22,4 +22,10 @@ export function RequireAuth({ role }: { role?: Role }) {
     );
   }
   return <Outlet />;
+}
+
+/** The sign-in page was once /login: links to it (bookmarks, a `next` included) still arrive at /signin. */
+export function SignInMoved() {
+  const { search } = useLocation();
+  return <Navigate to={`/signin${search}`} replace />;
 }
