@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: install, build, type-check, lint, then run every test (unit, route, store, system).
-// Ends with one line `tests: N passed, N failed[, N skipped]` counting every test run; type-check, lint and format
+// Ends with one line `tests: N passed, N failed[, N skipped]` counting every test run; type-check and lint
 // failures are counted as failed tests too, so the line never hides a red step.
 //   npm test -- <vitest filters>    run only matching test files (install/build/checks still run)
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -37,8 +37,6 @@ for (const [label, cmd, args] of [
   // scripts/ and bench/ are JavaScript, checked with their JSDoc types (tsconfig.scripts.json).
   ['type-check scripts', bin('tsc'), ['-p', 'tsconfig.scripts.json', '--noEmit']],
   ['lint', bin('eslint'), ['.', '--max-warnings=0']],
-  // Formatting is checked, never applied here: `npm run format` writes it (.prettierrc.json, .prettierignore).
-  ['format', bin('prettier'), ['--check', '.', '--log-level=warn']],
 ]) {
   if (!run(cmd, args, `${label}…`)) {
     failed++;
