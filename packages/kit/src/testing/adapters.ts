@@ -118,7 +118,11 @@ export function describeEachAdapter<S, O = undefined>(
   let reportedSkip = false;
 
   for (const { name, backing, spec } of cases) {
-    if (!adapterWanted(name, backing)) continue;
+    if (!adapterWanted(name, backing)) {
+      // Declared skipped rather than left out, so a file whose every case is filtered away still reports why.
+      reportSkipped(`${title} (${name})`, 'not in STORE_ADAPTERS');
+      continue;
+    }
     const timeout = options.timeouts?.[backing] ?? ADAPTER_TIMEOUTS[backing];
     let fresh: () => { location: unknown; cleanup?: () => void };
     if (backing === 'sqlite') {
@@ -155,8 +159,12 @@ function dynamoUnavailable(title: string, reason: string): void {
     });
     return;
   }
-  describe.skip(`${title} (dynamodb) — skipped: ${reason}`, () => {
-    it('runs when DynamoDB Local is available', () => {});
+  reportSkipped(`${title} (dynamodb)`, reason);
+}
+
+function reportSkipped(suite: string, reason: string): void {
+  describe.skip(`${suite} — skipped: ${reason}`, () => {
+    it('runs when selected and available', () => {});
   });
 }
 
