@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DEFAULT_PORTS } from '@dems/contracts';
 import { z } from 'zod';
 import { urlList } from './upstreams.js';
 
@@ -60,9 +61,9 @@ export const BaseConfig = z.object({
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   BODY_LIMIT_BYTES: BodyLimit,
   /** Where each service is reached: one URL, or a comma-separated list with one per replica. */
-  EVENTS_URL: urlList('http://127.0.0.1:3001'),
-  TICKETING_URL: urlList('http://127.0.0.1:3002'),
-  ENGAGEMENT_URL: urlList('http://127.0.0.1:3003'),
+  EVENTS_URL: urlList(`http://127.0.0.1:${DEFAULT_PORTS.events}`),
+  TICKETING_URL: urlList(`http://127.0.0.1:${DEFAULT_PORTS.ticketing}`),
+  ENGAGEMENT_URL: urlList(`http://127.0.0.1:${DEFAULT_PORTS.engagement}`),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10_000).default(60),
   /**
    * The Redis that replicas share (rate limits, one-time values, live sockets, revocations): redis:// or

@@ -1,3 +1,4 @@
+import { DEFAULT_PORTS } from '@dems/contracts';
 import { z } from 'zod';
 import { BannerConfig, BodyLimit, loadConfig, Port, requireBannerBucket, RuntimeConfig, urlList } from '@dems/kit';
 import { TrustProxySetting } from './proxy-trust.js';
@@ -15,15 +16,15 @@ export const GatewayConfig = requireBannerBucket(
     /** SHUTDOWN_DRAIN_SECONDS, SHUTDOWN_TIMEOUT_SECONDS, MAX_EVENT_LOOP_DELAY_MS, MAX_QUEUE_DELAY_MS: as every service (kit config.ts). */
     ...RuntimeConfig.shape,
     HOST: z.string().default('127.0.0.1'),
-    GATEWAY_PORT: Port.default(3000),
+    GATEWAY_PORT: Port.default(DEFAULT_PORTS.gateway),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /**
      * Where each service is reached: one URL, or a comma-separated list with one per replica. Requests are balanced
      * over the replicas that answer and retried on another when one cannot serve them (docs/adr/010-gateway-balancing-and-retries.md).
      */
-    EVENTS_URL: urlList('http://127.0.0.1:3001'),
-    TICKETING_URL: urlList('http://127.0.0.1:3002'),
-    ENGAGEMENT_URL: urlList('http://127.0.0.1:3003'),
+    EVENTS_URL: urlList(`http://127.0.0.1:${DEFAULT_PORTS.events}`),
+    TICKETING_URL: urlList(`http://127.0.0.1:${DEFAULT_PORTS.ticketing}`),
+    ENGAGEMENT_URL: urlList(`http://127.0.0.1:${DEFAULT_PORTS.engagement}`),
     /**
      * The largest request body the gateway forwards; larger ones get 413 from the gateway itself. Set it as the
      * services' BODY_LIMIT_BYTES is set (the same variable in one environment does both).

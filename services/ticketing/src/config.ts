@@ -1,10 +1,11 @@
+import { DEFAULT_PORTS } from '@dems/contracts';
 import { z } from 'zod';
 import { BaseConfig, loadConfig, Port } from '@dems/kit';
 
 export const MAX_INVENTORY_SHARDS = 100;
 
 export const TicketingConfig = BaseConfig.extend({
-  TICKETING_PORT: Port.default(3002),
+  TICKETING_PORT: Port.default(DEFAULT_PORTS.ticketing),
   /** Purchases (POST /orders, retries included) one user may make per minute in one process; beyond, 429 with Retry-After. */
   ORDERS_PER_USER_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
   /** The admission rate of a waiting room whose organizer sets none (PUT /waiting-rooms/:eventId). */
