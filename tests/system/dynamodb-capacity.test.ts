@@ -8,6 +8,7 @@ import { instrumentCapacity } from '../../packages/kit/src/dynamodb/capacity.js'
 import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
 import { breakdown, dynamoCapacityEnv, outboxPending, readCalls, readCapacityLog, writeUnits } from '../../bench/lib/capacity-log.mjs';
 import { ANY_PORTS, startSystem } from '../../scripts/lib/system.mjs';
+import { DYNAMODB_TEST_TIMEOUT_MS } from '../setup/timeouts.js';
 import { client, eventually, inDays, waitOnSale, type Api } from './helpers.js';
 
 // The write budget of a purchase on DynamoDB, measured: every process logs each DynamoDB call's consumed capacity
@@ -27,7 +28,7 @@ if (dynamo.skip) {
   });
 }
 
-describe.skipIf(!dynamo.endpoint)('the capacity log (instrumentCapacity) on DynamoDB Local', () => {
+describe.skipIf(!dynamo.endpoint)('the capacity log (instrumentCapacity) on DynamoDB Local', { timeout: DYNAMODB_TEST_TIMEOUT_MS }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'dems-capacity-log-'));
   const file = join(dir, 'capacity.jsonl');
   const table = `${uniqueTablePrefix('capacity')}Probe`;

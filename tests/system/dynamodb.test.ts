@@ -6,6 +6,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
 import { ANY_PORTS, startSystem } from '../../scripts/lib/system.mjs';
+import { DYNAMODB_TEST_TIMEOUT_MS } from '../setup/timeouts.js';
 import { client, createEvent, eventually, liveNotifications, waitOnSale } from './helpers.js';
 
 const dynamo = dynamoTestTarget();
@@ -49,7 +50,7 @@ if (dynamo.skip) {
   });
 }
 
-describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local (STORE=dynamodb), two ticketing processes', () => {
+describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local (STORE=dynamodb), two ticketing processes', { timeout: DYNAMODB_TEST_TIMEOUT_MS }, () => {
   let t: Awaited<ReturnType<typeof startDynamoSystem>>;
   beforeAll(async () => {
     t = await startDynamoSystem();
@@ -122,7 +123,7 @@ describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local (STORE=dynamodb), tw
   }, 120_000);
 });
 
-describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local: inventory split over 4 shards (INVENTORY_SHARDS=4)', () => {
+describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local: inventory split over 4 shards (INVENTORY_SHARDS=4)', { timeout: DYNAMODB_TEST_TIMEOUT_MS }, () => {
   let t: Awaited<ReturnType<typeof startDynamoSystem>>;
   let doc: DynamoDBDocumentClient;
   beforeAll(async () => {

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
+import { DYNAMODB_TEST_TIMEOUT_MS } from '../setup/timeouts.js';
 import { createEvent, eventually, startTestSystem, waitOnSale } from './helpers.js';
 
 /**
@@ -138,7 +139,7 @@ describe('one purchase is one trace across the real processes (SQLite)', () => {
 
 const dynamo = dynamoTestTarget();
 
-describe.skipIf(!dynamo.endpoint)('with STORE=dynamodb the trace shows each DynamoDB call (AWS SDK instrumentation in ESM bundles)', () => {
+describe.skipIf(!dynamo.endpoint)('with STORE=dynamodb the trace shows each DynamoDB call (AWS SDK instrumentation in ESM bundles)', { timeout: DYNAMODB_TEST_TIMEOUT_MS }, () => {
   let run: Awaited<ReturnType<typeof purchaseTrace>>;
   beforeAll(async () => {
     run = await purchaseTrace(
