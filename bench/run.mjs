@@ -8,7 +8,8 @@
 //   npm run bench -- --scenarios hot-sale --cpu-prof   services write CPU profiles to bench/results/profiles
 //   npm run bench -- soak [--duration 600 --replicas 2 …]   memory and open files under 10 minutes of mixed load (lib/soak.mjs)
 //   options: --crowd N (flash crowd connections, default 10000) --clients N (fan-out sockets, default 2000)
-//            --port-base P (default 4600; uses P…P+15, and DynamoDB Local on 4990–4994) --out DIR (default bench/results)
+//            --port-base P (default 4600; uses P…P+15; 0: ports the OS picks; DynamoDB Local always on one the OS picks)
+//            --out DIR (default bench/results)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';

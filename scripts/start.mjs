@@ -4,6 +4,8 @@
 //   npm start -- --no-demo      skip the demo data on a fresh data directory
 //   npm start -- --store dynamodb   run on DynamoDB: DYNAMODB_ENDPOINT if set, else a DynamoDB Local started here
 //   npm start -- --replicas 3   three processes of each service behind the gateway, sharing state through Redis
+// GATEWAY_PORT, EVENTS_PORT, TICKETING_PORT, ENGAGEMENT_PORT (default 3000–3003), REDIS_PORT and DYNAMODB_LOCAL_PORT
+// choose the ports; 0 lets the OS pick free ones (the URLs printed at the end say which).
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureBuilt, ensureInstalled } from './lib/setup.mjs';
@@ -59,12 +61,12 @@ function numberSetting(name, fallback, min, max, what) {
 }
 const ports = {};
 for (const service of ['gateway', 'events', 'ticketing', 'engagement']) {
-  const port = numberSetting(`${service.toUpperCase()}_PORT`, undefined, 1, 65535, 'a port number');
+  const port = numberSetting(`${service.toUpperCase()}_PORT`, undefined, 0, 65535, 'a port number (0: any free one)');
   if (port !== undefined) ports[service] = port;
 }
 // Replica i of a service listens on its *_PORT + i × REPLICA_PORT_STEP; Redis (when started here) on REDIS_PORT.
 const replicaPortStep = numberSetting('REPLICA_PORT_STEP', DEFAULT_REPLICA_PORT_STEP, 1, 10_000, 'a whole number');
-const redisPort = numberSetting('REDIS_PORT', DEFAULT_REDIS_PORT, 1, 65535, 'a port number');
+const redisPort = numberSetting('REDIS_PORT', DEFAULT_REDIS_PORT, 0, 65535, 'a port number (0: any free one)');
 
 const dataDir = makePrivateDir(resolve(ROOT, process.env.DATA_DIR ?? 'data'));
 // Fresh means no data yet in the chosen storage (demo data goes only into an empty system).
@@ -91,12 +93,14 @@ const storeEnv = {};
 if (store === 'dynamodb') {
   let endpoint = process.env.DYNAMODB_ENDPOINT;
   if (!endpoint) {
-    const port = Number(process.env.DYNAMODB_LOCAL_PORT ?? 8000);
-    console.log(`▸ Starting DynamoDB Local on port ${port} (data in ${join(dataDir, 'dynamodb')})…`);
+    let port = numberSetting('DYNAMODB_LOCAL_PORT', 8000, 0, 65535, 'a port number (0: any free one)');
+    console.log(`▸ Starting DynamoDB Local${port ? ` on port ${port}` : ''} (data in ${join(dataDir, 'dynamodb')})…`);
     try {
       const { startDynamoDbLocal } = await import('./lib/dynamodb-local.mjs');
       startDynamoLocal = () => startDynamoDbLocal({ dataDir, port });
       dynamoLocal = await startDynamoLocal();
+      // Restarted after a crash, it comes back where the services expect it.
+      port = Number(new URL(dynamoLocal.endpoint).port);
       endpoint = dynamoLocal.endpoint;
     } catch (err) {
       console.error(`✖ ${err.message}`);

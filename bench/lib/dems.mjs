@@ -6,11 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { ROOT, startSystem } from '../../scripts/lib/system.mjs';
+import { ANY_PORTS, ROOT, startSystem } from '../../scripts/lib/system.mjs';
 
 /**
  * Starts the four services exactly as `npm start` and the system tests do (scripts/lib/system.mjs), plus the
- * baselines as separate processes (unless `baselines: false`), on ports base … base+11.
+ * baselines as separate processes (unless `baselines: false`), on ports base … base+11; with base 0 every process
+ * on a port the OS picks (the test that runs the bench uses that: it runs beside other tests and a `npm start`).
  * Tokens: the bench gives engagement its signing key (JWT_SIGNING_KEY, a supported setting) and signs the
  * benchmark users' tokens itself, because signing up 2,000 users costs 4,000 scrypt runs (~55 ms each here)
  * and measures nothing we benchmark. Every service still verifies every token exactly as in production.
@@ -21,7 +22,7 @@ export async function startBench({ portBase = 4600, env = {}, replicas = 1, base
   const jwk = { ...(await exportJWK(privateKey)), kid: 'bench' };
   const system = await startSystem({
     dataDir,
-    ports: { gateway: portBase, events: portBase + 1, ticketing: portBase + 2, engagement: portBase + 3 },
+    ports: portBase === 0 ? ANY_PORTS : { gateway: portBase, events: portBase + 1, ticketing: portBase + 2, engagement: portBase + 3 },
     env: {
       LOG_LEVEL: 'warn',
       SERVICE_SECRET: 'bench-secret-0123456789abcdef',
@@ -36,13 +37,13 @@ export async function startBench({ portBase = 4600, env = {}, replicas = 1, base
     // Several replicas (the soak): replica i of a service on its port + 20 i, and their redis-server on base + 19.
     replicas,
     replicaPortStep: 20,
-    redisPort: portBase + 19,
+    redisPort: portBase && portBase + 19,
   });
   const baselines = [];
   try {
     if (withBaselines) {
-      baselines.push(await startBaseline('hello', portBase + 10));
-      baselines.push(await startBaseline('noop', portBase + 11));
+      baselines.push(await startBaseline('hello', portBase && portBase + 10));
+      baselines.push(await startBaseline('noop', portBase && portBase + 11));
     }
   } catch (err) {
     await Promise.all(baselines.map((b) => b.stop()));
@@ -54,7 +55,7 @@ export async function startBench({ portBase = 4600, env = {}, replicas = 1, base
     system,
     dataDir,
     portBase,
-    urls: { ...system.urls, hello: `http://127.0.0.1:${portBase + 10}`, noop: `http://127.0.0.1:${portBase + 11}` },
+    urls: { ...system.urls, hello: baselines[0]?.url, noop: baselines[1]?.url },
     /** A user and a token engagement itself would have issued. */
     async user(role = 'attendee') {
       const id = `usr_bench_${randomUUID().replaceAll('-', '')}`;
@@ -106,17 +107,22 @@ export async function startBench({ portBase = 4600, env = {}, replicas = 1, base
   };
 }
 
+/** A baseline server on `port` (0: one the OS picks, which it reports over its IPC channel). */
 async function startBaseline(name, port) {
   const child = spawn(process.execPath, [join(ROOT, 'bench', 'servers', `${name}.mjs`)], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  child.once('message', (/** @type {{ type?: string, port?: number }} */ m) => {
+    if (m?.type === 'listening' && m.port) port = m.port;
+    child.disconnect();
   });
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`baseline ${name} exited (code ${child.exitCode}); is port ${port} free?`);
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
+      if (port !== 0 && (await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
     } catch {
       /* not yet */
     }
@@ -124,6 +130,7 @@ async function startBaseline(name, port) {
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
+    url: `http://127.0.0.1:${port}`,
     stop: () =>
       new Promise((done) => {
         if (child.exitCode !== null) return done(undefined);

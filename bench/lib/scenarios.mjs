@@ -2,7 +2,6 @@
 // ratio to a baseline measured in the same run), checks are correctness assertions that must all hold.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
@@ -411,19 +410,6 @@ export async function fanOut(bench, o) {
   }
 }
 
-/** DynamoDB Local for the DynamoDB row: the first free port of 4990–4994. */
-async function freeDynamoPort() {
-  for (let port = 4990; port <= 4994; port++) {
-    const free = await new Promise((resolve) => {
-      const probe = createServer()
-        .once('error', () => resolve(false))
-        .listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('No free port in 4990–4994 for DynamoDB Local.');
-}
-
 /**
  * DynamoDB Local is one Java process on the same two cores: past a handful of concurrent purchases it only queues
  * them, until the services shed load (503 OVERLOADED, nothing done). The row compares shards and counts write units;
@@ -432,8 +418,8 @@ async function freeDynamoPort() {
 const DYNAMO_CONNECTIONS = 16;
 
 /**
- * 7. DynamoDB: the hot sale again with every service on DynamoDB Local (its own, on 4990–4994; the services on
- * --port-base + 12 … + 15), once with 1 inventory shard and once with 8, 50 buyers, quantities 1–4, runs of at least
+ * 7. DynamoDB: the hot sale again with every service on DynamoDB Local (its own, on a port the OS picks; the
+ * services on --port-base + 12 … + 15, or on ports the OS picks with --port-base 0), once with 1 inventory shard and once with 8, 50 buyers, quantities 1–4, runs of at least
  * 2 s (`--runs` of them; --quick: one). Every DynamoDB
  * call is logged with its consumed capacity (DYNAMODB_CAPACITY_LOG), so the row also says what a ticket costs in
  * write units end to end: from the first measured purchase until ticketing's outbox has drained (engagement
@@ -447,12 +433,12 @@ export async function dynamoDb(bench, o, base) {
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'dems-bench-dynamodb-'));
   const log = join(dataDir, 'dynamodb-capacity.jsonl');
-  const local = await startDynamoDbLocal({ dataDir, port: await freeDynamoPort() });
+  const local = await startDynamoDbLocal({ dataDir, port: 0 });
   /** @type {Awaited<ReturnType<typeof startBench>> | undefined} */
   let dynamo;
   try {
     dynamo = await startBench({
-      portBase: bench.portBase + 12,
+      portBase: bench.portBase && bench.portBase + 12,
       baselines: false,
       env: { ...dynamoCapacityEnv({ endpoint: local.endpoint, tablePrefix: 'bench_', log }), INVENTORY_SHARDS: '1' },
     });

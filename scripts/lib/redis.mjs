@@ -3,6 +3,7 @@
 // rate-limit windows, spent one-time values, the live notification stream).
 import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
+import { onReservedPort } from './ports.mjs';
 import { stopChild } from './processes.mjs';
 
 export class RedisMissingError extends Error {}
@@ -14,11 +15,15 @@ export function redisServerVersion() {
   return res.stdout.trim();
 }
 
+/** @typedef {{ url: string, port: number, child: import('node:child_process').ChildProcess, stop: () => Promise<void> }} LocalRedis */
+
 /**
- * @param {{ port: number, bind?: string }} options
- * @returns {Promise<{ url: string, port: number, child: import('node:child_process').ChildProcess, stop: () => Promise<void> }>}
+ * A redis-server on `port`, or with port 0 (the default) on a port the OS picks: redis-server cannot report such a
+ * port itself (to it, 0 means no TCP at all), so one is reserved for it, and another reserved if it was taken.
+ * @param {{ port?: number, bind?: string }} options
+ * @returns {Promise<LocalRedis>}
  */
-export async function startRedisServer({ port, bind = '127.0.0.1' }) {
+export async function startRedisServer({ port = 0, bind = '127.0.0.1' } = {}) {
   if (!redisServerVersion()) {
     throw new RedisMissingError(
       'Several replicas share their rate limits and live notifications through Redis, and `redis-server` was not found.\n' +
@@ -27,6 +32,12 @@ export async function startRedisServer({ port, bind = '127.0.0.1' }) {
         '  or run one replica of each service (no Redis needed):  npm start',
     );
   }
+  if (port === 0) return onReservedPort((p) => startOn(p, bind), (err) => err instanceof Error && /Address already in use/.test(err.message));
+  return startOn(port, bind);
+}
+
+/** @returns {Promise<LocalRedis>} */
+async function startOn(port, bind) {
   // No RDB/AOF files, no protected-mode surprises on loopback, and no daemonising: the child is the server.
   const child = spawn('redis-server', ['--port', String(port), '--bind', bind, '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -22,7 +22,7 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
   let eventId = '';
 
   beforeAll(async () => {
-    t = await startTestSystem(4300);
+    t = await startTestSystem();
     browser = await launchChromium();
     organizer = await openContext(browser, t.system.urls.gateway);
     attendee = await openContext(browser, t.system.urls.gateway);

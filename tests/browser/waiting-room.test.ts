@@ -22,7 +22,7 @@ describe.skipIf(!hasChromium)('browser: the waiting room of a queued sale, in Ch
   let eventId = '';
 
   beforeAll(async () => {
-    t = await startTestSystem(5080);
+    t = await startTestSystem();
     browser = await launchChromium();
     for (const who of ['organizer', 'first', 'second'] as const) people[who] = await openContext(browser, t.system.urls.gateway);
   }, 90_000);

@@ -3,6 +3,7 @@
 // and GetInvalidation the way CloudFront does and records what it was sent.
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +11,6 @@ import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalS3, type LocalS3 } from '../setup/s3-server.js';
 
-const S3_PORT = 4940;
-const CLOUDFRONT_PORT = 4941;
 const DISTRIBUTION = 'E2FAKEDIST';
 const SCRIPT = join(import.meta.dirname, '..', '..', 'scripts', 'deploy-web.mjs');
 
@@ -37,7 +36,8 @@ interface Recorded {
 }
 
 /** The fake CloudFront API: invalidations of DISTRIBUTION start "InProgress" and read back "Completed". */
-function startFakeCloudFront(port: number): Promise<{ requests: Recorded[]; server: Server }> {
+/** The fake, on a port the OS picks (`url`). */
+function startFakeCloudFront(): Promise<{ requests: Recorded[]; server: Server; url: string }> {
   const requests: Recorded[] = [];
   const xmlns = 'http://cloudfront.amazonaws.com/doc/2020-05-31/';
   let next = 1;
@@ -66,7 +66,7 @@ function startFakeCloudFront(port: number): Promise<{ requests: Recorded[]; serv
       return answer(404, `<ErrorResponse xmlns="${xmlns}"><Error><Type>Sender</Type><Code>NoSuchInvalidation</Code><Message>No such invalidation.</Message></Error><RequestId>req-y</RequestId></ErrorResponse>`);
     });
   });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ requests, server })));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ requests, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
 }
 
 let s3: LocalS3;
@@ -89,7 +89,7 @@ function deploy(args: string[], env: Record<string, string | undefined> = {}): P
     AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ENDPOINT_URL_CLOUDFRONT: `http://127.0.0.1:${CLOUDFRONT_PORT}`,
+    AWS_ENDPOINT_URL_CLOUDFRONT: cloudfront.url,
   };
   const merged = Object.fromEntries(Object.entries({ ...base, ...env }).filter((e): e is [string, string] => e[1] !== undefined));
   return new Promise((resolve) => {
@@ -108,9 +108,9 @@ const keys = async (prefix = '') => ((await client.send(new ListObjectsV2Command
 const stackLine = /^\s+at .+[:(]/m;
 
 beforeAll(async () => {
-  s3 = await startLocalS3(S3_PORT, ['web']);
+  s3 = await startLocalS3(['web']);
   client = new S3Client({ endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials, forcePathStyle: true });
-  cloudfront = await startFakeCloudFront(CLOUDFRONT_PORT);
+  cloudfront = await startFakeCloudFront();
   dist = mkdtempSync(join(tmpdir(), 'dems-web-dist-'));
   for (const [path, f] of Object.entries(BUILD)) {
     mkdirSync(join(dist, path, '..'), { recursive: true });

@@ -2,13 +2,14 @@
 // stand-in deploy/image/base-image.sh makes where no registry can be reached) and run, one container per role on the
 // host network: each starts as the non-root user and answers /healthz, the HEALTHCHECK tells a live process from a
 // dead one, the gateway container serves the web app and reaches the three service containers (a purchase crosses
-// all four), SIGTERM stops a container cleanly, and a bad role gets the usage. Ports 4900–4919.
+// all four), SIGTERM stops a container cleanly, and a bad role gets the usage.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
+import { reservePort } from '../../scripts/lib/ports.mjs';
 import { startLocalS3, type LocalS3 } from '../setup/s3-server.js';
 import { client, createEvent, eventually, waitOnSale } from '../system/helpers.js';
 
@@ -16,9 +17,11 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const IMAGE = 'dems:local';
 const ROLES = ['gateway', 'events', 'ticketing', 'engagement'] as const;
 type Role = (typeof ROLES)[number];
-const PORTS: Record<Role, number> = { gateway: 4900, events: 4901, ticketing: 4902, engagement: 4903 };
-/** The S3 server the containers keep banners in, as on AWS (a local one, s3rver, on the host). */
-const S3_PORT = 4910;
+/**
+ * Each role's port on the host network. A container cannot tell the test which port the OS gave it, and every role
+ * needs the others' addresses before it starts: so they are reserved (taken from the OS and released) just before.
+ */
+let PORTS: Record<Role, number>;
 const BANNER_BUCKET = 'dems-banners';
 /** Every container this file starts carries it, so that leftovers of an interrupted run are found and removed. */
 const LABEL = 'dems.test=images';
@@ -94,10 +97,11 @@ const SECRET = 'image-test-service-secret-0123456789';
 const name = (role: Role) => `dems-image-test-${role}`;
 
 /**
- * One environment for every role, as compose or a ConfigMap gives it: each listens on its own port of 4900–4903,
- * and banners live in S3 as on AWS (the events container writes them, the gateway container serves them).
+ * One environment for every role, as compose or a ConfigMap gives it: each listens on its own port of PORTS,
+ * and banners live in S3 (`s3Endpoint`, a local s3rver on the host) as on AWS (the events container writes them,
+ * the gateway container serves them).
  */
-const environment: Record<string, string> = {
+const environment = (s3Endpoint: string): Record<string, string> => ({
   SERVICE_SECRET: SECRET,
   LOG_LEVEL: 'warn',
   GATEWAY_PORT: String(PORTS.gateway),
@@ -111,14 +115,13 @@ const environment: Record<string, string> = {
   SIGNUPS_PER_ADDRESS_PER_HOUR: '100000',
   BANNER_STORE: 's3',
   BANNER_BUCKET,
-  S3_ENDPOINT: `http://127.0.0.1:${S3_PORT}`,
+  S3_ENDPOINT: s3Endpoint,
   S3_FORCE_PATH_STYLE: 'true',
   // s3rver accepts any signature; the AWS SDK in the containers reads these as it would a pod's credentials.
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'S3RVER',
   AWS_SECRET_ACCESS_KEY: 'S3RVER',
-};
-const envArgs = Object.entries(environment).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+});
 
 async function healthz(role: Role): Promise<{ status: number; body: unknown } | undefined> {
   try {
@@ -216,7 +219,9 @@ describe.skipIf(podmanProblem !== undefined)('the dems image (deploy/Dockerfile,
     let s3: LocalS3;
 
     beforeAll(async () => {
-      s3 = await startLocalS3(S3_PORT, [BANNER_BUCKET]);
+      s3 = await startLocalS3([BANNER_BUCKET]);
+      PORTS = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await reservePort()]))) as Record<Role, number>;
+      const envArgs = Object.entries(environment(s3.endpoint)).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
       for (const role of ROLES) {
         // A read-only root file system, as the Kubernetes pods have: the process writes only to its /data volume
         // and a scratch /tmp (SQLite's temporary files; an emptyDir there, a tmpfs here).
@@ -256,9 +261,10 @@ describe.skipIf(podmanProblem !== undefined)('the dems image (deploy/Dockerfile,
       expect(await ok(['inspect', '--format', '{{.State.Healthcheck.Status}}', name(role)])).toBe('healthy');
       // The same check pointed at a port where nothing listens must fail, naming the role and the address.
       const portVariable = `${role.toUpperCase()}_PORT`;
-      const dead = await podman(['exec', '--env', `${portVariable}=4919`, name(role), 'node', '/app/healthcheck.mjs']);
+      const nobody = await reservePort();
+      const dead = await podman(['exec', '--env', `${portVariable}=${nobody}`, name(role), 'node', '/app/healthcheck.mjs']);
       expect(dead.code).toBe(1);
-      expect(dead.stderr).toContain(`unhealthy: ${role} at http://127.0.0.1:4919/healthz`);
+      expect(dead.stderr).toContain(`unhealthy: ${role} at http://127.0.0.1:${nobody}/healthz`);
     });
 
     it('the gateway container serves the web app', async () => {

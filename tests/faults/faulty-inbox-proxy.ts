@@ -2,6 +2,7 @@
 // while a fault is switched on, message deliveries (POST /internal/messages) are answered slowly or with a 500.
 // It records every message id it forwarded, so a test can see the duplicates a slow subscriber causes.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /**
  * - pass: forward and answer at once;
@@ -18,7 +19,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function startFaultyInboxProxy(options: { port: number; target: string; slowMs: number }) {
+/** The proxy, on a port the OS picks (`url`), in front of `target`. */
+export async function startFaultyInboxProxy(options: { target: string; slowMs: number }) {
   let fault: InboxFault = 'pass';
   /** How often each message id was handed to the real service. */
   const forwarded = new Map<string, number>();
@@ -49,10 +51,10 @@ export async function startFaultyInboxProxy(options: { port: number; target: str
       if (!res.headersSent) res.writeHead(502).end(String(err));
     }
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
 
   return {
-    url: `http://127.0.0.1:${options.port}`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     forwarded,
     seen,
     setFault(next: InboxFault) {

@@ -38,19 +38,12 @@ export async function tokenMint() {
  * the test's signing key. The per-user purchase limit is lifted: many purchases from few test users are the
  * load here, not abuse, and that limit has its own tests.
  */
-export async function startFaultSystem(options: {
-  basePort: number;
-  extraTicketingPorts?: number[];
-  env?: Record<string, string>;
-  replicas?: number;
-  replicaPortStep?: number;
-  redisPort?: number;
-}) {
-  const { basePort, extraTicketingPorts, env, ...replicas } = options;
+export async function startFaultSystem(options: Parameters<typeof startTestSystem>[0] = {}) {
+  const { env, ...processes } = options;
   const mint = await tokenMint();
-  const t = await startTestSystem(basePort, extraTicketingPorts, {
+  const t = await startTestSystem({
     env: { JWT_SIGNING_KEY: mint.signingKey, ORDERS_PER_USER_PER_MINUTE: '100000', ...env },
-    ...replicas,
+    ...processes,
   });
   return { ...t, mint };
 }

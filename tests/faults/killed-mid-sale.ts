@@ -18,16 +18,16 @@ type Answer = Extract<Attempt, { status: number }>;
  * The sale on one store: `env` (a function, so that a skipped suite never computes it) configures the store of
  * every process; `skip` says why the suite cannot run here.
  */
-export function describeKilledMidSale(store: string, basePort: number, env: () => Record<string, string>, skip?: string) {
+export function describeKilledMidSale(store: string, env: () => Record<string, string>, skip?: string) {
   describe.skipIf(Boolean(skip))(`fault: a ticketing replica SIGKILLed mid-sale, ${store}${skip ? ` — skipped: ${skip}` : ''}`, () => {
     let t: Awaited<ReturnType<typeof startFaultSystem>>;
     beforeAll(async () => {
-      t = await startFaultSystem({ basePort, extraTicketingPorts: [basePort + 4, basePort + 5], env: env() });
+      t = await startFaultSystem({ extraTicketing: 2, env: env() });
     }, 120_000);
     afterAll(async () => t?.stop());
 
     it(`${BUYERS} buyers, capacity ${CAPACITY}: no oversell, every 201 has its tickets, every retried key keeps its first order`, { timeout: 120_000 }, async () => {
-      const replicas = [t.system.urls.ticketing, `http://127.0.0.1:${basePort + 4}`, `http://127.0.0.1:${basePort + 5}`];
+      const replicas = ['ticketing', 'ticketing-2', 'ticketing-3'].map((instance) => t.system.urlOf(instance));
       const victim = t.system.running.get('ticketing-2')!;
       const organizer = await t.mint.user('organizer');
       const event = await createEvent(t.api, organizer.token, CAPACITY);

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, createEvent, eventually, waitOnSale } from '../system/helpers.js';
 import { startFaultyInboxProxy } from './faulty-inbox-proxy.js';
+import { reservePort } from '../../scripts/lib/ports.mjs';
 import { sleep, startFaultSystem } from './helpers.js';
 
 const WINDOW_S = Number(process.env.DEMS_FAULT_WINDOW_SECONDS ?? 20);
@@ -23,7 +24,6 @@ const WAVE_EVERY_MS = 2000;
 const WAVE_SIZE = 3;
 /** The relay's backoff for an unreachable subscriber is capped at 60 s: draining may take that long, no more. */
 const DRAIN_WITHIN_MS = 75_000;
-const BASE_PORT = 4820;
 
 /** What a service's /metrics says it still owes engagement: what an operator watching the outage sees. */
 async function pendingOnMetrics(serviceUrl: string): Promise<number> {
@@ -47,9 +47,12 @@ describe(`fault: engagement's inbox slow, then failing, for ${WINDOW_S} s`, () =
   let proxy: Awaited<ReturnType<typeof startFaultyInboxProxy>>;
   let t: Awaited<ReturnType<typeof startFaultSystem>>;
   beforeAll(async () => {
-    proxy = await startFaultyInboxProxy({ port: BASE_PORT + 9, target: `http://127.0.0.1:${BASE_PORT + 3}`, slowMs: SLOW_MS });
+    // The proxy must know engagement's address before engagement starts, and every process the proxy's: a cycle
+    // that only a reserved port breaks (engagement gets it, as the harness reserves one for its own cycles).
+    const engagementPort = await reservePort();
+    proxy = await startFaultyInboxProxy({ target: `http://127.0.0.1:${engagementPort}`, slowMs: SLOW_MS });
     t = await startFaultSystem({
-      basePort: BASE_PORT,
+      ports: { engagement: engagementPort },
       // Every process reaches engagement through the proxy. Three failures of its own dead-letter a message: if
       // the relay ever blamed the messages for the outage, they would be dead-lettered within seconds.
       env: { ENGAGEMENT_URL: proxy.url, OUTBOX_MAX_ATTEMPTS: '3' },

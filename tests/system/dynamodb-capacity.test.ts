@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instrumentCapacity } from '../../packages/kit/src/dynamodb/capacity.js';
 import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
 import { breakdown, dynamoCapacityEnv, outboxPending, readCalls, readCapacityLog, writeUnits } from '../../bench/lib/capacity-log.mjs';
-import { startSystem } from '../../scripts/lib/system.mjs';
+import { ANY_PORTS, startSystem } from '../../scripts/lib/system.mjs';
+import { DYNAMODB_TEST_TIMEOUT_MS } from '../setup/timeouts.js';
 import { client, eventually, inDays, waitOnSale, type Api } from './helpers.js';
 
 // The write budget of a purchase on DynamoDB, measured: every process logs each DynamoDB call's consumed capacity
@@ -27,7 +28,7 @@ if (dynamo.skip) {
   });
 }
 
-describe.skipIf(!dynamo.endpoint)('the capacity log (instrumentCapacity) on DynamoDB Local', () => {
+describe.skipIf(!dynamo.endpoint)('the capacity log (instrumentCapacity) on DynamoDB Local', { timeout: DYNAMODB_TEST_TIMEOUT_MS }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'dems-capacity-log-'));
   const file = join(dir, 'capacity.jsonl');
   const table = `${uniqueTablePrefix('capacity')}Probe`;
@@ -110,7 +111,7 @@ describe.skipIf(!dynamo.endpoint)('write units of a purchase, end to end through
   beforeAll(async () => {
     system = await startSystem({
       dataDir,
-      ports: { gateway: 4970, events: 4971, ticketing: 4972, engagement: 4973 },
+      ports: ANY_PORTS,
       env: {
         LOG_LEVEL: 'warn',
         SERVICE_SECRET: 'system-test-secret-0123456789',

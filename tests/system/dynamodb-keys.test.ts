@@ -6,7 +6,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
 import { dynamoCapacityEnv, keyUnits, outboxPending, readCapacityLog } from '../../bench/lib/capacity-log.mjs';
-import { startSystem } from '../../scripts/lib/system.mjs';
+import { ANY_PORTS, startSystem } from '../../scripts/lib/system.mjs';
 import { client, eventually, inDays } from './helpers.js';
 
 // Hot keys on the purchase path, measured: a simulated sale of one event through the real processes on DynamoDB
@@ -71,7 +71,7 @@ describe.skipIf(!dynamo.endpoint)(`hot keys: a sale of ${ORDERS} orders of one e
     };
     system = await startSystem({
       dataDir,
-      ports: { gateway: 4980, events: 4981, ticketing: 4982, engagement: 4983 },
+      ports: ANY_PORTS,
       env: {
         LOG_LEVEL: 'warn',
         SERVICE_SECRET: 'system-test-secret-0123456789',

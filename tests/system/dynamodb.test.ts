@@ -5,18 +5,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
-import { startSystem } from '../../scripts/lib/system.mjs';
+import { ANY_PORTS, startSystem } from '../../scripts/lib/system.mjs';
+import { DYNAMODB_TEST_TIMEOUT_MS } from '../setup/timeouts.js';
 import { client, createEvent, eventually, liveNotifications, waitOnSale } from './helpers.js';
 
 const dynamo = dynamoTestTarget();
 
 /** The real processes with STORE=dynamodb on the test run's DynamoDB Local, with their own table prefix. */
-async function startDynamoSystem(basePort: number, extraTicketingPorts: number[], env: Record<string, string> = {}) {
+async function startDynamoSystem(env: Record<string, string> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'dems-system-dynamodb-'));
   const tablePrefix = uniqueTablePrefix('system');
   const system = await startSystem({
     dataDir,
-    ports: { gateway: basePort, events: basePort + 1, ticketing: basePort + 2, engagement: basePort + 3 },
+    ports: ANY_PORTS,
     env: {
       LOG_LEVEL: 'warn',
       SERVICE_SECRET: 'system-test-secret-0123456789',
@@ -29,7 +30,8 @@ async function startDynamoSystem(basePort: number, extraTicketingPorts: number[]
       ORDERS_PER_USER_PER_MINUTE: '100000',
       ...env,
     },
-    extraTicketingPorts,
+    // A second ticketing process on the same tables, which the others are not told about: the tests call it directly.
+    extraTicketing: 1,
   });
   return {
     system,
@@ -48,10 +50,10 @@ if (dynamo.skip) {
   });
 }
 
-describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local (STORE=dynamodb), two ticketing processes', () => {
+describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local (STORE=dynamodb), two ticketing processes', { timeout: DYNAMODB_TEST_TIMEOUT_MS }, () => {
   let t: Awaited<ReturnType<typeof startDynamoSystem>>;
   beforeAll(async () => {
-    t = await startDynamoSystem(4500, [4510]);
+    t = await startDynamoSystem();
   }, 120_000);
   afterAll(async () => t?.stop());
 
@@ -103,7 +105,7 @@ describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local (STORE=dynamodb), tw
     const event = await createEvent(api, organizer.token, 100);
     await waitOnSale(api, event.id);
     const buyers = await Promise.all(Array.from({ length: 10 }, (_, i) => api.account('attendee', `dyn-buyer-${i}-${Date.now()}`)));
-    const ticketings = [client(t.system.urls.ticketing), client('http://127.0.0.1:4510')];
+    const ticketings = [client(t.system.urls.ticketing), client(t.system.urlOf('ticketing-2'))];
     const results = await Promise.all(
       Array.from({ length: 300 }, (_, i) => {
         const quantity = 1 + (i % 3);
@@ -121,11 +123,11 @@ describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local (STORE=dynamodb), tw
   }, 120_000);
 });
 
-describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local: inventory split over 4 shards (INVENTORY_SHARDS=4)', () => {
+describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local: inventory split over 4 shards (INVENTORY_SHARDS=4)', { timeout: DYNAMODB_TEST_TIMEOUT_MS }, () => {
   let t: Awaited<ReturnType<typeof startDynamoSystem>>;
   let doc: DynamoDBDocumentClient;
   beforeAll(async () => {
-    t = await startDynamoSystem(4520, [4530], { INVENTORY_SHARDS: '4' });
+    t = await startDynamoSystem({ INVENTORY_SHARDS: '4' });
     doc = DynamoDBDocumentClient.from(
       new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
     );
@@ -162,7 +164,7 @@ describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local: inventory split ove
     expect(await shardsOf(ttId)).toEqual([25, 25, 25, 25].map((capacity) => ({ capacity, sold: 0 })));
 
     const people = await buyers(10);
-    const ticketings = [client(t.system.urls.ticketing), client('http://127.0.0.1:4530')];
+    const ticketings = [client(t.system.urls.ticketing), client(t.system.urlOf('ticketing-2'))];
     const results = await Promise.all(
       Array.from({ length: 400 }, (_, i) =>
         ticketings[i % 2]!.post('/orders', { eventId: event.id, ticketTypeId: ttId, quantity: 1 }, people[i % 10]!.token, { 'idempotency-key': `shard-${i}` }),
@@ -184,7 +186,7 @@ describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local: inventory split ove
     await waitOnSale(api, event.id);
     const ttId = event.ticketTypes[0]!.id;
     const people = await buyers(10);
-    const ticketings = [client(t.system.urls.ticketing), client('http://127.0.0.1:4530')];
+    const ticketings = [client(t.system.urls.ticketing), client(t.system.urlOf('ticketing-2'))];
     // Random shard choice empties some shards before others; purchases must fall back to the ones with seats.
     const results = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
@@ -215,7 +217,7 @@ describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local: inventory split ove
     const { api } = t;
     const organizer = await api.account('organizer');
     const people = await buyers(5);
-    const ticketings = [client(t.system.urls.ticketing), client('http://127.0.0.1:4530')];
+    const ticketings = [client(t.system.urls.ticketing), client(t.system.urlOf('ticketing-2'))];
     const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
     for (let round = 0; round < 4; round++) {
       const event = await createEvent(api, organizer.token, 100);

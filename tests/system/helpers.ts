@@ -2,31 +2,31 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { startSystem } from '../../scripts/lib/system.mjs';
+import { ANY_PORTS, startSystem } from '../../scripts/lib/system.mjs';
 
 export type System = Awaited<ReturnType<typeof startSystem>>;
 
 /**
- * Starts the four real processes on a fresh data directory, on ports away from a developer's `npm start`.
- * `options.env` adds or overrides settings of every process; `replicas`, `replicaPortStep` and `redisPort` run
- * several replicas of each service as startSystem does.
+ * Starts the four real processes on a fresh data directory, each on a port the OS picks (read back from the
+ * process), so that test files run side by side and beside a developer's `npm start`. `options.env` adds or
+ * overrides settings of every process; `replicas` runs several replicas of each service (and a redis-server for
+ * them), `extraTicketing` further ticketing processes the others are not told about, as startSystem does; `ports`
+ * fixes a service's port where a test must know it before anything starts (a reserved one, never a number).
  */
 export async function startTestSystem(
-  basePort: number,
-  extraTicketingPorts: number[] = [],
-  options: { env?: Record<string, string>; replicas?: number; replicaPortStep?: number; redisPort?: number } = {},
+  options: { env?: Record<string, string>; replicas?: number; extraTicketing?: number; ports?: Partial<typeof ANY_PORTS> } = {},
 ) {
-  const { env, ...replicas } = options;
+  const { env, ports, ...processes } = options;
   const dataDir = mkdtempSync(join(tmpdir(), 'dems-system-'));
   let system: System;
   try {
     system = await startSystem({
       dataDir,
-      ports: { gateway: basePort, events: basePort + 1, ticketing: basePort + 2, engagement: basePort + 3 },
+      ports: { ...ANY_PORTS, ...ports },
+      redisPort: 0,
       // Every test client is 127.0.0.1: lift the per-address sign-up throttle (its own tests are in engagement).
       env: { LOG_LEVEL: 'warn', SERVICE_SECRET: 'system-test-secret-0123456789', SIGNUPS_PER_ADDRESS_PER_HOUR: '100000', ...env },
-      extraTicketingPorts,
-      ...replicas,
+      ...processes,
     });
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { createEvent, eventually, liveNotifications, startTestSystem, waitOnSale
 describe('system: a full journey through the gateway, four real processes', () => {
   let t: Awaited<ReturnType<typeof startTestSystem>>;
   beforeAll(async () => {
-    t = await startTestSystem(4100);
+    t = await startTestSystem();
   }, 60_000);
   afterAll(async () => t?.stop());
 

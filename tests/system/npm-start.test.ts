@@ -1,27 +1,27 @@
 // `npm start` keeps the system serving when one process dies: the supervisor restarts it and says so, the others
 // never stop answering, no purchase made meanwhile loses its confirmation, and Ctrl-C leaves no process behind.
-// A crash loop (a restart that cannot succeed) stops everything with a report. Ports 4720–4723.
+// A crash loop (a restart that cannot succeed) stops everything with a report.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { client, createEvent, eventually, waitOnSale } from './helpers.js';
-import { demsPerTest, instance, isRunning } from './npm-start.js';
+import { demsPerTest, isRunning, only } from './npm-start.js';
 
-const GATEWAY = 4720;
 const startDems = demsPerTest();
 
 describe('npm start supervises its processes', () => {
   it('SIGKILL engagement: the gateway, events and ticketing keep answering; it is restarted; every buyer gets exactly one confirmation; Ctrl-C stops all', { timeout: 120_000 }, async () => {
-    const dems = startDems(GATEWAY);
+    const dems = startDems();
     await dems.waitFor('✔ DEMS is running', 110_000);
-    const api = client(`http://127.0.0.1:${GATEWAY}/api`);
+    const { gateway } = dems.addresses();
+    const api = client(`${gateway}/api`);
     const organizer = await api.account('organizer');
     const event = await createEvent(api, organizer.token, 100);
     await waitOnSale(api, event.id);
     const buyers = await Promise.all(Array.from({ length: 8 }, (_, i) => api.account('attendee', `buyer-${i}-${Date.now()}`)));
     const started = dems.children();
     expect(started.map((c) => c.program).sort()).toEqual(['engagement', 'events', 'gateway', 'ticketing']);
-    const engagement = instance(started, 'engagement', GATEWAY + 3);
+    const engagement = only(started, 'engagement');
 
     // Poll the others through the gateway the whole time engagement is down and restarting.
     const answers: { path: string; status: number }[] = [];
@@ -29,7 +29,7 @@ describe('npm start supervises its processes', () => {
     const poll = (async () => {
       while (polling) {
         for (const path of ['/events', `/availability/${event.id}`, '/me']) {
-          const status = await fetch(`http://127.0.0.1:${GATEWAY}/api${path}`, { headers: { authorization: `Bearer ${buyers[0]!.token}` } })
+          const status = await fetch(`${gateway}/api${path}`, { headers: { authorization: `Bearer ${buyers[0]!.token}` } })
             .then((r) => r.status)
             .catch(() => 0);
           answers.push({ path, status });
@@ -61,7 +61,7 @@ describe('npm start supervises its processes', () => {
     const me = answers.filter((a) => a.path === '/me').map((a) => a.status);
     expect(me.some((s) => s !== 200)).toBe(true);
     const now = dems.children();
-    expect(instance(now, 'engagement', GATEWAY + 3).pid).not.toBe(engagement.pid);
+    expect(only(now, 'engagement').pid).not.toBe(engagement.pid);
     // The others are the very same processes: nothing else was restarted.
     for (const name of ['events', 'ticketing', 'gateway']) {
       expect(now.find((c) => c.program === name)!.pid).toBe(started.find((c) => c.program === name)!.pid);
@@ -82,10 +82,10 @@ describe('npm start supervises its processes', () => {
   });
 
   it('a restart that cannot succeed (a damaged key file) is a crash loop: everything stops, with the report', { timeout: 120_000 }, async () => {
-    const dems = startDems(GATEWAY);
+    const dems = startDems();
     await dems.waitFor('✔ DEMS is running', 110_000);
     const children = dems.children();
-    const engagement = instance(children, 'engagement', GATEWAY + 3);
+    const engagement = only(children, 'engagement');
     writeFileSync(join(dems.dataDir, 'engagement-signing-keys.json'), '{"keys": "damaged by the test"}');
     process.kill(engagement.pid, 'SIGKILL');
 
@@ -100,7 +100,7 @@ describe('npm start supervises its processes', () => {
   });
 
   it('--replicas out of range is refused with a clear error, before anything starts', async () => {
-    const dems = startDems(GATEWAY, ['--replicas', '9']);
+    const dems = startDems(['--replicas', '9']);
     expect(await dems.exited).toBe(2);
     expect(dems.output()).toBe('✖ --replicas must be a whole number from 1 to 8 (got "9"). Usage: npm start [-- --no-demo] [--store sqlite|dynamodb] [--replicas 1-8]\n');
   });

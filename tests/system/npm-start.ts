@@ -1,5 +1,5 @@
-// `npm start` as a user runs it: `node scripts/start.mjs` in its own process, on test ports and a temporary data
-// directory, with its console collected and its children found by parent pid (Linux /proc), so a test can kill
+// `npm start` as a user runs it: `node scripts/start.mjs` in its own process, on ports the OS picks (the URLs it
+// prints say which) and a temporary data directory, with its console collected and its children found by parent pid (Linux /proc), so a test can kill
 // one of them, read what the supervisor said and check that Ctrl-C leaves nothing behind.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,6 +24,8 @@ export interface Dems {
   output(): string;
   /** Resolves once the console shows `text` (or rejects when it exits first or time runs out). */
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  /** The addresses it printed once running. */
+  addresses(): Addresses;
   children(): Child[];
   /** Resolves with the exit code (or signal) once it exited. */
   exited: Promise<number | string>;
@@ -35,18 +37,45 @@ export interface Dems {
 /** Variables a developer's shell might hold that would change what these tests start. */
 const SCRUBBED = ['REDIS_URL', 'JWT_SIGNING_KEY', 'JWT_SIGNING_KEY_RESET', 'STORE', 'DYNAMODB_ENDPOINT', 'TABLE_PREFIX', 'SERVICE_SECRET', 'REPLICA_PORT_STEP', 'REDIS_PORT'];
 
-/** Starts `node scripts/start.mjs --no-demo …args` with the gateway on `basePort` and the services on the next three. */
-export function startDems(basePort: number, args: string[] = [], env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'dems-npm-start-'))): Dems {
+/** The addresses npm start prints when it is running: the gateway's, each replica's of each service, and Redis's. */
+export interface Addresses {
+  gateway: string;
+  events: string[];
+  ticketing: string[];
+  engagement: string[];
+  redis?: string;
+}
+
+/** Reads the addresses from what npm start printed (see scripts/start.mjs). */
+export function printedAddresses(output: string): Addresses {
+  const line = (label: string) => {
+    const found = output.match(new RegExp(`^ {2}${label} +(.+)$`, 'm'))?.[1];
+    if (!found) throw new Error(`npm start printed no "${label}" line:\n${output}`);
+    return found;
+  };
+  const docs = (label: string) => line(label).split(/\s+/).map((u) => u.replace(/\/docs$/, ''));
+  return {
+    gateway: line('Web app and API:').split(/\s+/)[0]!,
+    events: docs('Event Registration'),
+    ticketing: docs('Ticketing'),
+    engagement: docs('User Engagement'),
+    redis: output.match(/^ {2}Shared state +Redis at (\S+)/m)?.[1],
+  };
+}
+
+/** Starts `node scripts/start.mjs --no-demo …args`, every process on a port the OS picks unless `env` says otherwise. */
+export function startDems(args: string[] = [], env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'dems-npm-start-'))): Dems {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SCRUBBED.includes(k)));
   const proc = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs'), '--no-demo', ...args], {
     cwd: ROOT,
     env: {
       ...base,
       DATA_DIR: dataDir,
-      GATEWAY_PORT: String(basePort),
-      EVENTS_PORT: String(basePort + 1),
-      TICKETING_PORT: String(basePort + 2),
-      ENGAGEMENT_PORT: String(basePort + 3),
+      GATEWAY_PORT: '0',
+      EVENTS_PORT: '0',
+      TICKETING_PORT: '0',
+      ENGAGEMENT_PORT: '0',
+      REDIS_PORT: '0',
       LOG_LEVEL: 'warn',
       // Every test client is 127.0.0.1 and buys more than a person would: the abuse limits are not under test here.
       SIGNUPS_PER_ADDRESS_PER_HOUR: '100000',
@@ -75,6 +104,7 @@ export function startDems(basePort: number, args: string[] = [], env: Record<str
         await new Promise((r) => setTimeout(r, 50));
       }
     },
+    addresses: () => printedAddresses(text),
     children: () => childrenOf(proc.pid!),
     exited,
     async interrupt() {
@@ -145,32 +175,38 @@ export function isRunning(pid: number): boolean {
   }
 }
 
-/** The child running `program` that listens on `port` (its own *_PORT). */
-export function instance(children: Child[], program: string, port: number): Child {
-  const found = children.find((c) => c.program === program && c.env[`${program.toUpperCase()}_PORT`] === String(port));
-  if (!found) throw new Error(`no ${program} on port ${port} among ${children.map((c) => `${c.program}:${c.pid}`).join(', ')}`);
-  return found;
+/** The one child running `program`. */
+export function only(children: Child[], program: string): Child {
+  const found = children.filter((c) => c.program === program);
+  if (found.length !== 1) throw new Error(`${found.length} ${program} processes among ${children.map((c) => `${c.program}:${c.pid}`).join(', ')}`);
+  return found[0]!;
 }
 
-/** `npm start -- --replicas 2` on the test ports: gateway 4730, replica i of a service on 4731–4733 + 10 i, Redis 4750. */
-export const REPLICAS_GATEWAY = 4730;
-export const REPLICAS_ENV = { REPLICA_PORT_STEP: '10', REDIS_PORT: '4750' };
-export const REPLICA_PORTS = { events: [4731, 4741], ticketing: [4732, 4742], engagement: [4733, 4743] };
-const list = (ports: number[]) => ports.map((p) => `http://127.0.0.1:${p}`).join(',');
+/**
+ * The addresses of the services each process must be given when it starts (scripts/lib/system.mjs): it may be
+ * given more, but none that is not the system's own.
+ */
+const NEEDED: Record<string, readonly ('events' | 'ticketing' | 'engagement')[]> = {
+  engagement: ['ticketing'],
+  ticketing: ['engagement'],
+  events: ['ticketing', 'engagement'],
+  gateway: ['events', 'ticketing', 'engagement'],
+};
 
-/** Every replica is up, answers on its own port, and was told every replica's address and the Redis URL. */
-export async function expectReplicas(children: Child[], redisUrl: string) {
+/** Every replica is up and answers where npm start said; each was told the Redis URL and the replicas' addresses it needs. */
+export async function expectReplicas(children: Child[], addresses: Addresses, redisUrl: string) {
   const services = children.filter((c) => c.program !== 'redis-server');
   expect(services.map((c) => c.program).sort()).toEqual(['engagement', 'engagement', 'events', 'events', 'gateway', 'ticketing', 'ticketing']);
-  for (const [name, ports] of Object.entries(REPLICA_PORTS)) {
-    for (const p of ports) {
-      const c = instance(children, name, p);
-      expect((await fetch(`http://127.0.0.1:${p}/healthz`)).status).toBe(200);
-      expect(c.env.REDIS_URL).toBe(redisUrl);
-    }
-  }
+  const { gateway, redis, ...replicas } = addresses;
+  expect(redis).toBe(redisUrl);
+  for (const url of [gateway, ...Object.values(replicas).flat()]) expect((await fetch(`${url}/healthz`)).status, url).toBe(200);
+  expect(Object.values(replicas).map((urls) => new Set(urls).size)).toEqual([2, 2, 2]);
   for (const c of services) {
-    expect([c.env.EVENTS_URL, c.env.TICKETING_URL, c.env.ENGAGEMENT_URL]).toEqual([list(REPLICA_PORTS.events), list(REPLICA_PORTS.ticketing), list(REPLICA_PORTS.engagement)]);
+    expect(c.env.REDIS_URL, c.program).toBe(redisUrl);
+    for (const [service, urls] of Object.entries(replicas)) {
+      const told = c.env[`${service.toUpperCase()}_URL`];
+      if (NEEDED[c.program]!.includes(service as 'events') || told !== undefined) expect(told, `${c.program}'s ${service.toUpperCase()}_URL`).toBe(urls.join(','));
+    }
   }
   // One signing key, given to the engagement replicas only.
   const keys = services.map((c) => (c.program === 'engagement' ? c.env.JWT_SIGNING_KEY : c.env.JWT_SIGNING_KEY === undefined));

@@ -1,12 +1,12 @@
 // Public reads through the gateway, real processes: ETag, Cache-Control and 304 reach the browser (and a CDN) as the
-// services send them, and a change made through the gateway shows at once. Ports 5050–5053.
+// services send them, and a change made through the gateway shows at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, startTestSystem, waitOnSale } from './helpers.js';
 
 let t: Awaited<ReturnType<typeof startTestSystem>>;
 
 beforeAll(async () => {
-  t = await startTestSystem(5050);
+  t = await startTestSystem();
 }, 120_000);
 afterAll(async () => {
   await t?.stop();

@@ -2,12 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
+import { DYNAMODB_TEST_TIMEOUT_MS } from '../setup/timeouts.js';
 import { createEvent, eventually, startTestSystem, waitOnSale } from './helpers.js';
 
 /**
  * Tracing and metrics of the real processes (services/<name>/dist/main.js: run `npm run build` first), with
  * OTEL_EXPORTER_OTLP_ENDPOINT pointed at a stand-in for an OpenTelemetry collector: a tiny HTTP server here that
- * keeps what the services export (OTLP/HTTP with JSON bodies). Ports 4790–4799.
+ * keeps what the services export (OTLP/HTTP with JSON bodies).
  */
 
 interface ExportedSpan {
@@ -59,9 +60,9 @@ async function collector(): Promise<{ url: string; spans: ExportedSpan[]; conten
 /** A client-chosen trace id, so that the purchase's trace is easy to find among everything exported. */
 const traceIdFor = (label: string) => Buffer.from(label.padEnd(16, '.')).toString('hex').slice(0, 32);
 
-async function purchaseTrace(basePort: number, env: Record<string, string>, label: string) {
+async function purchaseTrace(env: Record<string, string>, label: string) {
   const otlp = await collector();
-  const t = await startTestSystem(basePort, [], {
+  const t = await startTestSystem({
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_BSP_SCHEDULE_DELAY: '100', ORDERS_PER_USER_PER_MINUTE: '1000', ...env },
   });
   try {
@@ -95,7 +96,7 @@ async function purchaseTrace(basePort: number, env: Record<string, string>, labe
 describe('one purchase is one trace across the real processes (SQLite)', () => {
   let run: Awaited<ReturnType<typeof purchaseTrace>>;
   beforeAll(async () => {
-    run = await purchaseTrace(4790, {}, 'sqlite-purchase');
+    run = await purchaseTrace({}, 'sqlite-purchase');
   }, 90_000);
   afterAll(async () => run?.stop());
 
@@ -138,11 +139,10 @@ describe('one purchase is one trace across the real processes (SQLite)', () => {
 
 const dynamo = dynamoTestTarget();
 
-describe.skipIf(!dynamo.endpoint)('with STORE=dynamodb the trace shows each DynamoDB call (AWS SDK instrumentation in ESM bundles)', () => {
+describe.skipIf(!dynamo.endpoint)('with STORE=dynamodb the trace shows each DynamoDB call (AWS SDK instrumentation in ESM bundles)', { timeout: DYNAMODB_TEST_TIMEOUT_MS }, () => {
   let run: Awaited<ReturnType<typeof purchaseTrace>>;
   beforeAll(async () => {
     run = await purchaseTrace(
-      4795,
       { STORE: 'dynamodb', DYNAMODB_ENDPOINT: dynamo.endpoint!, TABLE_PREFIX: uniqueTablePrefix('tracing'), DYNAMODB_CREATE_TABLES: 'true' },
       'dynamodb-purchase',
     );

@@ -1,4 +1,4 @@
-// A queued sale through the gateway, real processes (ports 5064–5067): an organizer queues it, users join before
+// A queued sale through the gateway, real processes: an organizer queues it, users join before
 // the opening, are admitted in order of position, buy with their passes; a user without a pass is refused; the
 // room's change reaches a watching socket (ticketing → WaitingRoomChanged → engagement → Socket.IO).
 import { io, type Socket } from 'socket.io-client';
@@ -10,7 +10,7 @@ let t: Awaited<ReturnType<typeof startTestSystem>>;
 let socket: Socket | undefined;
 
 beforeAll(async () => {
-  t = await startTestSystem(5064);
+  t = await startTestSystem();
 }, 120_000);
 afterAll(async () => {
   socket?.close();

@@ -1,3 +1,4 @@
+import defaultPorts from './default-ports.json';
 import type { ServiceName } from './messages.js';
 
 /**
@@ -23,12 +24,11 @@ export const GATEWAY_ROUTES: readonly { prefix: string; service: ServiceName }[]
 /** The Socket.IO path the gateway forwards (with its WebSocket upgrade) to engagement. */
 export const LIVE_PATH = '/socket.io';
 
-export const DEFAULT_PORTS: Record<ServiceName | 'gateway', number> = {
-  gateway: 3000,
-  events: 3001,
-  ticketing: 3002,
-  engagement: 3003,
-};
+/**
+ * Where each process listens unless told otherwise. Kept as JSON so that scripts/lib/system.mjs, which runs
+ * before anything is installed or built, reads the very same numbers.
+ */
+export const DEFAULT_PORTS: Record<ServiceName | 'gateway', number> = defaultPorts;
 
 /** Headers of a signed service-to-service request (HMAC-SHA256 of `${timestamp}.${body}` with SERVICE_SECRET). */
 export const SIGNATURE_HEADER = 'x-dems-signature';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { DEFAULT_PORTS } from '@dems/contracts';
+import { z } from 'zod';
 import { urlList } from './upstreams.js';
 
 export class ConfigError extends Error {

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { setLifecycle } from './admission.js';
@@ -68,14 +69,29 @@ export async function runService(name: string, start: () => Promise<StartedServi
   try {
     // A deep accept queue: a flash crowd arrives in one burst, and Node's default (511) drops the overflow.
     await app.listen({ port, host, backlog: 4096 });
+    await tellParent({ type: 'listening', port: (app.server.address() as AddressInfo).port });
   } catch (err) {
     // Someone starting a second copy, or a port or host that is not theirs, needs one line saying what to change.
     console.error(`[${name}] ${listenProblem(name, port, host, err as NodeJS.ErrnoException)}`);
+    await tellParent({ type: 'listen-failed', port, code: (err as NodeJS.ErrnoException).code ?? 'unknown' });
     const force = setTimeout(() => process.exit(1), 2_000);
     force.unref();
     await app.close().catch(() => undefined);
     process.exit(1);
   }
+}
+
+/** What a service tells the process that started it (scripts/lib/system.mjs) over an IPC channel, when there is one. */
+export type ListenReport = { type: 'listening'; port: number } | { type: 'listen-failed'; port: number; code: string };
+
+/**
+ * With PORT 0 the OS picks a free port, which only this process learns: a parent that spawned it with an IPC
+ * channel (the test harness, `npm start`) is told the port it got, or why it got none. Without a channel
+ * (containers, Kubernetes) there is nobody to tell. Resolves once the message is handed over.
+ */
+function tellParent(report: ListenReport): Promise<void> {
+  if (!process.send || !process.connected) return Promise.resolve();
+  return new Promise((resolve) => process.send!(report, undefined, undefined, () => resolve()));
 }
 
 /** The start failures an operator fixes in their environment, said in one line (others keep their stack). */

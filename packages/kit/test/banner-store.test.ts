@@ -20,14 +20,12 @@ import { tempDir } from '@dems/kit/testing';
 import { S3BannerStore } from '../src/banners/s3.js';
 import { startLocalS3, type LocalS3 } from '../../../tests/setup/s3-server.js';
 
-/** This suite's local S3 port (the banner tests' range is 4770–4779). */
-const S3_PORT = 4770;
 const BUCKET = 'dems-banners';
 const WEBP = { contentType: 'image/webp', cacheControl: BANNER_CACHE_CONTROL };
 
 let s3: LocalS3;
 beforeAll(async () => {
-  s3 = await startLocalS3(S3_PORT, [BUCKET]);
+  s3 = await startLocalS3([BUCKET]);
 });
 afterAll(async () => s3?.close());
 

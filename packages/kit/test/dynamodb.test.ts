@@ -130,7 +130,7 @@ describeEachAdapter('DynamoDB mechanics on DynamoDB Local', onDynamoDbLocal, (h)
     // DynamoDB Local shares with its time-to-live sweeps, and the hundreds of TTL tables a test run leaves in the
     // shared one starve it (the index stays CREATING). Production tables get their indexes from the CDK app.
     const dir = tempDir('dems-kit-tables-');
-    const local = await startDynamoDbLocal({ dataDir: dir.path, port: 4950 });
+    const local = await startDynamoDbLocal({ dataDir: dir.path, port: 0 });
     const own = createDynamo({ region: 'us-east-1', endpoint: local.endpoint, tablePrefix: uniqueTablePrefix('kit') });
     try {
       const table = { name: `${own.prefix}Things`, pk: { name: 'ID', type: 'S' as const } };

@@ -68,4 +68,30 @@ describe('runService when it cannot listen', () => {
     await run({ SERVICE_NAME: 'events', PORT: String(busyPort), HOST: '127.0.0.1', PROBE_FILE: probe });
     expect(statSync(probe).mode & 0o777).toBe(0o600);
   });
+
+  /** Starts the service with an IPC channel, as scripts/lib/system.mjs does; resolves with its first report. */
+  function report(env: Record<string, string>): Promise<{ message: unknown; child: ReturnType<typeof spawn> }> {
+    const child = spawn(process.execPath, [entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    return new Promise((resolve, reject) => {
+      child.once('message', (message) => resolve({ message, child }));
+      child.once('exit', (code) => reject(new Error(`exited (${code}) without a report`)));
+    });
+  }
+
+  it('on port 0, tells the process that started it the port the OS gave, and answers there', async () => {
+    const { message, child } = await report({ SERVICE_NAME: 'events', PORT: '0', HOST: '127.0.0.1' });
+    try {
+      expect(message).toEqual({ type: 'listening', port: expect.any(Number) });
+      const { port } = message as { port: number };
+      expect(port).toBeGreaterThan(0);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('on a busy port, tells the process that started it why it could not listen', async () => {
+    const { message } = await report({ SERVICE_NAME: 'ticketing', PORT: String(busyPort), HOST: '127.0.0.1' });
+    expect(message).toEqual({ type: 'listen-failed', port: busyPort, code: 'EADDRINUSE' });
+  });
 });

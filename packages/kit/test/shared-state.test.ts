@@ -3,12 +3,12 @@ import { MemoryOneTimeValues, SharedRedis, SharedState, type RedisLog } from '@d
 import { startRedisServer } from '../../../scripts/lib/redis.mjs';
 
 // Shared state across "replicas": each SharedState is one replica's connection to one real redis-server.
-const PORT = 4760;
 let redis: Awaited<ReturnType<typeof startRedisServer>>;
 const opened: SharedState[] = [];
 
 beforeAll(async () => {
-  redis = await startRedisServer({ port: PORT });
+  // On a port the OS picks; the tests that stop it start it again on the same one, where the replicas reconnect.
+  redis = await startRedisServer();
 });
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((s) => s.close()));
@@ -152,9 +152,9 @@ describe('when Redis is unreachable', () => {
       const warnings = log.lines.filter((l) => l.level === 'warn');
       expect(warnings).toHaveLength(1);
       expect(warnings[0]!.msg).toMatch(/^Redis is unreachable: until it answers, rate limits and one-time values count in this replica only/);
-      expect(warnings[0]!.obj).toMatchObject({ redis: `redis://127.0.0.1:${PORT}` });
+      expect(warnings[0]!.obj).toMatchObject({ redis: redis.url });
     } finally {
-      redis = await startRedisServer({ port: PORT });
+      redis = await startRedisServer({ port: redis.port });
     }
     await until(() => a.redis!.isReachable && b.redis!.isReachable, 'reconnected');
     expect(log.lines.at(-1)).toMatchObject({ level: 'info', msg: expect.stringMatching(/^Redis answers again/) });
@@ -199,7 +199,7 @@ describe('when Redis is unreachable', () => {
       expect(log.lines).toEqual([expect.objectContaining({ level: 'warn', msg: expect.stringMatching(/^Redis is unreachable/) })]);
       await a.throttle({ name: fresh('x'), limit: 1, windowMs: 60_000 }).take('k', 'Slow down.');
     } finally {
-      redis = await startRedisServer({ port: PORT });
+      redis = await startRedisServer({ port: redis.port });
     }
     await until(() => a.redis!.isReachable, 'connected');
     expect(log.lines.at(-1)).toMatchObject({ level: 'info', msg: expect.stringMatching(/^Redis answers again/) });

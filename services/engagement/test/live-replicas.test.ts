@@ -20,7 +20,6 @@ import { connected, disconnected, nextNotification } from './live-sockets.js';
 
 // Two engagement replicas as production runs them — each its own app, store connection, signing keys (from one
 // configured key) and Redis connection — listening on real ports, sharing one SQLite file and one redis-server.
-const REDIS_PORT = 4761;
 const MAX_PER_USER = 3;
 let redis: Awaited<ReturnType<typeof startRedisServer>>;
 let dir: ReturnType<typeof tempDir>;
@@ -48,7 +47,7 @@ async function replica(limits: Partial<AccountLimits>): Promise<Replica> {
 }
 
 beforeAll(async () => {
-  redis = await startRedisServer({ port: REDIS_PORT });
+  redis = await startRedisServer();
   signingKey = JSON.stringify((await SigningKeys.generate()).privateJwk);
 });
 afterAll(async () => {

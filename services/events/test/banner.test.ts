@@ -12,9 +12,8 @@ import { eventBody, UNREACHABLE_TICKETING } from './helpers.js';
 import { corruptPng, decoded, HTML_PAGE, incompressiblePng, picture, pixelBomb, SVG_DRAWING, truncated } from './images.js';
 
 // PUT and DELETE /events/:id/banner through the events app (app.inject), on both banner stores: files in a temporary
-// directory and objects in a real S3 REST server on 127.0.0.1 (the banner tests' port range is 4770–4779).
+// directory and objects in a real S3 REST server on 127.0.0.1.
 
-const S3_PORT = 4772;
 const BUCKET = 'dems-banners';
 
 const ORG = { id: 'usr_org1', role: 'organizer' as const };
@@ -31,7 +30,7 @@ let photo: Buffer;
 beforeAll(async () => {
   tokens = await testTokens();
   as = { org: await tokens.bearer(ORG), other: await tokens.bearer(OTHER_ORG), admin: await tokens.bearer(ADMIN), ada: await tokens.bearer(ADA) };
-  s3 = await startLocalS3(S3_PORT, [BUCKET]);
+  s3 = await startLocalS3([BUCKET]);
   photo = await picture('jpeg', 2000, 1000, { exifText: 'taken-at-home-gps-52.52-13.40' });
 });
 afterAll(async () => s3?.close());

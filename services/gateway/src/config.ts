@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { DEFAULT_PORTS } from '@dems/contracts';
+import { z } from 'zod';
 import { BannerConfig, loadConfig, Port, ProcessConfig, requireBannerBucket } from '@dems/kit';
 import { TrustProxySetting } from './proxy-trust.js';
 

@@ -5,21 +5,22 @@ import { BANNER_MAX_BYTES } from '@dems/contracts';
 import { BANNER_CACHE_CONTROL, FilesystemBannerStore, type App, type BannerStore } from '@dems/kit';
 import { tempDir } from '@dems/kit/testing';
 import { S3BannerStore } from '../../../packages/kit/src/banners/s3.js';
+import { reservePort } from '../../../scripts/lib/ports.mjs';
 import { startLocalS3, type LocalS3 } from '../../../tests/setup/s3-server.js';
 import { buildApp } from '../src/app.js';
 import { GatewayConfig } from '../src/config.js';
 
 // GET /banners/* from both stores, and the larger body limit of PUT /api/events/:id/banner alone.
-// Nothing listens at EVENTS_URL (a port of the banner tests' range): a body the gateway accepts ends in 502 there,
+// Nothing listens at EVENTS_URL (a port the OS just handed out and took back): a body the gateway accepts ends in 502 there,
 // one it refuses in 413 before anything is forwarded.
 
-const S3_PORT = 4773;
-const NOBODY = 'http://127.0.0.1:4939';
+let NOBODY: string;
 const BYTES = Buffer.from('RIFF....WEBPVP8 pretend webp bytes');
 
 let s3: LocalS3;
 beforeAll(async () => {
-  s3 = await startLocalS3(S3_PORT, ['dems-banners']);
+  s3 = await startLocalS3(['dems-banners']);
+  NOBODY = `http://127.0.0.1:${await reservePort()}`;
 });
 afterAll(async () => s3?.close());
 

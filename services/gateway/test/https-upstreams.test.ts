@@ -18,8 +18,8 @@ import { tempDir } from '@dems/kit/testing';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const GATEWAY = join(ROOT, 'services', 'gateway', 'dist', 'main.js');
-/** This helper's port range (4700–4719). */
-const PORTS = { trusting: 4701, distrusting: 4702 };
+/** Where each gateway listens: on a port the OS picks, which it reports over its IPC channel (kit's runService). */
+const PORTS = { trusting: 0, distrusting: 0 };
 const openssl = spawnSync('openssl', ['version'], { encoding: 'utf8' });
 const skip = openssl.status === 0 ? undefined : 'openssl is not installed (apt-get install openssl)';
 
@@ -46,10 +46,7 @@ describe.skipIf(skip)(`the gateway over https upstreams${skip ? ` (skipped: ${sk
     io.on('connection', (socket) => socket.on('whoami', (ack: (t: string) => void) => ack(`over https via ${socket.conn.transport.name}`)));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     upstream = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await Promise.all([
-      startGateway(PORTS.trusting, { NODE_EXTRA_CA_CERTS: join(dir.path, 'cert.pem') }),
-      startGateway(PORTS.distrusting, {}),
-    ]);
+    [PORTS.trusting, PORTS.distrusting] = await Promise.all([startGateway({ NODE_EXTRA_CA_CERTS: join(dir.path, 'cert.pem') }), startGateway({})]);
   });
   afterAll(async () => {
     for (const g of gateways) g.kill('SIGTERM');
@@ -58,16 +55,21 @@ describe.skipIf(skip)(`the gateway over https upstreams${skip ? ` (skipped: ${sk
     dir.cleanup();
   });
 
-  async function startGateway(port: number, env: Record<string, string>): Promise<void> {
+  /** Starts a gateway process; resolves with its port once it is ready. */
+  async function startGateway(env: Record<string, string>): Promise<number> {
     const child = spawn(process.execPath, [GATEWAY], {
-      env: { PATH: process.env.PATH, GATEWAY_PORT: String(port), EVENTS_URL: upstream, TICKETING_URL: upstream, ENGAGEMENT_URL: upstream, WEB_DIST: join(dir.path, 'no-web'), LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { PATH: process.env.PATH, GATEWAY_PORT: '0', EVENTS_URL: upstream, TICKETING_URL: upstream, ENGAGEMENT_URL: upstream, WEB_DIST: join(dir.path, 'no-web'), LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     gateways.push(child);
+    let port = 0;
+    child.once('message', (m: { type?: string; port?: number }) => {
+      if (m.type === 'listening' && m.port) port = m.port;
+    });
     const end = Date.now() + 15_000;
     while (Date.now() < end) {
       if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}`);
-      if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) return;
+      if (port && (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false))) return port;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('the gateway did not get ready in 15 s');

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { DEFAULT_PORTS } from '@dems/contracts';
+import { z } from 'zod';
 import { BaseConfig, loadConfig, Port } from '@dems/kit';
 
 export const MAX_INVENTORY_SHARDS = 100;
