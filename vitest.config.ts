@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     // Test files run side by side: every process a test starts listens on a port the OS picks, so none collide.
-    // A system test runs four or more processes of its own: on the two cores of CI (and measured there) two files
-    // at a time is the quickest; `--maxWorkers` overrides it on a larger machine.
+    // A system test runs four or more processes of its own, so two files at a time (one per core of CI's machine);
+    // `--maxWorkers` overrides it on a larger machine.
     maxWorkers: 2,
     projects: [
       {
