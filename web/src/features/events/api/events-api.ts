@@ -17,11 +17,11 @@ interface EventPage {
 const PAGE_SIZE = 12;
 /**
  * A search reads a bounded slice of the events per request, so a rare word can come back with no events and a
- * cursor to go on: one "Load more" follows up to this many such empty pages before showing what it has.
+ * cursor to go on: one "Show more events" follows up to this many such empty pages before showing what it has.
  */
 const EMPTY_PAGES_FOLLOWED = 5;
 
-/** Upcoming events, soonest first, one page per "Load more". */
+/** Upcoming events, soonest first, one page per "Show more events". */
 export function useEventList(filters: EventFilters) {
   return useInfiniteQuery({
     queryKey: queryKeys.events(filters),

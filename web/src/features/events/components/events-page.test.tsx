@@ -58,9 +58,9 @@ describe('EventsPage (discover)', () => {
     expect(await screen.findByText('Sold out')).toBeInTheDocument();
 
     const user = userEvent.setup();
-    await user.click(screen.getByRole('button', { name: 'Load more' }));
+    await user.click(screen.getByRole('button', { name: 'Show more events' }));
     expect(await screen.findByRole('link', { name: 'Event number 3' })).toBeInTheDocument();
-    expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Show more events' })).toBeNull();
     expect(queries[1]!.get('cursor')).toBe('page-2');
 
     await user.type(screen.getByLabelText('Search events'), 'jazz');
@@ -93,7 +93,7 @@ describe('EventsPage (discover)', () => {
     await user.click(screen.getByRole('button', { name: 'Keep searching' }));
     expect(await screen.findByRole('link', { name: 'Event number 4' })).toBeInTheDocument();
     expect(cursors.slice(5)).toEqual(['slice-5', 'slice-6', 'slice-7']);
-    expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Show more events' })).toBeNull();
   });
 
   it('date presets are windows from now', () => {

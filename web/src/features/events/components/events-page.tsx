@@ -4,6 +4,7 @@ import { ErrorAlert } from '@/components/error-alert';
 import { SearchIcon } from '@/components/icons';
 import { EmptyState, useDocumentTitle } from '@/components/page-header';
 import { CardSkeletons } from '@/components/skeleton';
+import { ShowMore } from '@/components/show-more';
 import { Spinner } from '@/components/spinner';
 import { useEventList, type EventFilters } from '@/features/events/api/events-api';
 import { EventCard } from './event-card';
@@ -144,14 +145,7 @@ export function EventsPage() {
               </div>
             ))}
           </div>
-          {list.isFetchNextPageError && <ErrorAlert className="mt-4" error={list.error} onRetry={() => void list.fetchNextPage()} />}
-          {list.hasNextPage && (
-            <div className="text-center mt-4">
-              <button type="button" className="btn btn-outline-primary px-4" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-                {list.isFetchingNextPage ? <Spinner small label="Loading more events…" /> : 'Load more'}
-              </button>
-            </div>
-          )}
+          <ShowMore list={list} label="Show more events" loading="Loading more events…" />
         </>
       )}
     </>

@@ -2,7 +2,7 @@ import { Link } from 'react-router';
 import { ErrorAlert } from '@/components/error-alert';
 import { EmptyState, PageHeader } from '@/components/page-header';
 import { ListStates } from '@/components/query-states';
-import { Spinner } from '@/components/spinner';
+import { ShowMore } from '@/components/show-more';
 import { formatDateTime, formatRelative } from '@/lib/format';
 import { unreadText, useMarkAllRead, useMarkRead, useNotificationList } from '@/features/notifications/api/notifications-api';
 
@@ -60,13 +60,7 @@ export function NotificationsPage() {
               </li>
             ))}
           </ul>
-          {list.hasNextPage && (
-            <div className="text-center mt-4">
-              <button type="button" className="btn btn-outline-primary" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-                {list.isFetchingNextPage ? <Spinner small label="Loading more…" /> : 'Load older notifications'}
-              </button>
-            </div>
-          )}
+          <ShowMore list={list} label="Show older notifications" loading="Loading older notifications…" />
       </ListStates>
     </>
   );

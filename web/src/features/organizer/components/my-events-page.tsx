@@ -1,7 +1,7 @@
 import { Link } from 'react-router';
 import { EmptyState, PageHeader } from '@/components/page-header';
 import { ListStates } from '@/components/query-states';
-import { Spinner } from '@/components/spinner';
+import { ShowMore } from '@/components/show-more';
 import { formatDateTime } from '@/lib/format';
 import { useMyEvents } from '@/features/organizer/api/organizer-api';
 
@@ -54,14 +54,8 @@ export function MyEventsPage() {
             </li>
           ))}
         </ul>
+        <ShowMore list={list} label="Show more events" loading="Loading more events…" />
       </ListStates>
-      {list.hasNextPage && (
-        <div className="text-center mt-4">
-          <button type="button" className="btn btn-outline-primary" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-            {list.isFetchingNextPage ? <Spinner small label="Loading more…" /> : 'Load more'}
-          </button>
-        </div>
-      )}
     </>
   );
 }

@@ -1,5 +1,4 @@
 import { Link } from 'react-router';
-import { ErrorAlert } from '@/components/error-alert';
 import { EmptyState, PageHeader } from '@/components/page-header';
 import { ListStates } from '@/components/query-states';
 import { ShowMore } from '@/components/show-more';
@@ -36,7 +35,6 @@ export function MyRegistrationsPage() {
             ))}
           </ul>
           <ShowMore list={registrations} label="Show more registrations" loading="Loading more registrations…" />
-          {registrations.isFetchNextPageError && <ErrorAlert className="mt-3" error={registrations.error} onRetry={() => void registrations.fetchNextPage()} />}
       </ListStates>
     </>
   );

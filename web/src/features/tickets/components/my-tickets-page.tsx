@@ -37,7 +37,6 @@ export function MyTicketsPage() {
           <TicketGroupSection key={g.eventId} group={g} onCancel={setToCancel} />
         ))}
         <ShowMore list={tickets} label="Show more tickets" loading="Loading more tickets…" className="text-center mb-4" />
-        {tickets.isFetchNextPageError && <ErrorAlert error={tickets.error} onRetry={() => void tickets.fetchNextPage()} />}
       </ListStates>
       <ConfirmDialog
         open={toCancel !== null}
