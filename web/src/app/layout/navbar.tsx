@@ -6,8 +6,20 @@ import { useSession } from '@/lib/session';
 
 const linkClass = ({ isActive }: { isActive: boolean }) => `nav-link${isActive ? ' active fw-semibold' : ''}`;
 
+/** A menu entry, marked as the current page when its path is (`end`: only that path, not the ones below it). */
+function NavItem({ to, end = false, children }: { to: string; end?: boolean; children: string }) {
+  return (
+    <li className="nav-item">
+      <NavLink to={to} end={end} className={linkClass}>
+        {children}
+      </NavLink>
+    </li>
+  );
+}
+
 export function Navbar() {
   const { user, signOut } = useSession();
+  const organizes = user?.role === 'organizer' || user?.role === 'admin';
   const { pathname } = useLocation();
   // The menu stays open only on the page it was opened on: following a link closes it.
   const [openOn, setOpenOn] = useState<string | null>(null);
@@ -44,35 +56,19 @@ export function Navbar() {
           </div>
           <div className={`collapse navbar-collapse${open ? ' show' : ''}`} id="main-nav">
             <ul className="navbar-nav me-auto">
-              <li className="nav-item">
-                <NavLink to="/" end className={linkClass}>
-                  Discover
-                </NavLink>
-              </li>
-              {user && (
-                <>
-                  <li className="nav-item">
-                    <NavLink to="/tickets" className={linkClass}>
-                      My tickets
-                    </NavLink>
-                  </li>
-                  <li className="nav-item">
-                    <NavLink to="/registrations" className={linkClass}>
-                      Registrations
-                    </NavLink>
-                  </li>
-                </>
-              )}
-              {(user?.role === 'organizer' || user?.role === 'admin') && (
-                <li className="nav-item">
-                  <NavLink to="/organizer" end className={linkClass}>
-                    My events
-                  </NavLink>
-                </li>
+              <NavItem to="/" end>
+                Discover
+              </NavItem>
+              {user && <NavItem to="/tickets">My tickets</NavItem>}
+              {user && <NavItem to="/registrations">Registrations</NavItem>}
+              {organizes && (
+                <NavItem to="/organizer" end>
+                  My events
+                </NavItem>
               )}
             </ul>
             <ul className="navbar-nav align-items-lg-center gap-lg-2">
-              {(user?.role === 'organizer' || user?.role === 'admin') && (
+              {organizes && (
                 <li className="nav-item">
                   <Link to="/organizer/events/new" className="btn btn-primary btn-sm my-2 my-lg-0">
                     Create event
@@ -92,11 +88,7 @@ export function Navbar() {
                 </>
               ) : (
                 <>
-                  <li className="nav-item">
-                    <NavLink to="/signin" className={linkClass}>
-                      Sign in
-                    </NavLink>
-                  </li>
+                  <NavItem to="/signin">Sign in</NavItem>
                   <li className="nav-item">
                     <Link to="/signup" className="btn btn-primary btn-sm my-2 my-lg-0">
                       Sign up

@@ -17,18 +17,13 @@ export function CreateEventPage() {
       <EventForm
         initial={initial}
         validate={validateCreate}
-        pending={create.isPending}
-        serverError={create.error}
+        save={create}
+        onSaved={(event) => {
+          toast({ title: 'Event published', body: `${event.title} is live.`, tone: 'success' });
+          navigate(`/organizer/events/${event.id}`);
+        }}
         submitLabel="Publish event"
         onCancel={() => navigate('/organizer')}
-        onSubmit={(body) =>
-          create.mutate(body, {
-            onSuccess: (event) => {
-              toast({ title: 'Event published', body: `${event.title} is live.`, tone: 'success' });
-              navigate(`/organizer/events/${event.id}`);
-            },
-          })
-        }
       />
     </div>
   );

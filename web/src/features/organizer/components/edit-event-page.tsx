@@ -40,19 +40,14 @@ function EditForm({ event }: { event: Event }) {
       <EventForm
         initial={initial}
         validate={validate}
-        pending={update.isPending}
-        serverError={update.error}
+        save={update}
+        onSaved={() => {
+          toast({ title: 'Changes saved', tone: 'success' });
+          navigate(`/organizer/events/${event.id}`);
+        }}
         submitLabel="Save changes"
         lockedTicketTypeIds={new Set(event.ticketTypes.map((t) => t.id))}
         onCancel={() => navigate(`/organizer/events/${event.id}`)}
-        onSubmit={(body) =>
-          update.mutate(body, {
-            onSuccess: () => {
-              toast({ title: 'Changes saved', tone: 'success' });
-              navigate(`/organizer/events/${event.id}`);
-            },
-          })
-        }
       />
     </div>
   );

@@ -7,8 +7,10 @@ import { EventForm } from './event-form';
 import { emptyDraft, validateCreate } from './event-form-model';
 
 function renderForm(serverError: unknown = null) {
+  // The mutation stand-in records what the form would send; the server's answer is `serverError` or nothing.
   const onSubmit = vi.fn<(body: CreateEventBody) => void>();
-  render(<EventForm initial={emptyDraft('Europe/Lisbon')} validate={validateCreate} onSubmit={onSubmit} pending={false} serverError={serverError} submitLabel="Publish event" />);
+  const save = { mutate: onSubmit, isPending: false, error: serverError };
+  render(<EventForm initial={emptyDraft('Europe/Lisbon')} validate={validateCreate} save={save} onSaved={() => {}} submitLabel="Publish event" />);
   return { onSubmit, user: userEvent.setup({ delay: null }) };
 }
 

@@ -1,16 +1,24 @@
 import { useMemo, useState } from 'react';
+import type { Event } from '@dems/contracts';
 import { ErrorAlert } from '@/components/error-alert';
 import { Field } from '@/components/form-field';
 import { ApiError } from '@/lib/api-client';
 import { fieldErrors } from '@/lib/error-messages';
 import { newTicketType, timeZones, type EventDraft, type TicketTypeDraft, type ValidationResult } from './event-form-model';
 
+/** The part of a create or update mutation (TanStack Query) that the form drives. */
+export interface EventSave<T> {
+  mutate: (body: T, callbacks: { onSuccess: (event: Event) => void }) => void;
+  isPending: boolean;
+  error: unknown;
+}
+
 interface EventFormProps<T> {
   initial: EventDraft;
   validate: (draft: EventDraft) => ValidationResult<T>;
-  onSubmit: (body: T) => void;
-  pending: boolean;
-  serverError: unknown;
+  /** Sends the valid body; its pending state and error show on the form. */
+  save: EventSave<T>;
+  onSaved: (event: Event) => void;
   submitLabel: string;
   /** Ticket types that already exist cannot be removed (the API keeps unlisted ones); only new rows can. */
   lockedTicketTypeIds?: Set<string>;
@@ -18,7 +26,7 @@ interface EventFormProps<T> {
 }
 
 /** Create and edit share this form: validation messages beside each field, ticket types added and removed inline. */
-export function EventForm<T>({ initial, validate, onSubmit, pending, serverError, submitLabel, lockedTicketTypeIds, onCancel }: EventFormProps<T>) {
+export function EventForm<T>({ initial, validate, save, onSaved, submitLabel, lockedTicketTypeIds, onCancel }: EventFormProps<T>) {
   const [draft, setDraft] = useState(initial);
   const [attempted, setAttempted] = useState(false);
   // After a first attempt, messages follow the typing: a fixed field loses its message at once.
@@ -32,7 +40,7 @@ export function EventForm<T>({ initial, validate, onSubmit, pending, serverError
     return all.includes(draft.timezone) ? all : [draft.timezone, ...all];
   }, [draft.timezone]);
 
-  const server = fieldErrors(serverError);
+  const server = fieldErrors(save.error);
   const errorFor = (path: string) => errors[path] ?? server[path];
   const set = <K extends keyof EventDraft>(key: K, value: EventDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
   const setType = (key: string, patch: Partial<TicketTypeDraft>) =>
@@ -47,10 +55,10 @@ export function EventForm<T>({ initial, validate, onSubmit, pending, serverError
       requestAnimationFrame(() => document.querySelector<HTMLElement>('form [aria-invalid="true"]')?.focus());
       return;
     }
-    onSubmit(result.body);
+    save.mutate(result.body, { onSuccess: onSaved });
   };
 
-  const showServerAlert = serverError instanceof ApiError ? Object.keys(server).length === 0 : Boolean(serverError);
+  const showServerAlert = save.error instanceof ApiError ? Object.keys(server).length === 0 : Boolean(save.error);
 
   return (
     <form onSubmit={submit} noValidate className="event-form">
@@ -160,7 +168,7 @@ export function EventForm<T>({ initial, validate, onSubmit, pending, serverError
           {errors.form}
         </div>
       )}
-      {showServerAlert && <ErrorAlert error={serverError} />}
+      {showServerAlert && <ErrorAlert error={save.error} />}
       {Object.keys(errors).length > 0 && !errors.form && (
         <p className="text-danger fw-medium" role="alert">
           Please fix the highlighted fields.
@@ -172,8 +180,8 @@ export function EventForm<T>({ initial, validate, onSubmit, pending, serverError
             Back
           </button>
         )}
-        <button type="submit" className="btn btn-primary px-4" disabled={pending}>
-          {pending && <span className="spinner-border spinner-border-sm me-2" aria-hidden="true" />}
+        <button type="submit" className="btn btn-primary px-4" disabled={save.isPending}>
+          {save.isPending && <span className="spinner-border spinner-border-sm me-2" aria-hidden="true" />}
           {submitLabel}
         </button>
       </div>
