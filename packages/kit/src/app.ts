@@ -26,6 +26,7 @@ import { lifecycleOf, registerAdmission } from './admission.js';
 import { DEFAULT_MAX_EVENT_LOOP_DELAY_MS, DEFAULT_MAX_QUEUE_DELAY_MS } from './config.js';
 import { AppError } from './errors.js';
 import { registerMetrics, type MetricsAccess } from './metrics.js';
+import type { SharedState } from './shared-state.js';
 import { requestLogFields, trackRequests } from './request-context.js';
 import { flushTracing, traceLogFields } from './tracing.js';
 
@@ -61,6 +62,23 @@ export interface ServiceAppOptions {
   metricsAccess?: MetricsAccess;
   /** When to shed load with 503 OVERLOADED (sheddingSettings(config)); each measure defaults to 1000 ms, 0 turns it off. */
   shedding?: { maxEventLoopDelayMs?: number; maxQueueDelayMs?: number };
+}
+
+/**
+ * What every service's `buildApp` takes beside its own parts: the settings its process reads from the config.
+ * The first four are `ServiceAppOptions` of the same names, so `createServiceApp({ ...deps, name, … })` passes them on.
+ */
+export interface ServiceDeps extends Pick<ServiceAppOptions, 'logger' | 'bodyLimit' | 'shedding'> {
+  /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
+  trustProxy?: string | string[] | boolean;
+  /** SERVICE_SECRET: signs and checks /internal requests. */
+  secret: string;
+  /** Where throttles are counted: Redis shared by the replicas (REDIS_URL), or this process (default). */
+  shared?: SharedState;
+  /** An operator put a dead letter back in the queue: deliver it now (serve.ts: relay.kick()). */
+  onReplay?: () => void;
+  /** Stops what serve.ts started (relay, key refresh) before the store closes. */
+  onClose?: () => Promise<void> | void;
 }
 
 /**

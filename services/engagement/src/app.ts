@@ -1,5 +1,4 @@
-import type { FastifyServerOptions } from 'fastify';
-import { AppError, createServiceApp, messageLag, registerAuth, registerInternalRoutes, type App, type ServiceAppOptions, type SharedState } from '@dems/kit';
+import { AppError, createServiceApp, messageLag, registerAuth, registerInternalRoutes, type App, type ServiceDeps } from '@dems/kit';
 import { z } from 'zod';
 import { DEFAULT_ANNOUNCEMENT_LIMITS, type AnnouncementLimits } from './domain/announcement-limits.js';
 import { Accounts, type AccountLimits } from './identity/accounts.js';
@@ -12,45 +11,30 @@ import { identityRoutes } from './routes/identity.js';
 import { notificationRoutes } from './routes/notifications.js';
 import type { EngagementStore } from './store/engagement-store.js';
 
-export interface EngagementDeps {
+export interface EngagementDeps extends ServiceDeps {
   store: EngagementStore;
   keys: SigningKeys;
-  /** SERVICE_SECRET: signs /internal requests between services. */
-  secret: string;
   /** Access-token lifetime (config caps it at 15 minutes). */
   tokenTtlSeconds?: number;
   /** Refresh-token lifetime. */
   refreshTtlSeconds?: number;
-  /** Sign-in and sign-up throttles (defaults in identity/accounts.ts). */
+  /** Sign-in and sign-up throttles (defaults in identity/accounts.ts), counted in `shared` with spent sign-in challenges. */
   accountLimits?: Partial<AccountLimits>;
-  /** Where those throttles and spent sign-in challenges are kept: Redis shared by the replicas (REDIS_URL), or this process (default). */
-  shared?: SharedState;
   /** Announcements per event (defaults in domain/announcement-limits.ts). */
   announcementLimits?: Partial<AnnouncementLimits>;
-  /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
-  trustProxy?: string | string[] | boolean;
   /** Where committed notifications go for live push; Socket.IO subscribes to it in serve.ts. */
   live?: LiveNotifications;
   /** The waiting rooms' live settings, fed by WaitingRoomChanged; Socket.IO pushes them to watchers (serve.ts). */
   waitingRooms?: LiveWaitingRooms;
-  logger?: FastifyServerOptions['logger'];
-  bodyLimit?: number;
-  /** When to answer 503 OVERLOADED (main: sheddingSettings(config)); kit defaults otherwise. */
-  shedding?: ServiceAppOptions['shedding'];
-  /** Called when an operator replays a dead letter (serve.ts kicks the relay). */
-  onReplay?: () => void;
 }
 
 /** The whole engagement service as production runs it; tests build exactly this around a real SQLite file. */
 export async function buildApp(deps: EngagementDeps): Promise<App> {
   const app = await createServiceApp({
+    ...deps,
     name: 'engagement',
     description: 'User Engagement: accounts, access tokens, notifications (with live push over Socket.IO) and announcements.',
-    logger: deps.logger,
-    bodyLimit: deps.bodyLimit,
-    shedding: deps.shedding,
     isReady: () => deps.store.isReady(),
-    trustProxy: deps.trustProxy,
   });
   const live = deps.live ?? new LiveNotifications(app.log);
   const waitingRooms = deps.waitingRooms ?? new LiveWaitingRooms();
@@ -84,6 +68,7 @@ export async function buildApp(deps: EngagementDeps): Promise<App> {
   });
 
   app.addHook('onClose', async () => {
+    await deps.onClose?.();
     await deps.store.close();
   });
   return app;

@@ -1,5 +1,4 @@
-import type { FastifyServerOptions } from 'fastify';
-import { createServiceApp, registerAuth, registerInternalRoutes, SharedState, type App, type BannerStore, type ServiceAppOptions, type TokenVerifier } from '@dems/kit';
+import { createServiceApp, registerAuth, registerInternalRoutes, SharedState, type App, type BannerStore, type ServiceDeps, type TokenVerifier } from '@dems/kit';
 import type { BannerImages } from './banners/banner-images.js';
 import { sharpImages } from './banners/sharp-images.js';
 import { messageHandlers } from './messages/handlers.js';
@@ -10,7 +9,7 @@ import { registrationRoutes } from './routes/registrations.js';
 import type { EventsStore } from './store/events-store.js';
 import type { TicketingInventory } from './ticketing/inventory.js';
 
-export interface EventsAppDeps {
+export interface EventsAppDeps extends ServiceDeps {
   store: EventsStore;
   /** Ticketing, which confirms capacity changes against its sales (serve.ts: over HTTP). */
   inventory: TicketingInventory;
@@ -20,39 +19,23 @@ export interface EventsAppDeps {
    */
   banners: { store: BannerStore; images?: BannerImages; publicUrl?: string };
   verify: TokenVerifier;
-  secret: string;
-  logger?: FastifyServerOptions['logger'];
-  bodyLimit?: number;
-  /** When to answer 503 OVERLOADED (main: sheddingSettings(config)); kit defaults otherwise. */
-  shedding?: ServiceAppOptions['shedding'];
-  /** Called when an operator replays a dead letter (serve.ts: relay.kick()). */
-  onReplay?: () => void;
-  /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
-  trustProxy?: string | string[] | boolean;
   /** Events one organizer may publish per day (429 RATE_LIMITED beyond); default 50. */
   eventsPerOrganizerPerDay?: number;
-  /** Where the publishing limit is counted: Redis shared by the replicas (REDIS_URL), or this process (default). */
-  shared?: SharedState;
   /**
    * Public reads served from memory (routes/public-reads.ts): Cache-Control s-maxage and stale-while-revalidate in
    * seconds (default 1 and 5), and how long an answer may be kept where the store cannot see other replicas' writes
    * (ms, default 1000).
    */
   publicCache?: PublicCacheSettings;
-  /** Stopped before the store closes, e.g. the relay and the key refresh. */
-  onClose?: () => Promise<void> | void;
 }
 
 /** The Event Registration service: events, ticket types and RSVPs. Tests build exactly this. */
 export async function buildApp(deps: EventsAppDeps): Promise<App> {
   const app = await createServiceApp({
+    ...deps,
     name: 'events',
     description: 'Event Registration: publish, search and change events; register (RSVP) for them.',
-    logger: deps.logger,
-    bodyLimit: deps.bodyLimit,
-    shedding: deps.shedding,
     isReady: () => deps.store.isReady(),
-    trustProxy: deps.trustProxy,
   });
   registerAuth(app, deps.verify, 'events');
   await registerInternalRoutes(app, { secret: deps.secret, apply: messageHandlers(deps.store), outbox: deps.store.outbox, onReplay: deps.onReplay });

@@ -1,5 +1,4 @@
-import type { FastifyServerOptions } from 'fastify';
-import { createServiceApp, registerAuth, registerInternalRoutes, SharedState, type App, type ServiceAppOptions, type TokenVerifier } from '@dems/kit';
+import { createServiceApp, registerAuth, registerInternalRoutes, SharedState, type App, type ServiceDeps, type TokenVerifier } from '@dems/kit';
 import { messageBatchHandler } from './messages/handlers.js';
 import { availabilityRoutes } from './routes/availability.js';
 import { capacityRoute } from './routes/capacity.js';
@@ -11,42 +10,25 @@ import { waitingRoomRoutes } from './waiting-room/routes.js';
 import type { WaitingRoomStore } from './waiting-room/store/waiting-room-store.js';
 import { QueueTokens } from './waiting-room/tokens.js';
 
-export interface TicketingDeps {
+export interface TicketingDeps extends ServiceDeps {
   store: TicketingStore;
   verify: TokenVerifier;
-  /** SERVICE_SECRET: signs and checks /internal requests. */
-  secret: string;
-  logger?: FastifyServerOptions['logger'];
-  bodyLimit?: number;
-  /** When to answer 503 OVERLOADED (main: sheddingSettings(config)); kit defaults otherwise. */
-  shedding?: ServiceAppOptions['shedding'];
-  /** A dead letter was put back in the queue: deliver it now. */
-  onReplay?: () => void;
   /** Purchases one user may make per minute (429 RATE_LIMITED with Retry-After beyond); default 30. */
   ordersPerUserPerMinute?: number;
-  /** Where the purchase limit is counted: Redis shared by the replicas (REDIS_URL), or this process (default). */
-  shared?: SharedState;
-  /** Peers trusted to say who the client is (X-Forwarded-For): the gateway. */
-  trustProxy?: string | string[] | boolean;
   /** Queued sales (serve.ts opens it beside the store); without it no sale is queued and /waiting-rooms answers 404. */
   waitingRooms?: WaitingRoomStore;
   /** WAITING_ROOM_ADMIT_PER_MINUTE: the admission rate of a room whose organizer gives none; default 600. */
   waitingRoomAdmitPerMinute?: number;
-  /** Stops what serve.ts started (relay, key refresh) before the store closes. */
-  onClose?: () => Promise<void> | void;
 }
 
 /** The ticketing service as production runs it; tests build exactly this with a real SQLite store. */
 export async function buildApp(deps: TicketingDeps): Promise<App> {
   const { store } = deps;
   const app = await createServiceApp({
+    ...deps,
     name: 'ticketing',
     description: 'Inventory, orders and tickets. Purchases never oversell and are safe to retry with an Idempotency-Key.',
-    logger: deps.logger,
-    bodyLimit: deps.bodyLimit,
-    shedding: deps.shedding,
     isReady: () => store.isReady(),
-    trustProxy: deps.trustProxy,
   });
   registerAuth(app, deps.verify, 'ticketing');
   const rooms = deps.waitingRooms && waitingRoomsOf(deps.waitingRooms, store, deps);
