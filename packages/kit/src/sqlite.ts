@@ -92,6 +92,21 @@ export class PerTurn<T> {
   }
 }
 
+/**
+ * A page of parents gets its children (ticket types, tickets) from one query over all their ids; this hands each
+ * parent its own, in the order the query read them. A parent without children gets an empty list.
+ */
+export function childrenOf<Row, Child>(rows: readonly Row[], parentId: (row: Row) => string, toChild: (row: Row) => Child): (id: string) => Child[] {
+  const byParent = new Map<string, Child[]>();
+  for (const row of rows) {
+    const id = parentId(row);
+    const children = byParent.get(id);
+    if (children) children.push(toChild(row));
+    else byParent.set(id, [toChild(row)]);
+  }
+  return (id) => byParent.get(id) ?? [];
+}
+
 /** Applies the migrations the file has not seen yet, tracked in PRAGMA user_version, each in a transaction. */
 export function migrate(db: SqliteDb, migrations: readonly string[]): void {
   db.transaction(() => {

@@ -9,6 +9,7 @@ import type { PlaceOrderInput, TicketingStore } from '../src/store/ticketing-sto
 import { cancelled, eventSnapshot, pastEvent, published, ticketType, updated } from './fixtures.js';
 import { eventChange } from '../src/use-cases/apply-event-changes.js';
 import { byAttendee } from '../src/use-cases/cancel-tickets.js';
+import { changeCapacity } from '../src/use-cases/change-capacity.js';
 
 /** What a test may open a store with: `onMessagesCommitted` counts the commits that wrote messages. */
 type OpenOptions = { onMessagesCommitted?: () => void };
@@ -207,7 +208,7 @@ describeEachAdapter('TicketingStore contract', adapters, (h) => {
     it('sells at once after another store raises the capacity, or a newer snapshot does', async () => {
       await sellOutVip();
       const other = h.open();
-      await other.changeCapacity({ eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_vip', capacity: 4 }] });
+      await changeCapacity(other, { eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_vip', capacity: 4 }] });
       await store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }));
       await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }))).rejects.toMatchObject({ code: 'SOLD_OUT' });
       const v3 = eventSnapshot({ version: 3, ticketTypes: [ticketType(), ticketType({ id: 'tt_vip', name: 'VIP', priceCents: 9900, capacity: 6 })] });
@@ -222,7 +223,7 @@ describeEachAdapter('TicketingStore contract', adapters, (h) => {
       await store.cancelTicket('usr_ann', sold.tickets[1]!.id, byAttendee());
       await store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }));
       await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }))).rejects.toMatchObject({ code: 'SOLD_OUT' });
-      await store.changeCapacity({ eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_vip', capacity: 5 }] });
+      await changeCapacity(store, { eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_vip', capacity: 5 }] });
       await store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 2, userId: 'usr_bob' }));
       expect(await vipSold(store)).toBe(5);
     });
@@ -455,7 +456,7 @@ describeEachAdapter('TicketingStore contract', adapters, (h) => {
 
     it('sets the capacities; a snapshot up to that version leaves them alone, a newer one applies', async () => {
       await store.placeOrder(order({ quantity: 4 }));
-      await store.changeCapacity({ eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_ga', capacity: 4 }, { id: 'tt_vip', capacity: 7 }] });
+      await changeCapacity(store, { eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_ga', capacity: 4 }, { id: 'tt_vip', capacity: 7 }] });
       expect(await capacities()).toEqual([['tt_ga', 4, 4], ['tt_vip', 7, 0]]);
       await expect(store.placeOrder(order({ quantity: 1 }))).rejects.toMatchObject({ code: 'SOLD_OUT' });
 
@@ -472,10 +473,10 @@ describeEachAdapter('TicketingStore contract', adapters, (h) => {
 
     it('refuses the whole change when any type has sold more, and changes nothing', async () => {
       await store.placeOrder(order({ quantity: 3, ticketTypeId: 'tt_vip' }));
-      const change = store.changeCapacity({ eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_ga', capacity: 50 }, { id: 'tt_vip', capacity: 2 }] });
+      const change = changeCapacity(store, { eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_ga', capacity: 50 }, { id: 'tt_vip', capacity: 2 }] });
       await expect(change).rejects.toMatchObject({ code: 'CAPACITY_BELOW_SOLD', message: "VIP has already sold 3 tickets; its capacity can't be lower than that." });
       expect(await capacities()).toEqual([['tt_ga', 100, 0], ['tt_vip', 3, 3]]);
-      await store.changeCapacity({ eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_vip', capacity: 3 }] });
+      await changeCapacity(store, { eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_vip', capacity: 3 }] });
       expect(await capacities()).toEqual([['tt_ga', 100, 0], ['tt_vip', 3, 3]]);
     });
 
@@ -484,7 +485,7 @@ describeEachAdapter('TicketingStore contract', adapters, (h) => {
         { eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_new', capacity: 5 }] },
         { eventId: 'evt_unknown', version: 2, ticketTypes: [{ id: 'tt_ga', capacity: 5 }] },
       ]) {
-        await expect(store.changeCapacity(change)).rejects.toMatchObject({ code: 'EVENT_NOT_ON_SALE' });
+        await expect(changeCapacity(store, change)).rejects.toMatchObject({ code: 'EVENT_NOT_ON_SALE' });
       }
       expect(await capacities()).toEqual([['tt_ga', 100, 0], ['tt_vip', 3, 0]]);
     });
@@ -499,7 +500,7 @@ describeEachAdapter('TicketingStore contract', adapters, (h) => {
         const buys = Array.from({ length: 5 }, (_, i) => (i % 2 ? other : store).placeOrder(order({ eventId: id, ticketTypeId: tt, quantity: 10, userId: `usr_${i}` })));
         // The change is started at a different point of the rush in each round.
         const change = new Promise((r) => setTimeout(r, round * 3)).then(() =>
-          (round % 2 ? other : store).changeCapacity({ eventId: id, version: 2, ticketTypes: [{ id: tt, capacity: 10 }] }),
+          changeCapacity(round % 2 ? other : store, { eventId: id, version: 2, ticketTypes: [{ id: tt, capacity: 10 }] }),
         );
         const [changed, ...bought] = await Promise.allSettled([change, ...buys]);
         const sold = bought.filter((b) => b.status === 'fulfilled').length * 10;

@@ -1,6 +1,6 @@
 import type { Message, Registration, TicketType } from '@dems/contracts';
 import { decodeCursor, encodeCursor, invalidCursor } from '@dems/kit';
-import { migrate, MESSAGING_SCHEMA, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
+import { childrenOf, migrate, MESSAGING_SCHEMA, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
 import type { BannerRendition, EventRecord } from '../domain/banner.js';
 import type { EventChange, EventCursor, EventFilter, EventsStore, Page, PageRequest } from './events-store.js';
 
@@ -192,12 +192,7 @@ export class SqliteEventsStore implements EventsStore {
     const types = this.db
       .prepare(`SELECT * FROM ticket_types WHERE event_id IN (${ids.map(() => '?').join(',')}) ORDER BY event_id, position`)
       .all(...ids) as TicketTypeRow[];
-    const byEvent = new Map<string, TicketType[]>();
-    for (const t of types) {
-      const list = byEvent.get(t.event_id) ?? [];
-      list.push(toTicketType(t));
-      byEvent.set(t.event_id, list);
-    }
+    const ticketTypesOf = childrenOf(types, (t) => t.event_id, toTicketType);
     return rows.map((r) => ({
       id: r.id,
       organizerId: r.organizer_id,
@@ -210,7 +205,7 @@ export class SqliteEventsStore implements EventsStore {
       status: r.status,
       registrationLimit: r.registration_limit,
       registrationCount: r.registration_count,
-      ticketTypes: byEvent.get(r.id) ?? [],
+      ticketTypes: ticketTypesOf(r.id),
       banner: r.banner ? (JSON.parse(r.banner) as BannerRendition[]) : [],
       createdAt: r.created_at,
       updatedAt: r.updated_at,

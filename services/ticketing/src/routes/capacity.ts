@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { CapacityChangeBody } from '@dems/contracts';
 import { AppError } from '@dems/kit';
 import type { TicketingStore } from '../store/ticketing-store.js';
+import { changeCapacity } from '../use-cases/change-capacity.js';
 
 /**
  * POST /internal/capacity: the events service asks before it commits an organizer's capacity change, because
@@ -11,7 +12,7 @@ export function capacityRoute(internal: FastifyInstance, store: TicketingStore):
   internal.post('/internal/capacity', { schema: { hide: true } }, async (req) => {
     const body = CapacityChangeBody.safeParse(req.body);
     if (!body.success) throw new AppError('VALIDATION_FAILED', 'Expected { eventId, version, ticketTypes: [{ id, capacity }] }.');
-    await store.changeCapacity(body.data);
+    await changeCapacity(store, body.data);
     return { ok: true };
   });
 }

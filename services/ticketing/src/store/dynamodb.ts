@@ -16,8 +16,9 @@ import {
   type TableSpec,
   type TransactItem,
 } from '@dems/kit/dynamodb';
-import { orderAfterCancelling, orderStateFor, refuseCapacityChange, refusePurchase, soldOutMessage, type Refusal, type SaleEvent } from '../domain/purchase.js';
+import { orderAfterCancelling, orderStateFor, refusePurchase, soldOutMessage, type Refusal, type SaleEvent } from '../domain/purchase.js';
 import type {
+  CapacityRefusal,
   Cancellation,
   EventChange,
   MessageChange,
@@ -824,14 +825,14 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
     }
   }
 
-  async changeCapacity({ eventId, version, ticketTypes }: CapacityChangeBody): Promise<void> {
+  async changeCapacity({ eventId, version, ticketTypes }: CapacityChangeBody, refuse: CapacityRefusal): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const copy = await this.eventCopy(eventId);
       const items: TransactItem[] = [];
       for (const wanted of ticketTypes) {
         const type = copy?.types.find((t) => t.id === wanted.id);
         const shards = type ? await this.readShards(type) : [];
-        const refusal = refuseCapacityChange(type && { name: type.name, sold: shards.reduce((n, s) => n + s.sold, 0) }, wanted.capacity);
+        const refusal = refuse(type && { name: type.name, sold: shards.reduce((n, s) => n + s.sold, 0) }, wanted.capacity);
         if (refusal) throw new AppError(refusal.code, refusal.message);
         const capacities = distributeCapacity(wanted.capacity, shards.map((s) => s.sold));
         shards.forEach((s, n) => {

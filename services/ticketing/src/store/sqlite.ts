@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { Availability, CapacityChangeBody, Message, Order, Ticket } from '@dems/contracts';
 import { AppError, decodeCursor, encodeCursor, inCurrentTrace, invalidCursor, type Page, type PageRequest } from '@dems/kit';
-import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, PerTurn, SqliteMessaging, type SqliteDb, type StepOutcome } from '@dems/kit/sqlite';
-import { orderAfterCancelling, refuseCapacityChange, refusePurchase, remainingOf, soldOutMessage, type SaleEvent } from '../domain/purchase.js';
+import { batchStep, childrenOf, MESSAGING_SCHEMA, migrate, openSqlite, PerTurn, SqliteMessaging, type SqliteDb, type StepOutcome } from '@dems/kit/sqlite';
+import { orderAfterCancelling, refusePurchase, remainingOf, soldOutMessage, type SaleEvent } from '../domain/purchase.js';
 import type { MessageChange, MessageChangeOutcome, PlaceOrderInput, PlaceOrderResult, TicketingStore } from './ticketing-store.js';
-import type { Cancellation, EventChange, TicketCancellation } from './ticketing-store.js';
+import type { CapacityRefusal, Cancellation, EventChange, TicketCancellation } from './ticketing-store.js';
 
 const MIGRATIONS = [
   `${MESSAGING_SCHEMA}
@@ -293,12 +293,7 @@ export class SqliteTicketingStore implements TicketingStore {
     const ids = rows.map((r) => r.id);
     const tickets = this.sql(`SELECT id, code, status, order_id FROM tickets WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY rowid`)
       .all(JSON.stringify(ids)) as { id: string; code: string; status: Ticket['status']; order_id: string }[];
-    const byOrder = new Map<string, Order['tickets']>();
-    for (const t of tickets) {
-      const list = byOrder.get(t.order_id) ?? [];
-      list.push({ id: t.id, code: t.code, status: t.status });
-      byOrder.set(t.order_id, list);
-    }
+    const ticketsOf = childrenOf(tickets, (t) => t.order_id, (t) => ({ id: t.id, code: t.code, status: t.status }));
     return rows.map((r) => ({
       id: r.id,
       userId: r.user_id,
@@ -312,7 +307,7 @@ export class SqliteTicketingStore implements TicketingStore {
       status: r.status,
       refundStatus: r.refund_status,
       createdAt: r.created_at,
-      tickets: byOrder.get(r.id) ?? [],
+      tickets: ticketsOf(r.id),
     }));
   }
 
@@ -577,13 +572,13 @@ export class SqliteTicketingStore implements TicketingStore {
     };
   }
 
-  async changeCapacity({ eventId, version, ticketTypes }: CapacityChangeBody): Promise<void> {
+  async changeCapacity({ eventId, version, ticketTypes }: CapacityChangeBody, refuse: CapacityRefusal): Promise<void> {
     this.write(() => {
       const rows = new Map(
         (this.sql('SELECT * FROM inventory WHERE event_id = ?').all(eventId) as InventoryRow[]).map((r) => [r.ticket_type_id, r]),
       );
       for (const t of ticketTypes) {
-        const refusal = refuseCapacityChange(rows.get(t.id), t.capacity);
+        const refusal = refuse(rows.get(t.id), t.capacity);
         if (refusal) throw new AppError(refusal.code, refusal.message);
       }
       const set = this.sql('UPDATE inventory SET capacity = ?, capacity_version = MAX(capacity_version, ?) WHERE ticket_type_id = ?');

@@ -52,6 +52,9 @@ export interface TicketCancellation extends Cancellation {
   refuse: (ticketStatus: Ticket['status'], event: SaleEvent | undefined) => Refusal | null;
 }
 
+/** The rule a capacity change is checked by, inside the adapter's atomic step (use-cases/change-capacity.ts). */
+export type CapacityRefusal = (ticketType: { name: string; sold: number } | undefined, capacity: number) => Refusal | null;
+
 export interface PlaceOrderResult {
   order: Order;
   /** True when the key was seen before and this is the first order again; nothing new was created. */
@@ -95,10 +98,10 @@ export interface TicketingStore {
   getAvailability(eventId: string): Promise<Availability | null>;
   /**
    * Sets capacities in one atomic step with the sales they must not fall below: the whole change is refused
-   * with CAPACITY_BELOW_SOLD when any type has sold more, or EVENT_NOT_ON_SALE when a type is not known yet.
-   * From then on, snapshots older than `version` leave these capacities alone.
+   * (AppError) as `refuse` says for any type, given its name and sold count as read in that step (undefined when
+   * the type is not known here). From then on, snapshots older than `version` leave these capacities alone.
    */
-  changeCapacity(change: CapacityChangeBody): Promise<void>;
+  changeCapacity(change: CapacityChangeBody, refuse: CapacityRefusal): Promise<void>;
   /**
    * Applies an event snapshot from a message exactly once: newer versions replace the copy and inventory
    * definitions (never `sold`; capacity only when the snapshot is newer than the last capacity change, and
