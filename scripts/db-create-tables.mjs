@@ -4,16 +4,10 @@
 // credentials from the standard AWS chain). Idempotent. Production tables come from infrastructure code.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureBuilt, ensureInstalled } from './lib/setup.mjs';
+import { ensureReadyOrExit } from './lib/setup.mjs';
 import { ROOT } from './lib/system.mjs';
 
-try {
-  ensureInstalled();
-  ensureBuilt();
-} catch (err) {
-  console.error(`✖ ${err.message}`);
-  process.exit(1);
-}
+ensureReadyOrExit();
 
 const where = process.env.DYNAMODB_ENDPOINT ?? `AWS region ${process.env.AWS_REGION ?? 'us-east-1'}`;
 console.log(`▸ Creating missing DynamoDB tables in ${where}${process.env.TABLE_PREFIX ? ` with prefix "${process.env.TABLE_PREFIX}"` : ''}…`);

@@ -8,7 +8,7 @@
 // choose the ports; 0 lets the OS pick free ones (the URLs printed at the end say which).
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ensureBuilt, ensureInstalled } from './lib/setup.mjs';
+import { ensureReadyOrExit } from './lib/setup.mjs';
 import { Supervisor } from './lib/supervisor.mjs';
 import { DEFAULT_REDIS_PORT, DEFAULT_REPLICA_PORT_STEP, makePrivateDir, parseReplicas, ROOT, startSystem } from './lib/system.mjs';
 
@@ -75,13 +75,7 @@ const fresh =
     ? !process.env.DYNAMODB_ENDPOINT && !existsSync(join(dataDir, 'dynamodb'))
     : !readdirSync(dataDir).some((f) => f.endsWith('.db'));
 
-try {
-  ensureInstalled();
-  ensureBuilt();
-} catch (err) {
-  console.error(`✖ ${err.message}`);
-  process.exit(1);
-}
+ensureReadyOrExit();
 
 /** @typedef {{ endpoint: string, stop: () => Promise<void>, child: import('node:child_process').ChildProcess }} DynamoLocal */
 /** @type {DynamoLocal | undefined} */

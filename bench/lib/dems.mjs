@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { callJson } from '../../scripts/lib/json-call.mjs';
 import { ANY_PORTS, ROOT, startSystem } from '../../scripts/lib/system.mjs';
 
 /**
@@ -141,19 +142,7 @@ async function startBaseline(name, port) {
 }
 
 /** A JSON call that returns status, headers and body and never throws on 4xx/5xx. */
-export async function call(method, url, body, token, headers = {}) {
-  const res = await fetch(url, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
-}
+export const call = callJson;
 
 /** Creates and publishes an event through the events service and waits until ticketing has it on sale. */
 export async function createEventOnSale(bench, organizer, { capacity, title = 'Bench Night' }) {

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { callJson } from './json-call.mjs';
 
 const day = 24 * 60 * 60 * 1000;
 
@@ -55,15 +56,11 @@ export function savedDemoCredentials(dataDir) {
 }
 
 export async function seedDemo(gatewayUrl, dataDir) {
+  /** @type {(path: string, body: unknown, token?: string) => Promise<any>} */
   const api = async (path, body, token) => {
-    const res = await fetch(`${gatewayUrl}/api${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
-    });
-    const json = /** @type {Record<string, any>} */ (await res.json());
-    if (!res.ok) throw new Error(`demo: POST ${path} answered ${res.status} ${json.code}: ${json.message}`);
-    return json;
+    const res = await callJson('POST', `${gatewayUrl}/api${path}`, body, token);
+    if (res.status >= 300) throw new Error(`demo: POST ${path} answered ${res.status} ${res.body?.code}: ${res.body?.message}`);
+    return res.body;
   };
   const credentials = { email: 'organizer@demo.dems.local', password: `demo-${randomBytes(6).toString('hex')}` };
   await api('/users', { ...credentials, name: 'Demo Organizer', role: 'organizer' });

@@ -45,6 +45,17 @@ export function ensureBuilt({ force = false } = {}) {
   ensureWebBuilt({ force });
 }
 
+/** For a command a person runs: installs and builds what is missing, or says why it could not and exits. */
+export function ensureReadyOrExit() {
+  try {
+    ensureInstalled();
+    ensureBuilt();
+  } catch (err) {
+    console.error(`✖ ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  }
+}
+
 /** Builds the web app into web/dist when it is missing or older than its sources (or always, with force). */
 export function ensureWebBuilt({ force = false } = {}) {
   const web = join(ROOT, 'web');

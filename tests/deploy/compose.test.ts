@@ -263,8 +263,10 @@ describe('compose.yaml', () => {
       expect(services.demo!.entrypoint).toEqual(['node', '/app/deploy/seed-demo.mjs', `http://gateway:${listeningPort('gateway', envOf('gateway'))}`, '/data']);
       expect(mounts('demo')).toEqual([{ volume: 'dems-demo', target: '/data', readOnly: false }]);
       expect(dockerfile).toMatch(/^COPY\s+(\S+\s+)*deploy\/seed-demo\.mjs\s+(\S+\s+)*\/app\/deploy\/\s*$/m);
-      // seed-demo.mjs imports ../scripts/lib/demo.mjs: the same path under /app.
-      expect(dockerfile).toMatch(/^COPY\s+scripts\/lib\/demo\.mjs\s+\/app\/scripts\/lib\/demo\.mjs\s*$/m);
+      // seed-demo.mjs imports ../scripts/lib/demo.mjs, which imports its neighbours: the same paths under /app.
+      const demoImports = [...readFileSync(join(ROOT, 'scripts', 'lib', 'demo.mjs'), 'utf8').matchAll(/from '\.\/([\w.-]+)'/g)].map((m) => m[1]);
+      const copied = dockerfile.match(/^COPY\s+((?:scripts\/lib\/\S+\s+)+)\/app\/scripts\/lib\/\s*$/m)?.[1]?.split(/\s+/).filter(Boolean);
+      expect(copied?.sort()).toEqual(['demo.mjs', ...demoImports].map((f) => `scripts/lib/${f}`).sort());
     });
 
     it('checks every long-running service; each DEMS role asks its own port for /readyz', () => {

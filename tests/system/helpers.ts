@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
+import { uniqueTablePrefix } from '@dems/kit/testing';
+import { callJson } from '../../scripts/lib/json-call.mjs';
 import { ANY_PORTS, startSystem } from '../../scripts/lib/system.mjs';
 
 export type System = Awaited<ReturnType<typeof startSystem>>;
@@ -43,6 +45,11 @@ export async function startTestSystem(
   };
 }
 
+/** The settings that put every service on DynamoDB Local at `endpoint`, on fresh tables of their own named after `name`. */
+export function dynamoDbEnv(endpoint: string, name: string): Record<string, string> {
+  return { STORE: 'dynamodb', DYNAMODB_ENDPOINT: endpoint, TABLE_PREFIX: uniqueTablePrefix(name), DYNAMODB_CREATE_TABLES: 'true' };
+}
+
 /** Tries of one request that load shedding refuses before the refusal is the answer. */
 const SHED_TRIES = 6;
 
@@ -58,17 +65,8 @@ export interface Reply<T = any> {
  */
 export function client(base: string) {
   const once = async (method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...headers,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null, retryAfter: Number(res.headers.get('retry-after') ?? 1) };
+    const res = await callJson(method, `${base}${path}`, body, token, headers);
+    return { status: res.status, body: res.body, retryAfter: Number(res.headers.get('retry-after') ?? 1) };
   };
   const call = async (method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}): Promise<Reply> => {
     for (let tries = 1; ; tries++) {
