@@ -1,10 +1,11 @@
-import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
+import { dynamoTestTarget } from '@dems/kit/testing';
+import { dynamoDbEnv } from '../system/helpers.js';
 import { describeKilledMidSale } from './killed-mid-sale.js';
 
 const dynamo = dynamoTestTarget();
 
 describeKilledMidSale(
   'DynamoDB Local',
-  () => ({ STORE: 'dynamodb', DYNAMODB_ENDPOINT: dynamo.endpoint!, TABLE_PREFIX: uniqueTablePrefix('faults'), DYNAMODB_CREATE_TABLES: 'true' }),
+  () => dynamoDbEnv(dynamo.endpoint!, 'faults'),
   dynamo.skip,
 );

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dynamoTestTarget, uniqueTablePrefix } from '@dems/kit/testing';
+import { dynamoTestTarget } from '@dems/kit/testing';
 import { DYNAMODB_TEST_TIMEOUT_MS } from '../setup/timeouts.js';
-import { createEvent, eventually, startTestSystem, waitOnSale } from './helpers.js';
+import { createEvent, dynamoDbEnv, eventually, startTestSystem, waitOnSale } from './helpers.js';
 
 /**
  * Tracing and metrics of the real processes (services/<name>/dist/main.js: run `npm run build` first), with
@@ -143,7 +143,7 @@ describe.skipIf(!dynamo.endpoint)('with STORE=dynamodb the trace shows each Dyna
   let run: Awaited<ReturnType<typeof purchaseTrace>>;
   beforeAll(async () => {
     run = await purchaseTrace(
-      { STORE: 'dynamodb', DYNAMODB_ENDPOINT: dynamo.endpoint!, TABLE_PREFIX: uniqueTablePrefix('tracing'), DYNAMODB_CREATE_TABLES: 'true' },
+      dynamoDbEnv(dynamo.endpoint!, 'tracing'),
       'dynamodb-purchase',
     );
   }, 120_000);
