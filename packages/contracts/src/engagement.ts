@@ -44,28 +44,28 @@ export type User = z.infer<typeof User>;
  * A solved sign-in challenge: `answer` is any string that makes SHA-256(`challenge:answer`) start with at least
  * the challenge's number of zero bits (see proofOfWorkBits). Asked for after repeated failures (428 CHALLENGE_REQUIRED).
  */
-export const LoginProof = z.strictObject({
+export const SignInProof = z.strictObject({
   challenge: z.string().min(1).max(300),
   answer: z.string().min(1).max(32),
 });
-export type LoginProof = z.infer<typeof LoginProof>;
+export type SignInProof = z.infer<typeof SignInProof>;
 
-export const LoginBody = z.strictObject({
+export const SignInBody = z.strictObject({
   email: Email,
   password: z.string().min(1).max(200),
-  proof: LoginProof.optional(),
+  proof: SignInProof.optional(),
 });
 
-export const LoginChallengeBody = z.strictObject({ email: Email });
+export const SignInChallengeBody = z.strictObject({ email: Email });
 
 /** A sign-in challenge: signed by engagement, bound to one email, single-use, valid until `expiresAt`. */
-export const LoginChallenge = z.object({
+export const SignInChallenge = z.object({
   challenge: z.string(),
   /** Leading zero bits the answer's hash needs; 0 when no proof is needed right now. */
   difficulty: z.number().int().min(0),
   expiresAt: IsoDateTime,
 });
-export type LoginChallenge = z.infer<typeof LoginChallenge>;
+export type SignInChallenge = z.infer<typeof SignInChallenge>;
 
 /** The text whose SHA-256 a proof's answer is judged by; the server and the web app must agree on it. */
 export const proofOfWorkInput = (challenge: string, answer: string): string => `${challenge}:${answer}`;

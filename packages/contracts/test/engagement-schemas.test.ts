@@ -7,10 +7,10 @@ import {
   LIVE_NOTIFICATION_EVENT,
   LiveAuthenticateBody,
   LiveAuthenticateResult,
-  LoginBody,
-  LoginChallenge,
-  LoginChallengeBody,
-  LoginProof,
+  SignInBody,
+  SignInChallenge,
+  SignInChallengeBody,
+  SignInProof,
   LogoutBody,
   LogoutEverywhereResult,
   NewPassword,
@@ -147,10 +147,10 @@ describe('users and roles', () => {
 describe('sign-in', () => {
   const login = { email: 'Ana@Example.com', password: 'p' };
 
-  it('LoginBody lower-cases the email and takes an optional proof', () => {
-    expect(LoginBody.parse(login)).toEqual({ email: 'ana@example.com', password: 'p' });
+  it('SignInBody lower-cases the email and takes an optional proof', () => {
+    expect(SignInBody.parse(login)).toEqual({ email: 'ana@example.com', password: 'p' });
     const proof = { challenge: 'c', answer: 'a' };
-    expect(LoginBody.parse({ ...login, proof })).toEqual({ email: 'ana@example.com', password: 'p', proof });
+    expect(SignInBody.parse({ ...login, proof })).toEqual({ email: 'ana@example.com', password: 'p', proof });
   });
 
   it.each([
@@ -159,13 +159,13 @@ describe('sign-in', () => {
     ['email', 'ana'],
     ['proof', { challenge: '', answer: 'a' }],
     ['proof', { challenge: 'c', answer: 'a', extra: 1 }],
-  ])('LoginBody refuses %s = %j', (field, value) => {
-    expect(refusedPaths(LoginBody, { ...login, [field]: value })[0]).toMatch(new RegExp(`^${field}`));
+  ])('SignInBody refuses %s = %j', (field, value) => {
+    expect(refusedPaths(SignInBody, { ...login, [field]: value })[0]).toMatch(new RegExp(`^${field}`));
   });
 
-  it('LoginBody accepts a 200-character password and refuses unknown fields', () => {
-    expect(LoginBody.safeParse({ ...login, password: 'x'.repeat(200) }).success).toBe(true);
-    expect(refusedPaths(LoginBody, { ...login, remember: true })).toEqual(['']);
+  it('SignInBody accepts a 200-character password and refuses unknown fields', () => {
+    expect(SignInBody.safeParse({ ...login, password: 'x'.repeat(200) }).success).toBe(true);
+    expect(refusedPaths(SignInBody, { ...login, remember: true })).toEqual(['']);
   });
 
   it.each([
@@ -176,23 +176,23 @@ describe('sign-in', () => {
     [{ challenge: 'c', answer: '' }, false],
     [{ challenge: 'c', answer: 'a'.repeat(33) }, false],
     [{ challenge: 'c', answer: 'a', bits: 3 }, false],
-  ])('LoginProof %j → %s', (proof, ok) => {
-    expect(LoginProof.safeParse(proof).success).toBe(ok);
+  ])('SignInProof %j → %s', (proof, ok) => {
+    expect(SignInProof.safeParse(proof).success).toBe(ok);
   });
 
-  it('LoginChallengeBody takes exactly an email, lower-cased', () => {
-    expect(LoginChallengeBody.parse({ email: 'A@B.CO' })).toEqual({ email: 'a@b.co' });
-    expect(LoginChallengeBody.safeParse({ email: 'a@b.co', x: 1 }).success).toBe(false);
-    expect(LoginChallengeBody.safeParse({ email: 'nope' }).success).toBe(false);
+  it('SignInChallengeBody takes exactly an email, lower-cased', () => {
+    expect(SignInChallengeBody.parse({ email: 'A@B.CO' })).toEqual({ email: 'a@b.co' });
+    expect(SignInChallengeBody.safeParse({ email: 'a@b.co', x: 1 }).success).toBe(false);
+    expect(SignInChallengeBody.safeParse({ email: 'nope' }).success).toBe(false);
   });
 
-  it('LoginChallenge has a difficulty of zero or more bits', () => {
+  it('SignInChallenge has a difficulty of zero or more bits', () => {
     const challenge = { challenge: 'c', difficulty: 0, expiresAt: '2030-01-01T00:00:00.000Z' };
-    expect(LoginChallenge.parse(challenge)).toEqual(challenge);
-    expect(refusedPaths(LoginChallenge, { ...challenge, difficulty: -1 })).toEqual(['difficulty']);
-    expect(refusedPaths(LoginChallenge, { ...challenge, difficulty: 1.5 })).toEqual(['difficulty']);
-    expect(refusedPaths(LoginChallenge, { ...challenge, challenge: 1 })).toEqual(['challenge']);
-    expect(refusedPaths(LoginChallenge, { ...challenge, expiresAt: 'soon' })).toEqual(['expiresAt']);
+    expect(SignInChallenge.parse(challenge)).toEqual(challenge);
+    expect(refusedPaths(SignInChallenge, { ...challenge, difficulty: -1 })).toEqual(['difficulty']);
+    expect(refusedPaths(SignInChallenge, { ...challenge, difficulty: 1.5 })).toEqual(['difficulty']);
+    expect(refusedPaths(SignInChallenge, { ...challenge, challenge: 1 })).toEqual(['challenge']);
+    expect(refusedPaths(SignInChallenge, { ...challenge, expiresAt: 'soon' })).toEqual(['expiresAt']);
   });
 });
 

@@ -89,15 +89,15 @@ describe('sessions without live notifications (the start-up bootstrap)', () => {
   it('ends sessions on replay, sign-out and sign-out everywhere without any socket to close', async () => {
     const accounts = accountsOn(store);
     const user = await accounts.signUp({ email: 'ada@example.com', password: PASSWORD, name: 'Ada', role: 'attendee' }, IP);
-    const first = await accounts.login({ email: 'ada@example.com', password: PASSWORD }, IP);
+    const first = await accounts.signIn({ email: 'ada@example.com', password: PASSWORD }, IP);
     await accounts.refresh(first.refreshToken);
     await expect(accounts.refresh(first.refreshToken)).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
 
-    const second = await accounts.login({ email: 'ada@example.com', password: PASSWORD }, IP);
+    const second = await accounts.signIn({ email: 'ada@example.com', password: PASSWORD }, IP);
     await accounts.logout(second.refreshToken);
     await expect(accounts.refresh(second.refreshToken)).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
 
-    const third = await accounts.login({ email: 'ada@example.com', password: PASSWORD }, IP);
+    const third = await accounts.signIn({ email: 'ada@example.com', password: PASSWORD }, IP);
     expect(await accounts.logoutEverywhere(user.id)).toBe(1);
     await expect(accounts.refresh(third.refreshToken)).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
   });

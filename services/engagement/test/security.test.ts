@@ -107,7 +107,7 @@ const challengeFor = async (app: App, email: string, ip = '10.0.0.1') => {
 };
 
 /** Signs in the way the web app does: on 428, fetch a challenge, solve it, send it along. */
-async function loginWithProof(app: App, email: string, password = PASSWORD, ip = '10.0.0.1') {
+async function signInWithProof(app: App, email: string, password = PASSWORD, ip = '10.0.0.1') {
   const first = await login(app, email, password, ip);
   if (first.statusCode !== 428) return first;
   const { challenge, difficulty } = await challengeFor(app, email, ip);
@@ -127,9 +127,9 @@ describe('sign-in throttling', () => {
       expect(asked.json().code).toBe('CHALLENGE_REQUIRED');
     }
     // Many more guesses, each paying for its challenge, still leave the right password working.
-    for (let i = 0; i < 10; i++) expect((await loginWithProof(t.app, email, 'wrong password!', `10.1.1.${i}`)).statusCode).toBe(401);
+    for (let i = 0; i < 10; i++) expect((await signInWithProof(t.app, email, 'wrong password!', `10.1.1.${i}`)).statusCode).toBe(401);
     expect((await login(t.app, email, PASSWORD, '10.1.0.100')).statusCode).toBe(428);
-    const owner = await loginWithProof(t.app, email, PASSWORD, '10.1.0.100');
+    const owner = await signInWithProof(t.app, email, PASSWORD, '10.1.0.100');
     expect(owner.statusCode).toBe(200);
     expect(owner.json().user.email).toBe(email);
   });
@@ -140,7 +140,7 @@ describe('sign-in throttling', () => {
     for (let i = 0; i < 9; i++) {
       const { difficulty } = await challengeFor(t.app, email, `10.5.0.${i}`);
       difficulties.push(difficulty);
-      expect((await loginWithProof(t.app, email, 'wrong password!', `10.5.0.${i}`)).statusCode).toBe(401);
+      expect((await signInWithProof(t.app, email, 'wrong password!', `10.5.0.${i}`)).statusCode).toBe(401);
     }
     // 3 free failures, then 8 bits (256 hashes on average) doubling per failure, capped at 12.
     expect(difficulties).toEqual([0, 0, 0, 8, 9, 10, 11, 12, 12]);
@@ -169,9 +169,9 @@ describe('sign-in throttling', () => {
     expect((await send(email, proof)).statusCode).toBe(428);
     const easy = await challengeFor(t.app, other);
     const easyProof = { challenge: easy.challenge, answer: solve(easy.challenge, easy.difficulty) };
-    await loginWithProof(t.app, other, 'wrong password!', '10.6.9.9');
+    await signInWithProof(t.app, other, 'wrong password!', '10.6.9.9');
     expect((await send(other, easyProof)).statusCode).toBe(428);
-    expect((await loginWithProof(t.app, email, PASSWORD, '10.6.9.9')).statusCode).toBe(200);
+    expect((await signInWithProof(t.app, email, PASSWORD, '10.6.9.9')).statusCode).toBe(200);
   });
 
   it('counts failures per client address without blocking a correct sign-in behind it', async () => {
@@ -179,7 +179,7 @@ describe('sign-in throttling', () => {
     for (let i = 0; i < 5; i++) expect((await login(t.app, `victim-${i}@example.com`, 'wrong password!', '10.2.0.1')).statusCode).toBe(401);
     expect((await login(t.app, 'another@example.com', 'wrong password!', '10.2.0.1')).statusCode).toBe(428);
     // Another person behind the same address signs in with their right password (after the check).
-    expect((await loginWithProof(t.app, email, PASSWORD, '10.2.0.1')).statusCode).toBe(200);
+    expect((await signInWithProof(t.app, email, PASSWORD, '10.2.0.1')).statusCode).toBe(200);
     // Another address is not affected.
     expect((await login(t.app, 'another@example.com', 'wrong password!', '10.2.0.2')).statusCode).toBe(401);
   });
@@ -317,7 +317,7 @@ describe('sessions: short access tokens, rotating refresh tokens', () => {
     const { email } = await signUp(t.app);
     const user = (await login(t.app, email)).json().user;
     const accounts = new Accounts(t.store, t.keys, { accessTtlSeconds: 900, refreshTtlSeconds: 300, secret: TEST_SECRET });
-    const session = await accounts.login({ email: user.email, password: PASSWORD }, '10.0.0.1');
+    const session = await accounts.signIn({ email: user.email, password: PASSWORD }, '10.0.0.1');
     await expect(accounts.refresh(session.refreshToken, new Date(Date.now() + 301_000))).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
   });
 

@@ -41,7 +41,7 @@ describe('live-socket session checks', () => {
   it('accept a signed-in session until it is signed out, with its session id and expiry', async () => {
     const accounts = new Accounts(store, keys, { accessTtlSeconds: 900, refreshTtlSeconds: 3600, secret: TEST_SECRET });
     await accounts.signUp({ email: 'ada@example.com', password: 'correct horse battery', name: 'Ada', role: 'attendee' }, '10.0.0.1');
-    const session = await accounts.login({ email: 'ada@example.com', password: 'correct horse battery' }, '10.0.0.1');
+    const session = await accounts.signIn({ email: 'ada@example.com', password: 'correct horse battery' }, '10.0.0.1');
     const check = sessionVerifier(keys.verifier(), store);
     const verified = await check(session.token);
     expect(verified.user).toMatchObject({ email: 'ada@example.com' });

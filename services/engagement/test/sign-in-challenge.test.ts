@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { proofOfWorkBits, proofOfWorkInput, type LoginProof } from '@dems/contracts';
+import { proofOfWorkBits, proofOfWorkInput, type SignInProof } from '@dems/contracts';
 import { MemoryOneTimeValues } from '@dems/kit';
 import { TEST_SECRET } from '@dems/kit/testing';
-import { LoginChallenges } from '../src/identity/login-challenge.js';
+import { SignInChallenges } from '../src/identity/sign-in-challenge.js';
 
 const ACCOUNT = 'ada@example.com';
 const TTL_MS = 5 * 60_000;
@@ -23,10 +23,10 @@ function answerWithFewerThan(challenge: string, bits: number): string {
 function challenges(start = 1_000_000_000_000) {
   const clock = { now: start };
   const spent = new MemoryOneTimeValues(() => clock.now);
-  return { clock, spent, c: new LoginChallenges(TEST_SECRET, spent, () => clock.now) };
+  return { clock, spent, c: new SignInChallenges(TEST_SECRET, spent, () => clock.now) };
 }
 
-const solved = (c: LoginChallenges, bits = 1, account = ACCOUNT): LoginProof => {
+const solved = (c: SignInChallenges, bits = 1, account = ACCOUNT): SignInProof => {
   const { challenge } = c.issue(account, bits);
   return { challenge, answer: answerWithExactly(challenge, bits) };
 };
@@ -90,7 +90,7 @@ describe('sign-in challenges', () => {
     // A genuine, solved challenge of one account signs nobody into another.
     expect(await refusal(() => c.redeem('grace@example.com', solved(c, 1), 1))).toEqual(notValid);
     // Nor does one of another deployment (another secret).
-    expect(await refusal(() => c.redeem(ACCOUNT, solved(new LoginChallenges('another-secret-0123456789'), 1), 1))).toEqual(notValid);
+    expect(await refusal(() => c.redeem(ACCOUNT, solved(new SignInChallenges('another-secret-0123456789'), 1), 1))).toEqual(notValid);
   });
 
   it('expires five minutes after it was issued, at that very millisecond', async () => {
@@ -138,7 +138,7 @@ describe('sign-in challenges', () => {
     const proof = solved(c); // expires in 5 minutes
     await c.redeem(ACCOUNT, proof, 1);
     // Another replica's challenges, sharing the spent set, refuse it.
-    const replica = new LoginChallenges(TEST_SECRET, spent, () => clock.now);
+    const replica = new SignInChallenges(TEST_SECRET, spent, () => clock.now);
     expect((await refusal(() => replica.redeem(ACCOUNT, proof, 1))).message).toMatch(/already used/);
     // Remembered until the challenge's own expiry, not a moment longer.
     clock.now += TTL_MS - 1;

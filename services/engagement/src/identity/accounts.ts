@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { passwordIsEmail, type LoginBody, type LoginChallenge, type Role, type Session, type SignUpBody, type User } from '@dems/contracts';
+import { passwordIsEmail, type SignInBody, type SignInChallenge, type Role, type Session, type SignUpBody, type User } from '@dems/contracts';
 import { AppError, newId, SharedState, type Throttle } from '@dems/kit';
 import type { z } from 'zod';
 import type { LiveNotifications } from '../live/live-notifications.js';
 import type { EngagementStore } from '../store/engagement-store.js';
-import { LoginChallenges } from './login-challenge.js';
+import { SignInChallenges } from './sign-in-challenge.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
 import type { SigningKeys } from './signing-keys.js';
 
@@ -60,7 +60,7 @@ export class Accounts {
   private readonly accountFailures: Throttle;
   private readonly addressFailures: Throttle;
   private readonly signUps: Throttle;
-  private readonly challenges: LoginChallenges;
+  private readonly challenges: SignInChallenges;
   private readonly limits: AccountLimits;
   private readonly firstBits: number;
 
@@ -78,7 +78,7 @@ export class Accounts {
     const windowMs = limits.loginWindowSeconds * 1000;
     this.accountFailures = shared.throttle({ name: 'engagement:login-failures:account', limit: limits.loginFailuresPerAccount + saturation, windowMs });
     this.addressFailures = shared.throttle({ name: 'engagement:login-failures:address', limit: limits.loginFailuresPerAddress + saturation, windowMs });
-    this.challenges = new LoginChallenges(opts.secret, shared.oneTimeValues('engagement:login-challenges'));
+    this.challenges = new SignInChallenges(opts.secret, shared.oneTimeValues('engagement:login-challenges'));
     this.signUps = shared.throttle({ name: 'engagement:sign-ups', limit: limits.signUpsPerAddress, windowMs: 3600_000 });
     // Computed up front so even the first unknown-email login costs exactly one scrypt run.
     void dummyPasswordHash();
@@ -90,7 +90,7 @@ export class Accounts {
   }
 
   /** A challenge for signing in to `email` from `address`, as hard as their recent failures make it (0: none needed now). */
-  async challenge(email: string, address: string): Promise<LoginChallenge> {
+  async challenge(email: string, address: string): Promise<SignInChallenge> {
     const account = email.toLowerCase();
     const [accountFailures, addressFailures] = await Promise.all([this.accountFailures.count(account), this.addressFailures.count(address)]);
     return this.challenges.issue(account, this.challengeBits(accountFailures, addressFailures));
@@ -103,7 +103,7 @@ export class Accounts {
     return Math.max(bits(accountFailures, this.limits.loginFailuresPerAccount), bits(addressFailures, this.limits.loginFailuresPerAddress));
   }
 
-  async login(body: z.infer<typeof LoginBody>, address: string): Promise<Session> {
+  async signIn(body: z.infer<typeof SignInBody>, address: string): Promise<Session> {
     const account = body.email.toLowerCase();
     // Counted as failures up front, in one atomic step each, so every request of a parallel burst (on any
     // replica) sees the failures before it, those in flight included: none slips past the check.

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { proofOfWorkBits, proofOfWorkInput, type LoginChallenge, type LoginProof } from '@dems/contracts';
+import { proofOfWorkBits, proofOfWorkInput, type SignInChallenge, type SignInProof } from '@dems/contracts';
 import { AppError, MemoryOneTimeValues, type OneTimeValues } from '@dems/kit';
 
 /** How long a challenge may be solved and used: ample for a slow phone, short enough to keep the spent list small. */
@@ -11,7 +11,7 @@ const CHALLENGE_TTL_MS = 5 * 60_000;
  * remembered until the challenge expires: in `spent`, which is Redis shared by the replicas when configured,
  * so a challenge spent on one replica is refused on every other.
  */
-export class LoginChallenges {
+export class SignInChallenges {
   private readonly key: Buffer;
 
   constructor(
@@ -20,11 +20,12 @@ export class LoginChallenges {
     private readonly now: () => number = Date.now,
   ) {
     // A key of its own, so a challenge MAC can never double as a signature of an /internal request.
+    // The derivation label predates the name "sign in"; it stays, so challenges survive a rolling upgrade.
     this.key = createHmac('sha256', secret).update('dems login challenge v1').digest();
   }
 
   /** A challenge of `difficulty` bits, bound to `account` (a lower-cased email). */
-  issue(account: string, difficulty: number): LoginChallenge {
+  issue(account: string, difficulty: number): SignInChallenge {
     const expiresAt = this.now() + CHALLENGE_TTL_MS;
     const body = `${difficulty}.${expiresAt}.${randomBytes(12).toString('base64url')}.${this.tag(account)}`;
     return { challenge: `${body}.${this.mac(body)}`, difficulty, expiresAt: new Date(expiresAt).toISOString() };
@@ -35,7 +36,7 @@ export class LoginChallenges {
    * once; throws 428 CHALLENGE_REQUIRED otherwise. Spending is one atomic claim, so of parallel requests with one
    * challenge (on any replica) one gets through.
    */
-  async redeem(account: string, proof: LoginProof | undefined, required: number): Promise<void> {
+  async redeem(account: string, proof: SignInProof | undefined, required: number): Promise<void> {
     const refuse = (why: string) => new AppError('CHALLENGE_REQUIRED', `${why} Please complete the security check and try again.`);
     if (!proof) throw refuse('There have been several failed sign-ins for this account or network.');
     const parts = proof.challenge.split('.');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorBody, LoginBody, LoginChallenge, LoginChallengeBody, LogoutBody, LogoutEverywhereResult, Ok, RefreshBody, Session, SignUpBody, User } from '@dems/contracts';
+import { ErrorBody, SignInBody, SignInChallenge, SignInChallengeBody, LogoutBody, LogoutEverywhereResult, Ok, RefreshBody, Session, SignUpBody, User } from '@dems/contracts';
 import { AppError, requireSignedIn, type App } from '@dems/kit';
 import type { Accounts } from '../identity/accounts.js';
 import type { SigningKeys } from '../identity/signing-keys.js';
@@ -30,11 +30,11 @@ export function identityRoutes(app: App, deps: { accounts: Accounts; store: Enga
         description:
           'After repeated failures for one account or from one address, sign-in answers 428 CHALLENGE_REQUIRED until it is sent with `proof`: ' +
           'a challenge from POST /sessions/challenge and an answer that solves it. The right password with a valid proof always signs in.',
-        body: LoginBody,
+        body: SignInBody,
         response: { 200: Session, 401: ErrorBody, 428: ErrorBody },
       },
     },
-    async (req) => deps.accounts.login(req.body, req.ip),
+    async (req) => deps.accounts.signIn(req.body, req.ip),
   );
 
   app.post(
@@ -46,8 +46,8 @@ export function identityRoutes(app: App, deps: { accounts: Accounts; store: Enga
         description:
           'Find an `answer` such that SHA-256(`challenge:answer`) starts with `difficulty` zero bits and send both as `proof` with POST /sessions. ' +
           'Each challenge is bound to the email, works once, and expires after 5 minutes. Difficulty 0: no proof is needed right now.',
-        body: LoginChallengeBody,
-        response: { 200: LoginChallenge },
+        body: SignInChallengeBody,
+        response: { 200: SignInChallenge },
       },
     },
     async (req) => deps.accounts.challenge(req.body.email, req.ip),

@@ -1,12 +1,12 @@
 import { useState } from 'react';
 import { useMutation } from '@tanstack/react-query';
-import type { LoginBody, LoginChallenge, Session, SignUpBody, User } from '@dems/contracts';
+import type { SignInBody, SignInChallenge, Session, SignUpBody, User } from '@dems/contracts';
 import type { z } from 'zod';
 import { ApiError, apiRequest } from '@/lib/api-client';
 import { useSession } from '@/lib/session';
 import { solveChallenge } from './proof-of-work';
 
-type Credentials = Omit<z.input<typeof LoginBody>, 'proof'>;
+type Credentials = Omit<z.input<typeof SignInBody>, 'proof'>;
 
 /** A new challenge can be needed when failures raised the bar meanwhile; the bar has a cap, so this ends. */
 const MAX_CHALLENGE_ROUNDS = 3;
@@ -16,7 +16,7 @@ const MAX_CHALLENGE_ROUNDS = 3;
  * which is fetched and solved here, with `onChecking` true meanwhile so the form can say so.
  */
 async function signInWithCheck(credentials: Credentials, onChecking: (checking: boolean) => void): Promise<Session> {
-  let body: z.input<typeof LoginBody> = credentials;
+  let body: z.input<typeof SignInBody> = credentials;
   for (let round = 0; ; round++) {
     try {
       return await apiRequest<Session>('/sessions', { method: 'POST', body });
@@ -25,7 +25,7 @@ async function signInWithCheck(credentials: Credentials, onChecking: (checking: 
     }
     onChecking(true);
     try {
-      const { challenge, difficulty } = await apiRequest<LoginChallenge>('/sessions/challenge', { method: 'POST', body: { email: credentials.email } });
+      const { challenge, difficulty } = await apiRequest<SignInChallenge>('/sessions/challenge', { method: 'POST', body: { email: credentials.email } });
       body = { ...credentials, proof: { challenge, answer: await solveChallenge(challenge, difficulty) } };
     } finally {
       onChecking(false);

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
-import { LoginBody } from '@dems/contracts';
+import { SignInBody } from '@dems/contracts';
 import { ErrorAlert } from '@/components/error-alert';
 import { Field } from '@/components/form-field';
 import { useDocumentTitle } from '@/components/page-header';
@@ -24,7 +24,7 @@ export function SignInPage() {
 
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
-    const parsed = LoginBody.safeParse({ email, password });
+    const parsed = SignInBody.safeParse({ email, password });
     if (!parsed.success) {
       setErrors(issuesByPath(parsed.error, (_i, path) => (path === 'email' ? 'Enter your email address.' : 'Enter your password.')));
       return;
