@@ -6,7 +6,8 @@ import tseslint from 'typescript-eslint';
 /** Storage, transport and image SDKs: only adapter files import them (rule below). */
 const sdkImports = {
   group: ['better-sqlite3', '@aws-sdk/*', 'socket.io', 'redis', '@redis/*', 'rate-limiter-flexible', '@socket.io/*', 'sharp'],
-  message: 'Only adapter files (store/sqlite.ts, store/dynamodb.ts, kit redis.ts, throttle.ts and banners/s3.ts, live/socket-io.ts, events banners/sharp-images.ts) may import storage, transport or image SDKs.',
+  message:
+    'Only adapter files (store/sqlite.ts, store/dynamodb.ts, kit redis.ts, throttle.ts and banners/s3.ts, live/socket-io.ts, events banners/sharp-images.ts) may import storage, transport or image SDKs.',
 };
 
 /**
@@ -29,13 +30,22 @@ const webZones = [
     return [
       {
         files: [`web/src/features/${feature}/**`],
-        patterns: [{ group: ['@/features/*', `!@/features/${feature}`], message: 'A feature does not import another feature: move what both need to components/ or lib/, or let the app compose them.' }, noApp],
+        patterns: [
+          {
+            group: ['@/features/*', `!@/features/${feature}`],
+            message: 'A feature does not import another feature: move what both need to components/ or lib/, or let the app compose them.',
+          },
+          noApp,
+        ],
       },
       {
         // A test may render its feature beside another one the way the app composes them (the waiting room around
         // the ticket list, the events page showing a new banner), through that feature's entry only.
         files: [`web/src/features/${feature}/**/*.test.{ts,tsx}`],
-        patterns: [{ group: ['@/features/*/*', `!@/features/${feature}/*`], message: 'A test uses another feature through its entry (features/<name>/index.ts), not its internals.' }, noApp],
+        patterns: [
+          { group: ['@/features/*/*', `!@/features/${feature}/*`], message: 'A test uses another feature through its entry (features/<name>/index.ts), not its internals.' },
+          noApp,
+        ],
       },
     ];
   }),
@@ -61,7 +71,21 @@ export default tseslint.config(
   {
     // Only adapter files import storage, transport and image-processing SDKs.
     files: ['**/*.ts'],
-    ignores: ['**/store/sqlite.ts', '**/store/dynamodb.ts', 'packages/kit/src/sqlite.ts', 'packages/kit/src/dynamodb.ts', 'packages/kit/src/dynamodb/**', 'packages/kit/src/redis.ts', 'packages/kit/src/throttle.ts', '**/live/socket-io.ts', 'packages/kit/src/banners/s3.ts', 'services/events/src/banners/sharp-images.ts', '**/test/**', 'tests/**', 'bench/**'],
+    ignores: [
+      '**/store/sqlite.ts',
+      '**/store/dynamodb.ts',
+      'packages/kit/src/sqlite.ts',
+      'packages/kit/src/dynamodb.ts',
+      'packages/kit/src/dynamodb/**',
+      'packages/kit/src/redis.ts',
+      'packages/kit/src/throttle.ts',
+      '**/live/socket-io.ts',
+      'packages/kit/src/banners/s3.ts',
+      'services/events/src/banners/sharp-images.ts',
+      '**/test/**',
+      'tests/**',
+      'bench/**',
+    ],
     rules: {
       'no-restricted-imports': ['error', { patterns: [sdkImports] }],
     },

@@ -10,7 +10,15 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'tests/system/**/*.test.ts', 'tests/faults/**/*.test.ts', 'tests/browser/**/*.test.ts', 'tests/deploy/**/*.test.ts', 'deploy/aws/test/**/*.test.ts'],
+          include: [
+            'packages/*/test/**/*.test.ts',
+            'services/*/test/**/*.test.ts',
+            'tests/system/**/*.test.ts',
+            'tests/faults/**/*.test.ts',
+            'tests/browser/**/*.test.ts',
+            'tests/deploy/**/*.test.ts',
+            'deploy/aws/test/**/*.test.ts',
+          ],
           // Modest, so that a hung test fails soon; what is slow by nature (real processes, DynamoDB Local) sets its
           // own timeout where it is (tests/setup/timeouts.ts).
           testTimeout: 20_000,

@@ -67,7 +67,10 @@ const o = {
   clients: Number(values.clients ?? (quick ? 40 : 2_000)),
   fanoutConcurrency: quick ? 10 : 50,
 };
-const chosen = (values.scenarios ?? Object.keys(SCENARIOS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+const chosen = (values.scenarios ?? Object.keys(SCENARIOS).join(','))
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const unknown = chosen.filter((s) => !(s in SCENARIOS));
 if (unknown.length) {
   console.error(`Unknown scenario(s): ${unknown.join(', ')}. Choose from: ${Object.keys(SCENARIOS).join(', ')}.`);
@@ -85,7 +88,8 @@ const machine = {
   model: (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? cpus()[0]?.model ?? 'unknown CPU').trim(),
   memGb: Math.round(totalmem() / 2 ** 30),
 };
-const optionText = `--scenarios ${chosen.join(',')} --duration ${o.duration} --connections ${o.connections} --runs ${o.runs}` +
+const optionText =
+  `--scenarios ${chosen.join(',')} --duration ${o.duration} --connections ${o.connections} --runs ${o.runs}` +
   `${chosen.includes('flash-crowd') ? ` --crowd ${o.crowd}` : ''}${chosen.includes('fan-out') ? ` --clients ${o.clients}` : ''}${quick ? ' (--quick)' : ''}`;
 console.log(`DEMS bench: ${machine.cpus}× ${machine.model}; open files ${openFiles}; ${optionText}`);
 

@@ -88,7 +88,11 @@ function buildDirectory(opts) {
   const dir = opts.dist ? resolve(opts.dist) : join(ROOT, 'web', 'dist');
   if (!opts.dist) ensureWebBuilt();
   if (!existsSync(join(dir, 'index.html'))) {
-    throw new DeployError(opts.dist ? `${dir} has no index.html: point --dist at a built web app (npm run build -w web builds web/dist).` : `The web build left no ${dir}/index.html; see the messages above.`);
+    throw new DeployError(
+      opts.dist
+        ? `${dir} has no index.html: point --dist at a built web app (npm run build -w web builds web/dist).`
+        : `The web build left no ${dir}/index.html; see the messages above.`,
+    );
   }
   return dir;
 }
@@ -134,7 +138,9 @@ async function deploy(opts, progress) {
   const where = `s3://${opts.bucket}/${opts.prefix ? `${opts.prefix}/` : ''}`;
   const builtAgo = Math.round((Date.now() - statSync(join(dir, 'index.html')).mtimeMs) / 60_000);
   const shown = relative(process.cwd(), dir);
-  console.log(`Deploying ${shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : dir} (${plan.length} files, ${formatBytes(totalBytes)}, built ${builtAgo} min ago) to ${where}`);
+  console.log(
+    `Deploying ${shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : dir} (${plan.length} files, ${formatBytes(totalBytes)}, built ${builtAgo} min ago) to ${where}`,
+  );
 
   if (opts.dryRun) {
     for (const f of plan) console.log(`  ${f.path}  ${formatBytes(f.size)}  Content-Type: ${f.contentType}  Cache-Control: ${f.cacheControl}`);
@@ -170,10 +176,20 @@ async function deploy(opts, progress) {
     sentBytes += f.size;
     report(f, formatBytes(f.size));
   };
-  await inParallel(plan.filter((f) => f.immutable), PARALLEL_UPLOADS, upload);
-  await inParallel(plan.filter((f) => !f.immutable && f.path !== 'index.html'), PARALLEL_UPLOADS, upload);
+  await inParallel(
+    plan.filter((f) => f.immutable),
+    PARALLEL_UPLOADS,
+    upload,
+  );
+  await inParallel(
+    plan.filter((f) => !f.immutable && f.path !== 'index.html'),
+    PARALLEL_UPLOADS,
+    upload,
+  );
   await upload(plan.find((f) => f.path === 'index.html'));
-  console.log(`✔ Uploaded ${plan.length - unchanged} files (${formatBytes(sentBytes)}) in ${seconds(started)}${unchanged ? `; ${unchanged} hashed assets were already there` : ''}.`);
+  console.log(
+    `✔ Uploaded ${plan.length - unchanged} files (${formatBytes(sentBytes)}) in ${seconds(started)}${unchanged ? `; ${unchanged} hashed assets were already there` : ''}.`,
+  );
 
   if (opts.pruneDays !== undefined) await prune(s3, sdk, opts, existing, new Set(plan.map((f) => keyOf(f.path))), progress);
   if (opts.distribution) await invalidate(opts, invalidationPaths(plan), progress);
@@ -188,9 +204,14 @@ async function prune(s3, sdk, opts, existing, current, progress) {
   for (let i = 0; i < stale.length; i += 1000) {
     const batch = stale.slice(i, i + 1000);
     const res = await s3.send(new sdk.DeleteObjectsCommand({ Bucket: opts.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
-    if (res.Errors?.length) throw new DeployError(`The new version is live, but ${res.Errors.length} old assets could not be deleted (first: ${res.Errors[0].Key}: ${res.Errors[0].Code}).`);
+    if (res.Errors?.length)
+      throw new DeployError(`The new version is live, but ${res.Errors.length} old assets could not be deleted (first: ${res.Errors[0].Key}: ${res.Errors[0].Code}).`);
   }
-  console.log(stale.length ? `✔ Removed ${stale.length} old hashed assets (not in this build, older than ${opts.pruneDays} days).` : `No old hashed assets to remove (none older than ${opts.pruneDays} days outside this build).`);
+  console.log(
+    stale.length
+      ? `✔ Removed ${stale.length} old hashed assets (not in this build, older than ${opts.pruneDays} days).`
+      : `No old hashed assets to remove (none older than ${opts.pruneDays} days outside this build).`,
+  );
 }
 
 async function invalidate(opts, paths, progress) {
@@ -210,7 +231,8 @@ async function invalidate(opts, paths, progress) {
       InvalidationBatch: { CallerReference: `deploy-web-${Date.now()}`, Paths: { Quantity: paths.length, Items: paths } },
     }),
   );
-  if (!Invalidation?.Id) throw new DeployError(`CloudFront answered no invalidation for ${opts.distribution}; the files are uploaded. Invalidate ${paths.join(' ')} in the CloudFront console.`);
+  if (!Invalidation?.Id)
+    throw new DeployError(`CloudFront answered no invalidation for ${opts.distribution}; the files are uploaded. Invalidate ${paths.join(' ')} in the CloudFront console.`);
   const id = Invalidation.Id;
   console.log(`CloudFront invalidation ${id} of ${paths.join(' ')} in ${opts.distribution}: ${Invalidation.Status}.`);
   if (!opts.wait) return console.log('Not waiting (--no-wait); visitors may get the previous index.html until it completes.');
@@ -219,7 +241,8 @@ async function invalidate(opts, paths, progress) {
   let pause = 1000;
   let lastNote = started;
   while (status !== 'Completed') {
-    if (Date.now() - started > INVALIDATION_TIMEOUT_MS) throw new DeployError(`Invalidation ${id} is still ${status} after ${INVALIDATION_TIMEOUT_MS / 60_000} minutes; the files are uploaded. Check it in the CloudFront console.`);
+    if (Date.now() - started > INVALIDATION_TIMEOUT_MS)
+      throw new DeployError(`Invalidation ${id} is still ${status} after ${INVALIDATION_TIMEOUT_MS / 60_000} minutes; the files are uploaded. Check it in the CloudFront console.`);
     await sleep(pause);
     pause = Math.min(pause * 2, 10_000);
     status = (await cloudfront.send(new sdk.GetInvalidationCommand({ DistributionId: opts.distribution, Id: id }))).Invalidation?.Status;
@@ -242,8 +265,10 @@ function reason(err, opts, stage) {
   }
   if (/Region is missing/i.test(message)) return 'no AWS region is set. Pass --region <the bucket’s region> or set AWS_REGION.';
   if (name === 'NoSuchBucket') return `bucket "${opts.bucket}" does not exist${region ? ` (region ${region})` : ''}. Check --bucket: the CDK app's outputs name the web bucket.`;
-  if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || status === 301) return `bucket "${opts.bucket}" is in another region. Pass --region <its region> or set AWS_REGION.`;
-  if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidClientTokenId'].includes(name)) return `AWS refused the credentials (${name}). Sign in again, or check AWS_PROFILE / AWS_ACCESS_KEY_ID.`;
+  if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || status === 301)
+    return `bucket "${opts.bucket}" is in another region. Pass --region <its region> or set AWS_REGION.`;
+  if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidClientTokenId'].includes(name))
+    return `AWS refused the credentials (${name}). Sign in again, or check AWS_PROFILE / AWS_ACCESS_KEY_ID.`;
   if (name === 'NoSuchDistribution') return `CloudFront distribution "${opts.distribution}" does not exist. Check --distribution: the CDK app's outputs name it.`;
   if (name === 'AccessDenied' || status === 403) {
     return stage === 'invalidate'
@@ -251,7 +276,8 @@ function reason(err, opts, stage) {
       : `access to bucket "${opts.bucket}" was denied (${name}). The credentials need s3:ListBucket and s3:PutObject on it (s3:DeleteObject too with --prune-older-than).`;
   }
   const network = err?.code ?? err?.cause?.code;
-  if (network) return `could not reach ${stage === 'invalidate' ? 'CloudFront' : 'S3'} (${network}). Check the network, and AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_CLOUDFRONT if set.`;
+  if (network)
+    return `could not reach ${stage === 'invalidate' ? 'CloudFront' : 'S3'} (${network}). Check the network, and AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_CLOUDFRONT if set.`;
   return `${name && name !== 'Error' ? `${name}: ` : ''}${message}`;
 }
 

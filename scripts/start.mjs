@@ -70,10 +70,7 @@ const redisPort = numberSetting('REDIS_PORT', DEFAULT_REDIS_PORT, 0, 65535, 'a p
 
 const dataDir = makePrivateDir(resolve(ROOT, process.env.DATA_DIR ?? 'data'));
 // Fresh means no data yet in the chosen storage (demo data goes only into an empty system).
-const fresh =
-  store === 'dynamodb'
-    ? !process.env.DYNAMODB_ENDPOINT && !existsSync(join(dataDir, 'dynamodb'))
-    : !readdirSync(dataDir).some((f) => f.endsWith('.db'));
+const fresh = store === 'dynamodb' ? !process.env.DYNAMODB_ENDPOINT && !existsSync(join(dataDir, 'dynamodb')) : !readdirSync(dataDir).some((f) => f.endsWith('.db'));
 
 ensureReadyOrExit();
 
@@ -106,7 +103,9 @@ if (store === 'dynamodb') {
 }
 
 const replicaText = replicas > 1 ? `${replicas} replicas of each service, ` : '';
-console.log(`▸ Starting services (${replicaText}${store === 'dynamodb' ? `DynamoDB at ${storeEnv.DYNAMODB_ENDPOINT}` : 'SQLite'}; data in ${dataDir}, logs in ${join(dataDir, 'logs')})…`);
+console.log(
+  `▸ Starting services (${replicaText}${store === 'dynamodb' ? `DynamoDB at ${storeEnv.DYNAMODB_ENDPOINT}` : 'SQLite'}; data in ${dataDir}, logs in ${join(dataDir, 'logs')})…`,
+);
 let system;
 try {
   system = await startSystem({ dataDir, ports, env: storeEnv, replicas, replicaPortStep, redisPort });
@@ -160,12 +159,11 @@ if (fresh && !args.includes('--no-demo')) {
 
 const u = system.upstreams;
 const docs = (urls) => urls.map((x) => `${x}/docs`).join('  ');
-const redisLine = system.redis
-  ? `  Shared state       Redis at ${system.redis.url}${system.redis.local ? ' (redis-server started here; nothing is kept on disk)' : ''}\n`
-  : '';
-const keyLine = replicas > 1
-  ? `  Signing key        ${system.signingKeySource === 'JWT_SIGNING_KEY' ? 'from JWT_SIGNING_KEY' : `from ${system.signingKeySource}`}, the same for every engagement replica\n`
-  : '';
+const redisLine = system.redis ? `  Shared state       Redis at ${system.redis.url}${system.redis.local ? ' (redis-server started here; nothing is kept on disk)' : ''}\n` : '';
+const keyLine =
+  replicas > 1
+    ? `  Signing key        ${system.signingKeySource === 'JWT_SIGNING_KEY' ? 'from JWT_SIGNING_KEY' : `from ${system.signingKeySource}`}, the same for every engagement replica\n`
+    : '';
 console.log(`
 ✔ DEMS is running${replicas > 1 ? ` with ${replicas} replicas of each service` : ''}.
 

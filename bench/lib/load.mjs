@@ -40,7 +40,9 @@ export function load(options) {
 export const median = (/** @type {number[]} */ xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
-  return s.length === 0 ? NaN : s.length % 2 ? /** @type {number} */ (s[m]) : (/** @type {number} */ (s[m - 1]) + /** @type {number} */ (s[m])) / 2;
+  if (s.length === 0) return NaN;
+  // `?? NaN` only tells the type checker that these indexes are in range.
+  return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
 };
 
 /** Percentile (0–100) of raw samples, nearest-rank. */

@@ -1,5 +1,6 @@
 // The report: a console table, bench/results/latest.md (+ latest.json) and a hand-written SVG chart.
-const num = (x, digits = 0) => (x === undefined || x === null || Number.isNaN(x) ? '–' : Number(x).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const num = (x, digits = 0) =>
+  x === undefined || x === null || Number.isNaN(x) ? '–' : Number(x).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ratio = (r) => (r === undefined || Number.isNaN(r) ? '–' : `${r.toFixed(2)}×`);
 const goal = (row) => (row.goal ? `${row.goal} ${row.met ? '✔' : '✘'}` : '');
 
@@ -77,7 +78,8 @@ export function svg(rows, title) {
   const scale = (ms) => (Math.log10(1 + ms) / Math.log10(1 + maxLat)) * barW;
   for (const r of lat) {
     parts.push(`<text x="10" y="${y + 15}" font-size="11">${label(r)}</text>`);
-    if (r.p50 !== undefined && !Number.isNaN(r.p50)) parts.push(`<rect x="${labelW}" y="${y + 4}" width="${Math.max(1, scale(r.p50)).toFixed(1)}" height="${rowH - 8}" fill="#55a868"/>`);
+    if (r.p50 !== undefined && !Number.isNaN(r.p50))
+      parts.push(`<rect x="${labelW}" y="${y + 4}" width="${Math.max(1, scale(r.p50)).toFixed(1)}" height="${rowH - 8}" fill="#55a868"/>`);
     const x99 = labelW + scale(r.p99);
     parts.push(`<line x1="${labelW}" y1="${y + 11}" x2="${x99.toFixed(1)}" y2="${y + 11}" stroke="#c44e52" stroke-width="1.5"/>`);
     parts.push(`<line x1="${x99.toFixed(1)}" y1="${y + 5}" x2="${x99.toFixed(1)}" y2="${y + 17}" stroke="#c44e52" stroke-width="2"/>`);

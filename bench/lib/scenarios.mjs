@@ -46,17 +46,26 @@ function purchases({ event, users, quantity = randomQuantity, record }) {
 }
 
 const statusCount = (statuses, pred) => Object.entries(statuses).reduce((n, [code, c]) => n + (pred(Number(code)) ? c : 0), 0);
-const fmtStatuses = (s) => Object.entries(s).map(([k, v]) => `${k}×${v}`).join(' ');
+const fmtStatuses = (s) =>
+  Object.entries(s)
+    .map(([k, v]) => `${k}×${v}`)
+    .join(' ');
 const countBy = (xs) => xs.reduce((n, x) => ({ ...n, [x]: (n[x] ?? 0) + 1 }), {});
 
 /** Measures the two baselines; every later ratio divides by these. */
 export async function baselines(bench, o) {
-  const hello = await repeat(o.runs, () => load({ url: bench.urls.hello, connections: o.connections, duration: o.duration }), () =>
-    load({ url: bench.urls.hello, connections: o.connections, duration: o.warmup }),
+  const hello = await repeat(
+    o.runs,
+    () => load({ url: bench.urls.hello, connections: o.connections, duration: o.duration }),
+    () => load({ url: bench.urls.hello, connections: o.connections, duration: o.warmup }),
   );
   const body = JSON.stringify({ eventId: 'evt_x', ticketTypeId: 'tt_x', quantity: 2 });
   const noopOpts = { url: `${bench.urls.noop}/orders`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: o.connections };
-  const noop = await repeat(o.runs, () => load({ ...noopOpts, duration: o.duration }), () => load({ ...noopOpts, duration: o.warmup }));
+  const noop = await repeat(
+    o.runs,
+    () => load({ ...noopOpts, duration: o.duration }),
+    () => load({ ...noopOpts, duration: o.warmup }),
+  );
   return {
     hello,
     noop,
@@ -65,7 +74,12 @@ export async function baselines(bench, o) {
       { scenario: 'baseline', what: 'zod-validated no-op POST', ...pick(noop), vs: 'hello', ratio: noop.rps / hello.rps },
     ],
     checks: [
-      { scenario: 'baseline', check: 'baselines answer 2xx only', ok: statusCount(hello.statuses, (c) => c >= 300) + statusCount(noop.statuses, (c) => c >= 300) === 0 && hello.errors + noop.errors === 0, detail: `${fmtStatuses(hello.statuses)} / ${fmtStatuses(noop.statuses)}` },
+      {
+        scenario: 'baseline',
+        check: 'baselines answer 2xx only',
+        ok: statusCount(hello.statuses, (c) => c >= 300) + statusCount(noop.statuses, (c) => c >= 300) === 0 && hello.errors + noop.errors === 0,
+        detail: `${fmtStatuses(hello.statuses)} / ${fmtStatuses(noop.statuses)}`,
+      },
     ],
   };
 }
@@ -74,7 +88,11 @@ const pick = (m) => ({ rps: m.rps, p50: m.p50, p99: m.p99, runs: m.rpsRuns });
 
 async function hotSaleRuns(bench, o, event, users, extra = {}) {
   const opts = { url: bench.urls.ticketing, connections: o.connections, requests: purchases({ event, users }), ...extra };
-  return repeat(o.runs, () => load({ ...opts, duration: o.duration }), () => load({ ...opts, duration: o.warmup }));
+  return repeat(
+    o.runs,
+    () => load({ ...opts, duration: o.duration }),
+    () => load({ ...opts, duration: o.warmup }),
+  );
 }
 
 function saleChecks(scenario, m) {
@@ -95,13 +113,34 @@ export async function hotSale(bench, o, base) {
   const sold201 = max.statuses['201'] ?? 0;
   return {
     rows: [
-      { scenario: '1 hot sale', what: `POST /orders, ${o.connections} conns (durable, FULL)`, ...pick(max), vs: 'hello', ratio: max.rps / base.hello.rps, goal: '≥ 0.20 (aim 0.40)', met: max.rps / base.hello.rps >= 0.2 },
-      { scenario: '1 hot sale', what: `POST /orders at 80 % of max (${rate}/s)`, ...pick(at80), vs: 'hello', ratio: at80.rps / base.hello.rps, goal: 'p99 ≤ 25 ms', met: at80.p99 <= 25 },
+      {
+        scenario: '1 hot sale',
+        what: `POST /orders, ${o.connections} conns (durable, FULL)`,
+        ...pick(max),
+        vs: 'hello',
+        ratio: max.rps / base.hello.rps,
+        goal: '≥ 0.20 (aim 0.40)',
+        met: max.rps / base.hello.rps >= 0.2,
+      },
+      {
+        scenario: '1 hot sale',
+        what: `POST /orders at 80 % of max (${rate}/s)`,
+        ...pick(at80),
+        vs: 'hello',
+        ratio: at80.rps / base.hello.rps,
+        goal: 'p99 ≤ 25 ms',
+        met: at80.p99 <= 25,
+      },
     ],
     checks: [
       saleChecks('1 hot sale', max),
       saleChecks('1 hot sale @80%', at80),
-      { scenario: '1 hot sale', check: 'inventory sold never exceeds capacity', ok: after.sold <= after.capacity && after.sold > 0, detail: `sold ${after.sold} of ${after.capacity} (${sold201}+ orders)` },
+      {
+        scenario: '1 hot sale',
+        check: 'inventory sold never exceeds capacity',
+        ok: after.sold <= after.capacity && after.sold > 0,
+        detail: `sold ${after.sold} of ${after.capacity} (${sold201}+ orders)`,
+      },
     ],
   };
 }
@@ -127,11 +166,26 @@ export async function durableSale(bench, o, base) {
   return {
     rows: [
       { scenario: '2 durable', what: 'POST /orders, SQLITE_SYNCHRONOUS=NORMAL', ...pick(normal), vs: 'hello', ratio: normal.rps / base.hello.rps },
-      { scenario: '2 durable', what: 'POST /orders, SQLITE_SYNCHRONOUS=FULL', ...pick(full), vs: 'NORMAL', ratio: full.rps / normal.rps, goal: '≥ 0.75', met: full.rps / normal.rps >= 0.75 },
+      {
+        scenario: '2 durable',
+        what: 'POST /orders, SQLITE_SYNCHRONOUS=FULL',
+        ...pick(full),
+        vs: 'NORMAL',
+        ratio: full.rps / normal.rps,
+        goal: '≥ 0.75',
+        met: full.rps / normal.rps >= 0.75,
+      },
     ],
-    checks: [saleChecks('2 durable NORMAL', normal), saleChecks('2 durable FULL', full), {
-      scenario: '2 durable', check: 'inventory sold never exceeds capacity', ok: after.sold <= after.capacity, detail: `sold ${after.sold} of ${after.capacity}`,
-    }],
+    checks: [
+      saleChecks('2 durable NORMAL', normal),
+      saleChecks('2 durable FULL', full),
+      {
+        scenario: '2 durable',
+        check: 'inventory sold never exceeds capacity',
+        ok: after.sold <= after.capacity,
+        detail: `sold ${after.sold} of ${after.capacity}`,
+      },
+    ],
   };
 }
 
@@ -185,16 +239,31 @@ export async function flashCrowd(bench, o) {
     const other = answers.filter((a) => a.status !== 201 && !(a.status === 409 && String(a.body).includes('SOLD_OUT'))).length;
     const tag = `3 flash crowd run ${r + 1}`;
     checks.push(
-      { scenario: tag, check: 'every connection answered, zero socket errors/timeouts', ok: answers.length === o.crowd && run.errors === 0 && run.timeouts === 0, detail: `${answers.length}/${o.crowd} answered, ${run.errors} errors, ${run.timeouts} timeouts` },
+      {
+        scenario: tag,
+        check: 'every connection answered, zero socket errors/timeouts',
+        ok: answers.length === o.crowd && run.errors === 0 && run.timeouts === 0,
+        detail: `${answers.length}/${o.crowd} answered, ${run.errors} errors, ${run.timeouts} timeouts`,
+      },
       {
         scenario: tag,
         check: 'zero 5xx in the end (a shed 503 is repeated with its key); only 201 or 409 SOLD_OUT',
         ok: fiveXx === 0 && other === 0,
         detail: `${fmtStatuses(run.statuses)}${shed ? `; ${shed} shed (503 OVERLOADED) and repeated with their keys` : ''}`,
       },
-      { scenario: tag, check: 'no oversell: tickets in 201 answers = sold ≤ capacity', ok: soldByAnswers === after.sold && after.sold <= capacity, detail: `answers ${soldByAnswers}, ticketing sold ${after.sold}, capacity ${capacity}` },
+      {
+        scenario: tag,
+        check: 'no oversell: tickets in 201 answers = sold ≤ capacity',
+        ok: soldByAnswers === after.sold && after.sold <= capacity,
+        detail: `answers ${soldByAnswers}, ticketing sold ${after.sold}, capacity ${capacity}`,
+      },
       // Every rejection asked for more than was left when it ran; what is left now is never more than that.
-      { scenario: tag, check: 'sold = capacity − unfillable remainder', ok: rejected.length > 0 && after.remaining < minRejected && after.remaining <= 3, detail: `remaining ${after.remaining}, smallest rejected quantity ${rejected.length ? minRejected : 'none'}` },
+      {
+        scenario: tag,
+        check: 'sold = capacity − unfillable remainder',
+        ok: rejected.length > 0 && after.remaining < minRejected && after.remaining <= 3,
+        detail: `remaining ${after.remaining}, smallest rejected quantity ${rejected.length ? minRejected : 'none'}`,
+      },
     );
 
     // Replay 10 % of the requests with their own keys: the same orders come back, nothing new is created.
@@ -202,7 +271,9 @@ export async function flashCrowd(bench, o) {
     // As a client retries: a replay shed with 503 OVERLOADED (nothing done) is sent again after its Retry-After.
     const replays = await pool(sample, 100, async (a) => {
       for (let attempt = 1; ; attempt++) {
-        const res = await call('POST', `${bench.urls.ticketing}/orders`, { eventId: event.id, ticketTypeId: event.ticketTypeId, quantity: a.q }, a.user.token, { 'idempotency-key': a.key });
+        const res = await call('POST', `${bench.urls.ticketing}/orders`, { eventId: event.id, ticketTypeId: event.ticketTypeId, quantity: a.q }, a.user.token, {
+          'idempotency-key': a.key,
+        });
         if (res.status !== 503 || attempt === 4) return { a, res };
         await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 2) * 1000));
       }
@@ -222,7 +293,15 @@ export async function flashCrowd(bench, o) {
   }
   const m = mergeMedians(runs);
   return {
-    rows: [{ scenario: '3 flash crowd', what: `${o.crowd} connections at once, capacity ${capacity}`, ...pick(m), goal: 'all answered, p99 ≤ 2 s', met: checks.every((c) => c.ok) && m.p99 <= 2000 }],
+    rows: [
+      {
+        scenario: '3 flash crowd',
+        what: `${o.crowd} connections at once, capacity ${capacity}`,
+        ...pick(m),
+        goal: 'all answered, p99 ≤ 2 s',
+        met: checks.every((c) => c.ok) && m.p99 <= 2000,
+      },
+    ],
     checks,
   };
 }
@@ -240,7 +319,9 @@ async function repeatShed(bench, event, answers) {
     shed += waiting.length;
     await new Promise((r) => setTimeout(r, 2000));
     await pool(waiting, 100, async (a) => {
-      const res = await call('POST', `${bench.urls.ticketing}/orders`, { eventId: event.id, ticketTypeId: event.ticketTypeId, quantity: a.q }, a.user.token, { 'idempotency-key': a.key });
+      const res = await call('POST', `${bench.urls.ticketing}/orders`, { eventId: event.id, ticketTypeId: event.ticketTypeId, quantity: a.q }, a.user.token, {
+        'idempotency-key': a.key,
+      });
       Object.assign(a, { status: res.status, body: JSON.stringify(res.body), replayed: res.headers.get('idempotent-replayed') === 'true' });
     });
   }
@@ -252,18 +333,39 @@ export async function soldOut(bench, o, base) {
   const organizer = await bench.user('organizer');
   const users = await Promise.all(Array.from({ length: 50 }, () => bench.user()));
   const event = await createEventOnSale(bench, organizer, { capacity: 1, title: 'Sold out' });
-  const first = await call('POST', `${bench.urls.ticketing}/orders`, { eventId: event.id, ticketTypeId: event.ticketTypeId, quantity: 1 }, users[0].token, { 'idempotency-key': randomUUID() });
+  const first = await call('POST', `${bench.urls.ticketing}/orders`, { eventId: event.id, ticketTypeId: event.ticketTypeId, quantity: 1 }, users[0].token, {
+    'idempotency-key': randomUUID(),
+  });
   // Measured once the earlier scenarios' messages are delivered: a refusal is answered from memory only while the file
   // is unchanged, and every batch the relay acknowledges changes it (so would the tail of the sales before).
   await drained(bench);
   const opts = { url: bench.urls.ticketing, connections: o.connections, requests: purchases({ event, users, quantity: () => 1 }) };
-  const m = await repeat(o.runs, () => load({ ...opts, duration: o.duration }), () => load({ ...opts, duration: o.warmup }));
+  const m = await repeat(
+    o.runs,
+    () => load({ ...opts, duration: o.duration }),
+    () => load({ ...opts, duration: o.warmup }),
+  );
   const after = await availability(bench, event.id);
   const non409 = statusCount(m.statuses, (c) => c !== 409);
   return {
-    rows: [{ scenario: '4 sold out', what: 'POST /orders → 409 SOLD_OUT', ...pick(m), vs: 'no-op POST', ratio: m.rps / base.noop.rps, goal: '≥ 0.80', met: m.rps / base.noop.rps >= 0.8 }],
+    rows: [
+      {
+        scenario: '4 sold out',
+        what: 'POST /orders → 409 SOLD_OUT',
+        ...pick(m),
+        vs: 'no-op POST',
+        ratio: m.rps / base.noop.rps,
+        goal: '≥ 0.80',
+        met: m.rps / base.noop.rps >= 0.8,
+      },
+    ],
     checks: [
-      { scenario: '4 sold out', check: 'the last seat sold once, then only 409', ok: first.status === 201 && non409 === 0 && m.errors === 0 && after.sold === 1, detail: `first ${first.status}; ${fmtStatuses(m.statuses)}; errors ${m.errors}, timeouts ${m.timeouts ?? 0}; sold ${after.sold}` },
+      {
+        scenario: '4 sold out',
+        check: 'the last seat sold once, then only 409',
+        ok: first.status === 201 && non409 === 0 && m.errors === 0 && after.sold === 1,
+        detail: `first ${first.status}; ${fmtStatuses(m.statuses)}; errors ${m.errors}, timeouts ${m.timeouts ?? 0}; sold ${after.sold}`,
+      },
     ],
   };
 }
@@ -275,18 +377,35 @@ export async function browse(bench, o, base) {
   for (let i = 1; i < 30; i++) event = await createEventOnSale(bench, organizer, { capacity: 100, title: `Browse ${i + 1}` });
   const rows = [];
   const checks = [];
-  for (const [what, path] of [['GET /events', '/events'], ['GET /events/:id', `/events/${event.id}`]]) {
+  for (const [what, path] of [
+    ['GET /events', '/events'],
+    ['GET /events/:id', `/events/${event.id}`],
+  ]) {
     const opts = { url: `${bench.urls.events}${path}`, connections: o.connections };
-    const m = await repeat(o.runs, () => load({ ...opts, duration: o.duration }), () => load({ ...opts, duration: o.warmup }));
+    const m = await repeat(
+      o.runs,
+      () => load({ ...opts, duration: o.duration }),
+      () => load({ ...opts, duration: o.warmup }),
+    );
     rows.push({ scenario: '5 browse', what, ...pick(m), vs: 'hello', ratio: m.rps / base.hello.rps, goal: '≥ 0.50', met: m.rps / base.hello.rps >= 0.5 });
-    checks.push({ scenario: '5 browse', check: `${what} answers 200 only`, ok: statusCount(m.statuses, (c) => c !== 200) === 0 && m.errors === 0, detail: fmtStatuses(m.statuses) });
+    checks.push({
+      scenario: '5 browse',
+      check: `${what} answers 200 only`,
+      ok: statusCount(m.statuses, (c) => c !== 200) === 0 && m.errors === 0,
+      detail: fmtStatuses(m.statuses),
+    });
     // What a browser (and a CDN) revalidates with: the answer's ETag, then 304 without a body.
     const first = await fetch(opts.url);
     await first.text();
     const etag = first.headers.get('etag');
     const again = etag ? await fetch(opts.url, { headers: { 'if-none-match': etag } }) : null;
     await again?.text();
-    checks.push({ scenario: '5 browse', check: `${what} has an ETag, 304 for If-None-Match`, ok: first.status === 200 && again?.status === 304, detail: `${first.status} → ${again?.status ?? 'no ETag'}` });
+    checks.push({
+      scenario: '5 browse',
+      check: `${what} has an ETag, 304 for If-None-Match`,
+      ok: first.status === 200 && again?.status === 304,
+      detail: `${first.status} → ${again?.status ?? 'no ETag'}`,
+    });
   }
   return { rows, checks };
 }
@@ -339,7 +458,9 @@ export async function fanOut(bench, o) {
             resolve(performance.now());
           });
         });
-        const res = await call('POST', `${bench.urls.ticketing}/orders`, { eventId: event.id, ticketTypeId: event.ticketTypeId, quantity: 1 }, u.token, { 'idempotency-key': randomUUID() });
+        const res = await call('POST', `${bench.urls.ticketing}/orders`, { eventId: event.id, ticketTypeId: event.ticketTypeId, quantity: 1 }, u.token, {
+          'idempotency-key': randomUUID(),
+        });
         const answeredAt = performance.now();
         if (res.status !== 201) failedOrders++;
         const at = await got;
@@ -400,9 +521,24 @@ export async function fanOut(bench, o) {
         { scenario: '6 live fan-out', what: `announcement → last of ${o.clients} sockets (ms)`, p99: last, goal: '≤ 1000 ms', met: last <= 1000 },
       ],
       checks: [
-        { scenario: '6 live fan-out', check: 'every socket connected', ok: connected === o.clients, detail: `${connected}/${o.clients}${connectErrors.length ? `; ${connectErrors[0]}` : ''}` },
-        { scenario: '6 live fan-out', check: 'every order 201 and its notification reached the buyer', ok: failedOrders === 0 && missing === 0, detail: `${failedOrders} failed orders, ${missing} notifications missing` },
-        { scenario: '6 live fan-out', check: 'every announcement reached every socket', ok: announceMissing.every((n) => n === 0) && recipientCounts.every((n) => n === o.clients), detail: `recipients ${recipientCounts.join(', ')}; missing ${announceMissing.join(', ')}` },
+        {
+          scenario: '6 live fan-out',
+          check: 'every socket connected',
+          ok: connected === o.clients,
+          detail: `${connected}/${o.clients}${connectErrors.length ? `; ${connectErrors[0]}` : ''}`,
+        },
+        {
+          scenario: '6 live fan-out',
+          check: 'every order 201 and its notification reached the buyer',
+          ok: failedOrders === 0 && missing === 0,
+          detail: `${failedOrders} failed orders, ${missing} notifications missing`,
+        },
+        {
+          scenario: '6 live fan-out',
+          check: 'every announcement reached every socket',
+          ok: announceMissing.every((n) => n === 0) && recipientCounts.every((n) => n === o.clients),
+          detail: `recipients ${recipientCounts.join(', ')}; missing ${announceMissing.join(', ')}`,
+        },
       ],
     };
   } finally {
@@ -478,7 +614,13 @@ export async function dynamoDb(bench, o, base) {
           goal: '≤ 3 write units per ticket',
           met: perTicket <= 3,
         },
-        { scenario: '7 dynamodb', what: `POST /orders on DynamoDB Local, 8 shards, ${Math.min(o.connections, DYNAMO_CONNECTIONS)} conns`, ...pick(eight.m), vs: '1 shard', ratio: eight.m.rps / one.m.rps },
+        {
+          scenario: '7 dynamodb',
+          what: `POST /orders on DynamoDB Local, 8 shards, ${Math.min(o.connections, DYNAMO_CONNECTIONS)} conns`,
+          ...pick(eight.m),
+          vs: '1 shard',
+          ratio: eight.m.rps / one.m.rps,
+        },
       ],
       checks: [
         ...[one, eight].map(({ m }, i) => saleChecks(`7 dynamodb ${i ? 8 : 1} shard${i ? 's' : ''}`, m)),
@@ -506,4 +648,13 @@ async function drained(bench) {
   }
 }
 
-export const SCENARIOS = { 'hot-sale': hotSale, durable: durableSale, 'flash-crowd': flashCrowd, 'sold-out': soldOut, browse, 'fan-out': fanOut, dynamodb: dynamoDb, 'waiting-room': waitingRoom };
+export const SCENARIOS = {
+  'hot-sale': hotSale,
+  durable: durableSale,
+  'flash-crowd': flashCrowd,
+  'sold-out': soldOut,
+  browse,
+  'fan-out': fanOut,
+  dynamodb: dynamoDb,
+  'waiting-room': waitingRoom,
+};

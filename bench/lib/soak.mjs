@@ -174,7 +174,11 @@ export async function main(argv) {
     const organizer = await bench.user('organizer');
     const events = [];
     for (let i = 0; i < 8; i++) events.push(await createEventOnSale(bench, organizer, { capacity: 1_000_000, title: `Soak night ${i + 1}` }));
-    users = await pool(Array.from({ length: o.users }, (_, i) => i), 4, (i) => signUp(api, counts, bench.urls.gateway, i));
+    users = await pool(
+      Array.from({ length: o.users }, (_, i) => i),
+      4,
+      (i) => signUp(api, counts, bench.urls.gateway, i),
+    );
     const pick = (xs) => xs[Math.floor(Math.random() * xs.length)];
     let orders = 0;
 
@@ -186,15 +190,18 @@ export async function main(argv) {
       [30, () => request(counts, 'GET', `${api}/events?limit=20`)],
       [15, () => request(counts, 'GET', `${api}/events/${pick(events).id}`)],
       [10, () => request(counts, 'GET', `${api}/availability/${pick(events).id}`)],
-      [20, async () => {
-        const event = pick(events);
-        orders++;
-        return request(counts, 'POST', `${api}/orders`, {
-          body: { eventId: event.id, ticketTypeId: event.ticketTypeId, quantity: 1 },
-          token: pick(users).token,
-          headers: { 'idempotency-key': randomUUID() },
-        });
-      }],
+      [
+        20,
+        async () => {
+          const event = pick(events);
+          orders++;
+          return request(counts, 'POST', `${api}/orders`, {
+            body: { eventId: event.id, ticketTypeId: event.ticketTypeId, quantity: 1 },
+            token: pick(users).token,
+            headers: { 'idempotency-key': randomUUID() },
+          });
+        },
+      ],
       [12, () => request(counts, 'GET', `${api}/notifications`, { token: pick(users).token })],
       [3, () => request(counts, 'POST', `${api}/notifications/read-all`, { token: pick(users).token })],
       [10, () => request(counts, 'GET', `${api}/tickets`, { token: pick(users).token })],
@@ -247,7 +254,9 @@ export async function main(argv) {
     clearInterval(progress);
 
     // After the load: the outbox drains, nothing is dead-lettered, and engagement holds exactly the sockets we hold.
-    const services = Object.entries(bench.system.upstreams).filter(([name]) => name !== 'gateway').flatMap(([, urls]) => urls);
+    const services = Object.entries(bench.system.upstreams)
+      .filter(([name]) => name !== 'gateway')
+      .flatMap(([, urls]) => urls);
     const sumOver = async (urls, name) => (await Promise.all(urls.map((u) => metricSum(u, name)))).reduce((a, b) => a + b, 0);
     let pending = NaN;
     for (const until = Date.now() + 60_000; Date.now() < until; await sleep(1000)) {
@@ -261,18 +270,42 @@ export async function main(argv) {
     const pushes = users.reduce((s, u) => s + u.pushes, 0);
     const fiveXx = Object.entries(counts).filter(([k]) => /^5/.test(k) && k !== '503');
     checks.push(
-      { check: 'every request answered in the end (503s and lost answers retried as the web app does)', ok: failures.length === 0, detail: failures.length ? `${failures.length} failed, e.g. ${failures.slice(0, 5).join(', ')}` : `${Object.values(counts).reduce((a, b) => a + b, 0)} tries: ${fmt(counts)}` },
+      {
+        check: 'every request answered in the end (503s and lost answers retried as the web app does)',
+        ok: failures.length === 0,
+        detail: failures.length
+          ? `${failures.length} failed, e.g. ${failures.slice(0, 5).join(', ')}`
+          : `${Object.values(counts).reduce((a, b) => a + b, 0)} tries: ${fmt(counts)}`,
+      },
       { check: 'no 5xx but 503', ok: fiveXx.length === 0, detail: fiveXx.length ? fmt(Object.fromEntries(fiveXx)) : 'none' },
-      { check: 'every process ran the whole soak (same pid)', ok: [...samples.values()].every((s) => !s.some((x) => x.gone)), detail: [...samples].filter(([, s]) => s.some((x) => x.gone)).map(([n]) => n).join(', ') || 'all' },
+      {
+        check: 'every process ran the whole soak (same pid)',
+        ok: [...samples.values()].every((s) => !s.some((x) => x.gone)),
+        detail:
+          [...samples]
+            .filter(([, s]) => s.some((x) => x.gone))
+            .map(([n]) => n)
+            .join(', ') || 'all',
+      },
       { check: 'the outbox drained, no dead letters', ok: pending === 0 && dead === 0, detail: `pending ${pending}, dead letters ${dead}` },
-      { check: 'engagement holds exactly the live sockets the clients hold', ok: held === open && open === users.length, detail: `${held} held by engagement, ${open} of ${users.length} clients connected; ${pushes} pushes received for ${orders} orders` },
+      {
+        check: 'engagement holds exactly the live sockets the clients hold',
+        ok: held === open && open === users.length,
+        detail: `${held} held by engagement, ${open} of ${users.length} clients connected; ${pushes} pushes received for ${orders} orders`,
+      },
     );
   } finally {
     for (const u of users) u.socket?.close();
     await bench.stop();
   }
 
-  const rows = [...samples].map(([name, s]) => ({ name, ...verdict(s.filter((x) => !x.gone), o) }));
+  const rows = [...samples].map(([name, s]) => ({
+    name,
+    ...verdict(
+      s.filter((x) => !x.gone),
+      o,
+    ),
+  }));
   for (const r of rows) {
     checks.push({
       check: `${r.name}: memory and open files stay flat`,
@@ -290,7 +323,10 @@ export async function main(argv) {
 }
 
 const mb = (x) => x.toFixed(0);
-const fmt = (counts) => Object.entries(counts).map(([k, v]) => `${k}×${v}`).join(' ');
+const fmt = (counts) =>
+  Object.entries(counts)
+    .map(([k, v]) => `${k}×${v}`)
+    .join(' ');
 
 function markdown(rows, checks, o) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
@@ -305,7 +341,18 @@ function markdown(rows, checks, o) {
     line(['process', 'RSS start MB', 'RSS end MB', 'RSS max MB', 'RSS MB/min', 'fds start', 'fds end', 'fds max', 'fds/min', 'flat']),
     line(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
     ...rows.map((r) =>
-      line([r.name, mb(r.rss.start), mb(r.rss.end), mb(r.rss.max), r.rss.perMin.toFixed(2), r.fds.start, r.fds.end, r.fds.max, r.fds.perMin.toFixed(2), r.rssOk && r.fdsOk ? '✔' : '✘']),
+      line([
+        r.name,
+        mb(r.rss.start),
+        mb(r.rss.end),
+        mb(r.rss.max),
+        r.rss.perMin.toFixed(2),
+        r.fds.start,
+        r.fds.end,
+        r.fds.max,
+        r.fds.perMin.toFixed(2),
+        r.rssOk && r.fdsOk ? '✔' : '✘',
+      ]),
     ),
     '',
     `Tolerance: memory may end at most ${Math.round(o.rssGrowth * 100)} % above its post-warm-up start, open files at most ${o.fdGrowth} above.`,

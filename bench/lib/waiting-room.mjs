@@ -80,11 +80,16 @@ export async function waitingRoom(bench, o) {
   };
 
   const opensAtMs = Date.now() + 4000;
-  const put = await api.request('PUT', `/waiting-rooms/${event.id}`, { opensAt: new Date(opensAtMs).toISOString(), admitPerMinute, passMinutes: PASS_MINUTES }, {
-    authorization: `Bearer ${organizer.token}`,
-  });
+  const put = await api.request(
+    'PUT',
+    `/waiting-rooms/${event.id}`,
+    { opensAt: new Date(opensAtMs).toISOString(), admitPerMinute, passMinutes: PASS_MINUTES },
+    {
+      authorization: `Bearer ${organizer.token}`,
+    },
+  );
   if (put.status !== 200) throw new Error(`queueing the sale failed: ${JSON.stringify(put.body)}`);
-  const deadline = opensAtMs + (admitWindowS + 2 * POLL_MS / 1000 + 5) * 1000;
+  const deadline = opensAtMs + (admitWindowS + (2 * POLL_MS) / 1000 + 5) * 1000;
 
   /**
    * One arrival, as the web app: join, wait for its own admitAt (re-reading the room every 10 s), pass, buy.
@@ -120,11 +125,17 @@ export async function waitingRoom(bench, o) {
       // The server opened the window when it granted it: expiresAt (whole seconds) − passMinutes.
       const grantedAtMs = Date.parse(pass.body.expiresAt) - PASS_MINUTES * 60_000;
       const quantity = 1 + Math.floor(Math.random() * 4);
-      const order = await timed('order', 'POST', '/orders', { eventId: event.id, ticketTypeId: event.ticketTypeId, quantity }, {
-        ...auth,
-        'idempotency-key': `wr-${user.id}`,
-        'queue-pass': pass.body.pass,
-      });
+      const order = await timed(
+        'order',
+        'POST',
+        '/orders',
+        { eventId: event.id, ticketTypeId: event.ticketTypeId, quantity },
+        {
+          ...auth,
+          'idempotency-key': `wr-${user.id}`,
+          'queue-pass': pass.body.pass,
+        },
+      );
       if (order.status === 201) return { ...result, grantedAtMs, outcome: 'bought', quantity };
       if (order.status === 409 && order.body?.code === 'SOLD_OUT') return { ...result, grantedAtMs, outcome: 'refused-sold-out', quantity };
       return { ...result, grantedAtMs, outcome: 'error', detail: `order ${order.status} ${order.body?.code}` };
@@ -133,9 +144,7 @@ export async function waitingRoom(bench, o) {
 
   const started = Date.now();
   const times = arrivalTimes(arrivals);
-  const results = await Promise.all(
-    users.map((u, i) => arrive(u, times[i]).catch((err) => /** @type {Arrival} */ ({ outcome: 'error', detail: String(err?.message ?? err) }))),
-  );
+  const results = await Promise.all(users.map((u, i) => arrive(u, times[i]).catch((err) => /** @type {Arrival} */ ({ outcome: 'error', detail: String(err?.message ?? err) }))));
   const elapsedS = (Date.now() - started) / 1000;
   api.close();
 
@@ -160,23 +169,56 @@ export async function waitingRoom(bench, o) {
   const counts = `bought ${by('bought').length}, refused SOLD_OUT ${refused.length}, told sold out ${by('told-sold-out').length}, still waiting ${by('still-waiting').length}, errors ${errors.length}`;
 
   // A kind nobody needed (no page waited 10 s to re-read the room in a short run) has nothing to report.
-  const rows = /** @type {(keyof typeof latencies)[]} */ (Object.keys(latencies)).filter((kind) => latencies[kind].length > 0).map((kind) => ({
+  const rows = /** @type {(keyof typeof latencies)[]} */ (Object.keys(latencies))
+    .filter((kind) => latencies[kind].length > 0)
+    .map((kind) => ({
+      scenario: tag,
+      what: `${kind === 'join' ? 'POST entries' : kind === 'poll' ? 'GET room' : kind === 'pass' ? 'POST passes' : 'POST /orders with pass'} (${latencies[kind].length})`,
+      rps: latencies[kind].length / elapsedS,
+      p50: p50[kind],
+      p99: p99[kind],
+      goal: 'p99 ≤ 100 ms',
+      met: (p99[kind] ?? Infinity) <= 100,
+    }));
+  rows.unshift({
     scenario: tag,
-    what: `${kind === 'join' ? 'POST entries' : kind === 'poll' ? 'GET room' : kind === 'pass' ? 'POST passes' : 'POST /orders with pass'} (${latencies[kind].length})`,
-    rps: latencies[kind].length / elapsedS,
-    p50: p50[kind],
-    p99: p99[kind],
-    goal: 'p99 ≤ 100 ms',
-    met: (p99[kind] ?? Infinity) <= 100,
-  }));
-  rows.unshift({ scenario: tag, what: `${arrivals} arrivals, ${admitPerMinute}/min admitted, capacity ${arrivals}: ${counts}`, rps: requests / elapsedS, p50: Math.max(...Object.values(p50)), p99: worstP99, goal: 'correctness', met: true });
+    what: `${arrivals} arrivals, ${admitPerMinute}/min admitted, capacity ${arrivals}: ${counts}`,
+    rps: requests / elapsedS,
+    p50: Math.max(...Object.values(p50)),
+    p99: worstP99,
+    goal: 'correctness',
+    met: true,
+  });
   const checks = [
     { scenario: tag, check: 'every arrival got a position: 1…N, each once, in join order', ok: everyPosition, detail: `${positions.length} positions of ${arrivals}` },
-    { scenario: tag, check: 'admitted in order of position: admission times rise with position, no pass before its time', ok: outOfOrder === 0 && early === 0, detail: `${outOfOrder} out of order, ${early} early passes` },
-    { scenario: tag, check: 'none lost: each bought, was refused SOLD_OUT, was told sold out, or still waits with a valid position', ok: errors.length === 0 && everyPosition, detail: `${counts}${errors[0] ? `; first error: ${errors[0].detail}` : ''}` },
-    { scenario: tag, check: 'no oversell: tickets in 201 answers = sold ≤ capacity, and the sale sold out', ok: sold === after.sold && after.sold <= arrivals && after.remaining < Math.min(minRefused, 4), detail: `answers ${sold}, ticketing sold ${after.sold} of ${arrivals}, remaining ${after.remaining}` },
+    {
+      scenario: tag,
+      check: 'admitted in order of position: admission times rise with position, no pass before its time',
+      ok: outOfOrder === 0 && early === 0,
+      detail: `${outOfOrder} out of order, ${early} early passes`,
+    },
+    {
+      scenario: tag,
+      check: 'none lost: each bought, was refused SOLD_OUT, was told sold out, or still waits with a valid position',
+      ok: errors.length === 0 && everyPosition,
+      detail: `${counts}${errors[0] ? `; first error: ${errors[0].detail}` : ''}`,
+    },
+    {
+      scenario: tag,
+      check: 'no oversell: tickets in 201 answers = sold ≤ capacity, and the sale sold out',
+      ok: sold === after.sold && after.sold <= arrivals && after.remaining < Math.min(minRefused, 4),
+      detail: `answers ${sold}, ticketing sold ${after.sold} of ${arrivals}, remaining ${after.remaining}`,
+    },
   ];
   // A run of a few hundred arrivals is too short to judge a p99 by (--quick); the full crowd is.
-  if (large) checks.push({ scenario: tag, check: 'p99 of every kind of answer ≤ 100 ms', ok: worstP99 <= 100, detail: Object.entries(p99).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ') });
+  if (large)
+    checks.push({
+      scenario: tag,
+      check: 'p99 of every kind of answer ≤ 100 ms',
+      ok: worstP99 <= 100,
+      detail: Object.entries(p99)
+        .map(([k, v]) => `${k} ${v.toFixed(1)} ms`)
+        .join(', '),
+    });
   return { rows, checks };
 }

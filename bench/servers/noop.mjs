@@ -5,8 +5,16 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { z } from 'zod';
 
 const Body = z.strictObject({
-  eventId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/),
-  ticketTypeId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/),
+  eventId: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/),
+  ticketTypeId: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/),
   quantity: z.number().int().min(1).max(10),
 });
 

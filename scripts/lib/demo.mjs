@@ -52,7 +52,10 @@ const credentialsFile = (dataDir) => join(dataDir, 'demo-credentials.txt');
 /** The demo organizer's "email / password" saved by an earlier seedDemo in dataDir, or undefined. */
 export function savedDemoCredentials(dataDir) {
   if (!existsSync(credentialsFile(dataDir))) return undefined;
-  return readFileSync(credentialsFile(dataDir), 'utf8').trim().replace('\n', ' / ').replace(/email: |password: /g, '');
+  return readFileSync(credentialsFile(dataDir), 'utf8')
+    .trim()
+    .replace('\n', ' / ')
+    .replace(/email: |password: /g, '');
 }
 
 export async function seedDemo(gatewayUrl, dataDir) {

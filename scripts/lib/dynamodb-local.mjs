@@ -34,7 +34,11 @@ export async function startDynamoDbLocal({ dataDir, port }) {
         '  or use the default embedded storage:  npm start',
     );
   }
-  if (port === 0) return onReservedPort((p) => startOn(dataDir, p), (err) => err instanceof Error && /Address already in use/.test(err.message));
+  if (port === 0)
+    return onReservedPort(
+      (p) => startOn(dataDir, p),
+      (err) => err instanceof Error && /Address already in use/.test(err.message),
+    );
   return startOn(dataDir, port);
 }
 

@@ -32,7 +32,11 @@ export async function startRedisServer({ port = 0, bind = '127.0.0.1' } = {}) {
         '  or run one replica of each service (no Redis needed):  npm start',
     );
   }
-  if (port === 0) return onReservedPort((p) => startOn(p, bind), (err) => err instanceof Error && /Address already in use/.test(err.message));
+  if (port === 0)
+    return onReservedPort(
+      (p) => startOn(p, bind),
+      (err) => err instanceof Error && /Address already in use/.test(err.message),
+    );
   return startOn(port, bind);
 }
 

@@ -60,7 +60,13 @@ export function ensureReadyOrExit() {
 export function ensureWebBuilt({ force = false } = {}) {
   const web = join(ROOT, 'web');
   if (!existsSync(join(web, 'index.html'))) return;
-  const webSources = Math.max(newest(join(web, 'src')), newest(join(web, 'public')), newest(join(web, 'index.html')), newest(join(web, 'vite.config.ts')), newest(join(ROOT, 'packages', 'contracts', 'src')));
+  const webSources = Math.max(
+    newest(join(web, 'src')),
+    newest(join(web, 'public')),
+    newest(join(web, 'index.html')),
+    newest(join(web, 'vite.config.ts')),
+    newest(join(ROOT, 'packages', 'contracts', 'src')),
+  );
   if (force || newest(join(web, 'dist', 'index.html')) < webSources) {
     const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
     if (!run(process.execPath, [vite, 'build', web, '--logLevel', 'warn'], 'Building the web app…')) throw new Error('The web build failed; see above.');

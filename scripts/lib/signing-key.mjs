@@ -49,7 +49,9 @@ export function signingKeyForReplicas(dataDir, { storeHasAccounts = false, reset
 /** A new Ed25519 key in engagement's key-file form; its id is the RFC 7638 thumbprint, as engagement computes it. */
 function newKey(now) {
   const jwk = /** @type {{ kty: string, crv: string, x: string, d: string }} */ (generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }));
-  const kid = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x })).digest('base64url');
+  const kid = createHash('sha256')
+    .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x }))
+    .digest('base64url');
   return { kid, createdAt: now.toISOString(), privateJwk: { ...jwk, kid } };
 }
 

@@ -125,7 +125,9 @@ export class Supervisor {
       if (this.#stopped) return;
       w.failedStarts++;
       // The first line says what failed (the log has the rest), without its full stop: it is quoted in a sentence.
-      const firstLine = String(/** @type {Error} */ (err).message).split('\n')[0]?.replace(/\.$/, '');
+      const firstLine = String(/** @type {Error} */ (err).message)
+        .split('\n')[0]
+        ?.replace(/\.$/, '');
       const crashes = this.#countCrash(w, Date.now());
       if (w.failedStarts >= this.#policy.failedStartLimit) {
         this.#giveUp(w, `did not start ${w.failedStarts} times in a row (last: ${firstLine})`);
@@ -155,9 +157,7 @@ export class Supervisor {
     const file = w.running?.logFile;
     const lines = (file ? tailOf(file) : w.output.trim() || '(it printed nothing)').split('\n').slice(-20);
     const report =
-      `✖ ${w.instance} ${reason}. Stopping everything.\n` +
-      `  ${file ? `The end of its log, ${file}:` : 'The last it printed:'}\n` +
-      lines.map((l) => `  │ ${l}`).join('\n');
+      `✖ ${w.instance} ${reason}. Stopping everything.\n` + `  ${file ? `The end of its log, ${file}:` : 'The last it printed:'}\n` + lines.map((l) => `  │ ${l}`).join('\n');
     this.#warn(report);
     this.#onGiveUp({ instance: w.instance, reason, report });
   }

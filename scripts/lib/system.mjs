@@ -115,7 +115,9 @@ export function replicaPorts(base, replicas, step = DEFAULT_REPLICA_PORT_STEP) {
         throw new Error(`${instance} would listen on port ${p}, above 65535: lower ${service.toUpperCase()}_PORT or REPLICA_PORT_STEP.`);
       }
       if (p !== 0 && owner.has(p)) {
-        throw new Error(`${owner.get(p)} and ${instance} would both listen on port ${p}: choose GATEWAY_PORT, EVENTS_PORT, TICKETING_PORT, ENGAGEMENT_PORT and REPLICA_PORT_STEP so that they differ.`);
+        throw new Error(
+          `${owner.get(p)} and ${instance} would both listen on port ${p}: choose GATEWAY_PORT, EVENTS_PORT, TICKETING_PORT, ENGAGEMENT_PORT and REPLICA_PORT_STEP so that they differ.`,
+        );
       }
       owner.set(p, instance);
     }
@@ -248,7 +250,9 @@ async function startSystemOnce({
     const fd = logs === 'files' ? openPrivateLog(logFile) : 'inherit';
     const addresses = addressEnv();
     // What is not known yet is not passed at all: no process falls back on another system's default address.
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(EVENTS|TICKETING|ENGAGEMENT)_(URL|PORT)$|^GATEWAY_PORT$|^REDIS_URL$/.test(k) || k in addresses));
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^(EVENTS|TICKETING|ENGAGEMENT)_(URL|PORT)$|^GATEWAY_PORT$|^REDIS_URL$/.test(k) || k in addresses),
+    );
     const keyEnv = name === 'engagement' && signingKey ? { JWT_SIGNING_KEY: signingKey.value } : {};
     const child = spawn(process.execPath, ['--enable-source-maps', join(ROOT, 'services', name, 'dist', 'main.js')], {
       cwd: ROOT,
@@ -413,7 +417,10 @@ function listeningPort(proc, deadline) {
       else if (m?.type === 'listen-failed') done(() => reject(new ListenFailed(`${proc.name} could not listen on port ${m.port} (${m.code}).\n${tailOf(proc.logFile)}`, m.code)));
     };
     const onExit = () => done(() => reject(new Error(`${proc.name} exited during start-up (${child.signalCode ?? `code ${child.exitCode}`}).\n${tailOf(proc.logFile)}`)));
-    const timer = setTimeout(() => done(() => reject(new Error(`${proc.name} did not start listening within ${START_TIMEOUT_MS / 1000} s.\n${tailOf(proc.logFile)}`))), Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(
+      () => done(() => reject(new Error(`${proc.name} did not start listening within ${START_TIMEOUT_MS / 1000} s.\n${tailOf(proc.logFile)}`))),
+      Math.max(0, deadline - Date.now()),
+    );
     child.on('message', onMessage);
     child.once('exit', onExit);
     if (child.exitCode !== null || child.signalCode !== null) onExit();

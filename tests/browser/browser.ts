@@ -72,7 +72,10 @@ const SHOTS = join(ROOT, process.env.UPDATE_SCREENSHOTS ? 'docs/screenshots' : '
  */
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
-  for (const [suffix, size] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 375, height: 812 }]] as const) {
+  for (const [suffix, size] of [
+    ['desktop', { width: 1280, height: 800 }],
+    ['phone', { width: 375, height: 812 }],
+  ] as const) {
     await page.setViewportSize(size);
     await page.evaluate('window.scrollTo(0, 0)');
     await page.waitForTimeout(150);
@@ -85,7 +88,11 @@ export async function screenshots(page: Page, name: string): Promise<void> {
 export async function dismissToasts(page: Page): Promise<void> {
   const dismiss = page.getByRole('button', { name: 'Dismiss notification' });
   // They also leave by themselves after a few seconds, so one may be gone before its click lands.
-  while ((await dismiss.count()) > 0) await dismiss.first().click({ timeout: 2000 }).catch(() => {});
+  while ((await dismiss.count()) > 0)
+    await dismiss
+      .first()
+      .click({ timeout: 2000 })
+      .catch(() => {});
 }
 
 /** Signs up through the form, as a person would; lands signed in. */

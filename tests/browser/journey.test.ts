@@ -31,7 +31,10 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
   // A failure leaves both pages' screenshots and any page errors behind, to see what the user saw.
   beforeEach(() => {
     onTestFailed(async () => {
-      for (const [who, c] of [['organizer', organizer], ['attendee', attendee]] as const) {
+      for (const [who, c] of [
+        ['organizer', organizer],
+        ['attendee', attendee],
+      ] as const) {
         if (!c) continue;
         await c.page.screenshot({ path: `test-results/browser-failure-${who}.png`, fullPage: true }).catch(() => {});
         if (c.errors.length) console.error(`${who} page errors:`, c.errors);
@@ -80,8 +83,22 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
 
     // A few more events so the discover page looks like a real one (made through the API: not under test here).
     const other = await t.api.account('organizer', `seed-${word}`);
-    await createEvent(t.api, other.token, 200, { title: 'Sunrise Yoga on the Beach', venue: 'Praia da Rainha, Cascais', ...inDays(3), ticketTypes: [{ name: 'Mat spot', priceCents: 0, currency: 'EUR', capacity: 40 }] });
-    await createEvent(t.api, other.token, 120, { title: 'Indie Game Makers Meetup', venue: 'LX Factory, Lisbon', timezone: 'Europe/Lisbon', ...inDays(5), ticketTypes: [{ name: 'Standard', priceCents: 1200, currency: 'EUR', capacity: 8 }, { name: 'Supporter', priceCents: 3000, currency: 'EUR', capacity: 20 }] });
+    await createEvent(t.api, other.token, 200, {
+      title: 'Sunrise Yoga on the Beach',
+      venue: 'Praia da Rainha, Cascais',
+      ...inDays(3),
+      ticketTypes: [{ name: 'Mat spot', priceCents: 0, currency: 'EUR', capacity: 40 }],
+    });
+    await createEvent(t.api, other.token, 120, {
+      title: 'Indie Game Makers Meetup',
+      venue: 'LX Factory, Lisbon',
+      timezone: 'Europe/Lisbon',
+      ...inDays(5),
+      ticketTypes: [
+        { name: 'Standard', priceCents: 1200, currency: 'EUR', capacity: 8 },
+        { name: 'Supporter', priceCents: 3000, currency: 'EUR', capacity: 20 },
+      ],
+    });
     await createEvent(t.api, other.token, 300, { title: 'Night Market & Street Food', venue: 'Mercado da Ribeira', timezone: 'Europe/Lisbon', ...inDays(12) });
     expect(organizer.errors).toEqual([]);
   });
@@ -147,7 +164,14 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
     await expectAccessible(page, 'the event page');
 
     // Times are shown in the event's own time zone (Lisbon: WET or WEST), whatever the browser's zone is.
-    await expect.poll(() => page.getByText(/GMT\+1|WEST|WET|GMT/).first().isVisible()).toBe(true);
+    await expect
+      .poll(() =>
+        page
+          .getByText(/GMT\+1|WEST|WET|GMT/)
+          .first()
+          .isVisible(),
+      )
+      .toBe(true);
     const navigations: string[] = [];
     page.on('framenavigated', (f) => f === page.mainFrame() && navigations.push(f.url()));
 
@@ -166,10 +190,12 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
     const group = page.getByTestId('ticket-group').filter({ hasText: title });
     await expect.poll(() => group.getByTestId('ticket').count()).toBe(2);
     await expect.poll(() => group.getByTestId('ticket-qr').count()).toBe(2);
-    const qrLoaded = await group.getByTestId('ticket-qr').evaluateAll((imgs) => imgs.every((i) => {
-      const img = i as unknown as { complete: boolean; naturalWidth: number };
-      return img.complete && img.naturalWidth > 0;
-    }));
+    const qrLoaded = await group.getByTestId('ticket-qr').evaluateAll((imgs) =>
+      imgs.every((i) => {
+        const img = i as unknown as { complete: boolean; naturalWidth: number };
+        return img.complete && img.naturalWidth > 0;
+      }),
+    );
     expect(qrLoaded).toBe(true);
     expect(await group.getByTestId('ticket-status').allTextContents()).toEqual(['Valid', 'Valid']);
     await expectAccessible(page, 'my tickets');
@@ -204,11 +230,16 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
       return route.continue();
     });
     const rival = await t.api.account('attendee', `rival-${word}`);
-    const taken = await t.api.post('/orders', { eventId, ticketTypeId: (await t.api.get(`/events/${eventId}`)).body.ticketTypes[1].id, quantity: 1 }, rival.token, { 'idempotency-key': `rival-${word}` });
+    const taken = await t.api.post('/orders', { eventId, ticketTypeId: (await t.api.get(`/events/${eventId}`)).body.ticketTypes[1].id, quantity: 1 }, rival.token, {
+      'idempotency-key': `rival-${word}`,
+    });
     expect(taken.status).toBe(201);
 
     await vip.getByRole('button', { name: /Buy/ }).click();
-    await vip.getByRole('alert').filter({ hasText: /^Sorry — .*sold out\./ }).waitFor();
+    await vip
+      .getByRole('alert')
+      .filter({ hasText: /^Sorry — .*sold out\./ })
+      .waitFor();
     await vip.getByText('Sold out', { exact: true }).waitFor();
     expect(await vip.getByRole('button', { name: /Buy/ }).count()).toBe(0);
     await page.unrouteAll();
@@ -296,7 +327,10 @@ describe.skipIf(!hasChromium)('browser: organizer and attendee, live, in Chromiu
 
 /** A wide banner as an organizer might export it: a night harbour with lights, drawn with sharp (PNG, 1800 × 900). */
 async function harbourPng(): Promise<Buffer> {
-  const lights = Array.from({ length: 24 }, (_, i) => `<circle cx="${60 + i * 72}" cy="${560 + (i % 3) * 14}" r="${6 + (i % 4) * 2}" fill="#fde68a" opacity="${0.6 + (i % 4) / 10}"/>`).join('');
+  const lights = Array.from(
+    { length: 24 },
+    (_, i) => `<circle cx="${60 + i * 72}" cy="${560 + (i % 3) * 14}" r="${6 + (i % 4) * 2}" fill="#fde68a" opacity="${0.6 + (i % 4) / 10}"/>`,
+  ).join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1800" height="900">
     <defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#0b1026"/><stop offset="1" stop-color="#3b2a6b"/></linearGradient>
     <linearGradient id="sea" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#1e3a8a"/><stop offset="1" stop-color="#020617"/></linearGradient></defs>

@@ -78,7 +78,10 @@ describe.skipIf(!hasChromium)('browser: the waiting room of a queued sale, in Ch
 
     await first.getByRole('button', { name: 'Join the queue' }).click();
     // First in line, at the opening: let in at once (places are in join order, so the second joins after this answer).
-    await first.getByText(/It’s your turn|You’re in/).first().waitFor();
+    await first
+      .getByText(/It’s your turn|You’re in/)
+      .first()
+      .waitFor();
     await second.getByRole('button', { name: 'Join the queue' }).click();
 
     // The second is one place behind, at 6 a minute: up to 10 s to wait, counted down each second.
@@ -132,7 +135,9 @@ describe.skipIf(!hasChromium)('browser: the waiting room of a queued sale, in Ch
     // The page also re-reads the room every 10 s; those reads are held at the queued room (a forced stale view —
     // the only fake here), so only the live push can tell this page that the sale is no longer queued.
     const queued = await buyer.evaluate(async (id) => (await fetch(`/api/waiting-rooms/${id}`)).text(), eventId);
-    await buyer.route(`**/api/waiting-rooms/${eventId}`, (route) => (route.request().method() === 'GET' ? route.fulfill({ status: 200, contentType: 'application/json', body: queued }) : route.continue()));
+    await buyer.route(`**/api/waiting-rooms/${eventId}`, (route) =>
+      route.request().method() === 'GET' ? route.fulfill({ status: 200, contentType: 'application/json', body: queued }) : route.continue(),
+    );
     const navigations: string[] = [];
     buyer.on('framenavigated', (f) => f === buyer.mainFrame() && navigations.push(f.url()));
 

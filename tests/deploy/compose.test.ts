@@ -121,7 +121,7 @@ describe('compose.yaml', () => {
     for (const role of ROLES) expect(entrypoint).toMatch(new RegExp(`\\b${role}\\b.*\\)`));
   });
 
-  describe('each DEMS service environment, loaded by that service\'s own config schema', () => {
+  describe("each DEMS service environment, loaded by that service's own config schema", () => {
     it('names only settings that service reads (no typo goes unnoticed)', () => {
       for (const role of ROLES) expect(unknownVariables(role, Object.keys(envOf(role))), role).toEqual([]);
     });
@@ -265,7 +265,10 @@ describe('compose.yaml', () => {
       expect(dockerfile).toMatch(/^COPY\s+(\S+\s+)*deploy\/seed-demo\.mjs\s+(\S+\s+)*\/app\/deploy\/\s*$/m);
       // seed-demo.mjs imports ../scripts/lib/demo.mjs, which imports its neighbours: the same paths under /app.
       const demoImports = [...readFileSync(join(ROOT, 'scripts', 'lib', 'demo.mjs'), 'utf8').matchAll(/from '\.\/([\w.-]+)'/g)].map((m) => m[1]);
-      const copied = dockerfile.match(/^COPY\s+((?:scripts\/lib\/\S+\s+)+)\/app\/scripts\/lib\/\s*$/m)?.[1]?.split(/\s+/).filter(Boolean);
+      const copied = dockerfile
+        .match(/^COPY\s+((?:scripts\/lib\/\S+\s+)+)\/app\/scripts\/lib\/\s*$/m)?.[1]
+        ?.split(/\s+/)
+        .filter(Boolean);
       expect(copied?.sort()).toEqual(['demo.mjs', ...demoImports].map((f) => `scripts/lib/${f}`).sort());
     });
 
@@ -300,7 +303,7 @@ describe('compose.yaml', () => {
       expect(services.gateway!.ports).toEqual([`127.0.0.1:3000:${port}`]);
     });
 
-    it('tells every role where each service listens (compose service name, that service\'s port)', () => {
+    it("tells every role where each service listens (compose service name, that service's port)", () => {
       const listening = Object.fromEntries(SERVICES.map((s) => [s, listeningPort(s, withSecretsMadeHere(s))]));
       for (const role of ROLES) {
         const config = loadRoleConfig(role, withSecretsMadeHere(role)) as unknown as Record<string, string[]>;
@@ -310,7 +313,7 @@ describe('compose.yaml', () => {
       }
     });
 
-    it('reaches DynamoDB Local, Redis and MinIO at their services\' names and default ports', () => {
+    it("reaches DynamoDB Local, Redis and MinIO at their services' names and default ports", () => {
       expect(services.dynamodb!.command).not.toContain('-port'); // DynamoDB Local's default: 8000
       expect(services.s3!.command?.slice(0, 2)).toEqual(['server', '/data']); // MinIO's S3 API default: 9000
       expect(services['s3-init']!.entrypoint!.join(' ')).toContain('http://s3:9000');

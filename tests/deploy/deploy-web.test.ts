@@ -53,7 +53,10 @@ function startFakeCloudFront(): Promise<{ requests: Recorded[]; server: Server; 
         res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${xml}`);
       };
       if (!match || match[1] !== DISTRIBUTION) {
-        return answer(404, `<ErrorResponse xmlns="${xmlns}"><Error><Type>Sender</Type><Code>NoSuchDistribution</Code><Message>The specified distribution does not exist.</Message></Error><RequestId>req-x</RequestId></ErrorResponse>`);
+        return answer(
+          404,
+          `<ErrorResponse xmlns="${xmlns}"><Error><Type>Sender</Type><Code>NoSuchDistribution</Code><Message>The specified distribution does not exist.</Message></Error><RequestId>req-x</RequestId></ErrorResponse>`,
+        );
       }
       const invalidation = (id: string, status: string) =>
         `<Invalidation xmlns="${xmlns}"><Id>${id}</Id><Status>${status}</Status><CreateTime>2026-01-01T00:00:00.000Z</CreateTime>${batches.get(id) ?? ''}</Invalidation>`;
@@ -63,7 +66,10 @@ function startFakeCloudFront(): Promise<{ requests: Recorded[]; server: Server; 
         return answer(201, invalidation(id, 'InProgress'), { location: `https://cloudfront.amazonaws.com/2020-05-31/distribution/${DISTRIBUTION}/invalidation/${id}` });
       }
       if (req.method === 'GET' && match[2] && batches.has(match[2])) return answer(200, invalidation(match[2], 'Completed'));
-      return answer(404, `<ErrorResponse xmlns="${xmlns}"><Error><Type>Sender</Type><Code>NoSuchInvalidation</Code><Message>No such invalidation.</Message></Error><RequestId>req-y</RequestId></ErrorResponse>`);
+      return answer(
+        404,
+        `<ErrorResponse xmlns="${xmlns}"><Error><Type>Sender</Type><Code>NoSuchInvalidation</Code><Message>No such invalidation.</Message></Error><RequestId>req-y</RequestId></ErrorResponse>`,
+      );
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ requests, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
@@ -146,7 +152,12 @@ describe('npm run deploy:web', { timeout: 60_000 }, () => {
     expect(order.map((l) => l.path)).toHaveLength(6);
     expect(order.every((l) => l.total === 6)).toBe(true);
     expect(order.slice(0, 3).every((l) => l.path.startsWith('assets/'))).toBe(true);
-    expect(order.slice(3, 5).map((l) => l.path).sort()).toEqual(['favicon.svg', 'robots.txt']);
+    expect(
+      order
+        .slice(3, 5)
+        .map((l) => l.path)
+        .sort(),
+    ).toEqual(['favicon.svg', 'robots.txt']);
     expect(order.at(-1)!.path).toBe('index.html');
     expect(run.stdout).toMatch(/✔ Uploaded 6 files \(\d+(\.\d)? (B|KB)\)/);
 
@@ -210,7 +221,11 @@ describe('npm run deploy:web', { timeout: 60_000 }, () => {
 
     const real = await deploy(['--bucket', 'web', '--dist', dist, '--path-style', '--prefix', 'preview']);
     expect(real.code).toBe(0);
-    expect(await keys('preview/')).toEqual(Object.keys(BUILD).map((k) => `preview/${k}`).sort());
+    expect(await keys('preview/')).toEqual(
+      Object.keys(BUILD)
+        .map((k) => `preview/${k}`)
+        .sort(),
+    );
     expect((await head('preview/index.html')).CacheControl).toBe('no-cache');
     await client.send(new DeleteObjectsCommand({ Bucket: 'web', Delete: { Objects: (await keys('preview/')).map((Key) => ({ Key })) } }));
   });
@@ -225,7 +240,10 @@ describe('npm run deploy:web', { timeout: 60_000 }, () => {
 
   it('no --bucket, bad options and missing credentials are one clear line each, exit code 1', async () => {
     const none = await deploy(['--dist', dist]);
-    expect([none.code, none.stderr.trim()]).toEqual([1, '✖ --bucket is required: npm run deploy:web -- --bucket <name of the web bucket>. Every option: npm run deploy:web -- --help']);
+    expect([none.code, none.stderr.trim()]).toEqual([
+      1,
+      '✖ --bucket is required: npm run deploy:web -- --bucket <name of the web bucket>. Every option: npm run deploy:web -- --help',
+    ]);
 
     const days = await deploy(['--bucket', 'web', '--dist', dist, '--prune-older-than', 'soon']);
     expect([days.code, days.stderr.trim()]).toEqual([1, '✖ --prune-older-than takes a number of days, such as 30 (got "soon").']);

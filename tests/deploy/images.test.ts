@@ -299,17 +299,23 @@ describe.skipIf(podmanProblem !== undefined)('the dems image (deploy/Dockerfile,
       });
       expect(order.status).toBe(201);
       // engagement: the purchase is announced to the buyer.
-      await eventually(async () => {
-        const notes = await api.get('/notifications', attendee.token);
-        return notes.body?.items?.length ? true : undefined;
-      }, 20_000, 'the purchase notification');
+      await eventually(
+        async () => {
+          const notes = await api.get('/notifications', attendee.token);
+          return notes.body?.items?.length ? true : undefined;
+        },
+        20_000,
+        'the purchase notification',
+      );
     });
 
     it('an organizer uploads a banner through the gateway container: the events container re-encodes it with sharp into S3, the gateway container serves it', async () => {
       const api = client(`http://127.0.0.1:${PORTS.gateway}/api`);
       const organizer = await api.account('organizer');
       const event = await createEvent(api, organizer.token, 10, { title: 'Banner Night' });
-      const png = await sharp({ create: { width: 960, height: 480, channels: 3, background: '#2a6f97' } }).png().toBuffer();
+      const png = await sharp({ create: { width: 960, height: 480, channels: 3, background: '#2a6f97' } })
+        .png()
+        .toBuffer();
       const upload = await fetch(`http://127.0.0.1:${PORTS.gateway}/api/events/${event.id}/banner`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${organizer.token}`, 'content-type': 'image/png' },
@@ -340,7 +346,19 @@ describe.skipIf(podmanProblem !== undefined)('the dems image (deploy/Dockerfile,
       };
       const listSecrets = ['/bin/sh', '-c', 'stat -c "%n %u %a" /data/*'];
       await oneShot('dems-image-test-secrets', '/app/deploy/make-secrets.mjs', '/data');
-      const made = await ok([...RUN, '--rm', '--no-healthcheck', '--label', LABEL, '--volume', 'dems-image-test-secrets:/data', '--entrypoint', listSecrets[0]!, IMAGE, ...listSecrets.slice(1)]);
+      const made = await ok([
+        ...RUN,
+        '--rm',
+        '--no-healthcheck',
+        '--label',
+        LABEL,
+        '--volume',
+        'dems-image-test-secrets:/data',
+        '--entrypoint',
+        listSecrets[0]!,
+        IMAGE,
+        ...listSecrets.slice(1),
+      ]);
       expect(made.split('\n').sort()).toEqual(['/data/JWT_SIGNING_KEY 1000 400', '/data/SERVICE_SECRET 1000 400']);
 
       const seed = () => oneShot('dems-image-test-demo', '/app/deploy/seed-demo.mjs', `http://127.0.0.1:${PORTS.gateway}`, '/data');

@@ -34,7 +34,9 @@ function fieldsOf(file: string): Fields | undefined {
 }
 
 function declarationFile(from: string, specifier: string): string {
-  const base = specifier.startsWith('.') ? join(dirname(from), specifier) : join(dirname(require.resolve(`${specifier.split('/').slice(0, 2).join('/')}/package.json`)), ...specifier.split('/').slice(2));
+  const base = specifier.startsWith('.')
+    ? join(dirname(from), specifier)
+    : join(dirname(require.resolve(`${specifier.split('/').slice(0, 2).join('/')}/package.json`)), ...specifier.split('/').slice(2));
   return `${base}.d.ts`;
 }
 

@@ -169,7 +169,14 @@ describe('deploy/k8s', () => {
     const r = render[overlay];
 
     it('holds only valid Kubernetes objects (OpenAPI schema, no field the API does not know)', () => {
-      const MODELS: Record<string, Record<string, unknown>> = { v1: core, 'apps/v1': apps, 'autoscaling/v2': autoscaling, 'batch/v1': batch, 'networking.k8s.io/v1': networking, 'policy/v1': policy };
+      const MODELS: Record<string, Record<string, unknown>> = {
+        v1: core,
+        'apps/v1': apps,
+        'autoscaling/v2': autoscaling,
+        'batch/v1': batch,
+        'networking.k8s.io/v1': networking,
+        'policy/v1': policy,
+      };
       for (const o of r.objects) {
         const Model = MODELS[o.apiVersion]?.[o.kind] as (new (data: unknown) => { validate(): void }) | undefined;
         expect(Model, `${o.apiVersion} ${o.kind}: a model to validate it`).toBeDefined();
@@ -240,7 +247,10 @@ describe('deploy/k8s', () => {
           const port = service!.spec.ports.find((p) => p.port === Number(url.port));
           expect(port, `${role} ${URL_VARIABLE[target]}: the Service has port ${url.port}`).toBeDefined();
           const targetPods = r.podsSelectedBy({ matchLabels: (service!.spec as unknown as { selector: Record<string, string> }).selector });
-          expect(targetPods.map((p) => p.metadata.name), `${role} ${URL_VARIABLE[target]}`).toEqual([target]);
+          expect(
+            targetPods.map((p) => p.metadata.name),
+            `${role} ${URL_VARIABLE[target]}`,
+          ).toEqual([target]);
         }
       }
     });
@@ -281,20 +291,31 @@ describe('deploy/k8s', () => {
         if (role !== 'gateway') expect(config.STORE, role).toBe('dynamodb');
         if (role === 'events' || role === 'gateway') expect(env.BANNER_STORE, role).toBe('s3');
       }
-      expect(configKeys.filter((k) => !readBySome.has(k)), 'dems-config keys no role reads').toEqual([]);
+      expect(
+        configKeys.filter((k) => !readBySome.has(k)),
+        'dems-config keys no role reads',
+      ).toEqual([]);
       // Secrets only by reference: the engagement and service secrets never in the ConfigMap.
       for (const secret of ['SERVICE_SECRET', 'JWT_SIGNING_KEY', 'ADMIN_PASSWORD']) expect(configKeys).not.toContain(secret);
     });
 
     it('scales every role on CPU and keeps one pod at a time out (autoscalers and disruption budgets)', () => {
       for (const role of ROLES) {
-        const hpa = r.named<KubeObject & { spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number; metrics: { resource: { name: string } }[] } }>('HorizontalPodAutoscaler', role);
+        const hpa = r.named<
+          KubeObject & { spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number; metrics: { resource: { name: string } }[] } }
+        >('HorizontalPodAutoscaler', role);
         expect(hpa?.spec.scaleTargetRef, role).toMatchObject({ kind: 'Deployment', name: role });
         expect(r.named(hpa!.spec.scaleTargetRef.kind, hpa!.spec.scaleTargetRef.name), role).toBeDefined();
-        expect(hpa!.spec.metrics.map((m) => m.resource.name), role).toEqual(['cpu']);
+        expect(
+          hpa!.spec.metrics.map((m) => m.resource.name),
+          role,
+        ).toEqual(['cpu']);
         expect(hpa!.spec.maxReplicas, role).toBeGreaterThan(hpa!.spec.minReplicas);
         const pdb = r.named<KubeObject & { spec: { selector: LabelSelector; maxUnavailable: number } }>('PodDisruptionBudget', role);
-        expect(r.podsSelectedBy(pdb!.spec.selector).map((w) => w.metadata.name), role).toEqual([role]);
+        expect(
+          r.podsSelectedBy(pdb!.spec.selector).map((w) => w.metadata.name),
+          role,
+        ).toEqual([role]);
         expect(pdb!.spec.maxUnavailable, role).toBe(1);
         expect(r.roles.get(role)!.spec.replicas, `${role}: the autoscaler owns the replica count`).toBeUndefined();
         // CPU utilisation is measured against the request; a memory limit stops a leak from taking the node.
@@ -318,7 +339,10 @@ describe('deploy/k8s', () => {
           }
         }
       }
-      expect(policies.find((p) => Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress), 'a default deny of all ingress').toBeDefined();
+      expect(
+        policies.find((p) => Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress),
+        'a default deny of all ingress',
+      ).toBeDefined();
       /** The roles whose pods may open a connection to `role`'s pods, by the policies that select them. */
       const allowedInto = (role: Role) => {
         const pod = r.roles.get(role)!.spec.template.metadata.labels;
@@ -351,7 +375,11 @@ describe('deploy/k8s', () => {
         for (const c of pod.containers) {
           expect(c.securityContext?.allowPrivilegeEscalation, keyOf(w)).toBe(false);
           expect(c.securityContext?.capabilities?.drop, keyOf(w)).toEqual(['ALL']);
-          for (const m of c.volumeMounts ?? []) expect(pod.volumes?.map((v) => v.name), `${keyOf(w)} mounts ${m.name}`).toContain(m.name);
+          for (const m of c.volumeMounts ?? [])
+            expect(
+              pod.volumes?.map((v) => v.name),
+              `${keyOf(w)} mounts ${m.name}`,
+            ).toContain(m.name);
         }
       }
       for (const [role, d] of r.roles) {
@@ -380,13 +408,18 @@ describe('deploy/k8s', () => {
         const config = loadRoleConfig(role, env);
         expect(config).toMatchObject({ STORE: 'dynamodb', TABLE_PREFIX: '', DYNAMODB_CREATE_TABLES: false });
         expect(config.REDIS_URL, role).toMatch(/^rediss:\/\//);
-        expect(d.spec.template.spec.containers[0]!.env?.find((e) => e.name === 'REDIS_URL')?.valueFrom?.secretKeyRef, `${role}: REDIS_URL holds a token`).toEqual({ name: 'dems-secrets', key: 'REDIS_URL' });
+        expect(d.spec.template.spec.containers[0]!.env?.find((e) => e.name === 'REDIS_URL')?.valueFrom?.secretKeyRef, `${role}: REDIS_URL holds a token`).toEqual({
+          name: 'dems-secrets',
+          key: 'REDIS_URL',
+        });
       }
       expect(r.named('Namespace', 'dems')?.metadata.labels).toMatchObject({ 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' });
     });
 
     it('routes /, /api, /socket.io and /banners through an ALB to the gateway, WebSocket-friendly, checking /readyz', () => {
-      type Ingress = KubeObject & { spec: { ingressClassName: string; rules: { http: { paths: { path: string; pathType: string; backend: { service: { name: string; port: { name: string } } } }[] } }[] } };
+      type Ingress = KubeObject & {
+        spec: { ingressClassName: string; rules: { http: { paths: { path: string; pathType: string; backend: { service: { name: string; port: { name: string } } } }[] } }[] };
+      };
       const [ingress, ...others] = r.ofKind<Ingress>('Ingress');
       expect(others).toEqual([]);
       expect(ingress!.spec.ingressClassName).toBe('alb');
@@ -400,7 +433,10 @@ describe('deploy/k8s', () => {
         expect(p.pathType).toBe('Prefix');
         const service = r.named<KubeObject & { spec: { ports: { name: string }[] } }>('Service', p.backend.service.name);
         expect(service?.metadata.name, p.path).toBe('gateway');
-        expect(service!.spec.ports.map((port) => port.name), p.path).toContain(p.backend.service.port.name);
+        expect(
+          service!.spec.ports.map((port) => port.name),
+          p.path,
+        ).toContain(p.backend.service.port.name);
       }
       // A pod leaves the ALB (deregistration) while its preStop pause keeps it serving.
       const delay = Number(/deregistration_delay\.timeout_seconds=(\d+)/.exec(a['alb.ingress.kubernetes.io/target-group-attributes']!)![1]);
@@ -436,13 +472,19 @@ describe('deploy/k8s', () => {
         for (const variable of ['DYNAMODB_ENDPOINT', 'REDIS_URL', 'S3_ENDPOINT']) {
           const url = new URL(env[variable]!);
           const service = r.named<KubeObject & { spec: { ports: { port: number }[] } }>('Service', url.hostname);
-          expect(service?.spec.ports.map((p) => p.port), `${role} ${variable}`).toContain(Number(url.port));
+          expect(
+            service?.spec.ports.map((p) => p.port),
+            `${role} ${variable}`,
+          ).toContain(Number(url.port));
         }
         if (role === 'gateway') continue;
         expect(loadRoleConfig(role, env)).toMatchObject({ STORE: 'dynamodb', DYNAMODB_CREATE_TABLES: true });
       }
-      const composeImages = new Set(Object.values((parse(readFileSync(join(ROOT, 'compose.yaml'), 'utf8'), { merge: true }) as { services: Record<string, { image: string }> }).services).map((s) => s.image));
-      for (const w of r.workloads) for (const c of w.spec.template.spec.containers) if (imageName(c.image) !== 'dems') expect(composeImages, `${keyOf(w)}: the same image as compose.yaml`).toContain(c.image);
+      const composeImages = new Set(
+        Object.values((parse(readFileSync(join(ROOT, 'compose.yaml'), 'utf8'), { merge: true }) as { services: Record<string, { image: string }> }).services).map((s) => s.image),
+      );
+      for (const w of r.workloads)
+        for (const c of w.spec.template.spec.containers) if (imageName(c.image) !== 'dems') expect(composeImages, `${keyOf(w)}: the same image as compose.yaml`).toContain(c.image);
     });
 
     it('creates the banner bucket the services use', () => {

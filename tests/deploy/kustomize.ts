@@ -42,9 +42,7 @@ interface Kustomization {
 }
 
 const SUPPORTED = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'labels', 'images', 'patches']);
-const CLUSTER_SCOPED = new Set([
-  'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'IngressClass',
-]);
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'IngressClass']);
 /** Kinds whose spec.template is a pod template (labels with includeTemplates). */
 const WORKLOADS = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController']);
 
@@ -111,7 +109,9 @@ function applyPatch(objects: KubeObject[], patch: Json, target: Target | undefin
   const selector: Target = target ?? { kind: p.kind, name: escapeRegExp(p.metadata.name) };
   const hit = objects.filter((o) => matches(o, selector));
   if (!hit.length) throw new Error(`${file}: no object matches the patch for ${p.kind} ${p.metadata?.name}`);
-  return objects.map((o) => (hit.includes(o) ? (mergeStrategic(o as unknown as Json, { ...p, metadata: { ...p.metadata, name: o.metadata.name } } as unknown as Json) as unknown as KubeObject) : o));
+  return objects.map((o) =>
+    hit.includes(o) ? (mergeStrategic(o as unknown as Json, { ...p, metadata: { ...p.metadata, name: o.metadata.name } } as unknown as Json) as unknown as KubeObject) : o,
+  );
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -119,7 +119,10 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** RFC 6902 add, replace and remove on a copy; paths are RFC 6901 pointers, "-" being the end of a list. */
 function applyOperation(doc: Json, op: JsonObject): Json {
   const copy = structuredClone(doc);
-  const path = String(op.path).split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const path = String(op.path)
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const last = path.pop()!;
   let parent: Json = copy;
   for (const key of path) {
@@ -186,9 +189,28 @@ function renameImages(node: Json, image: NonNullable<Kustomization['images']>[nu
 
 /** kustomize's "legacy" order: kinds others depend on first, then the rest by kind; by name within a kind. */
 const KIND_ORDER = [
-  'Namespace', 'ResourceQuota', 'StorageClass', 'CustomResourceDefinition', 'ServiceAccount', 'PodSecurityPolicy', 'Role', 'ClusterRole',
-  'RoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'Secret', 'Endpoints', 'Service', 'LimitRange', 'PriorityClass', 'PersistentVolume',
-  'PersistentVolumeClaim', 'Deployment', 'StatefulSet', 'CronJob', 'PodDisruptionBudget',
+  'Namespace',
+  'ResourceQuota',
+  'StorageClass',
+  'CustomResourceDefinition',
+  'ServiceAccount',
+  'PodSecurityPolicy',
+  'Role',
+  'ClusterRole',
+  'RoleBinding',
+  'ClusterRoleBinding',
+  'ConfigMap',
+  'Secret',
+  'Endpoints',
+  'Service',
+  'LimitRange',
+  'PriorityClass',
+  'PersistentVolume',
+  'PersistentVolumeClaim',
+  'Deployment',
+  'StatefulSet',
+  'CronJob',
+  'PodDisruptionBudget',
 ];
 function sortByKind(objects: KubeObject[]): KubeObject[] {
   const rank = (kind: string) => (KIND_ORDER.includes(kind) ? KIND_ORDER.indexOf(kind) : KIND_ORDER.length);

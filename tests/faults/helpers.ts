@@ -49,16 +49,10 @@ export async function startFaultSystem(options: Parameters<typeof startTestSyste
 }
 
 /** One HTTP exchange as a client sees it: an answer, or no answer at all (refused, reset, timed out). */
-export type Attempt =
-  | { url: string; status: number; body: any; replayed: boolean; retryAfterMs: number | null }
-  | { url: string; error: string };
+export type Attempt = { url: string; status: number; body: any; replayed: boolean; retryAfterMs: number | null } | { url: string; error: string };
 
 /** Sends one request (JSON body if given); a connection failure is returned as `error`, never thrown. */
-export async function attempt(
-  method: string,
-  url: string,
-  options: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
-): Promise<Attempt> {
+export async function attempt(method: string, url: string, options: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Attempt> {
   try {
     const res = await fetch(url, {
       method,

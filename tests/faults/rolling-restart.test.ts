@@ -52,7 +52,14 @@ describe('fault: a rolling restart of every service under steady load (two repli
         const buyer = buyers[(w + n * WORKERS) % BUYERS]!;
         const headers = { authorization: `Bearer ${buyer.token}` };
         const [what, send] = [
-          ['POST /orders', () => attempt('POST', `${gateway}/orders`, { body: { eventId: event.id, ticketTypeId: event.ticketTypes[0]!.id, quantity: 1 }, headers: { ...headers, 'idempotency-key': `roll-${w}-${n}` } })],
+          [
+            'POST /orders',
+            () =>
+              attempt('POST', `${gateway}/orders`, {
+                body: { eventId: event.id, ticketTypeId: event.ticketTypes[0]!.id, quantity: 1 },
+                headers: { ...headers, 'idempotency-key': `roll-${w}-${n}` },
+              }),
+          ],
           ['GET /events/:id', () => attempt('GET', `${gateway}/events/${event.id}`)],
           ['GET /availability/:id', () => attempt('GET', `${gateway}/availability/${event.id}`)],
           ['GET /notifications', () => attempt('GET', `${gateway}/notifications`, { headers })],
@@ -99,7 +106,10 @@ describe('fault: a rolling restart of every service under steady load (two repli
     for (const instance of ROLLING_ORDER) expect(servedDuring[instance], instance).toBeGreaterThan(0);
 
     // No request failed in the end, and no try saw a 5xx other than a 503 (which the web app retries).
-    const failed = requests.filter((r) => { const last = r.tries.at(-1)!; return !isAnswer(last) || last.status >= 300; });
+    const failed = requests.filter((r) => {
+      const last = r.tries.at(-1)!;
+      return !isAnswer(last) || last.status >= 300;
+    });
     expect(failed).toEqual([]);
     const otherFiveXx = requests.flatMap((r) => r.tries.filter((a) => isAnswer(a) && a.status >= 500 && a.status !== 503).map((a) => ({ what: r.what, a })));
     expect(otherFiveXx).toEqual([]);
@@ -108,7 +118,7 @@ describe('fault: a rolling restart of every service under steady load (two repli
     const api = client(gateway);
     const ordersOf = async (token: string): Promise<string[]> => {
       const ids: string[] = [];
-      for (let cursor = ''; ; ) {
+      for (let cursor = ''; ;) {
         const page = (await api.get(`/orders?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, token)).body;
         ids.push(...page.items.map((o: { id: string }) => o.id));
         if (!page.nextCursor) return ids;
@@ -116,7 +126,12 @@ describe('fault: a rolling restart of every service under steady load (two repli
       }
     };
     const stored = await Promise.all(buyers.map(async (b) => (await ordersOf(b.token)).sort()));
-    const expected = buyers.map((b) => acknowledged.filter((a) => a.buyer === b).map((a) => a.id).sort());
+    const expected = buyers.map((b) =>
+      acknowledged
+        .filter((a) => a.buyer === b)
+        .map((a) => a.id)
+        .sort(),
+    );
     expect(stored).toEqual(expected);
     expect((await api.get(`/availability/${event.id}`)).body.ticketTypes[0].sold).toBe(acknowledged.length);
 

@@ -35,9 +35,10 @@ async function pendingOnMetrics(serviceUrl: string): Promise<number> {
 function owedToEngagement(file: string): { pending: number; dead: number } {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return db
-      .prepare("SELECT COALESCE(SUM(dead = 0), 0) AS pending, COALESCE(SUM(dead = 1), 0) AS dead FROM outbox WHERE subscriber = 'engagement'")
-      .get() as { pending: number; dead: number };
+    return db.prepare("SELECT COALESCE(SUM(dead = 0), 0) AS pending, COALESCE(SUM(dead = 1), 0) AS dead FROM outbox WHERE subscriber = 'engagement'").get() as {
+      pending: number;
+      dead: number;
+    };
   } finally {
     db.close();
   }

@@ -4,8 +4,4 @@ import { describeKilledMidSale } from './killed-mid-sale.js';
 
 const dynamo = dynamoTestTarget();
 
-describeKilledMidSale(
-  'DynamoDB Local',
-  () => dynamoDbEnv(dynamo.endpoint!, 'faults'),
-  dynamo.skip,
-);
+describeKilledMidSale('DynamoDB Local', () => dynamoDbEnv(dynamo.endpoint!, 'faults'), dynamo.skip);

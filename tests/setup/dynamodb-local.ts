@@ -14,7 +14,9 @@ declare module 'vitest' {
   }
 }
 
-const wanted = process.env.STORE_ADAPTERS?.split(',').map((s) => s.trim()).filter(Boolean);
+const wanted = process.env.STORE_ADAPTERS?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 async function waitListening(endpoint: string, child: ChildProcess, output: () => string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,15 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InjectOptions } from 'fastify';
-import {
-  ACTORS,
-  AUTHORIZATION,
-  endpointName,
-  expectedOutcome,
-  SERVICE_NAMES,
-  type Actor,
-  type EndpointRule,
-  type ServiceName,
-} from '@dems/contracts';
+import { ACTORS, AUTHORIZATION, endpointName, expectedOutcome, SERVICE_NAMES, type Actor, type EndpointRule, type ServiceName } from '@dems/contracts';
 import { registeredRoutes } from '@dems/kit';
 import { picture } from '../../services/events/test/images.js';
 import { account, eventBody, startInProcess, type Account, type InProcess } from './in-process.js';
@@ -62,7 +53,7 @@ interface Case {
 }
 
 let fixture: Record<string, unknown> = {};
-const once = async <T,>(key: string, make: () => Promise<T>): Promise<T> => (fixture[key] ??= await make()) as T;
+const once = async <T>(key: string, make: () => Promise<T>): Promise<T> => (fixture[key] ??= await make()) as T;
 
 const CASES: Record<string, Case> = {
   'engagement POST /users': {
@@ -139,7 +130,12 @@ const CASES: Record<string, Case> = {
     request: async () => {
       fixture.unbannered = await newEvent('Keeps its banner');
       const image = await once('banner', () => picture('png', 640, 320));
-      const set = await call('events', { method: 'PUT', url: `/events/${fixture.unbannered}/banner`, headers: { ...who.organizer.auth, 'content-type': 'image/png' }, payload: image });
+      const set = await call('events', {
+        method: 'PUT',
+        url: `/events/${fixture.unbannered}/banner`,
+        headers: { ...who.organizer.auth, 'content-type': 'image/png' },
+        payload: image,
+      });
       expect(set.statusCode, set.body).toBe(200);
       return { method: 'DELETE', url: `/events/${fixture.unbannered}/banner` };
     },

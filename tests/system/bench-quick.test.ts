@@ -30,7 +30,10 @@ describe('bench --quick', () => {
     const scenarios = new Set(report.rows.map((r: { scenario: string }) => r.scenario));
     expect([...scenarios].sort()).toEqual(['1 hot sale', '2 durable', '3 flash crowd', '4 sold out', '5 browse', '6 live fan-out', '7 dynamodb', '8 waiting room', 'baseline']);
     for (const check of ['no oversell', 'zero new orders', 'zero 5xx', 'every order 201 and its notification reached the buyer']) {
-      expect(report.checks.some((c: { check: string }) => c.check.includes(check)), check).toBe(true);
+      expect(
+        report.checks.some((c: { check: string }) => c.check.includes(check)),
+        check,
+      ).toBe(true);
     }
     for (const row of report.rows) {
       if (row.rps !== undefined) expect(row.rps, row.what).toBeGreaterThan(0);

@@ -21,7 +21,12 @@ beforeAll(async () => {
 afterAll(async () => sys?.close());
 
 async function publish(capacity = 100): Promise<Event> {
-  const res = await sys.apps.events.inject({ method: 'POST', url: '/events', headers: organizer.auth, payload: { ...eventBody('Capacity race'), ticketTypes: [{ name: 'General', priceCents: 1000, currency: 'EUR', capacity }] } });
+  const res = await sys.apps.events.inject({
+    method: 'POST',
+    url: '/events',
+    headers: organizer.auth,
+    payload: { ...eventBody('Capacity race'), ticketTypes: [{ name: 'General', priceCents: 1000, currency: 'EUR', capacity }] },
+  });
   expect(res.statusCode, res.body).toBe(201);
   await sys.settle();
   return res.json<Event>();

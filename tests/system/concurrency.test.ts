@@ -44,9 +44,7 @@ describe('system: concurrency, idempotency and faults with two ticketing process
     await waitOnSale(api, event.id);
     const body = { eventId: event.id, ticketTypeId: event.ticketTypes[0]!.id, quantity: 2 };
     const ticketings = [client(t.system.urls.ticketing), client(t.system.urlOf('ticketing-2'))];
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => ticketings[i % 2]!.post('/orders', body, buyer.token, { 'idempotency-key': 'retry-me' })),
-    );
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => ticketings[i % 2]!.post('/orders', body, buyer.token, { 'idempotency-key': 'retry-me' })));
     expect(results.every((r) => r.status === 201)).toBe(true);
     expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
     expect((await api.get('/orders', buyer.token)).body.items).toHaveLength(1);
@@ -71,10 +69,14 @@ describe('system: concurrency, idempotency and faults with two ticketing process
     expect((await api.get('/notifications', buyer.token)).status).toBe(502);
 
     await t.system.start('engagement');
-    const notes = await eventually(async () => {
-      const r = await api.get('/notifications', buyer.token);
-      return r.status === 200 && r.body.items.length > 0 ? r.body.items : undefined;
-    }, 15_000, 'the notification after engagement restarted');
+    const notes = await eventually(
+      async () => {
+        const r = await api.get('/notifications', buyer.token);
+        return r.status === 200 && r.body.items.length > 0 ? r.body.items : undefined;
+      },
+      15_000,
+      'the notification after engagement restarted',
+    );
     // Give the relay time to (wrongly) deliver again, then check there is still exactly one.
     await new Promise((r) => setTimeout(r, 1500));
     const final = await api.get('/notifications', buyer.token);

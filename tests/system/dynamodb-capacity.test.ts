@@ -42,7 +42,10 @@ describe.skipIf(!dynamo.endpoint)('the capacity log (instrumentCapacity) on Dyna
       new CreateTableCommand({
         TableName: table,
         BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [{ AttributeName: 'PK', KeyType: 'HASH' }, { AttributeName: 'SK', KeyType: 'RANGE' }],
+        KeySchema: [
+          { AttributeName: 'PK', KeyType: 'HASH' },
+          { AttributeName: 'SK', KeyType: 'RANGE' },
+        ],
         AttributeDefinitions: ['PK', 'SK', 'G'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
         GlobalSecondaryIndexes: [{ IndexName: 'ByG', KeySchema: [{ AttributeName: 'G', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
       }),
@@ -55,7 +58,15 @@ describe.skipIf(!dynamo.endpoint)('the capacity log (instrumentCapacity) on Dyna
 
   it('logs each call with its consumed units, the keys it wrote, the index keys it set, and models failed writes', async () => {
     await doc.send(new PutCommand({ TableName: table, Item: { PK: 'user#1', SK: 'a', G: 'shard#3', Title: 'x'.repeat(60) } }));
-    await doc.send(new UpdateCommand({ TableName: table, Key: { PK: 'user#1', SK: 'a' }, UpdateExpression: 'SET #G = :g, N = if_not_exists(N, :z)', ExpressionAttributeNames: { '#G': 'G' }, ExpressionAttributeValues: { ':g': 'shard#4', ':z': 0 } }));
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { PK: 'user#1', SK: 'a' },
+        UpdateExpression: 'SET #G = :g, N = if_not_exists(N, :z)',
+        ExpressionAttributeNames: { '#G': 'G' },
+        ExpressionAttributeValues: { ':g': 'shard#4', ':z': 0 },
+      }),
+    );
     await doc.send(new UpdateCommand({ TableName: table, Key: { PK: 'user#1', SK: 'a' }, UpdateExpression: 'REMOVE G' }));
     await expect(doc.send(new PutCommand({ TableName: table, Item: { PK: 'user#1', SK: 'a' }, ConditionExpression: 'attribute_not_exists(PK)' }))).rejects.toThrow();
     await expect(
@@ -63,7 +74,15 @@ describe.skipIf(!dynamo.endpoint)('the capacity log (instrumentCapacity) on Dyna
         new TransactWriteCommand({
           TransactItems: [
             { Put: { TableName: table, Item: { PK: 'user#2', SK: 'b', Big: 'y'.repeat(1500) } } },
-            { Update: { TableName: table, Key: { PK: 'user#1', SK: 'a' }, UpdateExpression: 'SET N = :n', ConditionExpression: 'attribute_not_exists(PK)', ExpressionAttributeValues: { ':n': 1 } } },
+            {
+              Update: {
+                TableName: table,
+                Key: { PK: 'user#1', SK: 'a' },
+                UpdateExpression: 'SET N = :n',
+                ConditionExpression: 'attribute_not_exists(PK)',
+                ExpressionAttributeValues: { ':n': 1 },
+              },
+            },
           ],
         }),
       ),
@@ -72,7 +91,13 @@ describe.skipIf(!dynamo.endpoint)('the capacity log (instrumentCapacity) on Dyna
     await doc.send(new TransactWriteCommand({ TransactItems: [1, 2, 3, 4].map((i) => ({ Put: { TableName: table, Item: { PK: `ticket#${i}`, SK: 't', G: 'shard#1' } } })) }));
 
     const [put, set, remove, failedPut, cancelled, read, transaction] = await lines(7);
-    expect(put).toMatchObject({ op: 'PutItem', kind: 'write', pid: process.pid, consumed: [{ table, units: 2, tableUnits: 1, gsi: { ByG: 1 } }], writes: [{ table, pk: 'user#1', gsi: { ByG: 'shard#3' } }] });
+    expect(put).toMatchObject({
+      op: 'PutItem',
+      kind: 'write',
+      pid: process.pid,
+      consumed: [{ table, units: 2, tableUnits: 1, gsi: { ByG: 1 } }],
+      writes: [{ table, pk: 'user#1', gsi: { ByG: 'shard#3' } }],
+    });
     expect(put!.writes[0]!.bytes).toBeGreaterThan(60);
     expect(put!.failed).toBeUndefined();
     expect(set).toMatchObject({ op: 'UpdateItem', consumed: [{ gsi: { ByG: 2 } }], writes: [{ pk: 'user#1', gsi: { ByG: 'shard#4' } }] });
@@ -127,7 +152,14 @@ describe.skipIf(!dynamo.endpoint)('write units of a purchase, end to end through
     expect(title).toHaveLength(60);
     const created = await api.post(
       '/events',
-      { title, description: 'Live jazz and blues by the water', venue: 'Harbour Hall', timezone: 'Europe/Lisbon', ...inDays(14), ticketTypes: [{ name: 'General', priceCents: 2500, currency: 'EUR', capacity: 1000 }] },
+      {
+        title,
+        description: 'Live jazz and blues by the water',
+        venue: 'Harbour Hall',
+        timezone: 'Europe/Lisbon',
+        ...inDays(14),
+        ticketTypes: [{ name: 'General', priceCents: 2500, currency: 'EUR', capacity: 1000 }],
+      },
       organizer.token,
     );
     expect(created.status).toBe(201);
@@ -164,7 +196,6 @@ describe.skipIf(!dynamo.endpoint)('write units of a purchase, end to end through
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-
   /** Which service each logged pid is, for the report. */
   const serviceOf = (pid: number) => [...system.running.entries()].find(([, p]) => p.child.pid === pid)?.[0] ?? `pid ${pid}`;
 
@@ -178,7 +209,10 @@ describe.skipIf(!dynamo.endpoint)('write units of a purchase, end to end through
     }
     const calls = lines
       .filter((l) => l.kind === 'write')
-      .map((l) => `  ${serviceOf(l.pid).padEnd(11)} ${l.op.padEnd(18)} ${String(l.consumed.reduce((n, c) => n + c.units, 0)).padStart(4)}${l.failed ? ` (failed: ${l.error})` : ''}  ${l.writes.map((w) => `${w.table.slice(prefix.length)}${w.bytes ? ` ${w.bytes} B` : ''}`).join(', ')}`);
+      .map(
+        (l) =>
+          `  ${serviceOf(l.pid).padEnd(11)} ${l.op.padEnd(18)} ${String(l.consumed.reduce((n, c) => n + c.units, 0)).padStart(4)}${l.failed ? ` (failed: ${l.error})` : ''}  ${l.writes.map((w) => `${w.table.slice(prefix.length)}${w.bytes ? ` ${w.bytes} B` : ''}`).join(', ')}`,
+      );
     const reads = readCalls(lines);
     const readsBy = new Map<string, number>();
     for (const l of lines.filter((x) => x.kind === 'read')) readsBy.set(`${serviceOf(l.pid)} ${l.op}`, (readsBy.get(`${serviceOf(l.pid)} ${l.op}`) ?? 0) + 1);
@@ -196,14 +230,14 @@ describe.skipIf(!dynamo.endpoint)('write units of a purchase, end to end through
 
   it(`a 1-ticket order costs at most ${BUDGET[1]} write units end to end`, { timeout: 60_000 }, async () => {
     const { units, lines } = await order(1, 'capacity-one');
-    report('1-ticket order (the reads include this test\'s /metrics probes of the outbox)', lines);
+    report("1-ticket order (the reads include this test's /metrics probes of the outbox)", lines);
     expect(units).toBeGreaterThan(0);
     expect(units).toBeLessThanOrEqual(BUDGET[1]);
   });
 
   it(`a 4-ticket order costs at most ${BUDGET[4]} write units end to end`, { timeout: 60_000 }, async () => {
     const { units, lines } = await order(4, 'capacity-four');
-    report('4-ticket order (the reads include this test\'s /metrics probes of the outbox)', lines);
+    report("4-ticket order (the reads include this test's /metrics probes of the outbox)", lines);
     expect(units).toBeGreaterThan(0);
     expect(units).toBeLessThanOrEqual(BUDGET[4]);
   });

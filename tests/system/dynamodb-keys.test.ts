@@ -88,13 +88,19 @@ describe.skipIf(!dynamo.endpoint)(`hot keys: a sale of ${ORDERS} orders of one e
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-
   it(`no partition key takes more than ${PARTITION_WCU} WCU/s at ${ORDERS_PER_SECOND.toLocaleString('en')} orders/s`, { timeout: 600_000 }, async () => {
     const events = client(system.urls.events);
     const ticketing = client(system.urls.ticketing);
     const created = await events.post(
       '/events',
-      { title: 'The Grand Midsummer Jazz and Blues Night at the Old Harbour!', description: 'A sale', venue: 'Harbour Hall', timezone: 'Europe/Lisbon', ...inDays(30), ticketTypes: [{ name: 'General', priceCents: 2500, currency: 'EUR', capacity: ORDERS * 4 + 100 }] },
+      {
+        title: 'The Grand Midsummer Jazz and Blues Night at the Old Harbour!',
+        description: 'A sale',
+        venue: 'Harbour Hall',
+        timezone: 'Europe/Lisbon',
+        ...inDays(30),
+        ticketTypes: [{ name: 'General', priceCents: 2500, currency: 'EUR', capacity: ORDERS * 4 + 100 }],
+      },
       await tokenFor('organizer'),
     );
     expect(created.status).toBe(201);
@@ -109,7 +115,9 @@ describe.skipIf(!dynamo.endpoint)(`hot keys: a sale of ${ORDERS} orders of one e
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < ORDERS) {
           const i = next++;
-          const res = await ticketing.post('/orders', { eventId: event.id, ticketTypeId: event.ticketTypes[0]!.id, quantity: 1 + (i % 4) }, buyers[i], { 'idempotency-key': `sale-${i}` });
+          const res = await ticketing.post('/orders', { eventId: event.id, ticketTypeId: event.ticketTypes[0]!.id, quantity: 1 + (i % 4) }, buyers[i], {
+            'idempotency-key': `sale-${i}`,
+          });
           statuses.push(res.status);
         }
       }),

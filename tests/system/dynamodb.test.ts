@@ -60,9 +60,7 @@ describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local: inventory split ove
   let doc: DynamoDBDocumentClient;
   beforeAll(async () => {
     t = await startDynamoSystem({ INVENTORY_SHARDS: '4' });
-    doc = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-    );
+    doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
   }, 120_000);
   afterAll(async () => {
     doc?.destroy();
@@ -131,15 +129,15 @@ describe.skipIf(!dynamo.endpoint)('system on DynamoDB Local: inventory split ove
     expect(last.body.code).toBe('SOLD_OUT');
 
     // A capacity change spreads the new seats over the shards; a ticket handed back returns to its shard.
-    expect((await api.patch(`/events/${event.id}`, { ticketTypes: [{ id: ttId, name: 'General', priceCents: 2500, currency: 'EUR', capacity: 110 }] }, organizer.token)).status).toBe(200);
+    expect(
+      (await api.patch(`/events/${event.id}`, { ticketTypes: [{ id: ttId, name: 'General', priceCents: 2500, currency: 'EUR', capacity: 110 }] }, organizer.token)).status,
+    ).toBe(200);
     await eventually(async () => ((await api.get(`/availability/${event.id}`)).body.ticketTypes[0].capacity === 110 ? true : undefined), 10_000, 'the new capacity');
     const shards = await shardsOf(ttId);
     expect(shards.reduce((n, s) => n + s.capacity, 0)).toBe(110);
     expect(shards.every((s) => s.capacity >= s.sold)).toBe(true);
     const more = await Promise.all(
-      Array.from({ length: 10 }, (_, i) =>
-        api.post('/orders', { eventId: event.id, ticketTypeId: ttId, quantity: 1 }, people[i]!.token, { 'idempotency-key': `more-${i}` }),
-      ),
+      Array.from({ length: 10 }, (_, i) => api.post('/orders', { eventId: event.id, ticketTypeId: ttId, quantity: 1 }, people[i]!.token, { 'idempotency-key': `more-${i}` })),
     );
     expect(more.map((r) => r.status)).toEqual(Array(10).fill(201));
     expect((await api.get(`/availability/${event.id}`)).body.ticketTypes[0]).toMatchObject({ capacity: 110, sold: 110, remaining: 0 });

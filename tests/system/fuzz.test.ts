@@ -106,11 +106,17 @@ function payloads(valid: Record<string, unknown>): fc.Arbitrary<{ payload: strin
   return fc.oneof(
     { arbitrary: json, weight: 8 },
     { arbitrary: fc.string().map((s) => ({ payload: s, contentType: 'application/json' })), weight: 1 },
-    { arbitrary: fc.constantFrom('{', '{"a":', '[1,2', '{"email":"a@b.c",}', "{'a':1}", 'undefined', '\u0000{}').map((s) => ({ payload: s, contentType: 'application/json' })), weight: 1 },
+    {
+      arbitrary: fc.constantFrom('{', '{"a":', '[1,2', '{"email":"a@b.c",}', "{'a':1}", 'undefined', '\u0000{}').map((s) => ({ payload: s, contentType: 'application/json' })),
+      weight: 1,
+    },
     { arbitrary: fc.integer({ min: 33, max: 100_000 }).map((d) => ({ payload: '{"a":' + '['.repeat(d) + ']'.repeat(d) + '}', contentType: 'application/json' })), weight: 1 },
     {
       arbitrary: fc
-        .tuple(bodies(valid), fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', undefined))
+        .tuple(
+          bodies(valid),
+          fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', undefined),
+        )
         .map(([b, contentType]) => ({ payload: safeStringify(b), contentType })),
       weight: 1,
     },
@@ -241,7 +247,11 @@ describe('fuzzing every JSON endpoint', () => {
   it('query strings and path parameters of the GET endpoints: never a 5xx', async () => {
     const query = fc.dictionary(
       fc.constantFrom('limit', 'cursor', 'q', 'from', 'to', 'mine', 'x', '__proto__'),
-      fc.oneof(weirdString.filter((s) => s.length < 3000), weirdNumber.map(String), fc.constant('true')),
+      fc.oneof(
+        weirdString.filter((s) => s.length < 3000),
+        weirdNumber.map(String),
+        fc.constant('true'),
+      ),
       { maxKeys: 4 },
     );
     const gets: [ServiceName, (id: string) => string, () => Record<string, string>][] = [
@@ -266,7 +276,14 @@ describe('fuzzing every JSON endpoint', () => {
   it('broken bearer tokens: never a 5xx', async () => {
     const token = fc.oneof(
       fc.string({ maxLength: 200 }),
-      fc.constantFrom('Bearer', 'Bearer ', 'Basic abc', `Bearer ${attendee.token}x`, `Bearer ${attendee.token.split('.').slice(0, 2).join('.')}.`, 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.'),
+      fc.constantFrom(
+        'Bearer',
+        'Bearer ',
+        'Basic abc',
+        `Bearer ${attendee.token}x`,
+        `Bearer ${attendee.token.split('.').slice(0, 2).join('.')}.`,
+        'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
+      ),
       fc.string({ maxLength: 100 }).map((s) => `Bearer ${Buffer.from(s).toString('base64url')}.${Buffer.from(s).toString('base64url')}.x`),
     );
     await fc.assert(
@@ -284,7 +301,13 @@ describe('fuzzing every JSON endpoint', () => {
       fc.record({ messages: fc.array(fc.jsonValue(), { minLength: 1, maxLength: 3 }) }),
       fc.record({
         messages: fc.array(
-          fc.record({ id: weirdString, type: fc.constantFrom('EventPublished', 'OrderPlaced', 'UserRegistered', 'Nope'), source: fc.string(), occurredAt: fc.string(), data: fc.jsonValue() }),
+          fc.record({
+            id: weirdString,
+            type: fc.constantFrom('EventPublished', 'OrderPlaced', 'UserRegistered', 'Nope'),
+            source: fc.string(),
+            occurredAt: fc.string(),
+            data: fc.jsonValue(),
+          }),
           { minLength: 1, maxLength: 2 },
         ),
       }),
@@ -310,7 +333,10 @@ describe('fuzzing every JSON endpoint', () => {
         hour: fc.integer({ min: 0, max: 23 }),
         minute: fc.integer({ min: 0, max: 59 }),
         fraction: fc.constantFrom('', '.5', '.123', '.999999'),
-        offset: fc.oneof(fc.constant('Z'), fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([sign, h, m]) => `${sign}${two(h)}:${two(m)}`)),
+        offset: fc.oneof(
+          fc.constant('Z'),
+          fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([sign, h, m]) => `${sign}${two(h)}:${two(m)}`),
+        ),
       })
       .map((d) => `${String(d.year).padStart(4, '0')}-${two(d.month)}-${two(d.day)}T${two(d.hour)}:${two(d.minute)}:00${d.fraction}${d.offset}`);
     const isoText = fc.oneof(edges, generated);
@@ -338,7 +364,14 @@ describe('fuzzing every JSON endpoint', () => {
   });
 
   it('content types: a body that is not JSON is 415 on every JSON endpoint, for anyone allowed to call it', async () => {
-    const notJson = fc.constantFrom('text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x', 'text/html');
+    const notJson = fc.constantFrom(
+      'text/plain',
+      'text/plain; charset=utf-8',
+      'application/x-www-form-urlencoded',
+      'application/xml',
+      'multipart/form-data; boundary=x',
+      'text/html',
+    );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...Object.values(TARGETS)), notJson, async (target, contentType) => {
         const res = await send(target.service, {

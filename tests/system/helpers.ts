@@ -15,9 +15,7 @@ export type System = Awaited<ReturnType<typeof startSystem>>;
  * them), `extraTicketing` further ticketing processes the others are not told about, as startSystem does; `ports`
  * fixes a service's port where a test must know it before anything starts (a reserved one, never a number).
  */
-export async function startTestSystem(
-  options: { env?: Record<string, string>; replicas?: number; extraTicketing?: number; ports?: Partial<typeof ANY_PORTS> } = {},
-) {
+export async function startTestSystem(options: { env?: Record<string, string>; replicas?: number; extraTicketing?: number; ports?: Partial<typeof ANY_PORTS> } = {}) {
   const { env, ports, ...processes } = options;
   const dataDir = mkdtempSync(join(tmpdir(), 'dems-system-'));
   let system: System;
@@ -130,10 +128,14 @@ export async function createEvent(api: Api, token: string, capacity = 100, extra
 
 /** Waits until ticketing has received the event (it arrives by message, not by call). */
 export async function waitOnSale(api: Api, eventId: string) {
-  return eventually(async () => {
-    const r = await api.get(`/availability/${eventId}`);
-    return r.status === 200 ? r.body : undefined;
-  }, 10_000, `event ${eventId} to reach ticketing`);
+  return eventually(
+    async () => {
+      const r = await api.get(`/availability/${eventId}`);
+      return r.status === 200 ? r.body : undefined;
+    },
+    10_000,
+    `event ${eventId} to reach ticketing`,
+  );
 }
 
 /** A live Socket.IO connection through the gateway, collecting every notification pushed to it. */

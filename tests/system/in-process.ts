@@ -80,7 +80,10 @@ export async function startInProcess(opts: { accountLimits?: Partial<AccountLimi
         for (const to of SERVICE_NAMES) {
           const entries = await outboxes[from].claimDue(to, 500, Date.now(), 60_000);
           if (!entries.length) continue;
-          const res = await deliver(apps[to], entries.map((e) => e.message));
+          const res = await deliver(
+            apps[to],
+            entries.map((e) => e.message),
+          );
           if (res.statusCode !== 200) throw new Error(`delivery ${from} → ${to} failed: ${res.statusCode} ${res.body}`);
           await outboxes[from].markDelivered(entries.map((e) => e.id));
           moved += entries.length;

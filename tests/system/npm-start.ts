@@ -53,7 +53,10 @@ export function printedAddresses(output: string): Addresses {
     if (!found) throw new Error(`npm start printed no "${label}" line:\n${output}`);
     return found;
   };
-  const docs = (label: string) => line(label).split(/\s+/).map((u) => u.replace(/\/docs$/, ''));
+  const docs = (label: string) =>
+    line(label)
+      .split(/\s+/)
+      .map((u) => u.replace(/\/docs$/, ''));
   return {
     gateway: line('Web app and API:').split(/\s+/)[0]!,
     events: docs('Event Registration'),
@@ -223,10 +226,14 @@ export async function purchaseWorks(api: Api) {
   const order = await api.post('/orders', { eventId: event.id, ticketTypeId: event.ticketTypes[0]!.id, quantity: 2 }, buyer.token, { 'idempotency-key': 'replicas-1' });
   expect(order.status).toBe(201);
   expect((await api.get(`/availability/${event.id}`)).body.ticketTypes[0]).toMatchObject({ sold: 2 });
-  await eventually(async () => {
-    const r = await api.get('/notifications', buyer.token);
-    return r.status === 200 && r.body.items.some((n: { type: string }) => n.type === 'order_confirmed') ? true : undefined;
-  }, 20_000, 'the order confirmation');
+  await eventually(
+    async () => {
+      const r = await api.get('/notifications', buyer.token);
+      return r.status === 200 && r.body.items.some((n: { type: string }) => n.type === 'order_confirmed') ? true : undefined;
+    },
+    20_000,
+    'the order confirmation',
+  );
 }
 
 /** Ctrl-C: npm start exits 0 and none of its children is left. */

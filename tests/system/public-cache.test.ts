@@ -22,7 +22,11 @@ describe('public reads through the gateway', () => {
     const gateway = `${t.system.urls.gateway}/api`;
     const direct = { events: t.system.urls.events, ticketing: t.system.urls.ticketing };
 
-    for (const [service, path] of [['events', `/events/${event.id}`], ['events', '/events'], ['ticketing', `/availability/${event.id}`]] as const) {
+    for (const [service, path] of [
+      ['events', `/events/${event.id}`],
+      ['events', '/events'],
+      ['ticketing', `/availability/${event.id}`],
+    ] as const) {
       const viaService = await fetch(`${direct[service]}${path}`);
       const viaGateway = await fetch(`${gateway}${path}`);
       expect(await viaGateway.text(), path).toBe(await viaService.text());

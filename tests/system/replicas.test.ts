@@ -12,41 +12,45 @@ import { demsPerTest, expectReplicas, purchaseWorks, stopAndExpectNoneLeft } fro
 const startDems = demsPerTest();
 
 describe('npm start -- --replicas 2', () => {
-  it('on SQLite: every replica up with the URL lists and a redis-server started for them; users signed in with one replica stay signed in; a killed redis-server is restarted', { timeout: 180_000 }, async () => {
-    // One replica first, as a user had it: a signed-in user.
-    const dataDir = mkdtempSync(join(tmpdir(), 'dems-replicas-'));
-    const single = startDems([], {}, dataDir);
-    await single.waitFor('✔ DEMS is running', 110_000);
-    const ada = await client(`${single.addresses().gateway}/api`).account('attendee');
-    expect(await single.interrupt()).toBe(0);
+  it(
+    'on SQLite: every replica up with the URL lists and a redis-server started for them; users signed in with one replica stay signed in; a killed redis-server is restarted',
+    { timeout: 180_000 },
+    async () => {
+      // One replica first, as a user had it: a signed-in user.
+      const dataDir = mkdtempSync(join(tmpdir(), 'dems-replicas-'));
+      const single = startDems([], {}, dataDir);
+      await single.waitFor('✔ DEMS is running', 110_000);
+      const ada = await client(`${single.addresses().gateway}/api`).account('attendee');
+      expect(await single.interrupt()).toBe(0);
 
-    const dems = startDems(['--replicas', '2'], {}, dataDir);
-    await dems.waitFor('✔ DEMS is running with 2 replicas of each service.', 110_000);
-    const out = dems.output();
-    const addresses = dems.addresses();
-    const api = client(`${addresses.gateway}/api`);
-    expect(out).toContain(`Event Registration ${addresses.events.map((u) => `${u}/docs`).join('  ')}\n`);
-    expect(out).toMatch(/Shared state {7}Redis at redis:\/\/127\.0\.0\.1:\d+ \(redis-server started here; nothing is kept on disk\)/);
-    expect(out).toContain(`Signing key        from ${join(dataDir, 'engagement-signing-keys.json')}, the same for every engagement replica`);
-    const children = dems.children();
-    expect(children.filter((c) => c.program === 'redis-server')).toHaveLength(1);
-    await expectReplicas(children, addresses, addresses.redis!);
+      const dems = startDems(['--replicas', '2'], {}, dataDir);
+      await dems.waitFor('✔ DEMS is running with 2 replicas of each service.', 110_000);
+      const out = dems.output();
+      const addresses = dems.addresses();
+      const api = client(`${addresses.gateway}/api`);
+      expect(out).toContain(`Event Registration ${addresses.events.map((u) => `${u}/docs`).join('  ')}\n`);
+      expect(out).toMatch(/Shared state {7}Redis at redis:\/\/127\.0\.0\.1:\d+ \(redis-server started here; nothing is kept on disk\)/);
+      expect(out).toContain(`Signing key        from ${join(dataDir, 'engagement-signing-keys.json')}, the same for every engagement replica`);
+      const children = dems.children();
+      expect(children.filter((c) => c.program === 'redis-server')).toHaveLength(1);
+      await expectReplicas(children, addresses, addresses.redis!);
 
-    // Ada's token from the one-replica run: accepted through the gateway and by each engagement replica itself.
-    expect((await api.get('/me', ada.token)).status).toBe(200);
-    for (const url of addresses.engagement) expect((await client(url).get('/me', ada.token)).status).toBe(200);
-    const jwks = await Promise.all(addresses.engagement.map((url) => fetch(`${url}/.well-known/jwks.json`).then((r) => r.json())));
-    expect(jwks[1]).toEqual(jwks[0]);
+      // Ada's token from the one-replica run: accepted through the gateway and by each engagement replica itself.
+      expect((await api.get('/me', ada.token)).status).toBe(200);
+      for (const url of addresses.engagement) expect((await client(url).get('/me', ada.token)).status).toBe(200);
+      const jwks = await Promise.all(addresses.engagement.map((url) => fetch(`${url}/.well-known/jwks.json`).then((r) => r.json())));
+      expect(jwks[1]).toEqual(jwks[0]);
 
-    // redis-server dies: the supervisor restarts it, the replicas reconnect, and a purchase still works.
-    const redis = children.find((c) => c.program === 'redis-server')!;
-    process.kill(redis.pid, 'SIGKILL');
-    await dems.waitFor(`✖ redis-server (pid ${redis.pid}) was killed by SIGKILL. Restarting it in 0.5 s (at `, 10_000);
-    await dems.waitFor('✔ redis-server is running again', 20_000);
+      // redis-server dies: the supervisor restarts it, the replicas reconnect, and a purchase still works.
+      const redis = children.find((c) => c.program === 'redis-server')!;
+      process.kill(redis.pid, 'SIGKILL');
+      await dems.waitFor(`✖ redis-server (pid ${redis.pid}) was killed by SIGKILL. Restarting it in 0.5 s (at `, 10_000);
+      await dems.waitFor('✔ redis-server is running again', 20_000);
 
-    await purchaseWorks(api);
-    await stopAndExpectNoneLeft(dems, [...children, ...dems.children()]);
-  });
+      await purchaseWorks(api);
+      await stopAndExpectNoneLeft(dems, [...children, ...dems.children()]);
+    },
+  );
 
   it('without redis-server installed: the message says how to install it or what else to do, and nothing is left running', { timeout: 60_000 }, async () => {
     const dems = startDems(['--replicas', '2'], { PATH: '/nonexistent' });
@@ -60,6 +64,8 @@ describe('npm start -- --replicas 2', () => {
     const events = await reservePort();
     const dems = startDems(['--replicas', '2'], { EVENTS_PORT: String(events), TICKETING_PORT: String(events + 1), REPLICA_PORT_STEP: '1' });
     expect(await dems.exited).toBe(1);
-    expect(dems.output()).toContain(`✖ events-2 and ticketing would both listen on port ${events + 1}: choose GATEWAY_PORT, EVENTS_PORT, TICKETING_PORT, ENGAGEMENT_PORT and REPLICA_PORT_STEP so that they differ.`);
+    expect(dems.output()).toContain(
+      `✖ events-2 and ticketing would both listen on port ${events + 1}: choose GATEWAY_PORT, EVENTS_PORT, TICKETING_PORT, ENGAGEMENT_PORT and REPLICA_PORT_STEP so that they differ.`,
+    );
   });
 });

@@ -64,7 +64,11 @@ describe('supervisor', () => {
     supervisor.stop();
 
     expect(warned.slice(0, 4).map((l) => l.match(/in ([\d.]+) s/)?.[1])).toEqual(['0.05', '0.1', '0.2', '0.2']);
-    expect(warned[0]).toMatch(new RegExp(`^✖ events \\(pid ${first.child.pid}\\) exited with code 3; log: ${logFile}\\. Restarting it in 0\\.05 s \\(at \\d\\d:\\d\\d:\\d\\d\\); the others keep serving\\.$`));
+    expect(warned[0]).toMatch(
+      new RegExp(
+        `^✖ events \\(pid ${first.child.pid}\\) exited with code 3; log: ${logFile}\\. Restarting it in 0\\.05 s \\(at \\d\\d:\\d\\d:\\d\\d\\); the others keep serving\\.$`,
+      ),
+    );
     // Each start came no sooner than its announced pause after the exit before it.
     const pauses = [50, 100, 200, 200];
     starts.slice(0, 4).forEach((at, i) => expect(at - exits[i]!).toBeGreaterThanOrEqual(pauses[i]! - 5));
@@ -103,7 +107,9 @@ describe('supervisor', () => {
     expect(gaveUp).toHaveLength(1);
     expect(gaveUp[0]!.instance).toBe('engagement');
     expect(gaveUp[0]!.reason).toBe('exited with code 1: that is 4 crashes within 60 s');
-    expect(gaveUp[0]!.report).toContain(`✖ engagement exited with code 1: that is 4 crashes within 60 s. Stopping everything.\n  The end of its log, ${logFile}:\n  │ boot 0\n  │ boot 1\n  │ boot 2\n  │ boot 3`);
+    expect(gaveUp[0]!.report).toContain(
+      `✖ engagement exited with code 1: that is 4 crashes within 60 s. Stopping everything.\n  The end of its log, ${logFile}:\n  │ boot 0\n  │ boot 1\n  │ boot 2\n  │ boot 3`,
+    );
     expect(warned.at(-1)).toBe(gaveUp[0]!.report);
     expect(supervisor.stopped).toBe(true);
   });

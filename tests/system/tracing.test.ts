@@ -37,7 +37,10 @@ async function collector(): Promise<{ url: string; spans: ExportedSpan[]; conten
     req.on('end', () => {
       contentTypes.add(`${req.method} ${req.url} ${req.headers['content-type']}`);
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-        resourceSpans?: { resource: { attributes: OtlpAttribute[] }; scopeSpans: { scope: { name: string }; spans: (Omit<ExportedSpan, 'service' | 'scope' | 'attributes'> & { attributes?: OtlpAttribute[] })[] }[] }[];
+        resourceSpans?: {
+          resource: { attributes: OtlpAttribute[] };
+          scopeSpans: { scope: { name: string }; spans: (Omit<ExportedSpan, 'service' | 'scope' | 'attributes'> & { attributes?: OtlpAttribute[] })[] }[];
+        }[];
       };
       for (const rs of body.resourceSpans ?? []) {
         const service = String(attributesOf(rs.resource.attributes)['service.name']);
@@ -142,10 +145,7 @@ const dynamo = dynamoTestTarget();
 describe.skipIf(!dynamo.endpoint)('with STORE=dynamodb the trace shows each DynamoDB call (AWS SDK instrumentation in ESM bundles)', { timeout: DYNAMODB_TEST_TIMEOUT_MS }, () => {
   let run: Awaited<ReturnType<typeof purchaseTrace>>;
   beforeAll(async () => {
-    run = await purchaseTrace(
-      dynamoDbEnv(dynamo.endpoint!, 'tracing'),
-      'dynamodb-purchase',
-    );
+    run = await purchaseTrace(dynamoDbEnv(dynamo.endpoint!, 'tracing'), 'dynamodb-purchase');
   }, 120_000);
   afterAll(async () => run?.stop());
 

@@ -62,12 +62,16 @@ describe('a queued sale', () => {
     const admittedAt: number[] = [];
     const passes = await Promise.all(
       users.map((u, i) =>
-        eventually(async () => {
-          const res = await t.api.post(`/waiting-rooms/${event.id}/passes`, { token: entries[i]!.token }, u.token);
-          if (res.status !== 201) return undefined;
-          admittedAt[i] = Date.now();
-          return res.body as QueuePass;
-        }, 20_000, `user ${i + 1}'s pass`),
+        eventually(
+          async () => {
+            const res = await t.api.post(`/waiting-rooms/${event.id}/passes`, { token: entries[i]!.token }, u.token);
+            if (res.status !== 201) return undefined;
+            admittedAt[i] = Date.now();
+            return res.body as QueuePass;
+          },
+          20_000,
+          `user ${i + 1}'s pass`,
+        ),
       ),
     );
     expect(admittedAt[0]).toBeLessThanOrEqual(admittedAt[1]!);
@@ -81,10 +85,14 @@ describe('a queued sale', () => {
     expect((await buy(users[1]!.token, 1, passes[1]!.pass)).status).toBe(201);
     expect((await buy(users[2]!.token, 1, passes[2]!.pass)).body).toMatchObject({ code: 'SOLD_OUT' });
 
-    const room = await eventually(async () => {
-      const r = await t.api.get(`/waiting-rooms/${event.id}`);
-      return r.body?.soldOut ? r.body : undefined;
-    }, 5_000, 'the room to say sold out');
+    const room = await eventually(
+      async () => {
+        const r = await t.api.get(`/waiting-rooms/${event.id}`);
+        return r.body?.soldOut ? r.body : undefined;
+      },
+      5_000,
+      'the room to say sold out',
+    );
     expect(room).toMatchObject({ joined: 3, admittedThrough: 3, soldOut: true });
   });
 });

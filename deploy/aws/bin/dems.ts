@@ -5,7 +5,11 @@ import { readSettings, SettingsError } from '../lib/settings.js';
 /** The CDK app: one stack, `Dems`, configured by context (see lib/settings.ts). Run through app.mjs. */
 const app = new App();
 try {
-  new DemsStack(app, 'Dems', readSettings((key) => app.node.tryGetContext(key)));
+  new DemsStack(
+    app,
+    'Dems',
+    readSettings((key) => app.node.tryGetContext(key)),
+  );
   app.synth();
 } catch (err) {
   if (!(err instanceof SettingsError)) throw err;

@@ -66,7 +66,11 @@ export class DemsStack extends Stack {
     output('RepositoryUri', repository.repositoryUri, 'Push the dems image here');
     output('ClusterName', CLUSTER_NAME, 'aws eks update-kubeconfig --name <this>');
     output('VpcId', network.vpc.vpcId, 'vpcId of the AWS Load Balancer Controller Helm chart');
-    output('AlbSecurityGroupId', loadBalancer.securityGroup.securityGroupId, 'alb.ingress.kubernetes.io/security-groups of the eks overlay Ingress: only CloudFront reaches the ALB');
+    output(
+      'AlbSecurityGroupId',
+      loadBalancer.securityGroup.securityGroupId,
+      'alb.ingress.kubernetes.io/security-groups of the eks overlay Ingress: only CloudFront reaches the ALB',
+    );
     output('RedisEndpoint', redis.endpoint, 'REDIS_URL=rediss://:<token>@<this>');
     output('RedisAuthTokenSecretArn', redis.authToken.secretArn, 'aws secretsmanager get-secret-value --secret-id <this> gives the Redis token');
   }

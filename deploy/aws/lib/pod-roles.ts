@@ -72,7 +72,9 @@ export class PodRoles extends Construct {
     for (const [service, methods] of Object.entries(BANNER_STORE_USE) as [Service, readonly BannerMethod[]][]) {
       const actions = methods.flatMap((m) => BANNER_S3_ACTIONS[m]);
       const onObjects = actions.filter((a) => a !== 's3:ListBucket');
-      this.roles[service].addToPolicy(new iam.PolicyStatement({ sid: 'BannerObjects', actions: onObjects, resources: [props.bannerBucket.arnForObjects(`${BANNER_KEY_PREFIX}*`)] }));
+      this.roles[service].addToPolicy(
+        new iam.PolicyStatement({ sid: 'BannerObjects', actions: onObjects, resources: [props.bannerBucket.arnForObjects(`${BANNER_KEY_PREFIX}*`)] }),
+      );
       if (actions.includes('s3:ListBucket')) {
         this.roles[service].addToPolicy(new iam.PolicyStatement({ sid: 'BannerBucket', actions: ['s3:ListBucket'], resources: [props.bannerBucket.bucketArn] }));
       }

@@ -76,7 +76,10 @@ export function readSettings(context: (key: ContextKey) => unknown): Settings {
   const albDomainName = matching('albDomainName', HOSTNAME, 'a host name without scheme or path, e.g. k8s-dems-gateway-0123456789.eu-west-1.elb.amazonaws.com');
   const albProtocol = matching('albProtocol', /^(http|https)$/, '"http" or "https"') as Settings['albProtocol'] | null;
   if (albProtocol === 'https' && albDomainName && isAwsLoadBalancerName(albDomainName)) {
-    throw new SettingsError('albProtocol', 'cannot be "https" with the load balancer\'s AWS name: no certificate matches it; point a name of yours (with an ACM certificate on the ALB) at it and pass that as albDomainName');
+    throw new SettingsError(
+      'albProtocol',
+      'cannot be "https" with the load balancer\'s AWS name: no certificate matches it; point a name of yours (with an ACM certificate on the ALB) at it and pass that as albDomainName',
+    );
   }
 
   const domainName = matching('domainName', HOSTNAME, 'a host name such as tickets.example.com');
@@ -92,7 +95,11 @@ export function readSettings(context: (key: ContextKey) => unknown): Settings {
     albDomainName,
     // The ALB's AWS name can only be reached over HTTP; a name of the user's is expected to carry a certificate.
     albProtocol: albProtocol ?? (albDomainName && !isAwsLoadBalancerName(albDomainName) ? 'https' : 'http'),
-    cloudFrontPrefixListId: matching('cloudFrontPrefixListId', /^pl-[0-9a-f]{8}([0-9a-f]{9})?$/, 'a managed prefix list id such as pl-3b927c52 (aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing)'),
+    cloudFrontPrefixListId: matching(
+      'cloudFrontPrefixListId',
+      /^pl-[0-9a-f]{8}([0-9a-f]{9})?$/,
+      'a managed prefix list id such as pl-3b927c52 (aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing)',
+    ),
     domain: domainName && certificateArn ? { name: domainName, certificateArn } : null,
     adminPrincipalArn: matching('adminPrincipalArn', IAM_PRINCIPAL, 'an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/Admin'),
     kubernetesVersion: matching('kubernetesVersion', /^1\.\d{2}$/, 'a Kubernetes minor version such as 1.35') ?? '1.35',

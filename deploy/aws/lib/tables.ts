@@ -22,9 +22,7 @@ export function serviceTableSpecs(prefix = ''): Record<DataService, TableSpec[]>
     ticketing: Object.values(ticketingTables(prefix)),
     engagement: Object.values(engagementTables(prefix)),
   };
-  return Object.fromEntries(
-    DATA_SERVICES.map((service) => [service, [...own[service], messagingTables(prefix, service)]]),
-  ) as Record<DataService, TableSpec[]>;
+  return Object.fromEntries(DATA_SERVICES.map((service) => [service, [...own[service], messagingTables(prefix, service)]])) as Record<DataService, TableSpec[]>;
 }
 
 const attribute = (a: KeyAttr): dynamodb.Attribute => ({ name: a.name, type: a.type === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING });

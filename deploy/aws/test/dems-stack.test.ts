@@ -31,7 +31,11 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 function synthesize(settings: Partial<Record<ContextKey, string>>): [DemsStack, Template] {
   const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
   const app = new App({ outdir: mkdtempSync(join(scratch, 'cdk.out-')), context: { ...cdkJson.context, ...settings } });
-  const stack = new DemsStack(app, 'Dems', readSettings((key) => app.node.tryGetContext(key)));
+  const stack = new DemsStack(
+    app,
+    'Dems',
+    readSettings((key) => app.node.tryGetContext(key)),
+  );
   return [stack, Template.fromStack(stack)];
 }
 
@@ -59,8 +63,7 @@ describe('DynamoDB tables', () => {
     for (const spec of specs) {
       const p = tables.get(spec.name)!.Properties;
       expect(p.KeySchema, spec.name).toEqual(key(spec.pk, spec.sk));
-      const projection = (p: IndexSpec['projection']) =>
-        typeof p === 'object' ? { ProjectionType: 'INCLUDE', NonKeyAttributes: p.include } : { ProjectionType: p ?? 'ALL' };
+      const projection = (p: IndexSpec['projection']) => (typeof p === 'object' ? { ProjectionType: 'INCLUDE', NonKeyAttributes: p.include } : { ProjectionType: p ?? 'ALL' });
       const gsis = (spec.indexes ?? []).map((i) => ({ IndexName: i.name, KeySchema: key(i.pk, i.sk), Projection: projection(i.projection) }));
       expect(p.GlobalSecondaryIndexes ?? [], spec.name).toEqual(gsis);
       const attributes = new Map([spec.pk, spec.sk, ...(spec.indexes ?? []).flatMap((i) => [i.pk, i.sk])].filter((a) => a !== undefined).map((a) => [a.name, a.type]));
@@ -136,7 +139,7 @@ describe('buckets', () => {
 });
 
 describe('CloudFront', () => {
-  const config = (t: Template) => (ofType(t, 'AWS::CloudFront::Distribution')[0]![1]).Properties.DistributionConfig;
+  const config = (t: Template) => ofType(t, 'AWS::CloudFront::Distribution')[0]![1].Properties.DistributionConfig;
   const behaviours = (t: Template): any[] => [config(t).DefaultCacheBehavior, ...(config(t).CacheBehaviors ?? [])];
   const byPath = (t: Template, path: string) => config(t).CacheBehaviors.find((b: any) => b.PathPattern === path);
   const origin = (t: Template, id: string) => config(t).Origins.find((o: any) => o.Id === id);
@@ -281,7 +284,10 @@ describe('pod roles', () => {
         expect(dynamo, service).toEqual([]);
         continue;
       }
-      expect(query.flatMap((s) => list(s.Action)), service).toEqual(['dynamodb:Query']);
+      expect(
+        query.flatMap((s) => list(s.Action)),
+        service,
+      ).toEqual(['dynamodb:Query']);
       expect(query.flatMap((s) => list(s.Resource).map(describeResource)).sort(), service).toEqual([...tables, ...indexes].sort());
       expect(items.flatMap((s) => list(s.Action)).sort(), service).toEqual([...DYNAMODB_ACTIONS[service as DataService]].sort());
       expect(items.flatMap((s) => list(s.Resource).map(describeResource)).sort(), service).toEqual(tables);
@@ -364,7 +370,12 @@ describe('Redis, images and the cluster', () => {
     const [groupId] = redis.Properties.SecurityGroupIds[0]['Fn::GetAtt'];
     const group = full.toJSON().Resources[groupId];
     expect(group.Properties.SecurityGroupIngress).toEqual([
-      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^ClusterEks/), 'ClusterSecurityGroupId'] } }),
+      expect.objectContaining({
+        IpProtocol: 'tcp',
+        FromPort: 6379,
+        ToPort: 6379,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^ClusterEks/), 'ClusterSecurityGroupId'] },
+      }),
     ]);
   });
 
@@ -397,7 +408,22 @@ describe('Redis, images and the cluster', () => {
 
   it('outputs what the Kubernetes overlay and deploy:web need', () => {
     const outputs = Object.keys(full.toJSON().Outputs);
-    for (const name of ['Region', 'TableEvents', 'TableTickets', 'TableNotifications', 'WebBucketName', 'BannerBucketName', 'DistributionId', 'DistributionDomainName', 'RepositoryUri', 'ClusterName', 'VpcId', 'AlbSecurityGroupId', 'RedisEndpoint', 'RedisAuthTokenSecretArn']) {
+    for (const name of [
+      'Region',
+      'TableEvents',
+      'TableTickets',
+      'TableNotifications',
+      'WebBucketName',
+      'BannerBucketName',
+      'DistributionId',
+      'DistributionDomainName',
+      'RepositoryUri',
+      'ClusterName',
+      'VpcId',
+      'AlbSecurityGroupId',
+      'RedisEndpoint',
+      'RedisAuthTokenSecretArn',
+    ]) {
       expect(outputs).toContain(name);
     }
   });

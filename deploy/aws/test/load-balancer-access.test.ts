@@ -53,7 +53,9 @@ describe("the load balancer's security group", () => {
     );
     const [assertion] = guard!.Assertions;
     expect(assertion!.Assert).toEqual({ 'Fn::Contains': [Object.keys(mapping), { Ref: 'AWS::Region' }] });
-    expect(assertion!.AssertDescription).toMatch(/^The id of CloudFront's origin-facing prefix list is not known for this region: deploy with -c cloudFrontPrefixListId=<id> \(aws ec2 describe-managed-prefix-lists/);
+    expect(assertion!.AssertDescription).toMatch(
+      /^The id of CloudFront's origin-facing prefix list is not known for this region: deploy with -c cloudFrontPrefixListId=<id> \(aws ec2 describe-managed-prefix-lists/,
+    );
   });
 
   it('asks nothing of the region when the id is given', () => {

@@ -53,7 +53,10 @@ describe('cdk synth', () => {
     const run = spawnSync(process.execPath, ['app.mjs'], {
       cwd: APP_DIR,
       // What the CLI hands the app for `-c domainName=… -c certificateArn=…`.
-      env: offline({ CDK_OUTDIR: join(scratch, 'bad'), CDK_CONTEXT_JSON: JSON.stringify({ domainName: 'tickets.example.com', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc' }) }),
+      env: offline({
+        CDK_OUTDIR: join(scratch, 'bad'),
+        CDK_CONTEXT_JSON: JSON.stringify({ domainName: 'tickets.example.com', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc' }),
+      }),
       encoding: 'utf8',
       timeout: 60_000,
     });

@@ -137,8 +137,7 @@ export function expectedOutcome(access: Access, actor: Actor): 'allowed' | 401 |
   }
 }
 
-export const endpointName = (r: Pick<EndpointRule, 'method' | 'path' | 'query'>): string =>
-  `${r.method} ${r.path}${r.query ? `?${r.query}` : ''}`;
+export const endpointName = (r: Pick<EndpointRule, 'method' | 'path' | 'query'>): string => `${r.method} ${r.path}${r.query ? `?${r.query}` : ''}`;
 
 /** The matrix as the Markdown table in docs/security.md (a test keeps the two identical). */
 export function authorizationTable(): string {

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
 /** Ids are opaque, URL-safe strings; anything else in a path is a 400, never a lookup. */
-export const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be an id (letters, digits, - and _)');
+export const Id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be an id (letters, digits, - and _)');
 export const IdParams = z.strictObject({ id: Id });
 
 /**

@@ -5,7 +5,10 @@ import { WaitingRoomSettings } from './waiting-room.js';
 export const Role = z.enum(['attendee', 'organizer', 'admin']);
 export type Role = z.infer<typeof Role>;
 
-const Email = z.email().max(254).transform((e) => e.toLowerCase());
+const Email = z
+  .email()
+  .max(254)
+  .transform((e) => e.toLowerCase());
 
 /** True when a password is just the email address (or its part before the @), whatever the case. */
 export function passwordIsEmail(password: string, email: string): boolean {
@@ -95,7 +98,11 @@ export const Session = z.object({
 export type Session = z.infer<typeof Session>;
 
 /** A refresh token as issued; it is all the client keeps besides the access token. */
-export const RefreshToken = z.string().min(20).max(200).regex(/^[A-Za-z0-9_-]+$/, 'must be a refresh token you were given');
+export const RefreshToken = z
+  .string()
+  .min(20)
+  .max(200)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be a refresh token you were given');
 
 export const RefreshBody = z.strictObject({ refreshToken: RefreshToken });
 export const LogoutBody = z.strictObject({ refreshToken: RefreshToken });

@@ -13,7 +13,10 @@ export const ERROR_CODES = {
   BAD_SIGNATURE: { status: 401, description: 'An internal request was not signed with the service secret, or the signature is stale.' },
   FORBIDDEN: { status: 403, description: 'Signed in, but not allowed to do this (wrong role or not the owner).' },
   QUEUE_TOKEN_INVALID: { status: 403, description: "The waiting-room token is forged, another user's or another event's; join the waiting room for your own." },
-  QUEUE_PASS_REQUIRED: { status: 403, description: 'The sale of this event is queued: join its waiting room (POST /waiting-rooms/:eventId/entries) and send the pass you get there in the queue-pass header.' },
+  QUEUE_PASS_REQUIRED: {
+    status: 403,
+    description: 'The sale of this event is queued: join its waiting room (POST /waiting-rooms/:eventId/entries) and send the pass you get there in the queue-pass header.',
+  },
   QUEUE_PASS_INVALID: { status: 403, description: "The queue-pass header holds a pass that is forged, expired, another user's or another event's." },
   NOT_FOUND: { status: 404, description: 'No such route.' },
   EVENT_NOT_FOUND: { status: 404, description: 'No event with this id.' },
@@ -39,8 +42,14 @@ export const ERROR_CODES = {
   TICKET_ALREADY_CANCELLED: { status: 409, description: 'The ticket was already cancelled.' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, description: 'The Idempotency-Key was already used for a different request.' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The body is larger than the service accepts.' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The body was sent with a Content-Type this route does not take (application/json, or for a banner image/jpeg, image/png or image/webp).' },
-  INVALID_IMAGE: { status: 422, description: 'The banner is not a readable JPEG, PNG or WebP image, judged by its content (not its name or header), or it is damaged, truncated or too large in pixels.' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    description: 'The body was sent with a Content-Type this route does not take (application/json, or for a banner image/jpeg, image/png or image/webp).',
+  },
+  INVALID_IMAGE: {
+    status: 422,
+    description: 'The banner is not a readable JPEG, PNG or WebP image, judged by its content (not its name or header), or it is damaged, truncated or too large in pixels.',
+  },
   CHALLENGE_REQUIRED: { status: 428, description: 'After repeated failed sign-ins, sign-in needs a solved challenge from POST /sessions/challenge (sent as `proof`).' },
   RATE_LIMITED: { status: 429, description: 'Too many requests; wait for the time given in Retry-After.' },
   INTERNAL: { status: 500, description: 'Something went wrong on our side; the requestId helps us find it.' },

@@ -111,7 +111,10 @@ export const EventListQuery = z.strictObject({
   from: DateTimeInput.optional(),
   to: DateTimeInput.optional(),
   /** `mine=true`: the caller's own events as organizer, in every status, past ones included. */
-  mine: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  mine: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });

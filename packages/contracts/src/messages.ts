@@ -143,11 +143,6 @@ export function parseMessage(input: unknown): Message {
  * A new message, checked against its own schema here, inside the transaction that writes it: a message its
  * subscribers would refuse must never be committed (the change it announces is rolled back with it).
  */
-export function newMessage<T extends MessageType>(
-  source: ServiceName,
-  type: T,
-  data: z.infer<(typeof MessageData)[T]>,
-  now = new Date(),
-): Message<T> {
+export function newMessage<T extends MessageType>(source: ServiceName, type: T, data: z.infer<(typeof MessageData)[T]>, now = new Date()): Message<T> {
   return parseMessage({ id: crypto.randomUUID(), type, source, occurredAt: now.toISOString(), data }) as Message<T>;
 }

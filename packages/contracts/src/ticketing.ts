@@ -106,6 +106,9 @@ export const CapacityChangeBody = z.strictObject({
   eventId: Id,
   /** The version the event will have once the events service commits this change. */
   version: z.number().int().min(1),
-  ticketTypes: z.array(z.strictObject({ id: Id, capacity: z.number().int().min(1).max(1_000_000) })).min(1).max(20),
+  ticketTypes: z
+    .array(z.strictObject({ id: Id, capacity: z.number().int().min(1).max(1_000_000) }))
+    .min(1)
+    .max(20),
 });
 export type CapacityChangeBody = z.infer<typeof CapacityChangeBody>;

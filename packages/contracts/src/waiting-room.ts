@@ -25,12 +25,7 @@ export const WaitingRoomParams = z.strictObject({ eventId: Id });
 export const WaitingRoomSettingsBody = z.strictObject({
   opensAt: DateTimeInput,
   admitPerMinute: z.number().int().min(WAITING_ROOM_MIN_ADMIT_PER_MINUTE).max(WAITING_ROOM_MAX_ADMIT_PER_MINUTE).optional(),
-  passMinutes: z
-    .number()
-    .int()
-    .min(WAITING_ROOM_MIN_PASS_MINUTES)
-    .max(WAITING_ROOM_MAX_PASS_MINUTES)
-    .default(WAITING_ROOM_DEFAULT_PASS_MINUTES),
+  passMinutes: z.number().int().min(WAITING_ROOM_MIN_PASS_MINUTES).max(WAITING_ROOM_MAX_PASS_MINUTES).default(WAITING_ROOM_DEFAULT_PASS_MINUTES),
 });
 export type WaitingRoomSettingsBody = z.infer<typeof WaitingRoomSettingsBody>;
 

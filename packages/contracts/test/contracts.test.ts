@@ -1,16 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  CreateEventBody,
-  ERROR_CODES,
-  GATEWAY_ROUTES,
-  MESSAGE_TYPES,
-  MessageData,
-  newMessage,
-  parseMessage,
-  SUBSCRIPTIONS,
-  UpdateEventBody,
-} from '@dems/contracts';
+import { CreateEventBody, ERROR_CODES, GATEWAY_ROUTES, MESSAGE_TYPES, MessageData, newMessage, parseMessage, SUBSCRIPTIONS, UpdateEventBody } from '@dems/contracts';
 
 describe('error codes', () => {
   it('are all documented in docs/errors.md with their status', () => {

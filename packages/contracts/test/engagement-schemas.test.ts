@@ -105,12 +105,8 @@ describe('SignUpBody', () => {
   });
 
   it('refuses a password that is the email, naming the password', () => {
-    expect(refusals(SignUpBody, { email: 'longname@example.com', password: 'LongName@Example.com', name: 'L' })).toEqual([
-      'password: must not be your email address',
-    ]);
-    expect(refusals(SignUpBody, { email: 'longername@example.com', password: 'longername', name: 'L' })).toEqual([
-      'password: must not be your email address',
-    ]);
+    expect(refusals(SignUpBody, { email: 'longname@example.com', password: 'LongName@Example.com', name: 'L' })).toEqual(['password: must not be your email address']);
+    expect(refusals(SignUpBody, { email: 'longername@example.com', password: 'longername', name: 'L' })).toEqual(['password: must not be your email address']);
   });
 
   it('refuses unknown fields', () => {
@@ -229,17 +225,12 @@ describe('sessions and refresh tokens', () => {
     expect(RefreshToken.parse(t)).toBe(t);
   });
 
-  it.each([
-    'a'.repeat(19),
-    'a'.repeat(201),
-    `${'a'.repeat(20)} `,
-    `!${'a'.repeat(20)}`,
-    `${'a'.repeat(20)}!`,
-    `${'a'.repeat(10)}.${'a'.repeat(10)}`,
-    `${'a'.repeat(20)}\n`,
-  ])('RefreshToken refuses %j', (t) => {
-    expect(RefreshToken.safeParse(t).success).toBe(false);
-  });
+  it.each(['a'.repeat(19), 'a'.repeat(201), `${'a'.repeat(20)} `, `!${'a'.repeat(20)}`, `${'a'.repeat(20)}!`, `${'a'.repeat(10)}.${'a'.repeat(10)}`, `${'a'.repeat(20)}\n`])(
+    'RefreshToken refuses %j',
+    (t) => {
+      expect(RefreshToken.safeParse(t).success).toBe(false);
+    },
+  );
 
   it('says what a refresh token is', () => {
     expect(refusals(RefreshToken, `!${'a'.repeat(20)}`)).toEqual([': must be a refresh token you were given']);

@@ -109,13 +109,12 @@ describe('authorization: expectedOutcome', () => {
     expect(ACTORS).toEqual(['anonymous', 'attendee', 'otherAttendee', 'organizer', 'otherOrganizer', 'admin']);
   });
 
-  it.each(
-    Object.entries(outcomes).flatMap(([access, byActor]) =>
-      Object.entries(byActor).map(([actor, outcome]) => [access as Access, actor as Actor, outcome] as const),
-    ),
-  )('%s as %s → %s', (access, actor, outcome) => {
-    expect(expectedOutcome(access, actor)).toBe(outcome);
-  });
+  it.each(Object.entries(outcomes).flatMap(([access, byActor]) => Object.entries(byActor).map(([actor, outcome]) => [access as Access, actor as Actor, outcome] as const)))(
+    '%s as %s → %s',
+    (access, actor, outcome) => {
+      expect(expectedOutcome(access, actor)).toBe(outcome);
+    },
+  );
 
   it.each([
     [{ method: 'GET', path: '/events' }, 'GET /events'],
@@ -149,9 +148,7 @@ describe('authorizationTable (the table in docs/security.md)', () => {
   const lines = authorizationTable().split('\n');
 
   it('has a header, a separator and one row per rule', () => {
-    expect(lines[0]).toBe(
-      "| service | endpoint | who may call | anonymous | attendee (owner) | other attendee | organizer (event's) | other organizer | admin |",
-    );
+    expect(lines[0]).toBe("| service | endpoint | who may call | anonymous | attendee (owner) | other attendee | organizer (event's) | other organizer | admin |");
     expect(lines[1]).toBe('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     expect(lines).toHaveLength(AUTHORIZATION.length + 2);
   });

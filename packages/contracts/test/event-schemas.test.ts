@@ -38,9 +38,7 @@ describe('TicketTypeInput', () => {
   });
 
   it.each(['USDX', 'XUSD', 'usd', 'US', 'U$D', ' USD', ''])('refuses the currency %j', (currency) => {
-    expect(refusals(TicketTypeInput, { ...ticket, currency })).toEqual([
-      'currency: must be a three-letter ISO 4217 code such as USD',
-    ]);
+    expect(refusals(TicketTypeInput, { ...ticket, currency })).toEqual(['currency: must be a three-letter ISO 4217 code such as USD']);
   });
 
   it.each([
@@ -92,9 +90,7 @@ describe('TicketTypePatch: a changed or a new ticket type', () => {
 
 describe('CreateEventBody', () => {
   it('fills defaults, trims, and hands on times in UTC', () => {
-    expect(
-      CreateEventBody.parse({ ...valid, title: '  Jazz Night ', venue: ' Blue Room ', startsAt: '2030-01-01T20:00:00+01:00' }),
-    ).toEqual({
+    expect(CreateEventBody.parse({ ...valid, title: '  Jazz Night ', venue: ' Blue Room ', startsAt: '2030-01-01T20:00:00+01:00' })).toEqual({
       ...valid,
       description: '',
       startsAt: '2030-01-01T19:00:00.000Z',
@@ -152,18 +148,14 @@ describe('CreateEventBody', () => {
     const issues = CreateEventBody.safeParse({ ...valid, timezone: 'x'.repeat(65) }).error?.issues ?? [];
     expect(issues.map((i) => [i.path.join('.'), i.code])).toContainEqual(['timezone', 'too_big']);
     expect(CreateEventBody.safeParse({ ...valid, timezone: 'x'.repeat(64) }).error?.issues.map((i) => i.code)).toEqual(['custom']);
-    expect(refusals(CreateEventBody, { ...valid, timezone: 'Mars/Olympus' })).toEqual([
-      'timezone: must be an IANA time zone such as Europe/Berlin',
-    ]);
+    expect(refusals(CreateEventBody, { ...valid, timezone: 'Mars/Olympus' })).toEqual(['timezone: must be an IANA time zone such as Europe/Berlin']);
   });
 
   it('takes 1 to 20 ticket types', () => {
     expect(refusals(CreateEventBody, { ...valid, ticketTypes: [] })).toEqual(['ticketTypes: add at least one ticket type']);
     expect(CreateEventBody.safeParse({ ...valid, ticketTypes: Array(20).fill(ticket) }).success).toBe(true);
     expect(refusedPaths(CreateEventBody, { ...valid, ticketTypes: Array(21).fill(ticket) })).toEqual(['ticketTypes']);
-    expect(refusedPaths(CreateEventBody, { ...valid, ticketTypes: [ticket, { ...ticket, currency: 'USDX' }] })).toEqual([
-      'ticketTypes.1.currency',
-    ]);
+    expect(refusedPaths(CreateEventBody, { ...valid, ticketTypes: [ticket, { ...ticket, currency: 'USDX' }] })).toEqual(['ticketTypes.1.currency']);
   });
 
   it.each([
@@ -222,9 +214,7 @@ describe('UpdateEventBody: a PATCH', () => {
   });
 
   it('checks the order of the times only when both are sent', () => {
-    expect(refusals(UpdateEventBody, { startsAt: '2030-01-01T19:00:00Z', endsAt: '2030-01-01T19:00:00Z' })).toEqual([
-      'endsAt: must be after startsAt',
-    ]);
+    expect(refusals(UpdateEventBody, { startsAt: '2030-01-01T19:00:00Z', endsAt: '2030-01-01T19:00:00Z' })).toEqual(['endsAt: must be after startsAt']);
     expect(UpdateEventBody.safeParse({ startsAt: '2030-01-01T19:00:00Z', endsAt: '2030-01-01T19:00:01Z' }).success).toBe(true);
   });
 
@@ -239,9 +229,14 @@ describe('EventListQuery', () => {
   });
 
   it('trims the search text, hands on times in UTC, and reads mine as a boolean', () => {
-    expect(
-      EventListQuery.parse({ q: '  jazz ', from: '2030-01-01T01:00:00+01:00', to: '2030-02-01T00:00:00Z', mine: 'true', limit: '5', cursor: 'abc' }),
-    ).toEqual({ q: 'jazz', from: '2030-01-01T00:00:00.000Z', to: '2030-02-01T00:00:00.000Z', mine: true, limit: 5, cursor: 'abc' });
+    expect(EventListQuery.parse({ q: '  jazz ', from: '2030-01-01T01:00:00+01:00', to: '2030-02-01T00:00:00Z', mine: 'true', limit: '5', cursor: 'abc' })).toEqual({
+      q: 'jazz',
+      from: '2030-01-01T00:00:00.000Z',
+      to: '2030-02-01T00:00:00.000Z',
+      mine: true,
+      limit: 5,
+      cursor: 'abc',
+    });
     expect(EventListQuery.parse({ mine: 'false' }).mine).toBe(false);
   });
 

@@ -36,10 +36,7 @@ describe('endsAfterStart: an event lasts at least a millisecond', () => {
   };
 
   it('a zero-length event is refused by the create and change schemas, on endsAt', () => {
-    for (const result of [
-      CreateEventBody.safeParse({ ...body, startsAt: END, endsAt: END }),
-      UpdateEventBody.safeParse({ startsAt: '2030-06-01T22:00:00+02:00', endsAt: END }),
-    ]) {
+    for (const result of [CreateEventBody.safeParse({ ...body, startsAt: END, endsAt: END }), UpdateEventBody.safeParse({ startsAt: '2030-06-01T22:00:00+02:00', endsAt: END })]) {
       expect(result.success).toBe(false);
       expect(result.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['endsAt', 'must be after startsAt']]);
     }

@@ -9,10 +9,10 @@ describe('the contracts package', () => {
     const contracts = await import('@dems/contracts');
     expect(contracts.CreateEventBody.safeParse({}).success).toBe(false);
     expect(contracts.LiveAuthenticateResult.safeParse({ ok: false, code: 'X', message: 'Y' }).success).toBe(true);
-    expect(contracts.AUTHORIZATION.filter((r) => r.path === '/healthz').map((r) => r.service).sort()).toEqual([
-      'engagement',
-      'events',
-      'ticketing',
-    ]);
+    expect(
+      contracts.AUTHORIZATION.filter((r) => r.path === '/healthz')
+        .map((r) => r.service)
+        .sort(),
+    ).toEqual(['engagement', 'events', 'ticketing']);
   });
 });

@@ -13,13 +13,7 @@ import Fastify, {
 import helmet, { type HelmetOptions } from 'helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import {
-  hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '@dems/contracts';
 import { lifecycleOf, registerAdmission } from './admission.js';
@@ -31,13 +25,7 @@ import { requestLogFields, trackRequests } from './request-context.js';
 import { flushTracing, traceLogFields } from './tracing.js';
 
 /** A service's Fastify instance, typed so that route schemas written in zod type the handlers. */
-export type App = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  FastifyBaseLogger,
-  ZodTypeProvider
->;
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
 export interface ServiceAppOptions {
   name: string;
@@ -207,9 +195,7 @@ export async function createServiceApp(opts: ServiceAppOptions): Promise<App> {
     reply.code(status).headers(headers).send(body);
   });
   app.setNotFoundHandler(
-    opts.notFound ??
-      ((req, reply) =>
-        reply.code(404).send({ code: 'NOT_FOUND', message: `No route for ${req.method} ${req.url.split('?')[0]}.`, requestId: req.id })),
+    opts.notFound ?? ((req, reply) => reply.code(404).send({ code: 'NOT_FOUND', message: `No route for ${req.method} ${req.url.split('?')[0]}.`, requestId: req.id })),
   );
 
   await app.register(swagger, {
@@ -302,7 +288,8 @@ export function toErrorResponse(err: FastifyError, requestId: string) {
     return { status: 400, headers: {}, body: errorBody('MALFORMED_JSON', 'The body is not valid JSON.', requestId) };
   }
   if (status >= 400 && status < 500) {
-    const code: ErrorCode = status === 404 ? 'NOT_FOUND' : status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status === 429 ? 'RATE_LIMITED' : 'VALIDATION_FAILED';
+    const code: ErrorCode =
+      status === 404 ? 'NOT_FOUND' : status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status === 429 ? 'RATE_LIMITED' : 'VALIDATION_FAILED';
     return { status, headers: {}, body: errorBody(code, err.message, requestId) };
   }
   return {

@@ -172,7 +172,14 @@ function accessRules(service: ServiceName) {
     const wanted = method === 'HEAD' ? 'GET' : method;
     const params = (query ?? {}) as Record<string, unknown>;
     const candidates = rules.filter((r) => r.method === wanted && r.path === url);
-    const variant = candidates.find((r) => r.query && r.query.split('&').every((kv) => { const [k, v] = kv.split('='); return params[k!] === v; }));
+    const variant = candidates.find(
+      (r) =>
+        r.query &&
+        r.query.split('&').every((kv) => {
+          const [k, v] = kv.split('=');
+          return params[k!] === v;
+        }),
+    );
     return (variant ?? candidates.find((r) => !r.query))?.access;
   };
 }

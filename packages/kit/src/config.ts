@@ -71,7 +71,11 @@ export const BaseConfig = ProcessConfig.extend({
   STORE: z.enum(['sqlite', 'dynamodb']).default('sqlite'),
   /** DynamoDB (STORE=dynamodb): an endpoint for DynamoDB Local, and a prefix for every table name. */
   DYNAMODB_ENDPOINT: z.url().optional(),
-  TABLE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]*$/, 'may contain only letters, digits, _ . and -').max(100).default(''),
+  TABLE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]*$/, 'may contain only letters, digits, _ . and -')
+    .max(100)
+    .default(''),
   /** Development only: create missing DynamoDB tables at start (production tables come from infrastructure code). */
   DYNAMODB_CREATE_TABLES: z.stringbool().default(false),
   /** FULL: a committed order survives power loss. NORMAL: survives a process crash only. */
@@ -90,7 +94,12 @@ export const BaseConfig = ProcessConfig.extend({
   TRUST_PROXY: z
     .string()
     .default('loopback')
-    .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean)),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    ),
 });
 
 export const Port = z.coerce.number().int().min(0).max(65535);
@@ -168,7 +177,10 @@ export function secretsFromFiles(
  */
 export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined> = process.env): z.infer<S> {
   const declared = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
-  const secrets = secretsFromFiles(env, SECRET_SETTINGS.filter((name) => declared.includes(name)));
+  const secrets = secretsFromFiles(
+    env,
+    SECRET_SETTINGS.filter((name) => declared.includes(name)),
+  );
   const result = schema.safeParse(secrets.env);
   if (result.success && secrets.problems.size === 0) return result.data;
   const issues = result.success ? [] : result.error.issues;
@@ -182,8 +194,7 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, s
         const value = secrets.env[name];
         const file = secrets.fromFile.get(name);
         // A REDIS_URL may carry a password.
-        const shown =
-          value === undefined ? 'not set' : file ? `from ${file}` : /SECRET|PASSWORD|KEY|TOKEN|REDIS_URL/.test(name) ? 'set' : `"${value}"`;
+        const shown = value === undefined ? 'not set' : file ? `from ${file}` : /SECRET|PASSWORD|KEY|TOKEN|REDIS_URL/.test(name) ? 'set' : `"${value}"`;
         return `${name} (${shown}): ${message}`;
       }),
   ]);

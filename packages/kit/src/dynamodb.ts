@@ -8,13 +8,5 @@ export { ensureTables, type IndexSpec, type KeyAttr, type TableSpec } from './dy
 export { cancellationReasons, ConditionFailed, fullJitter, isConditionalCheckFailed, isTransient, withRetry } from './dynamodb/retry.js';
 export { attrNames, batchGet, getItem, putItem, queryAll, queryPages, queryUpTo, transactWrite } from './dynamodb/operations.js';
 export { decodeKey, encodeKey, orderedKey, orderedKeyTime, pad } from './dynamodb/keys.js';
-export {
-  DynamoDbMessaging,
-  INBOX_TTL_SECONDS,
-  messagingTables,
-  OUTBOX_BUCKETS,
-  OUTBOX_STATS_CAP,
-  OUTBOX_SWEEP_GRACE_MS,
-  OUTBOX_SWEEP_MS,
-} from './dynamodb/messaging.js';
+export { DynamoDbMessaging, INBOX_TTL_SECONDS, messagingTables, OUTBOX_BUCKETS, OUTBOX_STATS_CAP, OUTBOX_SWEEP_GRACE_MS, OUTBOX_SWEEP_MS } from './dynamodb/messaging.js';
 export { DynamoStoreBase } from './dynamodb/store-base.js';

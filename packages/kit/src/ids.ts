@@ -37,5 +37,4 @@ export interface Page<T> {
 }
 
 /** What a store throws for a cursor it did not make (the API answers 400, as GET /events does). */
-export const invalidCursor = (): AppError =>
-  new AppError('VALIDATION_FAILED', 'query.cursor: this cursor is not valid; use the nextCursor of a previous page.');
+export const invalidCursor = (): AppError => new AppError('VALIDATION_FAILED', 'query.cursor: this cursor is not valid; use the nextCursor of a previous page.');

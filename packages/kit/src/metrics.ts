@@ -95,11 +95,7 @@ export function fromPrivatePeer(req: FastifyRequest): boolean {
 export function registerMetrics(app: FastifyInstance, access: MetricsAccess): AppMetrics {
   const metrics = new AppMetrics();
   APPS.set(app, metrics);
-  const requests = metrics.histogram('http_request_duration_seconds', 'Time to answer an HTTP request, by method, route pattern and status.', [
-    'method',
-    'route',
-    'status_code',
-  ]);
+  const requests = metrics.histogram('http_request_duration_seconds', 'Time to answer an HTTP request, by method, route pattern and status.', ['method', 'route', 'status_code']);
   app.addHook('onResponse', (req, reply, done) => {
     requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
@@ -122,7 +118,10 @@ const LAG_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900
 export function inboxMetrics(app: object): (result: InboxOutcome, message?: Message) => void {
   const metrics = metricsOf(app);
   if (!metrics) return () => {};
-  const handled = metrics.counter('dems_inbox_messages_total', 'Messages received from other services, by type and result (applied, duplicate, rejected, failed).', ['type', 'result']);
+  const handled = metrics.counter('dems_inbox_messages_total', 'Messages received from other services, by type and result (applied, duplicate, rejected, failed).', [
+    'type',
+    'result',
+  ]);
   const lag = metrics.histogram('dems_inbox_lag_seconds', 'Seconds from the creation of a message to its effect here, by type.', ['type'], LAG_BUCKETS);
   return (result, message) => {
     const type = message?.type ?? 'unknown';
@@ -148,7 +147,10 @@ export function outboxMetrics(app: object, store: OutboxStore, log: { warn: (o: 
   let pending: Promise<OutboxStats[] | null> | undefined;
   const read = () =>
     // Not traced: a scrape every few seconds would otherwise be a trace of store calls each time.
-    (pending ??= withTimeout(inBackground(() => store.stats()), OUTBOX_STATS_TIMEOUT_MS)
+    (pending ??= withTimeout(
+      inBackground(() => store.stats()),
+      OUTBOX_STATS_TIMEOUT_MS,
+    )
       .catch((err: unknown) => {
         log.warn({ err }, 'could not read the outbox for /metrics');
         return null;

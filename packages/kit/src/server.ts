@@ -47,10 +47,13 @@ export async function runService(name: string, start: () => Promise<StartedServi
     setLifecycle(app, 'draining');
     app.log.info({ signal, drainSeconds, timeoutSeconds }, `${name} stopping: not ready from now on`);
     // Not unref'd: a request that never ends keeps the process alive, and this is what ends it.
-    setTimeout(() => {
-      app.log.error({ timeoutSeconds }, `${name} did not finish its requests and deliveries within SHUTDOWN_TIMEOUT_SECONDS (${timeoutSeconds} s); exiting anyway`);
-      process.exit(1);
-    }, (drainSeconds + timeoutSeconds) * 1000);
+    setTimeout(
+      () => {
+        app.log.error({ timeoutSeconds }, `${name} did not finish its requests and deliveries within SHUTDOWN_TIMEOUT_SECONDS (${timeoutSeconds} s); exiting anyway`);
+        process.exit(1);
+      },
+      (drainSeconds + timeoutSeconds) * 1000,
+    );
     if (drainSeconds > 0) await sleep(drainSeconds * 1000);
     setLifecycle(app, 'refusing');
     try {

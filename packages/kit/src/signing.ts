@@ -8,13 +8,7 @@ export function signBody(secret: string, timestamp: string, body: string): strin
   return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
 }
 
-export function verifySignature(
-  secret: string,
-  timestamp: string | undefined,
-  signature: string | undefined,
-  body: string,
-  now = Date.now(),
-): boolean {
+export function verifySignature(secret: string, timestamp: string | undefined, signature: string | undefined, body: string, now = Date.now()): boolean {
   if (!timestamp || !signature || !/^\d{1,15}$/.test(timestamp)) return false;
   if (Math.abs(now - Number(timestamp)) > SIGNATURE_MAX_AGE_MS) return false;
   const expected = Buffer.from(signBody(secret, timestamp, body), 'hex');

@@ -158,9 +158,7 @@ export class SqliteMessaging implements OutboxStore {
   private statements?: ReturnType<typeof bookkeepingStatements>;
 
   constructor(private readonly db: SqliteDb) {
-    this.insertOutbox = db.prepare(
-      'INSERT INTO outbox (message_id, subscriber, payload, next_attempt_at, created_at) VALUES (?, ?, ?, 0, ?)',
-    );
+    this.insertOutbox = db.prepare('INSERT INTO outbox (message_id, subscriber, payload, next_attempt_at, created_at) VALUES (?, ?, ?, 0, ?)');
     this.insertInbox = db.prepare('INSERT OR IGNORE INTO inbox (message_id, type, received_at) VALUES (?, ?, ?)');
   }
 
@@ -218,16 +216,19 @@ export class SqliteMessaging implements OutboxStore {
   async markFailed(failures: DeliveryFailure[]): Promise<void> {
     const { fail } = this.sql;
     this.bookkeeping
-      .transaction(() =>
-        failures.forEach((f) => fail.run(f.attempts, f.nextAttemptAt ?? 0, f.nextAttemptAt === null ? 1 : 0, f.error.slice(0, 500), Number(f.id))),
-      )
+      .transaction(() => failures.forEach((f) => fail.run(f.attempts, f.nextAttemptAt ?? 0, f.nextAttemptAt === null ? 1 : 0, f.error.slice(0, 500), Number(f.id))))
       .immediate();
   }
 
   async listDeadLetters(limit: number): Promise<DeadLetter[]> {
-    const rows = this.db
-      .prepare('SELECT seq, subscriber, payload, attempts, last_error, created_at FROM outbox WHERE dead = 1 ORDER BY seq LIMIT ?')
-      .all(limit) as { seq: number; subscriber: ServiceName; payload: string; attempts: number; last_error: string | null; created_at: string }[];
+    const rows = this.db.prepare('SELECT seq, subscriber, payload, attempts, last_error, created_at FROM outbox WHERE dead = 1 ORDER BY seq LIMIT ?').all(limit) as {
+      seq: number;
+      subscriber: ServiceName;
+      payload: string;
+      attempts: number;
+      last_error: string | null;
+      created_at: string;
+    }[];
     return rows.map((r) => ({
       id: String(r.seq),
       subscriber: r.subscriber,
@@ -249,9 +250,12 @@ export class SqliteMessaging implements OutboxStore {
   }
 
   async stats(): Promise<OutboxStats[]> {
-    const rows = this.db
-      .prepare('SELECT subscriber, dead, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox GROUP BY subscriber, dead')
-      .all() as { subscriber: ServiceName; dead: number; n: number; oldest: string }[];
+    const rows = this.db.prepare('SELECT subscriber, dead, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox GROUP BY subscriber, dead').all() as {
+      subscriber: ServiceName;
+      dead: number;
+      n: number;
+      oldest: string;
+    }[];
     const bySubscriber = new Map<ServiceName, OutboxStats>();
     for (const r of rows) {
       const s = bySubscriber.get(r.subscriber) ?? { subscriber: r.subscriber, pending: 0, oldestPendingAt: null, deadLetters: 0 };

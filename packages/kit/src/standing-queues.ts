@@ -46,9 +46,7 @@ export class StandingQueues {
     // A window that ended long ago says nothing about now (the routes have been idle since).
     const recent = age < 2 * QUEUE_WINDOW_MS;
     this.overloaded = new Map(
-      [...this.window]
-        .filter(([, w]) => recent && w.answers >= QUEUE_MIN_ANSWERS && w.quickestMs > this.maxDelayMs)
-        .map(([route, w]) => [route, w.quickestMs]),
+      [...this.window].filter(([, w]) => recent && w.answers >= QUEUE_MIN_ANSWERS && w.quickestMs > this.maxDelayMs).map(([route, w]) => [route, w.quickestMs]),
     );
     this.window.clear();
     this.windowStartedAt = now;

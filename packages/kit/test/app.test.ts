@@ -21,8 +21,7 @@ describe('service app factory', () => {
   });
   afterAll(() => app.close());
 
-  const post = (payload: string, contentType = 'application/json') =>
-    app.inject({ method: 'POST', url: '/things', headers: { 'content-type': contentType }, payload });
+  const post = (payload: string, contentType = 'application/json') => app.inject({ method: 'POST', url: '/things', headers: { 'content-type': contentType }, payload });
 
   it('answers schema errors with VALIDATION_FAILED naming the field', async () => {
     const res = await post(JSON.stringify({ name: '', count: 1.5 }));

@@ -27,7 +27,7 @@ describe('token verification', () => {
     vi.useRealTimers();
   });
 
-  it('checks a token\'s signature once and answers repeats from memory until it expires', async () => {
+  it("checks a token's signature once and answers repeats from memory until it expires", async () => {
     // `exp` is whole seconds: a clock set half a second away from every boundary (the verifier and jose both
     // read Date), instead of a real token that expires at the next whole second, wherever in the second we are.
     vi.useFakeTimers({ toFake: ['Date'] });
@@ -51,7 +51,11 @@ describe('token verification', () => {
     const token = await k.sign(Math.floor(Date.now() / 1000) + 60);
     await verify(token);
     const [header, payload, signature] = token.split('.');
-    const forged = [header, Buffer.from(JSON.stringify({ sub: 'usr_b', role: 'admin', email: 'b@example.com', name: 'B', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, exp: 9e9 })).toString('base64url'), signature].join('.');
+    const forged = [
+      header,
+      Buffer.from(JSON.stringify({ sub: 'usr_b', role: 'admin', email: 'b@example.com', name: 'B', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, exp: 9e9 })).toString('base64url'),
+      signature,
+    ].join('.');
     expect(payload).not.toBe(forged.split('.')[1]);
     await expect(verify(forged)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });

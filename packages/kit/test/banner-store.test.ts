@@ -195,7 +195,9 @@ describe('the S3 adapter', () => {
 });
 
 describe('banner configuration', () => {
-  const Schema = requireBannerBucket(z.object({ DATA_DIR: z.string().default('./data'), AWS_REGION: z.string().default('us-east-1'), PORT: z.coerce.number().int(), ...BannerConfig.shape }));
+  const Schema = requireBannerBucket(
+    z.object({ DATA_DIR: z.string().default('./data'), AWS_REGION: z.string().default('us-east-1'), PORT: z.coerce.number().int(), ...BannerConfig.shape }),
+  );
   const load = (env: Record<string, string>) => loadConfig(Schema, { PORT: '1', ...env });
   const problems = (env: Record<string, string>) => {
     try {

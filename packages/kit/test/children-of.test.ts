@@ -10,17 +10,31 @@ describe('childrenOf', () => {
     { parent: 'evt_a', name: 'Early bird', position: 0 },
   ];
 
-  it("hands each parent exactly its own children, mapped, in the order the query read them", () => {
-    const namesOf = childrenOf(rows, (r) => r.parent, (r) => r.name);
+  it('hands each parent exactly its own children, mapped, in the order the query read them', () => {
+    const namesOf = childrenOf(
+      rows,
+      (r) => r.parent,
+      (r) => r.name,
+    );
     expect(namesOf('evt_a')).toEqual(['VIP', 'Early bird']);
     expect(namesOf('evt_b')).toEqual(['General', 'Student']);
   });
 
   it('gives a parent without children an empty list, and one of its own each time', () => {
-    const namesOf = childrenOf(rows, (r) => r.parent, (r) => r.name);
+    const namesOf = childrenOf(
+      rows,
+      (r) => r.parent,
+      (r) => r.name,
+    );
     expect(namesOf('evt_none')).toEqual([]);
     namesOf('evt_none').push('x');
     expect(namesOf('evt_none')).toEqual([]);
-    expect(childrenOf([], (r: { parent: string }) => r.parent, (r) => r)('evt_a')).toEqual([]);
+    expect(
+      childrenOf(
+        [],
+        (r: { parent: string }) => r.parent,
+        (r) => r,
+      )('evt_a'),
+    ).toEqual([]);
   });
 });

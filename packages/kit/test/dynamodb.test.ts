@@ -23,8 +23,7 @@ import {
 import { startDynamoDbLocal } from '../../../scripts/lib/dynamodb-local.mjs';
 import { describeEachAdapter, onDynamoDbLocal, tempDir, uniqueTablePrefix } from '../src/testing.js';
 
-const canceled = (...codes: string[]) =>
-  new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
+const canceled = (...codes: string[]) => new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
 
 describe('DynamoDB retry rules', () => {
   it('retries conflicts and throttling, never a false condition', () => {
@@ -98,8 +97,15 @@ function recordCalls(doc: Doc): Call[] {
 /** A purchase's message with a typical 60-character event title. */
 const orderPlaced = (n: number): Message =>
   newMessage('ticketing', 'OrderPlaced', {
-    orderId: `ord_${n}`, userId: 'usr_01HZXAMPLE', eventId: 'evt_01HZXAMPLE', eventTitle: 'T'.repeat(60), ticketTypeId: 'tt_01HZXAMPLE', ticketTypeName: 'General admission',
-    quantity: 1, totalCents: 2500, currency: 'EUR',
+    orderId: `ord_${n}`,
+    userId: 'usr_01HZXAMPLE',
+    eventId: 'evt_01HZXAMPLE',
+    eventTitle: 'T'.repeat(60),
+    ticketTypeId: 'tt_01HZXAMPLE',
+    ticketTypeName: 'General admission',
+    quantity: 1,
+    totalCents: 2500,
+    currency: 'EUR',
   });
 
 describeEachAdapter('DynamoDB mechanics on DynamoDB Local', onDynamoDbLocal, (h) => {
@@ -251,7 +257,10 @@ describeEachAdapter('DynamoDB mechanics on DynamoDB Local', onDynamoDbLocal, (h)
     p.calls.length = 0;
     await p.messaging.markFailed([{ id: entry!.id, attempts: 60, nextAttemptAt: null, error: 'gave up' }]);
     // A read and one transaction moving it (DynamoDB Local reports 2 units for the Delete + Put; AWS charges 2 per item: 4).
-    expect(p.calls).toEqual([{ command: 'GetItemCommand', units: 1 }, { command: 'TransactWriteItemsCommand', units: 2 }]);
+    expect(p.calls).toEqual([
+      { command: 'GetItemCommand', units: 1 },
+      { command: 'TransactWriteItemsCommand', units: 2 },
+    ]);
     expect(await p.messaging.pendingCount()).toBe(0);
     expect(await p.messaging.claimDue('engagement', 10, now + 99_999_999, 0)).toEqual([]);
     const dead = await p.messaging.listDeadLetters(10);
@@ -298,7 +307,18 @@ describeEachAdapter('DynamoDB mechanics on DynamoDB Local', onDynamoDbLocal, (h)
   it('inbox: the record rides in the effect’s transaction, expires after 30 days, and a duplicate fails it without effect', async () => {
     const { first: p } = await messagingTable();
     const message = newMessage('events', 'EventCancelled', {
-      event: { id: 'evt_1', title: 'T', organizerId: 'o', venue: 'v', timezone: 'UTC', startsAt: new Date().toISOString(), endsAt: new Date().toISOString(), status: 'cancelled', ticketTypes: [], version: 2 },
+      event: {
+        id: 'evt_1',
+        title: 'T',
+        organizerId: 'o',
+        venue: 'v',
+        timezone: 'UTC',
+        startsAt: new Date().toISOString(),
+        endsAt: new Date().toISOString(),
+        status: 'cancelled',
+        ticketTypes: [],
+        version: 2,
+      },
     });
     expect(await p.messaging.seen(message)).toBe(false);
     p.calls.length = 0;

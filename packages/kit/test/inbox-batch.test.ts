@@ -6,8 +6,7 @@ import { createServiceApp, messageLag, registerInternalRoutes, type ApplyBatch, 
 import { batchStep, MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
 import { deliver, signedHeaders, tempDir, TEST_SECRET } from '@dems/kit/testing';
 
-const registered = (n: number): Message =>
-  newMessage('events', 'UserRegistered', { registrationId: `reg_${n}`, eventId: 'evt_1', eventTitle: 'Jazz Night', userId: `usr_${n}` });
+const registered = (n: number): Message => newMessage('events', 'UserRegistered', { registrationId: `reg_${n}`, eventId: 'evt_1', eventTitle: 'Jazz Night', userId: `usr_${n}` });
 /** A message every inbox refuses: its data does not match the schema. */
 const malformed = (n: number) => ({ ...registered(n), data: { registrationId: 42 } });
 
@@ -27,10 +26,12 @@ async function subscriber(db: SqliteDb, opts: { throwFor?: string; batch?: Apply
   });
   const applyBatch: ApplyBatch = async (messages) => {
     calls.push(messages.map((m) => m.id));
-    return db.transaction(() => messages.map((m): BatchItemOutcome => {
-      const o = step(m);
-      return o.ok ? o.value : { error: o.error };
-    }))();
+    return db.transaction(() =>
+      messages.map((m): BatchItemOutcome => {
+        const o = step(m);
+        return o.ok ? o.value : { error: o.error };
+      }),
+    )();
   };
   const app = await createServiceApp({ name: 'subscriber', description: 'batch inbox test', isReady: () => true });
   // A service gives one or the other: one call per message, or one per delivered batch.
@@ -102,7 +103,14 @@ describe('inbox: a delivered batch applied in one call', () => {
     const bad = malformed(2);
     const res = await send(sub.app, [a, bad, c]);
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ applied: 1, results: [{ id: a.id, result: 'applied' }, { id: bad.id, result: 'rejected' }, { id: c.id, result: 'applied' }] });
+    expect(res.json()).toMatchObject({
+      applied: 1,
+      results: [
+        { id: a.id, result: 'applied' },
+        { id: bad.id, result: 'rejected' },
+        { id: c.id, result: 'applied' },
+      ],
+    });
     expect(sub.calls).toEqual([[a.id, c.id]]);
     await sub.app.close();
   });

@@ -64,7 +64,13 @@ describe('/metrics on every service app', () => {
 
   it('includes the process: event-loop delay, CPU, memory, and the Node.js defaults', async () => {
     const text = await scrape(await serviceApp());
-    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes']) {
+    for (const name of [
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_eventloop_lag_p99_seconds',
+      'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+    ]) {
       expect(value(text, name), name).toBeGreaterThanOrEqual(0);
     }
   });
@@ -185,45 +191,56 @@ describe('inbox metrics: results by type, and lag from creation to effect', () =
 });
 
 describeEachAdapter('outbox gauges: pending, age of the oldest, dead letters, per subscriber', outboxAdapters, (h) => {
-    /** A publisher's outbox, with a way to write messages as a store transaction does. */
-    const adapter = { open: async () => ({ store: h.store.outbox, enqueue: h.store.commit }) };
-    const snapshot = { id: 'evt_1', organizerId: 'usr_1', title: 'Jazz', venue: 'Hall', timezone: 'UTC', startsAt: '2030-01-01T20:00:00.000Z', endsAt: '2030-01-01T22:00:00.000Z', status: 'published' as const, ticketTypes: [], version: 1 };
+  /** A publisher's outbox, with a way to write messages as a store transaction does. */
+  const adapter = { open: async () => ({ store: h.store.outbox, enqueue: h.store.commit }) };
+  const snapshot = {
+    id: 'evt_1',
+    organizerId: 'usr_1',
+    title: 'Jazz',
+    venue: 'Hall',
+    timezone: 'UTC',
+    startsAt: '2030-01-01T20:00:00.000Z',
+    endsAt: '2030-01-01T22:00:00.000Z',
+    status: 'published' as const,
+    ticketTypes: [],
+    version: 1,
+  };
 
-    it('reflects a pending entry and a dead letter, read from the store at each scrape', async () => {
-      const { store, enqueue } = await adapter.open();
-      const app = await serviceApp();
-      await registerInternalRoutes(app, { secret: 'test-service-secret-0123456789', apply: async () => 'applied', outbox: store });
+  it('reflects a pending entry and a dead letter, read from the store at each scrape', async () => {
+    const { store, enqueue } = await adapter.open();
+    const app = await serviceApp();
+    await registerInternalRoutes(app, { secret: 'test-service-secret-0123456789', apply: async () => 'applied', outbox: store });
 
-      let text = await scrape(app);
-      for (const subscriber of ['events', 'ticketing', 'engagement']) {
-        expect(value(text, 'dems_outbox_pending', { subscriber })).toBe(0);
-        expect(value(text, 'dems_outbox_oldest_pending_age_seconds', { subscriber })).toBe(0);
-        expect(value(text, 'dems_outbox_dead_letters', { subscriber })).toBe(0);
-      }
+    let text = await scrape(app);
+    for (const subscriber of ['events', 'ticketing', 'engagement']) {
+      expect(value(text, 'dems_outbox_pending', { subscriber })).toBe(0);
+      expect(value(text, 'dems_outbox_oldest_pending_age_seconds', { subscriber })).toBe(0);
+      expect(value(text, 'dems_outbox_dead_letters', { subscriber })).toBe(0);
+    }
 
-      // EventPublished goes to ticketing and engagement; written two minutes ago.
-      await enqueue(newMessage('events', 'EventPublished', { event: snapshot }, new Date(Date.now() - 120_000)));
-      await enqueue(newMessage('events', 'UserRegistered', { registrationId: 'reg_1', eventId: 'evt_1', eventTitle: 'Jazz', userId: 'usr_2' }));
-      text = await scrape(app);
-      expect(value(text, 'dems_outbox_pending', { subscriber: 'engagement' })).toBe(2);
-      expect(value(text, 'dems_outbox_pending', { subscriber: 'ticketing' })).toBe(1);
-      expect(value(text, 'dems_outbox_pending', { subscriber: 'events' })).toBe(0);
-      for (const subscriber of ['engagement', 'ticketing']) {
-        const age = value(text, 'dems_outbox_oldest_pending_age_seconds', { subscriber })!;
-        expect(age).toBeGreaterThanOrEqual(120);
-        expect(age).toBeLessThan(150);
-      }
+    // EventPublished goes to ticketing and engagement; written two minutes ago.
+    await enqueue(newMessage('events', 'EventPublished', { event: snapshot }, new Date(Date.now() - 120_000)));
+    await enqueue(newMessage('events', 'UserRegistered', { registrationId: 'reg_1', eventId: 'evt_1', eventTitle: 'Jazz', userId: 'usr_2' }));
+    text = await scrape(app);
+    expect(value(text, 'dems_outbox_pending', { subscriber: 'engagement' })).toBe(2);
+    expect(value(text, 'dems_outbox_pending', { subscriber: 'ticketing' })).toBe(1);
+    expect(value(text, 'dems_outbox_pending', { subscriber: 'events' })).toBe(0);
+    for (const subscriber of ['engagement', 'ticketing']) {
+      const age = value(text, 'dems_outbox_oldest_pending_age_seconds', { subscriber })!;
+      expect(age).toBeGreaterThanOrEqual(120);
+      expect(age).toBeLessThan(150);
+    }
 
-      // Ticketing's copy is refused for good: a dead letter, no longer pending.
-      const [entry] = await store.claimDue('ticketing', 10, Date.now(), 60_000);
-      await store.markFailed([{ id: entry!.id, attempts: 1, nextAttemptAt: null, error: 'refused' }]);
-      text = await scrape(app);
-      expect(value(text, 'dems_outbox_pending', { subscriber: 'ticketing' })).toBe(0);
-      expect(value(text, 'dems_outbox_oldest_pending_age_seconds', { subscriber: 'ticketing' })).toBe(0);
-      expect(value(text, 'dems_outbox_dead_letters', { subscriber: 'ticketing' })).toBe(1);
-      expect(value(text, 'dems_outbox_dead_letters', { subscriber: 'engagement' })).toBe(0);
-      expect(value(text, 'dems_outbox_pending', { subscriber: 'engagement' })).toBe(2);
-    });
+    // Ticketing's copy is refused for good: a dead letter, no longer pending.
+    const [entry] = await store.claimDue('ticketing', 10, Date.now(), 60_000);
+    await store.markFailed([{ id: entry!.id, attempts: 1, nextAttemptAt: null, error: 'refused' }]);
+    text = await scrape(app);
+    expect(value(text, 'dems_outbox_pending', { subscriber: 'ticketing' })).toBe(0);
+    expect(value(text, 'dems_outbox_oldest_pending_age_seconds', { subscriber: 'ticketing' })).toBe(0);
+    expect(value(text, 'dems_outbox_dead_letters', { subscriber: 'ticketing' })).toBe(1);
+    expect(value(text, 'dems_outbox_dead_letters', { subscriber: 'engagement' })).toBe(0);
+    expect(value(text, 'dems_outbox_pending', { subscriber: 'engagement' })).toBe(2);
+  });
 });
 
 describe('outbox gauges when the store does not answer', () => {

@@ -26,6 +26,10 @@ describe('PerTurn', () => {
     perTurn.add(6);
     await nextTurn();
     await nextTurn();
-    expect(flushed).toEqual([[1, 2], [3, 4], [5, 6]]);
+    expect(flushed).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
   });
 });

@@ -21,7 +21,7 @@ describe('files on disk are readable by their owner only', () => {
     const dataDir = join(fresh(), 'data');
     const file = join(dataDir, 'engagement.db');
     const db = openSqlite(file);
-    db.exec('CREATE TABLE users (email TEXT); INSERT INTO users VALUES (\'a@example.com\')');
+    db.exec("CREATE TABLE users (email TEXT); INSERT INTO users VALUES ('a@example.com')");
     expect(existsSync(`${file}-wal`)).toBe(true);
     expect(existsSync(`${file}-shm`)).toBe(true);
     expect(mode(dataDir)).toBe(0o700);

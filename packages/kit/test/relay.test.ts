@@ -39,8 +39,7 @@ const snapshot = (n: number) => ({
 const published = (n: number): Message => newMessage('events', 'EventPublished', { event: snapshot(n) });
 /** A message its subscribers refuse for good: written by a publisher whose schema drifted from theirs. */
 const poison = (n: number): Message => ({ ...published(n), data: { event: { ...snapshot(n), version: 'one' } } }) as unknown as Message;
-const registered = (n: number): Message =>
-  newMessage('events', 'UserRegistered', { registrationId: `reg_${n}`, eventId: 'evt_1', eventTitle: 'Jazz Night', userId: `usr_${n}` });
+const registered = (n: number): Message => newMessage('events', 'UserRegistered', { registrationId: `reg_${n}`, eventId: 'evt_1', eventTitle: 'Jazz Night', userId: `usr_${n}` });
 
 /**
  * A real subscriber: the service app with the kit inbox, recording applied ids in its own SQLite file, and
@@ -123,74 +122,74 @@ async function setup(subOpts: Parameters<typeof subscriber>[1] = {}) {
 
 // The publisher's outbox on each adapter: the relay's per-entry rules must hold on both.
 describeEachAdapter('relay over the outbox: one bad message never holds back the others', outboxAdapters, (h) => {
-    /** The publisher of a test: its outbox, and a way to commit messages as a store does. */
-    async function pub(_subscriberDir: string) {
-      return { store: h.store.outbox, enqueue: h.store.commit };
-    }
-    // Relays and subscribers stop before the matrix closes the outbox they read (after hooks run last-registered first).
-    afterEach(runCleanups);
+  /** The publisher of a test: its outbox, and a way to commit messages as a store does. */
+  async function pub(_subscriberDir: string) {
+    return { store: h.store.outbox, enqueue: h.store.commit };
+  }
+  // Relays and subscribers stop before the matrix closes the outbox they read (after hooks run last-registered first).
+  afterEach(runCleanups);
 
-    it('a poison message in the middle of a batch of 50: 49 delivered on time, the poison one dead-lettered alone, at once', async () => {
-      const { dir, sub } = await setup();
-      const p = await pub(dir);
-      const messages = Array.from({ length: 50 }, (_, i) => (i === 25 ? poison(i) : published(i)));
-      await p.enqueue(...messages);
-      // No sweep within the test: everything must happen on the first delivery.
-      await relayFor(p.store, { ticketing: sub.url, engagement: sub.url });
+  it('a poison message in the middle of a batch of 50: 49 delivered on time, the poison one dead-lettered alone, at once', async () => {
+    const { dir, sub } = await setup();
+    const p = await pub(dir);
+    const messages = Array.from({ length: 50 }, (_, i) => (i === 25 ? poison(i) : published(i)));
+    await p.enqueue(...messages);
+    // No sweep within the test: everything must happen on the first delivery.
+    await relayFor(p.store, { ticketing: sub.url, engagement: sub.url });
 
-      await until(async () => (await p.store.pendingCount()) === 0);
-      expect(sub.applied()).toEqual(messages.filter((_, i) => i !== 25).map((m) => m.id));
-      const subscribers = [...SUBSCRIPTIONS.EventPublished].sort();
-      expect(sub.requests).toHaveLength(subscribers.length); // one per subscriber: nothing was retried
-      const dead = await p.store.listDeadLetters(10);
-      expect(dead.map((d) => [d.message.id, d.attempts])).toEqual(subscribers.map(() => [messages[25]!.id, 1]));
-      expect(dead.map((d) => d.subscriber).sort()).toEqual(subscribers);
-      expect(dead[0]!.lastError).toMatch(/schema.*version/i);
-    });
+    await until(async () => (await p.store.pendingCount()) === 0);
+    expect(sub.applied()).toEqual(messages.filter((_, i) => i !== 25).map((m) => m.id));
+    const subscribers = [...SUBSCRIPTIONS.EventPublished].sort();
+    expect(sub.requests).toHaveLength(subscribers.length); // one per subscriber: nothing was retried
+    const dead = await p.store.listDeadLetters(10);
+    expect(dead.map((d) => [d.message.id, d.attempts])).toEqual(subscribers.map(() => [messages[25]!.id, 1]));
+    expect(dead.map((d) => d.subscriber).sort()).toEqual(subscribers);
+    expect(dead[0]!.lastError).toMatch(/schema.*version/i);
+  });
 
-    it('three UserRegistered, apply throws on the first: the other two are applied at once, only the first retries and dead-letters', async () => {
-      const messages = [registered(1), registered(2), registered(3)];
-      const { dir, sub } = await setup({ failOn: (m) => m.id === messages[0]!.id });
-      const p = await pub(dir);
-      await p.enqueue(...messages);
-      await relayFor(p.store, { engagement: sub.url }, { maxAttempts: 3, sweepMs: 20 });
+  it('three UserRegistered, apply throws on the first: the other two are applied at once, only the first retries and dead-letters', async () => {
+    const messages = [registered(1), registered(2), registered(3)];
+    const { dir, sub } = await setup({ failOn: (m) => m.id === messages[0]!.id });
+    const p = await pub(dir);
+    await p.enqueue(...messages);
+    await relayFor(p.store, { engagement: sub.url }, { maxAttempts: 3, sweepMs: 20 });
 
-      await until(() => sub.applied().length === 2, 2000);
-      expect(sub.applied()).toEqual([messages[1]!.id, messages[2]!.id]);
-      await until(async () => (await p.store.listDeadLetters(10)).length === 1);
-      const dead = await p.store.listDeadLetters(10);
-      expect(dead).toMatchObject([{ message: { id: messages[0]!.id }, attempts: 3 }]);
-      expect(dead[0]!.lastError).toMatch(/handler failed/);
-      expect(await p.store.pendingCount()).toBe(0);
-      // The retries carried the failing message alone; the two applied ones were sent once.
-      expect(sub.requests.map((r) => r.ids)).toEqual([messages.map((m) => m.id), [messages[0]!.id], [messages[0]!.id]]);
-    });
+    await until(() => sub.applied().length === 2, 2000);
+    expect(sub.applied()).toEqual([messages[1]!.id, messages[2]!.id]);
+    await until(async () => (await p.store.listDeadLetters(10)).length === 1);
+    const dead = await p.store.listDeadLetters(10);
+    expect(dead).toMatchObject([{ message: { id: messages[0]!.id }, attempts: 3 }]);
+    expect(dead[0]!.lastError).toMatch(/handler failed/);
+    expect(await p.store.pendingCount()).toBe(0);
+    // The retries carried the failing message alone; the two applied ones were sent once.
+    expect(sub.requests.map((r) => r.ids)).toEqual([messages.map((m) => m.id), [messages[0]!.id], [messages[0]!.id]]);
+  });
 
-    it('a subscriber that is down (refused, 503) backs off, and its messages are never dead-lettered for it', async () => {
-      const { dir } = await setup();
-      const p = await pub(dir);
-      // Test fake: a service that is up but answers every delivery with 503, as while it starts or drains.
-      const tries: number[] = [];
-      const down = Fastify();
-      down.post('/internal/messages', async (_req, reply) => (tries.push(Date.now()), reply.code(503).send({ code: 'NOT_READY', message: 'starting' })));
-      cleanups.push(() => down.close());
-      await p.enqueue(registered(1), registered(2), published(3));
-      await relayFor(p.store, { engagement: await down.listen({ port: 0, host: '127.0.0.1' }), ticketing: NOWHERE }, { maxAttempts: 1, sweepMs: 20 });
-      await until(() => tries.length >= 5, 15_000);
-      // Without backoff the tries come every sweep (20 ms). With it, after the n-th unreached try each message it
-      // carried waits at least backoffMs(n) (jitter is per message, so one try may carry only some of them). All
-      // three were in the first try, so no try comes sooner than backoffMs(1); among tries 2–5 some message
-      // goes twice, the second time at least backoffMs(2) later. Lower bounds only: a busy machine makes gaps
-      // longer, never shorter.
-      const least = (n: number) => backoffMs(n, () => 0);
-      expect(tries[1]! - tries[0]!).toBeGreaterThanOrEqual(least(1) - 5);
-      expect(tries[4]! - tries[0]!).toBeGreaterThanOrEqual(least(1) + least(2) - 5);
-      expect(await p.store.listDeadLetters(10)).toEqual([]);
-      const pending = 2 + SUBSCRIPTIONS.EventPublished.length;
-      expect(await p.store.pendingCount()).toBe(pending);
-      const due = (await Promise.all(SERVICE_NAMES.map((s) => p.store.claimDue(s, 10, Date.now() + 120_000, 0)))).flat();
-      expect(due.map((e) => e.attempts)).toEqual(Array(pending).fill(0));
-    });
+  it('a subscriber that is down (refused, 503) backs off, and its messages are never dead-lettered for it', async () => {
+    const { dir } = await setup();
+    const p = await pub(dir);
+    // Test fake: a service that is up but answers every delivery with 503, as while it starts or drains.
+    const tries: number[] = [];
+    const down = Fastify();
+    down.post('/internal/messages', async (_req, reply) => (tries.push(Date.now()), reply.code(503).send({ code: 'NOT_READY', message: 'starting' })));
+    cleanups.push(() => down.close());
+    await p.enqueue(registered(1), registered(2), published(3));
+    await relayFor(p.store, { engagement: await down.listen({ port: 0, host: '127.0.0.1' }), ticketing: NOWHERE }, { maxAttempts: 1, sweepMs: 20 });
+    await until(() => tries.length >= 5, 15_000);
+    // Without backoff the tries come every sweep (20 ms). With it, after the n-th unreached try each message it
+    // carried waits at least backoffMs(n) (jitter is per message, so one try may carry only some of them). All
+    // three were in the first try, so no try comes sooner than backoffMs(1); among tries 2–5 some message
+    // goes twice, the second time at least backoffMs(2) later. Lower bounds only: a busy machine makes gaps
+    // longer, never shorter.
+    const least = (n: number) => backoffMs(n, () => 0);
+    expect(tries[1]! - tries[0]!).toBeGreaterThanOrEqual(least(1) - 5);
+    expect(tries[4]! - tries[0]!).toBeGreaterThanOrEqual(least(1) + least(2) - 5);
+    expect(await p.store.listDeadLetters(10)).toEqual([]);
+    const pending = 2 + SUBSCRIPTIONS.EventPublished.length;
+    expect(await p.store.pendingCount()).toBe(pending);
+    const due = (await Promise.all(SERVICE_NAMES.map((s) => p.store.claimDue(s, 10, Date.now() + 120_000, 0)))).flat();
+    expect(due.map((e) => e.attempts)).toEqual(Array(pending).fill(0));
+  });
 });
 
 describe('outbox relay and inbox', () => {
@@ -353,7 +352,19 @@ describe('outbox relay and inbox', () => {
   it('refuses a lease no longer than the HTTP timeout, and two relays never send an in-flight batch twice', async () => {
     const { dir, sub } = await setup({ delayMs: 300 });
     const pub = publisher(dir);
-    expect(() => new OutboxRelay({ publisher: 'events', store: pub.outbox, subscriberUrls: { events: NOWHERE, engagement: NOWHERE, ticketing: NOWHERE }, secret: TEST_SECRET, log: silent, maxAttempts: 1, timeoutMs: 1000, leaseMs: 1000 })).toThrow(/lease/);
+    expect(
+      () =>
+        new OutboxRelay({
+          publisher: 'events',
+          store: pub.outbox,
+          subscriberUrls: { events: NOWHERE, engagement: NOWHERE, ticketing: NOWHERE },
+          secret: TEST_SECRET,
+          log: silent,
+          maxAttempts: 1,
+          timeoutMs: 1000,
+          leaseMs: 1000,
+        }),
+    ).toThrow(/lease/);
     const messages = Array.from({ length: 12 }, (_, i) => registered(i));
     pub.db.transaction(() => pub.outbox.enqueue(...messages))();
     // Two replicas sweeping the same outbox while each request takes 300 ms.
@@ -521,7 +532,10 @@ describe('relay: what each answer of the subscriber means for each message', () 
     const pub = outboxWith(...messages);
     await relayFor(pub.outbox, { engagement: sub.url });
     await until(async () => (await pub.outbox.pendingCount()) === 0);
-    expect(sub.received).toEqual([[m1, m2, m3], [m2, m3]]);
+    expect(sub.received).toEqual([
+      [m1, m2, m3],
+      [m2, m3],
+    ]);
     expect((await pub.outbox.listDeadLetters(10)).map((d) => [d.message.id, d.attempts])).toEqual([[m1, 1]]);
   });
 
@@ -573,7 +587,12 @@ describe('relay: what each answer of the subscriber means for each message', () 
     const answers = [
       [null, { id: 'msg_someone_else', result: 'rejected' }, { id: messages[2]!.id, result: 'rejected' }], // first two do not name the messages
       [{ id: m1, result: 'rejected' }], // too short
-      [{ id: m1, result: 'applied' }, { id: m2, result: 'applied' }, { id: m1, result: 'rejected' }, { id: m2, result: 'rejected' }], // too long
+      [
+        { id: m1, result: 'applied' },
+        { id: m2, result: 'applied' },
+        { id: m1, result: 'rejected' },
+        { id: m2, result: 'rejected' },
+      ], // too long
     ];
     for (const results of answers) {
       const sub = await foreignInbox(() => ({ status: 200, body: { results } }));
@@ -667,7 +686,10 @@ describe('relay: what the operator and the outbox see', () => {
     const about = (tries: number) => expect.objectContaining({ subscriber: 'engagement', tries, count: 2, error: expect.stringMatching(/fetch failed/) });
     expect(rec.of('warn')).toEqual([about(1), about(10)]);
     expect(rec.of('error')).toEqual([]);
-    expect(pub.rows().map((r) => [r.attempts, r.dead])).toEqual([[0, 0], [0, 0]]);
+    expect(pub.rows().map((r) => [r.attempts, r.dead])).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
   });
 
   it('an outbox that fails is reported at error level for each subscriber, and the relay still stops', async () => {
@@ -676,7 +698,12 @@ describe('relay: what the operator and the outbox see', () => {
     const rec = recordingLog();
     const relay = await relayFor(pub.outbox, {}, { log: rec.log });
     await until(() => rec.of('error').length === subscribersOf('events').length);
-    expect(rec.of('error').map((f) => f.subscriber).sort()).toEqual([...subscribersOf('events')].sort());
+    expect(
+      rec
+        .of('error')
+        .map((f) => f.subscriber)
+        .sort(),
+    ).toEqual([...subscribersOf('events')].sort());
     for (const f of rec.of('error')) expect(f.err).toBeInstanceOf(Error);
     await relay.stop();
   });
@@ -716,7 +743,14 @@ describe('relay: what the operator and the outbox see', () => {
   it('kick() delivers at once even before start(): a commit during boot does not wait for the first sweep', async () => {
     const { sub } = await setup();
     const pub = outboxWith(registered(1));
-    const relay = new OutboxRelay({ publisher: 'events', store: pub.outbox, subscriberUrls: { events: NOWHERE, ticketing: NOWHERE, engagement: sub.url }, secret: TEST_SECRET, log: silent, maxAttempts: 1 });
+    const relay = new OutboxRelay({
+      publisher: 'events',
+      store: pub.outbox,
+      subscriberUrls: { events: NOWHERE, ticketing: NOWHERE, engagement: sub.url },
+      secret: TEST_SECRET,
+      log: silent,
+      maxAttempts: 1,
+    });
     cleanups.push(() => relay.stop());
     relay.kick();
     await until(() => sub.applied().length === 1);
@@ -797,7 +831,10 @@ describe('inbox: what the sender and the operator are told', () => {
       expect(res.statusCode).toBe(401);
       expect(res.json()).toMatchObject({ code: 'BAD_SIGNATURE', message: expect.stringMatching(/signed with the service secret/) });
     }
-    expect((await inject(sub.app, 'POST', '/internal/messages', '{"messages": [')).json()).toMatchObject({ code: 'MALFORMED_JSON', message: expect.stringMatching(/not valid JSON/) });
+    expect((await inject(sub.app, 'POST', '/internal/messages', '{"messages": [')).json()).toMatchObject({
+      code: 'MALFORMED_JSON',
+      message: expect.stringMatching(/not valid JSON/),
+    });
     expect((await inject(sub.app, 'POST', '/internal/messages', '{}')).json()).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/messages/) });
     expect(sub.applied()).toEqual([]);
   });
@@ -811,7 +848,11 @@ describe('inbox: what the sender and the operator are told', () => {
       code: 'INTERNAL',
       message: expect.stringMatching(/could not be applied/),
       applied: 1,
-      results: [{ id: good.id, result: 'applied' }, { id: broken.id, result: 'failed' }, { id: later.id, result: 'applied' }],
+      results: [
+        { id: good.id, result: 'applied' },
+        { id: broken.id, result: 'failed' },
+        { id: later.id, result: 'applied' },
+      ],
     });
     const refused = await inject(sub.app, 'POST', '/internal/messages', JSON.stringify({ messages: [poison(4)] }));
     expect(refused.statusCode).toBe(400);
@@ -824,7 +865,12 @@ describe('inbox: what the sender and the operator are told', () => {
     const res = await inject(sub.app, 'POST', '/internal/messages', JSON.stringify({ messages: [null, { id: 7 }, {}, wrongData] }));
     expect(res.statusCode).toBe(400);
     const results = res.json().results as { id: string; result: string; error: string }[];
-    expect(results.map((r) => [r.id, r.result])).toEqual([['', 'rejected'], ['', 'rejected'], ['', 'rejected'], [wrongData.id, 'rejected']]);
+    expect(results.map((r) => [r.id, r.result])).toEqual([
+      ['', 'rejected'],
+      ['', 'rejected'],
+      ['', 'rejected'],
+      [wrongData.id, 'rejected'],
+    ]);
     expect(results[0]!.error).toMatch(/^Does not match its schema\. \(message\): /);
     // Five things wrong with `{}`: the text is cut, not the answer.
     expect(results[2]!.error).toMatch(/^Does not match its schema\. id: .*; type: /);

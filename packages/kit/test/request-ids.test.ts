@@ -15,7 +15,12 @@ afterEach(async () => {
 
 async function loggedApp(): Promise<{ app: App; lines: string[]; logged: (msg: string) => Record<string, unknown>[] }> {
   const lines: string[] = [];
-  const app = await createServiceApp({ name: 'logged', description: 'request id test', isReady: () => true, logger: { level: 'info', stream: { write: (l: string) => lines.push(l) } } });
+  const app = await createServiceApp({
+    name: 'logged',
+    description: 'request id test',
+    isReady: () => true,
+    logger: { level: 'info', stream: { write: (l: string) => lines.push(l) } },
+  });
   cleanups.push(() => app.close());
   const logged = (msg: string) => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === msg);
   return { app, lines, logged };
@@ -48,14 +53,23 @@ describe('request ids in log lines', () => {
         },
       });
     const post = (id: string, n: number) =>
-      fetch(`${url}/with-body`, { method: 'POST', headers: { 'x-request-id': id, 'content-type': 'application/json' }, body: slowBody(JSON.stringify({ n })), duplex: 'half' } as RequestInit);
+      fetch(`${url}/with-body`, {
+        method: 'POST',
+        headers: { 'x-request-id': id, 'content-type': 'application/json' },
+        body: slowBody(JSON.stringify({ n })),
+        duplex: 'half',
+      } as RequestInit);
     const get = await fetch(`${url}/plain`, { headers: { 'x-request-id': 'req-get-1' } });
     expect(await get.json()).toEqual({ id: 'req-get-1' });
     await post('req-post-1', 7);
     // Two at once: each line names its own.
     await Promise.all([post('req-a', 1), post('req-b', 2)]);
     expect(logged('app log in a GET').map((l) => l.reqId)).toEqual(['req-get-1']);
-    expect(logged('app log after the body').map((l) => l.reqId).sort()).toEqual(['req-a', 'req-b', 'req-post-1']);
+    expect(
+      logged('app log after the body')
+        .map((l) => l.reqId)
+        .sort(),
+    ).toEqual(['req-a', 'req-b', 'req-post-1']);
     app.log.info('outside any request');
     expect(logged('outside any request')[0]).not.toHaveProperty('reqId');
     expect(currentRequestId()).toBeUndefined();
@@ -63,7 +77,9 @@ describe('request ids in log lines', () => {
 
   it('a list answered without a stored row its schema refuses names the request in the line that says so', async () => {
     const { app, logged } = await loggedApp();
-    app.get('/things', { schema: { response: { 200: z.object({ items: z.array(z.object({ id: z.string() })) }) } } }, async () => ({ items: [{ id: 'a' }, { id: 2 } as unknown as { id: string }] })); // a row written by hand
+    app.get('/things', { schema: { response: { 200: z.object({ items: z.array(z.object({ id: z.string() })) }) } } }, async () => ({
+      items: [{ id: 'a' }, { id: 2 } as unknown as { id: string }],
+    })); // a row written by hand
     const res = await app.inject({ method: 'GET', url: '/things', headers: { 'x-request-id': 'req-list' } });
     expect(res.json()).toEqual({ items: [{ id: 'a' }] });
     expect(logged('answered a list without stored rows that do not match its schema')).toEqual([expect.objectContaining({ reqId: 'req-list', skipped: [2] })]);

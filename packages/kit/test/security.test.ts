@@ -29,9 +29,7 @@ async function inboxApp() {
 
 /** The headers of an answer that are not about its content, its connection or its request. */
 const securityHeadersOf = (headers: Record<string, unknown>) =>
-  Object.fromEntries(
-    Object.entries(headers).filter(([name]) => !['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'x-request-id'].includes(name)),
-  );
+  Object.fromEntries(Object.entries(headers).filter(([name]) => !['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'x-request-id'].includes(name)));
 
 const message = () => newMessage('events', 'UserRegistered', { registrationId: 'reg_1', eventId: 'evt_1', eventTitle: 'Jazz', userId: 'usr_1' });
 
@@ -148,4 +146,3 @@ describe('request limits', () => {
     expect(docs.headers['content-security-policy']).toContain("script-src 'self'");
   });
 });
-

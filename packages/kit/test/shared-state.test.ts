@@ -34,7 +34,7 @@ let seq = 0;
 const fresh = (what: string) => `test:${what}:${Date.now()}:${seq++}`;
 
 async function until(condition: () => boolean, what: string, withinMs = 15_000): Promise<void> {
-  for (const end = Date.now() + withinMs; !condition(); ) {
+  for (const end = Date.now() + withinMs; !condition();) {
     if (Date.now() > end) throw new Error(`not ${what} within ${withinMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -4,8 +4,7 @@ import { newMessage, type Message } from '@dems/contracts';
 import { MESSAGING_SCHEMA, migrate, openSqlite, SqliteMessaging, type SqliteDb } from '@dems/kit/sqlite';
 import { tempDir } from '@dems/kit/testing';
 
-const registered = (n: number): Message =>
-  newMessage('events', 'UserRegistered', { registrationId: `reg_${n}`, eventId: 'evt_1', eventTitle: 'Jazz Night', userId: `usr_${n}` });
+const registered = (n: number): Message => newMessage('events', 'UserRegistered', { registrationId: `reg_${n}`, eventId: 'evt_1', eventTitle: 'Jazz Night', userId: `usr_${n}` });
 
 describe('SQLite outbox: the relay bookkeeping on a connection of its own', () => {
   let dir: ReturnType<typeof tempDir>;

@@ -66,7 +66,7 @@ describe('batchStep', () => {
     expect(names()).toEqual(['before', 'large', 'small']);
   });
 
-  it('fails the whole batch with the step\'s own error when the step cannot be undone', () => {
+  it("fails the whole batch with the step's own error when the step cannot be undone", () => {
     // A step that releases its own savepoint leaves nothing to roll back to: its writes are already the batch's.
     const step = batchStep(db, (name: string) => {
       insert(name);

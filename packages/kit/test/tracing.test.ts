@@ -38,7 +38,12 @@ afterEach(async () => {
 });
 
 const order = (n: number, at = new Date()): Message =>
-  newMessage('ticketing', 'OrderPlaced', { orderId: `ord_${n}`, userId: 'usr_1', eventId: 'evt_1', eventTitle: 'Jazz', ticketTypeId: 'tt_1', ticketTypeName: 'General', quantity: 1, totalCents: 100, currency: 'EUR' }, at);
+  newMessage(
+    'ticketing',
+    'OrderPlaced',
+    { orderId: `ord_${n}`, userId: 'usr_1', eventId: 'evt_1', eventTitle: 'Jazz', ticketTypeId: 'tt_1', ticketTypeName: 'General', quantity: 1, totalCents: 100, currency: 'EUR' },
+    at,
+  );
 
 /** Runs `fn` inside a new active span (a request of the publishing service) and returns the span too. */
 async function inSpan<T>(name: string, fn: () => T | Promise<T>): Promise<{ span: Span; result: T }> {
@@ -179,7 +184,11 @@ describe('trace context in messages', () => {
     expect(named('store write')[0]!.parentSpanContext?.spanId).toBe(processed.spanContext().spanId);
 
     // Nothing of the delivery joined the trace of the request that happened to start the relay.
-    expect(spans().filter((s) => s.spanContext().traceId === unrelated.spanContext().traceId).map((s) => s.name)).toEqual(['GET /unrelated']);
+    expect(
+      spans()
+        .filter((s) => s.spanContext().traceId === unrelated.spanContext().traceId)
+        .map((s) => s.name),
+    ).toEqual(['GET /unrelated']);
   });
 
   it('a batch continues the trace of its first message and links every message; one without a trace is processed in the delivery request', async () => {
@@ -228,7 +237,12 @@ describe('trace context in messages', () => {
 describe('log lines', () => {
   it('written while handling a traced request carry its request id and the ids of its trace and span', async () => {
     const lines: string[] = [];
-    const app = await createServiceApp({ name: 'logged', description: 'log test', isReady: () => true, logger: { level: 'info', stream: { write: (l: string) => lines.push(l) } } });
+    const app = await createServiceApp({
+      name: 'logged',
+      description: 'log test',
+      isReady: () => true,
+      logger: { level: 'info', stream: { write: (l: string) => lines.push(l) } },
+    });
     app.get('/hello', async (req) => {
       req.log.info('inside the handler');
       return { ok: true };

@@ -150,7 +150,13 @@ describe('Upstreams', () => {
   it('gives up when the caller’s deadline passes, without starting on another replica', async () => {
     const silent: Server = createServer(() => {}); // accepts and never answers
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise((r) => { silent.close(r); silent.closeAllConnections(); }));
+    cleanups.push(
+      () =>
+        new Promise((r) => {
+          silent.close(r);
+          silent.closeAllConnections();
+        }),
+    );
     const [b] = await standIns('b');
     const upstreams = upstreamsOf([{ url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` }, b!]);
     const started = Date.now();
@@ -165,7 +171,10 @@ describe('Upstreams', () => {
     const log = { info: (o: object, m: string) => lines.push(`info ${m} ${JSON.stringify(o)}`), warn: (o: object, m: string) => lines.push(`warn ${m} ${JSON.stringify(o)}`) };
     const pair = new Upstreams({ service: 'events', urls: [a!.url, b!.url], probeMinMs: 20, log });
     const lone = new Upstreams({ service: 'events', urls: [b!.url], probeMinMs: 20, log });
-    cleanups.push(() => pair.stop(), () => lone.stop());
+    cleanups.push(
+      () => pair.stop(),
+      () => lone.stop(),
+    );
     pair.markDown(a!.url, 'ECONNREFUSED');
     pair.markDown(a!.url, 'ECONNREFUSED'); // already out: said once
     await until(() => pair.isUp(a!.url));

@@ -8,7 +8,12 @@ export const EngagementConfig = BaseConfig.extend({
   /** Lifetime of an access token: short, since services verify it locally and cannot revoke it early. */
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(900, 'must be at most 900 (15 minutes)').default(900),
   /** Lifetime of a refresh token (each use replaces it with a new one). */
-  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(REFRESH_TOKEN_MAX_LIFETIME_SECONDS).default(30 * 24 * 3600),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .max(REFRESH_TOKEN_MAX_LIFETIME_SECONDS)
+    .default(30 * 24 * 3600),
   /** Failed sign-ins per account, and per client address, within LOGIN_THROTTLE_WINDOW_SECONDS before sign-in needs a solved challenge. */
   LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(10_000).default(10),
   LOGIN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(50),
@@ -37,7 +42,12 @@ export const EngagementConfig = BaseConfig.extend({
   LIVE_ALLOWED_ORIGINS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
 }).superRefine((c, ctx) => {
   if (Boolean(c.ADMIN_EMAIL) !== Boolean(c.ADMIN_PASSWORD)) {
     ctx.addIssue({
@@ -61,8 +71,7 @@ export const EngagementConfig = BaseConfig.extend({
 });
 export type EngagementConfig = z.infer<typeof EngagementConfig>;
 
-export const loadEngagementConfig = (env: Record<string, string | undefined> = process.env): EngagementConfig =>
-  loadConfig(EngagementConfig, env);
+export const loadEngagementConfig = (env: Record<string, string | undefined> = process.env): EngagementConfig => loadConfig(EngagementConfig, env);
 
 /** Origins whose pages may open the live socket: the gateway's (it serves the web app and proxies the socket) plus configured ones. */
 export function liveOrigins(config: Pick<EngagementConfig, 'GATEWAY_PORT' | 'LIVE_ALLOWED_ORIGINS'>): string[] {

@@ -15,9 +15,7 @@ import { SqliteEngagementStore } from './store/sqlite.js';
 const dynamo = () => import('./store/dynamodb.js');
 
 if (process.argv.includes('--create-tables')) {
-  await createTablesAndExit('engagement', async (log) =>
-    new (await dynamo()).DynamoEngagementStore({ settings: dynamoSettings(loadEngagementConfig()) }).createTables(log),
-  );
+  await createTablesAndExit('engagement', async (log) => new (await dynamo()).DynamoEngagementStore({ settings: dynamoSettings(loadEngagementConfig()) }).createTables(log));
 }
 
 await runService('engagement', async () => {

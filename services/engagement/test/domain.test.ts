@@ -80,7 +80,7 @@ describe('notification texts', () => {
 });
 
 describe('audience', () => {
-  it("names each ticket of an order by the order and its place in it, the same on every delivery", () => {
+  it('names each ticket of an order by the order and its place in it, the same on every delivery', () => {
     expect(heldTicketIds('ord_1', 3)).toEqual(['ord_1#0', 'ord_1#1', 'ord_1#2']);
     expect(heldTicketIds('ord_1', 3)).toEqual(heldTicketIds('ord_1', 3));
     expect(heldTicketIds('ord_2', 1)).toEqual(['ord_2#0']);

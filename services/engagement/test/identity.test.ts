@@ -156,9 +156,7 @@ describe('config', () => {
   });
   it('wants ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
     expect(() => loadEngagementConfig({ ...base, ADMIN_EMAIL: 'admin@example.com' })).toThrow(/ADMIN_PASSWORD/);
-    expect(loadEngagementConfig({ ...base, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'long enough pw' }).ADMIN_EMAIL).toBe(
-      'admin@example.com',
-    );
+    expect(loadEngagementConfig({ ...base, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'long enough pw' }).ADMIN_EMAIL).toBe('admin@example.com');
   });
   it('refuses an ADMIN_PASSWORD of only spaces', () => {
     expect(() => loadEngagementConfig({ ...base, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: ' '.repeat(12) })).toThrow(/ADMIN_PASSWORD/);

@@ -40,7 +40,16 @@ async function replica(limits: Partial<AccountLimits>): Promise<Replica> {
   const live = new LiveNotifications();
   const shared = new SharedState(await SharedRedis.connect(redis.url, { info: () => {}, warn: () => {} }));
   // Never shedding load: two apps and their clients share this process, and a busy machine is not what this is about.
-  const app = await buildApp({ store, keys, live, shared, secret: TEST_SECRET, tokenTtlSeconds: 3600, accountLimits: limits, shedding: { maxEventLoopDelayMs: 0, maxQueueDelayMs: 0 } });
+  const app = await buildApp({
+    store,
+    keys,
+    live,
+    shared,
+    secret: TEST_SECRET,
+    tokenTtlSeconds: 3600,
+    accountLimits: limits,
+    shedding: { maxEventLoopDelayMs: 0, maxQueueDelayMs: 0 },
+  });
   app.addHook('onClose', async () => shared.close());
   const io = attachSocketIo(app, { authenticate: sessionVerifier(keys.verifier(), store), live, redis: shared.redis, maxConnectionsPerUser: MAX_PER_USER });
   return { app, io, address: await app.listen({ port: 0, host: '127.0.0.1' }) };
@@ -87,7 +96,7 @@ async function replicasHearEachOther(): Promise<void> {
     const heard = new Promise<void>((resolve) => socket.once('probe', () => resolve()));
     let done = false;
     void heard.then(() => (done = true));
-    for (const end = Date.now() + 10_000; !done; ) {
+    for (const end = Date.now() + 10_000; !done;) {
       if (Date.now() > end) throw new Error('the replicas do not hear each other over Redis');
       from.io.to(userRoom(probe.id)).emit('probe');
       await new Promise((r) => setTimeout(r, 50));
@@ -169,7 +178,7 @@ describe('two engagement replicas sharing one store and one Redis', () => {
     await connected(open(b, (await signUp(b.app)).token));
     // Closing a tab on one replica frees a place on the other, once the first has seen the tab go.
     held[0]!.close();
-    for (const end = Date.now() + 5000; a.io.of('/').sockets.size > 1 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+    for (const end = Date.now() + 5000; a.io.of('/').sockets.size > 1 && Date.now() < end;) await new Promise((r) => setTimeout(r, 10));
     await connected(open(b, user.token));
     await expect(connected(open(a, user.token))).rejects.toMatchObject({ data: { code: 'RATE_LIMITED' } });
   });
@@ -183,7 +192,14 @@ describe('two engagement replicas sharing one store and one Redis', () => {
     const issued = (await b.app.inject({ method: 'POST', url: '/sessions/challenge', payload: { email: user.email } })).json();
     expect(issued.difficulty).toBe(8);
     let answer = 0;
-    while (proofOfWorkBits(createHash('sha256').update(proofOfWorkInput(issued.challenge, String(answer))).digest()) < issued.difficulty) answer++;
+    while (
+      proofOfWorkBits(
+        createHash('sha256')
+          .update(proofOfWorkInput(issued.challenge, String(answer)))
+          .digest(),
+      ) < issued.difficulty
+    )
+      answer++;
     const proof = { challenge: issued.challenge, answer: String(answer) };
     // Spent on A by a guess, it is refused on B, even with the right password.
     expect((await login(a, { password: 'wrong password!', proof })).statusCode).toBe(401);

@@ -304,8 +304,7 @@ describe('announcements', () => {
     const registrant = await signUp(t.app);
     await deliver(t.app, [msg.published(snapshot({ organizerId: organizer.id })), msg.registered(registrant.id)]);
     await deliver(t.app, [msg.published(snapshot({ id: 'evt_other', organizerId: organizer.id })), msg.registered(registrant.id, 'evt_other')]);
-    const announce = (eventId = 'evt_jazz') =>
-      t.app.inject({ method: 'POST', url: '/announcements', headers: organizer.auth, payload: { eventId, message: 'Doors open at 7.' } });
+    const announce = (eventId = 'evt_jazz') => t.app.inject({ method: 'POST', url: '/announcements', headers: organizer.auth, payload: { eventId, message: 'Doors open at 7.' } });
     return { announce, registrant };
   }
 

@@ -57,8 +57,7 @@ async function signUp(app: App, email = `user-${seq++}@example.com`, password = 
   const res = await app.inject({ method: 'POST', url: '/users', payload: { email, password, name: 'Ada', role: 'attendee' }, remoteAddress: ip });
   return { res, email };
 }
-const login = (app: App, email: string, password = PASSWORD, ip = '10.0.0.1') =>
-  app.inject({ method: 'POST', url: '/sessions', payload: { email, password }, remoteAddress: ip });
+const login = (app: App, email: string, password = PASSWORD, ip = '10.0.0.1') => app.inject({ method: 'POST', url: '/sessions', payload: { email, password }, remoteAddress: ip });
 
 describe('password rules', () => {
   beforeEach(async () => (t = await makeApp()));
@@ -189,9 +188,7 @@ describe('sign-in throttling', () => {
     for (let i = 0; i < 3; i++) await login(t.app, email, 'wrong password!');
     const { challenge, difficulty } = await challengeFor(t.app, email);
     const proof = { challenge, answer: solve(challenge, difficulty) };
-    const answers = await Promise.all(
-      Array.from({ length: 10 }, () => t.app.inject({ method: 'POST', url: '/sessions', payload: { email, password: 'wrong password!', proof } })),
-    );
+    const answers = await Promise.all(Array.from({ length: 10 }, () => t.app.inject({ method: 'POST', url: '/sessions', payload: { email, password: 'wrong password!', proof } })));
     expect(answers.map((r) => r.statusCode).sort()).toEqual([401, ...Array(9).fill(428)]);
   });
 
@@ -216,12 +213,30 @@ describe('sign-in throttling', () => {
 
   it('takes the client address from X-Forwarded-For only when the gateway (loopback) sends it', async () => {
     for (let i = 0; i < 5; i++) {
-      await t.app.inject({ method: 'POST', url: '/sessions', payload: { email: `x${i}@example.com`, password: 'wrong password!' }, remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '198.51.100.1' } });
+      await t.app.inject({
+        method: 'POST',
+        url: '/sessions',
+        payload: { email: `x${i}@example.com`, password: 'wrong password!' },
+        remoteAddress: '127.0.0.1',
+        headers: { 'x-forwarded-for': '198.51.100.1' },
+      });
     }
-    const viaGateway = await t.app.inject({ method: 'POST', url: '/sessions', payload: { email: 'y@example.com', password: 'wrong password!' }, remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '198.51.100.1' } });
+    const viaGateway = await t.app.inject({
+      method: 'POST',
+      url: '/sessions',
+      payload: { email: 'y@example.com', password: 'wrong password!' },
+      remoteAddress: '127.0.0.1',
+      headers: { 'x-forwarded-for': '198.51.100.1' },
+    });
     expect(viaGateway.statusCode).toBe(428);
     // A client outside cannot pick an address by sending the header itself.
-    const spoofed = await t.app.inject({ method: 'POST', url: '/sessions', payload: { email: 'y@example.com', password: 'wrong password!' }, remoteAddress: '203.0.113.9', headers: { 'x-forwarded-for': '198.51.100.2' } });
+    const spoofed = await t.app.inject({
+      method: 'POST',
+      url: '/sessions',
+      payload: { email: 'y@example.com', password: 'wrong password!' },
+      remoteAddress: '203.0.113.9',
+      headers: { 'x-forwarded-for': '198.51.100.2' },
+    });
     expect(spoofed.statusCode).toBe(401);
   });
 });
@@ -427,7 +442,7 @@ describe('live connections', () => {
     // Closing a tab frees its place.
     first[0]!.socket.close();
     // Once the server has seen the tab go (its disconnect handler frees the place), however long that takes.
-    for (const end = Date.now() + 5000; io.of('/').sockets.size > 2 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+    for (const end = Date.now() + 5000; io.of('/').sockets.size > 2 && Date.now() < end;) await new Promise((r) => setTimeout(r, 10));
     expect((await open()).ok).toBe(true);
   });
 });

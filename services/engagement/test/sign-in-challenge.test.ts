@@ -128,7 +128,14 @@ describe('sign-in challenges', () => {
   it('is spent once of many parallel uses', async () => {
     const { c } = challenges();
     const proof = solved(c);
-    const outcomes = await Promise.all(Array.from({ length: 5 }, () => c.redeem(ACCOUNT, proof, 1).then(() => 'accepted', (err: Error) => err.message)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        c.redeem(ACCOUNT, proof, 1).then(
+          () => 'accepted',
+          (err: Error) => err.message,
+        ),
+      ),
+    );
     expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(1);
     expect(new Set(outcomes.filter((o) => o !== 'accepted'))).toEqual(new Set(['The security check was already used. Please complete the security check and try again.']));
   });

@@ -91,8 +91,16 @@ describeEachAdapter('EngagementStore contract', adapters, (h) => {
 
     it('rotates once; a replayed spent token revokes its whole family', async () => {
       await store.saveRefreshToken(token('h1'));
-      expect(await store.rotateRefreshToken('h1', { hash: 'h2', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({ outcome: 'rotated', userId: 'usr_a', familyId: 'fam_1' });
-      expect(await store.rotateRefreshToken('h1', { hash: 'h3', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({ outcome: 'reused', userId: 'usr_a', familyId: 'fam_1' });
+      expect(await store.rotateRefreshToken('h1', { hash: 'h2', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({
+        outcome: 'rotated',
+        userId: 'usr_a',
+        familyId: 'fam_1',
+      });
+      expect(await store.rotateRefreshToken('h1', { hash: 'h3', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({
+        outcome: 'reused',
+        userId: 'usr_a',
+        familyId: 'fam_1',
+      });
       // The family is revoked: the token issued by the legitimate rotation no longer works either.
       expect(await store.rotateRefreshToken('h2', { hash: 'h4', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({ outcome: 'invalid' });
       expect(await store.rotateRefreshToken('unknown', { hash: 'h5', createdAt: at(0), expiresAt: at(3_600_000) }, at(0))).toEqual({ outcome: 'invalid' });
@@ -246,7 +254,9 @@ describeEachAdapter('EngagementStore contract', adapters, (h) => {
     // The relay may deliver a message later than the ones behind it (a retried one), so the audience must come
     // out the same in any arrival order.
     const announce = async () =>
-      (await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'x', tell: { hears: followsEvent, text: announcementText(snapshot(), 'x') } }))!.created.map((c) => c.userId).sort();
+      (await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'x', tell: { hears: followsEvent, text: announcementText(snapshot(), 'x') } }))!.created
+        .map((c) => c.userId)
+        .sort();
 
     it('applies a redelivered OrderPlaced or TicketCancelled once: nothing written or told twice, in any order', async () => {
       await applyEvent(msg.published(snapshot()));
@@ -292,7 +302,11 @@ describeEachAdapter('EngagementStore contract', adapters, (h) => {
       const b = msg.registered('usr_b');
       const c = msg.registered('usr_c');
       /** Test fake: a notification text that throws when read, so the store fails inside that change's apply. */
-      const exploding = Object.defineProperty({}, 'type', { get: () => { throw new Error('forced failure (test fake)'); } }) as AudienceChange['text'];
+      const exploding = Object.defineProperty({}, 'type', {
+        get: () => {
+          throw new Error('forced failure (test fake)');
+        },
+      }) as AudienceChange['text'];
       const outcomes = await store.applyMessages([
         { message: a.m, audience: a.change },
         { message: b, audience: { eventId: 'evt_jazz', userId: 'usr_b', registered: true, text: exploding } },
@@ -305,7 +319,12 @@ describeEachAdapter('EngagementStore contract', adapters, (h) => {
       expect(outcomes[2]).toEqual({ result: 'applied', created: [] });
       expect(outcomes[3]).toEqual({ result: 'duplicate', created: [] });
       // Nothing of the failed change stayed: its redelivery is applied (no inbox record), and it was not in the audience.
-      const announced = await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Hi', tell: { hears: followsEvent, text: announcementText({ id: 'evt_jazz', title: 'Jazz' }, 'Hi') } });
+      const announced = await store.createAnnouncement({
+        eventId: 'evt_jazz',
+        senderId: 'usr_org',
+        message: 'Hi',
+        tell: { hears: followsEvent, text: announcementText({ id: 'evt_jazz', title: 'Jazz' }, 'Hi') },
+      });
       expect(announced!.created.map((n) => n.userId).sort()).toEqual(['usr_a', 'usr_c', 'usr_d']);
       const retried = await store.applyMessages([{ message: b, audience: { eventId: 'evt_jazz', userId: 'usr_b', registered: true, text: null } }]);
       expect(retried).toEqual([{ result: 'applied', created: [] }]);
@@ -344,7 +363,12 @@ describeEachAdapter('EngagementStore contract', adapters, (h) => {
 
     it('creates an announcement with one notification per audience member; null for an unknown event', async () => {
       expect(
-        await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Hi', tell: { hears: followsEvent, text: announcementText({ id: 'evt_jazz', title: 'Jazz Night' }, 'Hi') } }),
+        await store.createAnnouncement({
+          eventId: 'evt_jazz',
+          senderId: 'usr_org',
+          message: 'Hi',
+          tell: { hears: followsEvent, text: announcementText({ id: 'evt_jazz', title: 'Jazz Night' }, 'Hi') },
+        }),
       ).toBeNull();
       const event = snapshot();
       await applyEvent(msg.published(event));
@@ -362,7 +386,13 @@ describeEachAdapter('EngagementStore contract', adapters, (h) => {
       const other = snapshot({ id: 'evt_other' });
       await applyEvent(msg.published(other));
       const announce = (eventId: string, limits = { perEventPerHour: 2, perEventTotal: 3 }) =>
-        store.createAnnouncement({ eventId, senderId: 'usr_org', message: 'Hi', tell: { hears: followsEvent, text: announcementText(event, 'Hi') }, admit: (sent, now) => checkAnnouncementLimits(sent, limits, now) });
+        store.createAnnouncement({
+          eventId,
+          senderId: 'usr_org',
+          message: 'Hi',
+          tell: { hears: followsEvent, text: announcementText(event, 'Hi') },
+          admit: (sent, now) => checkAnnouncementLimits(sent, limits, now),
+        });
       const raced = await Promise.allSettled(Array.from({ length: 5 }, () => announce('evt_jazz')));
       expect(raced.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
       for (const r of raced.filter((r) => r.status === 'rejected')) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'RATE_LIMITED' });
@@ -397,9 +427,7 @@ async function audienceOf(store: EngagementStore, size: number): Promise<string[
   await store.applyEventChange(published, eventChanged(published).event);
   const people = Array.from({ length: size }, (_, i) => `usr_${String(i).padStart(3, '0')}`);
   for (let i = 0; i < people.length; i += 25) {
-    await Promise.all(
-      people.slice(i, i + 25).map((userId) => store.applyAudienceChange(msg.registered(userId), { eventId: 'evt_jazz', userId, registered: true, text: null })),
-    );
+    await Promise.all(people.slice(i, i + 25).map((userId) => store.applyAudienceChange(msg.registered(userId), { eventId: 'evt_jazz', userId, registered: true, text: null })));
   }
   return people;
 }
@@ -472,7 +500,12 @@ describeEachAdapter('DynamoDB notification fan-out after a failure', onDynamo, (
 
   it('announces to an audience larger than one transaction, once per person', async () => {
     const people = await audienceOf(store, 150);
-    const ann = await store.createAnnouncement({ eventId: 'evt_jazz', senderId: 'usr_org', message: 'Doors at 7', tell: { hears: followsEvent, text: announcementText(snapshot(), 'Doors at 7') } });
+    const ann = await store.createAnnouncement({
+      eventId: 'evt_jazz',
+      senderId: 'usr_org',
+      message: 'Doors at 7',
+      tell: { hears: followsEvent, text: announcementText(snapshot(), 'Doors at 7') },
+    });
     expect(ann?.created).toHaveLength(150);
     expect(await notificationsPerPerson(store, people)).toEqual(people.map(() => 1));
   });
@@ -507,7 +540,9 @@ describeEachAdapter('DynamoDB: purchase notifications without an inbox', onDynam
 
   const audienceItem = (userId: string) => {
     const { doc, tables } = raw(store);
-    return doc.send(new GetCommand({ TableName: tables.audiences.name, Key: { EventBucket: `evt_jazz#${audienceBucket(userId)}`, UserID: userId }, ConsistentRead: true })).then((r) => r.Item);
+    return doc
+      .send(new GetCommand({ TableName: tables.audiences.name, Key: { EventBucket: `evt_jazz#${audienceBucket(userId)}`, UserID: userId }, ConsistentRead: true }))
+      .then((r) => r.Item);
   };
   const isPut = (table: string) => (c: unknown) => c instanceof PutCommand && String(c.input.TableName).endsWith(table);
   const isUpdate = (table: string) => (c: unknown) => c instanceof UpdateCommand && String(c.input.TableName).endsWith(table);

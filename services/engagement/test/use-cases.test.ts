@@ -6,12 +6,7 @@ import { tempDir } from '@dems/kit/testing';
 import { DEFAULT_ANNOUNCEMENT_LIMITS } from '../src/domain/announcement-limits.js';
 import { heldTicketIds } from '../src/domain/audience.js';
 import { eventNews } from '../src/domain/event-news.js';
-import {
-  orderConfirmedText,
-  registrationConfirmedText,
-  registrationWithdrawnText,
-  ticketCancelledText,
-} from '../src/domain/notification-texts.js';
+import { orderConfirmedText, registrationConfirmedText, registrationWithdrawnText, ticketCancelledText } from '../src/domain/notification-texts.js';
 import type { CreatedNotification, EngagementStore, MessageChange } from '../src/store/engagement-store.js';
 import { SqliteEngagementStore } from '../src/store/sqlite.js';
 import { applyMessages } from '../src/use-cases/apply-messages.js';
@@ -153,7 +148,10 @@ describe('use cases over a real SQLite store', () => {
     });
 
     it('refuses an unknown event, and anyone but its organizer or an admin', async () => {
-      await expect(sendAnnouncement(deps(), organizer, { eventId: 'evt_none', message: 'Hi' })).rejects.toMatchObject({ code: 'EVENT_NOT_FOUND', message: 'No event with this id.' });
+      await expect(sendAnnouncement(deps(), organizer, { eventId: 'evt_none', message: 'Hi' })).rejects.toMatchObject({
+        code: 'EVENT_NOT_FOUND',
+        message: 'No event with this id.',
+      });
       await publish();
       await expect(sendAnnouncement(deps(), { id: 'usr_other', role: 'organizer' }, { eventId: 'evt_jazz', message: 'Hi' })).rejects.toMatchObject({
         code: 'FORBIDDEN',
@@ -162,7 +160,7 @@ describe('use cases over a real SQLite store', () => {
       expect(await sendAnnouncement(deps(), { id: 'usr_admin', role: 'admin' }, { eventId: 'evt_jazz', message: 'Hi' })).toMatchObject({ recipients: 0 });
     });
 
-    it("holds the event to its limits", async () => {
+    it('holds the event to its limits', async () => {
       await publish();
       await sendAnnouncement(deps(), organizer, { eventId: 'evt_jazz', message: 'Hi' });
       const refused = sendAnnouncement(deps(), organizer, { eventId: 'evt_jazz', message: 'Again' });
@@ -187,7 +185,11 @@ describe('use cases over a real SQLite store', () => {
   });
 
   describe('reading notifications', () => {
-    const notify = (userId: string, n: number) => applyMessages({ store, live }, Array.from({ length: n }, () => orderPlaced(msg.order(userId, 1))));
+    const notify = (userId: string, n: number) =>
+      applyMessages(
+        { store, live },
+        Array.from({ length: n }, () => orderPlaced(msg.order(userId, 1))),
+      );
 
     it('pages through the caller’s own notifications with the cursor each page gives', async () => {
       await notify('usr_a', 3);
@@ -203,7 +205,14 @@ describe('use cases over a real SQLite store', () => {
     });
 
     it('refuses a cursor it did not give', async () => {
-      for (const cursor of ['not-a-cursor', encodeCursor(null), encodeCursor('x'), encodeCursor({ createdAt: 1, id: 'a' }), encodeCursor({ createdAt: 'a', id: 2 }), encodeCursor({ id: 'a' })]) {
+      for (const cursor of [
+        'not-a-cursor',
+        encodeCursor(null),
+        encodeCursor('x'),
+        encodeCursor({ createdAt: 1, id: 'a' }),
+        encodeCursor({ createdAt: 'a', id: 2 }),
+        encodeCursor({ id: 'a' }),
+      ]) {
         await expect(listNotifications(store, 'usr_a', { cursor, limit: 2 })).rejects.toMatchObject({
           code: 'VALIDATION_FAILED',
           message: 'The cursor is not valid; pass back a nextCursor you were given.',

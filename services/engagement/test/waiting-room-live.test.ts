@@ -1,14 +1,6 @@
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  LIVE_PATH,
-  newMessage,
-  WAITING_ROOM_EVENT,
-  WAITING_ROOM_UNWATCH_EVENT,
-  WAITING_ROOM_WATCH_EVENT,
-  type WaitingRoomLive,
-  type WaitingRoomSettings,
-} from '@dems/contracts';
+import { LIVE_PATH, newMessage, WAITING_ROOM_EVENT, WAITING_ROOM_UNWATCH_EVENT, WAITING_ROOM_WATCH_EVENT, type WaitingRoomLive, type WaitingRoomSettings } from '@dems/contracts';
 import { deliver } from '@dems/kit/testing';
 import { sessionVerifier } from '../src/identity/session-tokens.js';
 import { attachSocketIo } from '../src/live/socket-io.js';
@@ -17,8 +9,7 @@ import { signUp, testApp, type TestApp } from './helpers.js';
 import { connected } from './live-sockets.js';
 
 const settings: WaitingRoomSettings = { opensAt: '2030-01-01T10:00:00.000Z', admitPerMinute: 600, passMinutes: 10 };
-const changed = (eventId: string, room: WaitingRoomSettings | null, occurredAt = new Date()) =>
-  newMessage('ticketing', 'WaitingRoomChanged', { eventId, room }, occurredAt);
+const changed = (eventId: string, room: WaitingRoomSettings | null, occurredAt = new Date()) => newMessage('ticketing', 'WaitingRoomChanged', { eventId, room }, occurredAt);
 
 /** The next waiting-room push to the socket, within `withinMs`. */
 const nextPush = (s: Socket, withinMs = 2000) =>
@@ -62,7 +53,7 @@ async function watcher(eventId: string): Promise<Socket> {
 }
 
 describe('waiting rooms live over Socket.IO', () => {
-  it("pushes each change of a room to its watchers only, and the latest at once to a new watcher", async () => {
+  it('pushes each change of a room to its watchers only, and the latest at once to a new watcher', async () => {
     const a = await watcher('evt_jazz');
     const other = await watcher('evt_other');
     let otherGot = 0;

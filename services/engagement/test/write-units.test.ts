@@ -122,7 +122,12 @@ describe.skipIf(!dynamo.endpoint)('engagement write units on DynamoDB', () => {
     await send(...rest.map((userId) => msg.registered(userId, event.id)));
     let recipients = 0;
     const announced = await record('announcement to 10 people', async () => {
-      const res = await app.inject({ method: 'POST', url: '/announcements', headers: { authorization: `Bearer ${session!.token}` }, payload: { eventId: event.id, message: 'Doors open at 7.' } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/announcements',
+        headers: { authorization: `Bearer ${session!.token}` },
+        payload: { eventId: event.id, message: 'Doors open at 7.' },
+      });
       recipients = (res.json() as { recipients: number }).recipients;
     });
     expect(recipients).toBe(10);

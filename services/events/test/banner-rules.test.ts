@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CreateEventBody } from '@dems/contracts';
-import {
-  assertCanSetBanner,
-  assertUsableBanner,
-  BANNER_MAX_PIXELS,
-  presentEvent,
-  renditionKey,
-  renditionWidths,
-  type ImageFacts,
-} from '../src/domain/banner.js';
+import { assertCanSetBanner, assertUsableBanner, BANNER_MAX_PIXELS, presentEvent, renditionKey, renditionWidths, type ImageFacts } from '../src/domain/banner.js';
 import { buildNewEvent } from '../src/domain/event-rules.js';
 import { errorOf, eventBody } from './helpers.js';
 
@@ -94,7 +86,10 @@ describe('banner keys, state and presentation', () => {
 
   it('takes a new banner for a published event only', () => {
     expect(errorOf(() => assertCanSetBanner({ status: 'published' }))).toBeNull();
-    expect(errorOf(() => assertCanSetBanner({ status: 'cancelled' }))).toMatchObject({ code: 'EVENT_CANCELLED', message: expect.stringMatching(/cancelled.*can still be removed/) });
+    expect(errorOf(() => assertCanSetBanner({ status: 'cancelled' }))).toMatchObject({
+      code: 'EVENT_CANCELLED',
+      message: expect.stringMatching(/cancelled.*can still be removed/),
+    });
   });
 
   it('shows stored keys as URLs under the public base, the largest as bannerUrl, and never the keys themselves', () => {

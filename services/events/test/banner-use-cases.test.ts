@@ -90,7 +90,11 @@ describe('setting a banner', () => {
   it('stores the renditions, records their keys, and returns the event with them', async () => {
     const now = new Date(Date.now() + 60_000);
     const result = await setBanner(deps(), event.id, photo, ORGANIZER, now);
-    expect(result.banner.map((r) => [r.width, r.height])).toEqual([[480, 240], [960, 480], [1600, 800]]);
+    expect(result.banner.map((r) => [r.width, r.height])).toEqual([
+      [480, 240],
+      [960, 480],
+      [1600, 800],
+    ]);
     expect(result.updatedAt).toBe(now.toISOString());
     expect(await store.getEvent(event.id)).toEqual(result);
     expect(await listed()).toEqual(keysOf(result));
@@ -174,7 +178,15 @@ describe('removing a banner', () => {
   });
 
   it('changes nothing when there is no banner, not even updatedAt', async () => {
-    const result = await removeBanner(deps({ store: withSwap(async () => { throw new Error('must not be called'); }) }), event.id, ORGANIZER);
+    const result = await removeBanner(
+      deps({
+        store: withSwap(async () => {
+          throw new Error('must not be called');
+        }),
+      }),
+      event.id,
+      ORGANIZER,
+    );
     expect(result).toEqual(event);
   });
 

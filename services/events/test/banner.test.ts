@@ -80,7 +80,11 @@ describe.each(stores)('banners on $name', ({ open }) => {
     const res = await upload(event.id, photo);
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json<Event>();
-    expect(body.bannerSizes.map((s) => [s.width, s.height])).toEqual([[480, 240], [960, 480], [1600, 800]]);
+    expect(body.bannerSizes.map((s) => [s.width, s.height])).toEqual([
+      [480, 240],
+      [960, 480],
+      [1600, 800],
+    ]);
     expect(body.bannerUrl).toBe(body.bannerSizes[2]!.url);
     for (const size of body.bannerSizes) {
       expect(size.url).toMatch(new RegExp(`^/banners/${event.id}/[A-Za-z0-9_-]{16}-${size.width}\\.webp$`));
@@ -105,7 +109,10 @@ describe.each(stores)('banners on $name', ({ open }) => {
     expect(png.json<Event>().bannerSizes.map((s) => s.width)).toEqual([480, 960, 1200]);
     const webp = await upload(event.id, await picture('webp', 600, 300), 'image/webp');
     expect(webp.statusCode, webp.body).toBe(200);
-    expect(webp.json<Event>().bannerSizes.map((s) => [s.width, s.height])).toEqual([[480, 240], [600, 300]]);
+    expect(webp.json<Event>().bannerSizes.map((s) => [s.width, s.height])).toEqual([
+      [480, 240],
+      [600, 300],
+    ]);
     const least = await upload(event.id, await picture('jpeg', 320, 160));
     expect(least.json<Event>().bannerSizes.map((s) => [s.width, s.height])).toEqual([[320, 160]]);
   });
@@ -259,7 +266,13 @@ describe('the banner route among the others', () => {
   beforeAll(async () => {
     dir = tempDir('dems-events-banner-route-');
     const store = new SqliteEventsStore({ file: join(dir.path, 'events.db'), synchronous: 'NORMAL' });
-    app = await buildApp({ store, banners: { store: new FilesystemBannerStore(join(dir.path, 'banners')), publicUrl: 'https://cdn.example.com/banners' }, verify: tokens.verify, secret: TEST_SECRET, inventory: UNREACHABLE_TICKETING });
+    app = await buildApp({
+      store,
+      banners: { store: new FilesystemBannerStore(join(dir.path, 'banners')), publicUrl: 'https://cdn.example.com/banners' },
+      verify: tokens.verify,
+      secret: TEST_SECRET,
+      inventory: UNREACHABLE_TICKETING,
+    });
   });
   afterAll(async () => {
     await app.close();

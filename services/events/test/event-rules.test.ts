@@ -86,12 +86,26 @@ describe('what a PATCH changes', () => {
 
   it('leaves the current event untouched: the plan is a copy until it is committed', () => {
     const current = event();
-    plan({ venue: 'Town Hall', ticketTypes: [{ ...general, priceCents: 1 }, { name: 'Student', priceCents: 500, capacity: 5 }] }, current);
+    plan(
+      {
+        venue: 'Town Hall',
+        ticketTypes: [
+          { ...general, priceCents: 1 },
+          { name: 'Student', priceCents: 500, capacity: 5 },
+        ],
+      },
+      current,
+    );
     expect(current).toEqual(event());
   });
 
   it('a new ticket type without a currency is in USD; an existing one left without a currency keeps its own', () => {
-    const { event: next } = plan({ ticketTypes: [{ id: vip.id, name: 'VIP', priceCents: 9500, capacity: 10 }, { name: 'Student', priceCents: 500, capacity: 5 }] });
+    const { event: next } = plan({
+      ticketTypes: [
+        { id: vip.id, name: 'VIP', priceCents: 9500, capacity: 10 },
+        { name: 'Student', priceCents: 500, capacity: 5 },
+      ],
+    });
     expect(next.ticketTypes.map((t) => [t.name, t.priceCents, t.currency])).toEqual([
       ['General', 2500, 'EUR'],
       ['VIP', 9500, 'EUR'],
@@ -155,13 +169,30 @@ describe('moving the end', () => {
 describe('what ticketing is asked to confirm', () => {
   it('only the existing types whose capacity changed, with their new capacity', () => {
     const before = event();
-    const { event: after } = plan({ ticketTypes: [{ ...general, priceCents: 1 }, { ...vip, capacity: 25 }, { name: 'Student', priceCents: 500, capacity: 5 }] }, before);
+    const { event: after } = plan(
+      {
+        ticketTypes: [
+          { ...general, priceCents: 1 },
+          { ...vip, capacity: 25 },
+          { name: 'Student', priceCents: 500, capacity: 5 },
+        ],
+      },
+      before,
+    );
     expect(capacityChanges(before, after)).toEqual([{ id: vip.id, capacity: 25 }]);
   });
 
   it('nothing when only prices, names or new types change', () => {
     const before = event();
-    const { event: after } = plan({ ticketTypes: [{ ...general, name: 'Standing', priceCents: 1 }, { name: 'Student', priceCents: 500, capacity: 5 }] }, before);
+    const { event: after } = plan(
+      {
+        ticketTypes: [
+          { ...general, name: 'Standing', priceCents: 1 },
+          { name: 'Student', priceCents: 500, capacity: 5 },
+        ],
+      },
+      before,
+    );
     expect(capacityChanges(before, after)).toEqual([]);
   });
 });

@@ -34,12 +34,16 @@ export async function picture(format: PictureFormat, width: number, height: numb
 export async function incompressiblePng(bytes: number): Promise<Buffer> {
   const width = 1024;
   const height = Math.ceil(bytes / (width * 3)) + 1;
-  return sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+  return sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
 }
 
 /** A PNG that says it is `width` × `height` and compresses to a few kilobytes: a decompression bomb. */
 export async function pixelBomb(width: number, height: number): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: '#000' } }).png({ compressionLevel: 9 }).toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: '#000' } })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
 }
 
 /** The first part of a file only, as an interrupted upload leaves it. */

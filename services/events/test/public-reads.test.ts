@@ -162,7 +162,12 @@ describe('public reads from memory', () => {
     await create(other, { title: 'Made elsewhere' });
 
     expect((await get(app, `/events/${event.id}`)).json<Event>().title).toBe('Renamed elsewhere');
-    expect((await get(app, '/events')).json<Page>().items.map((e) => e.title).sort()).toEqual(['Made elsewhere', 'Renamed elsewhere']);
+    expect(
+      (await get(app, '/events'))
+        .json<Page>()
+        .items.map((e) => e.title)
+        .sort(),
+    ).toEqual(['Made elsewhere', 'Renamed elsewhere']);
   });
 
   it('drops an event from the kept listing when it ends, with no write in between', async () => {

@@ -135,7 +135,15 @@ describe('POST /events', () => {
   it.each([
     ['an unknown field', eventBody({ colour: 'red' } as never), 'VALIDATION_FAILED'],
     ['a wrong type', eventBody({ title: 42 }), 'VALIDATION_FAILED'],
-    ['a missing field', (() => { const b = eventBody(); delete b.venue; return b; })(), 'VALIDATION_FAILED'],
+    [
+      'a missing field',
+      (() => {
+        const b = eventBody();
+        delete b.venue;
+        return b;
+      })(),
+      'VALIDATION_FAILED',
+    ],
     ['an invalid time zone', eventBody({ timezone: 'Mars/Olympus_Mons' }), 'VALIDATION_FAILED'],
     ['a time that is not ISO 8601', eventBody({ startsAt: 'next friday' }), 'VALIDATION_FAILED'],
     ['endsAt before startsAt', eventBody({ startsAt: inDays(7), endsAt: inDays(6) }), 'VALIDATION_FAILED'],
@@ -217,7 +225,10 @@ describe('GET /events', () => {
     await createEvent({ title: 'Chess club', description: 'Quiet.' });
 
     const q = async (text: string) =>
-      (await app.inject({ method: 'GET', url: `/events?q=${encodeURIComponent(text)}` })).json().items.map((e: Event) => e.id).sort();
+      (await app.inject({ method: 'GET', url: `/events?q=${encodeURIComponent(text)}` }))
+        .json()
+        .items.map((e: Event) => e.id)
+        .sort();
     expect(await q('jazz')).toEqual([jazz.id, venue.id, described.id].sort());
     expect(await q('%')).toEqual([described.id]);
     expect(await q('_')).toEqual([]);
@@ -277,7 +288,12 @@ describe('GET /events', () => {
 
     const res = await app.inject({ method: 'GET', url: '/events?mine=true', headers: as.org });
     expect(res.statusCode).toBe(200);
-    expect(res.json().items.map((e: Event) => e.id).sort()).toEqual([own.id, cancelled.id, past.id].sort());
+    expect(
+      res
+        .json()
+        .items.map((e: Event) => e.id)
+        .sort(),
+    ).toEqual([own.id, cancelled.id, past.id].sort());
 
     expect((await app.inject({ method: 'GET', url: '/events?mine=true' })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/events?mine=true', headers: as.ada })).statusCode).toBe(403);
@@ -331,7 +347,12 @@ describe('PATCH /events/:id', () => {
       method: 'PATCH',
       url: `/events/${event.id}`,
       headers: as.org,
-      payload: { ticketTypes: [{ id: general!.id, name: 'General', priceCents: 2000, currency: 'EUR', capacity: 100 }, { name: 'Student', priceCents: 1000, currency: 'EUR', capacity: 20 }] },
+      payload: {
+        ticketTypes: [
+          { id: general!.id, name: 'General', priceCents: 2000, currency: 'EUR', capacity: 100 },
+          { name: 'Student', priceCents: 1000, currency: 'EUR', capacity: 20 },
+        ],
+      },
     });
     expect(res.statusCode, res.body).toBe(200);
     const types = res.json<Event>().ticketTypes;
@@ -347,7 +368,7 @@ describe('PATCH /events/:id', () => {
     expect((await app.inject({ method: 'GET', url: `/events/${event.id}` })).json().ticketTypes).toEqual(types);
   });
 
-  it('keeps a ticket type\'s currency when a PATCH leaves it out', async () => {
+  it("keeps a ticket type's currency when a PATCH leaves it out", async () => {
     const event = await createEvent();
     const general = event.ticketTypes[0]!;
     const res = await app.inject({
@@ -431,14 +452,25 @@ describe('PATCH /events/:id', () => {
     expect((await app.inject({ method: 'GET', url: `/events/${event.id}` })).json()).toEqual(event);
     expect(await pendingTypes(store.outbox, 'ticketing')).toEqual(['EventPublished']);
     // A change that leaves capacities alone needs no confirmation.
-    const other = await app.inject({ method: 'PATCH', url: `/events/${event.id}`, headers: as.org, payload: { venue: 'Bigger Hall', ticketTypes: [{ ...general, priceCents: 10 }] } });
+    const other = await app.inject({
+      method: 'PATCH',
+      url: `/events/${event.id}`,
+      headers: as.org,
+      payload: { venue: 'Bigger Hall', ticketTypes: [{ ...general, priceCents: 10 }] },
+    });
     expect(other.statusCode, other.body).toBe(200);
   });
 
   it('asks ticketing on behalf of the request: the capacity change carries its request id', async () => {
     // A recording stand-in for ticketing, which confirms every change.
     const asked: (string | undefined)[] = [];
-    const recording = await buildApp({ store, banners: bannersIn(dir.path), verify: tokens.verify, secret: TEST_SECRET, inventory: { changeCapacity: async (_change, requestId) => void asked.push(requestId) } });
+    const recording = await buildApp({
+      store,
+      banners: bannersIn(dir.path),
+      verify: tokens.verify,
+      secret: TEST_SECRET,
+      inventory: { changeCapacity: async (_change, requestId) => void asked.push(requestId) },
+    });
     const event = (await recording.inject({ method: 'POST', url: '/events', headers: as.org, payload: eventBody() })).json<Event>();
     const general = event.ticketTypes[0]!;
     const res = await recording.inject({
@@ -554,9 +586,7 @@ describe('POST /register', () => {
     const event = await createEvent({ registrationLimit: 5 });
     const headers = await Promise.all(Array.from({ length: 30 }, (_, i) => tokens.bearer({ id: `usr_${i}` })));
     // Every user twice, all at once: duplicates must come back as the same registration, not a second seat.
-    const results = await Promise.all(
-      [...headers, ...headers].map((h) => app.inject({ method: 'POST', url: '/register', headers: h, payload: { eventId: event.id } })),
-    );
+    const results = await Promise.all([...headers, ...headers].map((h) => app.inject({ method: 'POST', url: '/register', headers: h, payload: { eventId: event.id } })));
     const statuses = results.map((r) => r.statusCode);
     expect(statuses.filter((s) => s === 201)).toHaveLength(5);
     expect(statuses.every((s) => s === 200 || s === 201 || s === 409)).toBe(true);
@@ -679,7 +709,14 @@ describe('internal messages', () => {
 
 describe('publishing limit', () => {
   it('lets an organizer publish a limited number of events a day (429 with Retry-After), admins and others unaffected', async () => {
-    const limited = await buildApp({ store, banners: bannersIn(dir.path), verify: tokens.verify, secret: TEST_SECRET, inventory: UNREACHABLE_TICKETING, eventsPerOrganizerPerDay: 2 });
+    const limited = await buildApp({
+      store,
+      banners: bannersIn(dir.path),
+      verify: tokens.verify,
+      secret: TEST_SECRET,
+      inventory: UNREACHABLE_TICKETING,
+      eventsPerOrganizerPerDay: 2,
+    });
     try {
       const publish = (headers: Headers) => limited.inject({ method: 'POST', url: '/events', headers, payload: eventBody() });
       expect((await publish(as.org)).statusCode).toBe(201);

@@ -27,8 +27,7 @@ const adapters: StoreAdapters<EventsStore> = {
 };
 
 const ORGANIZER = 'usr_org';
-const newEvent = (overrides: Parameters<typeof eventBody>[0] = {}, organizerId = ORGANIZER) =>
-  buildNewEvent(CreateEventBody.parse(eventBody(overrides)), organizerId, new Date());
+const newEvent = (overrides: Parameters<typeof eventBody>[0] = {}, organizerId = ORGANIZER) => buildNewEvent(CreateEventBody.parse(eventBody(overrides)), organizerId, new Date());
 const person = (id: string) => ({ id, name: `Person ${id}`, email: `${id}@example.com` });
 
 // The writes as the use cases make them (what to persist with the messages that go with it), on a given store.
@@ -48,7 +47,10 @@ const saveChange = (on: EventsStore, { event, changes }: PlannedUpdate, version:
   on.saveEvent({ event, changes, version, messages: [newMessage('events', 'EventUpdated', { event: toSnapshot(event, version), changes })] });
 
 async function expectAppError(promise: Promise<unknown>, code: string) {
-  const err = await promise.then(() => null, (e: unknown) => e);
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(AppError);
   expect((err as AppError).code).toBe(code);
 }
@@ -273,7 +275,14 @@ describeEachAdapter('EventsStore contract', adapters, (h) => {
     const event = await storeNewEvent(store, newEvent({ registrationLimit: 2 }));
     const at = new Date().toISOString();
     const registration = (id: string, userId: string): Registration => ({
-      id, eventId: event.id, userId, userName: userId, userEmail: `${userId}@example.com`, eventTitle: 'As read', eventStartsAt: at, createdAt: at,
+      id,
+      eventId: event.id,
+      userId,
+      userName: userId,
+      userEmail: `${userId}@example.com`,
+      eventTitle: 'As read',
+      eventStartsAt: at,
+      createdAt: at,
     });
     const joined = newMessage('events', 'UserRegistered', { registrationId: 'reg_a', eventId: event.id, eventTitle: event.title, userId: 'usr_a' });
     expect(await store.addRegistration(registration('reg_a', 'usr_a'), [joined])).toBe(true);
@@ -341,7 +350,8 @@ describeEachAdapter('EventsStore contract', adapters, (h) => {
 
   it('searches in pages that, followed to the end, hold every match once, in order', async () => {
     const made: EventRecord[] = [];
-    for (let i = 0; i < 12; i++) made.push(await storeNewEvent(store, newEvent({ title: i % 4 === 0 ? `Quartet ${i}` : `Solo ${i}`, startsAt: inDays(2 + i), endsAt: inDays(2 + i, 2) })));
+    for (let i = 0; i < 12; i++)
+      made.push(await storeNewEvent(store, newEvent({ title: i % 4 === 0 ? `Quartet ${i}` : `Solo ${i}`, startsAt: inDays(2 + i), endsAt: inDays(2 + i, 2) })));
     const from = new Date().toISOString();
     const matches = made.filter((e) => e.title.startsWith('Quartet')).map((e) => e.id);
     expect((await allPages({ kind: 'upcoming', from, q: 'quartet' }, 2)).flat().map((e) => e.id)).toEqual(matches);
@@ -390,7 +400,12 @@ describeEachAdapter('EventsStore contract', adapters, (h) => {
   it('keeps the registration limit exact under concurrent sign-ups, and withdrawals free places', async () => {
     const event = await storeNewEvent(store, newEvent({ registrationLimit: 5 }));
     const outcomes = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => registerForEvent(store, event.id, person(`usr_${i}`), new Date()).then(() => 'created', (e: AppError) => e.code)),
+      Array.from({ length: 16 }, (_, i) =>
+        registerForEvent(store, event.id, person(`usr_${i}`), new Date()).then(
+          () => 'created',
+          (e: AppError) => e.code,
+        ),
+      ),
     );
     expect(outcomes.filter((o) => o === 'created')).toHaveLength(5);
     expect(outcomes.filter((o) => o !== 'created').every((o) => o === 'EVENT_FULL')).toBe(true);
@@ -417,7 +432,15 @@ describeEachAdapter('EventsStore contract', adapters, (h) => {
 
   it('acknowledges a message it has no use for, once', async () => {
     const message = newMessage('ticketing', 'OrderPlaced', {
-      orderId: 'ord_1', userId: 'u', eventId: 'evt_x', eventTitle: 'X', ticketTypeId: 'tt_x', ticketTypeName: 'X', quantity: 1, totalCents: 0, currency: 'USD',
+      orderId: 'ord_1',
+      userId: 'u',
+      eventId: 'evt_x',
+      eventTitle: 'X',
+      ticketTypeId: 'tt_x',
+      ticketTypeName: 'X',
+      quantity: 1,
+      totalCents: 0,
+      currency: 'USD',
     });
     expect(await store.acknowledge(message)).toBe('applied');
     expect(await store.acknowledge(message)).toBe('duplicate');
@@ -479,7 +502,8 @@ describeEachAdapter('DynamoEventsStore costs', metered, (h) => {
     const store = await open(10);
     try {
       const made: EventRecord[] = [];
-      for (let i = 0; i < 30; i++) made.push(await storeNewEvent(store, newEvent({ title: i === 7 || i === 23 ? `Needle ${i}` : `Hay ${i}`, startsAt: inDays(2 + i), endsAt: inDays(2 + i, 2) })));
+      for (let i = 0; i < 30; i++)
+        made.push(await storeNewEvent(store, newEvent({ title: i === 7 || i === 23 ? `Needle ${i}` : `Hay ${i}`, startsAt: inDays(2 + i), endsAt: inDays(2 + i, 2) })));
       const from = new Date().toISOString();
       store.take();
       const first = await store.listEvents({ kind: 'upcoming', from, q: 'nothing matches this' }, { limit: 20 });
@@ -622,9 +646,7 @@ describe('SqliteEventsStore shared by several processes', () => {
       const event = await storeNewEvent(setup, newEvent({ registrationLimit: 20 }));
       const startAt = Date.now() + 1500;
       const run = promisify(execFile);
-      const outputs = await Promise.all(
-        ['p1', 'p2', 'p3', 'p4'].map((p) => run(process.execPath, [worker, file, event.id, p, '15', String(startAt)], { timeout: 30_000 })),
-      );
+      const outputs = await Promise.all(['p1', 'p2', 'p3', 'p4'].map((p) => run(process.execPath, [worker, file, event.id, p, '15', String(startAt)], { timeout: 30_000 })));
       const results = outputs.flatMap((o) => JSON.parse(o.stdout) as string[]);
       expect(results).toHaveLength(60);
       expect(results.filter((r) => r === 'created')).toHaveLength(20);

@@ -15,11 +15,18 @@ afterEach(async () => {
 async function twoReplicas() {
   const replicas = await Promise.all([replicaStandIn('t1'), replicaStandIn('t2')]);
   const ticketing = new Upstreams({ service: 'ticketing', urls: replicas.map((r) => r.url) });
-  cleanups.push(() => ticketing.stop(), () => Promise.all(replicas.map((r) => r.stop().catch(() => {}))));
+  cleanups.push(
+    () => ticketing.stop(),
+    () => Promise.all(replicas.map((r) => r.stop().catch(() => {}))),
+  );
   return { replicas: replicas as [ReplicaStandIn, ReplicaStandIn], inventory: ticketingInventory({ ticketing, secret: TEST_SECRET, timeoutMs: 2000 }) };
 }
 
-const errorOf = (p: Promise<unknown>) => p.then(() => null, (err: unknown) => err as AppError);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (err: unknown) => err as AppError,
+  );
 
 describe('asking ticketing replicas to confirm a capacity change', () => {
   it('sends the change, signed, to one replica', async () => {

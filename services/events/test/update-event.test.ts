@@ -75,7 +75,9 @@ afterEach(async () => {
 const update = (patch: UpdateEventBody, id = event.id) => updateEvent({ store, inventory }, id, patch, ORGANIZER);
 
 async function updates() {
-  return (await pendingMessages(store.outbox, 'engagement')).flatMap((m) => (m.type === 'EventUpdated' ? [{ version: m.data.event.version, title: m.data.event.title, changes: m.data.changes }] : []));
+  return (await pendingMessages(store.outbox, 'engagement')).flatMap((m) =>
+    m.type === 'EventUpdated' ? [{ version: m.data.event.version, title: m.data.event.title, changes: m.data.changes }] : [],
+  );
 }
 
 async function errorOf(p: Promise<unknown>): Promise<AppError> {
@@ -131,7 +133,12 @@ describe('PATCH when another change commits first', () => {
 describe('PATCH and ticketing', () => {
   it('asks ticketing to confirm only the existing types whose capacity changes, with the version it will commit', async () => {
     const [general, vip] = event.ticketTypes;
-    const result = await update({ ticketTypes: [{ ...general!, priceCents: 2000 }, { ...vip!, capacity: 25 }] });
+    const result = await update({
+      ticketTypes: [
+        { ...general!, priceCents: 2000 },
+        { ...vip!, capacity: 25 },
+      ],
+    });
     expect(inventory.asked).toEqual([{ eventId: event.id, version: 2, ticketTypes: [{ id: vip!.id, capacity: 25 }] }]);
     expect(result.ticketTypes.map((t) => [t.name, t.priceCents, t.capacity])).toEqual([
       ['General', 2000, 100],
@@ -141,7 +148,13 @@ describe('PATCH and ticketing', () => {
 
   it('does not ask when only new types, prices or other fields change', async () => {
     const [general] = event.ticketTypes;
-    await update({ venue: 'Town Hall', ticketTypes: [{ ...general!, priceCents: 1 }, { name: 'Student', priceCents: 500, capacity: 20 }] });
+    await update({
+      venue: 'Town Hall',
+      ticketTypes: [
+        { ...general!, priceCents: 1 },
+        { name: 'Student', priceCents: 500, capacity: 20 },
+      ],
+    });
     expect(inventory.asked).toEqual([]);
     expect((await updates()).map((u) => u.changes)).toEqual([['venue', 'ticketTypes']]);
   });
@@ -170,7 +183,9 @@ describe('PATCH that changes nothing, or nothing that exists', () => {
   });
 
   it('another organizer may not change it, and nothing is asked or sent', async () => {
-    const err = await errorOf(updateEvent({ store, inventory }, event.id, { ticketTypes: [{ ...event.ticketTypes[0]!, capacity: 1 }] }, { id: 'usr_other', role: 'organizer' } as AuthUser));
+    const err = await errorOf(
+      updateEvent({ store, inventory }, event.id, { ticketTypes: [{ ...event.ticketTypes[0]!, capacity: 1 }] }, { id: 'usr_other', role: 'organizer' } as AuthUser),
+    );
     expect(err.code).toBe('FORBIDDEN');
     expect(inventory.asked).toEqual([]);
     expect(await updates()).toEqual([]);

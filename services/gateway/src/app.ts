@@ -26,10 +26,7 @@ export interface GatewayDeps {
 export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
   const urls: Record<ServiceName, readonly string[]> = { events: config.EVENTS_URL, ticketing: config.TICKETING_URL, engagement: config.ENGAGEMENT_URL };
   const log = { info: (o: object, m: string) => app.log.info(o, m), warn: (o: object, m: string) => app.log.warn(o, m) };
-  const upstreams = Object.fromEntries(SERVICE_NAMES.map((service) => [service, new Upstreams({ service, urls: urls[service], log })])) as Record<
-    ServiceName,
-    Upstreams
-  >;
+  const upstreams = Object.fromEntries(SERVICE_NAMES.map((service) => [service, new Upstreams({ service, urls: urls[service], log })])) as Record<ServiceName, Upstreams>;
 
   const web = resolve(config.WEB_DIST);
   const hasWeb = existsSync(resolve(web, 'index.html'));
@@ -62,8 +59,7 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
   // a half-streamed upstream request that the service cuts off and the gateway reports as 502. The rest of a body
   // too large is read and dropped, so the client's keep-alive connection stays usable (Fastify's own limit closes it).
   // A banner upload is an image of up to BANNER_MAX_BYTES: that route alone takes more than BODY_LIMIT_BYTES.
-  const limitOf = (req: { method?: string; url?: string }) =>
-    isBannerUpload(req) ? Math.max(config.BODY_LIMIT_BYTES, BANNER_MAX_BYTES) : config.BODY_LIMIT_BYTES;
+  const limitOf = (req: { method?: string; url?: string }) => (isBannerUpload(req) ? Math.max(config.BODY_LIMIT_BYTES, BANNER_MAX_BYTES) : config.BODY_LIMIT_BYTES);
   const tooLarge = (req: { method?: string; url?: string }) =>
     new AppError('PAYLOAD_TOO_LARGE', isBannerUpload(req) ? BANNER_TOO_LARGE_MESSAGE : `The request body is larger than ${config.BODY_LIMIT_BYTES} bytes.`);
   app.removeAllContentTypeParsers();
@@ -148,9 +144,7 @@ export async function buildApp({ config, logger }: GatewayDeps): Promise<App> {
   registerBanners(app, banners);
 
   // Which replicas answer, for operators; not part of readiness (see isReady).
-  app.get('/healthz/upstreams', { schema: { hide: true } }, async () =>
-    Object.fromEntries(SERVICE_NAMES.map((service) => [service, upstreamHealth(upstreams[service])])),
-  );
+  app.get('/healthz/upstreams', { schema: { hide: true } }, async () => Object.fromEntries(SERVICE_NAMES.map((service) => [service, upstreamHealth(upstreams[service])])));
   app.addHook('onClose', async () => {
     for (const service of SERVICE_NAMES) upstreams[service].stop();
     await banners.close();
@@ -251,5 +245,4 @@ function sameHostSockets(req: IncomingMessage): string {
   return host && HOST.test(host) ? `ws://${host} wss://${host}` : '';
 }
 
-const NO_WEB_APP_PAGE =
-  '<!doctype html><title>DEMS</title><h1>DEMS is running</h1><p>The web app is not built yet. The API is at <a href="/api/events">/api/events</a>.</p>';
+const NO_WEB_APP_PAGE = '<!doctype html><title>DEMS</title><h1>DEMS is running</h1><p>The web app is not built yet. The API is at <a href="/api/events">/api/events</a>.</p>';

@@ -19,13 +19,15 @@ export function registerBanners(app: App, banners: BannerStore): void {
       throw new AppError('UPSTREAM_UNAVAILABLE', 'Banners cannot be read right now. Please try again in a moment.', { 'retry-after': '2' });
     }
     if (!found) return reply.code(404).send({ code: 'NOT_FOUND', message: 'No banner at this address.', requestId: req.id });
-    return reply
-      .header('content-type', found.contentType)
-      .header('content-length', String(found.length))
-      .header('cache-control', BANNER_CACHE_CONTROL)
-      .header('x-content-type-options', 'nosniff')
-      // A public picture: pages on other origins may show it (helmet's default would allow this origin only).
-      .header('cross-origin-resource-policy', 'cross-origin')
-      .send(found.body);
+    return (
+      reply
+        .header('content-type', found.contentType)
+        .header('content-length', String(found.length))
+        .header('cache-control', BANNER_CACHE_CONTROL)
+        .header('x-content-type-options', 'nosniff')
+        // A public picture: pages on other origins may show it (helmet's default would allow this origin only).
+        .header('cross-origin-resource-policy', 'cross-origin')
+        .send(found.body)
+    );
   });
 }

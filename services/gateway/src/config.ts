@@ -30,7 +30,12 @@ export const GatewayConfig = requireBannerBucket(
     CORS_ORIGINS: z
       .string()
       .default('')
-      .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.string().refine(isOrigin, 'must be an origin such as https://app.example.com'))),
     /**
      * The proxies in front of the gateway whose X-Forwarded-For is believed: a hop count (CloudFront + ALB: 2) or

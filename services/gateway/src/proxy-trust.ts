@@ -39,7 +39,10 @@ export const TrustProxySetting = z
       ctx.addIssue({ code: 'custom', message: `a hop count is a whole number from 1 to ${MAX_PROXY_HOPS} (to trust no proxy, leave TRUST_PROXY empty)` });
       return z.NEVER;
     }
-    const entries = value.split(',').map((p) => p.trim()).filter(Boolean);
+    const entries = value
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
     const wrong = entries.find((e) => !isAddressOrRange(e));
     if (wrong === undefined) return entries;
     ctx.addIssue({
@@ -54,7 +57,13 @@ export const TrustProxySetting = z
  * server has its address in (RFC 1918, the RFC 6598 range VPCs may use, IPv6 unique local, loopback).
  */
 const PRIVATE_NETWORKS = new BlockList();
-for (const [network, prefix] of [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['100.64.0.0', 10], ['127.0.0.0', 8]] as const) {
+for (const [network, prefix] of [
+  ['10.0.0.0', 8],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+] as const) {
   PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv4');
 }
 PRIVATE_NETWORKS.addSubnet('fc00::', 7, 'ipv6');

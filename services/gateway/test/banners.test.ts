@@ -132,7 +132,14 @@ describe('banners elsewhere', () => {
     process.env.AWS_ACCESS_KEY_ID ??= 'unused';
     process.env.AWS_SECRET_ACCESS_KEY ??= 'unused';
     const gateway = await buildApp({
-      config: GatewayConfig.parse({ EVENTS_URL: NOBODY, WEB_DIST: '/nonexistent', BANNER_STORE: 's3', BANNER_BUCKET: 'dems-banners', S3_ENDPOINT: NOBODY, S3_FORCE_PATH_STYLE: 'true' }),
+      config: GatewayConfig.parse({
+        EVENTS_URL: NOBODY,
+        WEB_DIST: '/nonexistent',
+        BANNER_STORE: 's3',
+        BANNER_BUCKET: 'dems-banners',
+        S3_ENDPOINT: NOBODY,
+        S3_FORCE_PATH_STYLE: 'true',
+      }),
     });
     const res = await gateway.inject('/banners/evt_1/up1-480.webp');
     await gateway.close();
@@ -147,8 +154,7 @@ describe('body limits at the gateway', () => {
   });
   afterAll(async () => gateway.close());
 
-  const put = (url: string, bytes: number) =>
-    gateway.inject({ method: 'PUT', url, headers: { 'content-type': 'image/jpeg' }, payload: Buffer.alloc(bytes, 1) });
+  const put = (url: string, bytes: number) => gateway.inject({ method: 'PUT', url, headers: { 'content-type': 'image/jpeg' }, payload: Buffer.alloc(bytes, 1) });
 
   it('takes a banner upload of up to 5 MB and forwards it', async () => {
     const res = await put('/api/events/evt_1/banner', BANNER_MAX_BYTES);

@@ -91,7 +91,13 @@ describe('gateway over real sockets', () => {
 
   beforeAll(async () => {
     upstream = await upstreamService();
-    const config = GatewayConfig.parse({ EVENTS_URL: upstream.url, TICKETING_URL: upstream.url, ENGAGEMENT_URL: upstream.url, WEB_DIST: '/nonexistent', BODY_LIMIT_BYTES: String(LIMIT) });
+    const config = GatewayConfig.parse({
+      EVENTS_URL: upstream.url,
+      TICKETING_URL: upstream.url,
+      ENGAGEMENT_URL: upstream.url,
+      WEB_DIST: '/nonexistent',
+      BODY_LIMIT_BYTES: String(LIMIT),
+    });
     gateway = await buildApp({ config });
     await gateway.listen({ port: 0, host: '127.0.0.1' });
     port = (gateway.server.address() as AddressInfo).port;

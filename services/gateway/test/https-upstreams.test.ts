@@ -31,11 +31,29 @@ describe.skipIf(skip)(`the gateway over https upstreams${skip ? ` (skipped: ${sk
 
   beforeAll(async () => {
     if (!existsSync(GATEWAY)) throw new Error(`${GATEWAY} is missing: run npm run build first.`);
-    const made = spawnSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir.path, 'key.pem'), '-out', join(dir.path, 'cert.pem'),
-    ], { encoding: 'utf8' });
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir.path, 'key.pem'),
+        '-out',
+        join(dir.path, 'cert.pem'),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(made.status, made.stderr).toBe(0);
     // One https server stands in for every service: the API answers who it is, Socket.IO serves the live path.
     const server = createServer({ key: readFileSync(join(dir.path, 'key.pem')), cert: readFileSync(join(dir.path, 'cert.pem')) }, (req, res) => {
@@ -58,7 +76,16 @@ describe.skipIf(skip)(`the gateway over https upstreams${skip ? ` (skipped: ${sk
   /** Starts a gateway process; resolves with its port once it is ready. */
   async function startGateway(env: Record<string, string>): Promise<number> {
     const child = spawn(process.execPath, [GATEWAY], {
-      env: { PATH: process.env.PATH, GATEWAY_PORT: '0', EVENTS_URL: upstream, TICKETING_URL: upstream, ENGAGEMENT_URL: upstream, WEB_DIST: join(dir.path, 'no-web'), LOG_LEVEL: 'warn', ...env },
+      env: {
+        PATH: process.env.PATH,
+        GATEWAY_PORT: '0',
+        EVENTS_URL: upstream,
+        TICKETING_URL: upstream,
+        ENGAGEMENT_URL: upstream,
+        WEB_DIST: join(dir.path, 'no-web'),
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     gateways.push(child);
@@ -69,7 +96,14 @@ describe.skipIf(skip)(`the gateway over https upstreams${skip ? ` (skipped: ${sk
     const end = Date.now() + 15_000;
     while (Date.now() < end) {
       if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}`);
-      if (port && (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false))) return port;
+      if (
+        port &&
+        (await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      )
+        return port;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('the gateway did not get ready in 15 s');

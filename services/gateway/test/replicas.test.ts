@@ -42,7 +42,10 @@ describe('gateway over several replicas of each service', () => {
     const answered: string[] = [];
     for (let i = 0; i < 4; i++) answered.push(replicaOf(await gateway.inject('/api/events')));
     expect(answered).toEqual(['r1', 'r2', 'r1', 'r2']);
-    expect(replicas.map((r) => r.seen.map((s) => s.url))).toEqual([['/events', '/events'], ['/events', '/events']]);
+    expect(replicas.map((r) => r.seen.map((s) => s.url))).toEqual([
+      ['/events', '/events'],
+      ['/events', '/events'],
+    ]);
   });
 
   it('sends a GET to another replica when one is down, keeps it out of rotation, and takes it back once it is ready', async () => {

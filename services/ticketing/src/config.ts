@@ -20,12 +20,19 @@ export const TicketingConfig = BaseConfig.extend({
     .string()
     .regex(/^\s*([A-Za-z0-9_-]+=\d+\s*(,\s*|$))*$/, 'must look like evt_abc=8,evt_def=4')
     .default('')
-    .transform((s) => new Map(s.split(',').filter((p) => p.includes('=')).map((p) => {
-      const [id, n] = p.split('=');
-      return [id!.trim(), Math.max(1, Math.min(MAX_INVENTORY_SHARDS, Number(n)))] as const;
-    }))),
+    .transform(
+      (s) =>
+        new Map(
+          s
+            .split(',')
+            .filter((p) => p.includes('='))
+            .map((p) => {
+              const [id, n] = p.split('=');
+              return [id!.trim(), Math.max(1, Math.min(MAX_INVENTORY_SHARDS, Number(n)))] as const;
+            }),
+        ),
+    ),
 });
 export type TicketingConfig = z.infer<typeof TicketingConfig>;
 
-export const loadTicketingConfig = (env: Record<string, string | undefined> = process.env): TicketingConfig =>
-  loadConfig(TicketingConfig, env);
+export const loadTicketingConfig = (env: Record<string, string | undefined> = process.env): TicketingConfig => loadConfig(TicketingConfig, env);

@@ -1,5 +1,17 @@
 import { join } from 'node:path';
-import { CachedJwks, createTablesAndExit, dynamoSettings, LOG_REDACT, OutboxRelay, relayFromConfig, runService, SharedState, sheddingSettings, verifierFor, type App } from '@dems/kit';
+import {
+  CachedJwks,
+  createTablesAndExit,
+  dynamoSettings,
+  LOG_REDACT,
+  OutboxRelay,
+  relayFromConfig,
+  runService,
+  SharedState,
+  sheddingSettings,
+  verifierFor,
+  type App,
+} from '@dems/kit';
 import { buildApp } from './app.js';
 import { loadTicketingConfig } from './config.js';
 import { SqliteTicketingStore } from './store/sqlite.js';

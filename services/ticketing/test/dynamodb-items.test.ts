@@ -143,7 +143,10 @@ describeEachAdapter('DynamoDB ticketing: write units, items and keys', onDynamoD
   it('a purchase is one transaction of 10 write units for 1 ticket, 2 more per ticket, and reads one shard', async () => {
     await store.placeOrder(purchase(1)); // warm: the event copy is cached from here on
     const calls = meter(store);
-    for (const [quantity, budget] of [[1, 10], [4, 16]] as const) {
+    for (const [quantity, budget] of [
+      [1, 10],
+      [4, 16],
+    ] as const) {
       calls.length = 0;
       await store.placeOrder(purchase(quantity));
       const transactions = calls.filter((c) => c.op === 'TransactWriteItemsCommand');
@@ -161,8 +164,7 @@ describeEachAdapter('DynamoDB ticketing: write units, items and keys', onDynamoD
   });
 
   it('keeps the items of a typical order under 1 KB; a 10-ticket order item is a little over', async () => {
-    const orderItem = async (orderId: string) =>
-      (await doc.send(new GetCommand({ TableName: tables.ticketing.name, Key: { PK: `user#${USER}`, SK: `order#${orderId}` } }))).Item!;
+    const orderItem = async (orderId: string) => (await doc.send(new GetCommand({ TableName: tables.ticketing.name, Key: { PK: `user#${USER}`, SK: `order#${orderId}` } }))).Item!;
     const four = (await store.placeOrder(purchase(4))).order;
     expect(itemBytes(await orderItem(four.id))).toBeGreaterThan(600); // the model measures something real
     expect(itemBytes(await orderItem(four.id))).toBeLessThan(1024);
@@ -184,7 +186,11 @@ describeEachAdapter('DynamoDB ticketing: write units, items and keys', onDynamoD
     expect(order.tickets[0]!.id).toBe(idempotentTicketId(USER, 'key-1'));
     expect(order.tickets[0]!.id).toMatch(/^tkt_[A-Za-z0-9_-]{32}$/);
     expect(order.tickets[1]!.id).not.toBe(idempotentTicketId(USER, 'key-1'));
-    expect(await ticketItem(order.tickets[0]!.id)).toMatchObject({ OrderID: order.id, UserID: USER, RequestHash: purchaseFingerprint({ eventId: EVENT, ticketTypeId: TT, quantity: 2 }) });
+    expect(await ticketItem(order.tickets[0]!.id)).toMatchObject({
+      OrderID: order.id,
+      UserID: USER,
+      RequestHash: purchaseFingerprint({ eventId: EVENT, ticketTypeId: TT, quantity: 2 }),
+    });
     expect((await ticketItem(order.tickets[1]!.id))?.RequestHash).toBeUndefined();
     // Another user, or another key, is another ticket id.
     expect(idempotentTicketId('usr_bob', 'key-1')).not.toBe(idempotentTicketId('usr_ann', 'key-1'));

@@ -62,12 +62,43 @@ function previousItems(prefix: string): [string, Record<string, unknown>][] {
     ...extra,
   });
   return [
-    [`${prefix}TicketingEvents`, { EventID: EVENT.id, OrganizerID: EVENT.organizerId, Title: EVENT.title, Venue: EVENT.venue, Timezone: EVENT.timezone, StartsAt: EVENT.startsAt, EndsAt: EVENT.endsAt, Status: 'published', Version: 1, TicketTypes: [{ id: 'tt_ga', name: 'General admission', priceCents: 2500, currency: 'USD', capacity: 100, position: 0, active: true, shards: 2 }], UpdatedAt: at(0) }],
+    [
+      `${prefix}TicketingEvents`,
+      {
+        EventID: EVENT.id,
+        OrganizerID: EVENT.organizerId,
+        Title: EVENT.title,
+        Venue: EVENT.venue,
+        Timezone: EVENT.timezone,
+        StartsAt: EVENT.startsAt,
+        EndsAt: EVENT.endsAt,
+        Status: 'published',
+        Version: 1,
+        TicketTypes: [{ id: 'tt_ga', name: 'General admission', priceCents: 2500, currency: 'USD', capacity: 100, position: 0, active: true, shards: 2 }],
+        UpdatedAt: at(0),
+      },
+    ],
     ...[0, 1].map((n): [string, Record<string, unknown>] => [
       `${prefix}Inventory`,
-      { ShardID: `tt_ga#${n}`, EventID: EVENT.id, TicketTypeID: 'tt_ga', Shard: n, Capacity: 50, CapVer: 1, Sold: n === 0 ? 2 : 1, OnSale: true, Def: 1, Name: 'General admission', PriceCents: 2500, Currency: 'USD' },
+      {
+        ShardID: `tt_ga#${n}`,
+        EventID: EVENT.id,
+        TicketTypeID: 'tt_ga',
+        Shard: n,
+        Capacity: 50,
+        CapVer: 1,
+        Sold: n === 0 ? 2 : 1,
+        OnSale: true,
+        Def: 1,
+        Name: 'General admission',
+        PriceCents: 2500,
+        Currency: 'USD',
+      },
     ]),
-    [`${prefix}Orders`, order('ord_m1aaaa', 'usr_ann', 1, ['tkt_1', 'tkt_2'], { RefundedCents: 2500, Status: 'partially_cancelled', RefundStatus: 'partial', CancelledTickets: new Set(['tkt_1']) })],
+    [
+      `${prefix}Orders`,
+      order('ord_m1aaaa', 'usr_ann', 1, ['tkt_1', 'tkt_2'], { RefundedCents: 2500, Status: 'partially_cancelled', RefundStatus: 'partial', CancelledTickets: new Set(['tkt_1']) }),
+    ],
     [`${prefix}Tickets`, ticket('tkt_1', 'ord_m1aaaa', 'usr_ann', 0, 1, at(5))],
     [`${prefix}Tickets`, ticket('tkt_2', 'ord_m1aaaa', 'usr_ann', 0, 1)],
     // Written before RefundStatus existed: a money-only Status.
@@ -123,7 +154,7 @@ describeEachAdapter('moving DynamoDB data from the separate tables of the previo
     await store.applyEventSnapshot(eventChange(cancelled(gone), gone));
     expect((await store.getAvailability(EVENT.id))?.ticketTypes[0]).toMatchObject({ sold: 0 });
     expect((await store.getOrder('usr_bob', 'ord_m1cccc'))?.status).toBe('cancelled');
-    expect((await store.getOrder('usr_ann', 'ord_m1aaaa'))).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 5000 });
+    expect(await store.getOrder('usr_ann', 'ord_m1aaaa')).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 5000 });
   });
 
   it('changes nothing when run again, even after the new version has written', async () => {

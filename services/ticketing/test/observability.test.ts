@@ -107,9 +107,7 @@ describe('trace context of purchases committed together', () => {
 
   it('each OrderPlaced carries the trace of its own request, though one group commit wrote them all', async () => {
     // Sent together, they are committed in one batch (one transaction), run from whichever request came first.
-    const answers = await Promise.all(
-      [1, 2, 3].map((n) => buy(n === 2 ? bob : ann, {}, { 'idempotency-key': `k${n}`, traceparent: `00-${traceId(n)}-${'b'.repeat(15)}${n}-01` })),
-    );
+    const answers = await Promise.all([1, 2, 3].map((n) => buy(n === 2 ? bob : ann, {}, { 'idempotency-key': `k${n}`, traceparent: `00-${traceId(n)}-${'b'.repeat(15)}${n}-01` })));
     expect(answers.map((a) => a.statusCode)).toEqual([201, 201, 201]);
     const orderIds = answers.map((a) => a.json<{ id: string }>().id);
     const entries = await store.outbox.claimDue('engagement', 10, Date.now(), 1);

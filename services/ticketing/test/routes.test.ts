@@ -50,8 +50,7 @@ async function outbox<T extends MessageType>(type: T): Promise<Message<T>[]> {
   return entries.map((e) => e.message).filter((m) => m.type === type) as Message<T>[];
 }
 
-const orderCount = async (auth: { authorization: string }) =>
-  (await app.inject({ method: 'GET', url: '/orders', headers: auth })).json<{ items: Order[] }>().items.length;
+const orderCount = async (auth: { authorization: string }) => (await app.inject({ method: 'GET', url: '/orders', headers: auth })).json<{ items: Order[] }>().items.length;
 
 describe('POST /orders', () => {
   it('buys tickets: 201 with totals and printable codes, and OrderPlaced waits in the outbox', async () => {
@@ -59,7 +58,17 @@ describe('POST /orders', () => {
     expect(res.statusCode).toBe(201);
     expect(res.headers['idempotent-replayed']).toBeUndefined();
     const order = res.json<Order>();
-    expect(order).toMatchObject({ userId: 'usr_ann', eventId: 'evt_jazz', eventTitle: 'Jazz Night', ticketTypeId: 'tt_ga', quantity: 3, totalCents: 7500, refundedCents: 0, currency: 'USD', status: 'confirmed' });
+    expect(order).toMatchObject({
+      userId: 'usr_ann',
+      eventId: 'evt_jazz',
+      eventTitle: 'Jazz Night',
+      ticketTypeId: 'tt_ga',
+      quantity: 3,
+      totalCents: 7500,
+      refundedCents: 0,
+      currency: 'USD',
+      status: 'confirmed',
+    });
     expect(order.tickets).toHaveLength(3);
     for (const t of order.tickets) expect(t).toMatchObject({ id: expect.stringMatching(/^tkt_/), code: expect.stringMatching(/^DEMS-/), status: 'valid' });
 
@@ -357,8 +366,16 @@ describe('incoming messages', () => {
     const annTickets = (await app.inject({ method: 'GET', url: '/tickets', headers: ann })).json<{ items: Ticket[] }>().items;
     expect(annTickets.map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
     expect(annTickets.map((t) => t.eventStatus)).toEqual(['cancelled', 'cancelled']);
-    expect((await app.inject({ method: 'GET', url: `/orders/${annOrder.id}`, headers: ann })).json()).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 5000 });
-    expect((await app.inject({ method: 'GET', url: `/orders/${bobOrder.id}`, headers: bob })).json()).toMatchObject({ status: 'cancelled', refundStatus: 'full', refundedCents: 9900 });
+    expect((await app.inject({ method: 'GET', url: `/orders/${annOrder.id}`, headers: ann })).json()).toMatchObject({
+      status: 'cancelled',
+      refundStatus: 'full',
+      refundedCents: 5000,
+    });
+    expect((await app.inject({ method: 'GET', url: `/orders/${bobOrder.id}`, headers: bob })).json()).toMatchObject({
+      status: 'cancelled',
+      refundStatus: 'full',
+      refundedCents: 9900,
+    });
     const availability = await app.inject({ method: 'GET', url: '/availability/evt_jazz' });
     expect(availability.json().ticketTypes.map((t: { sold: number }) => t.sold)).toEqual([0, 0]);
 

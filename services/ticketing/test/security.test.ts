@@ -60,6 +60,11 @@ describe('INVENTORY_SHARDS', () => {
   it('takes up to 100 shards per ticket type (one transaction rewrites them all on a capacity change)', () => {
     expect(loadTicketingConfig({ ...secret, INVENTORY_SHARDS: '100' }).INVENTORY_SHARDS).toBe(100);
     expect(() => loadTicketingConfig({ ...secret, INVENTORY_SHARDS: '101' })).toThrow(/INVENTORY_SHARDS/);
-    expect(loadTicketingConfig({ ...secret, INVENTORY_SHARDS_BY_EVENT: 'evt_a=250,evt_b=64' }).INVENTORY_SHARDS_BY_EVENT).toEqual(new Map([['evt_a', 100], ['evt_b', 64]]));
+    expect(loadTicketingConfig({ ...secret, INVENTORY_SHARDS_BY_EVENT: 'evt_a=250,evt_b=64' }).INVENTORY_SHARDS_BY_EVENT).toEqual(
+      new Map([
+        ['evt_a', 100],
+        ['evt_b', 64],
+      ]),
+    );
   });
 });

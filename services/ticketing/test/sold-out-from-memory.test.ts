@@ -41,7 +41,12 @@ describe('SqliteTicketingStore: a sold-out answer from memory is never stale', (
     // A separate OS process with its own connection: only the file tells this store that anything changed.
     execFileSync(
       process.execPath,
-      ['--input-type=module', '-e', `import Database from 'better-sqlite3'; const db = new Database(process.argv[1], { timeout: 15000 }); db.prepare("UPDATE inventory SET capacity = capacity + 1 WHERE ticket_type_id = 'tt_ga'").run(); db.close();`, file],
+      [
+        '--input-type=module',
+        '-e',
+        `import Database from 'better-sqlite3'; const db = new Database(process.argv[1], { timeout: 15000 }); db.prepare("UPDATE inventory SET capacity = capacity + 1 WHERE ticket_type_id = 'tt_ga'").run(); db.close();`,
+        file,
+      ],
       { cwd: process.cwd(), timeout: 20_000 },
     );
     const { order: bought } = await store.placeOrder(order(1));

@@ -43,8 +43,7 @@ describe('SqliteTicketingStore when the disk fills up during a group commit', ()
   });
 
   const sold = async () => (await store.getAvailability('evt_jazz'))!.ticketTypes[0]!.sold;
-  const orderPlaced = async () =>
-    (await store.outbox.claimDue('engagement', 10_000, Date.now(), 1)).map((e) => e.message).filter((m: Message) => m.type === 'OrderPlaced');
+  const orderPlaced = async () => (await store.outbox.claimDue('engagement', 10_000, Date.now(), 1)).map((e) => e.message).filter((m: Message) => m.type === 'OrderPlaced');
 
   it('every caller gets the real error or its order, and the file holds exactly the orders answered as placed', async () => {
     const db = connectionOf(store);

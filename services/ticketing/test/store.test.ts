@@ -56,7 +56,17 @@ describeEachAdapter('TicketingStore contract', adapters, (h) => {
       const before = commits;
       const { order: placed, replayed } = await store.placeOrder(order({ quantity: 3 }));
       expect(replayed).toBe(false);
-      expect(placed).toMatchObject({ userId: 'usr_ann', eventId: 'evt_jazz', eventTitle: 'Jazz Night', ticketTypeId: 'tt_ga', quantity: 3, totalCents: 7500, refundedCents: 0, currency: 'USD', status: 'confirmed' });
+      expect(placed).toMatchObject({
+        userId: 'usr_ann',
+        eventId: 'evt_jazz',
+        eventTitle: 'Jazz Night',
+        ticketTypeId: 'tt_ga',
+        quantity: 3,
+        totalCents: 7500,
+        refundedCents: 0,
+        currency: 'USD',
+        status: 'confirmed',
+      });
       expect(placed.tickets).toHaveLength(3);
       for (const t of placed.tickets) expect(t.code).toMatch(/^DEMS-[A-Z2-9]{4}(-[A-Z2-9]{4}){3}$/);
       expect(new Set(placed.tickets.map((t) => t.code)).size).toBe(3);
@@ -66,7 +76,14 @@ describeEachAdapter('TicketingStore contract', adapters, (h) => {
 
       const toEngagement = ofType(await outboxMessages(store, 'engagement'), 'OrderPlaced');
       expect(toEngagement).toHaveLength(1);
-      expect(toEngagement[0]?.data).toMatchObject({ orderId: placed.id, userId: 'usr_ann', quantity: 3, totalCents: 7500, ticketTypeName: 'General admission', eventTitle: 'Jazz Night' });
+      expect(toEngagement[0]?.data).toMatchObject({
+        orderId: placed.id,
+        userId: 'usr_ann',
+        quantity: 3,
+        totalCents: 7500,
+        ticketTypeName: 'General admission',
+        eventTitle: 'Jazz Night',
+      });
       // Events owns no sales and receives none (ticketing checks capacity itself).
       expect(await outboxMessages(store, 'events')).toEqual([]);
       expect(commits).toBe(before + 1);
@@ -189,7 +206,10 @@ describeEachAdapter('TicketingStore contract', adapters, (h) => {
     const sellOutVip = async () => {
       const sold = await store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 3, idempotencyKey: 'vip-all' }));
       for (let i = 0; i < 2; i++) {
-        await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }))).rejects.toMatchObject({ code: 'SOLD_OUT', message: 'Sorry — this ticket type is sold out.' });
+        await expect(store.placeOrder(order({ ticketTypeId: 'tt_vip', quantity: 1, userId: 'usr_bob' }))).rejects.toMatchObject({
+          code: 'SOLD_OUT',
+          message: 'Sorry — this ticket type is sold out.',
+        });
       }
       return sold.order;
     };
@@ -267,7 +287,14 @@ describeEachAdapter('TicketingStore contract', adapters, (h) => {
       expect(await store.getOrder('usr_bob', b1.order.id)).toEqual(b1.order);
       const tickets = await ticketsOf(store, 'usr_ann');
       expect(tickets).toHaveLength(3);
-      expect(tickets[0]).toMatchObject({ orderId: a2.order.id, eventTitle: 'Jazz Night', ticketTypeName: 'General admission', priceCents: 2500, status: 'valid', cancelledAt: null });
+      expect(tickets[0]).toMatchObject({
+        orderId: a2.order.id,
+        eventTitle: 'Jazz Night',
+        ticketTypeName: 'General admission',
+        priceCents: 2500,
+        status: 'valid',
+        cancelledAt: null,
+      });
       expect(tickets[2]?.orderId).toBe(a1.order.id);
       expect((await ticketsOf(store, 'usr_bob')).map((t) => t.id)).toEqual(b1.order.tickets.map((t) => t.id));
     });
@@ -308,7 +335,12 @@ describeEachAdapter('TicketingStore contract', adapters, (h) => {
       await store.placeOrder(order({ userId: 'usr_other' }));
       const all = await ordersOf(store, 'usr_pages');
       expect(all.map((o) => o.id)).toEqual([...placed].reverse());
-      expect(all.map((o) => o.createdAt)).toEqual(all.map((o) => o.createdAt).sort().reverse());
+      expect(all.map((o) => o.createdAt)).toEqual(
+        all
+          .map((o) => o.createdAt)
+          .sort()
+          .reverse(),
+      );
       for (const limit of [1, 2, 3, 7, 100]) {
         const pages = await allPages((page) => store.listOrders('usr_pages', page), limit);
         expect(pages.length).toBe(Math.ceil(7 / limit));
@@ -432,15 +464,14 @@ describeEachAdapter('TicketingStore contract', adapters, (h) => {
       const renamed = updated(v2);
       const other = eventSnapshot({ id: 'evt_other', version: 1, ticketTypes: [ticketType({ id: 'tt_other' })] });
       /** Test fake: a snapshot whose ticket types throw when read, so the store fails inside that change's apply. */
-      const exploding = Object.defineProperty({ ...other }, 'ticketTypes', { get: () => { throw new Error('forced failure (test fake)'); } });
+      const exploding = Object.defineProperty({ ...other }, 'ticketTypes', {
+        get: () => {
+          throw new Error('forced failure (test fake)');
+        },
+      });
       const otherMessage = published(other);
       const unused = newMessage('events', 'UserRegistered', { registrationId: 'reg_1', eventId: 'evt_jazz', eventTitle: 'Jazz', userId: 'usr_ann' });
-      const outcomes = await store.applyMessages([
-        eventChange(renamed, v2),
-        eventChange(otherMessage, exploding),
-        { message: unused, snapshot: null },
-        eventChange(renamed, v2),
-      ]);
+      const outcomes = await store.applyMessages([eventChange(renamed, v2), eventChange(otherMessage, exploding), { message: unused, snapshot: null }, eventChange(renamed, v2)]);
       expect(outcomes).toEqual(['applied', { error: expect.objectContaining({ message: 'forced failure (test fake)' }) }, 'applied', 'duplicate']);
       expect((await store.placeOrder(order())).order.eventTitle).toBe('Batch title');
       // Nothing of the failed change stayed: no event, and its redelivery is applied (its inbox record was undone too).
@@ -456,28 +487,57 @@ describeEachAdapter('TicketingStore contract', adapters, (h) => {
 
     it('sets the capacities; a snapshot up to that version leaves them alone, a newer one applies', async () => {
       await store.placeOrder(order({ quantity: 4 }));
-      await changeCapacity(store, { eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_ga', capacity: 4 }, { id: 'tt_vip', capacity: 7 }] });
-      expect(await capacities()).toEqual([['tt_ga', 4, 4], ['tt_vip', 7, 0]]);
+      await changeCapacity(store, {
+        eventId: 'evt_jazz',
+        version: 2,
+        ticketTypes: [
+          { id: 'tt_ga', capacity: 4 },
+          { id: 'tt_vip', capacity: 7 },
+        ],
+      });
+      expect(await capacities()).toEqual([
+        ['tt_ga', 4, 4],
+        ['tt_vip', 7, 0],
+      ]);
       await expect(store.placeOrder(order({ quantity: 1 }))).rejects.toMatchObject({ code: 'SOLD_OUT' });
 
       // The snapshot of the same change (or an older one still on its way) carries what events had: no effect on capacity.
       const v2 = eventSnapshot({ version: 2, title: 'Renamed', ticketTypes: [ticketType({ capacity: 100 }), ticketType({ id: 'tt_vip', name: 'VIP', capacity: 3 })] });
       await store.applyEventSnapshot(eventChange(updated(v2), v2));
-      expect(await capacities()).toEqual([['tt_ga', 4, 4], ['tt_vip', 7, 0]]);
+      expect(await capacities()).toEqual([
+        ['tt_ga', 4, 4],
+        ['tt_vip', 7, 0],
+      ]);
       expect((await ordersOf(store, 'usr_ann'))[0]?.eventTitle).toBe('Renamed');
 
       const v3 = eventSnapshot({ version: 3, ticketTypes: [ticketType({ capacity: 6 }), ticketType({ id: 'tt_vip', name: 'VIP', capacity: 8 })] });
       await store.applyEventSnapshot(eventChange(updated(v3), v3));
-      expect(await capacities()).toEqual([['tt_ga', 6, 4], ['tt_vip', 8, 0]]);
+      expect(await capacities()).toEqual([
+        ['tt_ga', 6, 4],
+        ['tt_vip', 8, 0],
+      ]);
     });
 
     it('refuses the whole change when any type has sold more, and changes nothing', async () => {
       await store.placeOrder(order({ quantity: 3, ticketTypeId: 'tt_vip' }));
-      const change = changeCapacity(store, { eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_ga', capacity: 50 }, { id: 'tt_vip', capacity: 2 }] });
+      const change = changeCapacity(store, {
+        eventId: 'evt_jazz',
+        version: 2,
+        ticketTypes: [
+          { id: 'tt_ga', capacity: 50 },
+          { id: 'tt_vip', capacity: 2 },
+        ],
+      });
       await expect(change).rejects.toMatchObject({ code: 'CAPACITY_BELOW_SOLD', message: "VIP has already sold 3 tickets; its capacity can't be lower than that." });
-      expect(await capacities()).toEqual([['tt_ga', 100, 0], ['tt_vip', 3, 3]]);
+      expect(await capacities()).toEqual([
+        ['tt_ga', 100, 0],
+        ['tt_vip', 3, 3],
+      ]);
       await changeCapacity(store, { eventId: 'evt_jazz', version: 2, ticketTypes: [{ id: 'tt_vip', capacity: 3 }] });
-      expect(await capacities()).toEqual([['tt_ga', 100, 0], ['tt_vip', 3, 3]]);
+      expect(await capacities()).toEqual([
+        ['tt_ga', 100, 0],
+        ['tt_vip', 3, 3],
+      ]);
     });
 
     it('refuses a type or event it has not received yet', async () => {
@@ -487,7 +547,10 @@ describeEachAdapter('TicketingStore contract', adapters, (h) => {
       ]) {
         await expect(changeCapacity(store, change)).rejects.toMatchObject({ code: 'EVENT_NOT_ON_SALE' });
       }
-      expect(await capacities()).toEqual([['tt_ga', 100, 0], ['tt_vip', 3, 0]]);
+      expect(await capacities()).toEqual([
+        ['tt_ga', 100, 0],
+        ['tt_vip', 3, 0],
+      ]);
     });
 
     it('never ends below sold when it races purchases: five buyers of 10 against a change to 10, from two stores', async () => {

@@ -177,7 +177,12 @@ describe('refuseCapacityChange', () => {
 });
 
 describe('placeFor (waiting room)', () => {
-  const room = { eventId: 'evt_jazz', settings: { opensAt: '2030-01-01T00:00:00.000Z', admitPerMinute: 60, passMinutes: 5 }, joined: 4, lastAdmitAtMs: Date.parse('2030-01-01T00:10:00.000Z') };
+  const room = {
+    eventId: 'evt_jazz',
+    settings: { opensAt: '2030-01-01T00:00:00.000Z', admitPerMinute: 60, passMinutes: 5 },
+    joined: 4,
+    lastAdmitAtMs: Date.parse('2030-01-01T00:10:00.000Z'),
+  };
   const now = Date.parse('2030-01-01T00:05:00.000Z');
 
   it('keeps the live place a user holds, and the room as it was', () => {

@@ -49,8 +49,7 @@ const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString()
 const put = (auth: Auth | undefined, payload: Record<string, unknown>, eventId = 'evt_jazz') =>
   app.inject({ method: 'PUT', url: `/waiting-rooms/${eventId}`, headers: auth, payload });
 const join_ = (auth: Auth | undefined, eventId = 'evt_jazz') => app.inject({ method: 'POST', url: `/waiting-rooms/${eventId}/entries`, headers: auth });
-const passFor = (auth: Auth, token: string, eventId = 'evt_jazz') =>
-  app.inject({ method: 'POST', url: `/waiting-rooms/${eventId}/passes`, headers: auth, payload: { token } });
+const passFor = (auth: Auth, token: string, eventId = 'evt_jazz') => app.inject({ method: 'POST', url: `/waiting-rooms/${eventId}/passes`, headers: auth, payload: { token } });
 const buy = (auth: Auth, pass: string | undefined, key: string = crypto.randomUUID(), eventId = 'evt_jazz') =>
   app.inject({
     method: 'POST',

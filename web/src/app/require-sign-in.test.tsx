@@ -17,7 +17,10 @@ afterEach(() => vi.unstubAllGlobals());
 describe('protected routes', () => {
   it('send a signed-out visitor to sign in, then back where they were going; the session is kept for reloads', async () => {
     // A fake sign-in endpoint: the real one is covered by the engagement service's tests.
-    vi.stubGlobal('fetch', vi.fn(async () => json(attendeeSession)));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json(attendeeSession)),
+    );
     const { router } = renderApp(null, { routes, path: '/tickets' });
     expect(router.state.location.pathname).toBe('/signin');
     expect(router.state.location.search).toBe('?next=%2Ftickets');

@@ -60,7 +60,10 @@ export const routes = [
         children: [
           { path: '/organizer', element: <MyEventsPage /> },
           { path: '/organizer/events/new', element: <CreateEventPage /> },
-          { path: '/organizer/events/:id', element: <ParamPage render={(id) => <EventDashboardPage key={id} id={id} sections={(event) => <WaitingRoomSettings event={event} />} />} /> },
+          {
+            path: '/organizer/events/:id',
+            element: <ParamPage render={(id) => <EventDashboardPage key={id} id={id} sections={(event) => <WaitingRoomSettings event={event} />} />} />,
+          },
           { path: '/organizer/events/:id/edit', element: <ParamPage render={(id) => <EditEventPage key={id} id={id} />} /> },
         ],
       },

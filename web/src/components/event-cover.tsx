@@ -23,7 +23,12 @@ const SIZES = {
 export function EventCover({ event, variant, className = '' }: { event: CoverEvent; variant: 'card' | 'hero'; className?: string }) {
   const chip = dateChip(event.startsAt, event.timezone);
   return (
-    <div className={`event-cover event-cover-${variant} ${className}`} style={{ '--cover-background': coverBackground(event.id) } as CSSProperties} aria-hidden="true" data-testid="event-cover">
+    <div
+      className={`event-cover event-cover-${variant} ${className}`}
+      style={{ '--cover-background': coverBackground(event.id) } as CSSProperties}
+      aria-hidden="true"
+      data-testid="event-cover"
+    >
       <span className="event-cover-initials">{coverInitials(event.title)}</span>
       {/* Keyed by URL: a replaced banner gets a fresh chance to load. */}
       {event.bannerUrl && <BannerImage key={event.bannerUrl} event={event} variant={variant} />}

@@ -42,29 +42,29 @@ export function ToastProvider({ children, durationMs = 8000 }: { children: React
 export function ToastViewport() {
   const { toasts, dismiss } = useContext(ToastListContext);
   return (
-      <div className="toast-container position-fixed bottom-0 end-0 p-3" role="status" aria-live="polite">
-        {toasts.map((t) => (
-          <div key={t.id} className={`toast show border-0 shadow app-toast app-toast-${t.tone ?? 'info'}`} data-testid="toast">
-            <div className="toast-header">
-              <span className="app-toast-dot me-2" aria-hidden="true" />
-              <strong className="me-auto">{t.title}</strong>
-              <button type="button" className="btn-close" aria-label="Dismiss notification" onClick={() => dismiss(t.id)} />
-            </div>
-            {(t.body || t.href) && (
-              <div className="toast-body">
-                {t.body}
-                {t.href && (
-                  <div className="mt-1">
-                    <Link to={t.href} onClick={() => dismiss(t.id)}>
-                      View
-                    </Link>
-                  </div>
-                )}
-              </div>
-            )}
+    <div className="toast-container position-fixed bottom-0 end-0 p-3" role="status" aria-live="polite">
+      {toasts.map((t) => (
+        <div key={t.id} className={`toast show border-0 shadow app-toast app-toast-${t.tone ?? 'info'}`} data-testid="toast">
+          <div className="toast-header">
+            <span className="app-toast-dot me-2" aria-hidden="true" />
+            <strong className="me-auto">{t.title}</strong>
+            <button type="button" className="btn-close" aria-label="Dismiss notification" onClick={() => dismiss(t.id)} />
           </div>
-        ))}
-      </div>
+          {(t.body || t.href) && (
+            <div className="toast-body">
+              {t.body}
+              {t.href && (
+                <div className="mt-1">
+                  <Link to={t.href} onClick={() => dismiss(t.id)}>
+                    View
+                  </Link>
+                </div>
+              )}
+            </div>
+          )}
+        </div>
+      ))}
+    </div>
   );
 }
 

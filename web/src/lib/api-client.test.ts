@@ -67,7 +67,13 @@ describe('apiRequest with the signed-in session', () => {
 
 describe('apiRequest error answers', () => {
   it('carry the wait the server asked for (Retry-After) with the code', async () => {
-    fakeApi(() => new Response(JSON.stringify({ code: 'OVERLOADED', message: 'ticketing is too busy.', requestId: 'r1' }), { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '2' } }));
+    fakeApi(
+      () =>
+        new Response(JSON.stringify({ code: 'OVERLOADED', message: 'ticketing is too busy.', requestId: 'r1' }), {
+          status: 503,
+          headers: { 'content-type': 'application/json', 'retry-after': '2' },
+        }),
+    );
     const err = await apiRequest('/events').catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'OVERLOADED', status: 503, retryAfterMs: 2000, requestId: 'r1' });
   });

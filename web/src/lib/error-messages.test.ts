@@ -23,8 +23,12 @@ describe('errorMessage: server error codes become plain sentences', () => {
     expect(errorMessage(new ApiError('UPSTREAM_UNAVAILABLE', 'upstream down', 'r', 502))).toBe('Part of DEMS is not answering right now. Please try again in a moment.');
     expect(errorMessage(new ApiError('NETWORK', '', null, 0))).toBe('We could not reach DEMS. Check your connection and try again.');
     // What a person sees once the polite retries (lib/retry-policy.ts) have run out.
-    expect(errorMessage(new ApiError('OVERLOADED', 'ticketing is too busy to take this request now; nothing was done.', 'r', 503))).toBe('DEMS is very busy right now. Please try again in a moment.');
-    expect(errorMessage(new ApiError('SHUTTING_DOWN', 'ticketing is stopping and did nothing with this request; send it again.', 'r', 503))).toBe('DEMS is restarting part of itself. Please try again in a moment.');
+    expect(errorMessage(new ApiError('OVERLOADED', 'ticketing is too busy to take this request now; nothing was done.', 'r', 503))).toBe(
+      'DEMS is very busy right now. Please try again in a moment.',
+    );
+    expect(errorMessage(new ApiError('SHUTTING_DOWN', 'ticketing is stopping and did nothing with this request; send it again.', 'r', 503))).toBe(
+      'DEMS is restarting part of itself. Please try again in a moment.',
+    );
   });
 
   it('turns a validation path into a readable hint', () => {

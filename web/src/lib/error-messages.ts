@@ -9,10 +9,7 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
 
 /** Plain sentences for codes whose server message is for programs or needs the page's context. */
 const SENTENCES: Record<string, (ctx: ErrorContext) => string> = {
-  SOLD_OUT: ({ remaining }) =>
-    remaining === undefined || remaining <= 0
-      ? 'Sorry — these tickets are sold out.'
-      : `Sorry — only ${plural(remaining, 'ticket', 'tickets')} left.`,
+  SOLD_OUT: ({ remaining }) => (remaining === undefined || remaining <= 0 ? 'Sorry — these tickets are sold out.' : `Sorry — only ${plural(remaining, 'ticket', 'tickets')} left.`),
   NETWORK: () => 'We could not reach DEMS. Check your connection and try again.',
   UNAUTHENTICATED: () => 'Your session has ended. Please sign in again.',
   INVALID_REFRESH_TOKEN: () => 'Your session has ended. Please sign in again.',

@@ -6,7 +6,12 @@ describe('money and dates', () => {
   it('formats prices and ranges', () => {
     expect(formatMoney(2500, 'EUR')).toBe('€25.00');
     expect(formatMoney(0, 'USD')).toBe('Free');
-    expect(formatPriceRange([{ priceCents: 8000, currency: 'USD' }, { priceCents: 1000, currency: 'USD' }])).toBe('$10.00 – $80.00');
+    expect(
+      formatPriceRange([
+        { priceCents: 8000, currency: 'USD' },
+        { priceCents: 1000, currency: 'USD' },
+      ]),
+    ).toBe('$10.00 – $80.00');
     expect(formatPriceRange([{ priceCents: 0, currency: 'USD' }])).toBe('Free');
   });
 
@@ -25,7 +30,10 @@ describe('money and dates', () => {
   });
 
   it('writes a calendar file in UTC with escaped text', () => {
-    const ics = toIcs({ id: 'e1', title: 'Jazz, live', description: 'Line 1\nLine 2', venue: 'Blue Room; Lisbon', startsAt: '2030-07-14T19:30:00.000Z', endsAt: '2030-07-14T22:00:00.000Z' }, new Date('2030-01-01T00:00:00Z'));
+    const ics = toIcs(
+      { id: 'e1', title: 'Jazz, live', description: 'Line 1\nLine 2', venue: 'Blue Room; Lisbon', startsAt: '2030-07-14T19:30:00.000Z', endsAt: '2030-07-14T22:00:00.000Z' },
+      new Date('2030-01-01T00:00:00Z'),
+    );
     expect(ics).toContain('DTSTART:20300714T193000Z\r\n');
     expect(ics).toContain('DTEND:20300714T220000Z\r\n');
     expect(ics).toContain('SUMMARY:Jazz\\, live\r\n');

@@ -14,7 +14,10 @@ describe('live socket: waiting rooms', () => {
   }
 
   it('watches a room once however many components listen, again after a reconnect, and unwatches when the last one leaves', () => {
-    vi.stubGlobal('fetch', vi.fn(async () => json({ items: [], nextCursor: null, unreadCount: 0 })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json({ items: [], nextCursor: null, unreadCount: 0 })),
+    );
     const live = fakeSocket();
     const seen: string[] = [];
     function TwoWatchers() {
@@ -34,7 +37,13 @@ describe('live socket: waiting rooms', () => {
     act(() => live.socket.emitFromServer('connect'));
     expect(watches()).toEqual([['waiting-room:watch', { eventId: 'ev-1' }]]);
 
-    act(() => live.socket.emitFromServer('waiting-room', { eventId: 'ev-1', room: { opensAt: '2099-01-01T00:00:00.000Z', admitPerMinute: 90, passMinutes: 5 }, now: '2099-01-01T00:00:00.000Z' }));
+    act(() =>
+      live.socket.emitFromServer('waiting-room', {
+        eventId: 'ev-1',
+        room: { opensAt: '2099-01-01T00:00:00.000Z', admitPerMinute: 90, passMinutes: 5 },
+        now: '2099-01-01T00:00:00.000Z',
+      }),
+    );
     act(() => live.socket.emitFromServer('waiting-room', { eventId: 'ev-1', room: 'not a room', now: 'x' }));
     expect(seen).toEqual(['ev-1:90', 'ev-1:90']);
 

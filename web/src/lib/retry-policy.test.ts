@@ -25,7 +25,12 @@ describe('reads (queries)', () => {
   it('repeat other server failures twice and never another 4xx', () => {
     const internal = answer(500, 'INTERNAL');
     expect([0, 1, 2].map((n) => retryQuery(n, internal))).toEqual([true, true, false]);
-    for (const [status, code] of [[400, 'VALIDATION_FAILED'], [401, 'UNAUTHENTICATED'], [404, 'EVENT_NOT_FOUND'], [409, 'SOLD_OUT']] as const) {
+    for (const [status, code] of [
+      [400, 'VALIDATION_FAILED'],
+      [401, 'UNAUTHENTICATED'],
+      [404, 'EVENT_NOT_FOUND'],
+      [409, 'SOLD_OUT'],
+    ] as const) {
       expect(retryQuery(0, answer(status, code))).toBe(false);
     }
   });

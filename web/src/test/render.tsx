@@ -57,7 +57,20 @@ export function renderApp(
   ui: ReactNode,
   { session = null, path = '/', routes, socket }: { session?: SessionData | null; path?: string; routes?: RouteObject[]; socket?: ReturnType<typeof fakeSocket> } = {},
 ) {
-  const router = createMemoryRouter(routes ?? [{ path: '*', element: (<>{ui}<ToastViewport /></>) }], { initialEntries: [path] });
+  const router = createMemoryRouter(
+    routes ?? [
+      {
+        path: '*',
+        element: (
+          <>
+            {ui}
+            <ToastViewport />
+          </>
+        ),
+      },
+    ],
+    { initialEntries: [path] },
+  );
   const live = socket ?? fakeSocket();
   const utils = render(
     <AppProviders session={session} connect={live.connect}>

@@ -55,9 +55,7 @@ export const requireBannerBucket = <T extends z.ZodType<Pick<BannerConfig, 'BANN
   });
 
 /** Where banners live, as the store adapters take it. */
-export type BannerStoreSettings =
-  | { kind: 'filesystem'; dir: string }
-  | { kind: 's3'; bucket: string; region: string; endpoint?: string; forcePathStyle: boolean };
+export type BannerStoreSettings = { kind: 'filesystem'; dir: string } | { kind: 's3'; bucket: string; region: string; endpoint?: string; forcePathStyle: boolean };
 
 /** The banner store's settings from a service's configuration (validated by its schema, requireBannerBucket included). */
 export function bannerStoreSettings(config: BannerConfig & { DATA_DIR: string; AWS_REGION: string }): BannerStoreSettings {

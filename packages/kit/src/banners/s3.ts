@@ -14,8 +14,7 @@ export interface S3BannerStoreOptions {
   deleteBatch?: number;
 }
 
-const notFound = (err: unknown) =>
-  err instanceof S3ServiceException && (err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata.httpStatusCode === 404);
+const notFound = (err: unknown) => err instanceof S3ServiceException && (err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata.httpStatusCode === 404);
 
 /**
  * Banners as objects in an S3 bucket, under `banners/` (CloudFront serves that prefix at /banners/*). Each object
@@ -98,9 +97,7 @@ export class S3BannerStore implements BannerStore {
     // S3-compatible servers implement it alike.
     let after: string | undefined;
     do {
-      const res = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: S3_BANNER_PREFIX + prefix, StartAfter: after }),
-      );
+      const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: S3_BANNER_PREFIX + prefix, StartAfter: after }));
       const page = (res.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
       keys.push(...page.map((key) => key.slice(S3_BANNER_PREFIX.length)));
       after = res.IsTruncated ? page.at(-1) : undefined;

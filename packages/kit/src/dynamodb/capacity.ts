@@ -257,7 +257,9 @@ function writeItems(op: string, input: Attrs): WriteItem[] {
       return [one('Delete', input)];
     case 'TransactWriteItems':
       return ((input.TransactItems ?? []) as Attrs[]).flatMap((entry) =>
-        Object.entries(entry).filter(([, body]) => body).map(([kind, body]) => one(kind, body as Attrs)),
+        Object.entries(entry)
+          .filter(([, body]) => body)
+          .map(([kind, body]) => one(kind, body as Attrs)),
       );
     case 'BatchWriteItem':
       return Object.entries((input.RequestItems ?? {}) as Record<string, Attrs[]>).flatMap(([TableName, requests]) =>

@@ -29,7 +29,9 @@ export interface Dynamo {
  * ones: DynamoDB Local accepts any, and a developer should not need an AWS account to run DEMS.
  */
 export function createDynamo(settings: DynamoSettings, env: Record<string, string | undefined> = process.env): Dynamo {
-  const configured = Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI);
+  const configured = Boolean(
+    env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,
+  );
   const client = new DynamoDBClient({
     region: settings.region,
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),

@@ -145,7 +145,14 @@ export class DynamoDbMessaging implements OutboxStore {
           Put: {
             TableName: this.table.name,
             // No LeaseUntil: only a sweep's claim writes one (absent reads as "not leased").
-            Item: { ...outboxKey({ subscriber, bucket, seq }), Subscriber: subscriber, Payload: payload, CreatedAt: m.occurredAt, Attempts: 0, DueAt: createdAt + OUTBOX_SWEEP_GRACE_MS },
+            Item: {
+              ...outboxKey({ subscriber, bucket, seq }),
+              Subscriber: subscriber,
+              Payload: payload,
+              CreatedAt: m.occurredAt,
+              Attempts: 0,
+              DueAt: createdAt + OUTBOX_SWEEP_GRACE_MS,
+            },
           },
         });
       }
@@ -215,7 +222,10 @@ export class DynamoDbMessaging implements OutboxStore {
     if (fromMemory.length > 0) return fromMemory;
     if (!this.subscribers.includes(subscriber) || !this.sweepDue(subscriber, now)) return [];
     this.lastSweep.set(subscriber, now);
-    this.retryTimes.set(subscriber, (this.retryTimes.get(subscriber) ?? []).filter((t) => t > now));
+    this.retryTimes.set(
+      subscriber,
+      (this.retryTimes.get(subscriber) ?? []).filter((t) => t > now),
+    );
     const swept = await this.sweep(subscriber, limit, now, leaseMs);
     if (swept.length >= limit) this.sweepAgain.add(subscriber);
     else this.sweepAgain.delete(subscriber);
@@ -377,7 +387,9 @@ export class DynamoDbMessaging implements OutboxStore {
 
   async listDeadLetters(limit: number): Promise<DeadLetter[]> {
     const res = await withRetry(() =>
-      this.doc.send(new QueryCommand({ TableName: this.table.name, KeyConditionExpression: 'PK = :dead', ExpressionAttributeValues: { ':dead': DEAD }, Limit: limit, ConsistentRead: true })),
+      this.doc.send(
+        new QueryCommand({ TableName: this.table.name, KeyConditionExpression: 'PK = :dead', ExpressionAttributeValues: { ':dead': DEAD }, Limit: limit, ConsistentRead: true }),
+      ),
     );
     return ((res.Items ?? []) as Item[]).map((i) => ({
       ...entryOf(keyOfDeadItem(i), i),
@@ -395,7 +407,9 @@ export class DynamoDbMessaging implements OutboxStore {
     try {
       await transactWrite(this.doc, [
         { Delete: { TableName: this.table.name, Key: deadKey(key), ConditionExpression: 'attribute_exists(PK)' } },
-        { Put: { TableName: this.table.name, Item: { ...outboxKey(key), Subscriber: key.subscriber, Payload: item.Payload, CreatedAt: item.CreatedAt, Attempts: 0, DueAt: dueAt } } },
+        {
+          Put: { TableName: this.table.name, Item: { ...outboxKey(key), Subscriber: key.subscriber, Payload: item.Payload, CreatedAt: item.CreatedAt, Attempts: 0, DueAt: dueAt } },
+        },
       ]);
     } catch (err) {
       if (err instanceof ConditionFailed) return false;
@@ -411,7 +425,13 @@ export class DynamoDbMessaging implements OutboxStore {
       this.subscribers.flatMap((subscriber) =>
         Array.from({ length: OUTBOX_BUCKETS }, async (_, bucket) => {
           let total = 0;
-          const query = { TableName: this.table.name, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': outboxPk(subscriber, bucket) }, Select: 'COUNT' as const, ConsistentRead: true };
+          const query = {
+            TableName: this.table.name,
+            KeyConditionExpression: 'PK = :pk',
+            ExpressionAttributeValues: { ':pk': outboxPk(subscriber, bucket) },
+            Select: 'COUNT' as const,
+            ConsistentRead: true,
+          };
           for await (const page of queryPages(this.doc, query)) total += page.Count ?? 0;
           return total;
         }),
@@ -428,20 +448,29 @@ export class DynamoDbMessaging implements OutboxStore {
    */
   async stats(): Promise<OutboxStats[]> {
     const perBucket = Math.ceil(OUTBOX_STATS_CAP / OUTBOX_BUCKETS);
-    const read = (input: Omit<QueryCommandInput, 'TableName'>) =>
-      withRetry(() => this.doc.send(new QueryCommand({ TableName: this.table.name, ...input })));
+    const read = (input: Omit<QueryCommandInput, 'TableName'>) => withRetry(() => this.doc.send(new QueryCommand({ TableName: this.table.name, ...input })));
     const stats = await Promise.all(
       this.subscribers.map(async (subscriber): Promise<OutboxStats> => {
         const [buckets, dead] = await Promise.all([
           Promise.all(
-            Array.from({ length: OUTBOX_BUCKETS }, (_, bucket) => read({ KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': outboxPk(subscriber, bucket) }, ProjectionExpression: 'CreatedAt', Limit: perBucket })),
+            Array.from({ length: OUTBOX_BUCKETS }, (_, bucket) =>
+              read({ KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': outboxPk(subscriber, bucket) }, ProjectionExpression: 'CreatedAt', Limit: perBucket }),
+            ),
           ),
-          read({ KeyConditionExpression: 'PK = :dead AND begins_with(SK, :s)', ExpressionAttributeValues: { ':dead': DEAD, ':s': `${subscriber}#` }, Select: 'COUNT', Limit: OUTBOX_STATS_CAP }),
+          read({
+            KeyConditionExpression: 'PK = :dead AND begins_with(SK, :s)',
+            ExpressionAttributeValues: { ':dead': DEAD, ':s': `${subscriber}#` },
+            Select: 'COUNT',
+            Limit: OUTBOX_STATS_CAP,
+          }),
         ]);
         const heads = buckets.map((b) => Date.parse(String(b.Items?.[0]?.CreatedAt))).filter(Number.isFinite);
         return {
           subscriber,
-          pending: Math.min(OUTBOX_STATS_CAP, buckets.reduce((n, b) => n + (b.Count ?? 0), 0)),
+          pending: Math.min(
+            OUTBOX_STATS_CAP,
+            buckets.reduce((n, b) => n + (b.Count ?? 0), 0),
+          ),
           oldestPendingAt: heads.length ? Math.min(...heads) : null,
           deadLetters: dead.Count ?? 0,
         };

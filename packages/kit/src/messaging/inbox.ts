@@ -60,9 +60,7 @@ export async function registerInternalRoutes(
     internal.addHook('preHandler', async (req) => {
       if (verified.has(req)) return;
       // Body-less requests (GET, or POST without a body) are signed over the empty string.
-      const ok =
-        req.body === undefined &&
-        verifySignature(opts.secret, header(req.headers[TIMESTAMP_HEADER]), header(req.headers[SIGNATURE_HEADER]), '');
+      const ok = req.body === undefined && verifySignature(opts.secret, header(req.headers[TIMESTAMP_HEADER]), header(req.headers[SIGNATURE_HEADER]), '');
       if (!ok) throw new AppError('BAD_SIGNATURE', 'Internal requests must be signed with the service secret.');
     });
 
@@ -72,9 +70,7 @@ export async function registerInternalRoutes(
       // Each message is applied on its own: one that is refused or whose handler throws never holds back the
       // messages after it. The answer says, per message, what happened, so the sender can act on each one.
       const results =
-        'applyBatch' in opts
-          ? await applyAll(parsed.data.messages, opts.applyBatch, req, observe, lag)
-          : await applyEach(parsed.data.messages, opts.apply, req, observe, lag);
+        'applyBatch' in opts ? await applyAll(parsed.data.messages, opts.applyBatch, req, observe, lag) : await applyEach(parsed.data.messages, opts.apply, req, observe, lag);
       // `applied` keeps its older meaning, the leading run that went through: a relay that reads only that
       // number marks those delivered and sends the rest again, which the inbox then answers as duplicates.
       const firstBad = results.findIndex((r) => r.result === 'rejected' || r.result === 'failed');
@@ -107,9 +103,7 @@ export async function registerInternalRoutes(
  * The inbox's answer for one message: `rejected` is permanent (the message does not match its schema, so
  * sending it again cannot help); `failed` means its handler threw, which may pass.
  */
-export type InboxResult =
-  | { id: string; result: 'applied' | 'duplicate' }
-  | { id: string; result: 'rejected' | 'failed'; error: string };
+export type InboxResult = { id: string; result: 'applied' | 'duplicate' } | { id: string; result: 'rejected' | 'failed'; error: string };
 
 type Observe = ReturnType<typeof inboxMetrics>;
 

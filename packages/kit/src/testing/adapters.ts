@@ -38,7 +38,9 @@ export function uniqueTablePrefix(label: string): string {
 
 /** Whether STORE_ADAPTERS lets a case run: by its own name, or by its backing (which selects its variants too). */
 export function adapterWanted(name: string, backing: Backing, env: Record<string, string | undefined> = process.env): boolean {
-  const wanted = env.STORE_ADAPTERS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = env.STORE_ADAPTERS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return !wanted || wanted.includes(name) || wanted.includes(backing);
 }
 
@@ -114,7 +116,11 @@ export function describeEachAdapter<S, O = undefined>(
   for (const [name, variant] of Object.entries(adapters.variants ?? {})) {
     cases.push('sqlite' in variant ? { name, backing: 'sqlite', spec: variant.sqlite } : { name, backing: 'dynamodb', spec: variant.dynamodb });
   }
-  const label = title.replace(/[^a-z0-9]+/gi, '').toLowerCase().slice(0, 16) || 'store';
+  const label =
+    title
+      .replace(/[^a-z0-9]+/gi, '')
+      .toLowerCase()
+      .slice(0, 16) || 'store';
   let reportedSkip = false;
 
   for (const { name, backing, spec } of cases) {

@@ -24,11 +24,21 @@ export interface OutboxUnderTest {
   close(): unknown;
 }
 
-const registered = (n: number): Message =>
-  newMessage('events', 'UserRegistered', { registrationId: `reg_${n}`, eventId: 'evt_1', eventTitle: 'Jazz Night', userId: `usr_${n}` });
+const registered = (n: number): Message => newMessage('events', 'UserRegistered', { registrationId: `reg_${n}`, eventId: 'evt_1', eventTitle: 'Jazz Night', userId: `usr_${n}` });
 const published = (n: number): Message =>
   newMessage('events', 'EventPublished', {
-    event: { id: `evt_${n}`, title: `Show ${n}`, organizerId: 'usr_org', venue: 'Hall', timezone: 'UTC', startsAt: '2030-01-01T20:00:00.000Z', endsAt: '2030-01-01T22:00:00.000Z', status: 'published', ticketTypes: [], version: 1 },
+    event: {
+      id: `evt_${n}`,
+      title: `Show ${n}`,
+      organizerId: 'usr_org',
+      venue: 'Hall',
+      timezone: 'UTC',
+      startsAt: '2030-01-01T20:00:00.000Z',
+      endsAt: '2030-01-01T22:00:00.000Z',
+      status: 'published',
+      ticketTypes: [],
+      version: 1,
+    },
   });
 
 const ids = (entries: OutboxEntry[]) => entries.map((e) => e.message.id);
@@ -52,7 +62,10 @@ export function describeOutboxStoreContract(adapters: StoreAdapters<OutboxUnderT
         await commit(c);
         const now = Date.now();
         const first = await outbox.claimDue('engagement', 2, now, 60_000);
-        expect(first.map((e) => [e.subscriber, e.message.id, e.attempts])).toEqual([['engagement', a.id, 0], ['engagement', b.id, 0]]);
+        expect(first.map((e) => [e.subscriber, e.message.id, e.attempts])).toEqual([
+          ['engagement', a.id, 0],
+          ['engagement', b.id, 0],
+        ]);
         expect(first[0]!.message).toMatchObject({ type: 'UserRegistered', data: a.data });
         expect(ids(await outbox.claimDue('engagement', 2, now, 60_000))).toEqual([c.id]);
         expect(ids(await outbox.claimDue('ticketing', 10, now, 60_000))).toEqual([b.id]);

@@ -81,19 +81,11 @@ export function registrationWithdrawnText(eventId: string, eventTitle: string): 
 }
 
 export function orderConfirmedText(order: { eventId: string; eventTitle: string; quantity: number }): NotificationText {
-  const body =
-    order.quantity === 1
-      ? `Your ticket for ${order.eventTitle} is confirmed.`
-      : `Your ${order.quantity} tickets for ${order.eventTitle} are confirmed.`;
+  const body = order.quantity === 1 ? `Your ticket for ${order.eventTitle} is confirmed.` : `Your ${order.quantity} tickets for ${order.eventTitle} are confirmed.`;
   return { type: 'order_confirmed', title: 'Order confirmed', body, eventId: order.eventId };
 }
 
-export function ticketCancelledText(ticket: {
-  eventId: string;
-  eventTitle: string;
-  refundCents: number;
-  currency: string;
-}): NotificationText {
+export function ticketCancelledText(ticket: { eventId: string; eventTitle: string; refundCents: number; currency: string }): NotificationText {
   const refund = ticket.refundCents > 0 ? `; ${formatMoney(ticket.refundCents, ticket.currency)} will be refunded.` : '.';
   return {
     type: 'ticket_cancelled',

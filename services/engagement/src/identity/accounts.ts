@@ -98,8 +98,7 @@ export class Accounts {
 
   /** Leading zero bits a sign-in must prove: the higher of what the account's and the address's failures ask. */
   private challengeBits(accountFailures: number, addressFailures: number): number {
-    const bits = (failures: number, threshold: number) =>
-      failures < threshold ? 0 : Math.min(this.limits.loginChallengeMaxBits, this.firstBits + failures - threshold);
+    const bits = (failures: number, threshold: number) => (failures < threshold ? 0 : Math.min(this.limits.loginChallengeMaxBits, this.firstBits + failures - threshold));
     return Math.max(bits(accountFailures, this.limits.loginFailuresPerAccount), bits(addressFailures, this.limits.loginFailuresPerAddress));
   }
 

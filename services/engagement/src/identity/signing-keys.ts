@@ -1,17 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import {
-  calculateJwkThumbprint,
-  createLocalJWKSet,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  SignJWT,
-  type CryptoKey,
-  type JSONWebKeySet,
-  type JWK,
-  type KeyObject,
-} from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK, type KeyObject } from 'jose';
 import { ConfigError, TOKEN_AUDIENCE, TOKEN_ISSUER, verifierFor, type AuthUser, type TokenVerifier } from '@dems/kit';
 
 const ALG = 'EdDSA';
@@ -98,9 +87,7 @@ export class SigningKeys {
       if (list.length === 0 || !list.every(isPrivateEd25519)) {
         throw new Error('JWT_SIGNING_KEY must be a private Ed25519 JWK (kty OKP, crv Ed25519, x and d), or a list of them.');
       }
-      const stored = await Promise.all(
-        list.map(async (jwk) => ({ kid: jwk.kid ?? (await calculateJwkThumbprint(jwk)), createdAt: new Date(0).toISOString(), privateJwk: jwk })),
-      );
+      const stored = await Promise.all(list.map(async (jwk) => ({ kid: jwk.kid ?? (await calculateJwkThumbprint(jwk)), createdAt: new Date(0).toISOString(), privateJwk: jwk })));
       return new SigningKeys(await SigningKeys.activate(stored), null, retireAfterMs);
     }
     let stored: StoredKey[];

@@ -216,9 +216,12 @@ export function attachSocketIo(app: FastifyInstance, opts: LiveSocketOptions): S
         const { eventId } = body.data;
         void socket.join(waitingRoomRoom(eventId));
         // At once what this replica knows (or learns from ticketing); nothing when nobody can tell yet.
-        rooms.current(eventId).then((room) => {
-          if (room !== undefined) socket.emit(WAITING_ROOM_EVENT, waitingRoomPush(eventId, room));
-        }, () => {});
+        rooms.current(eventId).then(
+          (room) => {
+            if (room !== undefined) socket.emit(WAITING_ROOM_EVENT, waitingRoomPush(eventId, room));
+          },
+          () => {},
+        );
       });
       socket.on(WAITING_ROOM_UNWATCH_EVENT, (raw: unknown) => {
         const body = WaitingRoomWatchBody.safeParse(raw);

@@ -34,5 +34,9 @@ function changeOf(deps: MessageHandlerDeps, m: Message): MessageChange | null {
 
 /** The inbox's batch apply: each message to its use case, and the batch's changes committed together (use-cases/apply-messages.ts). */
 export function messageBatchHandler(deps: MessageHandlerDeps): ApplyBatch {
-  return (messages) => applyMessages(deps, messages.map((m) => changeOf(deps, m)));
+  return (messages) =>
+    applyMessages(
+      deps,
+      messages.map((m) => changeOf(deps, m)),
+    );
 }

@@ -8,7 +8,7 @@ export function announcementRoutes(app: App, deps: SendAnnouncementDeps): void {
     {
       schema: {
         tags: ['notifications'],
-        summary: "Send a message to everyone registered for or holding a ticket to one of your events",
+        summary: 'Send a message to everyone registered for or holding a ticket to one of your events',
         description:
           'An event may send ANNOUNCEMENTS_PER_EVENT_PER_HOUR announcements per hour (then 429 RATE_LIMITED with Retry-After) ' +
           'and ANNOUNCEMENTS_PER_EVENT in all (then 409 ANNOUNCEMENT_LIMIT_REACHED).',

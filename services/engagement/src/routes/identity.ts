@@ -88,7 +88,7 @@ export function identityRoutes(app: App, deps: { accounts: Accounts; store: Enga
     {
       schema: {
         tags: ['accounts'],
-        summary: "Sign out everywhere: every refresh token of the caller stops working",
+        summary: 'Sign out everywhere: every refresh token of the caller stops working',
         description: 'Live sockets of every session close at once; access tokens already issued stay valid for plain requests until they expire (at most 15 minutes).',
         security: [{ bearer: [] }],
         response: { 200: LogoutEverywhereResult, 401: ErrorBody },
@@ -114,12 +114,8 @@ export function identityRoutes(app: App, deps: { accounts: Accounts; store: Enga
     },
   );
 
-  app.get(
-    '/.well-known/jwks.json',
-    { schema: { tags: ['accounts'], summary: 'Public keys that verify access tokens', response: { 200: Jwks } } },
-    async (_req, reply) => {
-      reply.header('cache-control', 'public, max-age=300');
-      return deps.keys.jwks() as z.infer<typeof Jwks>;
-    },
-  );
+  app.get('/.well-known/jwks.json', { schema: { tags: ['accounts'], summary: 'Public keys that verify access tokens', response: { 200: Jwks } } }, async (_req, reply) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return deps.keys.jwks() as z.infer<typeof Jwks>;
+  });
 }

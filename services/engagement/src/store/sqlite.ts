@@ -242,9 +242,7 @@ export class SqliteEngagementStore implements EngagementStore {
   async revokeRefreshFamily(hash: string, now: string): Promise<{ userId: string; familyId: string } | null> {
     return this.db
       .transaction(() => {
-        const row = this.db.prepare('SELECT user_id, family_id FROM refresh_tokens WHERE hash = ?').get(hash) as
-          | { user_id: string; family_id: string }
-          | undefined;
+        const row = this.db.prepare('SELECT user_id, family_id FROM refresh_tokens WHERE hash = ?').get(hash) as { user_id: string; family_id: string } | undefined;
         if (!row) return null;
         this.db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL').run(now, row.family_id);
         return { userId: row.user_id, familyId: row.family_id };
@@ -255,16 +253,13 @@ export class SqliteEngagementStore implements EngagementStore {
   async isSessionActive(userId: string, familyId: string): Promise<boolean> {
     // A family lives in its one unspent token: sign-out, reuse and sign-out-everywhere all revoke that one.
     return (
-      this.db
-        .prepare('SELECT 1 FROM refresh_tokens WHERE family_id = ? AND user_id = ? AND used_at IS NULL AND revoked_at IS NULL LIMIT 1')
-        .get(familyId, userId) !== undefined
+      this.db.prepare('SELECT 1 FROM refresh_tokens WHERE family_id = ? AND user_id = ? AND used_at IS NULL AND revoked_at IS NULL LIMIT 1').get(familyId, userId) !== undefined
     );
   }
 
   async revokeUserRefreshTokens(userId: string, now: string): Promise<number> {
-    return this.db
-      .prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND used_at IS NULL AND expires_at > ?')
-      .run(now, userId, now).changes;
+    return this.db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND used_at IS NULL AND expires_at > ?').run(now, userId, now)
+      .changes;
   }
 
   private insertRefresh(t: RefreshTokenRecord): void {
@@ -282,9 +277,7 @@ export class SqliteEngagementStore implements EngagementStore {
                ORDER BY created_at DESC, id DESC LIMIT ?`,
             )
             .all(userId, page.after.createdAt, page.after.createdAt, page.after.id, page.limit + 1)
-        : this.db
-            .prepare('SELECT * FROM notifications WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?')
-            .all(userId, page.limit + 1)
+        : this.db.prepare('SELECT * FROM notifications WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?').all(userId, page.limit + 1)
     ) as NotificationRow[];
     const items = rows.slice(0, page.limit).map(toNotification);
     const last = items[items.length - 1];
@@ -304,12 +297,8 @@ export class SqliteEngagementStore implements EngagementStore {
   async markNotificationRead(userId: string, notificationId: string): Promise<Notification | null> {
     return this.db
       .transaction(() => {
-        this.db
-          .prepare('UPDATE notifications SET read_at = ? WHERE id = ? AND user_id = ? AND read_at IS NULL')
-          .run(nowIso(), notificationId, userId);
-        const row = this.db.prepare('SELECT * FROM notifications WHERE id = ? AND user_id = ?').get(notificationId, userId) as
-          | NotificationRow
-          | undefined;
+        this.db.prepare('UPDATE notifications SET read_at = ? WHERE id = ? AND user_id = ? AND read_at IS NULL').run(nowIso(), notificationId, userId);
+        const row = this.db.prepare('SELECT * FROM notifications WHERE id = ? AND user_id = ?').get(notificationId, userId) as NotificationRow | undefined;
         return row ? toNotification(row) : null;
       })
       .immediate();
@@ -422,9 +411,7 @@ export class SqliteEngagementStore implements EngagementStore {
   }
 
   async recordSigningKey(key: { kid: string; createdAt: string }): Promise<void> {
-    this.db
-      .prepare("INSERT INTO settings (name, value) VALUES ('signing-key', ?) ON CONFLICT (name) DO NOTHING")
-      .run(JSON.stringify({ kid: key.kid, createdAt: key.createdAt }));
+    this.db.prepare("INSERT INTO settings (name, value) VALUES ('signing-key', ?) ON CONFLICT (name) DO NOTHING").run(JSON.stringify({ kid: key.kid, createdAt: key.createdAt }));
   }
 
   async close(): Promise<void> {
@@ -454,9 +441,7 @@ export class SqliteEngagementStore implements EngagementStore {
 
   /** Inserts one notification per user; call inside a transaction. */
   private notify(userIds: string[], text: NotificationText, createdAt: string): CreatedNotification[] {
-    const insert = this.db.prepare(
-      'INSERT INTO notifications (id, user_id, type, title, body, event_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
+    const insert = this.db.prepare('INSERT INTO notifications (id, user_id, type, title, body, event_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
     return userIds.map((userId) => {
       const notification: Notification = {
         id: notificationId(Date.parse(createdAt)),

@@ -12,11 +12,7 @@ const isCursor = (v: unknown): v is NotificationCursor => {
  * One page of the user's own notifications, newest first, with their unread count. `cursor` is a `nextCursor`
  * an earlier page gave (opaque to the client); anything else is refused rather than read as the first page.
  */
-export async function listNotifications(
-  store: EngagementStore,
-  userId: string,
-  page: { cursor?: string; limit: number },
-): Promise<z.infer<typeof NotificationPage>> {
+export async function listNotifications(store: EngagementStore, userId: string, page: { cursor?: string; limit: number }): Promise<z.infer<typeof NotificationPage>> {
   const after = decodeCursor(page.cursor, isCursor);
   if (page.cursor && !after) throw new AppError('VALIDATION_FAILED', 'The cursor is not valid; pass back a nextCursor you were given.');
   const found = await store.listNotifications(userId, { after, limit: page.limit });

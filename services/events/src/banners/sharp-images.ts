@@ -39,11 +39,7 @@ export function sharpImages(): BannerImages {
       try {
         // Decoded once, upright and at the largest width asked for; the smaller renditions come from those pixels.
         const top = Math.max(...widths);
-        const { data, info } = await (await sharp(upload, DECODE))
-          .autoOrient()
-          .resize({ width: top, withoutEnlargement: true })
-          .raw()
-          .toBuffer({ resolveWithObject: true });
+        const { data, info } = await (await sharp(upload, DECODE)).autoOrient().resize({ width: top, withoutEnlargement: true }).raw().toBuffer({ resolveWithObject: true });
         const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
         return await Promise.all(
           widths.map(async (width): Promise<RenderedImage> => {

@@ -32,7 +32,14 @@ export interface ImageFacts {
 }
 
 const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp']);
-const FORMAT_NAMES: Record<string, string> = { gif: 'a GIF', svg: 'an SVG drawing', heif: 'a HEIF or AVIF image', tiff: 'a TIFF image', jp2k: 'a JPEG 2000 image', jxl: 'a JPEG XL image' };
+const FORMAT_NAMES: Record<string, string> = {
+  gif: 'a GIF',
+  svg: 'an SVG drawing',
+  heif: 'a HEIF or AVIF image',
+  tiff: 'a TIFF image',
+  jp2k: 'a JPEG 2000 image',
+  jxl: 'a JPEG XL image',
+};
 
 /** Refuses an upload that is not a JPEG, PNG or WebP of a sensible size, whatever its name or Content-Type said. */
 export function assertUsableBanner(image: ImageFacts): void {
@@ -46,7 +53,10 @@ export function assertUsableBanner(image: ImageFacts): void {
   const { width, height } = image;
   if (width * height > BANNER_MAX_PIXELS) {
     const megapixels = Math.round((width * height) / 1_000_000);
-    throw new AppError('INVALID_IMAGE', `This image is ${width} × ${height} pixels (${megapixels} megapixels); a banner can have at most ${BANNER_MAX_PIXELS / 1_000_000} megapixels.`);
+    throw new AppError(
+      'INVALID_IMAGE',
+      `This image is ${width} × ${height} pixels (${megapixels} megapixels); a banner can have at most ${BANNER_MAX_PIXELS / 1_000_000} megapixels.`,
+    );
   }
   if (width < BANNER_MIN_SIZE.width || height < BANNER_MIN_SIZE.height) {
     throw new AppError(

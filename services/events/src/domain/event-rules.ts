@@ -122,10 +122,7 @@ function assertEndsAfterStart(event: Pick<EventRecord, 'startsAt' | 'endsAt'>): 
 /** A registration limit may not be below the people already registered. */
 export function assertLimitCovers(event: Pick<EventRecord, 'registrationLimit'>, registrationCount: number): void {
   if (event.registrationLimit !== null && event.registrationLimit < registrationCount) {
-    throw new AppError(
-      'VALIDATION_FAILED',
-      `body.registrationLimit: ${registrationCount} people are already registered; the limit can't be lower than that.`,
-    );
+    throw new AppError('VALIDATION_FAILED', `body.registrationLimit: ${registrationCount} people are already registered; the limit can't be lower than that.`);
   }
 }
 

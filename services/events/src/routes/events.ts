@@ -14,13 +14,18 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody,
 const security = [{ bearer: [] }];
 
 const isCursor = (v: unknown): v is EventCursor =>
-  typeof v === 'object' && v !== null &&
-  IsoDateTime.safeParse((v as EventCursor).startsAt).success && Id.safeParse((v as EventCursor).id).success;
+  typeof v === 'object' && v !== null && IsoDateTime.safeParse((v as EventCursor).startsAt).success && Id.safeParse((v as EventCursor).id).success;
 
 export async function eventRoutes(
   app: App,
   /** `publishing`: events per organizer per day; `bannerBaseUrl`: BANNER_PUBLIC_URL; `publicCache`: app.ts. */
-  { store, inventory, publishing, bannerBaseUrl, publicCache }: { store: EventsStore; inventory: TicketingInventory; publishing: Throttle; bannerBaseUrl: string; publicCache: PublicCacheSettings },
+  {
+    store,
+    inventory,
+    publishing,
+    bannerBaseUrl,
+    publicCache,
+  }: { store: EventsStore; inventory: TicketingInventory; publishing: Throttle; bannerBaseUrl: string; publicCache: PublicCacheSettings },
 ): Promise<void> {
   const present = (event: EventRecord) => presentEvent(event, bannerBaseUrl);
   const shared = publicReads(store, publicCache);

@@ -298,7 +298,12 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     }
 
     const merged = mergePage(reads, page.limit, (i) => String(i.StartKey));
-    const counters = await batchGet(this.doc, this.t.registrations.name, merged.items.map((i) => counterKey(String(i.EventID))), false);
+    const counters = await batchGet(
+      this.doc,
+      this.t.registrations.name,
+      merged.items.map((i) => counterKey(String(i.EventID))),
+      false,
+    );
     const counts = new Map(counters.map((c) => [String(c.PK), countOf(c)]));
     const items = merged.items.map((i) => toEvent(i, counts.get(counterKey(String(i.EventID)).PK) ?? 0));
     return { items, next: merged.next === null ? null : cursorAt(merged.next) };
@@ -547,9 +552,7 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
   /** One page of a query on the registrations table, read with one extra item to tell whether more follow. */
   private async registrationPage(input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>, page: PageRequest, keyNames: string[]): Promise<Page<Registration>> {
     const res = await withRetry(() =>
-      this.doc.send(
-        new QueryCommand({ ...input, TableName: this.t.registrations.name, Limit: page.limit + 1, ExclusiveStartKey: startFrom(page.cursor, keyNames) }),
-      ),
+      this.doc.send(new QueryCommand({ ...input, TableName: this.t.registrations.name, Limit: page.limit + 1, ExclusiveStartKey: startFrom(page.cursor, keyNames) })),
     );
     const rows = (res.Items ?? []) as Item[];
     const shown = rows.slice(0, page.limit);
@@ -560,20 +563,17 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
 
   async registrationsOfUser(userId: string, page: PageRequest): Promise<Page<Registration>> {
     // Newest published event first: event ids sort by creation time.
-    return this.registrationPage(
-      { KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `user#${userId}` }, ScanIndexForward: false },
-      page,
-      ['PK', 'SK'],
-    );
+    return this.registrationPage({ KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `user#${userId}` }, ScanIndexForward: false }, page, ['PK', 'SK']);
   }
 
   async registrationsOfEvent(eventId: string, page: PageRequest): Promise<Page<Registration>> {
     // Earliest first: Signup is the sign-up instant, then the order of sign-ups within one millisecond.
-    return this.registrationPage(
-      { IndexName: 'BySignup', KeyConditionExpression: 'EventID = :e', ExpressionAttributeValues: { ':e': eventId } },
-      page,
-      ['EventID', 'Signup', 'PK', 'SK'],
-    );
+    return this.registrationPage({ IndexName: 'BySignup', KeyConditionExpression: 'EventID = :e', ExpressionAttributeValues: { ':e': eventId } }, page, [
+      'EventID',
+      'Signup',
+      'PK',
+      'SK',
+    ]);
   }
 
   async acknowledge(message: Message): Promise<'applied' | 'duplicate'> {

@@ -189,9 +189,7 @@ export class SqliteEventsStore implements EventsStore {
   private hydrate(rows: EventRow[]): EventRecord[] {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    const types = this.db
-      .prepare(`SELECT * FROM ticket_types WHERE event_id IN (${ids.map(() => '?').join(',')}) ORDER BY event_id, position`)
-      .all(...ids) as TicketTypeRow[];
+    const types = this.db.prepare(`SELECT * FROM ticket_types WHERE event_id IN (${ids.map(() => '?').join(',')}) ORDER BY event_id, position`).all(...ids) as TicketTypeRow[];
     const ticketTypesOf = childrenOf(types, (t) => t.event_id, toTicketType);
     return rows.map((r) => ({
       id: r.id,
@@ -226,8 +224,23 @@ export class SqliteEventsStore implements EventsStore {
              registration_limit, registration_count, version, search_text, banner, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
         )
-        .run(event.id, event.organizerId, event.title, event.description, event.venue, event.timezone, event.startsAt, event.endsAt,
-          event.status, event.registrationLimit, event.registrationCount, searchText(event), bannerColumn(event.banner), event.createdAt, event.updatedAt);
+        .run(
+          event.id,
+          event.organizerId,
+          event.title,
+          event.description,
+          event.venue,
+          event.timezone,
+          event.startsAt,
+          event.endsAt,
+          event.status,
+          event.registrationLimit,
+          event.registrationCount,
+          searchText(event),
+          bannerColumn(event.banner),
+          event.createdAt,
+          event.updatedAt,
+        );
       this.writeTicketTypes(event);
       enqueue(messages);
     });
@@ -277,9 +290,7 @@ export class SqliteEventsStore implements EventsStore {
       where.push('(starts_at > ? OR (starts_at = ? AND id > ?))');
       args.push(page.after.startsAt, page.after.startsAt, page.after.id);
     }
-    const rows = this.db
-      .prepare(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY starts_at, id LIMIT ?`)
-      .all(...args, page.limit + 1) as EventRow[];
+    const rows = this.db.prepare(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY starts_at, id LIMIT ?`).all(...args, page.limit + 1) as EventRow[];
     const more = rows.length > page.limit;
     const items = this.hydrate(rows.slice(0, page.limit));
     const last = items[items.length - 1];
@@ -299,8 +310,23 @@ export class SqliteEventsStore implements EventsStore {
              registration_limit = ?, version = ?, search_text = ?, updated_at = ?
            WHERE id = ? AND version = ? AND (? IS NULL OR registration_count <= ?)`,
         )
-        .run(event.title, event.description, event.venue, event.timezone, event.startsAt, event.endsAt, event.status,
-          event.registrationLimit, version, searchText(event), event.updatedAt, event.id, version - 1, event.registrationLimit, event.registrationLimit);
+        .run(
+          event.title,
+          event.description,
+          event.venue,
+          event.timezone,
+          event.startsAt,
+          event.endsAt,
+          event.status,
+          event.registrationLimit,
+          version,
+          searchText(event),
+          event.updatedAt,
+          event.id,
+          version - 1,
+          event.registrationLimit,
+          event.registrationLimit,
+        );
       if (saved.changes === 0) return false;
       if (changes.includes('ticketTypes')) this.writeTicketTypes(event);
       if (changes.includes('title') || changes.includes('startsAt')) {

@@ -9,12 +9,7 @@ import type { EventsStore } from '../store/events-store.js';
  * organizer's daily publishing limit (admins have none), and store it with its EventPublished, which puts it on
  * sale in ticketing and lets engagement tell its followers.
  */
-export async function createEvent(
-  deps: { store: EventsStore; publishing: Throttle },
-  body: CreateEventBody,
-  user: AuthUser,
-  now = new Date(),
-): Promise<EventRecord> {
+export async function createEvent(deps: { store: EventsStore; publishing: Throttle }, body: CreateEventBody, user: AuthUser, now = new Date()): Promise<EventRecord> {
   const event = buildNewEvent(body, user.id, now);
   if (user.role !== 'admin') await deps.publishing.take(user.id, `You can publish up to ${deps.publishing.limit} events a day.`);
   return storeNewEvent(deps.store, event);

@@ -24,12 +24,7 @@ const MAX_PLANS = 25;
  * UserRegistered (engagement confirms it to the person) only if, at commit, the event is still open and below its
  * limit: so the limit holds under any number of concurrent sign-ups, from any number of processes.
  */
-export async function registerForEvent(
-  store: EventsStore,
-  eventId: string,
-  user: Registrant,
-  now = new Date(),
-): Promise<{ registration: Registration; created: boolean }> {
+export async function registerForEvent(store: EventsStore, eventId: string, user: Registrant, now = new Date()): Promise<{ registration: Registration; created: boolean }> {
   const giveUp = () => new Error(`registration for ${eventId} lost ${MAX_PLANS} races in a row`);
   return untilCommitted(MAX_PLANS, giveUp, async () => {
     const [event, existing] = await Promise.all([store.getEvent(eventId), store.registrationOf(eventId, user.id)]);

@@ -20,9 +20,7 @@ export async function setBanner(deps: BannerDeps, eventId: string, upload: Buffe
   const uploadId = randomBytes(12).toString('base64url');
   const banner: BannerRendition[] = rendered.map((r) => ({ width: r.width, height: r.height, key: renditionKey(eventId, uploadId, r.width) }));
   // Every write settles before any cleanup, so no write can land after its file was deleted.
-  const writes = await Promise.allSettled(
-    rendered.map((r, i) => deps.banners.put(banner[i]!.key, r.bytes, { contentType: 'image/webp', cacheControl: BANNER_CACHE_CONTROL })),
-  );
+  const writes = await Promise.allSettled(rendered.map((r, i) => deps.banners.put(banner[i]!.key, r.bytes, { contentType: 'image/webp', cacheControl: BANNER_CACHE_CONTROL })));
   const failed = writes.find((w) => w.status === 'rejected');
   if (failed) {
     await discardFiles(deps, banner, 'an upload that could not be stored whole');

@@ -39,7 +39,11 @@ describe('cancelEvent', () => {
     expect(cancelled).toEqual({ ...event, status: 'cancelled', updatedAt: now.toISOString() });
     expect(await store.getEventForUpdate(event.id)).toEqual({ event: cancelled, version: 2 });
     for (const subscriber of ['ticketing', 'engagement'] as const) {
-      expect(await onlyMessage(store, 'EventCancelled', subscriber)).toMatchObject({ source: 'events', occurredAt: now.toISOString(), data: { event: { id: event.id, status: 'cancelled', version: 2 } } });
+      expect(await onlyMessage(store, 'EventCancelled', subscriber)).toMatchObject({
+        source: 'events',
+        occurredAt: now.toISOString(),
+        data: { event: { id: event.id, status: 'cancelled', version: 2 } },
+      });
     }
   });
 

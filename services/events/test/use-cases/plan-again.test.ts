@@ -29,10 +29,14 @@ describe('untilCommitted', () => {
 
   it('passes on what an attempt throws (a refusal), without planning again', async () => {
     let calls = 0;
-    const refused = untilCommitted(5, () => new Error('gave up'), async () => {
-      calls++;
-      throw new Error('refused');
-    });
+    const refused = untilCommitted(
+      5,
+      () => new Error('gave up'),
+      async () => {
+        calls++;
+        throw new Error('refused');
+      },
+    );
     await expect(refused).rejects.toThrow('refused');
     expect(calls).toBe(1);
   });

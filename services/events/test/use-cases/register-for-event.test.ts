@@ -102,7 +102,12 @@ describe('registerForEvent', () => {
     const { store } = current;
     const event = await seedEvent(store, { registrationLimit: 3 });
     const outcomes = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => registerForEvent(store, event.id, { ...ADA, id: `usr_${i}` }).then(() => 'created', (e: { code: string }) => e.code)),
+      Array.from({ length: 8 }, (_, i) =>
+        registerForEvent(store, event.id, { ...ADA, id: `usr_${i}` }).then(
+          () => 'created',
+          (e: { code: string }) => e.code,
+        ),
+      ),
     );
     expect(outcomes.filter((o) => o === 'created')).toHaveLength(3);
     expect(outcomes.filter((o) => o !== 'created')).toEqual(Array(5).fill('EVENT_FULL'));

@@ -38,7 +38,14 @@ describe('withdrawRegistration', () => {
     const { store } = current;
     const event = await seedEvent(store);
     await registerForEvent(store, event.id, ADA);
-    const outcomes = await Promise.all([1, 2].map(() => withdrawRegistration(store, event.id, ADA.id).then(() => 'withdrawn', (e: { code: string }) => e.code)));
+    const outcomes = await Promise.all(
+      [1, 2].map(() =>
+        withdrawRegistration(store, event.id, ADA.id).then(
+          () => 'withdrawn',
+          (e: { code: string }) => e.code,
+        ),
+      ),
+    );
     expect(outcomes.sort()).toEqual(['REGISTRATION_NOT_FOUND', 'withdrawn']);
     expect((await store.getEvent(event.id))?.registrationCount).toBe(0);
     expect(await sent(store, 'RegistrationWithdrawn')).toHaveLength(1);

@@ -29,12 +29,7 @@ export function soldOutMessage(remaining: number): string {
  * Why a purchase cannot go ahead, in the order a buyer finds most useful, or null when it can.
  * The caller runs this inside the transaction that then takes the seats, so the answer cannot go stale.
  */
-export function refusePurchase(
-  event: SaleEvent | undefined,
-  ticketType: SaleTicketType | undefined,
-  quantity: number,
-  now: Date,
-): Refusal | null {
+export function refusePurchase(event: SaleEvent | undefined, ticketType: SaleTicketType | undefined, quantity: number, now: Date): Refusal | null {
   if (!event) return { code: 'EVENT_NOT_ON_SALE', message: 'This event is not on sale yet. Please try again in a moment.' };
   if (event.status === 'cancelled') return { code: 'EVENT_CANCELLED', message: 'This event has been cancelled, so tickets are no longer sold.' };
   if (hasEnded(event, now)) return { code: 'EVENT_ENDED', message: 'This event is already over.' };
@@ -107,5 +102,7 @@ export function orderAfterCancelling(o: OrderProgress, count: number, priceCents
  * a client bug we must report rather than silently answer with an unrelated order.
  */
 export function purchaseFingerprint(body: PlaceOrderBody): string {
-  return createHash('sha256').update(JSON.stringify([body.eventId, body.ticketTypeId, body.quantity])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([body.eventId, body.ticketTypeId, body.quantity]))
+    .digest('hex');
 }

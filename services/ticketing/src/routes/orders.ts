@@ -30,17 +30,20 @@ export function orderRoutes(app: App, store: TicketingStore, purchases: Throttle
       },
       // The event is named in the body, so the waiting room's check runs once the body is validated.
       // A callback hook: for an event known not to be queued the gate answers at once, with no promise.
-      preHandler: gate && ((req, _reply, done) => {
-        const pass = req.headers[QUEUE_PASS_HEADER];
-        const key = String(req.headers[IDEMPOTENCY_HEADER]);
-        const check = gate({ userId: requireSignedIn(req).id, eventId: req.body.eventId, pass: typeof pass === 'string' ? pass : undefined, idempotencyKey: key });
-        if (!check) return done();
-        check.then(() => done(), done);
-      }),
+      preHandler:
+        gate &&
+        ((req, _reply, done) => {
+          const pass = req.headers[QUEUE_PASS_HEADER];
+          const key = String(req.headers[IDEMPOTENCY_HEADER]);
+          const check = gate({ userId: requireSignedIn(req).id, eventId: req.body.eventId, pass: typeof pass === 'string' ? pass : undefined, idempotencyKey: key });
+          if (!check) return done();
+          check.then(() => done(), done);
+        }),
       schema: {
         tags: ['orders'],
         summary: 'Buy tickets',
-        description: 'Takes the seats, creates the order and its tickets. Retrying with the same Idempotency-Key returns the first order (header idempotent-replayed: true) and creates nothing.',
+        description:
+          'Takes the seats, creates the order and its tickets. Retrying with the same Idempotency-Key returns the first order (header idempotent-replayed: true) and creates nothing.',
         security: [{ bearer: [] }],
         headers: z.object({ [IDEMPOTENCY_HEADER]: z.string().optional(), [QUEUE_PASS_HEADER]: z.string().optional() }),
         body: PlaceOrderBody,

@@ -29,7 +29,15 @@ export async function migrateTicketingTables(settings: DynamoSettings, log: (lin
     await scanPages(doc, `${prefix}Orders`, async (page) => {
       for (const order of page) {
         const list = (order.TicketList ?? []) as { id: string; code: string }[];
-        const items = new Map((await batchGet(doc, tickets, list.map((t) => ({ TicketID: t.id })))).map((t) => [String(t.TicketID), t]));
+        const items = new Map(
+          (
+            await batchGet(
+              doc,
+              tickets,
+              list.map((t) => ({ TicketID: t.id })),
+            )
+          ).map((t) => [String(t.TicketID), t]),
+        );
         await putIfAbsent(doc, target, orderItem(order, list, items));
         orders++;
       }
@@ -45,7 +53,12 @@ export async function migrateTicketingTables(settings: DynamoSettings, log: (lin
 export function orderItem(order: Item, list: { id: string; code: string }[], tickets: Map<string, Item>): Item {
   const cancelled = (order.CancelledTickets as Set<string> | undefined) ?? new Set<string>();
   const first = tickets.get(list[0]?.id ?? '');
-  const shardOf = (id: string) => Number(String(tickets.get(id)?.ShardID ?? '#0').split('#').at(-1));
+  const shardOf = (id: string) =>
+    Number(
+      String(tickets.get(id)?.ShardID ?? '#0')
+        .split('#')
+        .at(-1),
+    );
   const cancelledAt = Object.fromEntries(list.filter((t) => cancelled.has(t.id)).map((t) => [t.id, String(tickets.get(t.id)?.CancelledAt ?? order.CreatedAt)]));
   const valid = list.find((t) => !cancelled.has(t.id));
   const { SortKey: _sortKey, TicketList: _ticketList, ...rest } = order;

@@ -214,7 +214,6 @@ const EVENT_CACHE_MS = 1000;
 /** How long a purchase keeps re-planning after losing races for seats before it gives up (a 5xx). */
 const PURCHASE_DEADLINE_MS = 20_000;
 
-
 /** How many shards' ByShard queries an event's cancellation runs at once. */
 const SWEEP_QUERIES_AT_ONCE = 16;
 /** How long a global index may lag behind its table, for the event cancellation's last look (see cancelAllTickets). */
@@ -274,7 +273,12 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
 
   private async readShards(type: TypeDef, consistent = true): Promise<Shard[]> {
     const all = Array.from({ length: type.shards }, (_, n) => n);
-    const items = await batchGet(this.doc, this.table, all.map((n) => keys.shard(shardId(type.id, n))), consistent);
+    const items = await batchGet(
+      this.doc,
+      this.table,
+      all.map((n) => keys.shard(shardId(type.id, n))),
+      consistent,
+    );
     const byId = new Map(items.map((i) => [String(i.ShardID), i]));
     const shards = all.map((n) => toShard(type.id, n, byId.get(shardId(type.id, n))));
     for (const s of shards) this.believe(s);
@@ -725,7 +729,11 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
         throw err;
       }
       this.onMessagesCommitted?.();
-      const cancelled = { ...order, CancelledTickets: new Set([...cancelledOf(order), ticketId]), CancelledAt: { ...(order.CancelledAt as object), [ticketId]: now.toISOString() } };
+      const cancelled = {
+        ...order,
+        CancelledTickets: new Set([...cancelledOf(order), ticketId]),
+        CancelledAt: { ...(order.CancelledAt as object), [ticketId]: now.toISOString() },
+      };
       return DynamoTicketingStore.ticketsOfOrder(cancelled, event).find((t) => t.id === ticketId)!;
     }
   }
@@ -767,7 +775,12 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
       if (shards.some((s) => s.def > version)) return; // a newer snapshot already defined this type
       // A capacity confirmed by POST /internal/capacity for this version or later stands; new shards start empty.
       const keepCapacity = shards.some((s) => s.capVer >= version);
-      const capacities = keepCapacity ? shards.map((s) => s.capacity) : distributeCapacity(type.capacity, shards.map((s) => s.sold));
+      const capacities = keepCapacity
+        ? shards.map((s) => s.capacity)
+        : distributeCapacity(
+            type.capacity,
+            shards.map((s) => s.sold),
+          );
       const capVer = Math.max(version, ...shards.map((s) => s.capVer));
       const items: TransactItem[] = shards.map((s, n) =>
         s.exists
@@ -775,8 +788,7 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
               Update: {
                 TableName: this.table,
                 Key: keys.shard(s.id),
-                UpdateExpression:
-                  'SET #Capacity = :cap, #CapVer = :capVer, #OnSale = :onSale, #Def = :v, #Name = :name, #PriceCents = :price, #Currency = :currency',
+                UpdateExpression: 'SET #Capacity = :cap, #CapVer = :capVer, #OnSale = :onSale, #Def = :v, #Name = :name, #PriceCents = :price, #Currency = :currency',
                 // Sold and capacity as read: a purchase or a capacity change in between makes us re-read.
                 ConditionExpression: '#Sold = :sold AND #Capacity = :readCap AND #Def <= :v',
                 ExpressionAttributeNames: attrNames('#Capacity #CapVer #OnSale #Def #Name #PriceCents #Currency #Sold'),
@@ -834,7 +846,10 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
         const shards = type ? await this.readShards(type) : [];
         const refusal = refuse(type && { name: type.name, sold: shards.reduce((n, s) => n + s.sold, 0) }, wanted.capacity);
         if (refusal) throw new AppError(refusal.code, refusal.message);
-        const capacities = distributeCapacity(wanted.capacity, shards.map((s) => s.sold));
+        const capacities = distributeCapacity(
+          wanted.capacity,
+          shards.map((s) => s.sold),
+        );
         shards.forEach((s, n) => {
           if (!s.exists) return; // created by the snapshot that adds the shard, with this capacity kept (CapVer)
           items.push({
@@ -970,7 +985,14 @@ export class DynamoTicketingStore extends DynamoStoreBase implements TicketingSt
         if (!order || valid.length === 0) continue;
         left = true;
         try {
-          await this.commit(this.cancellation(order, valid.map((t) => t.id), cancellation, eventTitle));
+          await this.commit(
+            this.cancellation(
+              order,
+              valid.map((t) => t.id),
+              cancellation,
+              eventTitle,
+            ),
+          );
           any = true;
         } catch (err) {
           if (!(err instanceof ConditionFailed)) throw err; // an attendee cancelled one meanwhile: next round

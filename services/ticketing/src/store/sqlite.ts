@@ -291,9 +291,17 @@ export class SqliteTicketingStore implements TicketingStore {
   private ordersWithTickets(rows: OrderRow[]): Order[] {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    const tickets = this.sql(`SELECT id, code, status, order_id FROM tickets WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY rowid`)
-      .all(JSON.stringify(ids)) as { id: string; code: string; status: Ticket['status']; order_id: string }[];
-    const ticketsOf = childrenOf(tickets, (t) => t.order_id, (t) => ({ id: t.id, code: t.code, status: t.status }));
+    const tickets = this.sql(`SELECT id, code, status, order_id FROM tickets WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY rowid`).all(JSON.stringify(ids)) as {
+      id: string;
+      code: string;
+      status: Ticket['status'];
+      order_id: string;
+    }[];
+    const ticketsOf = childrenOf(
+      tickets,
+      (t) => t.order_id,
+      (t) => ({ id: t.id, code: t.code, status: t.status }),
+    );
     return rows.map((r) => ({
       id: r.id,
       userId: r.user_id,
@@ -435,8 +443,8 @@ export class SqliteTicketingStore implements TicketingStore {
 
   /** The purchase itself, inside the caller's (batch) transaction. */
   private placeOrderNow(input: PlaceOrderInput, now: Date, enqueue: Enqueue): PlaceOrderResult {
-    const seen = this.sql('SELECT request_hash, order_id FROM idempotency WHERE user_id = ? AND key = ?')
-      .get(input.userId, input.idempotencyKey) as { request_hash: string; order_id: string } | undefined;
+    const seen = this.sql('SELECT request_hash, order_id FROM idempotency WHERE user_id = ? AND key = ?').get(input.userId, input.idempotencyKey) as
+      { request_hash: string; order_id: string } | undefined;
     if (seen) {
       if (seen.request_hash !== input.requestHash) {
         throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different purchase. Use a new key for a new purchase.');
@@ -446,15 +454,14 @@ export class SqliteTicketingStore implements TicketingStore {
     }
 
     const ev = this.event(input.eventId);
-    const inventory = this.sql('SELECT * FROM inventory WHERE ticket_type_id = ? AND event_id = ? AND active = 1')
-      .get(input.ticketTypeId, input.eventId) as InventoryRow | undefined;
+    const inventory = this.sql('SELECT * FROM inventory WHERE ticket_type_id = ? AND event_id = ? AND active = 1').get(input.ticketTypeId, input.eventId) as
+      InventoryRow | undefined;
     const refusal = refusePurchase(ev && { status: ev.status, endsAt: ev.ends_at }, inventory, input.quantity, now);
     if (refusal || !ev || !inventory) throw new AppError(refusal?.code ?? 'EVENT_NOT_ON_SALE', refusal?.message ?? 'This event is not on sale yet.');
     const tt = inventory;
 
     // The guard repeats the check in the statement that takes the seats: no path can sell past capacity.
-    const taken = this.sql('UPDATE inventory SET sold = sold + ? WHERE ticket_type_id = ? AND sold + ? <= capacity')
-      .run(input.quantity, tt.ticket_type_id, input.quantity);
+    const taken = this.sql('UPDATE inventory SET sold = sold + ? WHERE ticket_type_id = ? AND sold + ? <= capacity').run(input.quantity, tt.ticket_type_id, input.quantity);
     if (taken.changes !== 1) throw new AppError('SOLD_OUT', 'Sorry — this ticket type is sold out.');
 
     const { order, messages } = input.issue({
@@ -464,7 +471,19 @@ export class SqliteTicketingStore implements TicketingStore {
     this.sql(
       `INSERT INTO orders (id, user_id, event_id, ticket_type_id, quantity, total_cents, refunded_cents, currency, status, refund_status, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(order.id, order.userId, ev.id, tt.ticket_type_id, order.quantity, order.totalCents, order.refundedCents, order.currency, order.status, order.refundStatus, order.createdAt);
+    ).run(
+      order.id,
+      order.userId,
+      ev.id,
+      tt.ticket_type_id,
+      order.quantity,
+      order.totalCents,
+      order.refundedCents,
+      order.currency,
+      order.status,
+      order.refundStatus,
+      order.createdAt,
+    );
     const insertTicket = this.sql(
       `INSERT INTO tickets (id, code, order_id, user_id, event_id, ticket_type_id, ticket_type_name, price_cents, currency, status, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?)`,
@@ -556,8 +575,7 @@ export class SqliteTicketingStore implements TicketingStore {
 
   async getAvailability(eventId: string): Promise<Availability | null> {
     if (!this.event(eventId)) return null;
-    const rows = this.sql('SELECT * FROM inventory WHERE event_id = ? AND active = 1 ORDER BY position')
-      .all(eventId) as InventoryRow[];
+    const rows = this.sql('SELECT * FROM inventory WHERE event_id = ? AND active = 1 ORDER BY position').all(eventId) as InventoryRow[];
     return {
       eventId,
       ticketTypes: rows.map((r) => ({
@@ -574,9 +592,7 @@ export class SqliteTicketingStore implements TicketingStore {
 
   async changeCapacity({ eventId, version, ticketTypes }: CapacityChangeBody, refuse: CapacityRefusal): Promise<void> {
     this.write(() => {
-      const rows = new Map(
-        (this.sql('SELECT * FROM inventory WHERE event_id = ?').all(eventId) as InventoryRow[]).map((r) => [r.ticket_type_id, r]),
-      );
+      const rows = new Map((this.sql('SELECT * FROM inventory WHERE event_id = ?').all(eventId) as InventoryRow[]).map((r) => [r.ticket_type_id, r]));
       for (const t of ticketTypes) {
         const refusal = refuse(rows.get(t.id), t.capacity);
         if (refusal) throw new AppError(refusal.code, refusal.message);
@@ -607,24 +623,23 @@ export class SqliteTicketingStore implements TicketingStore {
     if (stored && stored.version >= snapshot.version) return 'applied';
     const now = new Date();
     this.sql(
-        `INSERT INTO events (id, organizer_id, title, venue, timezone, starts_at, ends_at, status, version, updated_at)
+      `INSERT INTO events (id, organizer_id, title, venue, timezone, starts_at, ends_at, status, version, updated_at)
          VALUES (@id, @organizerId, @title, @venue, @timezone, @startsAt, @endsAt, @status, @version, @updatedAt)
          ON CONFLICT (id) DO UPDATE SET organizer_id = excluded.organizer_id, title = excluded.title, venue = excluded.venue,
            timezone = excluded.timezone, starts_at = excluded.starts_at, ends_at = excluded.ends_at, status = excluded.status,
            version = excluded.version, updated_at = excluded.updated_at`,
-      )
-      .run({
-        id: snapshot.id,
-        organizerId: snapshot.organizerId,
-        title: snapshot.title,
-        venue: snapshot.venue,
-        timezone: snapshot.timezone,
-        startsAt: snapshot.startsAt,
-        endsAt: snapshot.endsAt,
-        status: snapshot.status,
-        version: snapshot.version,
-        updatedAt: now.toISOString(),
-      });
+    ).run({
+      id: snapshot.id,
+      organizerId: snapshot.organizerId,
+      title: snapshot.title,
+      venue: snapshot.venue,
+      timezone: snapshot.timezone,
+      startsAt: snapshot.startsAt,
+      endsAt: snapshot.endsAt,
+      status: snapshot.status,
+      version: snapshot.version,
+      updatedAt: now.toISOString(),
+    });
     // `sold` is ticketing's own truth and is never taken from a message. Capacity is taken from a snapshot only
     // when it is newer than the last confirmed change, and never below what is sold.
     const upsertType = this.sql(
@@ -638,8 +653,10 @@ export class SqliteTicketingStore implements TicketingStore {
        WHERE inventory.event_id = excluded.event_id`,
     );
     snapshot.ticketTypes.forEach((t, i) => upsertType.run(t.id, snapshot.id, t.name, t.priceCents, t.currency, t.capacity, i, snapshot.version));
-    this.sql('UPDATE inventory SET active = 0 WHERE event_id = ? AND ticket_type_id NOT IN (SELECT value FROM json_each(?))')
-      .run(snapshot.id, JSON.stringify(snapshot.ticketTypes.map((t) => t.id)));
+    this.sql('UPDATE inventory SET active = 0 WHERE event_id = ? AND ticket_type_id NOT IN (SELECT value FROM json_each(?))').run(
+      snapshot.id,
+      JSON.stringify(snapshot.ticketTypes.map((t) => t.id)),
+    );
 
     if (cancelTickets) {
       const valid = this.sql(`${TICKET_SELECT} WHERE t.event_id = ? AND t.status = 'valid' ORDER BY t.rowid`).all(snapshot.id) as TicketRow[];

@@ -20,8 +20,7 @@ export function admittedThrough(opts: { joined: number; lastAdmitAtMs: number; n
 }
 
 /** A place whose pass has run out is spent: its holder may queue again, and its token buys nothing more. */
-export const isSpent = (place: { passExpiresAtMs: number | null }, nowMs: number): boolean =>
-  place.passExpiresAtMs !== null && place.passExpiresAtMs <= nowMs;
+export const isSpent = (place: { passExpiresAtMs: number | null }, nowMs: number): boolean => place.passExpiresAtMs !== null && place.passExpiresAtMs <= nowMs;
 
 interface Place {
   position: number;

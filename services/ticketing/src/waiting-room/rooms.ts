@@ -212,7 +212,10 @@ export class WaitingRooms {
       return new AppError('SALE_NOT_OPEN_YET', `The sale opens at ${room.settings.opensAt}; join the waiting room at /waiting-rooms/${eventId} meanwhile.`);
     }
     if (!pass) {
-      return new AppError('QUEUE_PASS_REQUIRED', `The sale of this event is queued: join the waiting room at /waiting-rooms/${eventId} and send its pass in the queue-pass header.`);
+      return new AppError(
+        'QUEUE_PASS_REQUIRED',
+        `The sale of this event is queued: join the waiting room at /waiting-rooms/${eventId} and send its pass in the queue-pass header.`,
+      );
     }
     if (!(await this.opts.tokens.verifyPass(pass, userId, eventId, nowMs))) {
       return new AppError('QUEUE_PASS_INVALID', 'This queue pass is not valid for you and this event, or it has expired; join the waiting room again.');

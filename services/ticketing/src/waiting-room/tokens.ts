@@ -32,10 +32,7 @@ export class QueueTokens {
 
   /** The token of a place: what exchanges for a pass once admitAt has passed. */
   token(c: QueueTokenClaims): Promise<string> {
-    return new SignJWT({ typ: TOKEN_TYPE, evt: c.eventId, pos: c.position, adm: Math.ceil(c.admitAtMs) })
-      .setProtectedHeader(HEADER)
-      .setSubject(c.userId)
-      .sign(this.key);
+    return new SignJWT({ typ: TOKEN_TYPE, evt: c.eventId, pos: c.position, adm: Math.ceil(c.admitAtMs) }).setProtectedHeader(HEADER).setSubject(c.userId).sign(this.key);
   }
 
   /** A pass: deterministic (no issue time), so asking again for the same window yields the same pass. */

@@ -35,11 +35,20 @@ const busy = (code: string, retryAfter: string) =>
 
 afterEach(() => vi.unstubAllGlobals());
 
-const renderPage = () => renderApp(<><BusyBanner /><EventTitle /></>);
+const renderPage = () =>
+  renderApp(
+    <>
+      <BusyBanner />
+      <EventTitle />
+    </>,
+  );
 
 describe('reads while DEMS is busy', () => {
   it('a 503 OVERLOADED is repeated after its Retry-After while a calm banner says so; the answer then fills the page', async () => {
-    const at = fakeApi(() => busy('OVERLOADED', '2'), () => json({ title: 'Jazz Night' }));
+    const at = fakeApi(
+      () => busy('OVERLOADED', '2'),
+      () => json({ title: 'Jazz Night' }),
+    );
     renderPage();
     expect(await screen.findByTestId('busy-banner')).toHaveTextContent('DEMS is busy right now — retrying…');
     expect(screen.queryByRole('alert')).toBeNull();
@@ -50,9 +59,12 @@ describe('reads while DEMS is busy', () => {
   });
 
   it('a request that got no answer is repeated too', async () => {
-    fakeApi(() => {
-      throw new TypeError('Failed to fetch');
-    }, () => json({ title: 'Back again' }));
+    fakeApi(
+      () => {
+        throw new TypeError('Failed to fetch');
+      },
+      () => json({ title: 'Back again' }),
+    );
     renderPage();
     expect(await screen.findByTestId('busy-banner')).toBeInTheDocument();
     expect(await screen.findByText('Back again', {}, { timeout: 3000 })).toBeInTheDocument();

@@ -5,7 +5,11 @@ import { attendeeSession, fakeSocket, json, renderApp } from '@/test/render';
 import { ConnectionBanner } from './connection-banner';
 
 /** The bell's reads, answered empty: the live connection is under test here, not notifications. */
-const stubNotifications = () => vi.stubGlobal('fetch', vi.fn(async () => json({ items: [], nextCursor: null, unreadCount: 0 })));
+const stubNotifications = () =>
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async () => json({ items: [], nextCursor: null, unreadCount: 0 })),
+  );
 
 afterEach(() => vi.unstubAllGlobals());
 

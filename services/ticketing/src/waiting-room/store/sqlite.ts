@@ -51,7 +51,6 @@ const toRoom = (r: RoomRow): StoredRoom => ({
 });
 const toPlace = (e: EntryRow): QueuePlace => ({ position: e.position, admitAtMs: e.admit_at, passExpiresAtMs: e.pass_expires_at });
 
-
 /** A write waiting for the next group commit: run inside its transaction, answered after the COMMIT. */
 interface QueuedWrite {
   run: () => unknown;

@@ -38,7 +38,10 @@ function fakeEventsApi() {
       }
       const id = u.pathname.split('/').pop()!;
       const n = Number(id.replace('ev-', ''));
-      return json({ eventId: id, ticketTypes: [{ ticketTypeId: `tt-${n}`, name: 'GA', priceCents: 1500, currency: 'JPY', capacity: 10, sold: n === 2 ? 10 : 4, remaining: n === 2 ? 0 : 6 }] });
+      return json({
+        eventId: id,
+        ticketTypes: [{ ticketTypeId: `tt-${n}`, name: 'GA', priceCents: 1500, currency: 'JPY', capacity: 10, sold: n === 2 ? 10 : 4, remaining: n === 2 ? 0 : 6 }],
+      });
     }),
   );
   return queries;

@@ -42,12 +42,15 @@ export function EventsPage() {
   useEffect(() => {
     const timer = setTimeout(() => {
       if (text.trim() === q) return;
-      setParams((p) => {
-        const next = new URLSearchParams(p);
-        if (text.trim()) next.set('q', text.trim());
-        else next.delete('q');
-        return next;
-      }, { replace: true });
+      setParams(
+        (p) => {
+          const next = new URLSearchParams(p);
+          if (text.trim()) next.set('q', text.trim());
+          else next.delete('q');
+          return next;
+        },
+        { replace: true },
+      );
     }, 300);
     return () => clearTimeout(timer);
   }, [text, q, setParams]);
@@ -83,14 +86,7 @@ export function EventsPage() {
               <span className="input-group-text bg-white border-0">
                 <SearchIcon />
               </span>
-              <input
-                id={searchId}
-                type="search"
-                className="form-control border-0"
-                placeholder="Search events, venues…"
-                value={text}
-                onChange={(e) => setText(e.target.value)}
-              />
+              <input id={searchId} type="search" className="form-control border-0" placeholder="Search events, venues…" value={text} onChange={(e) => setText(e.target.value)} />
             </div>
           </div>
           <div className="col-12 col-md-4">

@@ -138,8 +138,7 @@ export function BannerEditor({ event }: { event: Event }) {
               </div>
             )}
             <div id={hintId} className="form-text">
-              JPEG, PNG or WebP, up to {formatBytes(BANNER_MAX_BYTES)}; or drop the file here. Wide images work best (at least 1600 × 800 pixels): the edges may be
-              cropped to fit.
+              JPEG, PNG or WebP, up to {formatBytes(BANNER_MAX_BYTES)}; or drop the file here. Wide images work best (at least 1600 × 800 pixels): the edges may be cropped to fit.
             </div>
           </div>
 

@@ -35,7 +35,8 @@ export function formatBytes(bytes: number): string {
 export function bannerFileProblem(file: { name: string; type: string; size: number }): string | null {
   if (!bannerContentType(file)) return `“${file.name}” is not a JPEG, PNG or WebP image. Please choose one of those.`;
   if (file.size === 0) return `“${file.name}” is empty. Please choose another image.`;
-  if (file.size > BANNER_MAX_BYTES) return `“${file.name}” is ${formatBytes(file.size)}; a banner can be at most ${formatBytes(BANNER_MAX_BYTES)}. Please choose a smaller image or export it at a lower quality.`;
+  if (file.size > BANNER_MAX_BYTES)
+    return `“${file.name}” is ${formatBytes(file.size)}; a banner can be at most ${formatBytes(BANNER_MAX_BYTES)}. Please choose a smaller image or export it at a lower quality.`;
   return null;
 }
 

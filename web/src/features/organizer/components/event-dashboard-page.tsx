@@ -79,10 +79,21 @@ function Dashboard({ event, sections }: { event: Event; sections?: (event: Event
         <Stat label="Tickets sold" value={sales.data ? `${sold}` : '—'} sub={sales.data ? `of ${capacity}` : undefined} testId="stat-sold" />
         <Stat
           label="Revenue"
-          value={sales.data ? revenue(sales.data).map((r) => formatMoney(r.cents, r.currency, { freeAsWord: false })).join(' + ') || formatMoney(0, 'USD', { freeAsWord: false }) : '—'}
+          value={
+            sales.data
+              ? revenue(sales.data)
+                  .map((r) => formatMoney(r.cents, r.currency, { freeAsWord: false }))
+                  .join(' + ') || formatMoney(0, 'USD', { freeAsWord: false })
+              : '—'
+          }
           testId="stat-revenue"
         />
-        <Stat label="Registrations" value={String(event.registrationCount)} sub={event.registrationLimit ? `limit ${event.registrationLimit}` : 'free RSVPs'} testId="stat-registrations" />
+        <Stat
+          label="Registrations"
+          value={String(event.registrationCount)}
+          sub={event.registrationLimit ? `limit ${event.registrationLimit}` : 'free RSVPs'}
+          testId="stat-registrations"
+        />
       </div>
 
       <div className="row g-4">
@@ -171,8 +182,8 @@ function Dashboard({ event, sections }: { event: Event; sections?: (event: Event
 
       <ConfirmChangeDialog {...cancellation.dialog} title="Cancel this event?" confirmLabel="Cancel event" cancelLabel="Keep event">
         <p>
-          <strong>{event.title}</strong> will be cancelled. All {sold} {sold === 1 ? 'ticket' : 'tickets'} sold will be refunded in full, and everyone with a
-          ticket or registration will be notified.
+          <strong>{event.title}</strong> will be cancelled. All {sold} {sold === 1 ? 'ticket' : 'tickets'} sold will be refunded in full, and everyone with a ticket or registration
+          will be notified.
         </p>
         <p className="mb-0">This cannot be undone.</p>
       </ConfirmChangeDialog>

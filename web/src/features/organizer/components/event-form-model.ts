@@ -127,7 +127,10 @@ function withOrderError(errors: Record<string, string>, body: { startsAt: string
 /** Validates the form with the very schema the events service uses for POST /events. */
 export function validateCreate(d: EventDraft): ValidationResult<CreateEventBody> {
   const common = commonBody(d);
-  const parsed = CreateEventBody.safeParse({ ...common, ticketTypes: ticketTypesBody(d).map(({ name, priceCents, currency, capacity }) => ({ name, priceCents, currency, capacity })) });
+  const parsed = CreateEventBody.safeParse({
+    ...common,
+    ticketTypes: ticketTypesBody(d).map(({ name, priceCents, currency, capacity }) => ({ name, priceCents, currency, capacity })),
+  });
   return parsed.success ? { ok: true, body: parsed.data } : { ok: false, errors: withOrderError(issuesByPath(parsed.error, friendly), common) };
 }
 

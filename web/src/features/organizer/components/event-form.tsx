@@ -43,8 +43,7 @@ export function EventForm<T>({ initial, validate, save, onSaved, submitLabel, lo
   const server = fieldErrors(save.error);
   const errorFor = (path: string) => errors[path] ?? server[path];
   const set = <K extends keyof EventDraft>(key: K, value: EventDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
-  const setType = (key: string, patch: Partial<TicketTypeDraft>) =>
-    setDraft((d) => ({ ...d, ticketTypes: d.ticketTypes.map((t) => (t.key === key ? { ...t, ...patch } : t)) }));
+  const setType = (key: string, patch: Partial<TicketTypeDraft>) => setDraft((d) => ({ ...d, ticketTypes: d.ticketTypes.map((t) => (t.key === key ? { ...t, ...patch } : t)) }));
 
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
@@ -109,7 +108,12 @@ export function EventForm<T>({ initial, validate, save, onSaved, submitLabel, lo
           <h2 className="h5 fw-bold mb-0" id="types-heading">
             Ticket types
           </h2>
-          <button type="button" className="btn btn-outline-primary btn-sm" onClick={() => set('ticketTypes', [...draft.ticketTypes, newTicketType()])} disabled={draft.ticketTypes.length >= 20}>
+          <button
+            type="button"
+            className="btn btn-outline-primary btn-sm"
+            onClick={() => set('ticketTypes', [...draft.ticketTypes, newTicketType()])}
+            disabled={draft.ticketTypes.length >= 20}
+          >
             + Add ticket type
           </button>
         </div>
@@ -126,22 +130,54 @@ export function EventForm<T>({ initial, validate, save, onSaved, submitLabel, lo
               <legend className="visually-hidden">Ticket type {n}</legend>
               <div className="row g-2 align-items-start">
                 <div className="col-12 col-md-4">
-                  <Field label={<>Name<span className="visually-hidden"> (type {n})</span></>} error={errorFor(`ticketTypes.${i}.name`)} className="mb-0">
+                  <Field
+                    label={
+                      <>
+                        Name<span className="visually-hidden"> (type {n})</span>
+                      </>
+                    }
+                    error={errorFor(`ticketTypes.${i}.name`)}
+                    className="mb-0"
+                  >
                     <input type="text" value={t.name} onChange={(e) => setType(t.key, { name: e.target.value })} maxLength={80} />
                   </Field>
                 </div>
                 <div className="col-6 col-md-3">
-                  <Field label={<>Price<span className="visually-hidden"> (type {n})</span></>} error={errorFor(`ticketTypes.${i}.priceCents`)} className="mb-0">
+                  <Field
+                    label={
+                      <>
+                        Price<span className="visually-hidden"> (type {n})</span>
+                      </>
+                    }
+                    error={errorFor(`ticketTypes.${i}.priceCents`)}
+                    className="mb-0"
+                  >
                     <input type="text" inputMode="decimal" placeholder="0.00" value={t.price} onChange={(e) => setType(t.key, { price: e.target.value })} />
                   </Field>
                 </div>
                 <div className="col-6 col-md-2">
-                  <Field label={<>Currency<span className="visually-hidden"> (type {n})</span></>} error={errorFor(`ticketTypes.${i}.currency`)} className="mb-0">
+                  <Field
+                    label={
+                      <>
+                        Currency<span className="visually-hidden"> (type {n})</span>
+                      </>
+                    }
+                    error={errorFor(`ticketTypes.${i}.currency`)}
+                    className="mb-0"
+                  >
                     <input type="text" maxLength={3} value={t.currency} onChange={(e) => setType(t.key, { currency: e.target.value.toUpperCase() })} />
                   </Field>
                 </div>
                 <div className="col-8 col-md-2">
-                  <Field label={<>Capacity<span className="visually-hidden"> (type {n})</span></>} error={errorFor(`ticketTypes.${i}.capacity`)} className="mb-0">
+                  <Field
+                    label={
+                      <>
+                        Capacity<span className="visually-hidden"> (type {n})</span>
+                      </>
+                    }
+                    error={errorFor(`ticketTypes.${i}.capacity`)}
+                    className="mb-0"
+                  >
                     <input type="number" inputMode="numeric" min={1} value={t.capacity} onChange={(e) => setType(t.key, { capacity: e.target.value })} />
                   </Field>
                 </div>
@@ -150,7 +186,12 @@ export function EventForm<T>({ initial, validate, save, onSaved, submitLabel, lo
                     <button
                       type="button"
                       className="btn btn-outline-danger btn-sm"
-                      onClick={() => set('ticketTypes', draft.ticketTypes.filter((x) => x.key !== t.key))}
+                      onClick={() =>
+                        set(
+                          'ticketTypes',
+                          draft.ticketTypes.filter((x) => x.key !== t.key),
+                        )
+                      }
                       aria-label={`Remove ticket type ${n}${t.name ? ` (${t.name})` : ''}`}
                     >
                       Remove

@@ -32,8 +32,7 @@ export function useMyRegistration(eventId: string) {
   const { user } = useSession();
   return useQuery({
     queryKey: queryKeys.registrationFor(eventId),
-    queryFn: ({ signal }) =>
-      apiRequest<RegistrationPage>(`/registrations?${new URLSearchParams({ eventId })}`, { auth: true, signal }).then((r) => r.items[0] ?? null),
+    queryFn: ({ signal }) => apiRequest<RegistrationPage>(`/registrations?${new URLSearchParams({ eventId })}`, { auth: true, signal }).then((r) => r.items[0] ?? null),
     enabled: Boolean(user),
   });
 }

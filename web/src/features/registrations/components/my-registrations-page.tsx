@@ -21,20 +21,20 @@ export function MyRegistrationsPage() {
           </EmptyState>
         }
       >
-          <ul className="list-group shadow-sm rounded-4">
-            {items.map((r) => (
-              <li key={r.id} className="list-group-item d-flex flex-wrap justify-content-between align-items-center gap-2 py-3">
-                <div>
-                  <Link to={`/events/${r.eventId}`} className="fw-semibold">
-                    {r.eventTitle}
-                  </Link>
-                  <div className="small text-secondary">{formatDateTime(r.eventStartsAt)}</div>
-                </div>
-                <span className="badge text-bg-success">Registered</span>
-              </li>
-            ))}
-          </ul>
-          <ShowMore list={registrations} label="Show more registrations" loading="Loading more registrations…" />
+        <ul className="list-group shadow-sm rounded-4">
+          {items.map((r) => (
+            <li key={r.id} className="list-group-item d-flex flex-wrap justify-content-between align-items-center gap-2 py-3">
+              <div>
+                <Link to={`/events/${r.eventId}`} className="fw-semibold">
+                  {r.eventTitle}
+                </Link>
+                <div className="small text-secondary">{formatDateTime(r.eventStartsAt)}</div>
+              </div>
+              <span className="badge text-bg-success">Registered</span>
+            </li>
+          ))}
+        </ul>
+        <ShowMore list={registrations} label="Show more registrations" loading="Loading more registrations…" />
       </ListStates>
     </>
   );

@@ -19,7 +19,10 @@ describe('RsvpCard', () => {
     ['at the end instant', END, false],
   ])('%s, Register is offered: %s (the events service closes registration at that instant)', async (_, now, offered) => {
     // The only stand-in for the server: the user has no registrations yet.
-    vi.stubGlobal('fetch', vi.fn(async () => json({ items: [] })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json({ items: [] })),
+    );
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(now);
     renderApp(<RsvpCard event={event} />, { session: attendeeSession, path: '/events/ev-1' });
@@ -34,7 +37,12 @@ describe('RsvpCard', () => {
       vi.fn(async (url: string | URL | Request) => {
         const u = new URL(String(url), 'http://localhost');
         asked.push(`${u.pathname}?${u.searchParams}`);
-        return json({ items: [{ id: 'reg-1', eventId: event.id, userId: 'u1', userName: 'Ada', userEmail: 'a@x', eventTitle: event.title, eventStartsAt: event.startsAt, createdAt: event.createdAt }], nextCursor: null });
+        return json({
+          items: [
+            { id: 'reg-1', eventId: event.id, userId: 'u1', userName: 'Ada', userEmail: 'a@x', eventTitle: event.title, eventStartsAt: event.startsAt, createdAt: event.createdAt },
+          ],
+          nextCursor: null,
+        });
       }),
     );
     renderApp(<RsvpCard event={event} />, { session: attendeeSession, path: '/events/ev-1' });

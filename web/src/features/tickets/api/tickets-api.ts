@@ -53,7 +53,12 @@ export function usePlaceOrder() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: ({ idempotencyKey, queuePass, ...body }: PlaceOrderInput) =>
-      apiRequest<Order>('/orders', { method: 'POST', body, auth: true, headers: { [IDEMPOTENCY_HEADER]: idempotencyKey, ...(queuePass ? { [QUEUE_PASS_HEADER]: queuePass } : {}) } }),
+      apiRequest<Order>('/orders', {
+        method: 'POST',
+        body,
+        auth: true,
+        headers: { [IDEMPOTENCY_HEADER]: idempotencyKey, ...(queuePass ? { [QUEUE_PASS_HEADER]: queuePass } : {}) },
+      }),
     // The key makes a repeat safe: a busy ticketing (503) or a lost answer is tried again with the same key.
     retry: retryIdempotent,
     retryDelay,

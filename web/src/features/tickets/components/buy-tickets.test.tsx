@@ -21,7 +21,21 @@ const availability: Availability = {
   ],
 };
 
-const order = { id: 'o1', userId: 'user-1', eventId: 'ev-1', eventTitle: 'Jazz Night', ticketTypeId: 'tt-gen', quantity: 1, totalCents: 2500, refundedCents: 0, currency: 'EUR', status: 'confirmed', refundStatus: 'none', createdAt: '2025-01-01T00:00:00.000Z', tickets: [] };
+const order = {
+  id: 'o1',
+  userId: 'user-1',
+  eventId: 'ev-1',
+  eventTitle: 'Jazz Night',
+  ticketTypeId: 'tt-gen',
+  quantity: 1,
+  totalCents: 2500,
+  refundedCents: 0,
+  currency: 'EUR',
+  status: 'confirmed',
+  refundStatus: 'none',
+  createdAt: '2025-01-01T00:00:00.000Z',
+  tickets: [],
+};
 
 /** A fake fetch (the test's only stand-in for the server): answers orders after `release()` is called. */
 function fakeOrderServer(answer: () => Response) {
@@ -46,7 +60,10 @@ afterEach(() => {
 
 const renderBuy = () => {
   let n = 0;
-  return renderApp(<BuyTickets event={event} availability={{ data: availability, isPending: false, error: null }} newKey={() => `key-${++n}`} />, { session: attendeeSession, path: '/events/ev-1' });
+  return renderApp(<BuyTickets event={event} availability={{ data: availability, isPending: false, error: null }} newKey={() => `key-${++n}`} />, {
+    session: attendeeSession,
+    path: '/events/ev-1',
+  });
 };
 
 describe('BuyTickets', () => {
@@ -88,7 +105,11 @@ describe('BuyTickets', () => {
   it('a busy ticketing (503) is asked again with the same key after its Retry-After, and the button says it is still trying', async () => {
     const keys: (string | null)[] = [];
     const answers = [
-      () => new Response(JSON.stringify({ code: 'OVERLOADED', message: 'ticketing is too busy to take this request now; nothing was done.', requestId: 'r' }), { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '1' } }),
+      () =>
+        new Response(JSON.stringify({ code: 'OVERLOADED', message: 'ticketing is too busy to take this request now; nothing was done.', requestId: 'r' }), {
+          status: 503,
+          headers: { 'content-type': 'application/json', 'retry-after': '1' },
+        }),
       () => json(order, 201),
     ];
     vi.stubGlobal(

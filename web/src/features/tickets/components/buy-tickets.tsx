@@ -56,7 +56,23 @@ export function BuyTickets({ event, availability, newKey = () => crypto.randomUU
   );
 }
 
-function TicketTypeRow({ event, type, seats, signedIn, signInHref, newKey, queuePass }: { event: Event; type: TicketType; seats: Seats | undefined; signedIn: boolean; signInHref: string; newKey: () => string; queuePass?: string }) {
+function TicketTypeRow({
+  event,
+  type,
+  seats,
+  signedIn,
+  signInHref,
+  newKey,
+  queuePass,
+}: {
+  event: Event;
+  type: TicketType;
+  seats: Seats | undefined;
+  signedIn: boolean;
+  signInHref: string;
+  newKey: () => string;
+  queuePass?: string;
+}) {
   const [quantity, setQuantity] = useState(1);
   const [bought, setBought] = useState<Order | null>(null);
   const order = usePlaceOrder();

@@ -37,7 +37,7 @@ export function groupTicketsByEvent(tickets: Ticket[]): TicketGroup[] {
     g.tickets.sort((a, b) => (a.status === b.status ? a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id) : a.status === 'valid' ? -1 : 1));
   }
   return [...groups.values()].sort((a, b) => {
-    if ((a.validCount > 0) !== (b.validCount > 0)) return a.validCount > 0 ? -1 : 1;
+    if (a.validCount > 0 !== b.validCount > 0) return a.validCount > 0 ? -1 : 1;
     return a.eventStartsAt.localeCompare(b.eventStartsAt);
   });
 }

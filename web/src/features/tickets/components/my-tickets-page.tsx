@@ -62,8 +62,7 @@ export function MyTicketsPage() {
         {toCancel && (
           <p className="mb-0">
             Your {toCancel.ticketTypeName} ticket for <strong>{toCancel.eventTitle}</strong> will stop working and{' '}
-            {toCancel.priceCents > 0 ? `${formatMoney(toCancel.priceCents, toCancel.currency)} will be refunded` : 'the seat goes back on sale'}. This cannot
-            be undone.
+            {toCancel.priceCents > 0 ? `${formatMoney(toCancel.priceCents, toCancel.currency)} will be refunded` : 'the seat goes back on sale'}. This cannot be undone.
           </p>
         )}
         {cancel.isError && <ErrorAlert className="mt-3 mb-0" error={cancel.error} />}

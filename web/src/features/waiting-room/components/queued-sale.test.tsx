@@ -12,7 +12,21 @@ const availability: Availability = {
   eventId: 'ev-1',
   ticketTypes: [{ ticketTypeId: 'tt-gen', name: 'General', priceCents: 2500, currency: 'EUR', capacity: 50, sold: 0, remaining: 50 }],
 };
-const order = { id: 'o1', userId: 'user-1', eventId: 'ev-1', eventTitle: 'Jazz Night', ticketTypeId: 'tt-gen', quantity: 1, totalCents: 2500, refundedCents: 0, currency: 'EUR', status: 'confirmed', refundStatus: 'none', createdAt: '2025-01-01T00:00:00.000Z', tickets: [] };
+const order = {
+  id: 'o1',
+  userId: 'user-1',
+  eventId: 'ev-1',
+  eventTitle: 'Jazz Night',
+  ticketTypeId: 'tt-gen',
+  quantity: 1,
+  totalCents: 2500,
+  refundedCents: 0,
+  currency: 'EUR',
+  status: 'confirmed',
+  refundStatus: 'none',
+  createdAt: '2025-01-01T00:00:00.000Z',
+  tickets: [],
+};
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -21,7 +35,16 @@ function openRoom(over: Partial<WaitingRoom> = {}, now = Date.now()): WaitingRoo
   return { eventId: 'ev-1', opensAt: iso(now - 60_000), admitPerMinute: 60, passMinutes: 10, joined: 12, admittedThrough: 2, soldOut: false, now: iso(now), ...over };
 }
 
-const entryAt = (admitAtMs: number, over: Partial<QueueEntry> = {}): QueueEntry => ({ eventId: 'ev-1', position: 10, admitAt: iso(admitAtMs), token: 'token-10', admittedThrough: 2, admitPerMinute: 60, soldOut: false, ...over });
+const entryAt = (admitAtMs: number, over: Partial<QueueEntry> = {}): QueueEntry => ({
+  eventId: 'ev-1',
+  position: 10,
+  admitAt: iso(admitAtMs),
+  token: 'token-10',
+  admittedThrough: 2,
+  admitPerMinute: 60,
+  soldOut: false,
+  ...over,
+});
 
 const error = (code: string, status: number, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify({ code, message: 'Said for programs.', requestId: 'r' }), { status, headers: { 'content-type': 'application/json', ...headers } });
@@ -50,7 +73,9 @@ function fakeServer(answers: { room: () => Response; join?: () => Response; pass
 
 const renderSale = (session = attendeeSession, socket = fakeSocket()) =>
   renderApp(
-    <QueuedSale event={event}>{(queuePass) => <BuyTickets event={event} availability={{ data: availability, isPending: false, error: null }} newKey={() => 'key-1'} queuePass={queuePass} />}</QueuedSale>,
+    <QueuedSale event={event}>
+      {(queuePass) => <BuyTickets event={event} availability={{ data: availability, isPending: false, error: null }} newKey={() => 'key-1'} queuePass={queuePass} />}
+    </QueuedSale>,
     { session, path: '/events/ev-1', socket },
   );
 
@@ -178,7 +203,10 @@ describe('QueuedSale: the buyer’s waiting room', () => {
   });
 
   it('a purchase refused for the pass (QUEUE_PASS_INVALID) ends the pass and offers the queue again', async () => {
-    sessionStorage.setItem('dems.waiting-room.ev-1', JSON.stringify({ userId: 'user-1', entry: entryAt(Date.now() - 1000), pass: { pass: 'pass-10', expiresAt: iso(Date.now() + 300_000) } }));
+    sessionStorage.setItem(
+      'dems.waiting-room.ev-1',
+      JSON.stringify({ userId: 'user-1', entry: entryAt(Date.now() - 1000), pass: { pass: 'pass-10', expiresAt: iso(Date.now() + 300_000) } }),
+    );
     fakeServer({ room: () => json(openRoom()), order: () => error('QUEUE_PASS_INVALID', 403) });
     renderSale();
     expect(await screen.findByText('You’re in — you have 5 minutes')).toBeInTheDocument();
@@ -187,7 +215,10 @@ describe('QueuedSale: the buyer’s waiting room', () => {
   });
 
   it('another user’s place in this tab is not theirs', async () => {
-    sessionStorage.setItem('dems.waiting-room.ev-1', JSON.stringify({ userId: 'someone-else', entry: entryAt(Date.now() - 1000), pass: { pass: 'theirs', expiresAt: iso(Date.now() + 300_000) } }));
+    sessionStorage.setItem(
+      'dems.waiting-room.ev-1',
+      JSON.stringify({ userId: 'someone-else', entry: entryAt(Date.now() - 1000), pass: { pass: 'theirs', expiresAt: iso(Date.now() + 300_000) } }),
+    );
     fakeServer({ room: () => json(openRoom()) });
     renderSale();
     expect(await screen.findByRole('button', { name: 'Join the queue' })).toBeInTheDocument();

@@ -117,7 +117,8 @@ function QueueCard({ event, room, receivedAtMs, children }: { event: Event; room
       <div>
         {header}
         <div className="alert alert-warning" role="status" data-testid="queue-expired">
-          <strong>Your time to buy ran out.</strong> Passes last {room.passMinutes} {room.passMinutes === 1 ? 'minute' : 'minutes'} so the next people in line get their turn. You can join the queue again.
+          <strong>Your time to buy ran out.</strong> Passes last {room.passMinutes} {room.passMinutes === 1 ? 'minute' : 'minutes'} so the next people in line get their turn. You
+          can join the queue again.
         </div>
         {join.isError && <ErrorAlert className="py-2 small" error={join.error} />}
         {joinButton('Join the queue again')}
@@ -151,7 +152,9 @@ function QueueCard({ event, room, receivedAtMs, children }: { event: Event; room
           <span className="spinner-border spinner-border-sm me-2" aria-hidden="true" />
           It’s your turn — getting your pass…
         </p>
-        {passError !== null && <ErrorAlert className="py-2 small" error={passError} onRetry={passError instanceof ApiError && passError.code === 'QUEUE_TOKEN_INVALID' ? joinQueue : undefined} />}
+        {passError !== null && (
+          <ErrorAlert className="py-2 small" error={passError} onRetry={passError instanceof ApiError && passError.code === 'QUEUE_TOKEN_INVALID' ? joinQueue : undefined} />
+        )}
       </div>
     );
   }

@@ -115,6 +115,8 @@ describe('readDraft', () => {
     const ok = readDraft({ opensAt: '2099-01-10T09:30', admitPerMinute: '100000', passMinutes: '1' }, 'UTC');
     expect(ok).toEqual({ body: { opensAt: '2099-01-10T09:30:00.000Z', admitPerMinute: 100000, passMinutes: 1 } });
     expect(readDraft({ opensAt: '2099-01-10T09:30', admitPerMinute: '100001', passMinutes: '60' }, 'UTC')).toEqual({ errors: { admitPerMinute: expect.any(String) } });
-    expect(readDraft({ opensAt: '2099-01-10T09:30', admitPerMinute: '2.5', passMinutes: '0' }, 'UTC')).toEqual({ errors: { admitPerMinute: expect.any(String), passMinutes: expect.any(String) } });
+    expect(readDraft({ opensAt: '2099-01-10T09:30', admitPerMinute: '2.5', passMinutes: '0' }, 'UTC')).toEqual({
+      errors: { admitPerMinute: expect.any(String), passMinutes: expect.any(String) },
+    });
   });
 });

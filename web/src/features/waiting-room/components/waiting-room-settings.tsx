@@ -88,7 +88,8 @@ function RoomForm({ event, room }: { event: Event; room: WaitingRoom | null }) {
       {room ? (
         <div data-testid="waiting-room-live">
           <p className="mb-2">
-            <span className="badge text-bg-primary me-1">Queued</span> The sale {Date.parse(room.opensAt) > Date.parse(room.now) ? 'opens' : 'opened'} {formatDateTime(room.opensAt, event.timezone)}.
+            <span className="badge text-bg-primary me-1">Queued</span> The sale {Date.parse(room.opensAt) > Date.parse(room.now) ? 'opens' : 'opened'}{' '}
+            {formatDateTime(room.opensAt, event.timezone)}.
           </p>
           <div className="row g-2 mb-3" aria-live="polite">
             <div className="col-6">
@@ -108,7 +109,8 @@ function RoomForm({ event, room }: { event: Event; room: WaitingRoom | null }) {
         </div>
       ) : (
         <p className="text-secondary small">
-          A queued sale lets buyers in a few at a time, in the order they arrive, so a rush never overwhelms the sale and nobody has to race. From the opening time on, buying needs a place in the queue.
+          A queued sale lets buyers in a few at a time, in the order they arrive, so a rush never overwhelms the sale and nobody has to race. From the opening time on, buying needs
+          a place in the queue.
         </p>
       )}
       <form
@@ -130,7 +132,12 @@ function RoomForm({ event, room }: { event: Event; room: WaitingRoom | null }) {
           <input type="datetime-local" value={draft.opensAt} onChange={set('opensAt')} disabled={disabled} />
         </Field>
         <div className="row g-2">
-          <Field className="col-12 col-sm-7 mb-3" label="Admissions per minute" hint="≈ how many buyers per minute your sale can take." error={errors.admitPerMinute ?? serverErrors.admitPerMinute}>
+          <Field
+            className="col-12 col-sm-7 mb-3"
+            label="Admissions per minute"
+            hint="≈ how many buyers per minute your sale can take."
+            error={errors.admitPerMinute ?? serverErrors.admitPerMinute}
+          >
             <input type="number" inputMode="numeric" min={1} max={100_000} value={draft.admitPerMinute} onChange={set('admitPerMinute')} disabled={disabled} />
           </Field>
           <Field className="col-12 col-sm-5 mb-3" label="Pass minutes" hint="Time an admitted buyer has to buy." error={errors.passMinutes ?? serverErrors.passMinutes}>
