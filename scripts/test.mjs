@@ -37,6 +37,8 @@ for (const [label, cmd, args] of [
   // scripts/ and bench/ are JavaScript, checked with their JSDoc types (tsconfig.scripts.json).
   ['type-check scripts', bin('tsc'), ['-p', 'tsconfig.scripts.json', '--noEmit']],
   ['lint', bin('eslint'), ['.', '--max-warnings=0']],
+  // Layout is Prettier's (docs/adr/016); `npm run format` fixes what this finds.
+  ['format', bin('prettier'), ['--check', '.', '--log-level=warn']],
 ]) {
   if (!run(cmd, args, `${label}…`)) {
     failed++;
