@@ -41,6 +41,16 @@ export const RuntimeConfig = z.object({
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 
 /** redis://[[user]:password@]host[:port][/db] or rediss://… for TLS. */
+/** A comma-separated setting, as its items trimmed, empty ones dropped (`fallback` when unset; '' is none). */
+export const commaList = (fallback = '') => z.string().default(fallback).transform(splitList);
+
+/** "a, b,,c" → ['a', 'b', 'c']. */
+export const splitList = (text: string): string[] =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
 export const RedisUrl = z.url({ protocol: /^rediss?$/, hostname: /./, error: 'must be a redis:// or rediss:// URL naming a host, e.g. redis://127.0.0.1:6379' });
 
 /**
@@ -91,15 +101,7 @@ export const BaseConfig = ProcessConfig.extend({
    * Who may tell a service the client's address (X-Forwarded-For): the gateway. `loopback` fits `npm start`;
    * in containers list the gateway's addresses or subnet (comma separated, CIDR allowed).
    */
-  TRUST_PROXY: z
-    .string()
-    .default('loopback')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean),
-    ),
+  TRUST_PROXY: commaList('loopback'),
 });
 
 export const Port = z.coerce.number().int().min(0).max(65535);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_PORTS, NewPassword, passwordIsEmail } from '@dems/contracts';
-import { BaseConfig, loadConfig, Port } from '@dems/kit';
+import { BaseConfig, commaList, loadConfig, Port } from '@dems/kit';
 import { REFRESH_TOKEN_MAX_LIFETIME_SECONDS } from './store/engagement-store.js';
 
 export const EngagementConfig = BaseConfig.extend({
@@ -39,15 +39,7 @@ export const EngagementConfig = BaseConfig.extend({
   /** The gateway's port: browsers load the web app from it, so its local origins may open the live socket. */
   GATEWAY_PORT: Port.default(DEFAULT_PORTS.gateway),
   /** Further browser origins allowed to open the live socket (comma separated), e.g. the CloudFront domain. */
-  LIVE_ALLOWED_ORIGINS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    ),
+  LIVE_ALLOWED_ORIGINS: commaList(),
 }).superRefine((c, ctx) => {
   if (Boolean(c.ADMIN_EMAIL) !== Boolean(c.ADMIN_PASSWORD)) {
     ctx.addIssue({

@@ -1,6 +1,6 @@
 import { DEFAULT_PORTS } from '@dems/contracts';
 import { z } from 'zod';
-import { BannerConfig, loadConfig, Port, ProcessConfig, requireBannerBucket } from '@dems/kit';
+import { BannerConfig, commaList, loadConfig, Port, ProcessConfig, requireBannerBucket } from '@dems/kit';
 import { TrustProxySetting } from './proxy-trust.js';
 
 const isOrigin = (s: string): boolean => {
@@ -27,16 +27,7 @@ export const GatewayConfig = requireBannerBucket(
      * Other origins whose pages may call the API from a browser (comma separated, e.g. https://app.example.com).
      * Empty by default: the web app is served by the gateway itself and needs no CORS.
      */
-    CORS_ORIGINS: z
-      .string()
-      .default('')
-      .transform((s) =>
-        s
-          .split(',')
-          .map((o) => o.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(z.string().refine(isOrigin, 'must be an origin such as https://app.example.com'))),
+    CORS_ORIGINS: commaList().pipe(z.array(z.string().refine(isOrigin, 'must be an origin such as https://app.example.com'))),
     /**
      * The proxies in front of the gateway whose X-Forwarded-For is believed: a hop count (CloudFront + ALB: 2) or
      * their addresses/CIDRs, comma separated (proxy-trust.ts). Empty by default: the gateway is the edge and the

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
+import { splitList } from '@dems/kit';
 
 /**
  * Who stands between a client and the gateway (TRUST_PROXY), so that the client's address — what per-address limits
@@ -39,10 +40,7 @@ export const TrustProxySetting = z
       ctx.addIssue({ code: 'custom', message: `a hop count is a whole number from 1 to ${MAX_PROXY_HOPS} (to trust no proxy, leave TRUST_PROXY empty)` });
       return z.NEVER;
     }
-    const entries = value
-      .split(',')
-      .map((p) => p.trim())
-      .filter(Boolean);
+    const entries = splitList(value);
     const wrong = entries.find((e) => !isAddressOrRange(e));
     if (wrong === undefined) return entries;
     ctx.addIssue({
