@@ -483,7 +483,7 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
   async addRegistration(registration: Registration, messages: readonly Message[]): Promise<boolean> {
     // The premises of the caller's decision are conditions: on the counter (registration still open, still below
     // the limit) and on the registration (not registered yet). The event item is only read: an RSVP writes three
-    // small items. The title and start shown with it are joined from the event item when read.
+    // small items. What it shows of its event (registrationEventOf) is joined from the event item when read.
     // Orders sign-ups of the same millisecond as they were made (in this process; across processes, by ms).
     const seq = orderedKey();
     const item: Item = {
