@@ -129,8 +129,15 @@ export const Registration = z.object({
   userId: Id,
   userName: z.string(),
   userEmail: z.string(),
+  /**
+   * The event as it stands now (not as it was at sign-up): enough for a list of registrations to say when, in the
+   * event's own time zone, and whether it was called off, without loading each event.
+   */
   eventTitle: z.string(),
   eventStartsAt: IsoDateTime,
+  eventEndsAt: IsoDateTime,
+  eventTimezone: z.string(),
+  eventStatus: EventStatus,
   createdAt: IsoDateTime,
 });
 export type Registration = z.infer<typeof Registration>;

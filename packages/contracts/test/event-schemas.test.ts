@@ -363,6 +363,9 @@ describe('registrations', () => {
     userEmail: 'ana@example.com',
     eventTitle: 'Jazz Night',
     eventStartsAt: '2030-01-01T19:00:00.000Z',
+    eventEndsAt: '2030-01-01T22:00:00.000Z',
+    eventTimezone: 'Europe/Berlin',
+    eventStatus: 'cancelled',
     createdAt: '2029-01-01T00:00:00.000Z',
   };
 
@@ -397,6 +400,9 @@ describe('registrations', () => {
     ['userEmail', null],
     ['eventTitle', undefined],
     ['eventStartsAt', 'soon'],
+    ['eventEndsAt', undefined],
+    ['eventTimezone', undefined],
+    ['eventStatus', 'postponed'],
     ['createdAt', '2030-01-01T19:00:00+01:00'],
   ])('Registration refuses %s = %j', (field, value) => {
     expect(refusedPaths(Registration, { ...registration, [field]: value })).toEqual([field]);

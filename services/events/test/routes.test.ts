@@ -676,13 +676,21 @@ describe('GET /registrations and GET /events/:id/registrations', () => {
     expect((await app.inject({ method: 'GET', url: '/registrations?limit=101', headers: as.ada })).statusCode).toBe(400);
   });
 
-  it('keeps registrations showing the event’s current title and start', async () => {
+  it('keeps registrations showing the event’s current title, times, zone and status', async () => {
     const event = await createEvent();
     await app.inject({ method: 'POST', url: '/register', headers: as.ada, payload: { eventId: event.id } });
     const startsAt = inDays(7, 1);
-    await app.inject({ method: 'PATCH', url: `/events/${event.id}`, headers: as.org, payload: { title: 'Jazz Night (moved)', startsAt } });
-    const [registration] = (await app.inject({ method: 'GET', url: '/registrations', headers: as.ada })).json().items;
-    expect(registration).toMatchObject({ eventTitle: 'Jazz Night (moved)', eventStartsAt: startsAt });
+    await app.inject({ method: 'PATCH', url: `/events/${event.id}`, headers: as.org, payload: { title: 'Jazz Night (moved)', startsAt, timezone: 'Asia/Kolkata' } });
+    const mine = async () => (await app.inject({ method: 'GET', url: '/registrations', headers: as.ada })).json().items[0];
+    expect(await mine()).toMatchObject({
+      eventTitle: 'Jazz Night (moved)',
+      eventStartsAt: startsAt,
+      eventEndsAt: event.endsAt,
+      eventTimezone: 'Asia/Kolkata',
+      eventStatus: 'published',
+    });
+    expect((await app.inject({ method: 'POST', url: `/events/${event.id}/cancel`, headers: as.org })).statusCode).toBe(200);
+    expect(await mine()).toMatchObject({ eventTitle: 'Jazz Night (moved)', eventStatus: 'cancelled' });
   });
 });
 

@@ -271,6 +271,37 @@ describeEachAdapter('EventsStore contract', adapters, (h) => {
     await expectAppError(registerForEvent(store, event.id, person('usr_ada'), new Date()), 'EVENT_CANCELLED');
   });
 
+  it('shows each registration with its event as it is now: moved, in another zone, renamed, then cancelled', async () => {
+    const event = await storeNewEvent(store, newEvent({ timezone: 'America/Los_Angeles' }));
+    const other = await storeNewEvent(store, newEvent({ title: 'Untouched' }));
+    await registerForEvent(store, event.id, person('usr_ada'), new Date());
+    await registerForEvent(store, other.id, person('usr_ada'), new Date());
+    await registerForEvent(store, event.id, person('usr_bob'), new Date());
+    /** The registration as each of the three reads shows it. */
+    const everyRead = async (eventId: string, userId: string) => [
+      await store.registrationOf(eventId, userId),
+      (await store.registrationsOfUser(userId, { limit: 10 })).items.find((r) => r.eventId === eventId),
+      (await store.registrationsOfEvent(eventId, { limit: 10 })).items.find((r) => r.userId === userId),
+    ];
+    // The instants the stores hold: a change of times is stored as the domain normalises it.
+    const shown = async (id: string) => {
+      const e = (await store.getEvent(id))!;
+      return { eventTitle: e.title, eventStartsAt: e.startsAt, eventEndsAt: e.endsAt, eventTimezone: e.timezone, eventStatus: e.status };
+    };
+
+    const moved = await change(event.id, { title: 'Late Show', timezone: 'Asia/Kolkata', startsAt: inDays(9), endsAt: inDays(9, 5) });
+    expect(moved.saved).toBe(true);
+    const now = await shown(event.id);
+    expect(now).toMatchObject({ eventTitle: 'Late Show', eventTimezone: 'Asia/Kolkata', eventStatus: 'published' });
+    expect(now.eventStartsAt).not.toBe(event.startsAt);
+    for (const who of ['usr_ada', 'usr_bob']) for (const read of await everyRead(event.id, who)) expect(read).toMatchObject(now);
+
+    await cancel(store, event.id, new Date());
+    for (const read of await everyRead(event.id, 'usr_ada')) expect(read).toMatchObject({ ...now, eventStatus: 'cancelled' });
+    // Another event's registrations are not touched by it.
+    for (const read of await everyRead(other.id, 'usr_ada')) expect(read).toMatchObject(await shown(other.id));
+  });
+
   it('adds a registration only while its premises hold at commit, and removes one once', async () => {
     const event = await storeNewEvent(store, newEvent({ registrationLimit: 2 }));
     const at = new Date().toISOString();
@@ -282,12 +313,22 @@ describeEachAdapter('EventsStore contract', adapters, (h) => {
       userEmail: `${userId}@example.com`,
       eventTitle: 'As read',
       eventStartsAt: at,
+      eventEndsAt: at,
+      eventTimezone: 'Asia/Kolkata',
+      eventStatus: 'cancelled',
       createdAt: at,
     });
     const joined = newMessage('events', 'UserRegistered', { registrationId: 'reg_a', eventId: event.id, eventTitle: event.title, userId: 'usr_a' });
     expect(await store.addRegistration(registration('reg_a', 'usr_a'), [joined])).toBe(true);
-    // The title and start shown are the event's, not what the caller read.
-    expect(await store.registrationOf(event.id, 'usr_a')).toMatchObject({ id: 'reg_a', eventTitle: event.title, eventStartsAt: event.startsAt });
+    // What it shows of its event is the event's, not what the caller read.
+    expect(await store.registrationOf(event.id, 'usr_a')).toMatchObject({
+      id: 'reg_a',
+      eventTitle: event.title,
+      eventStartsAt: event.startsAt,
+      eventEndsAt: event.endsAt,
+      eventTimezone: event.timezone,
+      eventStatus: 'published',
+    });
     expect(await store.addRegistration(registration('reg_a2', 'usr_a'), [])).toBe(false); // registered already
     expect(await store.addRegistration(registration('reg_b', 'usr_b'), [])).toBe(true);
     expect(await store.addRegistration(registration('reg_c', 'usr_c'), [])).toBe(false); // full

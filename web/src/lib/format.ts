@@ -29,26 +29,92 @@ const safeZone = (timeZone?: string) => {
   }
 };
 
-/** "Sat, Jun 14, 2025, 7:30 PM WEST" — in the event's own time zone, which is where attendees will be. */
-export function formatDateTime(iso: string, timeZone?: string): string {
-  return new Intl.DateTimeFormat('en-US', {
+/** Intl formatters are costly to build and a list formats many times: one per zone and set of options. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${timeZone ?? ''} ${JSON.stringify(options)}`;
+  let f = formatters.get(key);
+  if (!f) formatters.set(key, (f = new Intl.DateTimeFormat('en-US', { ...options, timeZone })));
+  return f;
+}
+
+/** An instant as a clock in one zone shows it, in pieces: "Tue, Dec 15" of "2030", "9:00 PM", "PST". */
+interface WallClock {
+  date: string;
+  year: string;
+  time: string;
+  zone: string;
+}
+
+/**
+ * `iso` on the wall clock of `timeZone` (the browser's own zone when none, or an unknown one, is given). Put together
+ * from parts rather than taken whole, so every page, and Node and every browser alike, join them the same way.
+ */
+function wallClock(iso: string | number, timeZone?: string): WallClock {
+  const parts = formatter(safeZone(timeZone), {
     weekday: 'short',
     month: 'short',
     day: 'numeric',
     year: 'numeric',
     hour: 'numeric',
     minute: '2-digit',
-    timeZone: safeZone(timeZone),
     timeZoneName: 'short',
-  }).format(new Date(iso));
+  }).formatToParts(new Date(iso));
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return {
+    date: `${part('weekday')}, ${part('month')} ${part('day')}`,
+    year: part('year'),
+    time: `${part('hour')}:${part('minute')} ${part('dayPeriod')}`,
+    // The locale's short name where it has one ("PST", "EDT"), else the offset ("GMT+1", "GMT+5:30").
+    zone: part('timeZoneName'),
+  };
 }
 
-export function formatDate(iso: string, timeZone?: string): string {
-  return new Intl.DateTimeFormat('en-US', { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric', timeZone: safeZone(timeZone) }).format(new Date(iso));
+/** "Tue, Dec 15", with the year only when it is not `shownYear` (this year, or the start's for an end). */
+const dayOf = (clock: WallClock, shownYear: string) => (clock.year === shownYear ? clock.date : `${clock.date}, ${clock.year}`);
+
+/** What an event's times are read with: its start, end and IANA time zone. */
+export interface EventTimes {
+  startsAt: string;
+  endsAt: string;
+  timezone: string;
 }
 
+/**
+ * When an event happens, on its own zone's clock (where attendees will be) and naming that zone, the same on
+ * every page: "Tue, Dec 15, 5:00 PM – 9:00 PM PST"; the end's day too when it ends on another day
+ * ("Tue, Dec 15, 9:00 PM – Wed, Dec 16, 2:00 AM PST"); and both zone names when the clocks change during the
+ * event ("Sun, Nov 3, 1:00 AM PDT – 3:00 AM PST"), since one name would then be wrong for one of the times.
+ */
+export function formatEventTime(event: EventTimes, now = Date.now()): string {
+  const start = wallClock(event.startsAt, event.timezone);
+  const end = wallClock(event.endsAt, event.timezone);
+  const thisYear = wallClock(now, event.timezone).year;
+  const sameDay = start.date === end.date && start.year === end.year;
+  const from = `${dayOf(start, thisYear)}, ${start.time}`;
+  // The end's year is said only when it is not the start's: "Dec 31, 2030, 9:00 PM – Jan 1, 2031, 4:00 AM".
+  const to = sameDay ? end.time : `${dayOf(end, start.year)}, ${end.time}`;
+  return start.zone === end.zone ? `${from} – ${to} ${end.zone}` : `${from} ${start.zone} – ${to} ${end.zone}`;
+}
+
+/**
+ * One instant with its zone named: "Sat, Jun 14, 7:30 PM GMT+1". Pass the event's zone for times of an event (a sale
+ * opening); leave it out for times that are the reader's own (when a notification arrived, when someone registered).
+ */
+export function formatDateTime(iso: string, timeZone?: string, now = Date.now()): string {
+  const clock = wallClock(iso, timeZone);
+  return `${dayOf(clock, wallClock(now, timeZone).year)}, ${clock.time} ${clock.zone}`;
+}
+
+/** The zone's name at that instant, as the other functions here show it: "PDT", "GMT+5:30". */
+export function zoneNameAt(utcMs: number, timeZone: string): string {
+  return wallClock(utcMs, timeZone).zone;
+}
+
+/** A time of day with its zone named: "7:30 PM PST". */
 export function formatTime(iso: string, timeZone?: string): string {
-  return new Intl.DateTimeFormat('en-US', { hour: 'numeric', minute: '2-digit', timeZone: safeZone(timeZone), timeZoneName: 'short' }).format(new Date(iso));
+  const clock = wallClock(iso, timeZone);
+  return `${clock.time} ${clock.zone}`;
 }
 
 /** Month and day for the date chip on a card: { month: "JUN", day: "14" }. */
@@ -72,7 +138,7 @@ export function formatRelative(iso: string, now = Date.now()): string {
 }
 
 /** Offset of `timeZone` from UTC at `utcMs`, in ms (positive east of Greenwich). */
-function zoneOffset(utcMs: number, timeZone: string): number {
+export function zoneOffset(utcMs: number, timeZone: string): number {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',

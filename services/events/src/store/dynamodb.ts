@@ -17,7 +17,17 @@ import {
   type TransactItem,
 } from '@dems/kit/dynamodb';
 import type { BannerRendition, EventRecord } from '../domain/banner.js';
-import type { EventChange, EventCursor, EventFilter, EventsStore, Page, PageRequest, ReadConsistency } from './events-store.js';
+import {
+  registrationEventOf,
+  type EventChange,
+  type EventCursor,
+  type EventFilter,
+  type EventsStore,
+  type Page,
+  type PageRequest,
+  type ReadConsistency,
+  type RegistrationEvent,
+} from './events-store.js';
 import { cursorAt, endOfMonthKey, listingBucket, LONG_BUCKET, lowerKey, mergePage, monthsToRead, startKey, upperKey, type StreamRead } from './listing-buckets.js';
 
 /**
@@ -89,15 +99,14 @@ function toEvent(i: Item, registrationCount: number): EventRecord {
   };
 }
 
-function toRegistration(r: Item, event: Pick<EventRecord, 'title' | 'startsAt'>): Registration {
+function toRegistration(r: Item, event: RegistrationEvent): Registration {
   return {
     id: String(r.RegistrationID),
     eventId: String(r.EventID),
     userId: String(r.UserID),
     userName: String(r.UserName),
     userEmail: String(r.UserEmail),
-    eventTitle: event.title,
-    eventStartsAt: event.startsAt,
+    ...event,
     createdAt: String(r.CreatedAt),
   };
 }
@@ -474,7 +483,7 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
   async addRegistration(registration: Registration, messages: readonly Message[]): Promise<boolean> {
     // The premises of the caller's decision are conditions: on the counter (registration still open, still below
     // the limit) and on the registration (not registered yet). The event item is only read: an RSVP writes three
-    // small items. The title and start shown with it are joined from the event item when read.
+    // small items. What it shows of its event (registrationEventOf) is joined from the event item when read.
     // Orders sign-ups of the same millisecond as they were made (in this process; across processes, by ms).
     const seq = orderedKey();
     const item: Item = {
@@ -529,7 +538,7 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
     );
   }
 
-  /** The events of these registrations, read in batches (eventually consistent), for the title and start shown with each. */
+  /** The events of these registrations, read in batches (eventually consistent), for what each shows of its event (registrationEventOf). */
   private async withEvents(rows: Item[]): Promise<Registration[]> {
     const events = await batchGet(
       this.doc,
@@ -537,7 +546,8 @@ export class DynamoEventsStore extends DynamoStoreBase implements EventsStore {
       rows.map((r) => ({ EventID: r.EventID })),
       false,
     );
-    const byId = new Map(events.map((e) => [String(e.EventID), { title: String(e.Title), startsAt: String(e.StartsAt) }]));
+    // The count lives on the counter item and is no part of what a registration shows: 0 stands in for it.
+    const byId = new Map(events.map((e) => [String(e.EventID), registrationEventOf(toEvent(e, 0))]));
     return rows.flatMap((r) => {
       const event = byId.get(String(r.EventID));
       return event ? [toRegistration(r, event)] : [];

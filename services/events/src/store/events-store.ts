@@ -28,6 +28,23 @@ export type EventFilter =
 
 export type { Page, PageRequest };
 
+/** What a registration shows of its event: its title, times, zone and status. */
+export type RegistrationEvent = Pick<Registration, 'eventTitle' | 'eventStartsAt' | 'eventEndsAt' | 'eventTimezone' | 'eventStatus'>;
+
+/**
+ * A registration's view of its event, taken from the event as stored now. Both stores read it at read time from the
+ * event they hold rather than keep a copy in step with every registration: an event is changed or cancelled in one
+ * write then, however many people registered (a copy would rewrite each registration in the same commit, past what
+ * one DynamoDB transaction may hold), and no list can show a cancelled event as still on.
+ */
+export const registrationEventOf = (event: Pick<EventRecord, 'title' | 'startsAt' | 'endsAt' | 'timezone' | 'status'>): RegistrationEvent => ({
+  eventTitle: event.title,
+  eventStartsAt: event.startsAt,
+  eventEndsAt: event.endsAt,
+  eventTimezone: event.timezone,
+  eventStatus: event.status,
+});
+
 /**
  * How fresh a read must be: `consistent` where a decision depends on it, `eventual` for what is only shown
  * (a public page may lag a second behind a write).
@@ -71,8 +88,8 @@ export interface EventsStore {
   replaceBanner(id: string, banner: BannerRendition[], now: Date): Promise<{ event: EventRecord; previous: BannerRendition[] } | null>;
   /**
    * Adds the registration with its messages if, at commit, its event is still published, below its registration
-   * limit, and the user is not registered for it yet; false otherwise (plan again). The event's title and start
-   * shown with a registration are always the event's current ones, whatever `registration` carries.
+   * limit, and the user is not registered for it yet; false otherwise (plan again). What a registration shows of its
+   * event (registrationEventOf) is always the event's current state, whatever `registration` carries.
    */
   addRegistration(registration: Registration, messages: readonly Message[]): Promise<boolean>;
   /** Removes this registration (by its id) with its messages; false when it is gone already. */

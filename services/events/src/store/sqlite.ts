@@ -62,6 +62,9 @@ const MIGRATIONS = [
   `DROP INDEX registrations_by_user;
    CREATE INDEX registrations_by_user ON registrations (user_id, event_id);
    CREATE INDEX registrations_by_event ON registrations (event_id, created_at);`,
+  // What a registration shows of its event is read from the event row (registrationEventOf): no copies to keep in step.
+  `ALTER TABLE registrations DROP COLUMN event_title;
+   ALTER TABLE registrations DROP COLUMN event_starts_at;`,
 ];
 
 /** Where a user's registrations continue: after this event id (descending). */
@@ -109,10 +112,18 @@ interface RegistrationRow {
   user_id: string;
   user_name: string;
   user_email: string;
+  created_at: string;
+  /** From the event's row, joined (REGISTRATION_COLUMNS). */
   event_title: string;
   event_starts_at: string;
-  created_at: string;
+  event_ends_at: string;
+  event_timezone: string;
+  event_status: 'published' | 'cancelled';
 }
+
+/** A registration with what it shows of its event, as the event row is now: SELECT these FROM_REGISTRATIONS. */
+const REGISTRATION_COLUMNS = 'r.*, e.title AS event_title, e.starts_at AS event_starts_at, e.ends_at AS event_ends_at, e.timezone AS event_timezone, e.status AS event_status';
+const FROM_REGISTRATIONS = 'FROM registrations r JOIN events e ON e.id = r.event_id';
 
 /** Lower-cased with JavaScript's Unicode rules, so "Über" matches "über" (SQLite's lower() is ASCII only). */
 const searchText = (e: Pick<EventRecord, 'title' | 'description' | 'venue'>) => `${e.title}\n${e.description}\n${e.venue}`.toLowerCase();
@@ -129,6 +140,9 @@ const toRegistration = (r: RegistrationRow): Registration => ({
   userEmail: r.user_email,
   eventTitle: r.event_title,
   eventStartsAt: r.event_starts_at,
+  eventEndsAt: r.event_ends_at,
+  eventTimezone: r.event_timezone,
+  eventStatus: r.event_status,
   createdAt: r.created_at,
 });
 
@@ -329,10 +343,6 @@ export class SqliteEventsStore implements EventsStore {
         );
       if (saved.changes === 0) return false;
       if (changes.includes('ticketTypes')) this.writeTicketTypes(event);
-      if (changes.includes('title') || changes.includes('startsAt')) {
-        // Registrations carry the event's title and start for the attendee's list; keep them current.
-        this.db.prepare('UPDATE registrations SET event_title = ?, event_starts_at = ? WHERE event_id = ?').run(event.title, event.startsAt, event.id);
-      }
       enqueue(messages);
       return true;
     });
@@ -356,14 +366,13 @@ export class SqliteEventsStore implements EventsStore {
         .prepare("SELECT 1 FROM events WHERE id = ? AND status = 'published' AND (registration_limit IS NULL OR registration_count < registration_limit)")
         .get(registration.eventId);
       if (!open) return false;
-      // The title and start come from the event row as it is now, not as the caller read it.
+      // What it shows of its event is not stored with it: it is read from the event row whenever it is read.
       const inserted = this.db
         .prepare(
-          `INSERT INTO registrations (id, event_id, user_id, user_name, user_email, event_title, event_starts_at, created_at)
-           SELECT ?, id, ?, ?, ?, title, starts_at, ? FROM events WHERE id = ?
+          `INSERT INTO registrations (id, event_id, user_id, user_name, user_email, created_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (event_id, user_id) DO NOTHING`,
         )
-        .run(registration.id, registration.userId, registration.userName, registration.userEmail, registration.createdAt, registration.eventId);
+        .run(registration.id, registration.eventId, registration.userId, registration.userName, registration.userEmail, registration.createdAt);
       if (inserted.changes === 0) return false;
       this.db.prepare('UPDATE events SET registration_count = registration_count + 1 WHERE id = ?').run(registration.eventId);
       enqueue(messages);
@@ -381,14 +390,14 @@ export class SqliteEventsStore implements EventsStore {
   }
 
   async registrationOf(eventId: string, userId: string): Promise<Registration | null> {
-    const row = this.db.prepare('SELECT * FROM registrations WHERE event_id = ? AND user_id = ?').get(eventId, userId) as RegistrationRow | undefined;
+    const row = this.db.prepare(`SELECT ${REGISTRATION_COLUMNS} ${FROM_REGISTRATIONS} WHERE r.event_id = ? AND r.user_id = ?`).get(eventId, userId) as RegistrationRow | undefined;
     return row ? toRegistration(row) : null;
   }
 
   async registrationsOfUser(userId: string, page: PageRequest): Promise<Page<Registration>> {
     const after = parseCursor(page.cursor, isUserCursor);
     const rows = this.db
-      .prepare(`SELECT * FROM registrations WHERE user_id = ? ${after ? 'AND event_id < ?' : ''} ORDER BY event_id DESC LIMIT ?`)
+      .prepare(`SELECT ${REGISTRATION_COLUMNS} ${FROM_REGISTRATIONS} WHERE r.user_id = ? ${after ? 'AND r.event_id < ?' : ''} ORDER BY r.event_id DESC LIMIT ?`)
       .all(...[userId, ...(after ? [after.e] : []), page.limit + 1]) as RegistrationRow[];
     return pageOf(rows, page.limit, (last) => ({ e: last.event_id }));
   }
@@ -399,8 +408,8 @@ export class SqliteEventsStore implements EventsStore {
     // come back in the order they were made, not in the order of their random ids.
     const rows = this.db
       .prepare(
-        `SELECT rowid AS seq, * FROM registrations WHERE event_id = ? ${after ? 'AND (created_at > ? OR (created_at = ? AND rowid > ?))' : ''}
-         ORDER BY created_at, rowid LIMIT ?`,
+        `SELECT r.rowid AS seq, ${REGISTRATION_COLUMNS} ${FROM_REGISTRATIONS} WHERE r.event_id = ? ${after ? 'AND (r.created_at > ? OR (r.created_at = ? AND r.rowid > ?))' : ''}
+         ORDER BY r.created_at, r.rowid LIMIT ?`,
       )
       .all(...[eventId, ...(after ? [after.c, after.c, after.r] : []), page.limit + 1]) as (RegistrationRow & { seq: number })[];
     return pageOf(rows, page.limit, (last) => ({ c: last.created_at, r: last.seq }));

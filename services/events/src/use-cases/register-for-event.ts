@@ -1,7 +1,7 @@
 import { newMessage, type Registration } from '@dems/contracts';
 import { newId } from '@dems/kit';
 import { assertCanRegister } from '../domain/event-rules.js';
-import type { EventsStore } from '../store/events-store.js';
+import { registrationEventOf, type EventsStore } from '../store/events-store.js';
 import { eventNotFound } from './event-to-manage.js';
 import { LOST_RACE, untilCommitted } from './plan-again.js';
 
@@ -37,8 +37,7 @@ export async function registerForEvent(store: EventsStore, eventId: string, user
       userId: user.id,
       userName: user.name,
       userEmail: user.email,
-      eventTitle: event.title,
-      eventStartsAt: event.startsAt,
+      ...registrationEventOf(event),
       createdAt: now.toISOString(),
     };
     const messages = [newMessage('events', 'UserRegistered', { registrationId: registration.id, eventId, eventTitle: event.title, userId: user.id }, now)];

@@ -28,9 +28,9 @@ class RaceLosingStore extends SqliteEventsStore {
 const current = storePerTest((file) => new RaceLosingStore({ file, synchronous: 'NORMAL' }));
 
 describe('registerForEvent', () => {
-  it('registers a person with their name and email and the event’s title and start, and tells engagement', async () => {
+  it('registers a person with their name and email and the event’s title, times, zone and status, and tells engagement', async () => {
     const { store } = current;
-    const event = await seedEvent(store, { title: 'Jazz by the River' });
+    const event = await seedEvent(store, { title: 'Jazz by the River', timezone: 'Asia/Kolkata' });
     const now = new Date();
     const { registration, created } = await registerForEvent(store, event.id, ADA, now);
     expect(created).toBe(true);
@@ -42,6 +42,9 @@ describe('registerForEvent', () => {
       userEmail: ADA.email,
       eventTitle: 'Jazz by the River',
       eventStartsAt: event.startsAt,
+      eventEndsAt: event.endsAt,
+      eventTimezone: event.timezone,
+      eventStatus: 'published',
       createdAt: now.toISOString(),
     });
     expect(await store.registrationOf(event.id, ADA.id)).toEqual(registration);

@@ -2,7 +2,7 @@ import { Link } from 'react-router';
 import type { Event } from '@dems/contracts';
 import { EventCover } from '@/components/event-cover';
 import { PinIcon } from '@/components/icons';
-import { formatDateTime, formatPriceRange } from '@/lib/format';
+import { formatEventTime, formatPriceRange } from '@/lib/format';
 import { useAvailability } from '@/features/events/api/events-api';
 import { RemainingBadge, remainingTotal } from './availability-badge';
 
@@ -22,7 +22,9 @@ export function EventCard({ event }: { event: Event }) {
           </h2>
           <RemainingBadge remaining={remaining} cancelled={event.status === 'cancelled'} className="flex-shrink-0" />
         </div>
-        <p className="text-primary-emphasis small fw-semibold mb-1">{formatDateTime(event.startsAt, event.timezone)}</p>
+        <p className="text-primary-emphasis small fw-semibold mb-1" data-testid="event-time">
+          {formatEventTime(event)}
+        </p>
         <p className="text-secondary small mb-3">
           <PinIcon /> <span className="ms-1">{event.venue}</span>
         </p>

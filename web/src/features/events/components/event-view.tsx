@@ -7,7 +7,7 @@ import { CalendarIcon, PeopleIcon, PinIcon } from '@/components/icons';
 import { useDocumentTitle } from '@/components/page-header';
 import { LoadingCard } from '@/components/query-states';
 import { ApiError } from '@/lib/api-client';
-import { formatDate, formatPriceRange, formatTime } from '@/lib/format';
+import { formatEventTime, formatPriceRange } from '@/lib/format';
 import { downloadIcs } from '@/lib/ics';
 import { useSession } from '@/lib/session';
 import { useAvailability, useEvent } from '@/features/events/api/events-api';
@@ -61,11 +61,7 @@ export function EventView({ id, slots }: { id: string; slots: EventSlots }) {
           <ul className="list-unstyled event-facts mb-4">
             <li>
               <CalendarIcon />
-              <span>
-                <strong>{formatDate(e.startsAt, e.timezone)}</strong>
-                <br />
-                {formatTime(e.startsAt, e.timezone)} – {formatTime(e.endsAt, e.timezone)}
-              </span>
+              <strong data-testid="event-time">{formatEventTime(e)}</strong>
             </li>
             <li>
               <PinIcon />

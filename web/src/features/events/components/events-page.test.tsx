@@ -54,8 +54,8 @@ describe('EventsPage (discover)', () => {
     const queries = fakeEventsApi();
     renderApp(<EventsPage />);
     expect(await screen.findByRole('link', { name: 'Event number 1' })).toHaveAttribute('href', '/events/ev-1');
-    // 10:00 UTC is 19:00 in Tokyo.
-    expect(screen.getAllByText('Tue, Jul 14, 2099, 7:00 PM GMT+9')).toHaveLength(2);
+    // 10:00–12:00 UTC is 19:00–21:00 in Tokyo.
+    expect(screen.getAllByText('Tue, Jul 14, 2099, 7:00 PM – 9:00 PM GMT+9')).toHaveLength(2);
     expect(screen.getAllByText('¥15')).toHaveLength(2);
     expect(await screen.findByText('Only 6 left')).toBeInTheDocument();
     expect(await screen.findByText('Sold out')).toBeInTheDocument();

@@ -9,7 +9,7 @@ import { PageHeader } from '@/components/page-header';
 import { LineSkeletons } from '@/components/skeleton';
 import { ShowMore } from '@/components/show-more';
 import { ApiError } from '@/lib/api-client';
-import { formatDateTime, formatMoney } from '@/lib/format';
+import { formatDateTime, formatEventTime, formatMoney } from '@/lib/format';
 import { useAnnounce, useAttendees, useCancelEvent, useManagedEvent, useSales } from '@/features/organizer/api/organizer-api';
 
 /** Revenue per currency from what is sold now (refunded seats are no longer sold). */
@@ -47,7 +47,7 @@ function Dashboard({ event, sections }: { event: Event; sections?: (event: Event
         title={event.title}
         subtitle={
           <>
-            {formatDateTime(event.startsAt, event.timezone)} · {event.venue}{' '}
+            <span data-testid="event-time">{formatEventTime(event)}</span> · {event.venue}{' '}
             {cancelled ? <span className="badge text-bg-danger ms-1">Cancelled</span> : <span className="badge text-bg-success ms-1">Published</span>}
           </>
         }
@@ -164,7 +164,8 @@ function Dashboard({ event, sections }: { event: Event; sections?: (event: Event
                       <tr key={r.id}>
                         <td>{r.userName}</td>
                         <td className="text-break">{r.userEmail}</td>
-                        <td className="text-nowrap">{formatDateTime(r.createdAt, event.timezone)}</td>
+                        {/* When they signed up is the organizer's own time, not the event's: in the reader's zone, named, beside event times in another. */}
+                        <td className="text-nowrap">{formatDateTime(r.createdAt)}</td>
                       </tr>
                     ))}
                   </tbody>

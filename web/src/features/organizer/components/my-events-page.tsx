@@ -2,7 +2,7 @@ import { Link } from 'react-router';
 import { EmptyState, PageHeader } from '@/components/page-header';
 import { ListStates } from '@/components/query-states';
 import { ShowMore } from '@/components/show-more';
-import { formatDateTime } from '@/lib/format';
+import { formatEventTime } from '@/lib/format';
 import { useMyEvents } from '@/features/organizer/api/organizer-api';
 
 export function MyEventsPage() {
@@ -37,7 +37,7 @@ export function MyEventsPage() {
                   {e.title}
                 </Link>
                 <div className="small text-secondary">
-                  {formatDateTime(e.startsAt, e.timezone)} · {e.venue}
+                  <span data-testid="event-time">{formatEventTime(e)}</span> · {e.venue}
                 </div>
               </div>
               {e.status === 'cancelled' ? <span className="badge text-bg-danger">Cancelled</span> : <span className="badge text-bg-success">Published</span>}

@@ -1,8 +1,10 @@
 import { Link } from 'react-router';
+import type { Registration } from '@dems/contracts';
 import { EmptyState, PageHeader } from '@/components/page-header';
 import { ListStates } from '@/components/query-states';
 import { ShowMore } from '@/components/show-more';
-import { formatDateTime } from '@/lib/format';
+import { useHasEnded } from '@/lib/clock';
+import { formatEventTime } from '@/lib/format';
 import { useRegistrations } from '@/features/registrations/api/registrations-api';
 
 export function MyRegistrationsPage() {
@@ -23,19 +25,36 @@ export function MyRegistrationsPage() {
       >
         <ul className="list-group shadow-sm rounded-4">
           {items.map((r) => (
-            <li key={r.id} className="list-group-item d-flex flex-wrap justify-content-between align-items-center gap-2 py-3">
-              <div>
-                <Link to={`/events/${r.eventId}`} className="fw-semibold">
-                  {r.eventTitle}
-                </Link>
-                <div className="small text-secondary">{formatDateTime(r.eventStartsAt)}</div>
-              </div>
-              <span className="badge text-bg-success">Registered</span>
-            </li>
+            <RegistrationItem key={r.id} registration={r} />
           ))}
         </ul>
         <ShowMore list={registrations} label="Show more registrations" loading="Loading more registrations…" />
       </ListStates>
     </>
+  );
+}
+
+/** One registration, with its event's time in the event's zone and what became of the event. */
+function RegistrationItem({ registration: r }: { registration: Registration }) {
+  const ended = useHasEnded({ endsAt: r.eventEndsAt });
+  // A called-off event says so first, even once its date has passed: it never took place.
+  const badge =
+    r.eventStatus === 'cancelled'
+      ? { text: 'Event cancelled', className: 'text-bg-danger' }
+      : ended
+        ? { text: 'Took place', className: 'text-bg-secondary' }
+        : { text: 'Registered', className: 'text-bg-success' };
+  return (
+    <li className="list-group-item d-flex flex-wrap justify-content-between align-items-center gap-2 py-3" data-testid="registration">
+      <div className="min-w-0">
+        <Link to={`/events/${r.eventId}`} className="fw-semibold">
+          {r.eventTitle}
+        </Link>
+        <div className="small text-secondary" data-testid="event-time">
+          {formatEventTime({ startsAt: r.eventStartsAt, endsAt: r.eventEndsAt, timezone: r.eventTimezone })}
+        </div>
+      </div>
+      <span className={`badge ${badge.className}`}>{badge.text}</span>
+    </li>
   );
 }

@@ -5,6 +5,7 @@ export interface TicketGroup {
   eventId: string;
   eventTitle: string;
   eventStartsAt: string;
+  eventEndsAt: string;
   eventVenue: string;
   eventTimezone: string;
   eventCancelled: boolean;
@@ -23,6 +24,7 @@ export function groupTicketsByEvent(tickets: Ticket[]): TicketGroup[] {
       eventId: t.eventId,
       eventTitle: t.eventTitle,
       eventStartsAt: t.eventStartsAt,
+      eventEndsAt: t.eventEndsAt,
       eventVenue: t.eventVenue,
       eventTimezone: t.eventTimezone,
       eventCancelled: t.eventStatus === 'cancelled',

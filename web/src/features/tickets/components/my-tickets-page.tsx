@@ -7,7 +7,7 @@ import { EmptyState, PageHeader } from '@/components/page-header';
 import { ListStates } from '@/components/query-states';
 import { ShowMore } from '@/components/show-more';
 import { useToast } from '@/components/toasts';
-import { formatDateTime, formatMoney } from '@/lib/format';
+import { formatEventTime, formatMoney } from '@/lib/format';
 import { useCancelTicket, useTickets } from '@/features/tickets/api/tickets-api';
 import { groupTicketsByEvent, type TicketGroup } from './group-tickets';
 import { TicketQr } from './ticket-qr';
@@ -82,7 +82,7 @@ function TicketGroupSection({ group, onCancel }: { group: TicketGroup; onCancel:
             </Link>
           </h2>
           <p className="text-secondary mb-0">
-            {formatDateTime(group.eventStartsAt, group.eventTimezone)}
+            <span data-testid="event-time">{formatEventTime({ startsAt: group.eventStartsAt, endsAt: group.eventEndsAt, timezone: group.eventTimezone })}</span>
             {group.eventVenue ? ` · ${group.eventVenue}` : ''}
           </p>
         </div>
