@@ -3,9 +3,9 @@ import { Link, useLocation } from 'react-router';
 import { MAX_TICKETS_PER_ORDER, type Availability, type Event, type Order, type TicketType } from '@dems/contracts';
 import { ErrorAlert } from '@/components/error-alert';
 import { LineSkeletons } from '@/components/skeleton';
-import { ApiError } from '@/lib/api-client';
 import { useHasEnded } from '@/lib/clock';
 import { formatMoney } from '@/lib/format';
+import { isNotOnSaleYet } from '@/lib/queries';
 import { useSession } from '@/lib/session';
 import { usePlaceOrder } from '@/features/tickets/api/tickets-api';
 
@@ -28,7 +28,7 @@ export function BuyTickets({ event, availability, newKey = () => crypto.randomUU
   if (event.status === 'cancelled') return <p className="text-secondary mb-0">Ticket sales have ended because the event was cancelled.</p>;
   if (ended) return <p className="text-secondary mb-0">This event is over.</p>;
 
-  const notOnSaleYet = availability.error instanceof ApiError && availability.error.code === 'EVENT_NOT_FOUND';
+  const notOnSaleYet = isNotOnSaleYet(availability.error);
   return (
     <div>
       {availability.isPending && !availability.error && <LineSkeletons lines={2} label="Checking how many tickets are left…" />}
