@@ -1,7 +1,8 @@
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import type { Event } from '@dems/contracts';
 import { ErrorAlert } from '@/components/error-alert';
 import { Field } from '@/components/form-field';
+import { UnsavedChangesGuard } from '@/components/unsaved-changes-guard';
 import { ApiError } from '@/lib/api-client';
 import { fieldErrors } from '@/lib/error-messages';
 import { newTicketType, timeZones, type EventDraft, type TicketTypeDraft, type ValidationResult } from './event-form-model';
@@ -28,6 +29,10 @@ interface EventFormProps<T> {
 /** Create and edit share this form: validation messages beside each field, ticket types added and removed inline. */
 export function EventForm<T>({ initial, validate, save, onSaved, submitLabel, lockedTicketTypeIds, onCancel }: EventFormProps<T>) {
   const [draft, setDraft] = useState(initial);
+  // What the form started from: a draft equal to it has nothing to lose. Saving leaves at once, in the same tick.
+  const [pristine] = useState(initial);
+  const saved = useRef(false);
+  const unsaved = () => !saved.current && draft !== pristine && JSON.stringify(draft) !== JSON.stringify(pristine);
   const [attempted, setAttempted] = useState(false);
   // After a first attempt, messages follow the typing: a fixed field loses its message at once.
   const errors = useMemo<Record<string, string>>(() => {
@@ -54,13 +59,19 @@ export function EventForm<T>({ initial, validate, save, onSaved, submitLabel, lo
       requestAnimationFrame(() => document.querySelector<HTMLElement>('form [aria-invalid="true"]')?.focus());
       return;
     }
-    save.mutate(result.body, { onSuccess: onSaved });
+    save.mutate(result.body, {
+      onSuccess: (event) => {
+        saved.current = true;
+        onSaved(event);
+      },
+    });
   };
 
   const showServerAlert = save.error instanceof ApiError ? Object.keys(server).length === 0 : Boolean(save.error);
 
   return (
     <form onSubmit={submit} noValidate className="event-form">
+      <UnsavedChangesGuard unsaved={unsaved} what="your changes to this event" />
       <section className="bg-white rounded-4 shadow-sm p-3 p-md-4 mb-4" aria-labelledby="details-heading">
         <h2 className="h5 fw-bold mb-3" id="details-heading">
           Details
