@@ -1,4 +1,4 @@
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { CreateEventBody, Event as DemsEvent } from '@dems/contracts';
 import { useNavigate } from 'react-router';
@@ -174,5 +174,66 @@ describe('EventForm', () => {
     await user.click(screen.getByRole('button', { name: 'Publish event' }));
     expect(await screen.findByRole('heading', { name: 'My events' })).toBeInTheDocument();
     expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  describe('changing the time zone with times filled in asks which is meant', () => {
+    const fillTimes = async (user: ReturnType<typeof userEvent.setup>) => {
+      await user.type(screen.getByLabelText('Starts'), '2099-07-14T19:00');
+      await user.type(screen.getByLabelText('Ends'), '2099-07-14T22:00');
+      await user.selectOptions(screen.getByLabelText('Time zone'), 'America/New_York');
+    };
+    const fillTheRest = async (user: ReturnType<typeof userEvent.setup>) => {
+      await user.type(screen.getByLabelText('Title'), 'Jazz Night');
+      await user.type(screen.getByLabelText('Venue'), 'Blue Room');
+      await user.type(screen.getByLabelText('Price (type 1)'), '10');
+      await user.type(screen.getByLabelText('Capacity (type 1)'), '100');
+    };
+
+    it('"keep the same moment" shows the times as they are in the new zone, and sends the same instants', { timeout: 20_000 }, async () => {
+      const { onSubmit, user } = renderForm();
+      await fillTimes(user);
+      const question = screen.getByRole('group', { name: /The time zone changed from Europe\/Lisbon to America\/New York/ });
+      // 19:00 in Lisbon in July is 18:00 UTC; 19:00 in New York is 23:00 UTC.
+      expect(within(question).getByRole('button', { name: 'Keep 19:00 in America/New York (the event moves 5 hours later)' })).toBeInTheDocument();
+      await user.click(within(question).getByRole('button', { name: 'Keep the same moment (shown as 14:00 in America/New York)' }));
+      expect(screen.queryByTestId('zone-change-question')).toBeNull();
+      expect(screen.getByLabelText('Starts')).toHaveValue('2099-07-14T14:00');
+      expect(screen.getByLabelText('Ends')).toHaveValue('2099-07-14T17:00');
+      expect(screen.getByLabelText('Time zone')).toHaveFocus();
+      await fillTheRest(user);
+      await user.click(screen.getByRole('button', { name: 'Publish event' }));
+      expect(onSubmit.mock.calls[0]![0]).toMatchObject({ timezone: 'America/New_York', startsAt: '2099-07-14T18:00:00.000Z', endsAt: '2099-07-14T21:00:00.000Z' });
+    });
+
+    it('"keep 19:00" keeps the wall clock, so the event moves; saving before answering asks for an answer first', { timeout: 20_000 }, async () => {
+      const { onSubmit, user } = renderForm();
+      await fillTimes(user);
+      await fillTheRest(user);
+      await user.click(screen.getByRole('button', { name: 'Publish event' }));
+      expect(onSubmit).not.toHaveBeenCalled();
+      expect(screen.getByText('Choose one of these before saving.')).toBeInTheDocument();
+      await waitFor(() => expect(screen.getByRole('button', { name: /^Keep 19:00 in America\/New York/ })).toHaveFocus());
+      await user.click(screen.getByRole('button', { name: /^Keep 19:00 in America\/New York/ }));
+      expect(screen.getByLabelText('Starts')).toHaveValue('2099-07-14T19:00');
+      await user.click(screen.getByRole('button', { name: 'Publish event' }));
+      expect(onSubmit.mock.calls[0]![0]).toMatchObject({ timezone: 'America/New_York', startsAt: '2099-07-14T23:00:00.000Z', endsAt: '2099-07-15T02:00:00.000Z' });
+    });
+
+    it('says when the same moment falls on another day, and asks nothing while no time is filled in or when the offsets agree', async () => {
+      const { user } = renderForm();
+      await user.selectOptions(screen.getByLabelText('Time zone'), 'America/Los_Angeles');
+      expect(screen.queryByTestId('zone-change-question')).toBeNull();
+      await user.type(screen.getByLabelText('Starts'), '2099-07-14T19:00');
+      await user.selectOptions(screen.getByLabelText('Time zone'), 'Europe/Berlin');
+      expect(screen.getByRole('button', { name: 'Keep the same moment (shown as 04:00 the next day in Europe/Berlin)' })).toBeInTheDocument();
+      // Changing again before answering still asks about the zone the time was typed in; back to it, nothing to ask.
+      await user.selectOptions(screen.getByLabelText('Time zone'), 'Europe/Paris');
+      expect(screen.getByRole('group', { name: /from America\/Los Angeles to Europe\/Paris/ })).toBeInTheDocument();
+      await user.selectOptions(screen.getByLabelText('Time zone'), 'America/Los_Angeles');
+      expect(screen.queryByTestId('zone-change-question')).toBeNull();
+      // Vancouver keeps Los Angeles' offset: both readings are one instant.
+      await user.selectOptions(screen.getByLabelText('Time zone'), 'America/Vancouver');
+      expect(screen.queryByTestId('zone-change-question')).toBeNull();
+    });
   });
 });
