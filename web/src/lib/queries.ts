@@ -25,6 +25,9 @@ export const availabilityQuery = (eventId: string) =>
   queryOptions({
     queryKey: queryKeys.availability(eventId),
     queryFn: ({ signal }) => apiRequest<Availability>(`/availability/${encodeURIComponent(eventId)}`, { signal }),
-    retry: (count, err) => (err instanceof ApiError && err.code === 'EVENT_NOT_FOUND' ? count < 10 : count < 2),
+    retry: (count, err) => (isNotOnSaleYet(err) ? count < 10 : count < 2),
     retryDelay: 1000,
   });
+
+/** The availability error that means "ticketing has not heard of this new event yet": nothing is on sale, nothing sold. */
+export const isNotOnSaleYet = (error: unknown): boolean => error instanceof ApiError && error.code === 'EVENT_NOT_FOUND';

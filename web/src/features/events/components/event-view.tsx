@@ -6,16 +6,18 @@ import { EventCover } from '@/components/event-cover';
 import { CalendarIcon, PeopleIcon, PinIcon } from '@/components/icons';
 import { useDocumentTitle } from '@/components/page-header';
 import { LoadingCard } from '@/components/query-states';
+import { attendanceText, sellsPaidTickets, ticketsSold } from '@/lib/admission';
 import { ApiError } from '@/lib/api-client';
 import { formatEventTime, formatPriceRange } from '@/lib/format';
 import { downloadIcs } from '@/lib/ics';
+import { isNotOnSaleYet } from '@/lib/queries';
 import { useSession } from '@/lib/session';
 import { useAvailability, useEvent } from '@/features/events/api/events-api';
 
 export interface EventSlots {
   /** The ticket section: given the event and its live availability (undefined while it loads). */
   tickets: (event: Event, availability: { data: Availability | undefined; isPending: boolean; error: unknown }) => ReactNode;
-  /** The free RSVP section. */
+  /** The RSVP section: a free place on a free event, interest only next to paid tickets. */
   rsvp: (event: Event) => ReactNode;
 }
 
@@ -45,6 +47,14 @@ export function EventView({ id, slots }: { id: string; slots: EventSlots }) {
   const e = event.data;
   const cancelled = e.status === 'cancelled';
   const isOwner = user?.id === e.organizerId;
+  const paid = sellsPaidTickets(e);
+  // Not on sale yet (ticketing has not heard of the event) means nothing sold; any other failure leaves it unknown.
+  const attendance = attendanceText({
+    sold: isNotOnSaleYet(availability.error) ? 0 : ticketsSold(availability.data),
+    rsvps: e.registrationCount,
+    paid,
+    rsvpLimit: e.registrationLimit,
+  });
   return (
     <article>
       <div className="event-hero rounded-4 overflow-hidden shadow-sm mb-4 position-relative">
@@ -67,13 +77,12 @@ export function EventView({ id, slots }: { id: string; slots: EventSlots }) {
               <PinIcon />
               <span>{e.venue}</span>
             </li>
-            <li>
-              <PeopleIcon />
-              <span>
-                {e.registrationCount} {e.registrationCount === 1 ? 'person has' : 'people have'} registered
-                {e.registrationLimit ? ` (limit ${e.registrationLimit})` : ''}
-              </span>
-            </li>
+            {attendance && (
+              <li>
+                <PeopleIcon />
+                <span data-testid="attendance">{attendance}</span>
+              </li>
+            )}
           </ul>
           <div className="d-flex flex-wrap gap-2 mb-4">
             <button type="button" className="btn btn-outline-primary" onClick={() => downloadIcs(e)}>
@@ -104,7 +113,7 @@ export function EventView({ id, slots }: { id: string; slots: EventSlots }) {
           <section className="card border-0 shadow-sm" aria-labelledby="rsvp-heading">
             <div className="card-body">
               <h2 className="h5 fw-bold" id="rsvp-heading">
-                Free RSVP
+                {paid ? 'Interested? RSVP' : 'Free RSVP'}
               </h2>
               {slots.rsvp(e)}
             </div>

@@ -159,6 +159,32 @@ export function validateUpdate(d: EventDraft, original: Event): ValidationResult
   return parsed.success ? { ok: true, body: parsed.data } : { ok: false, errors: issuesByPath(parsed.error, friendly) };
 }
 
+/** "America/New_York" as people read it: "America/New York". */
+export const zoneLabel = (zone: string) => zone.replace(/_/g, ' ');
+
+/** What changing the zone from `from` to `to` means for a time typed as `local` ("2099-07-14T19:00") in `from`. */
+export interface ZoneChangeEffect {
+  /** Keeping the typed wall-clock time in the new zone moves the event by this much (positive: later). */
+  movesByMinutes: number;
+  /** Keeping the moment instead shows it as this wall-clock time in the new zone. */
+  sameMoment: string;
+}
+
+/** Null when there is no readable time, or when both readings are the same instant (zones with the same offset then). */
+export function zoneChangeEffect(local: string, from: string, to: string): ZoneChangeEffect | null {
+  const asTyped = zonedInputToIso(local, from);
+  const inNewZone = zonedInputToIso(local, to);
+  if (asTyped === null || inNewZone === null) return null;
+  const movesByMinutes = (Date.parse(inNewZone) - Date.parse(asTyped)) / 60_000;
+  return movesByMinutes === 0 ? null : { movesByMinutes, sameMoment: isoToZonedInput(asTyped, to) };
+}
+
+/** Start and end typed in `from`, rewritten to show the same instants in `to`; an empty or unreadable value is kept. */
+export function sameMomentsIn(d: Pick<EventDraft, 'startsAt' | 'endsAt'>, from: string, to: string): Pick<EventDraft, 'startsAt' | 'endsAt'> {
+  const convert = (local: string) => zoneChangeEffect(local, from, to)?.sameMoment ?? local;
+  return { startsAt: convert(d.startsAt), endsAt: convert(d.endsAt) };
+}
+
 /** Every IANA zone the browser knows, with the current one first-class in the list. */
 export function timeZones(): string[] {
   try {

@@ -1,10 +1,12 @@
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import type { Event } from '@dems/contracts';
 import { ErrorAlert } from '@/components/error-alert';
 import { Field } from '@/components/form-field';
+import { UnsavedChangesGuard } from '@/components/unsaved-changes-guard';
 import { ApiError } from '@/lib/api-client';
 import { fieldErrors } from '@/lib/error-messages';
-import { newTicketType, timeZones, type EventDraft, type TicketTypeDraft, type ValidationResult } from './event-form-model';
+import { newTicketType, sameMomentsIn, timeZones, zoneChangeEffect, zoneLabel, type EventDraft, type TicketTypeDraft, type ValidationResult } from './event-form-model';
+import { ZoneChangeQuestion } from './zone-change-question';
 
 /** The part of a create or update mutation (TanStack Query) that the form drives. */
 export interface EventSave<T> {
@@ -28,7 +30,16 @@ interface EventFormProps<T> {
 /** Create and edit share this form: validation messages beside each field, ticket types added and removed inline. */
 export function EventForm<T>({ initial, validate, save, onSaved, submitLabel, lockedTicketTypeIds, onCancel }: EventFormProps<T>) {
   const [draft, setDraft] = useState(initial);
+  // What the form started from: a draft equal to it has nothing to lose. Saving leaves at once, in the same tick.
+  const [pristine] = useState(initial);
+  const saved = useRef(false);
+  const unsaved = () => !saved.current && draft !== pristine && JSON.stringify(draft) !== JSON.stringify(pristine);
   const [attempted, setAttempted] = useState(false);
+  // Open while a zone change with times filled in waits for "keep the wall clock" or "keep the moment";
+  // `from` is the zone the times were typed in, kept however often the zone changes before the answer.
+  const [zoneQuestion, setZoneQuestion] = useState<{ from: string; unanswered: boolean } | null>(null);
+  const firstZoneChoice = useRef<HTMLButtonElement>(null);
+  const zoneSelect = useRef<HTMLSelectElement>(null);
   // After a first attempt, messages follow the typing: a fixed field loses its message at once.
   const errors = useMemo<Record<string, string>>(() => {
     if (!attempted) return {};
@@ -45,8 +56,32 @@ export function EventForm<T>({ initial, validate, save, onSaved, submitLabel, lo
   const set = <K extends keyof EventDraft>(key: K, value: EventDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
   const setType = (key: string, patch: Partial<TicketTypeDraft>) => setDraft((d) => ({ ...d, ticketTypes: d.ticketTypes.map((t) => (t.key === key ? { ...t, ...patch } : t)) }));
 
+  const changeZone = (to: string) => {
+    const from = zoneQuestion?.from ?? draft.timezone;
+    const meaningsDiffer = [draft.startsAt, draft.endsAt].some((local) => zoneChangeEffect(local, from, to) !== null);
+    setZoneQuestion(meaningsDiffer ? { from, unanswered: false } : null);
+    set('timezone', to);
+  };
+  const answerZoneQuestion = (keepMoment: boolean) => {
+    const from = zoneQuestion?.from ?? draft.timezone;
+    if (keepMoment) setDraft((d) => ({ ...d, ...sameMomentsIn(d, from, d.timezone) }));
+    setZoneQuestion(null);
+    // The answer's button goes away with the question: focus returns to the zone it was about.
+    zoneSelect.current?.focus();
+  };
+  // A time typed after the zone changed is typed in the new zone: the question no longer applies.
+  const setTime = (key: 'startsAt' | 'endsAt', value: string) => {
+    setZoneQuestion(null);
+    set(key, value);
+  };
+
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
+    if (zoneQuestion) {
+      setZoneQuestion({ ...zoneQuestion, unanswered: true });
+      requestAnimationFrame(() => firstZoneChoice.current?.focus());
+      return;
+    }
     setAttempted(true);
     const result = validate(draft);
     if (!result.ok) {
@@ -54,13 +89,19 @@ export function EventForm<T>({ initial, validate, save, onSaved, submitLabel, lo
       requestAnimationFrame(() => document.querySelector<HTMLElement>('form [aria-invalid="true"]')?.focus());
       return;
     }
-    save.mutate(result.body, { onSuccess: onSaved });
+    save.mutate(result.body, {
+      onSuccess: (event) => {
+        saved.current = true;
+        onSaved(event);
+      },
+    });
   };
 
   const showServerAlert = save.error instanceof ApiError ? Object.keys(server).length === 0 : Boolean(save.error);
 
   return (
     <form onSubmit={submit} noValidate className="event-form">
+      <UnsavedChangesGuard unsaved={unsaved} what="your changes to this event" />
       <section className="bg-white rounded-4 shadow-sm p-3 p-md-4 mb-4" aria-labelledby="details-heading">
         <h2 className="h5 fw-bold mb-3" id="details-heading">
           Details
@@ -77,10 +118,10 @@ export function EventForm<T>({ initial, validate, save, onSaved, submitLabel, lo
         <div className="row g-3">
           <div className="col-12 col-md-4">
             <Field label="Time zone" error={errorFor('timezone')} className="mb-0">
-              <select className="form-select" value={draft.timezone} onChange={(e) => set('timezone', e.target.value)}>
+              <select className="form-select" ref={zoneSelect} value={draft.timezone} onChange={(e) => changeZone(e.target.value)}>
                 {zones.map((z) => (
                   <option key={z} value={z}>
-                    {z.replace(/_/g, ' ')}
+                    {zoneLabel(z)}
                   </option>
                 ))}
               </select>
@@ -88,14 +129,28 @@ export function EventForm<T>({ initial, validate, save, onSaved, submitLabel, lo
           </div>
           <div className="col-12 col-sm-6 col-md-4">
             <Field label="Starts" error={errorFor('startsAt')} className="mb-0">
-              <input type="datetime-local" value={draft.startsAt} onChange={(e) => set('startsAt', e.target.value)} />
+              <input type="datetime-local" value={draft.startsAt} onChange={(e) => setTime('startsAt', e.target.value)} />
             </Field>
           </div>
           <div className="col-12 col-sm-6 col-md-4">
             <Field label="Ends" error={errorFor('endsAt')} className="mb-0">
-              <input type="datetime-local" value={draft.endsAt} onChange={(e) => set('endsAt', e.target.value)} />
+              <input type="datetime-local" value={draft.endsAt} onChange={(e) => setTime('endsAt', e.target.value)} />
             </Field>
           </div>
+        </div>
+        {/* Always there, so the question is announced when it appears; focus stays on the zone list meanwhile. */}
+        <div aria-live="polite">
+          {zoneQuestion && (
+            <ZoneChangeQuestion
+              from={zoneQuestion.from}
+              to={draft.timezone}
+              local={[draft.startsAt, draft.endsAt].find((local) => zoneChangeEffect(local, zoneQuestion.from, draft.timezone) !== null) ?? ''}
+              unanswered={zoneQuestion.unanswered}
+              firstChoiceRef={firstZoneChoice}
+              onKeepWallClock={() => answerZoneQuestion(false)}
+              onKeepMoment={() => answerZoneQuestion(true)}
+            />
+          )}
         </div>
         <p className="form-text mb-3">Start and end are in the event’s time zone.</p>
         <Field label="RSVP limit (optional)" error={errorFor('registrationLimit')} hint="Leave empty for unlimited free registrations." className="mb-0">

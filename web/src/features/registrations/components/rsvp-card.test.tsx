@@ -49,4 +49,46 @@ describe('RsvpCard', () => {
     expect(await screen.findByText('You’re registered for this event.')).toBeInTheDocument();
     expect(asked).toEqual([`/api/registrations?eventId=${event.id}`]);
   });
+
+  it('next to paid tickets, says plainly that an RSVP is not a ticket, before and after RSVPing', async () => {
+    const paidEvent = testEvent({ ticketTypes: [{ id: 'tt-1', name: 'General', priceCents: 2500, currency: 'EUR', capacity: 50 }] });
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json({ items: [] })),
+    );
+    const first = renderApp(<RsvpCard event={paidEvent} />, { session: attendeeSession, path: '/events/ev-1' });
+    expect(await screen.findByText(/An RSVP is not a ticket and does not get you in/)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'RSVP as interested' })).toBeEnabled();
+    first.unmount();
+
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () =>
+        json({
+          items: [
+            {
+              id: 'reg-1',
+              eventId: paidEvent.id,
+              userId: 'u1',
+              userName: 'Ada',
+              userEmail: 'a@x',
+              eventTitle: paidEvent.title,
+              eventStartsAt: paidEvent.startsAt,
+              createdAt: paidEvent.createdAt,
+            },
+          ],
+          nextCursor: null,
+        }),
+      ),
+    );
+    renderApp(<RsvpCard event={paidEvent} />, { session: attendeeSession, path: '/events/ev-1' });
+    expect(await screen.findByText('You’ve RSVP’d as interested. This is not a ticket: to attend, buy one.')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Withdraw RSVP' })).toBeInTheDocument();
+  });
+
+  it('signed out, on a free event, invites to register for free', async () => {
+    renderApp(<RsvpCard event={event} />, { session: null, path: '/events/ev-1' });
+    expect(await screen.findByText('Entry is free. Let the organizer know you’re coming.')).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'Sign in to register' })).toHaveAttribute('href', '/signin?next=%2Fevents%2Fev-1');
+  });
 });

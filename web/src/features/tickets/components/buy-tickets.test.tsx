@@ -1,6 +1,7 @@
-import { screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { Availability } from '@dems/contracts';
+import { useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { testEvent } from '@/test/fixtures';
 import { attendeeSession, json, renderApp } from '@/test/render';
@@ -126,6 +127,50 @@ describe('BuyTickets', () => {
     expect(screen.queryByRole('alert')).toBeNull();
     await screen.findByText(/1 ticket confirmed/, {}, { timeout: 3000 });
     expect(keys).toEqual(['key-1', 'key-1']);
+  });
+
+  it('after others buy seats meanwhile, the quantity, the button total and the purchase all drop to what is left, and stay there', async () => {
+    const server = fakeOrderServer(() => json({ code: 'SOLD_OUT', message: 'Sorry — this ticket type is sold out.', requestId: 'r' }, 409));
+    const withLeft = (remaining: number): Availability => ({ eventId: 'ev-1', ticketTypes: [{ ...availability.ticketTypes[0]!, sold: 50 - remaining, remaining }] });
+    let setLeft: (n: number) => void = () => {};
+    function LiveAvailability() {
+      const [left, set] = useState(5);
+      setLeft = set;
+      return (
+        <BuyTickets
+          event={testEvent({ ticketTypes: [event.ticketTypes[0]!] })}
+          availability={{ data: withLeft(left), isPending: false, error: null }}
+          newKey={() => `key-${server.calls.length + 1}`}
+        />
+      );
+    }
+    renderApp(<LiveAvailability />, { session: attendeeSession, path: '/events/ev-1' });
+    const user = userEvent.setup();
+    const quantity = screen.getByLabelText('Quantity of General tickets');
+    await user.selectOptions(quantity, '3');
+    // The first try (3 seats) is refused: others bought in between.
+    await user.click(screen.getByRole('button', { name: /Buy · €75\.00/ }));
+    server.release();
+    await screen.findByRole('alert');
+
+    act(() => setLeft(1));
+    expect(quantity).toHaveValue('1');
+    expect(screen.getByRole('button', { name: /Buy/ })).toHaveTextContent('Buy · €25.00');
+    expect(screen.getByTestId('quantity-lowered')).toHaveTextContent('Only 1 left now, so the quantity was lowered to 1.');
+
+    // Seats coming back do not raise the total the buyer saw drop.
+    act(() => setLeft(5));
+    expect(quantity).toHaveValue('1');
+    expect(screen.getByRole('button', { name: /Buy/ })).toHaveTextContent('Buy · €25.00');
+
+    // What is bought is what the button says, under a new key: a different purchase never replays the refused one.
+    await user.click(screen.getByRole('button', { name: /Buy/ }));
+    server.release();
+    await waitFor(() => expect(server.calls).toHaveLength(2));
+    expect(server.calls.map((c) => [c.key, (c.body as { quantity: number }).quantity])).toEqual([
+      ['key-1', 3],
+      ['key-2', 1],
+    ]);
   });
 
   it('says how many are left when the server answers SOLD_OUT', async () => {

@@ -3,9 +3,9 @@ import { Link, useLocation } from 'react-router';
 import { MAX_TICKETS_PER_ORDER, type Availability, type Event, type Order, type TicketType } from '@dems/contracts';
 import { ErrorAlert } from '@/components/error-alert';
 import { LineSkeletons } from '@/components/skeleton';
-import { ApiError } from '@/lib/api-client';
 import { useHasEnded } from '@/lib/clock';
 import { formatMoney } from '@/lib/format';
+import { isNotOnSaleYet } from '@/lib/queries';
 import { useSession } from '@/lib/session';
 import { usePlaceOrder } from '@/features/tickets/api/tickets-api';
 
@@ -28,7 +28,7 @@ export function BuyTickets({ event, availability, newKey = () => crypto.randomUU
   if (event.status === 'cancelled') return <p className="text-secondary mb-0">Ticket sales have ended because the event was cancelled.</p>;
   if (ended) return <p className="text-secondary mb-0">This event is over.</p>;
 
-  const notOnSaleYet = availability.error instanceof ApiError && availability.error.code === 'EVENT_NOT_FOUND';
+  const notOnSaleYet = isNotOnSaleYet(availability.error);
   return (
     <div>
       {availability.isPending && !availability.error && <LineSkeletons lines={2} label="Checking how many tickets are left…" />}
@@ -73,31 +73,41 @@ function TicketTypeRow({
   newKey: () => string;
   queuePass?: string;
 }) {
-  const [quantity, setQuantity] = useState(1);
+  const [wanted, setWanted] = useState(1);
   const [bought, setBought] = useState<Order | null>(null);
   const order = usePlaceOrder();
   // One key per checkout attempt: kept across retries and double clicks, replaced after a success or when
   // the quantity changes (a different purchase must not replay the first one).
-  const attemptKey = useRef<string | null>(null);
+  const attempt = useRef<{ key: string; quantity: number } | null>(null);
   const inFlight = useRef(false);
   const qtyId = useId();
 
   const remaining = seats?.remaining;
   const soldOut = remaining !== undefined && remaining <= 0;
   const maxQty = Math.max(1, Math.min(MAX_TICKETS_PER_ORDER, remaining ?? MAX_TICKETS_PER_ORDER));
+  // What the buyer picked may be more than is left by now (others bought meanwhile): the pick is lowered to
+  // what is left, once and for good (seats coming back must not raise a total the buyer already saw drop),
+  // and the list, the button's total and the purchase all use this one number.
+  const [loweredAt, setLoweredAt] = useState<number | null>(null);
+  if (wanted > maxQty && remaining !== undefined && !soldOut) {
+    setWanted(maxQty);
+    setLoweredAt(remaining);
+  }
+  const quantity = Math.min(wanted, maxQty);
 
   const buy = () => {
     if (inFlight.current) return;
     inFlight.current = true;
-    attemptKey.current ??= newKey();
+    if (attempt.current?.quantity !== quantity) attempt.current = { key: newKey(), quantity };
     setBought(null);
     order.mutate(
-      { eventId: event.id, ticketTypeId: type.id, quantity, idempotencyKey: attemptKey.current, queuePass },
+      { eventId: event.id, ticketTypeId: type.id, quantity, idempotencyKey: attempt.current.key, queuePass },
       {
         onSuccess: (placed) => {
-          attemptKey.current = null;
+          attempt.current = null;
           setBought(placed);
-          setQuantity(1);
+          setWanted(1);
+          setLoweredAt(null);
         },
         onSettled: () => {
           inFlight.current = false;
@@ -142,8 +152,9 @@ function TicketTypeRow({
               value={quantity}
               disabled={order.isPending}
               onChange={(e) => {
-                setQuantity(Number(e.target.value));
-                attemptKey.current = null;
+                setWanted(Number(e.target.value));
+                setLoweredAt(null);
+                attempt.current = null;
                 order.reset();
               }}
             >
@@ -160,6 +171,11 @@ function TicketTypeRow({
             <span className="visually-hidden"> {type.name} tickets</span>
           </button>
         </div>
+      )}
+      {loweredAt !== null && signedIn && !soldOut && (
+        <p className="small text-body-secondary mt-2 mb-0" role="status" data-testid="quantity-lowered">
+          Only {loweredAt} left now, so the quantity was lowered to {quantity}.
+        </p>
       )}
       {order.isError && <ErrorAlert className="mt-2 mb-0 py-2 small" error={order.error} context={{ remaining }} />}
       {bought && (
