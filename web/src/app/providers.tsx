@@ -6,12 +6,15 @@ import { LiveProvider, type SocketFactory } from '@/lib/live';
 import { retryDelay, retryQuery } from '@/lib/retry-policy';
 import { SessionProvider, useSession, type SessionData } from '@/lib/session';
 
-/** A token the server no longer accepts means the session is over: sign out, and protected pages ask to sign in. */
+/**
+ * A token the server no longer accepts (even after renewing) means the session is over: sign out saying why, and
+ * protected pages ask to sign in again and come back.
+ */
 function QueryLayer({ children }: { children: ReactNode }) {
-  const { signOut } = useSession();
+  const { expire } = useSession();
   const [client] = useState(() => {
     const onError = (error: unknown) => {
-      if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') signOut();
+      if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') expire();
     };
     return new QueryClient({
       queryCache: new QueryCache({ onError }),
