@@ -20,7 +20,13 @@ function QueryLayer({ children }: { children: ReactNode }) {
       queryCache: new QueryCache({ onError }),
       mutationCache: new MutationCache({ onError }),
       // Reads are retried politely (lib/retry-policy.ts); changes only where they opt in (those with an Idempotency-Key).
-      defaultOptions: { queries: { retry: retryQuery, retryDelay, staleTime: 10_000, refetchOnWindowFocus: true }, mutations: { retry: false } },
+      // Offline, a read waits for the connection and starts by itself when it returns (the page says so meanwhile);
+      // a change is tried at once and fails saying the connection is down, rather than waiting unseen to be sent
+      // later — perhaps long after the person has stopped expecting it.
+      defaultOptions: {
+        queries: { retry: retryQuery, retryDelay, staleTime: 10_000, refetchOnWindowFocus: true },
+        mutations: { retry: false, networkMode: 'always' },
+      },
     });
   });
   return <QueryClientProvider client={client}>{children}</QueryClientProvider>;
