@@ -1,5 +1,22 @@
+import { useOnline } from '@/lib/online';
+
+/**
+ * What stands in for content that cannot load while the browser is offline: a read waits for the connection
+ * (TanStack Query pauses it) and starts by itself when it returns, so the page says that, not "loading".
+ */
+export function OfflineWait({ compact = false }: { compact?: boolean }) {
+  if (compact) return <span role="status">Offline — waiting for the connection…</span>;
+  return (
+    <div className="alert alert-warning mb-0" role="status" data-testid="offline-wait">
+      You are offline, so this cannot load yet. It will load by itself when your connection returns.
+    </div>
+  );
+}
+
 /** Grey placeholder cards in the shape of the content that is loading. */
 export function CardSkeletons({ count = 6, label = 'Loading events…' }: { count?: number; label?: string }) {
+  const online = useOnline();
+  if (!online) return <OfflineWait />;
   return (
     <div role="status" aria-live="polite">
       <span className="visually-hidden">{label}</span>
@@ -22,6 +39,8 @@ export function CardSkeletons({ count = 6, label = 'Loading events…' }: { coun
 }
 
 export function LineSkeletons({ lines = 3, label = 'Loading…' }: { lines?: number; label?: string }) {
+  const online = useOnline();
+  if (!online) return <OfflineWait />;
   return (
     <div className="placeholder-glow" role="status">
       <span className="visually-hidden">{label}</span>

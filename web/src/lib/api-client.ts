@@ -101,7 +101,7 @@ export function renewSession(): Promise<string | null> {
       return next.token;
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
-        sessionStore.set(null);
+        sessionStore.expire();
         return null;
       }
       throw err;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './api-client';
-import { errorMessage, fieldErrors } from './error-messages';
+import { errorMessage, fieldErrors, supportReference } from './error-messages';
 
 describe('errorMessage: server error codes become plain sentences', () => {
   it('SOLD_OUT says how many are left when the page knows', () => {
@@ -63,4 +63,31 @@ describe('errorMessage: the waiting room speaks the app’s words', () => {
     ['SALE_NOT_OPEN_YET', 'This sale has not opened yet. Join the queue and we will let you in when it opens.'],
     ['WAITING_ROOM_NOT_FOUND', 'The sale of this event is no longer queued. Reload the page to buy directly.'],
   ])('%s has its own sentence', (code, sentence) => expect(said(code)).toBe(sentence));
+});
+
+describe('supportReference: a reference only where something broke', () => {
+  it.each([
+    ['INVALID_CREDENTIALS', 401],
+    ['EVENT_NOT_FOUND', 404],
+    ['SOLD_OUT', 409],
+    ['VALIDATION_FAILED', 400],
+    ['UNAUTHENTICATED', 401],
+  ])('none for the expected refusal %s', (code, status) => expect(supportReference(new ApiError(code, 'Said plainly.', 'req-1', status))).toBeNull());
+
+  it.each([
+    ['INTERNAL', 500],
+    ['UPSTREAM_UNAVAILABLE', 502],
+    ['OVERLOADED', 503],
+    // An answer that was not our JSON (a proxy's page) is read as INTERNAL whatever its status.
+    ['INTERNAL', 404],
+    // A code this app does not know, even with a 4xx status.
+    ['SOMETHING_NEW', 409],
+  ])('the request id for the unexpected %s (%i)', (code, status) => expect(supportReference(new ApiError(code, 'x', 'req-2', status))).toBe('req-2'));
+
+  it('none without a request id, or for errors that are not answers', () => {
+    expect(supportReference(new ApiError('INTERNAL', 'x', null, 500))).toBeNull();
+    expect(supportReference(new Error('boom'))).toBeNull();
+    // Inherited Object properties are not error codes.
+    expect(supportReference(new ApiError('toString', 'x', 'req-3', 400))).toBe('req-3');
+  });
 });

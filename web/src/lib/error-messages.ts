@@ -1,3 +1,4 @@
+import { ERROR_CODES } from '@dems/contracts';
 import { ApiError } from './api-client';
 
 /** What the page knew when the request failed, so the sentence can be specific ("only 2 left"). */
@@ -67,6 +68,17 @@ export function errorMessage(error: unknown, ctx: ErrorContext = {}): string {
   }
   if (error instanceof Error && error.message) return error.message;
   return 'Something went wrong. Please try again.';
+}
+
+/**
+ * The request id to quote to support, for failures nobody expected: the server broke (5xx) or answered a code
+ * this app does not know. An expected refusal (a wrong password, an unknown event, sold out, a field to fix) is
+ * fully explained by its sentence, and a reference beside it would only suggest that something broke.
+ */
+export function supportReference(error: unknown): string | null {
+  if (!(error instanceof ApiError) || !error.requestId) return null;
+  const known = Object.hasOwn(ERROR_CODES, error.code) && error.code !== 'INTERNAL';
+  return error.status >= 500 || !known ? error.requestId : null;
 }
 
 /** Field-level messages of a VALIDATION_FAILED answer, keyed by path without the "body." prefix. */

@@ -31,6 +31,8 @@ type Listener = () => void;
  */
 function createSessionStore() {
   let current: SessionData | null = typeof localStorage === 'undefined' ? null : loadSession();
+  /** True once the server ended the session without the person asking (it expired or was revoked), until they sign in again. */
+  let expired = false;
   const listeners = new Set<Listener>();
   const notify = () => listeners.forEach((l) => l());
 
@@ -42,12 +44,27 @@ function createSessionStore() {
     });
   }
 
+  const write = (next: SessionData | null, endedByExpiry = false): void => {
+    current = next;
+    expired = endedByExpiry;
+    if (next) localStorage.setItem(STORAGE_KEY, JSON.stringify(next));
+    else localStorage.removeItem(STORAGE_KEY);
+    notify();
+  };
+
   return {
     get: (): SessionData | null => current,
-    set(next: SessionData | null): void {
-      current = next;
-      if (next) localStorage.setItem(STORAGE_KEY, JSON.stringify(next));
-      else localStorage.removeItem(STORAGE_KEY);
+    set: (next: SessionData | null): void => write(next),
+    /** The server no longer accepts this session: signed out, and the app says why (see `expired`). */
+    expire(): void {
+      if (current) write(null, true);
+    },
+    /** Whether the last session ended by expiring rather than by signing out. */
+    expired: (): boolean => expired,
+    /** The person has read why they were signed out. */
+    acknowledgeExpiry(): void {
+      if (!expired) return;
+      expired = false;
       notify();
     },
     /** What another tab may have saved since this one last looked. */

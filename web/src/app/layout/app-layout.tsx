@@ -6,6 +6,7 @@ import { LiveToasts } from '@/features/notifications';
 import { BusyBanner } from './busy-banner';
 import { ConnectionBanner } from './connection-banner';
 import { Navbar } from './navbar';
+import { SessionEndedNotice } from './session-ended-notice';
 
 export function AppLayout() {
   const { pathname } = useLocation();
@@ -20,6 +21,7 @@ export function AppLayout() {
         Skip to main content
       </a>
       <Navbar />
+      <SessionEndedNotice />
       <ConnectionBanner />
       <BusyBanner />
       <main id="main" className="flex-grow-1 container py-4" tabIndex={-1}>

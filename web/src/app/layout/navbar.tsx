@@ -1,7 +1,9 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, NavLink, useLocation, useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
+import { authPath, returnPathFrom } from '@/features/auth';
 import { NotificationBell } from '@/features/notifications';
+import { useMediaQuery, WIDE_SCREEN } from '@/lib/media-query';
 import { useSession } from '@/lib/session';
 
 const linkClass = ({ isActive }: { isActive: boolean }) => `nav-link${isActive ? ' active fw-semibold' : ''}`;
@@ -20,10 +22,27 @@ function NavItem({ to, end = false, children }: { to: string; end?: boolean; chi
 export function Navbar() {
   const { user, signOut } = useSession();
   const organizes = user?.role === 'organizer' || user?.role === 'admin';
-  const { pathname } = useLocation();
+  const { pathname, search } = useLocation();
+  // Signing in or up from the navbar comes back to this page, as the sign-in page's own links do.
+  const returnTo = returnPathFrom(pathname, search);
   // The menu stays open only on the page it was opened on: following a link closes it.
   const [openOn, setOpenOn] = useState<string | null>(null);
   const open = openOn === pathname;
+  const menuButton = useRef<HTMLButtonElement>(null);
+  // Escape closes the open phone menu, and focus goes back to the button that opened it.
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      setOpenOn(null);
+      menuButton.current?.focus();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [open]);
+  // The bell is drawn where the eye finds it, and sits there in the page too, so Tab reaches it in that order:
+  // beside the menu button on phones, after the last menu entry on wide screens.
+  const wide = useMediaQuery(WIDE_SCREEN);
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const logOut = () => {
@@ -42,8 +61,9 @@ export function Navbar() {
             DEMS
           </Link>
           <div className="d-flex align-items-center gap-1 order-lg-last">
-            {user && <NotificationBell />}
+            {user && !wide && <NotificationBell />}
             <button
+              ref={menuButton}
               className="navbar-toggler border-0"
               type="button"
               aria-controls="main-nav"
@@ -85,12 +105,17 @@ export function Navbar() {
                       Sign out
                     </button>
                   </li>
+                  {wide && (
+                    <li className="nav-item">
+                      <NotificationBell />
+                    </li>
+                  )}
                 </>
               ) : (
                 <>
-                  <NavItem to="/signin">Sign in</NavItem>
+                  <NavItem to={authPath('/signin', returnTo)}>Sign in</NavItem>
                   <li className="nav-item">
-                    <Link to="/signup" className="btn btn-primary btn-sm my-2 my-lg-0">
+                    <Link to={authPath('/signup', returnTo)} className="btn btn-primary btn-sm my-2 my-lg-0">
                       Sign up
                     </Link>
                   </li>

@@ -1,2 +1,3 @@
 export { SignInPage } from './components/sign-in-page';
 export { SignUpPage } from './components/sign-up-page';
+export { authPath, returnPathFrom } from './components/safe-next';

@@ -7,14 +7,14 @@ import { useDocumentTitle } from '@/components/page-header';
 import { useSession } from '@/lib/session';
 import { issuesByPath } from '@/lib/zod-errors';
 import { useSignIn } from '@/features/auth/api/auth-api';
-import { safeNext } from './safe-next';
+import { authPath, safeNext } from './safe-next';
 
 export function SignInPage() {
   useDocumentTitle('Sign in');
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
   const navigate = useNavigate();
-  const { user } = useSession();
+  const { user, expired } = useSession();
   const signIn = useSignIn();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -38,10 +38,16 @@ export function SignInPage() {
       <div className="bg-white rounded-4 shadow-sm p-4 p-md-5">
         <h1 className="h3 fw-bold mb-1">Welcome back</h1>
         <p className="text-secondary mb-4">Sign in to buy tickets and see your notifications.</p>
-        {params.get('next') && (
-          <div className="alert alert-info py-2" role="status">
-            Please sign in to continue.
+        {expired ? (
+          <div className="alert alert-warning py-2" role="status" data-testid="session-ended">
+            Your session ended, so you have been signed out. Sign in again{next === '/' ? '' : ' to go back to where you were'}.
           </div>
+        ) : (
+          params.get('next') && (
+            <div className="alert alert-info py-2" role="status">
+              Please sign in to continue.
+            </div>
+          )
         )}
         <form onSubmit={submit} noValidate>
           <Field label="Email" error={errors.email}>
@@ -62,7 +68,7 @@ export function SignInPage() {
           </button>
         </form>
         <p className="text-center mt-4 mb-0">
-          New here? <Link to={`/signup${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>Create an account</Link>
+          New here? <Link to={authPath('/signup', next)}>Create an account</Link>
         </p>
       </div>
     </div>

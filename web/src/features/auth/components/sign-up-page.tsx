@@ -9,7 +9,7 @@ import { fieldErrors } from '@/lib/error-messages';
 import { useSession } from '@/lib/session';
 import { issuesByPath } from '@/lib/zod-errors';
 import { useSignUp } from '@/features/auth/api/auth-api';
-import { safeNext } from './safe-next';
+import { authPath, safeNext } from './safe-next';
 
 const FRIENDLY: Record<string, string> = {
   name: 'Tell us your name.',
@@ -92,7 +92,7 @@ export function SignUpPage() {
           </button>
         </form>
         <p className="text-center mt-4 mb-0">
-          Already have an account? <Link to={`/signin${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>Sign in</Link>
+          Already have an account? <Link to={authPath('/signin', next)}>Sign in</Link>
         </p>
       </div>
     </div>
