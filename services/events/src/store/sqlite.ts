@@ -62,9 +62,6 @@ const MIGRATIONS = [
   `DROP INDEX registrations_by_user;
    CREATE INDEX registrations_by_user ON registrations (user_id, event_id);
    CREATE INDEX registrations_by_event ON registrations (event_id, created_at);`,
-  // What a registration shows of its event is read from the event row (registrationEventOf): no copies to keep in step.
-  `ALTER TABLE registrations DROP COLUMN event_title;
-   ALTER TABLE registrations DROP COLUMN event_starts_at;`,
 ];
 
 /** Where a user's registrations continue: after this event id (descending). */
@@ -122,7 +119,8 @@ interface RegistrationRow {
 }
 
 /** A registration with what it shows of its event, as the event row is now: SELECT these FROM_REGISTRATIONS. */
-const REGISTRATION_COLUMNS = 'r.*, e.title AS event_title, e.starts_at AS event_starts_at, e.ends_at AS event_ends_at, e.timezone AS event_timezone, e.status AS event_status';
+const REGISTRATION_COLUMNS =
+  'r.id, r.event_id, r.user_id, r.user_name, r.user_email, r.created_at, e.title AS event_title, e.starts_at AS event_starts_at, e.ends_at AS event_ends_at, e.timezone AS event_timezone, e.status AS event_status';
 const FROM_REGISTRATIONS = 'FROM registrations r JOIN events e ON e.id = r.event_id';
 
 /** Lower-cased with JavaScript's Unicode rules, so "Über" matches "über" (SQLite's lower() is ASCII only). */
@@ -366,13 +364,16 @@ export class SqliteEventsStore implements EventsStore {
         .prepare("SELECT 1 FROM events WHERE id = ? AND status = 'published' AND (registration_limit IS NULL OR registration_count < registration_limit)")
         .get(registration.eventId);
       if (!open) return false;
-      // What it shows of its event is not stored with it: it is read from the event row whenever it is read.
+      // What it shows of its event is read from the event row whenever it is read (REGISTRATION_COLUMNS). The
+      // event_title and event_starts_at columns are still filled, as at sign-up, and no longer read: a process of the
+      // previous version that shares this file during a rolling upgrade reads and writes them, so they stay.
       const inserted = this.db
         .prepare(
-          `INSERT INTO registrations (id, event_id, user_id, user_name, user_email, created_at) VALUES (?, ?, ?, ?, ?, ?)
+          `INSERT INTO registrations (id, event_id, user_id, user_name, user_email, event_title, event_starts_at, created_at)
+           SELECT ?, id, ?, ?, ?, title, starts_at, ? FROM events WHERE id = ?
            ON CONFLICT (event_id, user_id) DO NOTHING`,
         )
-        .run(registration.id, registration.eventId, registration.userId, registration.userName, registration.userEmail, registration.createdAt);
+        .run(registration.id, registration.userId, registration.userName, registration.userEmail, registration.createdAt, registration.eventId);
       if (inserted.changes === 0) return false;
       this.db.prepare('UPDATE events SET registration_count = registration_count + 1 WHERE id = ?').run(registration.eventId);
       enqueue(messages);
